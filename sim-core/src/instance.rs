@@ -1,0 +1,123 @@
+//! One instance (a pod): its lifecycle state, its workers and its queue.
+
+use std::collections::VecDeque;
+
+use crate::ids::{FaultId, Version};
+use crate::time::{SimDuration, SimTime};
+use crate::version::InstanceParams;
+
+/// Lifecycle: `Starting → Ready → Terminating → Terminated`, plus `Crashed` (waiting
+/// out the crash-loop backoff) which returns to `Starting`. Available is `Ready` for at
+/// least `minReadySeconds`, kept as a flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodState {
+    Starting,
+    Ready,
+    Crashed,
+    Terminating,
+    Terminated,
+}
+
+impl PodState {
+    /// Counted by its ReplicaSet (Kubernetes does not count terminating pods).
+    pub fn counts_as_pod(self) -> bool {
+        matches!(
+            self,
+            PodState::Starting | PodState::Ready | PodState::Crashed
+        )
+    }
+}
+
+/// A request being served by one worker.
+#[derive(Clone, Copy, Debug)]
+pub struct InFlight {
+    pub arrival: SimTime,
+    /// Service time added by a latency fault, for attributing slowness.
+    pub extra: SimDuration,
+    /// `Some(cause)` if the response will be an error.
+    pub fails: Option<Option<FaultId>>,
+    /// Already counted (as a timeout) while still occupying the worker.
+    pub resolved: bool,
+}
+
+pub struct Instance {
+    pub version: Version,
+    pub state: PodState,
+    /// Bumped when a process starts or dies, so that events scheduled for an earlier
+    /// process (completions, readiness, OOM) are recognised as stale.
+    pub epoch: u32,
+    pub available: bool,
+    pub created_at: SimTime,
+    pub process_start: SimTime,
+    pub ready_since: Option<SimTime>,
+    pub restarts: u32,
+    /// The delay before the next restart.
+    pub backoff: SimDuration,
+    pub health_failures: u32,
+    /// Why the process died, while it is dead: requests refused meanwhile carry it.
+    pub crash_cause: Option<FaultId>,
+    pub slots: Vec<Option<InFlight>>,
+    pub free_slots: Vec<u32>,
+    pub queue: VecDeque<SimTime>,
+    pub params: InstanceParams,
+    /// Bit `i` set if fault `i` was placed on this instance at creation.
+    pub affected: u64,
+    /// Requests served by the current process (for per-request leaks).
+    pub served: u64,
+}
+
+impl Instance {
+    pub fn new(
+        version: Version,
+        now: SimTime,
+        concurrency: u32,
+        params: InstanceParams,
+        affected: u64,
+        backoff: SimDuration,
+    ) -> Instance {
+        Instance {
+            version,
+            state: PodState::Starting,
+            epoch: 0,
+            available: false,
+            created_at: now,
+            process_start: now,
+            ready_since: None,
+            restarts: 0,
+            backoff,
+            health_failures: 0,
+            crash_cause: None,
+            slots: vec![None; concurrency as usize],
+            free_slots: (0..concurrency).rev().collect(),
+            queue: VecDeque::new(),
+            params,
+            affected,
+            served: 0,
+        }
+    }
+
+    /// Queued plus in-service requests: what least-outstanding routing compares.
+    #[inline]
+    pub fn outstanding(&self) -> usize {
+        self.queue.len() + self.slots.len() - self.free_slots.len()
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.free_slots.len() == self.slots.len()
+    }
+
+    /// Resident memory of the current process.
+    pub fn memory_mb(&self, base_mb: f64, now: SimTime) -> f64 {
+        base_mb
+            + self.params.leak_mb_per_s * now.since(self.process_start).as_secs_f64()
+            + self.params.leak_kb_per_request * self.served as f64 / 1024.0
+    }
+
+    /// Frees all workers and returns what they held.
+    pub fn clear_workers(&mut self) -> impl Iterator<Item = InFlight> + '_ {
+        let n = self.slots.len() as u32;
+        self.free_slots.clear();
+        self.free_slots.extend((0..n).rev());
+        self.slots.iter_mut().filter_map(Option::take)
+    }
+}

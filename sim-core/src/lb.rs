@@ -1,0 +1,252 @@
+//! The load balancer: which instances receive traffic, and how one is picked.
+//!
+//! Membership is kept as vectors with back-pointers, so adding, removing and picking
+//! are O(1) (least-outstanding scans its pool). An instance joins when it becomes
+//! Ready, leaves at once when it starts draining, and leaves a crashed state only
+//! after failing `unhealthy_threshold` health checks: requests sent to it meanwhile
+//! fail, as they do behind a real load balancer.
+
+use rand::Rng;
+
+use crate::dist::{index, unit};
+use crate::ids::{InstanceId, Version};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    Random,
+    RoundRobin,
+    LeastOutstanding,
+    /// Two uniform picks, the one with fewer outstanding requests wins.
+    PowerOfTwo,
+}
+
+impl Strategy {
+    pub const NAMES: [&'static str; 4] =
+        ["random", "round-robin", "least-outstanding", "power-of-two"];
+
+    pub fn parse(s: &str) -> Option<Strategy> {
+        match s {
+            "random" => Some(Strategy::Random),
+            "round-robin" => Some(Strategy::RoundRobin),
+            "least-outstanding" => Some(Strategy::LeastOutstanding),
+            "power-of-two" => Some(Strategy::PowerOfTwo),
+            _ => None,
+        }
+    }
+}
+
+/// How traffic is shared between the versions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrafficSplit {
+    /// Every member instance is equally eligible, whatever its version (a Kubernetes
+    /// Service in front of both ReplicaSets): the candidate's share is its share of pods.
+    Pods,
+    /// The candidate gets this share of requests (a traffic router); the rest go to the
+    /// baseline. If one side has no member instance the other takes everything.
+    CandidateWeight(f64),
+}
+
+const ABSENT: u32 = u32::MAX;
+
+pub struct LoadBalancer {
+    strategy: Strategy,
+    split: TrafficSplit,
+    all: Vec<InstanceId>,
+    by_version: [Vec<InstanceId>; 2],
+    /// Per instance: position in `all` and in its version's pool.
+    pos_all: Vec<u32>,
+    pos_version: Vec<u32>,
+    round_robin: usize,
+}
+
+impl LoadBalancer {
+    pub fn new(strategy: Strategy) -> Self {
+        LoadBalancer {
+            strategy,
+            split: TrafficSplit::Pods,
+            all: Vec::new(),
+            by_version: [Vec::new(), Vec::new()],
+            pos_all: Vec::new(),
+            pos_version: Vec::new(),
+            round_robin: 0,
+        }
+    }
+
+    pub fn set_split(&mut self, split: TrafficSplit) {
+        self.split = split;
+    }
+
+    pub fn split(&self) -> TrafficSplit {
+        self.split
+    }
+
+    pub fn members(&self) -> &[InstanceId] {
+        &self.all
+    }
+
+    pub fn contains(&self, id: InstanceId) -> bool {
+        self.pos_all.get(id.index()).is_some_and(|&p| p != ABSENT)
+    }
+
+    pub fn add(&mut self, id: InstanceId, v: Version) {
+        if self.contains(id) {
+            return;
+        }
+        if self.pos_all.len() <= id.index() {
+            self.pos_all.resize(id.index() + 1, ABSENT);
+            self.pos_version.resize(id.index() + 1, ABSENT);
+        }
+        self.pos_all[id.index()] = self.all.len() as u32;
+        self.all.push(id);
+        let pool = &mut self.by_version[v.index()];
+        self.pos_version[id.index()] = pool.len() as u32;
+        pool.push(id);
+    }
+
+    pub fn remove(&mut self, id: InstanceId, v: Version) {
+        if !self.contains(id) {
+            return;
+        }
+        swap_remove(&mut self.all, &mut self.pos_all, id);
+        swap_remove(&mut self.by_version[v.index()], &mut self.pos_version, id);
+    }
+
+    /// Picks the instance for one request, `None` if no instance is a member.
+    /// `outstanding` gives an instance's queued plus in-service requests.
+    #[inline]
+    pub fn route<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        outstanding: impl Fn(InstanceId) -> usize,
+    ) -> Option<InstanceId> {
+        let pool: &[InstanceId] = match self.split {
+            TrafficSplit::Pods => &self.all,
+            TrafficSplit::CandidateWeight(w) => {
+                let [base, cand] = &self.by_version;
+                let want_candidate = unit(rng) < w;
+                match (want_candidate, cand.is_empty(), base.is_empty()) {
+                    (true, false, _) | (false, false, true) => cand,
+                    _ => base,
+                }
+            }
+        };
+        if pool.is_empty() {
+            return None;
+        }
+        let n = pool.len();
+        let pick = match self.strategy {
+            Strategy::Random => pool[index(rng, n)],
+            Strategy::RoundRobin => {
+                self.round_robin = self.round_robin.wrapping_add(1);
+                pool[self.round_robin % n]
+            }
+            Strategy::LeastOutstanding => {
+                // Ties go to the earliest member, which is deterministic.
+                *pool
+                    .iter()
+                    .min_by_key(|&&id| outstanding(id))
+                    .expect("non-empty")
+            }
+            Strategy::PowerOfTwo => {
+                let a = pool[index(rng, n)];
+                let b = pool[index(rng, n)];
+                if outstanding(b) < outstanding(a) {
+                    b
+                } else {
+                    a
+                }
+            }
+        };
+        Some(pick)
+    }
+}
+
+fn swap_remove(pool: &mut Vec<InstanceId>, pos: &mut [u32], id: InstanceId) {
+    let at = pos[id.index()] as usize;
+    pool.swap_remove(at);
+    if let Some(&moved) = pool.get(at) {
+        pos[moved.index()] = at as u32;
+    }
+    pos[id.index()] = ABSENT;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, RunSeed};
+
+    fn lb_with(strategy: Strategy, n: u32) -> LoadBalancer {
+        let mut lb = LoadBalancer::new(strategy);
+        for i in 0..n {
+            let v = if i % 2 == 0 {
+                Version::Baseline
+            } else {
+                Version::Candidate
+            };
+            lb.add(InstanceId(i), v);
+        }
+        lb
+    }
+
+    #[test]
+    fn membership_survives_removals() {
+        let mut lb = lb_with(Strategy::Random, 6);
+        lb.remove(InstanceId(0), Version::Baseline);
+        lb.remove(InstanceId(3), Version::Candidate);
+        lb.remove(InstanceId(3), Version::Candidate);
+        let mut m = lb.members().to_vec();
+        m.sort();
+        assert_eq!(
+            m,
+            vec![InstanceId(1), InstanceId(2), InstanceId(4), InstanceId(5)]
+        );
+        assert!(!lb.contains(InstanceId(0)));
+        lb.add(InstanceId(0), Version::Baseline);
+        assert!(lb.contains(InstanceId(0)));
+    }
+
+    #[test]
+    fn weights_split_traffic() {
+        let mut lb = lb_with(Strategy::Random, 10);
+        lb.set_split(TrafficSplit::CandidateWeight(0.2));
+        let mut rng = RunSeed::new(1, 0, 0).stream(Purpose::Routing);
+        let n = 50_000;
+        let to_candidate = (0..n)
+            .filter(|_| lb.route(&mut rng, |_| 0).unwrap().0 % 2 == 1)
+            .count();
+        let share = to_candidate as f64 / n as f64;
+        assert!((share - 0.2).abs() < 0.01, "{share}");
+    }
+
+    #[test]
+    fn least_outstanding_and_p2c_prefer_idle() {
+        let busy = |id: InstanceId| if id.0 == 2 { 0 } else { 5 };
+        let mut rng = RunSeed::new(1, 0, 0).stream(Purpose::Routing);
+        let mut lb = lb_with(Strategy::LeastOutstanding, 4);
+        assert_eq!(lb.route(&mut rng, busy), Some(InstanceId(2)));
+        let mut lb = lb_with(Strategy::PowerOfTwo, 4);
+        let hits = (0..10_000)
+            .filter(|_| lb.route(&mut rng, busy) == Some(InstanceId(2)))
+            .count();
+        // P(instance 2 is among two picks) = 1 - (3/4)^2 = 0.4375.
+        assert!((4_100..4_650).contains(&hits), "{hits}");
+        let mut lb = lb_with(Strategy::RoundRobin, 4);
+        let picks: Vec<u32> = (0..4)
+            .map(|_| lb.route(&mut rng, busy).unwrap().0)
+            .collect();
+        let mut sorted = picks.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            vec![0, 1, 2, 3],
+            "round robin visits each once: {picks:?}"
+        );
+    }
+
+    #[test]
+    fn empty_pool_routes_nowhere() {
+        let mut lb = LoadBalancer::new(Strategy::Random);
+        let mut rng = RunSeed::new(1, 0, 0).stream(Purpose::Routing);
+        assert_eq!(lb.route(&mut rng, |_| 0), None);
+    }
+}

@@ -1,0 +1,30 @@
+//! rollcage's simulation core: simulated time, the event queue, random streams, and
+//! the world model (fleet, load balancer, traffic, faults, observability, SLO pager).
+//!
+//! Architecture invariant: this crate does no I/O, never reads the clock, and starts
+//! no threads. A run is a pure function of its `WorldConfig` and its controller.
+
+pub mod control;
+pub mod dist;
+pub mod engine;
+pub mod hist;
+pub mod ids;
+pub mod instance;
+pub mod lb;
+pub mod log;
+pub mod metrics;
+pub mod queue;
+pub mod record;
+pub mod rng;
+pub mod slo;
+pub mod time;
+pub mod traffic;
+pub mod version;
+pub mod world;
+
+pub use control::{Actions, CohortStatus, Command, Controller, Observation, Phase};
+pub use engine::run;
+pub use ids::{FaultId, InstanceId, Version};
+pub use record::RunRecord;
+pub use time::{SimDuration, SimTime};
+pub use world::WorldConfig;

@@ -1,0 +1,127 @@
+//! What a run leaves behind: raw facts, from which `reports` derives every metric.
+
+use crate::control::Phase;
+use crate::hist::Histogram;
+use crate::log::LogRecord;
+use crate::metrics::{BadClass, MetricsStore};
+use crate::time::SimTime;
+
+/// Pods of one version by state, at one scrape.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    pub starting: u32,
+    pub ready: u32,
+    pub crashed: u32,
+    pub terminating: u32,
+}
+
+/// One row of the timeline: the truth (not lagged) over one scrape interval.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineRow {
+    pub at: SimTime,
+    /// Indexed by `Version::index()`.
+    pub pods: [StateCounts; 2],
+    pub available: u32,
+    /// Arrivals in the interval.
+    pub arrivals: u64,
+    /// Requests resolved in the interval (ok, error or timeout).
+    pub requests: u64,
+    /// Errors and timeouts in the interval.
+    pub failed: u64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub burn_5m: Option<f64>,
+    pub burn_1h: Option<f64>,
+    /// Requests queued or in service at the scrape.
+    pub in_flight: u64,
+}
+
+/// What one fault did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FaultRecord {
+    pub name: String,
+    /// First time its mechanism was live on an instance.
+    pub t_active: Option<SimTime>,
+    pub t_first_bad: Option<SimTime>,
+    pub t_last_bad: Option<SimTime>,
+    /// Bad events it caused, by `BadClass::index()`.
+    pub bad: [u64; 4],
+}
+
+/// Request counts; `arrived = succeeded + errors + timeouts + in_flight_end` always.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub arrived: u64,
+    /// Served without error (slow ones included).
+    pub succeeded: u64,
+    pub errors: u64,
+    pub timeouts: u64,
+    /// Successes slower than the SLO threshold.
+    pub slow: u64,
+    pub sessions_lost: u64,
+    /// Still queued or in service when the run ended.
+    pub in_flight_end: u64,
+}
+
+impl Counts {
+    pub fn bad(&self, class: BadClass) -> u64 {
+        match class {
+            BadClass::Error => self.errors,
+            BadClass::Timeout => self.timeouts,
+            BadClass::Slow => self.slow,
+            BadClass::SessionLost => self.sessions_lost,
+        }
+    }
+
+    pub fn bad_total(&self) -> u64 {
+        self.errors + self.timeouts + self.slow + self.sessions_lost
+    }
+}
+
+/// The first detector to fire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    pub at: SimTime,
+    pub detector: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub horizon: SimTime,
+    /// Set if a hard bound ended the run early.
+    pub limit_hit: Option<String>,
+    pub events_processed: u64,
+    pub counts: Counts,
+    /// Latency of every served request.
+    pub latency: Histogram,
+    pub crashes: u64,
+    /// Most pods at once (terminating pods excluded, as Kubernetes counts them).
+    pub instances_max: u32,
+    /// Fewest available pods at once.
+    pub available_min: u32,
+    pub desired: u32,
+    pub t_change_start: Option<SimTime>,
+    pub t_change_end: Option<SimTime>,
+    pub t_promoted: Option<SimTime>,
+    pub final_phase: Phase,
+    /// The rollout was stopped (paused, aborted or rolled back) by a detector.
+    pub stopped_by_detection: bool,
+    pub t_fault_active: Option<SimTime>,
+    pub t_impact_start: Option<SimTime>,
+    /// Last bad event attributable to any fault.
+    pub t_last_bad: Option<SimTime>,
+    pub detection: Option<Detection>,
+    pub t_recover: Option<SimTime>,
+    pub faults: Vec<FaultRecord>,
+    pub peak_burn_5m: f64,
+    pub peak_burn_1h: f64,
+    /// ε = 1 − objective.
+    pub error_budget: f64,
+    /// Events the SLO window expects at the steady traffic rate: the budget's scale.
+    pub slo_window_events: f64,
+    pub timeline: Vec<TimelineRow>,
+    pub log: Vec<LogRecord>,
+    pub metrics: MetricsStore,
+}

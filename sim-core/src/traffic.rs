@@ -1,0 +1,226 @@
+//! Request arrivals: a Poisson process whose rate follows a profile.
+//!
+//! A varying rate is realised by thinning (Lewis and Shedler): candidates arrive at the
+//! profile's peak rate and each is kept with probability rate(t) / peak. A constant
+//! profile keeps every candidate and so draws nothing extra.
+
+use rand::Rng;
+
+use crate::dist::{exp_nanos, unit};
+use crate::time::{SimDuration, SimTime};
+
+/// Requests per second over time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RateProfile {
+    Constant {
+        rate: f64,
+    },
+    /// `mean * (1 + amplitude * sin(2π (t - peak_at) / period + π/2))`: the rate peaks at
+    /// `peak_at` and every `period` after it.
+    Diurnal {
+        mean: f64,
+        amplitude: f64,
+        period: SimDuration,
+        peak_at: SimTime,
+    },
+    /// `before` until `at`, `after` from then on.
+    Step {
+        before: f64,
+        after: f64,
+        at: SimTime,
+    },
+    /// `base`, except `peak` during `[start, start + duration)`.
+    Spike {
+        base: f64,
+        peak: f64,
+        start: SimTime,
+        duration: SimDuration,
+    },
+}
+
+impl RateProfile {
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        match *self {
+            RateProfile::Constant { rate } => rate,
+            RateProfile::Diurnal {
+                mean,
+                amplitude,
+                period,
+                peak_at,
+            } => {
+                let phase = (t.0 as f64 - peak_at.0 as f64) / period.0 as f64;
+                mean * (1.0 + amplitude * (std::f64::consts::TAU * phase).cos())
+            }
+            RateProfile::Step { before, after, at } => {
+                if t < at {
+                    before
+                } else {
+                    after
+                }
+            }
+            RateProfile::Spike {
+                base,
+                peak,
+                start,
+                duration,
+            } => {
+                if t >= start && t < start + duration {
+                    peak
+                } else {
+                    base
+                }
+            }
+        }
+    }
+
+    /// The highest rate the profile reaches: the thinning envelope.
+    pub fn peak_rate(&self) -> f64 {
+        match *self {
+            RateProfile::Constant { rate } => rate,
+            RateProfile::Diurnal {
+                mean, amplitude, ..
+            } => mean * (1.0 + amplitude),
+            RateProfile::Step { before, after, .. } => before.max(after),
+            RateProfile::Spike { base, peak, .. } => base.max(peak),
+        }
+    }
+
+    /// The long-run average rate: what an SLO window of 30 days expects per second. A
+    /// step or spike is a passing event; the level outside it is the steady state.
+    pub fn steady_rate(&self) -> f64 {
+        match *self {
+            RateProfile::Constant { rate } => rate,
+            RateProfile::Diurnal { mean, .. } => mean,
+            RateProfile::Step { before, .. } => before,
+            RateProfile::Spike { base, .. } => base,
+        }
+    }
+
+    /// Expected arrivals in `[0, horizon)`, by the midpoint rule on one-second steps.
+    pub fn expected_arrivals(&self, horizon: SimTime) -> f64 {
+        let secs = horizon.as_secs_f64();
+        let steps = secs.ceil() as u64;
+        (0..steps)
+            .map(|s| {
+                let width = (secs - s as f64).min(1.0);
+                self.rate_at(SimTime::from_secs_f64(s as f64 + width / 2.0)) * width
+            })
+            .sum()
+    }
+}
+
+/// Draws successive arrival instants of the profile's Poisson process.
+pub struct ArrivalProcess {
+    profile: RateProfile,
+    peak: f64,
+    mean_gap_nanos: f64,
+    thinning: bool,
+}
+
+impl ArrivalProcess {
+    pub fn new(profile: RateProfile) -> Self {
+        let peak = profile.peak_rate();
+        let thinning = !matches!(profile, RateProfile::Constant { .. });
+        ArrivalProcess {
+            mean_gap_nanos: if peak > 0.0 {
+                1e9 / peak
+            } else {
+                f64::INFINITY
+            },
+            peak,
+            profile,
+            thinning,
+        }
+    }
+
+    pub fn profile(&self) -> &RateProfile {
+        &self.profile
+    }
+
+    /// The next arrival strictly after `now`, or `None` if the rate is zero forever.
+    pub fn next_after<R: Rng + ?Sized>(&self, now: SimTime, rng: &mut R) -> Option<SimTime> {
+        if !self.mean_gap_nanos.is_finite() {
+            return None;
+        }
+        let mut t = now;
+        loop {
+            let gap = exp_nanos(rng, self.mean_gap_nanos).round().max(1.0) as u64;
+            t = SimTime(t.0.checked_add(gap)?);
+            if !self.thinning || unit(rng) * self.peak < self.profile.rate_at(t) {
+                return Some(t);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, RunSeed};
+
+    fn count_arrivals(profile: RateProfile, from: SimTime, to: SimTime) -> u64 {
+        let p = ArrivalProcess::new(profile);
+        let mut rng = RunSeed::new(3, 0, 0).stream(Purpose::Arrivals);
+        let mut t = SimTime::ZERO;
+        let mut n = 0;
+        while let Some(next) = p.next_after(t, &mut rng) {
+            if next >= to {
+                break;
+            }
+            if next >= from {
+                n += 1;
+            }
+            t = next;
+        }
+        n
+    }
+
+    #[test]
+    fn constant_rate_count_is_poisson() {
+        let n = count_arrivals(
+            RateProfile::Constant { rate: 600.0 },
+            SimTime::ZERO,
+            SimTime::from_secs(100),
+        );
+        // 60 000 expected, standard deviation 245.
+        assert!((59_000..61_000).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn spike_and_step_follow_their_profile() {
+        let spike = RateProfile::Spike {
+            base: 100.0,
+            peak: 400.0,
+            start: SimTime::from_secs(50),
+            duration: SimDuration::from_secs(50),
+        };
+        let inside = count_arrivals(
+            spike.clone(),
+            SimTime::from_secs(50),
+            SimTime::from_secs(100),
+        );
+        let before = count_arrivals(spike, SimTime::ZERO, SimTime::from_secs(50));
+        assert!((19_000..21_000).contains(&inside), "{inside}");
+        assert!((4_600..5_400).contains(&before), "{before}");
+        let step = RateProfile::Step {
+            before: 10.0,
+            after: 50.0,
+            at: SimTime::from_secs(100),
+        };
+        assert_eq!(step.expected_arrivals(SimTime::from_secs(200)), 6000.0);
+    }
+
+    #[test]
+    fn diurnal_peaks_where_asked() {
+        let d = RateProfile::Diurnal {
+            mean: 100.0,
+            amplitude: 0.5,
+            period: SimDuration::from_secs(86_400),
+            peak_at: SimTime::from_secs(3600),
+        };
+        assert!((d.rate_at(SimTime::from_secs(3600)) - 150.0).abs() < 1e-9);
+        assert!((d.rate_at(SimTime::from_secs(3600 + 43_200)) - 50.0).abs() < 1e-9);
+        let day = d.expected_arrivals(SimTime::from_secs(86_400));
+        assert!((day - 8_640_000.0).abs() < 1.0, "{day}");
+    }
+}

@@ -1,0 +1,259 @@
+//! What an instance runs: its version's profile plus the faults that touch it.
+//!
+//! A version profile is the release's own behaviour. A fault is a mechanism with an id
+//! (`FaultId`) placed on a share of the instances of one or both versions, possibly only
+//! for a time window. When an instance's process starts (or a fault's window opens or
+//! closes) the engine folds the two into `InstanceParams`, the flat numbers the request
+//! path reads, keeping for each effect which fault caused it so that every bad event
+//! can be attributed exactly.
+
+use crate::dist::ServiceDist;
+use crate::ids::{FaultId, Version};
+use crate::time::{SimDuration, SimTime};
+
+/// A release's own behaviour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionModel {
+    pub service: ServiceDist,
+    /// Multiplies every service time.
+    pub service_multiplier: f64,
+    /// Chance a served request returns an error.
+    pub error_probability: f64,
+    pub memory: MemoryModel,
+    /// From process start to readiness.
+    pub startup: SimDuration,
+    /// Chance a process start ends in a crash instead of readiness.
+    pub crash_on_start_probability: f64,
+}
+
+/// Resident memory of a process: `base + per_second * age + per_request * served`,
+/// OOM-killed when it reaches `limit`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MemoryModel {
+    pub base_mb: f64,
+    pub leak_mb_per_s: f64,
+    pub leak_kb_per_request: f64,
+    pub limit_mb: f64,
+}
+
+impl MemoryModel {
+    pub const NO_LEAK: MemoryModel = MemoryModel {
+        base_mb: 200.0,
+        leak_mb_per_s: 0.0,
+        leak_kb_per_request: 0.0,
+        limit_mb: f64::INFINITY,
+    };
+}
+
+/// One injected or version-borne mechanism.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Adds this chance of an error response to every served request.
+    Errors { probability: f64 },
+    /// Multiplies service times.
+    Latency { multiplier: f64 },
+    /// Adds a memory leak on top of the version's own.
+    MemoryLeak { mb_per_s: f64, kb_per_request: f64 },
+    /// Adds this chance that a process start ends in a crash.
+    CrashOnStart { probability: f64 },
+}
+
+/// Which instances a fault touches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Target {
+    /// Indexed by `Version::index()`.
+    pub versions: [bool; 2],
+    /// Share of those instances affected, decided per instance when it is created.
+    pub fraction: f64,
+}
+
+impl Target {
+    pub fn version(v: Version) -> Target {
+        let mut versions = [false; 2];
+        versions[v.index()] = true;
+        Target {
+            versions,
+            fraction: 1.0,
+        }
+    }
+
+    pub fn includes(&self, v: Version) -> bool {
+        self.versions[v.index()]
+    }
+}
+
+/// A fault in the scenario's fault table; its position is its `FaultId`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultDef {
+    pub name: String,
+    pub target: Target,
+    /// The mechanism is live in `[start, end)`.
+    pub start: SimTime,
+    pub end: SimTime,
+    pub effect: Effect,
+}
+
+impl FaultDef {
+    pub fn live_at(&self, t: SimTime) -> bool {
+        t >= self.start && t < self.end
+    }
+}
+
+/// The most error segments an instance carries: its version's plus this many faults.
+pub const MAX_ERROR_SEGMENTS: usize = 8;
+
+/// The numbers the request path reads for one instance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InstanceParams {
+    pub service_multiplier: f64,
+    /// The fault with the largest latency multiplier, if any multiplies it.
+    pub latency_fault: Option<FaultId>,
+    /// Error chance split in segments `[prev, upper)`, each with its cause; a uniform
+    /// draw below the last `upper` fails the request and its segment names the cause.
+    pub error_upper: [f64; MAX_ERROR_SEGMENTS],
+    pub error_cause: [Option<FaultId>; MAX_ERROR_SEGMENTS],
+    pub error_segments: u8,
+    pub leak_mb_per_s: f64,
+    pub leak_kb_per_request: f64,
+    /// The fault whose leak is the largest share of the total, if any.
+    pub leak_fault: Option<FaultId>,
+    pub crash_on_start: f64,
+    pub crash_fault: Option<FaultId>,
+}
+
+impl InstanceParams {
+    /// Folds a version profile and the live faults that touch this instance.
+    pub fn build<'a>(
+        model: &VersionModel,
+        faults: impl Iterator<Item = (FaultId, &'a Effect)>,
+    ) -> InstanceParams {
+        let mut p = InstanceParams {
+            service_multiplier: model.service_multiplier,
+            latency_fault: None,
+            error_upper: [0.0; MAX_ERROR_SEGMENTS],
+            error_cause: [None; MAX_ERROR_SEGMENTS],
+            error_segments: 0,
+            leak_mb_per_s: model.memory.leak_mb_per_s,
+            leak_kb_per_request: model.memory.leak_kb_per_request,
+            leak_fault: None,
+            crash_on_start: model.crash_on_start_probability,
+            crash_fault: None,
+        };
+        let mut worst_latency = 1.0;
+        let mut worst_leak = model.memory.leak_mb_per_s + model.memory.leak_kb_per_request;
+        let mut worst_crash = model.crash_on_start_probability;
+        p.push_error(model.error_probability, None);
+        for (id, effect) in faults {
+            match *effect {
+                Effect::Errors { probability } => p.push_error(probability, Some(id)),
+                Effect::Latency { multiplier } => {
+                    p.service_multiplier *= multiplier;
+                    if multiplier > worst_latency {
+                        worst_latency = multiplier;
+                        p.latency_fault = Some(id);
+                    }
+                }
+                Effect::MemoryLeak {
+                    mb_per_s,
+                    kb_per_request,
+                } => {
+                    p.leak_mb_per_s += mb_per_s;
+                    p.leak_kb_per_request += kb_per_request;
+                    if mb_per_s + kb_per_request > worst_leak {
+                        worst_leak = mb_per_s + kb_per_request;
+                        p.leak_fault = Some(id);
+                    }
+                }
+                Effect::CrashOnStart { probability } => {
+                    p.crash_on_start = 1.0 - (1.0 - p.crash_on_start) * (1.0 - probability);
+                    if probability > worst_crash {
+                        worst_crash = probability;
+                        p.crash_fault = Some(id);
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    fn push_error(&mut self, probability: f64, cause: Option<FaultId>) {
+        if probability <= 0.0 {
+            return;
+        }
+        let n = self.error_segments as usize;
+        assert!(
+            n < MAX_ERROR_SEGMENTS,
+            "too many error faults on one instance"
+        );
+        let prev = if n == 0 { 0.0 } else { self.error_upper[n - 1] };
+        self.error_upper[n] = (prev + probability).min(1.0);
+        self.error_cause[n] = cause;
+        self.error_segments += 1;
+    }
+
+    /// Total error chance.
+    pub fn error_probability(&self) -> f64 {
+        match self.error_segments {
+            0 => 0.0,
+            n => self.error_upper[n as usize - 1],
+        }
+    }
+
+    /// Whether a uniform draw `u` fails the request, and if so its cause.
+    #[inline]
+    pub fn error_for(&self, u: f64) -> Option<Option<FaultId>> {
+        (0..self.error_segments as usize)
+            .find(|&i| u < self.error_upper[i])
+            .map(|i| self.error_cause[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> VersionModel {
+        VersionModel {
+            service: ServiceDist::Constant {
+                value: SimDuration::from_millis(10),
+            },
+            service_multiplier: 1.0,
+            error_probability: 0.01,
+            memory: MemoryModel::NO_LEAK,
+            startup: SimDuration::from_secs(10),
+            crash_on_start_probability: 0.0,
+        }
+    }
+
+    #[test]
+    fn error_segments_attribute_each_cause() {
+        let f = FaultId::from_index(0);
+        let effects = [Effect::Errors { probability: 0.04 }];
+        let p = InstanceParams::build(&model(), effects.iter().map(|e| (f, e)));
+        assert!((p.error_probability() - 0.05).abs() < 1e-12);
+        assert_eq!(p.error_for(0.005), Some(None), "background error");
+        assert_eq!(p.error_for(0.02), Some(Some(f)), "the fault's error");
+        assert_eq!(p.error_for(0.06), None);
+    }
+
+    #[test]
+    fn latency_and_leak_name_their_fault() {
+        let a = FaultId::from_index(0);
+        let b = FaultId::from_index(1);
+        let effects = [
+            (a, Effect::Latency { multiplier: 2.0 }),
+            (
+                b,
+                Effect::MemoryLeak {
+                    mb_per_s: 2.0,
+                    kb_per_request: 0.0,
+                },
+            ),
+        ];
+        let p = InstanceParams::build(&model(), effects.iter().map(|(i, e)| (*i, e)));
+        assert_eq!(p.service_multiplier, 2.0);
+        assert_eq!(p.latency_fault, Some(a));
+        assert_eq!(p.leak_fault, Some(b));
+        assert_eq!(p.leak_mb_per_s, 2.0);
+    }
+}

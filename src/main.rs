@@ -1,1 +1,224 @@
-fn main() {}
+//! The `rollcage` command line: glue between flags and the libraries.
+//!
+//! Exit codes: 0 ok; 1 the run finished but a check failed (an `--expect`ed outcome
+//! was not met, or a hard bound cut the run short); 2 usage, configuration or I/O
+//! error. Bad input never panics.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use reports::Outcome;
+use reports::run_files::{RunInputs, events_csv, run_json, timeline_csv};
+use reports::summary::run_summary;
+use runner::RunnerError;
+use runner::inputs::{Resolved, resolve, validate_file};
+use runner::output::OutputDir;
+
+const PROGRAM: &str = concat!("rollcage ", env!("CARGO_PKG_VERSION"));
+
+#[derive(Parser)]
+#[command(
+    name = "rollcage",
+    version,
+    about = "Deterministic simulator and chaos-testing framework for rollout policies",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario under one policy for one seed, and summarise it.
+    Run(RunArgs),
+    /// List the built-in scenarios and policies.
+    List,
+    /// Check scenario and policy files, reporting every problem at once.
+    Validate {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A built-in scenario name or a scenario file.
+    #[arg(long, default_value = "reference")]
+    scenario: String,
+    /// A built-in policy name or a policy file.
+    #[arg(long, default_value = "reference")]
+    policy: String,
+    /// Master seed. The same seed gives byte-identical results.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Replicate index under the master seed (a sweep's run k is replicate k).
+    #[arg(long, default_value_t = 0)]
+    replicate: u64,
+    /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Write run.json, timeline.csv and events.csv here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Allow writing into a non-empty --out directory.
+    #[arg(long)]
+    force: bool,
+    /// Print run.json on stdout instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// Exit 1 unless the outcome is one of these (comma-separated: succeeded, caught,
+    /// escaped, false_rollback, stalled).
+    #[arg(long, value_delimiter = ',', value_parser = parse_outcome)]
+    expect: Vec<Outcome>,
+}
+
+fn parse_outcome(s: &str) -> Result<Outcome, String> {
+    Outcome::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.name()).collect();
+        format!(
+            "unknown outcome \"{s}\"; expected one of: {}",
+            names.join(", ")
+        )
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => cmd_run(args),
+        Command::List => cmd_list(),
+        Command::Validate { files } => cmd_validate(&files),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print(text: &str) -> Result<(), RunnerError> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| RunnerError::io("stdout", e)),
+    }
+}
+
+fn reproduce(r: &Resolved, args: &RunArgs) -> String {
+    let mut cmd = format!(
+        "rollcage run --scenario {} --policy {} --seed {} --replicate {}",
+        args.scenario, args.policy, args.seed, args.replicate
+    );
+    for s in &r.overrides {
+        cmd.push_str(&format!(" --set '{s}'"));
+    }
+    cmd
+}
+
+fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
+    let resolved = resolve(&args.scenario, &args.policy, &args.sets)?;
+    // Create the output directory before the run so that a refusal costs nothing.
+    let out = args
+        .out
+        .as_deref()
+        .map(|p| OutputDir::create(p, args.force))
+        .transpose()?;
+    let (record, metrics) = runner::execute::run_once(
+        &resolved.scenario,
+        &resolved.policy,
+        args.seed,
+        args.replicate,
+    );
+    let inputs = RunInputs {
+        scenario: resolved.scenario.name.clone(),
+        scenario_source: resolved.scenario_source.clone(),
+        policy: resolved.policy.name.clone(),
+        policy_source: resolved.policy_source.clone(),
+        overrides: resolved.overrides.clone(),
+        seed: args.seed,
+        reproduce: reproduce(&resolved, &args),
+        scenario_resolved: serde_json::to_value(&resolved.scenario).expect("scenario serializes"),
+        policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
+    };
+    let json = run_json(&inputs, &metrics, PROGRAM);
+    if let Some(out) = &out {
+        let interval = resolved.scenario.observability.scrape_interval_seconds;
+        out.write("run.json", json.as_bytes())?;
+        out.write("timeline.csv", timeline_csv(&record, interval).as_bytes())?;
+        out.write("events.csv", events_csv(&record).as_bytes())?;
+    }
+    if args.json {
+        print(&json)?;
+    } else {
+        let title = format!(
+            "rollcage run: scenario {} under policy {}, seed {} replicate {}",
+            resolved.scenario.name, resolved.policy.name, args.seed, args.replicate
+        );
+        print(&run_summary(&title, &metrics))?;
+        if let Some(out) = &out {
+            print(&format!(
+                "  files        {}/{{run.json,timeline.csv,events.csv}}\n",
+                out.path().display()
+            ))?;
+        }
+    }
+    if metrics.limit_hit.is_some() {
+        eprintln!(
+            "rollcage: a hard bound cut the run short; reproduce with: {}",
+            inputs.reproduce
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if !args.expect.is_empty() && !args.expect.contains(&metrics.outcome) {
+        eprintln!(
+            "rollcage: outcome {} is not one of the expected ({}); reproduce with: {}",
+            metrics.outcome.name(),
+            args.expect
+                .iter()
+                .map(|o| o.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            inputs.reproduce
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_list() -> Result<ExitCode, RunnerError> {
+    let mut text = String::from("Scenarios:\n");
+    for (name, _) in scenarios::BUILTIN {
+        let doc = scenarios::builtin(name).expect("listed built-in exists");
+        let s = scenarios::Scenario::from_doc(&doc).expect("built-in scenarios are valid");
+        text.push_str(&format!("  {name:<20} {}\n", s.summary()));
+    }
+    text.push_str("Policies:\n");
+    for (name, _) in policies::BUILTIN {
+        let doc = policies::builtin(name).expect("listed built-in exists");
+        let p = policies::Policy::from_doc(&doc).expect("built-in policies are valid");
+        text.push_str(&format!("  {name:<20} {}\n", p.summary()));
+    }
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_validate(files: &[PathBuf]) -> Result<ExitCode, RunnerError> {
+    let mut failed = Vec::new();
+    for f in files {
+        match validate_file(&f.to_string_lossy()) {
+            Ok(line) => print(&format!("{line}\n"))?,
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(RunnerError::Usage(failed.join("\n")))
+    }
+}

@@ -1,1 +1,565 @@
-//! placeholder
+//! Reading rollcage's TOML files so that a user sees every problem at once.
+//!
+//! Serde stops at the first bad field; an SRE fixing a scenario file wants the whole
+//! list. So files are parsed into a `toml::Table`, `--set` overrides are applied to it,
+//! and typed values are pulled out through `Section`s that record each problem (file,
+//! key, reason) and keep going with the default. When a `Section` is dropped, every key
+//! it was not asked for is reported as unknown, with the nearest known key suggested.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::fmt;
+
+pub use toml::{Table, Value};
+
+/// One thing wrong with an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file, or `--set` for an override.
+    pub origin: String,
+    /// Dotted path, e.g. `fleet.replicas` or `gates[1].threshold`.
+    pub key: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.origin, self.reason)
+        } else {
+            write!(f, "{}: {}: {}", self.origin, self.key, self.reason)
+        }
+    }
+}
+
+/// All the problems found in one or more inputs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+impl Problems {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A parsed document and where it came from.
+pub struct Doc {
+    origin: String,
+    table: Table,
+    /// Keys set by `--set`, reported as such.
+    overridden: BTreeSet<String>,
+    problems: RefCell<Vec<Problem>>,
+}
+
+impl Doc {
+    /// Parses TOML text; a syntax error is returned as a problem with its line.
+    pub fn parse(origin: &str, text: &str) -> Result<Doc, Problems> {
+        match text.parse::<Table>() {
+            Ok(table) => Ok(Doc::from_table(origin, table)),
+            Err(e) => Err(Problems(vec![Problem {
+                origin: origin.to_string(),
+                key: String::new(),
+                reason: format!("not valid TOML: {}", e.to_string().trim()),
+            }])),
+        }
+    }
+
+    pub fn from_table(origin: &str, table: Table) -> Doc {
+        Doc {
+            origin: origin.to_string(),
+            table,
+            overridden: BTreeSet::new(),
+            problems: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Applies `key=value` with `key` relative to this document (its `scenario.` or
+    /// `policy.` prefix already removed). The value is read as TOML (`10`, `0.5`,
+    /// `true`, `"x"`, `[1, 2]`) and falls back to a plain string (`25%`, `2m`).
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), Problem> {
+        let problem = |reason: String| Problem {
+            origin: "--set".to_string(),
+            key: key.to_string(),
+            reason,
+        };
+        let parts: Vec<&str> = key.split('.').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(problem("empty key segment".to_string()));
+        }
+        let value = parse_value(raw);
+        let mut table = &mut self.table;
+        for (i, part) in parts.iter().enumerate() {
+            if i + 1 == parts.len() {
+                table.insert(part.to_string(), value);
+                break;
+            }
+            let entry = table
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Table(Table::new()));
+            table = match entry {
+                Value::Table(t) => t,
+                _ => {
+                    return Err(problem(format!(
+                        "`{}` is a value, not a table",
+                        parts[..=i].join(".")
+                    )));
+                }
+            };
+        }
+        self.overridden.insert(key.to_string());
+        Ok(())
+    }
+
+    /// The top-level section.
+    pub fn root(&self) -> Section<'_> {
+        Section::new(self, &self.table, String::new())
+    }
+
+    /// Records a problem at `key`.
+    pub fn problem(&self, key: &str, reason: impl Into<String>) {
+        let origin = if self
+            .overridden
+            .iter()
+            .any(|k| k == key || key.starts_with(&format!("{k}.")))
+        {
+            "--set".to_string()
+        } else {
+            self.origin.clone()
+        };
+        self.problems.borrow_mut().push(Problem {
+            origin,
+            key: key.to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Everything found so far; call after all sections are dropped.
+    pub fn into_result(self) -> Result<(), Problems> {
+        let p = self.problems.into_inner();
+        if p.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(p))
+        }
+    }
+
+    /// The problems recorded so far (sections still alive may add more on drop).
+    pub fn problems(&self) -> Vec<Problem> {
+        self.problems.borrow().clone()
+    }
+
+    pub fn has_problems(&self) -> bool {
+        !self.problems.borrow().is_empty()
+    }
+}
+
+fn parse_value(raw: &str) -> Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(raw.to_string())),
+        Err(_) => Value::String(raw.to_string()),
+    }
+}
+
+/// A table being read. Dropping it reports the keys nobody asked for.
+pub struct Section<'a> {
+    doc: &'a Doc,
+    table: &'a Table,
+    path: String,
+    known: RefCell<Vec<String>>,
+}
+
+impl<'a> Section<'a> {
+    fn new(doc: &'a Doc, table: &'a Table, path: String) -> Self {
+        Section {
+            doc,
+            table,
+            path,
+            known: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn doc(&self) -> &'a Doc {
+        self.doc
+    }
+
+    /// The full dotted path of a key in this section.
+    pub fn key_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    pub fn problem(&self, key: &str, reason: impl Into<String>) {
+        self.doc.problem(&self.key_path(key), reason);
+    }
+
+    /// Marks a key as known and returns its raw value.
+    pub fn raw(&self, key: &str) -> Option<&'a Value> {
+        self.known.borrow_mut().push(key.to_string());
+        self.table.get(key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.table.contains_key(key)
+    }
+
+    /// Marks keys as known without reading them (read elsewhere).
+    pub fn allow(&self, keys: &[&str]) {
+        self.known
+            .borrow_mut()
+            .extend(keys.iter().map(|k| k.to_string()));
+    }
+
+    fn typed<T>(&self, key: &str, what: &str, f: impl FnOnce(&'a Value) -> Option<T>) -> Option<T> {
+        let v = self.raw(key)?;
+        let r = f(v);
+        if r.is_none() {
+            self.problem(key, format!("expected {what}, found {}", describe(v)));
+        }
+        r
+    }
+
+    pub fn opt_f64(&self, key: &str) -> Option<f64> {
+        self.typed(key, "a number", |v| match v {
+            Value::Float(f) if f.is_finite() => Some(*f),
+            Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        })
+    }
+
+    pub fn f64(&self, key: &str, default: f64) -> f64 {
+        self.opt_f64(key).unwrap_or(default)
+    }
+
+    /// A number that must be at least `min`.
+    pub fn f64_min(&self, key: &str, default: f64, min: f64) -> f64 {
+        let v = self.f64(key, default);
+        if v < min {
+            self.problem(key, format!("must be at least {min}, found {v}"));
+            return default;
+        }
+        v
+    }
+
+    /// A number that must be positive.
+    pub fn positive(&self, key: &str, default: f64) -> f64 {
+        let v = self.f64(key, default);
+        if v <= 0.0 {
+            self.problem(key, format!("must be positive, found {v}"));
+            return default;
+        }
+        v
+    }
+
+    /// A share in [0, 1], written as a number (`0.25`) or a percentage (`"25%"`).
+    pub fn fraction(&self, key: &str, default: f64) -> f64 {
+        let Some(v) = self.raw(key) else {
+            return default;
+        };
+        let parsed = match v {
+            Value::Float(f) => Some(*f),
+            Value::Integer(i) => Some(*i as f64),
+            Value::String(s) => s
+                .strip_suffix('%')
+                .and_then(|n| n.trim().parse::<f64>().ok())
+                .map(|p| p / 100.0),
+            _ => None,
+        };
+        match parsed {
+            Some(f) if (0.0..=1.0).contains(&f) => f,
+            Some(f) => {
+                self.problem(
+                    key,
+                    format!("must be between 0 and 1 (or 0% and 100%), found {f}"),
+                );
+                default
+            }
+            None => {
+                self.problem(
+                    key,
+                    format!(
+                        "expected a share like 0.25 or \"25%\", found {}",
+                        describe(v)
+                    ),
+                );
+                default
+            }
+        }
+    }
+
+    pub fn opt_i64(&self, key: &str) -> Option<i64> {
+        self.typed(key, "an integer", |v| match v {
+            Value::Integer(i) => Some(*i),
+            _ => None,
+        })
+    }
+
+    /// A whole number in `min..=u32::MAX`.
+    pub fn u32_min(&self, key: &str, default: u32, min: u32) -> u32 {
+        match self.opt_i64(key) {
+            None => default,
+            Some(i) if i >= min as i64 && i <= u32::MAX as i64 => i as u32,
+            Some(i) => {
+                self.problem(
+                    key,
+                    format!("must be a whole number of at least {min}, found {i}"),
+                );
+                default
+            }
+        }
+    }
+
+    pub fn u64(&self, key: &str, default: u64) -> u64 {
+        match self.opt_i64(key) {
+            None => default,
+            Some(i) if i >= 0 => i as u64,
+            Some(i) => {
+                self.problem(key, format!("must not be negative, found {i}"));
+                default
+            }
+        }
+    }
+
+    pub fn bool(&self, key: &str, default: bool) -> bool {
+        self.typed(key, "true or false", |v| v.as_bool())
+            .unwrap_or(default)
+    }
+
+    pub fn opt_str(&self, key: &str) -> Option<&'a str> {
+        self.typed(key, "a string", |v| v.as_str())
+    }
+
+    pub fn str(&self, key: &str, default: &'a str) -> &'a str {
+        self.opt_str(key).unwrap_or(default)
+    }
+
+    /// A string from a closed set; anything else is a problem naming the choices.
+    pub fn choice(&self, key: &str, default: &'a str, choices: &[&str]) -> &'a str {
+        let s = self.str(key, default);
+        if choices.contains(&s) {
+            return s;
+        }
+        let hint = suggest(s, choices.iter().copied())
+            .map(|c| format!(" (did you mean \"{c}\"?)"))
+            .unwrap_or_default();
+        self.problem(
+            key,
+            format!(
+                "unknown value \"{s}\"{hint}; expected one of: {}",
+                choices.join(", ")
+            ),
+        );
+        default
+    }
+
+    /// A sub-table; an absent one reads as empty, so defaults apply.
+    pub fn section(&self, key: &str) -> Section<'a> {
+        static EMPTY: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+        let empty = EMPTY.get_or_init(Table::new);
+        let table = match self.raw(key) {
+            None => empty,
+            Some(Value::Table(t)) => t,
+            Some(v) => {
+                self.problem(key, format!("expected a table, found {}", describe(v)));
+                empty
+            }
+        };
+        Section::new(self.doc, table, self.key_path(key))
+    }
+
+    /// An array of tables (`[[gates]]` or `gates = [{...}]`).
+    pub fn tables(&self, key: &str) -> Vec<Section<'a>> {
+        match self.raw(key) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| {
+                    let path = format!("{}[{i}]", self.key_path(key));
+                    match v {
+                        Value::Table(t) => Some(Section::new(self.doc, t, path)),
+                        other => {
+                            self.doc.problem(
+                                &path,
+                                format!("expected a table, found {}", describe(other)),
+                            );
+                            None
+                        }
+                    }
+                })
+                .collect(),
+            Some(v) => {
+                self.problem(
+                    key,
+                    format!("expected an array of tables, found {}", describe(v)),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn unknown_keys(&self) {
+        let known = self.known.borrow();
+        for key in self.table.keys() {
+            if known.iter().any(|k| k == key) {
+                continue;
+            }
+            let hint = suggest(key, known.iter().map(String::as_str))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            self.problem(key, format!("unknown key{hint}"));
+        }
+    }
+}
+
+impl Drop for Section<'_> {
+    fn drop(&mut self) {
+        self.unknown_keys();
+    }
+}
+
+/// A short description of a value's type for error messages.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("the string \"{s}\""),
+        Value::Integer(i) => format!("the integer {i}"),
+        Value::Float(f) => format!("the number {f}"),
+        Value::Boolean(b) => format!("{b}"),
+        Value::Datetime(_) => "a date".to_string(),
+        Value::Array(_) => "an array".to_string(),
+        Value::Table(_) => "a table".to_string(),
+    }
+}
+
+/// The closest candidate within a small edit distance, for "did you mean".
+pub fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let limit = (word.len() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, c)| (d, c))
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, sets: &[(&str, &str)]) -> (u32, f64, Result<(), Problems>) {
+        let mut doc = Doc::parse("svc.toml", text).unwrap();
+        for (k, v) in sets {
+            doc.set(k, v).unwrap();
+        }
+        let (replicas, share) = {
+            let root = doc.root();
+            let fleet = root.section("fleet");
+            (
+                fleet.u32_min("replicas", 20, 1),
+                fleet.fraction("share", 0.5),
+            )
+        };
+        (replicas, share, doc.into_result())
+    }
+
+    #[test]
+    fn reads_values_and_defaults() {
+        let (r, s, res) = read("[fleet]\nreplicas = 7\nshare = \"25%\"\n", &[]);
+        assert_eq!((r, s), (7, 0.25));
+        assert!(res.is_ok());
+        let (r, s, _) = read("", &[]);
+        assert_eq!((r, s), (20, 0.5));
+    }
+
+    #[test]
+    fn reports_every_problem_with_suggestions() {
+        let (_, _, res) = read("[fleet]\nreplicsa = 7\nshare = 3\n[flet]\n", &[]);
+        let msg = res.unwrap_err().to_string();
+        assert!(
+            msg.contains("svc.toml: fleet.replicsa: unknown key (did you mean `replicas`?)"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("svc.toml: fleet.share: must be between 0 and 1"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("svc.toml: flet: unknown key (did you mean `fleet`?)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn overrides_apply_and_are_labelled() {
+        let (r, _, res) = read("[fleet]\nreplicas = 7\n", &[("fleet.replicas", "10")]);
+        assert_eq!(r, 10);
+        assert!(res.is_ok());
+        let (_, _, res) = read("", &[("fleet.replicas", "0")]);
+        let msg = res.unwrap_err().to_string();
+        assert!(
+            msg.starts_with("--set: fleet.replicas: must be a whole number of at least 1"),
+            "{msg}"
+        );
+        let mut doc = Doc::parse("x", "a = 1").unwrap();
+        assert!(doc.set("a.b", "2").is_err());
+        assert_eq!(parse_value("0%"), Value::String("0%".into()));
+        assert_eq!(parse_value("[1, 2]").as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file() {
+        let err = Doc::parse("bad.toml", "a = ").err().unwrap();
+        assert!(err.to_string().starts_with("bad.toml: not valid TOML"));
+    }
+
+    #[test]
+    fn edit_distance_basics() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            suggest("replcas", ["replicas", "concurrency"].into_iter()),
+            Some("replicas")
+        );
+        assert_eq!(suggest("zzz", ["replicas"].into_iter()), None);
+    }
+}

@@ -1,1 +1,243 @@
-//! placeholder
+//! Rollout policies. Each kind behaves as the controller it mirrors; policies see
+//! observations and return decisions, never touching the event queue.
+//!
+//! A policy file is TOML with a `schema_version`; `Policy::from_doc` reads it and
+//! reports every problem at once.
+
+pub mod gate;
+pub mod intstr;
+pub mod k8s;
+pub mod rolling;
+
+use config::{Doc, Problems, Section};
+use serde::Serialize;
+use sim_core::Controller;
+
+use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
+use crate::intstr::IntOrPercent;
+use crate::rolling::{FailureAction, Fenceposts, NoopController, RollingController, RollingSpec};
+
+/// The policy file format this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Policy {
+    pub schema_version: i64,
+    pub name: String,
+    pub description: String,
+    #[serde(flatten)]
+    pub kind: PolicyKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicyKind {
+    Rolling(RollingSpec),
+    Noop,
+}
+
+impl PolicyKind {
+    pub const NAMES: [&'static str; 2] = ["rolling", "noop"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            PolicyKind::Rolling(_) => "rolling",
+            PolicyKind::Noop => "noop",
+        }
+    }
+}
+
+impl Policy {
+    /// Reads a policy document, reporting every problem at once.
+    pub fn from_doc(doc: &Doc) -> Result<Policy, Problems> {
+        let policy = {
+            let root = doc.root();
+            read_schema_version(&root);
+            let name = root.str("name", "unnamed").to_string();
+            let description = root.str("description", "").to_string();
+            let kind = match root.choice("kind", "rolling", &PolicyKind::NAMES) {
+                "noop" => PolicyKind::Noop,
+                _ => PolicyKind::Rolling(read_rolling(&root)),
+            };
+            Policy {
+                schema_version: SCHEMA_VERSION,
+                name,
+                description,
+                kind,
+            }
+        };
+        if doc.has_problems() {
+            Err(Problems(doc.problems()))
+        } else {
+            Ok(policy)
+        }
+    }
+
+    /// A controller that runs this policy in the simulator.
+    pub fn controller(&self) -> Box<dyn Controller> {
+        match &self.kind {
+            PolicyKind::Rolling(spec) => Box::new(RollingController::new(spec.clone())),
+            PolicyKind::Noop => Box::new(NoopController),
+        }
+    }
+
+    /// One line for `rollcage list`.
+    pub fn summary(&self) -> String {
+        if self.description.is_empty() {
+            self.kind.name().to_string()
+        } else {
+            self.description.clone()
+        }
+    }
+}
+
+/// Checks `schema_version`: required, and one this build reads.
+pub fn read_schema_version(root: &Section<'_>) {
+    match root.opt_i64("schema_version") {
+        None if !root.has("schema_version") => root.problem(
+            "schema_version",
+            format!("missing; add `schema_version = {SCHEMA_VERSION}`"),
+        ),
+        Some(v) if v != SCHEMA_VERSION => root.problem(
+            "schema_version",
+            format!("version {v} is not supported; this build reads version {SCHEMA_VERSION}"),
+        ),
+        _ => {}
+    }
+}
+
+fn int_or_percent(s: &Section<'_>, key: &str, default: IntOrPercent) -> IntOrPercent {
+    match s.raw(key) {
+        None => default,
+        Some(v) => IntOrPercent::from_value(v).unwrap_or_else(|e| {
+            s.problem(key, e);
+            default
+        }),
+    }
+}
+
+/// `maxSurge`/`maxUnavailable` with the Kubernetes API's validation.
+fn read_fenceposts(s: &Section<'_>, default: Fenceposts) -> Fenceposts {
+    let f = Fenceposts {
+        max_surge: int_or_percent(s, "max_surge", default.max_surge),
+        max_unavailable: int_or_percent(s, "max_unavailable", default.max_unavailable),
+    };
+    if f.max_surge.is_zero() && f.max_unavailable.is_zero() {
+        s.problem(
+            "max_unavailable",
+            "may not be 0 when max_surge is 0 (as the Kubernetes API requires)",
+        );
+    }
+    if let IntOrPercent::Percent(p) = f.max_unavailable
+        && p > 100.0
+    {
+        s.problem(
+            "max_unavailable",
+            format!("must not be greater than 100%, found {p}%"),
+        );
+    }
+    f
+}
+
+const K8S_DEFAULT: Fenceposts = Fenceposts {
+    max_surge: IntOrPercent::Percent(25.0),
+    max_unavailable: IntOrPercent::Percent(25.0),
+};
+
+fn read_rolling(root: &Section<'_>) -> RollingSpec {
+    let step = read_fenceposts(root, K8S_DEFAULT);
+    let rollback = read_fenceposts(&root.section("rollback"), step);
+    let on_failure =
+        FailureAction::parse(root.choice("on_failure", "rollback", &FailureAction::NAMES))
+            .unwrap_or(FailureAction::Rollback);
+    let gates = root
+        .tables("gates")
+        .iter()
+        .map(read_gate)
+        .collect::<Vec<_>>();
+    let mut seen = std::collections::BTreeSet::new();
+    for g in &gates {
+        if !seen.insert(g.name.clone()) {
+            root.problem("gates", format!("two gates are named \"{}\"", g.name));
+        }
+    }
+    RollingSpec {
+        step,
+        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        progress_deadline_seconds: root.positive("progress_deadline_seconds", 600.0),
+        bake_seconds: root.f64_min("bake_seconds", 0.0, 0.0),
+        gate_interval_seconds: root.positive("gate_interval_seconds", 15.0),
+        gates,
+        on_failure,
+        rollback,
+    }
+}
+
+fn read_gate(s: &Section<'_>) -> GateSpec {
+    let metric = match s.choice("metric", "error_ratio", &GateMetric::NAMES) {
+        "latency" => {
+            let q = s.f64("quantile", 0.99);
+            if !(q > 0.0 && q < 1.0) {
+                s.problem("quantile", format!("must be between 0 and 1, found {q}"));
+            }
+            GateMetric::Latency { quantile: q }
+        }
+        "restarts" => GateMetric::Restarts,
+        "memory_mb" => GateMetric::MemoryMb,
+        _ => GateMetric::ErrorRatio,
+    };
+    if !matches!(metric, GateMetric::Latency { .. }) && s.has("quantile") {
+        s.problem("quantile", "only latency gates take a quantile");
+    }
+    let comparison = match s.choice("comparison", "absolute", &["absolute", "relative"]) {
+        "relative" => Comparison::Relative,
+        _ => Comparison::Absolute,
+    };
+    let on_empty = match s.choice("on_empty", "inconclusive", &EmptyRule::NAMES) {
+        "pass" => EmptyRule::Pass,
+        "fail" => EmptyRule::Fail,
+        _ => EmptyRule::Inconclusive,
+    };
+    let threshold = match s.opt_f64("threshold") {
+        Some(t) if t >= 0.0 => t,
+        Some(t) => {
+            s.problem("threshold", format!("must not be negative, found {t}"));
+            0.0
+        }
+        None => {
+            if !s.has("threshold") {
+                s.problem("threshold", "missing: every gate needs a threshold");
+            }
+            0.0
+        }
+    };
+    GateSpec {
+        name: s.str("name", &metric.label()).to_string(),
+        metric,
+        comparison,
+        threshold,
+        slack: s.f64_min("slack", 0.0, 0.0),
+        window_seconds: s.positive("window_seconds", 60.0),
+        min_samples: s.u64("min_samples", 100),
+        on_empty,
+    }
+}
+
+/// The built-in policies, by name, as TOML files shipped in the binary.
+pub const BUILTIN: [(&str, &str); 5] = [
+    ("k8s-default", include_str!("../builtin/k8s-default.toml")),
+    (
+        "one-at-a-time",
+        include_str!("../builtin/one-at-a-time.toml"),
+    ),
+    ("gated-10pct", include_str!("../builtin/gated-10pct.toml")),
+    ("reference", include_str!("../builtin/reference.toml")),
+    ("noop", include_str!("../builtin/noop.toml")),
+];
+
+/// Loads a built-in policy by name.
+pub fn builtin(name: &str) -> Option<Doc> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(n, text)| {
+        Doc::parse(&format!("built-in policy {n}"), text).expect("built-in policies parse")
+    })
+}

@@ -1,1 +1,13 @@
-//! placeholder
+//! Reports are pure functions of run results: per-run metrics derived exactly as the
+//! design defines them, and the bytes of every output format. Nothing here touches
+//! the file system or the clock.
+
+pub mod format;
+pub mod metrics;
+pub mod run_files;
+pub mod summary;
+
+pub use metrics::{Outcome, RunMetrics};
+
+/// The version of every output format this build writes.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,1 +1,57 @@
-//! placeholder
+//! Scenarios: a fleet, its traffic, its SLO, and a release (good or bad).
+//!
+//! A scenario file is TOML with a `schema_version`. `Scenario::from_doc` reads it,
+//! reporting every problem at once; `Scenario::world` turns it into the engine's
+//! `WorldConfig` for one seed. The candidate's defects relative to the baseline become
+//! faults with their own ids, so every bad event they cause is attributed to them.
+
+mod model;
+mod read;
+
+pub use model::*;
+
+use config::{Doc, Problems};
+
+/// The scenario file format this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+impl Scenario {
+    /// Reads a scenario document, reporting every problem at once.
+    pub fn from_doc(doc: &Doc) -> Result<Scenario, Problems> {
+        let scenario = read::scenario(&doc.root());
+        if doc.has_problems() {
+            Err(Problems(doc.problems()))
+        } else {
+            Ok(scenario)
+        }
+    }
+
+    /// One line for `rollcage list`.
+    pub fn summary(&self) -> String {
+        self.description.clone()
+    }
+}
+
+/// The built-in scenarios, by name, as TOML files shipped in the binary.
+pub const BUILTIN: [(&str, &str); 7] = [
+    ("steady", include_str!("../builtin/steady.toml")),
+    ("good-release", include_str!("../builtin/good-release.toml")),
+    (
+        "error-regression",
+        include_str!("../builtin/error-regression.toml"),
+    ),
+    (
+        "latency-regression",
+        include_str!("../builtin/latency-regression.toml"),
+    ),
+    ("memory-leak", include_str!("../builtin/memory-leak.toml")),
+    ("crashloop", include_str!("../builtin/crashloop.toml")),
+    ("reference", include_str!("../builtin/reference.toml")),
+];
+
+/// Loads a built-in scenario by name.
+pub fn builtin(name: &str) -> Option<Doc> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(n, text)| {
+        Doc::parse(&format!("built-in scenario {n}"), text).expect("built-in scenarios parse")
+    })
+}

@@ -120,10 +120,10 @@ struct World<'c> {
     sync_pending: bool,
     actions: Actions,
     phase: Phase,
-    stopped_by_detection: bool,
     t_change_start: Option<SimTime>,
     t_change_end: Option<SimTime>,
     t_promoted: Option<SimTime>,
+    t_full_fleet: Option<SimTime>,
     t_impact_start: Option<SimTime>,
     t_recover: Option<SimTime>,
     detection: Option<Detection>,
@@ -159,7 +159,7 @@ impl<'c> World<'c> {
             spec: [cfg.fleet.replicas, 0],
             acc: [CohortAccumulator::new(), CohortAccumulator::new()],
             arrivals_in_interval: 0,
-            store: MetricsStore::with_capacity(scrapes),
+            store: MetricsStore::with_capacity(scrapes, cfg.traffic.steady_rate()),
             scratch_hist: Histogram::new(),
             run_latency: Histogram::new(),
             counts: Counts::default(),
@@ -172,10 +172,10 @@ impl<'c> World<'c> {
             sync_pending: false,
             actions: Actions::default(),
             phase: Phase::Idle,
-            stopped_by_detection: false,
             t_change_start: None,
             t_change_end: None,
             t_promoted: None,
+            t_full_fleet: None,
             t_impact_start: None,
             t_recover: None,
             detection: None,
@@ -839,14 +839,17 @@ impl<'c> World<'c> {
     }
 
     fn update_fleet_extremes(&mut self) {
-        let (mut pods, mut available) = (0, 0);
+        let (mut pods, mut available) = ([0u32; 2], 0);
         for &id in &self.live {
             let i = &self.instances[id.index()];
-            pods += i.state.counts_as_pod() as u32;
+            pods[i.version.index()] += i.state.counts_as_pod() as u32;
             available += i.available as u32;
         }
-        self.instances_max = self.instances_max.max(pods);
+        self.instances_max = self.instances_max.max(pods[0] + pods[1]);
         self.available_min = self.available_min.min(available);
+        if self.t_full_fleet.is_none() && pods[0] == 0 && pods[1] >= self.cfg.fleet.replicas {
+            self.t_full_fleet = Some(self.now);
+        }
     }
 
     /// `t_recover`: after the impact began, no live pod carries a live fault and the
@@ -962,12 +965,16 @@ impl<'c> World<'c> {
                     return;
                 }
                 self.phase = phase;
+                // The change ends the first time it is promoted or rolled back; a later
+                // rollback of a promoted release is a change of its own.
                 match phase {
                     Phase::Promoted => {
                         self.t_promoted.get_or_insert(self.now);
-                        self.t_change_end = Some(self.now);
+                        self.t_change_end.get_or_insert(self.now);
                     }
-                    Phase::RolledBack => self.t_change_end = Some(self.now),
+                    Phase::RolledBack => {
+                        self.t_change_end.get_or_insert(self.now);
+                    }
                     _ => {}
                 }
                 self.log.push(LogRecord::new(
@@ -978,9 +985,6 @@ impl<'c> World<'c> {
                 ));
             }
             Command::Detected { detector, reason } => {
-                if matches!(self.phase, Phase::Progressing | Phase::Idle | Phase::Paused) {
-                    self.stopped_by_detection = true;
-                }
                 self.log.push(LogRecord::new(
                     self.now,
                     LogKind::Detect,
@@ -1126,7 +1130,9 @@ impl<'c> World<'c> {
             self.pager_fired = true;
             let reason = format!(
                 "burn rate over {} and {} above {}",
-                rule.long, rule.short, rule.factor
+                crate::slo::window_label(rule.long),
+                crate::slo::window_label(rule.short),
+                rule.factor
             );
             let mut rec = LogRecord::new(self.now, LogKind::Pager, "slo_pager", reason.clone());
             rec.threshold = Some(rule.factor);
@@ -1169,8 +1175,8 @@ impl<'c> World<'c> {
             t_change_start: self.t_change_start,
             t_change_end: self.t_change_end,
             t_promoted: self.t_promoted,
+            t_full_fleet: self.t_full_fleet,
             final_phase: self.phase,
-            stopped_by_detection: self.stopped_by_detection,
             t_fault_active,
             t_impact_start: self.t_impact_start,
             t_last_bad,

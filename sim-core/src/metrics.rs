@@ -146,12 +146,18 @@ impl CohortAccumulator {
 #[derive(Clone, Debug, Default)]
 pub struct MetricsStore {
     samples: Vec<Sample>,
+    prior_rate: f64,
 }
 
 impl MetricsStore {
-    pub fn with_capacity(n: usize) -> Self {
+    /// `prior_rate` is the request rate of the healthy history before t = 0: the
+    /// service has been running long before the simulation starts, so a burn-rate
+    /// window reaching back before the first scrape sees good requests there, not
+    /// nothing.
+    pub fn with_capacity(n: usize, prior_rate: f64) -> Self {
         MetricsStore {
             samples: Vec::with_capacity(n),
+            prior_rate,
         }
     }
 
@@ -186,6 +192,7 @@ impl MetricsStore {
         MetricsView {
             samples: &self.samples[..end],
             visible_until,
+            prior_rate: self.prior_rate,
         }
     }
 
@@ -194,6 +201,7 @@ impl MetricsStore {
         MetricsView {
             samples: &self.samples,
             visible_until: self.samples.last().map_or(SimTime::ZERO, |s| s.at),
+            prior_rate: self.prior_rate,
         }
     }
 }
@@ -203,6 +211,7 @@ impl MetricsStore {
 pub struct MetricsView<'a> {
     samples: &'a [Sample],
     visible_until: SimTime,
+    prior_rate: f64,
 }
 
 impl<'a> MetricsView<'a> {
@@ -211,6 +220,7 @@ impl<'a> MetricsView<'a> {
         MetricsView {
             samples,
             visible_until,
+            prior_rate: 0.0,
         }
     }
 
@@ -241,10 +251,13 @@ impl<'a> MetricsView<'a> {
     }
 
     /// Burn rate over the window: `(bad / requests) / error_budget`, `None` without
-    /// requests.
+    /// requests. The part of the window before t = 0 counts as healthy history at the
+    /// store's prior rate.
     pub fn burn_rate(&self, len: SimDuration, error_budget: f64) -> Option<f64> {
         let w = self.window(len);
         let last = w.last()?;
+        let before_start = len.0.saturating_sub(self.visible_until.0) as f64 / 1e9;
+        let history = self.prior_rate * before_start;
         let before = self.samples.len() - w.len();
         let (req0, bad0) = if before == 0 {
             (0, 0)
@@ -252,9 +265,9 @@ impl<'a> MetricsView<'a> {
             let s = &self.samples[before - 1];
             (s.cum_requests, s.cum_bad)
         };
-        let req = last.cum_requests - req0;
+        let req = (last.cum_requests - req0) as f64 + history;
         let bad = last.cum_bad - bad0;
-        (req > 0).then(|| bad as f64 / req as f64 / error_budget)
+        (req > 0.0).then(|| bad as f64 / req / error_budget)
     }
 }
 
@@ -335,5 +348,23 @@ mod tests {
                 .burn_rate(SimDuration::from_secs(60), 0.001),
             None
         );
+    }
+
+    #[test]
+    fn windows_before_the_start_see_healthy_history() {
+        // 120 s of run at 100 requests per 15 s with 10 errors per scrape from 5 on,
+        // plus 1 h − 120 s of history at 100/15 requests per second, all good.
+        let mut m = MetricsStore::with_capacity(8, 100.0 / 15.0);
+        for i in 1..=8u64 {
+            let errors = if i >= 5 { 10 } else { 0 };
+            m.push(
+                SimTime::from_secs(15 * i),
+                [cohort(100, errors), cohort(0, 0)],
+            );
+        }
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let burn = v.burn_rate(SimDuration::from_secs(3600), 0.001).unwrap();
+        // 40 bad of 3600 s x 100/15 = 24 000 requests.
+        assert!((burn - 40.0 / 24_000.0 / 0.001).abs() < 1e-9, "{burn}");
     }
 }

@@ -105,9 +105,9 @@ pub struct RunRecord {
     pub t_change_start: Option<SimTime>,
     pub t_change_end: Option<SimTime>,
     pub t_promoted: Option<SimTime>,
+    /// First time every pod ran the candidate (no baseline pod left).
+    pub t_full_fleet: Option<SimTime>,
     pub final_phase: Phase,
-    /// The rollout was stopped (paused, aborted or rolled back) by a detector.
-    pub stopped_by_detection: bool,
     pub t_fault_active: Option<SimTime>,
     pub t_impact_start: Option<SimTime>,
     /// Last bad event attributable to any fault.

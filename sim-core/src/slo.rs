@@ -78,6 +78,20 @@ impl PagerConfig {
     }
 }
 
+/// A window as alerting rules write it: `1h`, `5m`, `90s`.
+pub fn window_label(d: SimDuration) -> String {
+    let secs = d.0 / 1_000_000_000;
+    if !d.0.is_multiple_of(1_000_000_000) {
+        format!("{:.3}s", d.as_secs_f64())
+    } else if secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else if secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +124,13 @@ mod tests {
         let m = run(1, 240);
         let v = m.view(SimTime::from_secs(15 * 240), SimDuration::ZERO);
         assert_eq!(pager.firing(&v, 0.001).unwrap().factor, 14.4);
+    }
+
+    #[test]
+    fn window_labels() {
+        assert_eq!(window_label(SimDuration::from_secs(3600)), "1h");
+        assert_eq!(window_label(SimDuration::from_secs(300)), "5m");
+        assert_eq!(window_label(SimDuration::from_secs(45)), "45s");
     }
 
     #[test]

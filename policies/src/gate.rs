@@ -1,0 +1,300 @@
+//! Health gates: the checks a policy runs on the candidate before it goes further.
+//!
+//! A gate reads a metric of the candidate cohort over a window of scraped, lagged
+//! samples and compares it with an absolute threshold or with the baseline cohort over
+//! the same window. The same code judges simulated metrics and imported real ones: it
+//! only sees `MetricsView`.
+
+use serde::Serialize;
+use sim_core::metrics::{MetricsView, Sample, sum_cohort};
+use sim_core::{SimDuration, SimTime, Version};
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "name")]
+pub enum GateMetric {
+    /// (errors + timeouts) / requests.
+    ErrorRatio,
+    /// A latency quantile in milliseconds, of served requests.
+    Latency { quantile: f64 },
+    /// Process crashes (container restarts) in the window.
+    Restarts,
+    /// Largest resident memory of any instance, MB.
+    MemoryMb,
+}
+
+impl GateMetric {
+    pub const NAMES: [&'static str; 4] = ["error_ratio", "latency", "restarts", "memory_mb"];
+
+    pub fn label(&self) -> String {
+        match self {
+            GateMetric::ErrorRatio => "error_ratio".into(),
+            GateMetric::Latency { quantile } => format!("latency_p{}_ms", quantile * 100.0),
+            GateMetric::Restarts => "restarts".into(),
+            GateMetric::MemoryMb => "memory_mb".into(),
+        }
+    }
+
+    /// Whether the metric needs requests to mean anything.
+    fn needs_requests(&self) -> bool {
+        matches!(self, GateMetric::ErrorRatio | GateMetric::Latency { .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// candidate ≤ threshold.
+    Absolute,
+    /// candidate ≤ threshold × baseline + slack.
+    Relative,
+}
+
+/// What a window without enough data means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptyRule {
+    Pass,
+    Fail,
+    Inconclusive,
+}
+
+impl EmptyRule {
+    pub const NAMES: [&'static str; 3] = ["pass", "fail", "inconclusive"];
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GateSpec {
+    pub name: String,
+    pub metric: GateMetric,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    /// Added to the relative bound, so a baseline at zero does not fail every error.
+    pub slack: f64,
+    pub window_seconds: f64,
+    /// Fewest candidate requests in the window for a verdict.
+    pub min_samples: u64,
+    pub on_empty: EmptyRule,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// One evaluation of one gate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GateResult {
+    pub value: Option<f64>,
+    /// The bound the value was held to (for relative gates, already scaled).
+    pub bound: Option<f64>,
+    pub verdict: Verdict,
+    pub reason: String,
+}
+
+impl GateSpec {
+    /// Judges the candidate on what `view` shows, ignoring samples up to `since` (the
+    /// rollout's start: the candidate cohort had no data before).
+    pub fn evaluate(&self, view: &MetricsView<'_>, since: SimTime) -> GateResult {
+        let len = SimDuration::from_secs_f64(self.window_seconds);
+        let all = view.window(len);
+        let window = &all[all.partition_point(|s| s.at <= since)..];
+        let cand = sum_cohort(window, Version::Candidate);
+        let enough = !window.is_empty()
+            && (!self.metric.needs_requests() || cand.requests >= self.min_samples.max(1));
+        if !enough {
+            let reason = format!(
+                "{} candidate requests in the window, {} needed",
+                cand.requests, self.min_samples
+            );
+            return self.empty(reason);
+        }
+        let value = match metric_value(self.metric, window, Version::Candidate) {
+            Some(v) => v,
+            None => return self.empty("no candidate latency samples".into()),
+        };
+        let bound = match self.comparison {
+            Comparison::Absolute => self.threshold,
+            Comparison::Relative => match self.baseline_value(view, len) {
+                Some(base) => self.threshold * base + self.slack,
+                None => return self.empty("no baseline data to compare with".into()),
+            },
+        };
+        let pass = value <= bound;
+        GateResult {
+            value: Some(value),
+            bound: Some(bound),
+            verdict: if pass { Verdict::Pass } else { Verdict::Fail },
+            reason: format!(
+                "{} {} {:.6} {} {:.6}",
+                self.metric.label(),
+                "candidate",
+                value,
+                if pass { "<=" } else { ">" },
+                bound
+            ),
+        }
+    }
+
+    fn empty(&self, reason: String) -> GateResult {
+        let verdict = match self.on_empty {
+            EmptyRule::Pass => Verdict::Pass,
+            EmptyRule::Fail => Verdict::Fail,
+            EmptyRule::Inconclusive => Verdict::Inconclusive,
+        };
+        GateResult {
+            value: None,
+            bound: None,
+            verdict,
+            reason: format!("empty window ({reason}): {}", verdict.name()),
+        }
+    }
+
+    /// The baseline's value over the same window, or, when the baseline has too little
+    /// traffic there (late in a rollout), over the latest window where it had enough.
+    fn baseline_value(&self, view: &MetricsView<'_>, len: SimDuration) -> Option<f64> {
+        let enough = |s: &[Sample]| {
+            let b = sum_cohort(s, Version::Baseline);
+            !s.is_empty()
+                && (!self.metric.needs_requests() || b.requests >= self.min_samples.max(1))
+        };
+        let same = view.window(len);
+        if enough(same) {
+            return metric_value(self.metric, same, Version::Baseline);
+        }
+        let last = view
+            .samples()
+            .iter()
+            .rev()
+            .find(|s| s.cohort(Version::Baseline).requests > 0)?;
+        let earlier = view.between(last.at.saturating_sub(len), last.at);
+        if enough(earlier) {
+            metric_value(self.metric, earlier, Version::Baseline)
+        } else {
+            None
+        }
+    }
+}
+
+/// The metric for one cohort over samples.
+pub fn metric_value(metric: GateMetric, samples: &[Sample], v: Version) -> Option<f64> {
+    let c = sum_cohort(samples, v);
+    match metric {
+        GateMetric::ErrorRatio => (c.requests > 0).then(|| c.failed() as f64 / c.requests as f64),
+        GateMetric::Latency { quantile } => c.latency.quantile(quantile).map(|us| us / 1000.0),
+        GateMetric::Restarts => Some(c.crashes as f64),
+        GateMetric::MemoryMb => Some(c.memory_max_mb),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::hist::SparseHistogram;
+    use sim_core::metrics::{CohortSample, MetricsStore};
+
+    fn cohort(requests: u64, errors: u64, latency_ms: u64, crashes: u64) -> CohortSample {
+        CohortSample {
+            requests,
+            errors,
+            crashes,
+            latency: SparseHistogram::from_values((0..requests).map(|_| latency_ms * 1000)),
+            ..CohortSample::default()
+        }
+    }
+
+    fn gate(metric: GateMetric, comparison: Comparison, threshold: f64) -> GateSpec {
+        GateSpec {
+            name: "g".into(),
+            metric,
+            comparison,
+            threshold,
+            slack: 0.0,
+            window_seconds: 60.0,
+            min_samples: 50,
+            on_empty: EmptyRule::Inconclusive,
+        }
+    }
+
+    fn store(cand: impl Fn(u64) -> CohortSample) -> MetricsStore {
+        let mut m = MetricsStore::default();
+        for i in 1..=8 {
+            m.push(SimTime::from_secs(15 * i), [cohort(100, 1, 50, 0), cand(i)]);
+        }
+        m
+    }
+
+    #[test]
+    fn absolute_error_ratio() {
+        let m = store(|_| cohort(100, 3, 50, 0));
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let r =
+            gate(GateMetric::ErrorRatio, Comparison::Absolute, 0.02).evaluate(&v, SimTime::ZERO);
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert!((r.value.unwrap() - 0.03).abs() < 1e-12);
+        let r =
+            gate(GateMetric::ErrorRatio, Comparison::Absolute, 0.05).evaluate(&v, SimTime::ZERO);
+        assert_eq!(r.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn relative_latency_against_baseline() {
+        let m = store(|_| cohort(100, 0, 90, 0));
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let g = gate(
+            GateMetric::Latency { quantile: 0.99 },
+            Comparison::Relative,
+            1.5,
+        );
+        let r = g.evaluate(&v, SimTime::ZERO);
+        assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
+        let bound = r.bound.unwrap();
+        assert!((bound - 75.0).abs() / 75.0 < 0.01, "1.5 x 50 ms: {bound}");
+        let g = gate(
+            GateMetric::Latency { quantile: 0.99 },
+            Comparison::Relative,
+            2.0,
+        );
+        assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn too_few_samples_follow_the_empty_rule() {
+        let m = store(|_| cohort(5, 5, 50, 0));
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let mut g = gate(GateMetric::ErrorRatio, Comparison::Absolute, 0.01);
+        assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Inconclusive);
+        g.on_empty = EmptyRule::Fail;
+        assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Fail);
+        g.on_empty = EmptyRule::Pass;
+        assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Pass);
+        // Lag hides everything: empty too.
+        let hidden = m.view(SimTime::from_secs(10), SimDuration::ZERO);
+        g.on_empty = EmptyRule::Inconclusive;
+        assert_eq!(
+            g.evaluate(&hidden, SimTime::ZERO).verdict,
+            Verdict::Inconclusive
+        );
+    }
+
+    #[test]
+    fn restarts_count_in_window_only() {
+        let m = store(|i| cohort(100, 0, 50, u64::from(i == 2)));
+        let late = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let g = gate(GateMetric::Restarts, Comparison::Absolute, 0.0);
+        assert_eq!(g.evaluate(&late, SimTime::ZERO).verdict, Verdict::Pass);
+        let early = m.view(SimTime::from_secs(45), SimDuration::ZERO);
+        assert_eq!(g.evaluate(&early, SimTime::ZERO).verdict, Verdict::Fail);
+    }
+}

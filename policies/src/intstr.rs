@@ -1,0 +1,83 @@
+//! Kubernetes' IntOrString for `maxSurge` / `maxUnavailable`: a count, or a share of
+//! the desired replicas written `"25%"`.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum IntOrPercent {
+    Int(u32),
+    Percent(f64),
+}
+
+impl IntOrPercent {
+    /// Parses a TOML value: an integer, or a string ending in `%`. A plain numeric
+    /// string such as `"5"` is rejected, as Kubernetes rejects it.
+    pub fn from_value(v: &config::Value) -> Result<IntOrPercent, String> {
+        match v {
+            config::Value::Integer(i) if *i >= 0 => Ok(IntOrPercent::Int(*i as u32)),
+            config::Value::Integer(i) => Err(format!("must not be negative, found {i}")),
+            config::Value::String(s) => IntOrPercent::parse(s),
+            other => Err(format!(
+                "expected a count like 2 or a percentage like \"25%\", found {}",
+                config::describe(other)
+            )),
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<IntOrPercent, String> {
+        let Some(num) = s.strip_suffix('%') else {
+            return Err(format!(
+                "\"{s}\" is neither a count nor a percentage; write 2 or \"25%\""
+            ));
+        };
+        match num.trim().parse::<f64>() {
+            Ok(p) if p >= 0.0 && p.is_finite() => Ok(IntOrPercent::Percent(p)),
+            _ => Err(format!("\"{s}\" is not a valid percentage")),
+        }
+    }
+
+    /// Kubernetes' `GetScaledValueFromIntOrPercent`: a percentage of `total`, rounded
+    /// up or down.
+    pub fn scaled(self, total: u32, round_up: bool) -> u32 {
+        match self {
+            IntOrPercent::Int(n) => n,
+            IntOrPercent::Percent(p) => {
+                let exact = p * total as f64 / 100.0;
+                // Guard against 0.1 + 0.2 style noise before rounding.
+                let snapped = (exact * 1e9).round() / 1e9;
+                if round_up {
+                    snapped.ceil() as u32
+                } else {
+                    snapped.floor() as u32
+                }
+            }
+        }
+    }
+
+    pub fn is_zero(self) -> bool {
+        match self {
+            IntOrPercent::Int(n) => n == 0,
+            IntOrPercent::Percent(p) => p == 0.0,
+        }
+    }
+}
+
+impl fmt::Display for IntOrPercent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IntOrPercent::Int(n) => write!(f, "{n}"),
+            IntOrPercent::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+impl Serialize for IntOrPercent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IntOrPercent::Int(n) => s.serialize_u32(*n),
+            IntOrPercent::Percent(_) => s.serialize_str(&self.to_string()),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Number formatting shared by the text and CSV outputs, fixed so that outputs are
+//! byte-identical across platforms and runs.
+
+/// Seconds with millisecond resolution; empty for `None`.
+pub fn secs(v: Option<f64>) -> String {
+    v.map(|s| format!("{s:.3}")).unwrap_or_default()
+}
+
+/// A value with six decimals; empty for `None`.
+pub fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.6}")).unwrap_or_default()
+}
+
+/// Milliseconds with microsecond resolution; empty for `None`.
+pub fn ms(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.3}")).unwrap_or_default()
+}
+
+/// An integer with thousands separators: 1,080,000.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A human duration: `45.0 s`, `12.5 min`, `2.1 h`.
+pub fn human_secs(s: f64) -> String {
+    if s.abs() < 120.0 {
+        format!("{s:.1} s")
+    } else if s.abs() < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(1_080_000), "1,080,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(secs(Some(60.0)), "60.000");
+        assert_eq!(secs(None), "");
+        assert_eq!(human_secs(90.0), "90.0 s");
+        assert_eq!(human_secs(600.0), "10.0 min");
+    }
+}

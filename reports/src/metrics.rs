@@ -1,0 +1,243 @@
+//! Per-run metrics, exactly as DESIGN §5 defines them.
+//!
+//! Timestamps: `t_change_start` (first candidate pod), `t_change_end` (promoted or
+//! fully rolled back), `t_fault_active`, `t_impact_start` (first bad event attributed
+//! to a fault), `t_detect` (first detector, and which), `t_mitigate` (the last
+//! attributed bad event, provided the run goes on for the hold period after it with
+//! none), `t_recover` (no live pod carries a live fault and capacity is restored).
+//!
+//! Durations: `ttd = t_detect − t_impact_start` (0 if the detector fired before the
+//! first bad event), `ttm = t_mitigate − t_detect` (0 if the impact had already ended),
+//! `impact_duration = t_mitigate − t_impact_start` (MTTR, the user's view),
+//! `tt_recover = t_recover − t_impact_start` (MTTR, the system's view),
+//! `deploy_duration = t_change_end − t_change_start`. Anything that did not happen
+//! within the horizon is `None`: censored, never dropped.
+
+use serde::Serialize;
+use sim_core::metrics::BadClass;
+use sim_core::{Phase, RunRecord, SimDuration, SimTime};
+
+/// How a run ended, from the rollout's point of view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Promoted, no fault (or nothing to change).
+    Succeeded,
+    /// A fault, stopped before it reached the whole fleet.
+    Caught,
+    /// A fault that reached the whole fleet before anything detected it.
+    Escaped,
+    /// Stopped by a detector with no fault present.
+    FalseRollback,
+    /// Neither promoted nor stopped by the horizon.
+    Stalled,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Succeeded,
+        Outcome::Caught,
+        Outcome::Escaped,
+        Outcome::FalseRollback,
+        Outcome::Stalled,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Caught => "caught",
+            Outcome::Escaped => "escaped",
+            Outcome::FalseRollback => "false_rollback",
+            Outcome::Stalled => "stalled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.name() == s)
+    }
+}
+
+/// What one fault did, in seconds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultSummary {
+    pub name: String,
+    pub t_active_s: Option<f64>,
+    pub t_first_bad_s: Option<f64>,
+    pub t_last_bad_s: Option<f64>,
+    pub bad_events: BadByClass,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BadByClass {
+    pub error: u64,
+    pub timeout: u64,
+    pub slow: u64,
+    pub session_lost: u64,
+}
+
+impl BadByClass {
+    fn from_array(a: [u64; 4]) -> Self {
+        BadByClass {
+            error: a[BadClass::Error.index()],
+            timeout: a[BadClass::Timeout.index()],
+            slow: a[BadClass::Slow.index()],
+            session_lost: a[BadClass::SessionLost.index()],
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.error + self.timeout + self.slow + self.session_lost
+    }
+}
+
+/// Every per-run figure, in seconds, milliseconds and percent.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunMetrics {
+    pub outcome: Outcome,
+    pub requests_total: u64,
+    pub requests_bad: u64,
+    pub requests_succeeded: u64,
+    pub requests_in_flight_end: u64,
+    pub bad_events: BadByClass,
+    pub latency_mean_ms: Option<f64>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub budget_consumed_pct: f64,
+    pub peak_burn_rate_5m: f64,
+    pub peak_burn_rate_1h: f64,
+    pub t_change_start_s: Option<f64>,
+    pub t_change_end_s: Option<f64>,
+    pub t_full_fleet_s: Option<f64>,
+    pub t_fault_active_s: Option<f64>,
+    pub t_impact_start_s: Option<f64>,
+    pub t_detect_s: Option<f64>,
+    pub detector: Option<String>,
+    pub t_mitigate_s: Option<f64>,
+    pub t_recover_s: Option<f64>,
+    pub ttd_s: Option<f64>,
+    pub ttm_s: Option<f64>,
+    pub impact_duration_s: Option<f64>,
+    pub tt_recover_s: Option<f64>,
+    pub deploy_duration_s: Option<f64>,
+    pub crashes: u64,
+    pub instances_max: u32,
+    pub available_min: u32,
+    pub sessions_lost: u64,
+    pub fault_bad_events: u64,
+    pub faults: Vec<FaultSummary>,
+    pub final_phase: &'static str,
+    /// Set when a hard bound cut the run short: its figures are incomplete.
+    pub limit_hit: Option<String>,
+    pub events_processed: u64,
+}
+
+fn s(t: Option<SimTime>) -> Option<f64> {
+    t.map(SimTime::as_secs_f64)
+}
+
+fn diff(later: Option<f64>, earlier: Option<f64>) -> Option<f64> {
+    Some(later? - earlier?)
+}
+
+impl RunMetrics {
+    /// Derives every metric from a run record; `hold` is the quiet period after the
+    /// last bad event that makes a fault count as mitigated.
+    pub fn derive(r: &RunRecord, hold: SimDuration) -> RunMetrics {
+        let c = &r.counts;
+        let t_detect = r.detection.as_ref().map(|d| d.at);
+        let t_mitigate = r.t_last_bad.filter(|&last| r.horizon.since(last) >= hold);
+        let (t_impact, t_detect_s) = (s(r.t_impact_start), s(t_detect));
+        let t_mitigate_s = s(t_mitigate);
+        let ttd = diff(t_detect_s, t_impact).map(|d| d.max(0.0));
+        let ttm = diff(t_mitigate_s, t_detect_s).map(|d| d.max(0.0));
+        let fault_bad = r.faults.iter().map(|f| f.bad.iter().sum::<u64>()).sum();
+        let budget_events = r.error_budget * r.slo_window_events;
+        RunMetrics {
+            outcome: outcome(r),
+            requests_total: c.arrived,
+            requests_bad: c.bad_total(),
+            requests_succeeded: c.succeeded,
+            requests_in_flight_end: c.in_flight_end,
+            bad_events: BadByClass {
+                error: c.errors,
+                timeout: c.timeouts,
+                slow: c.slow,
+                session_lost: c.sessions_lost,
+            },
+            latency_mean_ms: r.latency.mean().map(|us| us / 1000.0),
+            latency_p50_ms: r.latency.quantile(0.50).map(|us| us / 1000.0),
+            latency_p95_ms: r.latency.quantile(0.95).map(|us| us / 1000.0),
+            latency_p99_ms: r.latency.quantile(0.99).map(|us| us / 1000.0),
+            budget_consumed_pct: if budget_events > 0.0 {
+                100.0 * c.bad_total() as f64 / budget_events
+            } else {
+                0.0
+            },
+            peak_burn_rate_5m: r.peak_burn_5m,
+            peak_burn_rate_1h: r.peak_burn_1h,
+            t_change_start_s: s(r.t_change_start),
+            t_change_end_s: s(r.t_change_end),
+            t_full_fleet_s: s(r.t_full_fleet),
+            t_fault_active_s: s(r.t_fault_active),
+            t_impact_start_s: t_impact,
+            t_detect_s,
+            detector: r.detection.as_ref().map(|d| d.detector.clone()),
+            t_mitigate_s,
+            t_recover_s: s(r.t_recover),
+            ttd_s: ttd,
+            ttm_s: ttm,
+            impact_duration_s: diff(t_mitigate_s, t_impact),
+            tt_recover_s: diff(s(r.t_recover), t_impact),
+            deploy_duration_s: diff(s(r.t_change_end), s(r.t_change_start)),
+            crashes: r.crashes,
+            instances_max: r.instances_max,
+            available_min: r.available_min,
+            sessions_lost: c.sessions_lost,
+            fault_bad_events: fault_bad,
+            faults: r
+                .faults
+                .iter()
+                .map(|f| FaultSummary {
+                    name: f.name.clone(),
+                    t_active_s: s(f.t_active),
+                    t_first_bad_s: s(f.t_first_bad),
+                    t_last_bad_s: s(f.t_last_bad),
+                    bad_events: BadByClass::from_array(f.bad),
+                })
+                .collect(),
+            final_phase: r.final_phase.name(),
+            limit_hit: r.limit_hit.clone(),
+            events_processed: r.events_processed,
+        }
+    }
+}
+
+/// The outcome class of DESIGN §5. With a fault: `escaped` if every pod ran the
+/// candidate at some point (whatever came after), else `caught` if a detector fired,
+/// else `stalled`. Without one: `false_rollback` if a detector fired and the rollout
+/// ended stopped or rolled back, else `succeeded` if it was promoted or there was
+/// nothing to change, else `stalled`.
+pub fn outcome(r: &RunRecord) -> Outcome {
+    let detected = r.detection.is_some();
+    if r.t_fault_active.is_some() {
+        return if r.t_full_fleet.is_some() || r.t_promoted.is_some() {
+            Outcome::Escaped
+        } else if detected {
+            Outcome::Caught
+        } else {
+            Outcome::Stalled
+        };
+    }
+    let stopped = matches!(
+        r.final_phase,
+        Phase::Paused | Phase::RollingBack | Phase::RolledBack
+    );
+    if detected && stopped {
+        Outcome::FalseRollback
+    } else if r.t_change_start.is_none() || r.t_promoted.is_some() {
+        Outcome::Succeeded
+    } else {
+        Outcome::Stalled
+    }
+}

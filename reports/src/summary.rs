@@ -1,0 +1,105 @@
+//! The readable summary `rollcage run` prints.
+
+use std::fmt::Write;
+
+use crate::format::{human_secs, ms, thousands};
+use crate::metrics::RunMetrics;
+
+fn at(label: &str, t: Option<f64>) -> String {
+    match t {
+        Some(t) => format!("{label} {t:.1} s"),
+        None => format!("{label} never"),
+    }
+}
+
+fn dur(label: &str, d: Option<f64>) -> String {
+    match d {
+        Some(d) => format!("{label} {}", human_secs(d)),
+        None => format!("{label} n/a"),
+    }
+}
+
+/// A dozen lines: outcome, key timestamps, MTTD and both MTTRs, budget, requests.
+pub fn run_summary(title: &str, m: &RunMetrics) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{title}");
+    let detector = m
+        .detector
+        .as_deref()
+        .map(|d| format!(" (detected by {d})"))
+        .unwrap_or_default();
+    let _ = writeln!(s, "  outcome      {}{detector}", m.outcome.name());
+    if let Some(limit) = &m.limit_hit {
+        let _ = writeln!(
+            s,
+            "  WARNING      run cut short: {limit}; figures are incomplete"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  change       {}, {}, {}",
+        at("started", m.t_change_start_s),
+        at("ended", m.t_change_end_s),
+        dur("deploy", m.deploy_duration_s)
+    );
+    if m.t_fault_active_s.is_some() {
+        let _ = writeln!(
+            s,
+            "  fault        {}, {}",
+            at("active", m.t_fault_active_s),
+            at("first impact", m.t_impact_start_s)
+        );
+    } else {
+        let _ = writeln!(s, "  fault        none active");
+    }
+    let _ = writeln!(
+        s,
+        "  detection    {}, {} (MTTD sample)",
+        at("at", m.t_detect_s),
+        dur("ttd", m.ttd_s)
+    );
+    let _ = writeln!(
+        s,
+        "  mitigation   {}, {}, {} (MTTR, user view)",
+        at("at", m.t_mitigate_s),
+        dur("ttm", m.ttm_s),
+        dur("impact", m.impact_duration_s)
+    );
+    let _ = writeln!(
+        s,
+        "  recovery     {}, {} (MTTR, system view)",
+        at("at", m.t_recover_s),
+        dur("tt_recover", m.tt_recover_s)
+    );
+    let _ = writeln!(
+        s,
+        "  budget       {:.3}% of the SLO window's error budget; peak burn {:.1} (5 m), {:.1} (1 h)",
+        m.budget_consumed_pct, m.peak_burn_rate_5m, m.peak_burn_rate_1h
+    );
+    let b = &m.bad_events;
+    let _ = writeln!(
+        s,
+        "  requests     {} total, {} bad: {} error, {} timeout, {} slow, {} session lost; {} caused by faults",
+        thousands(m.requests_total),
+        thousands(m.requests_bad),
+        thousands(b.error),
+        thousands(b.timeout),
+        thousands(b.slow),
+        thousands(b.session_lost),
+        thousands(m.fault_bad_events)
+    );
+    let _ = writeln!(
+        s,
+        "  latency      mean {} ms, p50 {} ms, p95 {} ms, p99 {} ms",
+        ms(m.latency_mean_ms),
+        ms(m.latency_p50_ms),
+        ms(m.latency_p95_ms),
+        ms(m.latency_p99_ms)
+    );
+    let _ = writeln!(
+        s,
+        "  fleet        at most {} instances, at least {} available, {} crashes",
+        m.instances_max, m.available_min, m.crashes
+    );
+    s
+}

@@ -1,0 +1,335 @@
+//! The scenario model, in the units a user writes (seconds, milliseconds, MB).
+
+use serde::Serialize;
+use sim_core::dist::ServiceDist;
+use sim_core::lb::Strategy;
+use sim_core::rng::RunSeed;
+use sim_core::slo::{PagerConfig, SloConfig};
+use sim_core::traffic::RateProfile;
+use sim_core::version::{Effect, FaultDef, MemoryModel, Target, VersionModel};
+use sim_core::world::{FleetConfig, LbConfig, Observability, WorldConfig};
+use sim_core::{SimDuration, SimTime, Version};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scenario {
+    pub schema_version: i64,
+    pub name: String,
+    pub description: String,
+    pub run: RunLimits,
+    pub release: Release,
+    pub fleet: Fleet,
+    pub load_balancer: LoadBalancer,
+    pub traffic: Traffic,
+    pub service: Service,
+    pub baseline: VersionProfile,
+    pub candidate: VersionProfile,
+    pub slo: Slo,
+    pub observability: Obs,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunLimits {
+    pub horizon_seconds: f64,
+    pub max_events: u64,
+    /// After the last bad event, how long the fault must stay quiet to count as
+    /// mitigated.
+    pub mitigation_hold_seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Release {
+    /// Whether the candidate is released at all (`steady` has no release).
+    pub enabled: bool,
+    pub start_seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fleet {
+    pub replicas: u32,
+    pub concurrency: u32,
+    pub request_timeout_seconds: f64,
+    pub drain_timeout_seconds: f64,
+    pub backoff_initial_seconds: f64,
+    pub backoff_max_seconds: f64,
+    pub backoff_reset_seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadBalancer {
+    pub strategy: String,
+    pub health_check_interval_seconds: f64,
+    pub unhealthy_threshold: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "profile", rename_all = "snake_case")]
+pub enum Traffic {
+    Constant {
+        rate: f64,
+    },
+    Diurnal {
+        rate: f64,
+        amplitude: f64,
+        period_seconds: f64,
+        peak_at_seconds: f64,
+    },
+    Step {
+        rate: f64,
+        after_rate: f64,
+        at_seconds: f64,
+    },
+    Spike {
+        rate: f64,
+        peak_rate: f64,
+        start_seconds: f64,
+        duration_seconds: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "distribution", rename_all = "snake_case")]
+pub enum Service {
+    Exponential { mean_ms: f64 },
+    Lognormal { mean_ms: f64, sigma: f64 },
+    Constant { mean_ms: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VersionProfile {
+    pub latency_multiplier: f64,
+    pub error_probability: f64,
+    pub startup_seconds: f64,
+    pub crash_on_start_probability: f64,
+    pub memory: Memory,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Memory {
+    pub base_mb: f64,
+    pub leak_mb_per_second: f64,
+    pub leak_kb_per_request: f64,
+    /// `None`: no limit, never OOM-killed.
+    pub limit_mb: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Slo {
+    pub objective: f64,
+    pub latency_threshold_ms: f64,
+    pub window_days: f64,
+    pub pager: Pager,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Pager {
+    pub enabled: bool,
+    pub ack_seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Obs {
+    pub scrape_interval_seconds: f64,
+    pub metrics_lag_seconds: f64,
+}
+
+fn secs(s: f64) -> SimDuration {
+    SimDuration::from_secs_f64(s)
+}
+
+fn at(s: f64) -> SimTime {
+    SimTime::from_secs_f64(s)
+}
+
+impl Traffic {
+    pub fn profile(&self) -> RateProfile {
+        match *self {
+            Traffic::Constant { rate } => RateProfile::Constant { rate },
+            Traffic::Diurnal {
+                rate,
+                amplitude,
+                period_seconds,
+                peak_at_seconds,
+            } => RateProfile::Diurnal {
+                mean: rate,
+                amplitude,
+                period: secs(period_seconds),
+                peak_at: at(peak_at_seconds),
+            },
+            Traffic::Step {
+                rate,
+                after_rate,
+                at_seconds,
+            } => RateProfile::Step {
+                before: rate,
+                after: after_rate,
+                at: at(at_seconds),
+            },
+            Traffic::Spike {
+                rate,
+                peak_rate,
+                start_seconds,
+                duration_seconds,
+            } => RateProfile::Spike {
+                base: rate,
+                peak: peak_rate,
+                start: at(start_seconds),
+                duration: secs(duration_seconds),
+            },
+        }
+    }
+}
+
+impl Service {
+    pub fn dist(&self) -> ServiceDist {
+        let ms = |m: f64| SimDuration::from_secs_f64(m / 1000.0);
+        match *self {
+            Service::Exponential { mean_ms } => ServiceDist::Exponential { mean: ms(mean_ms) },
+            Service::Lognormal { mean_ms, sigma } => ServiceDist::LogNormal {
+                mean: ms(mean_ms),
+                sigma,
+            },
+            Service::Constant { mean_ms } => ServiceDist::Constant { value: ms(mean_ms) },
+        }
+    }
+}
+
+impl Scenario {
+    /// The candidate's defects relative to the baseline, each a fault of its own. The
+    /// candidate's version model keeps only what is not worse than the baseline; the
+    /// excess becomes the fault, so errors, slowness, leaks and crash-on-start caused
+    /// by the release are attributed exactly.
+    pub fn faults(&self) -> Vec<FaultDef> {
+        let (b, c) = (&self.baseline, &self.candidate);
+        let mut faults = Vec::new();
+        let mut add = |name: &str, effect: Effect| {
+            faults.push(FaultDef {
+                name: name.to_string(),
+                target: Target::version(Version::Candidate),
+                start: SimTime::ZERO,
+                end: SimTime::MAX,
+                effect,
+            })
+        };
+        if c.error_probability > b.error_probability {
+            add(
+                "error-regression",
+                Effect::Errors {
+                    probability: c.error_probability - b.error_probability,
+                },
+            );
+        }
+        if c.latency_multiplier > b.latency_multiplier {
+            add(
+                "latency-regression",
+                Effect::Latency {
+                    multiplier: c.latency_multiplier / b.latency_multiplier,
+                },
+            );
+        }
+        let leak = |v: &VersionProfile| (v.memory.leak_mb_per_second, v.memory.leak_kb_per_request);
+        let ((bs, br), (cs, cr)) = (leak(b), leak(c));
+        if cs > bs || cr > br {
+            add(
+                "memory-leak",
+                Effect::MemoryLeak {
+                    mb_per_s: (cs - bs).max(0.0),
+                    kb_per_request: (cr - br).max(0.0),
+                },
+            );
+        }
+        if c.crash_on_start_probability > b.crash_on_start_probability {
+            // P(crash) = 1 − (1 − p_b)(1 − p_f)  ⇒  p_f = (p_c − p_b) / (1 − p_b).
+            add(
+                "crash-on-start",
+                Effect::CrashOnStart {
+                    probability: (c.crash_on_start_probability - b.crash_on_start_probability)
+                        / (1.0 - b.crash_on_start_probability),
+                },
+            );
+        }
+        faults
+    }
+
+    fn version_model(&self, v: Version) -> VersionModel {
+        let (b, c) = (&self.baseline, &self.candidate);
+        let own = match v {
+            Version::Baseline => b,
+            Version::Candidate => c,
+        };
+        // The candidate's worse-than-baseline parts are carried by faults.
+        let floor = |cand: f64, base: f64| match v {
+            Version::Baseline => cand,
+            Version::Candidate => cand.min(base),
+        };
+        VersionModel {
+            service: self.service.dist(),
+            service_multiplier: floor(own.latency_multiplier, b.latency_multiplier),
+            error_probability: floor(own.error_probability, b.error_probability),
+            memory: MemoryModel {
+                base_mb: own.memory.base_mb,
+                leak_mb_per_s: floor(own.memory.leak_mb_per_second, b.memory.leak_mb_per_second),
+                leak_kb_per_request: floor(
+                    own.memory.leak_kb_per_request,
+                    b.memory.leak_kb_per_request,
+                ),
+                limit_mb: own.memory.limit_mb.unwrap_or(f64::INFINITY),
+            },
+            startup: secs(own.startup_seconds),
+            crash_on_start_probability: floor(
+                own.crash_on_start_probability,
+                b.crash_on_start_probability,
+            ),
+        }
+    }
+
+    /// The engine's world for one seed.
+    pub fn world(&self, seed: RunSeed) -> WorldConfig {
+        let f = &self.fleet;
+        WorldConfig {
+            seed,
+            horizon: at(self.run.horizon_seconds),
+            max_events: self.run.max_events,
+            fleet: FleetConfig {
+                replicas: f.replicas,
+                concurrency: f.concurrency,
+                request_timeout: secs(f.request_timeout_seconds),
+                drain_timeout: secs(f.drain_timeout_seconds),
+                backoff_initial: secs(f.backoff_initial_seconds),
+                backoff_max: secs(f.backoff_max_seconds),
+                backoff_reset: secs(f.backoff_reset_seconds),
+            },
+            lb: LbConfig {
+                strategy: Strategy::parse(&self.load_balancer.strategy).unwrap_or(Strategy::Random),
+                health_interval: secs(self.load_balancer.health_check_interval_seconds),
+                unhealthy_threshold: self.load_balancer.unhealthy_threshold,
+            },
+            traffic: self.traffic.profile(),
+            versions: [
+                self.version_model(Version::Baseline),
+                self.version_model(Version::Candidate),
+            ],
+            faults: self.faults(),
+            slo: SloConfig {
+                objective: self.slo.objective,
+                latency_threshold: SimDuration::from_secs_f64(
+                    self.slo.latency_threshold_ms / 1000.0,
+                ),
+                window: secs(self.slo.window_days * 86_400.0),
+                pager: {
+                    let mut p = PagerConfig::workbook(secs(self.slo.pager.ack_seconds));
+                    p.enabled = self.slo.pager.enabled;
+                    p
+                },
+            },
+            observability: Observability {
+                scrape_interval: secs(self.observability.scrape_interval_seconds),
+                metrics_lag: secs(self.observability.metrics_lag_seconds),
+            },
+            rollout_start: self.release.enabled.then(|| at(self.release.start_seconds)),
+        }
+    }
+
+    pub fn mitigation_hold(&self) -> SimDuration {
+        secs(self.run.mitigation_hold_seconds)
+    }
+}

@@ -1,0 +1,275 @@
+//! The command line: outputs, exit codes, and clear errors on bad input.
+
+mod common;
+
+use common::{cli, stderr, stdout, temp_dir};
+
+const RUN_JSON_KEYS: [&str; 27] = [
+    "outcome",
+    "requests_total",
+    "requests_bad",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "budget_consumed_pct",
+    "peak_burn_rate_5m",
+    "peak_burn_rate_1h",
+    "t_change_start_s",
+    "t_change_end_s",
+    "t_fault_active_s",
+    "t_impact_start_s",
+    "t_detect_s",
+    "detector",
+    "t_mitigate_s",
+    "t_recover_s",
+    "ttd_s",
+    "ttm_s",
+    "impact_duration_s",
+    "tt_recover_s",
+    "deploy_duration_s",
+    "crashes",
+    "instances_max",
+    "available_min",
+    "sessions_lost",
+];
+
+#[test]
+fn run_writes_the_three_files_with_every_key() {
+    let dir = temp_dir("run-files");
+    let out_dir = dir.join("out");
+    let o = cli(&[
+        "run",
+        "--scenario",
+        "reference",
+        "--policy",
+        "reference",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("outcome"), "{text}");
+    assert!(text.contains("MTTR, user view") && text.contains("MTTR, system view"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    for key in RUN_JSON_KEYS {
+        assert!(json.get(key).is_some(), "run.json lacks {key}");
+    }
+    assert_eq!(json["inputs"]["seed"], 1);
+    assert_eq!(json["t_change_start_s"], 60.0);
+    let total = json["requests_total"].as_u64().unwrap();
+    assert!(
+        (1_050_000..1_110_000).contains(&total),
+        "about 1.08 M requests: {total}"
+    );
+    let timeline = std::fs::read_to_string(out_dir.join("timeline.csv")).unwrap();
+    assert_eq!(
+        timeline.lines().count(),
+        1 + 120,
+        "a header and one row per 15 s scrape"
+    );
+    assert!(timeline.starts_with("time_s,baseline_starting,"));
+    let events = std::fs::read_to_string(out_dir.join("events.csv")).unwrap();
+    assert!(events.starts_with("time_s,kind,subject,value,threshold,verdict,reason\n"));
+    assert!(events.contains(",crash,"), "OOM crashes are logged");
+    // A second run into the same directory is refused without --force.
+    let again = cli(&["run", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("pass --force"));
+    let forced = cli(&[
+        "run",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--force",
+        "--seed",
+        "2",
+    ]);
+    assert!(forced.status.success());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn json_flag_prints_run_json() {
+    let o = cli(&[
+        "run",
+        "--scenario",
+        "good-release",
+        "--policy",
+        "one-at-a-time",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["outcome"], "succeeded");
+    assert!(json["detector"].is_null());
+}
+
+#[test]
+fn bad_files_report_every_problem_with_file_key_and_reason() {
+    let dir = temp_dir("bad-files");
+    let path = dir.join("svc.toml");
+    std::fs::write(
+        &path,
+        "schema_version = 1\nname = \"svc\"\n[fleet]\nreplicsa = 3\nconcurrency = 0\n[traffic]\nprofile = \"diurnl\"\n[slo]\nobjective = 2\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let o = cli(&["run", "--scenario", p, "--policy", "noop"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for needle in [
+        format!("{p}: fleet.replicsa: unknown key (did you mean `replicas`?)"),
+        format!("{p}: fleet.concurrency: must be a whole number of at least 1"),
+        format!("{p}: traffic.profile: unknown value \"diurnl\" (did you mean \"diurnal\"?)"),
+        format!("{p}: slo.objective: must be between 0 and 1"),
+    ] {
+        assert!(err.contains(&needle), "missing `{needle}` in:\n{err}");
+    }
+    assert!(!err.contains("panicked"));
+    let v = cli(&["validate", p]);
+    assert_eq!(v.status.code(), Some(2));
+    assert!(stderr(&v).contains("fleet.replicsa"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn syntax_errors_and_missing_files_exit_2() {
+    let dir = temp_dir("syntax");
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, "schema_version = 1\n[fleet\n").unwrap();
+    let o = cli(&["run", "--scenario", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("broken.toml: not valid TOML"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cli(&["run", "--scenario", "memory-leek"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `memory-leak`?"));
+    let o = cli(&["validate", dir.join("absent.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn set_overrides_any_field_and_validates() {
+    let o = cli(&[
+        "run",
+        "--scenario",
+        "good-release",
+        "--policy",
+        "k8s-default",
+        "--set",
+        "scenario.fleet.replicas=10",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // 25% of 10: surge 3 (rounded up), unavailable 2 (rounded down).
+    assert_eq!(json["instances_max"], 13);
+    assert_eq!(json["available_min"], 8);
+    let o = cli(&[
+        "run",
+        "--set",
+        "policy.max_surge=0%",
+        "--set",
+        "policy.max_unavailable=0",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--set: max_unavailable: may not be 0 when max_surge is 0"),
+        "{err}"
+    );
+    let o = cli(&["run", "--set", "fleet.replicas=3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("keys start with `scenario.` or `policy.`"));
+    let o = cli(&["run", "--set", "policy.max_surge=\"5\""]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("neither a count nor a percentage"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn expect_turns_an_outcome_into_an_exit_code() {
+    let ok = cli(&[
+        "run",
+        "--scenario",
+        "memory-leak",
+        "--policy",
+        "gated-10pct",
+        "--expect",
+        "caught",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let fail = cli(&[
+        "run",
+        "--scenario",
+        "memory-leak",
+        "--policy",
+        "k8s-default",
+        "--expect",
+        "caught,succeeded",
+    ]);
+    assert_eq!(fail.status.code(), Some(1));
+    assert!(stderr(&fail).contains("reproduce with: rollcage run --scenario memory-leak"));
+    let bad = cli(&["run", "--expect", "fine"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn list_and_validate_builtins() {
+    let o = cli(&["list"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for name in [
+        "steady",
+        "good-release",
+        "memory-leak",
+        "crashloop",
+        "reference",
+        "k8s-default",
+        "gated-10pct",
+        "noop",
+    ] {
+        assert!(text.contains(name), "list lacks {name}");
+    }
+    let dir = temp_dir("validate");
+    let files: Vec<String> = scenarios::BUILTIN
+        .iter()
+        .chain(policies::BUILTIN.iter())
+        .enumerate()
+        .map(|(i, (name, text))| {
+            let p = dir.join(format!("{i}-{name}.toml"));
+            std::fs::write(&p, text).unwrap();
+            p.to_string_lossy().into_owned()
+        })
+        .collect();
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let o = cli(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), files.len());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn missing_schema_version_is_an_error() {
+    let dir = temp_dir("schema");
+    let path = dir.join("p.toml");
+    std::fs::write(&path, "kind = \"rolling\"\nmax_surge = 1\n").unwrap();
+    let o = cli(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("schema_version: missing"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

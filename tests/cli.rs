@@ -273,3 +273,12 @@ fn missing_schema_version_is_an_error() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn hard_event_bound_is_a_reported_failure() {
+    let o = cli(&["run", "--set", "scenario.run.max_events=5000", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["limit_hit"], "event bound of 5000 reached");
+    assert!(stderr(&o).contains("reproduce with"));
+}

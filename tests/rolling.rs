@@ -183,3 +183,23 @@ fn requests_are_conserved_everywhere() {
         }
     }
 }
+
+/// A drain timeout of zero cuts whatever a deleted pod still holds: errors with no
+/// fault attached (the rollout's own cost), and the books still balance.
+#[test]
+fn drain_timeout_cuts_in_flight_requests() {
+    let (rec, m) = run(
+        "good-release",
+        "reference",
+        2,
+        &["scenario.fleet.drain_timeout_seconds=0"],
+    );
+    assert!(m.bad_events.error > 0, "requests were cut");
+    assert_eq!(m.fault_bad_events, 0);
+    assert_conserved(&rec);
+    let (_, patient) = run("good-release", "reference", 2, &[]);
+    assert_eq!(
+        patient.bad_events.error, 0,
+        "a 30 s drain lets every request finish"
+    );
+}

@@ -144,7 +144,7 @@ impl ArrivalProcess {
         }
         let mut t = now;
         loop {
-            let gap = exp_nanos(rng, self.mean_gap_nanos).round().max(1.0) as u64;
+            let gap = ((exp_nanos(rng, self.mean_gap_nanos) + 0.5) as u64).max(1);
             t = SimTime(t.0.checked_add(gap)?);
             if !self.thinning || unit(rng) * self.peak < self.profile.rate_at(t) {
                 return Some(t);

@@ -203,3 +203,17 @@ fn drain_timeout_cuts_in_flight_requests() {
         "a 30 s drain lets every request finish"
     );
 }
+
+/// `minReadySeconds` delays availability, and Kubernetes waits for availability before
+/// the next step: one-at-a-time takes 20 × (10 s start + 5 s) instead of 20 × 10 s.
+#[test]
+fn min_ready_seconds_slows_each_step() {
+    let (_, m) = run(
+        "good-release",
+        "one-at-a-time",
+        1,
+        &["policy.min_ready_seconds=5"],
+    );
+    assert_eq!(m.deploy_duration_s, Some(300.0));
+    assert_eq!(m.available_min, 20);
+}

@@ -23,6 +23,14 @@ use crate::traffic::ArrivalProcess;
 use crate::version::InstanceParams;
 use crate::world::WorldConfig;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// Already running (the fleet at t = 0).
+    Warm,
+    /// A new process: start-up time, then ready (or a crash).
+    Cold,
+}
+
 #[derive(Clone, Copy, Debug)]
 enum CrashKind {
     OutOfMemory,
@@ -212,22 +220,13 @@ impl<'c> World<'c> {
     /// The steady state at t = 0: every baseline pod warm, ready and available.
     fn boot(&mut self) {
         for _ in 0..self.cfg.fleet.replicas {
-            let id = self.create_pod(Version::Baseline);
-            let inst = &mut self.instances[id.index()];
-            // Discard the start-up the creation scheduled: the pod has been up for long.
-            inst.epoch += 1;
-            inst.state = PodState::Ready;
-            inst.ready_since = Some(SimTime::ZERO);
-            inst.available = true;
-            self.lb.add(id, Version::Baseline);
+            self.create_pod(Version::Baseline, Start::Warm);
         }
         self.update_fleet_extremes();
-        if let Some(t) = self
+        self.next_arrival = self
             .arrivals
             .next_after(SimTime::ZERO, &mut self.rng.arrivals)
-        {
-            self.queue.push(t, Event::Arrival);
-        }
+            .filter(|&t| t <= self.cfg.horizon);
         self.queue.push(
             SimTime::ZERO + self.cfg.lb.health_interval,
             Event::HealthCheck,
@@ -335,7 +334,7 @@ impl<'c> World<'c> {
                         inst.to_string(),
                         format!("{} restart {} after backoff", i.version, i.restarts),
                     ));
-                    self.start_process(inst);
+                    self.start_process(inst, Start::Cold);
                 }
             }
             Event::DrainTimeout { inst, epoch } => {
@@ -390,8 +389,13 @@ impl<'c> World<'c> {
             instances[id.index()].outstanding()
         });
         let Some(id) = target else {
-            // No backend at all: the load balancer answers 503.
-            self.record_bad(self.now, Version::Baseline, BadClass::Error, None);
+            // No backend at all: the load balancer answers 503. If pods are down
+            // because of a fault, the 503 is that fault's doing.
+            let cause = self
+                .live
+                .iter()
+                .find_map(|&id| self.instances[id.index()].crash_cause);
+            self.record_bad(self.now, Version::Baseline, BadClass::Error, cause);
             return;
         };
         let inst = &mut self.instances[id.index()];
@@ -591,7 +595,7 @@ impl<'c> World<'c> {
     // ---- lifecycle ------------------------------------------------------------------
 
     /// Creates a pod of `version` and starts its process.
-    fn create_pod(&mut self, version: Version) -> InstanceId {
+    fn create_pod(&mut self, version: Version, start: Start) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
         let mut affected = 0u64;
         for (i, f) in self.cfg.faults.iter().enumerate() {
@@ -614,7 +618,7 @@ impl<'c> World<'c> {
         if version == Version::Candidate && self.t_change_start.is_none() {
             self.t_change_start = Some(self.now);
         }
-        self.start_process(id);
+        self.start_process(id, start);
         id
     }
 
@@ -631,7 +635,10 @@ impl<'c> World<'c> {
         )
     }
 
-    fn start_process(&mut self, id: InstanceId) {
+    /// Starts a pod's process. A cold start is ready after the version's start-up time
+    /// (or crashes instead, by the crash-on-start chance); a warm one (the fleet at
+    /// t = 0) is ready and available at once.
+    fn start_process(&mut self, id: InstanceId, start: Start) {
         let now = self.now;
         let (version, affected) = {
             let i = &self.instances[id.index()];
@@ -648,19 +655,31 @@ impl<'c> World<'c> {
         inst.served = 0;
         inst.params = params;
         let epoch = inst.epoch;
-        let up = now + model.startup;
-        if params.crash_on_start > 0.0 && unit(&mut self.rng.lifecycle) < params.crash_on_start {
-            self.queue.push(
-                up,
-                Event::Crash {
-                    inst: id,
-                    epoch,
-                    kind: CrashKind::OnStart,
-                    cause: params.crash_fault,
-                },
-            );
-        } else {
-            self.queue.push(up, Event::Ready { inst: id, epoch });
+        match start {
+            Start::Warm => {
+                inst.state = PodState::Ready;
+                inst.ready_since = Some(now);
+                inst.available = true;
+                self.lb.add(id, version);
+            }
+            Start::Cold => {
+                let up = now + model.startup;
+                if params.crash_on_start > 0.0
+                    && unit(&mut self.rng.lifecycle) < params.crash_on_start
+                {
+                    self.queue.push(
+                        up,
+                        Event::Crash {
+                            inst: id,
+                            epoch,
+                            kind: CrashKind::OnStart,
+                            cause: params.crash_fault,
+                        },
+                    );
+                } else {
+                    self.queue.push(up, Event::Ready { inst: id, epoch });
+                }
+            }
         }
         if params.leak_mb_per_s > 0.0 && model.memory.limit_mb.is_finite() {
             let secs = (model.memory.limit_mb - model.memory.base_mb) / params.leak_mb_per_s;
@@ -1043,7 +1062,7 @@ impl<'c> World<'c> {
         let have = pods.len() as u32;
         if have < want {
             for _ in have..want {
-                self.create_pod(version);
+                self.create_pod(version, Start::Cold);
             }
             self.fleet_changed();
         } else if have > want {

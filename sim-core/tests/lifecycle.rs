@@ -1,0 +1,95 @@
+//! Instance lifecycle against its definitions: health-check removal, crash-loop backoff.
+
+mod common;
+
+use sim_core::ids::Version;
+use sim_core::log::LogKind;
+use sim_core::version::{Effect, FaultDef, MemoryModel, Target};
+use sim_core::{SimDuration, SimTime, run};
+
+/// A pod that crashes keeps receiving its share of requests until the load balancer
+/// has seen `unhealthy_threshold` failed checks: with checks every 5 s and a threshold
+/// of 2, that is between 5 and 10 s after the crash. Every one of those requests fails
+/// and carries the fault.
+#[test]
+fn crashed_pod_fails_requests_until_health_checks_remove_it() {
+    let mut cfg = common::world(5, 112);
+    cfg.versions[0].memory = MemoryModel {
+        limit_mb: 1000.0,
+        ..MemoryModel::NO_LEAK
+    };
+    cfg.faults.push(FaultDef {
+        name: "leak".into(),
+        target: Target {
+            fraction: 0.1,
+            ..Target::version(Version::Baseline)
+        },
+        start: SimTime::ZERO,
+        end: SimTime::MAX,
+        effect: Effect::MemoryLeak {
+            mb_per_s: 8.0,
+            kb_per_request: 0.0,
+        },
+    });
+    let rec = run(&cfg, &mut common::Idle);
+    let crashes = rec.crashes;
+    assert!(crashes >= 1, "seed 5 places the leak on at least one pod");
+    let errors = rec.faults[0].bad[0] as f64;
+    // 30 req/s per pod for 5 to 10 s, plus the few requests it held when it died.
+    let per_crash = errors / crashes as f64;
+    assert!(
+        (120.0..=330.0).contains(&per_crash),
+        "{per_crash} errors per crash ({crashes} crashes)"
+    );
+    assert_eq!(
+        rec.counts.errors, errors as u64,
+        "every error is the leak's"
+    );
+    // The OOM is exactly (1000 − 200) / 8 = 100 s after the (warm) start.
+    assert_eq!(rec.faults[0].t_first_bad, Some(SimTime::from_secs(100)));
+}
+
+/// Kubernetes crash-loop backoff: 10 s, doubling, capped at 300 s. Every baseline pod
+/// is OOM-killed at 100 s; from 1 s on, every start crashes, so each pod crash-loops.
+#[test]
+fn crash_loop_backoff_doubles_to_five_minutes() {
+    let mut cfg = common::world(1, 3000);
+    cfg.versions[0].memory.limit_mb = 1000.0;
+    let baseline = Target::version(Version::Baseline);
+    cfg.faults.push(FaultDef {
+        name: "leak".into(),
+        target: baseline,
+        start: SimTime::ZERO,
+        end: SimTime::MAX,
+        effect: Effect::MemoryLeak {
+            mb_per_s: 8.0,
+            kb_per_request: 0.0,
+        },
+    });
+    cfg.faults.push(FaultDef {
+        name: "crash".into(),
+        target: baseline,
+        start: SimTime::from_secs(1),
+        end: SimTime::MAX,
+        effect: Effect::CrashOnStart { probability: 1.0 },
+    });
+    let rec = run(&cfg, &mut common::Idle);
+    let crashes: Vec<(f64, f64)> = rec
+        .log
+        .iter()
+        .filter(|e| e.kind == LogKind::Crash && e.subject == "i0")
+        .map(|e| {
+            let delay = e.reason.rsplit("restart in ").next().unwrap();
+            (
+                e.at.as_secs_f64(),
+                delay.trim_end_matches('s').parse::<f64>().unwrap(),
+            )
+        })
+        .collect();
+    let delays: Vec<f64> = crashes.iter().map(|c| c.1).take(8).collect();
+    assert_eq!(delays, [10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0]);
+    // Each crash comes a start-up time (10 s) after the restart before it.
+    for pair in crashes.windows(2) {
+        assert_eq!(pair[1].0 - pair[0].0, pair[0].1 + 10.0);
+    }
+}

@@ -5,7 +5,7 @@ mod common;
 use sim_core::ids::Version;
 use sim_core::log::LogKind;
 use sim_core::version::{Effect, FaultDef, MemoryModel, Target};
-use sim_core::{SimDuration, SimTime, run};
+use sim_core::{SimTime, run};
 
 /// A pod that crashes keeps receiving its share of requests until the load balancer
 /// has seen `unhealthy_threshold` failed checks: with checks every 5 s and a threshold

@@ -1,0 +1,222 @@
+//! Fleet bookkeeping and the controller boundary: syncs, commands, the ReplicaSet
+//! controller.
+
+use super::*;
+
+impl World<'_> {
+    /// A pod's status changed: the controller must look, extremes may move.
+    pub(super) fn fleet_changed(&mut self) {
+        self.update_fleet_extremes();
+        self.check_recovery();
+        self.request_sync();
+    }
+
+    pub(super) fn request_sync(&mut self) {
+        if !self.sync_pending {
+            self.sync_pending = true;
+            self.queue.push(self.now, Event::Sync);
+        }
+    }
+
+    pub(super) fn update_fleet_extremes(&mut self) {
+        let (mut pods, mut available) = ([0u32; 2], 0);
+        for &id in &self.live {
+            let i = &self.instances[id.index()];
+            pods[i.version.index()] += i.state.counts_as_pod() as u32;
+            available += i.available as u32;
+        }
+        self.instances_max = self.instances_max.max(pods[0] + pods[1]);
+        self.available_min = self.available_min.min(available);
+        if self.t_full_fleet.is_none() && pods[0] == 0 && pods[1] >= self.cfg.fleet.replicas {
+            self.t_full_fleet = Some(self.now);
+        }
+    }
+
+    /// `t_recover`: after the impact began, no live pod carries a live fault and the
+    /// fleet has its desired capacity available again.
+    pub(super) fn check_recovery(&mut self) {
+        if self.t_impact_start.is_none() || self.t_recover.is_some() {
+            return;
+        }
+        let mut available = 0;
+        for &id in &self.live {
+            let i = &self.instances[id.index()];
+            if i.affected != 0 && self.fault_live_on(i.affected) {
+                return;
+            }
+            available += i.available as u32;
+        }
+        if available >= self.cfg.fleet.replicas {
+            self.t_recover = Some(self.now);
+        }
+    }
+
+    pub(super) fn fault_live_on(&self, affected: u64) -> bool {
+        self.cfg
+            .faults
+            .iter()
+            .enumerate()
+            .any(|(i, f)| affected & (1 << i) != 0 && f.live_at(self.now))
+    }
+
+    pub(super) fn fleet_status(&self) -> ([CohortStatus; 2], u32) {
+        let mut fleet = [CohortStatus::default(); 2];
+        let mut terminating = 0;
+        for &id in &self.live {
+            let i = &self.instances[id.index()];
+            let c = &mut fleet[i.version.index()];
+            c.restarts += i.restarts;
+            match i.state {
+                PodState::Terminating => terminating += 1,
+                PodState::Terminated => {}
+                s => {
+                    c.pods += 1;
+                    c.ready += (s == PodState::Ready) as u32;
+                    c.available += i.available as u32;
+                }
+            }
+        }
+        for v in Version::ALL {
+            fleet[v.index()].spec = self.spec[v.index()];
+        }
+        (fleet, terminating)
+    }
+
+    pub(super) fn sync(&mut self, controller: &mut dyn Controller) {
+        let (fleet, terminating) = self.fleet_status();
+        let mut actions = std::mem::take(&mut self.actions);
+        actions.clear();
+        {
+            let obs = Observation {
+                now: self.now,
+                desired: self.cfg.fleet.replicas,
+                release_requested: self.release_requested,
+                fleet,
+                terminating,
+                metrics: self
+                    .store
+                    .view(self.now, self.cfg.observability.metrics_lag),
+                rollback_requested: self.rollback_requested,
+            };
+            controller.sync(&obs, &mut actions);
+        }
+        self.log.append(&mut actions.log);
+        for cmd in actions.commands.drain(..) {
+            self.apply(cmd);
+        }
+        if let Some(t) = actions.wake_at {
+            self.queue.push(t.max(self.now), Event::Wake);
+        }
+        self.actions = actions;
+    }
+
+    pub(super) fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::SetReplicas { version, count } => {
+                let old = self.spec[version.index()];
+                if old != count {
+                    self.log.push(LogRecord::new(
+                        self.now,
+                        LogKind::Step,
+                        version.name(),
+                        format!("replicas {old} -> {count}"),
+                    ));
+                }
+                self.spec[version.index()] = count;
+                self.reconcile(version);
+            }
+            Command::SetTraffic(split) => {
+                if self.lb.split() != split {
+                    let what = match split {
+                        TrafficSplit::Pods => "traffic by pod count".to_string(),
+                        TrafficSplit::CandidateWeight(w) => {
+                            format!("candidate weight {:.1}%", w * 100.0)
+                        }
+                    };
+                    self.log
+                        .push(LogRecord::new(self.now, LogKind::Step, "traffic", what));
+                }
+                self.lb.set_split(split);
+            }
+            Command::Phase { phase, reason } => {
+                if phase == self.phase {
+                    return;
+                }
+                self.phase = phase;
+                // The change ends the first time it is promoted or rolled back; a later
+                // rollback of a promoted release is a change of its own.
+                match phase {
+                    Phase::Promoted => {
+                        self.t_promoted.get_or_insert(self.now);
+                        self.t_change_end.get_or_insert(self.now);
+                    }
+                    Phase::RolledBack => {
+                        self.t_change_end.get_or_insert(self.now);
+                    }
+                    _ => {}
+                }
+                self.log.push(LogRecord::new(
+                    self.now,
+                    LogKind::Phase,
+                    phase.name(),
+                    reason,
+                ));
+            }
+            Command::Detected { detector, reason } => {
+                self.log.push(LogRecord::new(
+                    self.now,
+                    LogKind::Detect,
+                    detector.clone(),
+                    reason.clone(),
+                ));
+                if self.detection.is_none() {
+                    self.detection = Some(Detection {
+                        at: self.now,
+                        detector,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The ReplicaSet controller: make the version's pod count match its spec. Victims
+    /// of a scale-down are chosen in Kubernetes' order: not ready before ready, ready
+    /// for less time first, more restarts first, newer first.
+    pub(super) fn reconcile(&mut self, version: Version) {
+        let want = self.spec[version.index()];
+        let mut pods: Vec<InstanceId> = self
+            .live
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let i = &self.instances[id.index()];
+                i.version == version && i.state.counts_as_pod()
+            })
+            .collect();
+        let have = pods.len() as u32;
+        if have < want {
+            for _ in have..want {
+                self.create_pod(version, Start::Cold);
+            }
+            self.fleet_changed();
+        } else if have > want {
+            let instances = &self.instances;
+            pods.sort_by_key(|&id| {
+                let i = &instances[id.index()];
+                let ready = i.state == PodState::Ready;
+                (
+                    ready,
+                    std::cmp::Reverse(i.ready_since),
+                    std::cmp::Reverse(i.restarts),
+                    std::cmp::Reverse(i.created_at),
+                    std::cmp::Reverse(id),
+                )
+            });
+            for &id in pods.iter().take((have - want) as usize) {
+                self.delete_pod(id);
+            }
+            self.fleet_changed();
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Pod lifecycle: creation, process starts, readiness, crashes, deletion, health checks
+//! and fault windows.
+
+use super::*;
+
+impl World<'_> {
+    /// Creates a pod of `version` and starts its process.
+    pub(super) fn create_pod(&mut self, version: Version, start: Start) -> InstanceId {
+        let id = InstanceId(self.instances.len() as u32);
+        let mut affected = 0u64;
+        for (i, f) in self.cfg.faults.iter().enumerate() {
+            if f.target.includes(version)
+                && (f.target.fraction >= 1.0 || unit(&mut self.rng.faults) < f.target.fraction)
+            {
+                affected |= 1 << i;
+            }
+        }
+        let params = self.params_for(version, affected);
+        self.instances.push(Instance::new(
+            version,
+            self.now,
+            self.cfg.fleet.concurrency,
+            params,
+            affected,
+            self.cfg.fleet.backoff_initial,
+        ));
+        self.live.push(id);
+        if version == Version::Candidate && self.t_change_start.is_none() {
+            self.t_change_start = Some(self.now);
+        }
+        self.start_process(id, start);
+        id
+    }
+
+    pub(super) fn params_for(&self, version: Version, affected: u64) -> InstanceParams {
+        let now = self.now;
+        InstanceParams::build(
+            &self.cfg.versions[version.index()],
+            self.cfg
+                .faults
+                .iter()
+                .enumerate()
+                .filter(move |(i, f)| affected & (1 << i) != 0 && f.live_at(now))
+                .map(|(i, f)| (FaultId::from_index(i), &f.effect)),
+        )
+    }
+
+    /// Starts a pod's process. A cold start is ready after the version's start-up time
+    /// (or crashes instead, by the crash-on-start chance); a warm one (the fleet at
+    /// t = 0) is ready and available at once.
+    pub(super) fn start_process(&mut self, id: InstanceId, start: Start) {
+        let now = self.now;
+        let (version, affected) = {
+            let i = &self.instances[id.index()];
+            (i.version, i.affected)
+        };
+        let params = self.params_for(version, affected);
+        let model = &self.cfg.versions[version.index()];
+        let inst = &mut self.instances[id.index()];
+        inst.state = PodState::Starting;
+        inst.epoch += 1;
+        inst.process_start = now;
+        inst.ready_since = None;
+        inst.available = false;
+        inst.served = 0;
+        inst.params = params;
+        let epoch = inst.epoch;
+        match start {
+            Start::Warm => {
+                inst.state = PodState::Ready;
+                inst.ready_since = Some(now);
+                inst.available = true;
+                self.lb.add(id, version);
+            }
+            Start::Cold => {
+                let up = now + model.startup;
+                if params.crash_on_start > 0.0
+                    && unit(&mut self.rng.lifecycle) < params.crash_on_start
+                {
+                    self.queue.push(
+                        up,
+                        Event::Crash {
+                            inst: id,
+                            epoch,
+                            kind: CrashKind::OnStart,
+                            cause: params.crash_fault,
+                        },
+                    );
+                } else {
+                    self.queue.push(up, Event::Ready { inst: id, epoch });
+                }
+            }
+        }
+        if params.leak_mb_per_s > 0.0 && model.memory.limit_mb.is_finite() {
+            let secs = (model.memory.limit_mb - model.memory.base_mb) / params.leak_mb_per_s;
+            self.queue.push(
+                now + SimDuration::from_secs_f64(secs),
+                Event::Crash {
+                    inst: id,
+                    epoch,
+                    kind: CrashKind::OutOfMemory,
+                    cause: params.leak_fault,
+                },
+            );
+        }
+        self.mark_faults_active(affected);
+    }
+
+    pub(super) fn mark_faults_active(&mut self, affected: u64) {
+        if affected == 0 {
+            return;
+        }
+        for (i, f) in self.cfg.faults.iter().enumerate() {
+            if affected & (1 << i) != 0 && f.live_at(self.now) && self.faults[i].t_active.is_none()
+            {
+                self.faults[i].t_active = Some(self.now);
+                self.log.push(LogRecord::new(
+                    self.now,
+                    LogKind::Fault,
+                    f.name.clone(),
+                    "mechanism live on its first instance",
+                ));
+            }
+        }
+    }
+
+    pub(super) fn on_ready(&mut self, id: InstanceId, epoch: u32) {
+        let inst = &mut self.instances[id.index()];
+        if inst.epoch != epoch || inst.state != PodState::Starting {
+            return;
+        }
+        inst.state = PodState::Ready;
+        inst.ready_since = Some(self.now);
+        inst.health_failures = 0;
+        inst.crash_cause = None;
+        let v = inst.version;
+        if self.min_ready == SimDuration::ZERO {
+            inst.available = true;
+        } else {
+            self.queue.push(
+                self.now + self.min_ready,
+                Event::Available { inst: id, epoch },
+            );
+        }
+        self.lb.add(id, v);
+        self.fleet_changed();
+    }
+
+    pub(super) fn crash(&mut self, id: InstanceId, cause: Option<FaultId>, kind: CrashKind) {
+        self.fail_all(id, cause);
+        let cfg = &self.cfg.fleet;
+        let now = self.now;
+        let inst = &mut self.instances[id.index()];
+        let was_terminating = inst.state == PodState::Terminating;
+        inst.epoch += 1;
+        inst.available = false;
+        inst.crash_cause = cause;
+        inst.restarts += 1;
+        let v = inst.version;
+        self.crashes += 1;
+        self.acc[v.index()].crashes += 1;
+        let what = match kind {
+            CrashKind::OutOfMemory => "OOM-killed",
+            CrashKind::OnStart => "crashed on start",
+        };
+        let mut reason = format!("{v} {what}");
+        if let Some(f) = cause {
+            reason.push_str(&format!(" (fault {})", self.cfg.faults[f.index()].name));
+        }
+        if was_terminating {
+            self.log
+                .push(LogRecord::new(now, LogKind::Crash, id.to_string(), reason));
+            self.terminate(id);
+            return;
+        }
+        if now.since(inst.process_start) >= cfg.backoff_reset {
+            inst.backoff = cfg.backoff_initial;
+        }
+        let delay = inst.backoff;
+        inst.backoff = SimDuration((inst.backoff.0.saturating_mul(2)).min(cfg.backoff_max.0));
+        inst.state = PodState::Crashed;
+        let epoch = inst.epoch;
+        reason.push_str(&format!("; restart in {delay}"));
+        self.log
+            .push(LogRecord::new(now, LogKind::Crash, id.to_string(), reason));
+        self.queue
+            .push(now + delay, Event::Restart { inst: id, epoch });
+        self.fleet_changed();
+    }
+
+    /// Deletes a pod: a ready one drains, anything else goes at once.
+    pub(super) fn delete_pod(&mut self, id: InstanceId) {
+        let inst = &mut self.instances[id.index()];
+        let v = inst.version;
+        match inst.state {
+            PodState::Starting | PodState::Crashed => self.terminate(id),
+            PodState::Ready => {
+                inst.state = PodState::Terminating;
+                inst.available = false;
+                self.lb.remove(id, v);
+                if inst.is_idle() {
+                    self.terminate(id);
+                } else {
+                    let epoch = inst.epoch;
+                    self.queue.push(
+                        self.now + self.cfg.fleet.drain_timeout,
+                        Event::DrainTimeout { inst: id, epoch },
+                    );
+                }
+            }
+            PodState::Terminating | PodState::Terminated => {}
+        }
+    }
+
+    /// The pod is gone; every event still scheduled for it becomes stale.
+    pub(super) fn terminate(&mut self, id: InstanceId) {
+        let inst = &mut self.instances[id.index()];
+        inst.epoch += 1;
+        inst.state = PodState::Terminated;
+        inst.available = false;
+        inst.queue = Default::default();
+        inst.slots = Vec::new();
+        inst.free_slots = Vec::new();
+        let v = inst.version;
+        self.lb.remove(id, v);
+        self.live.retain(|&x| x != id);
+        self.fleet_changed();
+    }
+
+    pub(super) fn on_health_check(&mut self) {
+        let threshold = self.cfg.lb.unhealthy_threshold;
+        let members: Vec<InstanceId> = self.lb.members().to_vec();
+        for id in members {
+            let inst = &mut self.instances[id.index()];
+            if inst.state == PodState::Ready {
+                inst.health_failures = 0;
+            } else {
+                inst.health_failures += 1;
+                if inst.health_failures >= threshold {
+                    let v = inst.version;
+                    self.lb.remove(id, v);
+                }
+            }
+        }
+        self.queue
+            .push(self.now + self.cfg.lb.health_interval, Event::HealthCheck);
+    }
+
+    pub(super) fn on_fault_window(&mut self, fault: usize, opening: bool) {
+        let f = &self.cfg.faults[fault];
+        self.log.push(LogRecord::new(
+            self.now,
+            LogKind::Fault,
+            f.name.clone(),
+            if opening {
+                "window opens"
+            } else {
+                "window closes"
+            },
+        ));
+        let bit = 1u64 << fault;
+        for k in 0..self.live.len() {
+            let id = self.live[k];
+            let (v, affected) = {
+                let i = &self.instances[id.index()];
+                (i.version, i.affected)
+            };
+            if affected & bit != 0 {
+                self.instances[id.index()].params = self.params_for(v, affected);
+                if opening {
+                    self.mark_faults_active(bit);
+                }
+            }
+        }
+        self.check_recovery();
+    }
+}

@@ -1,0 +1,431 @@
+//! The discrete-event engine: one run of one world under one controller.
+//!
+//! Every cause of work is a variant of the closed `Event` enum; the loop pops events in
+//! `(time, seq)` order until the horizon or a hard bound. Requests are simulated one
+//! by one: each is routed, queued, served, failed or timed out, and every bad event
+//! carries the fault that caused it.
+
+mod control;
+mod lifecycle;
+mod observe;
+mod requests;
+
+use rand_chacha::ChaCha8Rng;
+
+use crate::control::{Actions, CohortStatus, Command, Controller, Observation, Phase};
+use crate::dist::unit;
+use crate::hist::Histogram;
+use crate::ids::{FaultId, InstanceId, Version};
+use crate::instance::{InFlight, Instance, PodState};
+use crate::lb::{LoadBalancer, TrafficSplit};
+use crate::log::{LogKind, LogRecord};
+use crate::metrics::{BadClass, CohortAccumulator, MetricsStore};
+use crate::queue::EventQueue;
+use crate::record::{Counts, Detection, FaultRecord, RunRecord, StateCounts, TimelineRow};
+use crate::rng::Purpose;
+use crate::time::{SimDuration, SimTime};
+use crate::traffic::ArrivalProcess;
+use crate::version::InstanceParams;
+use crate::world::WorldConfig;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// Already running (the fleet at t = 0).
+    Warm,
+    /// A new process: start-up time, then ready (or a crash).
+    Cold,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum CrashKind {
+    OutOfMemory,
+    OnStart,
+}
+
+/// Every cause of work in a run. Request arrivals are kept out of the queue: only one
+/// is ever pending and they are half of all events, so the loop compares the next
+/// arrival with the queue's head instead (an arrival goes first on a tie).
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Arrival,
+    Completion {
+        inst: InstanceId,
+        slot: u32,
+        epoch: u32,
+    },
+    Ready {
+        inst: InstanceId,
+        epoch: u32,
+    },
+    Available {
+        inst: InstanceId,
+        epoch: u32,
+    },
+    Crash {
+        inst: InstanceId,
+        epoch: u32,
+        kind: CrashKind,
+        cause: Option<FaultId>,
+    },
+    Restart {
+        inst: InstanceId,
+        epoch: u32,
+    },
+    DrainTimeout {
+        inst: InstanceId,
+        epoch: u32,
+    },
+    HealthCheck,
+    Scrape,
+    /// A coalesced controller sync after a status change.
+    Sync,
+    /// A controller sync the controller asked for.
+    Wake,
+    RolloutStart,
+    PagerAck,
+    FaultWindow {
+        fault: u16,
+        opening: bool,
+    },
+}
+
+/// Rounds a positive float of nanoseconds to at least 1 ns, without a libm call.
+#[inline]
+fn round_nanos(x: f64) -> u64 {
+    ((x + 0.5) as u64).max(1)
+}
+
+/// Runs one world to its horizon under `controller`.
+pub fn run(cfg: &WorldConfig, controller: &mut dyn Controller) -> RunRecord {
+    if let Err(e) = cfg.check() {
+        panic!("invalid world configuration: {e}");
+    }
+    let mut world = World::new(cfg, controller.min_ready());
+    world.run(controller);
+    world.finish()
+}
+
+struct Streams {
+    arrivals: ChaCha8Rng,
+    service: ChaCha8Rng,
+    routing: ChaCha8Rng,
+    requests: ChaCha8Rng,
+    faults: ChaCha8Rng,
+    lifecycle: ChaCha8Rng,
+}
+
+struct World<'c> {
+    cfg: &'c WorldConfig,
+    min_ready: SimDuration,
+    now: SimTime,
+    queue: EventQueue<Event>,
+    /// The next request arrival, if any before the horizon.
+    next_arrival: Option<SimTime>,
+    rng: Streams,
+    arrivals: ArrivalProcess,
+    instances: Vec<Instance>,
+    /// Instances not yet terminated, in creation order.
+    live: Vec<InstanceId>,
+    lb: LoadBalancer,
+    spec: [u32; 2],
+    acc: [CohortAccumulator; 2],
+    arrivals_in_interval: u64,
+    store: MetricsStore,
+    scratch_hist: Histogram,
+    run_latency: Histogram,
+    counts: Counts,
+    crashes: u64,
+    instances_max: u32,
+    available_min: u32,
+    release_requested: bool,
+    rollback_requested: Option<SimTime>,
+    pager_fired: bool,
+    sync_pending: bool,
+    actions: Actions,
+    phase: Phase,
+    t_change_start: Option<SimTime>,
+    t_change_end: Option<SimTime>,
+    t_promoted: Option<SimTime>,
+    t_full_fleet: Option<SimTime>,
+    t_impact_start: Option<SimTime>,
+    t_recover: Option<SimTime>,
+    detection: Option<Detection>,
+    faults: Vec<FaultRecord>,
+    peak_burn_5m: f64,
+    peak_burn_1h: f64,
+    timeline: Vec<TimelineRow>,
+    log: Vec<LogRecord>,
+    events_processed: u64,
+    limit_hit: Option<String>,
+}
+
+impl<'c> World<'c> {
+    fn new(cfg: &'c WorldConfig, min_ready: SimDuration) -> Self {
+        let scrapes = (cfg.horizon.0 / cfg.observability.scrape_interval.0.max(1)) as usize + 2;
+        let mut w = World {
+            cfg,
+            min_ready,
+            now: SimTime::ZERO,
+            queue: EventQueue::with_capacity(1024),
+            next_arrival: None,
+            rng: Streams {
+                arrivals: cfg.seed.stream(Purpose::Arrivals),
+                service: cfg.seed.stream(Purpose::Service),
+                routing: cfg.seed.stream(Purpose::Routing),
+                requests: cfg.seed.stream(Purpose::Requests),
+                faults: cfg.seed.stream(Purpose::Faults),
+                lifecycle: cfg.seed.stream(Purpose::Lifecycle),
+            },
+            arrivals: ArrivalProcess::new(cfg.traffic.clone()),
+            instances: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
+            live: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
+            lb: LoadBalancer::new(cfg.lb.strategy),
+            spec: [cfg.fleet.replicas, 0],
+            acc: [CohortAccumulator::new(), CohortAccumulator::new()],
+            arrivals_in_interval: 0,
+            store: MetricsStore::with_capacity(scrapes, cfg.traffic.steady_rate()),
+            scratch_hist: Histogram::new(),
+            run_latency: Histogram::new(),
+            counts: Counts::default(),
+            crashes: 0,
+            instances_max: 0,
+            available_min: u32::MAX,
+            release_requested: false,
+            rollback_requested: None,
+            pager_fired: false,
+            sync_pending: false,
+            actions: Actions::default(),
+            phase: Phase::Idle,
+            t_change_start: None,
+            t_change_end: None,
+            t_promoted: None,
+            t_full_fleet: None,
+            t_impact_start: None,
+            t_recover: None,
+            detection: None,
+            faults: cfg
+                .faults
+                .iter()
+                .map(|f| FaultRecord {
+                    name: f.name.clone(),
+                    ..FaultRecord::default()
+                })
+                .collect(),
+            peak_burn_5m: 0.0,
+            peak_burn_1h: 0.0,
+            timeline: Vec::with_capacity(scrapes),
+            log: Vec::new(),
+            events_processed: 0,
+            limit_hit: None,
+        };
+        w.boot();
+        w
+    }
+
+    /// The steady state at t = 0: every baseline pod warm, ready and available.
+    fn boot(&mut self) {
+        for _ in 0..self.cfg.fleet.replicas {
+            self.create_pod(Version::Baseline, Start::Warm);
+        }
+        self.update_fleet_extremes();
+        self.next_arrival = self
+            .arrivals
+            .next_after(SimTime::ZERO, &mut self.rng.arrivals)
+            .filter(|&t| t <= self.cfg.horizon);
+        self.queue.push(
+            SimTime::ZERO + self.cfg.lb.health_interval,
+            Event::HealthCheck,
+        );
+        self.queue.push(
+            SimTime::ZERO + self.cfg.observability.scrape_interval,
+            Event::Scrape,
+        );
+        if let Some(t) = self.cfg.rollout_start {
+            self.queue.push(t, Event::RolloutStart);
+        }
+        for (i, f) in self.cfg.faults.iter().enumerate() {
+            let fault = i as u16;
+            if f.start > SimTime::ZERO {
+                self.queue.push(
+                    f.start,
+                    Event::FaultWindow {
+                        fault,
+                        opening: true,
+                    },
+                );
+            }
+            if f.end <= self.cfg.horizon {
+                self.queue.push(
+                    f.end,
+                    Event::FaultWindow {
+                        fault,
+                        opening: false,
+                    },
+                );
+            }
+        }
+        self.sync_pending = true;
+        self.queue.push(SimTime::ZERO, Event::Sync);
+    }
+
+    /// The next event: the pending arrival if it is no later than the queue's head.
+    fn next_event(&mut self) -> Option<(SimTime, Event)> {
+        match (self.next_arrival, self.queue.peek_time()) {
+            (Some(a), Some(q)) if a <= q => {
+                self.next_arrival = None;
+                Some((a, Event::Arrival))
+            }
+            (Some(a), None) => {
+                self.next_arrival = None;
+                Some((a, Event::Arrival))
+            }
+            _ => self.queue.pop(),
+        }
+    }
+
+    fn run(&mut self, controller: &mut dyn Controller) {
+        while let Some((t, ev)) = self.next_event() {
+            if t > self.cfg.horizon {
+                break;
+            }
+            debug_assert!(t >= self.now, "time went backwards");
+            self.now = t;
+            self.events_processed += 1;
+            if self.events_processed > self.cfg.max_events {
+                let why = format!("event bound of {} reached", self.cfg.max_events);
+                self.log
+                    .push(LogRecord::new(t, LogKind::Limit, "engine", why.clone()));
+                self.limit_hit = Some(why);
+                break;
+            }
+            self.handle(ev, controller);
+        }
+    }
+
+    fn handle(&mut self, ev: Event, controller: &mut dyn Controller) {
+        match ev {
+            Event::Arrival => self.on_arrival(),
+            Event::Completion { inst, slot, epoch } => self.on_completion(inst, slot, epoch),
+            Event::Ready { inst, epoch } => self.on_ready(inst, epoch),
+            Event::Available { inst, epoch } => {
+                let i = &mut self.instances[inst.index()];
+                if i.epoch == epoch && i.state == PodState::Ready {
+                    i.available = true;
+                    self.fleet_changed();
+                }
+            }
+            Event::Crash {
+                inst,
+                epoch,
+                kind,
+                cause,
+            } => {
+                let i = &self.instances[inst.index()];
+                if i.epoch == epoch
+                    && matches!(
+                        i.state,
+                        PodState::Starting | PodState::Ready | PodState::Terminating
+                    )
+                {
+                    self.crash(inst, cause, kind);
+                }
+            }
+            Event::Restart { inst, epoch } => {
+                let i = &self.instances[inst.index()];
+                if i.epoch == epoch && i.state == PodState::Crashed {
+                    self.log.push(LogRecord::new(
+                        self.now,
+                        LogKind::Restart,
+                        inst.to_string(),
+                        format!("{} restart {} after backoff", i.version, i.restarts),
+                    ));
+                    self.start_process(inst, Start::Cold);
+                }
+            }
+            Event::DrainTimeout { inst, epoch } => {
+                let i = &self.instances[inst.index()];
+                if i.epoch == epoch && i.state == PodState::Terminating {
+                    self.fail_all(inst, None);
+                    self.terminate(inst);
+                }
+            }
+            Event::HealthCheck => self.on_health_check(),
+            Event::Scrape => self.on_scrape(),
+            Event::Sync => {
+                self.sync_pending = false;
+                self.sync(controller);
+            }
+            Event::Wake => self.sync(controller),
+            Event::RolloutStart => {
+                self.release_requested = true;
+                self.log.push(LogRecord::new(
+                    self.now,
+                    LogKind::Phase,
+                    "release",
+                    "release handed to the policy",
+                ));
+                self.request_sync();
+            }
+            Event::PagerAck => {
+                self.rollback_requested = Some(self.now);
+                self.log.push(LogRecord::new(
+                    self.now,
+                    LogKind::Pager,
+                    "on-call",
+                    "page acknowledged; human asks for a rollback",
+                ));
+                self.request_sync();
+            }
+            Event::FaultWindow { fault, opening } => self.on_fault_window(fault as usize, opening),
+        }
+    }
+
+    // Requests, lifecycle, the controller and observation live in the submodules.
+
+    fn finish(mut self) -> RunRecord {
+        // Whatever is still queued or being served has not been resolved.
+        let mut in_flight = 0;
+        for &id in &self.live {
+            let i = &self.instances[id.index()];
+            in_flight += i.queue.len() as u64;
+            in_flight += i.slots.iter().flatten().filter(|f| !f.resolved).count() as u64;
+        }
+        self.counts.in_flight_end = in_flight;
+        for acc in &mut self.acc {
+            let s = acc.take(0.0, 0);
+            self.run_latency.merge_sparse(&s.latency);
+        }
+        let t_fault_active = self.faults.iter().filter_map(|f| f.t_active).min();
+        let t_last_bad = self.faults.iter().filter_map(|f| f.t_last_bad).max();
+        let slo_window_events = self.cfg.traffic.steady_rate() * self.cfg.slo.window.as_secs_f64();
+        RunRecord {
+            horizon: self.cfg.horizon,
+            limit_hit: self.limit_hit,
+            events_processed: self.events_processed,
+            counts: self.counts,
+            latency: self.run_latency,
+            crashes: self.crashes,
+            instances_max: self.instances_max,
+            available_min: self.available_min,
+            desired: self.cfg.fleet.replicas,
+            t_change_start: self.t_change_start,
+            t_change_end: self.t_change_end,
+            t_promoted: self.t_promoted,
+            t_full_fleet: self.t_full_fleet,
+            final_phase: self.phase,
+            t_fault_active,
+            t_impact_start: self.t_impact_start,
+            t_last_bad,
+            detection: self.detection,
+            t_recover: self.t_recover,
+            faults: self.faults,
+            peak_burn_5m: self.peak_burn_5m,
+            peak_burn_1h: self.peak_burn_1h,
+            error_budget: self.cfg.slo.error_budget(),
+            slo_window_events,
+            timeline: self.timeline,
+            log: self.log,
+            metrics: self.store,
+        }
+    }
+}

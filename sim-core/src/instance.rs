@@ -28,14 +28,31 @@ impl PodState {
     }
 }
 
+/// No session: the request is anonymous traffic.
+pub const NO_SESSION: u32 = u32::MAX;
+
+/// A request as it waits and is served.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    pub arrival: SimTime,
+    /// The session it belongs to, or `NO_SESSION`.
+    pub session: u32,
+    /// 0 for a first try, k for the k-th client retry.
+    pub attempt: u8,
+}
+
 /// A request being served by one worker.
 #[derive(Clone, Copy, Debug)]
 pub struct InFlight {
-    pub arrival: SimTime,
-    /// Service time added by a latency fault, for attributing slowness.
+    pub req: Request,
+    /// Service time added by faults (latency, GC pressure, a slow dependency), and the
+    /// fault that added most of it, for attributing slowness.
     pub extra: SimDuration,
+    pub slow_cause: Option<FaultId>,
     /// `Some(cause)` if the response will be an error.
     pub fails: Option<Option<FaultId>>,
+    /// A silently corrupted answer (a business-KPI loss), and its cause.
+    pub corrupt: Option<FaultId>,
     /// Already counted (as a timeout) while still occupying the worker.
     pub resolved: bool,
 }
@@ -58,12 +75,19 @@ pub struct Instance {
     pub crash_cause: Option<FaultId>,
     pub slots: Vec<Option<InFlight>>,
     pub free_slots: Vec<u32>,
-    pub queue: VecDeque<SimTime>,
+    pub queue: VecDeque<Request>,
     pub params: InstanceParams,
     /// Bit `i` set if fault `i` was placed on this instance at creation.
     pub affected: u64,
     /// Requests served by the current process (for per-request leaks).
     pub served: u64,
+    /// Counts process starts: in-memory session state belongs to one process.
+    pub process: u32,
+    /// Availability zone, assigned at creation.
+    pub zone: u32,
+    /// Live sessions pinned to this instance: a draining instance waits for them (up
+    /// to the drain timeout).
+    pub pinned_sessions: u32,
 }
 
 impl Instance {
@@ -74,6 +98,7 @@ impl Instance {
         params: InstanceParams,
         affected: u64,
         backoff: SimDuration,
+        zone: u32,
     ) -> Instance {
         Instance {
             version,
@@ -93,6 +118,9 @@ impl Instance {
             params,
             affected,
             served: 0,
+            process: 0,
+            zone,
+            pinned_sessions: 0,
         }
     }
 
@@ -104,6 +132,16 @@ impl Instance {
 
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty() && self.free_slots.len() == self.slots.len()
+    }
+
+    /// A draining instance may go once it holds no request and no session.
+    pub fn drained(&self) -> bool {
+        self.is_idle() && self.pinned_sessions == 0
+    }
+
+    /// Serving requests: ready, or draining what it still holds.
+    pub fn serving(&self) -> bool {
+        matches!(self.state, PodState::Ready | PodState::Terminating)
     }
 
     /// Resident memory of the current process.

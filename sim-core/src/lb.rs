@@ -119,6 +119,21 @@ impl LoadBalancer {
         rng: &mut R,
         outstanding: impl Fn(InstanceId) -> usize,
     ) -> Option<InstanceId> {
+        self.route_weighted(rng, outstanding, |_| 1.0, None)
+    }
+
+    /// As `route`, with per-instance weights (weight skew, slow start): `weights` is
+    /// `Some(max_weight)` when weights differ, and `weight` gives each instance's.
+    /// Random and round-robin picks are thinned by weight; least-outstanding and
+    /// power-of-two compare outstanding requests per unit of weight.
+    #[inline]
+    pub fn route_weighted<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        outstanding: impl Fn(InstanceId) -> usize,
+        weight: impl Fn(InstanceId) -> f64,
+        weights: Option<f64>,
+    ) -> Option<InstanceId> {
         let pool: &[InstanceId] = match self.split {
             TrafficSplit::Pods => &self.all,
             TrafficSplit::CandidateWeight(w) => {
@@ -134,28 +149,64 @@ impl LoadBalancer {
             return None;
         }
         let n = pool.len();
+        let Some(w_max) = weights else {
+            let pick = match self.strategy {
+                Strategy::Random => pool[index(rng, n)],
+                Strategy::RoundRobin => {
+                    self.round_robin = self.round_robin.wrapping_add(1);
+                    pool[self.round_robin % n]
+                }
+                Strategy::LeastOutstanding => {
+                    // Ties go to the earliest member, which is deterministic.
+                    *pool.iter().min_by_key(|&&id| outstanding(id)).expect("non-empty")
+                }
+                Strategy::PowerOfTwo => {
+                    let a = pool[index(rng, n)];
+                    let b = pool[index(rng, n)];
+                    if outstanding(b) < outstanding(a) { b } else { a }
+                }
+            };
+            return Some(pick);
+        };
+        // Thinning: keep a candidate with probability weight / max; give up after a
+        // bounded number of tries (all weights near zero) and take the last one.
+        const TRIES: usize = 64;
+        let load = |id: InstanceId| (outstanding(id) as f64 + 1.0) / weight(id).max(1e-9);
         let pick = match self.strategy {
-            Strategy::Random => pool[index(rng, n)],
-            Strategy::RoundRobin => {
-                self.round_robin = self.round_robin.wrapping_add(1);
-                pool[self.round_robin % n]
-            }
-            Strategy::LeastOutstanding => {
-                // Ties go to the earliest member, which is deterministic.
-                *pool
-                    .iter()
-                    .min_by_key(|&&id| outstanding(id))
-                    .expect("non-empty")
-            }
-            Strategy::PowerOfTwo => {
-                let a = pool[index(rng, n)];
-                let b = pool[index(rng, n)];
-                if outstanding(b) < outstanding(a) {
-                    b
-                } else {
+            Strategy::Random | Strategy::PowerOfTwo => {
+                let draw = |rng: &mut R| {
+                    let mut id = pool[index(rng, n)];
+                    for _ in 0..TRIES {
+                        if unit(rng) * w_max < weight(id) {
+                            break;
+                        }
+                        id = pool[index(rng, n)];
+                    }
+                    id
+                };
+                let a = draw(rng);
+                if self.strategy == Strategy::Random {
                     a
+                } else {
+                    let b = draw(rng);
+                    if load(b) < load(a) { b } else { a }
                 }
             }
+            Strategy::RoundRobin => {
+                let mut id = pool[0];
+                for _ in 0..TRIES {
+                    self.round_robin = self.round_robin.wrapping_add(1);
+                    id = pool[self.round_robin % n];
+                    if unit(rng) * w_max < weight(id) {
+                        break;
+                    }
+                }
+                id
+            }
+            Strategy::LeastOutstanding => *pool
+                .iter()
+                .min_by(|&&a, &&b| load(a).total_cmp(&load(b)))
+                .expect("non-empty"),
         };
         Some(pick)
     }
@@ -241,6 +292,24 @@ mod tests {
             vec![0, 1, 2, 3],
             "round robin visits each once: {picks:?}"
         );
+    }
+
+    #[test]
+    fn weights_skew_random_routing() {
+        let mut lb = lb_with(Strategy::Random, 4);
+        let mut rng = RunSeed::new(1, 0, 0).stream(Purpose::Routing);
+        // Instance 0 weighs 3, the others 1: it should get 3 / 6 of the traffic.
+        let weight = |id: InstanceId| if id.0 == 0 { 3.0 } else { 1.0 };
+        let n = 60_000;
+        let hits = (0..n)
+            .filter(|_| lb.route_weighted(&mut rng, |_| 0, weight, Some(3.0)) == Some(InstanceId(0)))
+            .count();
+        let share = hits as f64 / n as f64;
+        assert!((share - 0.5).abs() < 0.01, "{share}");
+        // Least-outstanding compares load per unit of weight.
+        let mut lb = lb_with(Strategy::LeastOutstanding, 4);
+        let busy = |id: InstanceId| if id.0 == 0 { 2 } else { 1 };
+        assert_eq!(lb.route_weighted(&mut rng, busy, weight, Some(3.0)), Some(InstanceId(0)));
     }
 
     #[test]

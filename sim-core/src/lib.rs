@@ -7,6 +7,7 @@
 pub mod control;
 pub mod dist;
 pub mod engine;
+pub mod fault;
 pub mod hist;
 pub mod ids;
 pub mod instance;

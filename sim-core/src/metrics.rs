@@ -63,9 +63,32 @@ pub struct CohortSample {
     pub memory_max_mb: f64,
     /// Instances of the cohort able to serve at the scrape.
     pub ready_instances: u32,
+    /// Successful requests that could have converted, and those that did (the
+    /// business KPI, when the scenario has one).
+    pub kpi_requests: u64,
+    pub conversions: u64,
 }
 
 impl CohortSample {
+    /// Adds another interval's counts (a scrape that covers several intervals, as a
+    /// cumulative counter does after a gap). Gauges take the later value.
+    pub fn merge(&mut self, later: &CohortSample) {
+        self.requests += later.requests;
+        self.errors += later.errors;
+        self.timeouts += later.timeouts;
+        self.slow += later.slow;
+        self.sessions_lost += later.sessions_lost;
+        self.crashes += later.crashes;
+        self.kpi_requests += later.kpi_requests;
+        self.conversions += later.conversions;
+        let mut h = crate::hist::Histogram::new();
+        h.merge_sparse(&self.latency);
+        h.merge_sparse(&later.latency);
+        self.latency = h.take_sparse();
+        self.memory_max_mb = later.memory_max_mb;
+        self.ready_instances = later.ready_instances;
+    }
+
     /// Bad events as the SLO counts them.
     pub fn bad(&self) -> u64 {
         self.errors + self.timeouts + self.slow + self.sessions_lost
@@ -111,6 +134,8 @@ pub struct CohortAccumulator {
     pub slow: u64,
     pub sessions_lost: u64,
     pub crashes: u64,
+    pub kpi_requests: u64,
+    pub conversions: u64,
     pub latency: Histogram,
 }
 
@@ -131,7 +156,11 @@ impl CohortAccumulator {
             latency: self.latency.take_sparse(),
             memory_max_mb,
             ready_instances,
+            kpi_requests: self.kpi_requests,
+            conversions: self.conversions,
         };
+        self.kpi_requests = 0;
+        self.conversions = 0;
         self.requests = 0;
         self.errors = 0;
         self.timeouts = 0;
@@ -283,6 +312,8 @@ pub fn sum_cohort(samples: &[Sample], v: Version) -> CohortSample {
         total.slow += c.slow;
         total.sessions_lost += c.sessions_lost;
         total.crashes += c.crashes;
+        total.kpi_requests += c.kpi_requests;
+        total.conversions += c.conversions;
         total.memory_max_mb = total.memory_max_mb.max(c.memory_max_mb);
         total.ready_instances = c.ready_instances;
         hist.merge_sparse(&c.latency);

@@ -35,6 +35,9 @@ pub struct TimelineRow {
     pub burn_1h: Option<f64>,
     /// Requests queued or in service at the scrape.
     pub in_flight: u64,
+    pub sessions_lost: u64,
+    /// Whether the metrics pipeline delivered this scrape to detectors.
+    pub scraped: bool,
 }
 
 /// What one fault did.
@@ -47,6 +50,11 @@ pub struct FaultRecord {
     pub t_last_bad: Option<SimTime>,
     /// Bad events it caused, by `BadClass::index()`.
     pub bad: [u64; 4],
+    /// Business-KPI losses it caused (lost conversions, corrupted answers): bad for the
+    /// business, invisible to the SLO.
+    pub kpi_lost: u64,
+    /// Carried by the release (see `FaultDef::release`).
+    pub release: bool,
 }
 
 /// Request counts; `arrived = succeeded + errors + timeouts + in_flight_end` always.
@@ -62,6 +70,14 @@ pub struct Counts {
     pub sessions_lost: u64,
     /// Still queued or in service when the run ended.
     pub in_flight_end: u64,
+    /// Client retries among the arrivals.
+    pub retries: u64,
+    /// Successful requests that could convert, conversions, and conversions lost.
+    pub kpi_requests: u64,
+    pub conversions: u64,
+    pub kpi_lost: u64,
+    /// Bad events that carry no fault: background noise and the rollout's own cost.
+    pub bad_unattributed: u64,
 }
 
 impl Counts {
@@ -109,6 +125,8 @@ pub struct RunRecord {
     pub t_full_fleet: Option<SimTime>,
     pub final_phase: Phase,
     pub t_fault_active: Option<SimTime>,
+    /// First time a release fault (one the candidate carries) was live.
+    pub t_release_fault_active: Option<SimTime>,
     pub t_impact_start: Option<SimTime>,
     /// Last bad event attributable to any fault.
     pub t_last_bad: Option<SimTime>,

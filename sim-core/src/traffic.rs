@@ -7,6 +7,7 @@
 use rand::Rng;
 
 use crate::dist::{exp_nanos, unit};
+use crate::fault::Window;
 use crate::time::{SimDuration, SimTime};
 
 /// Requests per second over time.
@@ -109,9 +110,11 @@ impl RateProfile {
     }
 }
 
-/// Draws successive arrival instants of the profile's Poisson process.
+/// Draws successive arrival instants of the profile's Poisson process, multiplied by
+/// any traffic spikes live at the time.
 pub struct ArrivalProcess {
     profile: RateProfile,
+    spikes: Vec<(Window, f64)>,
     peak: f64,
     mean_gap_nanos: f64,
     thinning: bool,
@@ -119,22 +122,35 @@ pub struct ArrivalProcess {
 
 impl ArrivalProcess {
     pub fn new(profile: RateProfile) -> Self {
-        let peak = profile.peak_rate();
-        let thinning = !matches!(profile, RateProfile::Constant { .. });
+        ArrivalProcess::with_spikes(profile, Vec::new())
+    }
+
+    /// `spikes` multiply the rate while their window is live.
+    pub fn with_spikes(profile: RateProfile, spikes: Vec<(Window, f64)>) -> Self {
+        let peak = profile.peak_rate() * spikes.iter().map(|s| s.1.max(1.0)).product::<f64>();
+        let thinning = !matches!(profile, RateProfile::Constant { .. }) || !spikes.is_empty();
         ArrivalProcess {
-            mean_gap_nanos: if peak > 0.0 {
-                1e9 / peak
-            } else {
-                f64::INFINITY
-            },
+            mean_gap_nanos: if peak > 0.0 { 1e9 / peak } else { f64::INFINITY },
             peak,
             profile,
+            spikes,
             thinning,
         }
     }
 
     pub fn profile(&self) -> &RateProfile {
         &self.profile
+    }
+
+    /// The rate at `t`, spikes included.
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        let mut r = self.profile.rate_at(t);
+        for (w, m) in &self.spikes {
+            if w.live_at(t) {
+                r *= m;
+            }
+        }
+        r
     }
 
     /// The next arrival strictly after `now`, or `None` if the rate is zero forever.
@@ -146,7 +162,7 @@ impl ArrivalProcess {
         loop {
             let gap = ((exp_nanos(rng, self.mean_gap_nanos) + 0.5) as u64).max(1);
             t = SimTime(t.0.checked_add(gap)?);
-            if !self.thinning || unit(rng) * self.peak < self.profile.rate_at(t) {
+            if !self.thinning || unit(rng) * self.peak < self.rate_at(t) {
                 return Some(t);
             }
         }
@@ -208,6 +224,32 @@ mod tests {
             at: SimTime::from_secs(100),
         };
         assert_eq!(step.expected_arrivals(SimTime::from_secs(200)), 6000.0);
+    }
+
+    #[test]
+    fn spikes_multiply_the_rate_in_their_window() {
+        let spike = Window {
+            start: SimTime::from_secs(50),
+            end: SimTime::from_secs(100),
+            period: None,
+        };
+        let p = ArrivalProcess::with_spikes(RateProfile::Constant { rate: 100.0 }, vec![(spike, 3.0)]);
+        let mut rng = RunSeed::new(4, 0, 0).stream(Purpose::Arrivals);
+        let (mut before, mut inside) = (0, 0);
+        let mut t = SimTime::ZERO;
+        while let Some(next) = p.next_after(t, &mut rng) {
+            if next >= SimTime::from_secs(100) {
+                break;
+            }
+            if next < SimTime::from_secs(50) {
+                before += 1;
+            } else {
+                inside += 1;
+            }
+            t = next;
+        }
+        assert!((4_600..5_400).contains(&before), "{before}");
+        assert!((14_300..15_700).contains(&inside), "{inside}");
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! What an instance runs: its version's profile plus the faults that touch it.
 //!
-//! A version profile is the release's own behaviour. A fault is a mechanism with an id
-//! (`FaultId`) placed on a share of the instances of one or both versions, possibly only
-//! for a time window. When an instance's process starts (or a fault's window opens or
-//! closes) the engine folds the two into `InstanceParams`, the flat numbers the request
-//! path reads, keeping for each effect which fault caused it so that every bad event
-//! can be attributed exactly.
+//! A version profile is the release's own behaviour. When an instance's process starts
+//! (or a fault's window opens or closes) the engine folds the profile and the live
+//! instance faults that target the instance into `InstanceParams`, the flat numbers the
+//! request path reads, keeping for each effect which fault caused it so that every bad
+//! event can be attributed exactly.
 
 use crate::dist::ServiceDist;
-use crate::ids::{FaultId, Version};
-use crate::time::{SimDuration, SimTime};
+use crate::fault::Effect;
+use crate::ids::FaultId;
+use crate::time::SimDuration;
 
 /// A release's own behaviour.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,60 +45,6 @@ impl MemoryModel {
     };
 }
 
-/// One injected or version-borne mechanism.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    /// Adds this chance of an error response to every served request.
-    Errors { probability: f64 },
-    /// Multiplies service times.
-    Latency { multiplier: f64 },
-    /// Adds a memory leak on top of the version's own.
-    MemoryLeak { mb_per_s: f64, kb_per_request: f64 },
-    /// Adds this chance that a process start ends in a crash.
-    CrashOnStart { probability: f64 },
-}
-
-/// Which instances a fault touches.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Target {
-    /// Indexed by `Version::index()`.
-    pub versions: [bool; 2],
-    /// Share of those instances affected, decided per instance when it is created.
-    pub fraction: f64,
-}
-
-impl Target {
-    pub fn version(v: Version) -> Target {
-        let mut versions = [false; 2];
-        versions[v.index()] = true;
-        Target {
-            versions,
-            fraction: 1.0,
-        }
-    }
-
-    pub fn includes(&self, v: Version) -> bool {
-        self.versions[v.index()]
-    }
-}
-
-/// A fault in the scenario's fault table; its position is its `FaultId`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FaultDef {
-    pub name: String,
-    pub target: Target,
-    /// The mechanism is live in `[start, end)`.
-    pub start: SimTime,
-    pub end: SimTime,
-    pub effect: Effect,
-}
-
-impl FaultDef {
-    pub fn live_at(&self, t: SimTime) -> bool {
-        t >= self.start && t < self.end
-    }
-}
-
 /// The most error segments an instance carries: its version's plus this many faults.
 pub const MAX_ERROR_SEGMENTS: usize = 8;
 
@@ -108,6 +54,10 @@ pub struct InstanceParams {
     pub service_multiplier: f64,
     /// The fault with the largest latency multiplier, if any multiplies it.
     pub latency_fault: Option<FaultId>,
+    /// Added service time on a share of requests (a slow dependency), and its cause.
+    pub shift: SimDuration,
+    pub shift_share: f64,
+    pub shift_fault: Option<FaultId>,
     /// Error chance split in segments `[prev, upper)`, each with its cause; a uniform
     /// draw below the last `upper` fails the request and its segment names the cause.
     pub error_upper: [f64; MAX_ERROR_SEGMENTS],
@@ -117,8 +67,21 @@ pub struct InstanceParams {
     pub leak_kb_per_request: f64,
     /// The fault whose leak is the largest share of the total, if any.
     pub leak_fault: Option<FaultId>,
+    /// Garbage-collection pressure: service times stretch linearly from 1 at
+    /// `gc_threshold` of the memory limit to `gc_multiplier` at the limit.
+    pub gc_multiplier: f64,
+    pub gc_threshold: f64,
     pub crash_on_start: f64,
     pub crash_fault: Option<FaultId>,
+    /// Crash this long after readiness, and its cause.
+    pub crash_after_ready: Option<SimDuration>,
+    pub crash_after_fault: Option<FaultId>,
+    /// Share of conversions kept (1 = no KPI bug), and the bug that loses the rest.
+    pub kpi_keep: f64,
+    pub kpi_fault: Option<FaultId>,
+    /// Load-balancer weight (1 = fair share), and the fault that skews it.
+    pub lb_weight: f64,
+    pub weight_fault: Option<FaultId>,
 }
 
 impl InstanceParams {
@@ -130,14 +93,25 @@ impl InstanceParams {
         let mut p = InstanceParams {
             service_multiplier: model.service_multiplier,
             latency_fault: None,
+            shift: SimDuration::ZERO,
+            shift_share: 0.0,
+            shift_fault: None,
             error_upper: [0.0; MAX_ERROR_SEGMENTS],
             error_cause: [None; MAX_ERROR_SEGMENTS],
             error_segments: 0,
             leak_mb_per_s: model.memory.leak_mb_per_s,
             leak_kb_per_request: model.memory.leak_kb_per_request,
             leak_fault: None,
+            gc_multiplier: 1.0,
+            gc_threshold: 1.0,
             crash_on_start: model.crash_on_start_probability,
             crash_fault: None,
+            crash_after_ready: None,
+            crash_after_fault: None,
+            kpi_keep: 1.0,
+            kpi_fault: None,
+            lb_weight: 1.0,
+            weight_fault: None,
         };
         let mut worst_latency = 1.0;
         let mut worst_leak = model.memory.leak_mb_per_s + model.memory.leak_kb_per_request;
@@ -146,22 +120,37 @@ impl InstanceParams {
         for (id, effect) in faults {
             match *effect {
                 Effect::Errors { probability } => p.push_error(probability, Some(id)),
-                Effect::Latency { multiplier } => {
+                Effect::Latency {
+                    multiplier,
+                    shift,
+                    share,
+                } => {
                     p.service_multiplier *= multiplier;
                     if multiplier > worst_latency {
                         worst_latency = multiplier;
                         p.latency_fault = Some(id);
                     }
+                    if shift > SimDuration::ZERO && share > 0.0 && shift >= p.shift {
+                        p.shift = shift;
+                        p.shift_share = share;
+                        p.shift_fault = Some(id);
+                    }
                 }
                 Effect::MemoryLeak {
                     mb_per_s,
                     kb_per_request,
+                    gc_multiplier,
+                    gc_threshold,
                 } => {
                     p.leak_mb_per_s += mb_per_s;
                     p.leak_kb_per_request += kb_per_request;
                     if mb_per_s + kb_per_request > worst_leak {
                         worst_leak = mb_per_s + kb_per_request;
                         p.leak_fault = Some(id);
+                    }
+                    if gc_multiplier > p.gc_multiplier {
+                        p.gc_multiplier = gc_multiplier;
+                        p.gc_threshold = gc_threshold;
                     }
                 }
                 Effect::CrashOnStart { probability } => {
@@ -171,9 +160,49 @@ impl InstanceParams {
                         p.crash_fault = Some(id);
                     }
                 }
+                Effect::CrashAfterReady { after } => {
+                    if p.crash_after_ready.is_none_or(|a| after < a) {
+                        p.crash_after_ready = Some(after);
+                        p.crash_after_fault = Some(id);
+                    }
+                }
+                Effect::KpiLoss { share } => {
+                    p.kpi_keep *= 1.0 - share;
+                    p.kpi_fault.get_or_insert(id);
+                }
+                Effect::LbWeight { weight } => {
+                    p.lb_weight *= weight;
+                    p.weight_fault.get_or_insert(id);
+                }
+                Effect::Dependency {
+                    call_share,
+                    error_probability,
+                    latency,
+                } => {
+                    p.push_error(call_share * error_probability, Some(id));
+                    if latency > SimDuration::ZERO && latency >= p.shift {
+                        p.shift = latency;
+                        p.shift_share = call_share;
+                        p.shift_fault = Some(id);
+                    }
+                }
             }
         }
         p
+    }
+
+    /// The garbage-collection stretch at this memory use (1 below the threshold).
+    #[inline]
+    pub fn gc_stretch(&self, memory_mb: f64, limit_mb: f64) -> f64 {
+        if self.gc_multiplier <= 1.0 {
+            return 1.0;
+        }
+        let from = self.gc_threshold * limit_mb;
+        if memory_mb <= from {
+            return 1.0;
+        }
+        let x = ((memory_mb - from) / (limit_mb - from)).min(1.0);
+        1.0 + (self.gc_multiplier - 1.0) * x
     }
 
     fn push_error(&mut self, probability: f64, cause: Option<FaultId>) {
@@ -241,12 +270,21 @@ mod tests {
         let a = FaultId::from_index(0);
         let b = FaultId::from_index(1);
         let effects = [
-            (a, Effect::Latency { multiplier: 2.0 }),
+            (
+                a,
+                Effect::Latency {
+                    multiplier: 2.0,
+                    shift: SimDuration::ZERO,
+                    share: 0.0,
+                },
+            ),
             (
                 b,
                 Effect::MemoryLeak {
                     mb_per_s: 2.0,
                     kb_per_request: 0.0,
+                    gc_multiplier: 3.0,
+                    gc_threshold: 0.5,
                 },
             ),
         ];
@@ -255,5 +293,9 @@ mod tests {
         assert_eq!(p.latency_fault, Some(a));
         assert_eq!(p.leak_fault, Some(b));
         assert_eq!(p.leak_mb_per_s, 2.0);
+        // GC: no stretch below half the limit, 2x at three quarters, 3x at the limit.
+        assert_eq!(p.gc_stretch(400.0, 1000.0), 1.0);
+        assert!((p.gc_stretch(750.0, 1000.0) - 2.0).abs() < 1e-12);
+        assert!((p.gc_stretch(1000.0, 1000.0) - 3.0).abs() < 1e-12);
     }
 }

@@ -6,7 +6,8 @@ use crate::rng::RunSeed;
 use crate::slo::SloConfig;
 use crate::time::{SimDuration, SimTime};
 use crate::traffic::RateProfile;
-use crate::version::{FaultDef, VersionModel};
+use crate::fault::{FaultDef, FaultKind, WorldFault};
+use crate::version::VersionModel;
 
 /// The fleet: a Deployment's pods and how each behaves.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +41,53 @@ pub struct Observability {
     pub metrics_lag: SimDuration,
 }
 
+/// User sessions: a second source of traffic whose requests come back to the same
+/// instance when affinity is on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionConfig {
+    /// New sessions per second (Poisson).
+    pub rate: f64,
+    /// Mean requests per session (geometric, at least one).
+    pub requests_mean: f64,
+    /// Mean pause between a session's requests (exponential).
+    pub think_time: SimDuration,
+    /// A session ends after this long whatever is left.
+    pub lifetime: SimDuration,
+    /// Cookie affinity: a session's requests go to the instance that served its first.
+    pub sticky: bool,
+}
+
+/// The shared database's schema and who can work with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchemaConfig {
+    pub initial: String,
+    /// Schemas each version works with, indexed by `Version::index()`.
+    pub compatible: [Vec<String>; 2],
+    /// Share of requests that touch the database.
+    pub db_share: f64,
+}
+
+/// A business KPI: each successful request converts with this probability.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KpiConfig {
+    pub conversion_probability: f64,
+}
+
+/// Clients retry failed requests: each error response is retried up to `retries` times,
+/// `backoff` later (doubling), which amplifies load when things go wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientConfig {
+    pub retries: u32,
+    pub backoff: SimDuration,
+}
+
+impl ClientConfig {
+    pub const NO_RETRIES: ClientConfig = ClientConfig {
+        retries: 0,
+        backoff: SimDuration::ZERO,
+    };
+}
+
 /// A fully specified world.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorldConfig {
@@ -53,6 +101,10 @@ pub struct WorldConfig {
     /// Indexed by `Version::index()`.
     pub versions: [VersionModel; 2],
     pub faults: Vec<FaultDef>,
+    pub sessions: Option<SessionConfig>,
+    pub schema: Option<SchemaConfig>,
+    pub kpi: Option<KpiConfig>,
+    pub client: ClientConfig,
     pub slo: SloConfig,
     pub observability: Observability,
     /// When the release is handed to the policy; `None` for no release.
@@ -125,7 +177,31 @@ impl WorldConfig {
                 (0.0..=1.0).contains(&f.target.fraction),
                 "fault fraction must be in [0, 1]",
             );
-            need(f.end > f.start, "fault window must not be empty");
+            need(f.window.end > f.window.start, "fault window must not be empty");
+            if let Some((on, off)) = f.window.period {
+                need(on.0 > 0 && off.0 > 0, "fault on/off periods must be positive");
+            }
+            match &f.kind {
+                FaultKind::World(WorldFault::Migration { .. }) => {
+                    need(self.schema.is_some(), "a migration needs a schema");
+                }
+                FaultKind::World(WorldFault::SessionState | WorldFault::SessionFormat) => {
+                    need(self.sessions.is_some(), "session faults need sessions");
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = &self.sessions {
+            need(
+                s.rate >= 0.0 && s.requests_mean >= 1.0 && s.lifetime > SimDuration::ZERO,
+                "sessions need a non-negative rate, at least one request and a lifetime",
+            );
+        }
+        if let Some(k) = &self.kpi {
+            need(
+                (0.0..=1.0).contains(&k.conversion_probability),
+                "conversion probability must be in [0, 1]",
+            );
         }
         if problems.is_empty() {
             Ok(())

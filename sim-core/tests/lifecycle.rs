@@ -4,8 +4,18 @@ mod common;
 
 use sim_core::ids::Version;
 use sim_core::log::LogKind;
-use sim_core::version::{Effect, FaultDef, MemoryModel, Target};
+use sim_core::fault::{Effect, FaultDef, FaultKind, Target, Window};
+use sim_core::version::MemoryModel;
 use sim_core::{SimTime, run};
+
+fn leak() -> Effect {
+    Effect::MemoryLeak {
+        mb_per_s: 8.0,
+        kb_per_request: 0.0,
+        gc_multiplier: 1.0,
+        gc_threshold: 1.0,
+    }
+}
 
 /// A pod that crashes keeps receiving its share of requests until the load balancer
 /// has seen `unhealthy_threshold` failed checks: with checks every 5 s and a threshold
@@ -24,12 +34,9 @@ fn crashed_pod_fails_requests_until_health_checks_remove_it() {
             fraction: 0.1,
             ..Target::version(Version::Baseline)
         },
-        start: SimTime::ZERO,
-        end: SimTime::MAX,
-        effect: Effect::MemoryLeak {
-            mb_per_s: 8.0,
-            kb_per_request: 0.0,
-        },
+        window: Window::ALWAYS,
+        release: false,
+        kind: FaultKind::Instance(leak()),
     });
     let rec = run(&cfg, &mut common::Idle);
     let crashes = rec.crashes;
@@ -59,19 +66,19 @@ fn crash_loop_backoff_doubles_to_five_minutes() {
     cfg.faults.push(FaultDef {
         name: "leak".into(),
         target: baseline,
-        start: SimTime::ZERO,
-        end: SimTime::MAX,
-        effect: Effect::MemoryLeak {
-            mb_per_s: 8.0,
-            kb_per_request: 0.0,
-        },
+        window: Window::ALWAYS,
+        release: false,
+        kind: FaultKind::Instance(leak()),
     });
     cfg.faults.push(FaultDef {
         name: "crash".into(),
         target: baseline,
-        start: SimTime::from_secs(1),
-        end: SimTime::MAX,
-        effect: Effect::CrashOnStart { probability: 1.0 },
+        window: Window {
+            start: SimTime::from_secs(1),
+            ..Window::ALWAYS
+        },
+        release: false,
+        kind: FaultKind::Instance(Effect::CrashOnStart { probability: 1.0 }),
     });
     let rec = run(&cfg, &mut common::Idle);
     let crashes: Vec<(f64, f64)> = rec

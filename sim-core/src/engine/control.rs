@@ -4,10 +4,14 @@
 use super::*;
 
 impl World<'_> {
-    /// A pod's status changed: the controller must look, extremes may move.
+    /// A pod's status changed: the controller must look, extremes may move, the data
+    /// store may have lost its last writer.
     pub(super) fn fleet_changed(&mut self) {
         self.update_fleet_extremes();
         self.check_recovery();
+        if self.data.is_some() {
+            self.check_writers();
+        }
         self.request_sync();
     }
 
@@ -18,45 +22,27 @@ impl World<'_> {
         }
     }
 
+    /// Fleet extremes, the first moment of an all-candidate fleet, and which fault (if
+    /// any) holds pods down: the cause of slowness that has no direct one.
     pub(super) fn update_fleet_extremes(&mut self) {
         let (mut pods, mut available) = ([0u32; 2], 0);
+        let mut capacity_fault = None;
         for &id in &self.live {
             let i = &self.instances[id.index()];
             pods[i.version.index()] += i.state.counts_as_pod() as u32;
             available += i.available as u32;
+            if capacity_fault.is_none()
+                && matches!(i.state, PodState::Crashed | PodState::Starting)
+            {
+                capacity_fault = i.crash_cause;
+            }
         }
+        self.capacity_fault = capacity_fault;
         self.instances_max = self.instances_max.max(pods[0] + pods[1]);
         self.available_min = self.available_min.min(available);
         if self.t_full_fleet.is_none() && pods[0] == 0 && pods[1] >= self.cfg.fleet.replicas {
             self.t_full_fleet = Some(self.now);
         }
-    }
-
-    /// `t_recover`: after the impact began, no live pod carries a live fault and the
-    /// fleet has its desired capacity available again.
-    pub(super) fn check_recovery(&mut self) {
-        if self.t_impact_start.is_none() || self.t_recover.is_some() {
-            return;
-        }
-        let mut available = 0;
-        for &id in &self.live {
-            let i = &self.instances[id.index()];
-            if i.affected != 0 && self.fault_live_on(i.affected) {
-                return;
-            }
-            available += i.available as u32;
-        }
-        if available >= self.cfg.fleet.replicas {
-            self.t_recover = Some(self.now);
-        }
-    }
-
-    pub(super) fn fault_live_on(&self, affected: u64) -> bool {
-        self.cfg
-            .faults
-            .iter()
-            .enumerate()
-            .any(|(i, f)| affected & (1 << i) != 0 && f.live_at(self.now))
     }
 
     pub(super) fn fleet_status(&self) -> ([CohortStatus; 2], u32) {
@@ -93,9 +79,7 @@ impl World<'_> {
                 release_requested: self.release_requested,
                 fleet,
                 terminating,
-                metrics: self
-                    .store
-                    .view(self.now, self.cfg.observability.metrics_lag),
+                metrics: self.detector_view(),
                 rollback_requested: self.rollback_requested,
             };
             controller.sync(&obs, &mut actions);
@@ -149,6 +133,7 @@ impl World<'_> {
                     Phase::Promoted => {
                         self.t_promoted.get_or_insert(self.now);
                         self.t_change_end.get_or_insert(self.now);
+                        self.run_migrations(MigrationTrigger::Promotion);
                     }
                     Phase::RolledBack => {
                         self.t_change_end.get_or_insert(self.now);

@@ -3,19 +3,46 @@
 
 use super::*;
 
+/// Whether a fault is placed on individual instances (and so marks them).
+pub(super) fn per_instance(f: &crate::fault::FaultDef) -> bool {
+    matches!(
+        f.kind,
+        FaultKind::Instance(_)
+            | FaultKind::World(
+                WorldFault::SchemaForward { .. }
+                    | WorldFault::SchemaBackward { .. }
+                    | WorldFault::SessionFormat
+            )
+    )
+}
+
+/// World faults whose window must close before the fleet counts as recovered.
+fn blocks_recovery(f: &crate::fault::FaultDef) -> bool {
+    matches!(
+        f.kind,
+        FaultKind::World(
+            WorldFault::TrafficSpike { .. }
+                | WorldFault::InstanceKill { .. }
+                | WorldFault::ZoneLoss { .. }
+        )
+    )
+}
+
 impl World<'_> {
     /// Creates a pod of `version` and starts its process.
     pub(super) fn create_pod(&mut self, version: Version, start: Start) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
         let mut affected = 0u64;
         for (i, f) in self.cfg.faults.iter().enumerate() {
-            if f.target.includes(version)
+            if per_instance(f)
+                && f.target.includes(version)
                 && (f.target.fraction >= 1.0 || unit(&mut self.rng.faults) < f.target.fraction)
             {
                 affected |= 1 << i;
             }
         }
         let params = self.params_for(version, affected);
+        let zone = self.zone_for(id);
         self.instances.push(Instance::new(
             version,
             self.now,
@@ -23,6 +50,7 @@ impl World<'_> {
             params,
             affected,
             self.cfg.fleet.backoff_initial,
+            zone,
         ));
         self.live.push(id);
         if version == Version::Candidate && self.t_change_start.is_none() {
@@ -30,6 +58,15 @@ impl World<'_> {
         }
         self.start_process(id, start);
         id
+    }
+
+    /// Zones are assigned round-robin, skipping zones that are down.
+    fn zone_for(&self, id: InstanceId) -> u32 {
+        let zones = self.index.zones;
+        (0..zones)
+            .map(|k| (id.0 + k) % zones)
+            .find(|&z| self.zones_down & (1 << z) == 0)
+            .unwrap_or(id.0 % zones)
     }
 
     pub(super) fn params_for(&self, version: Version, affected: u64) -> InstanceParams {
@@ -41,7 +78,7 @@ impl World<'_> {
                 .iter()
                 .enumerate()
                 .filter(move |(i, f)| affected & (1 << i) != 0 && f.live_at(now))
-                .map(|(i, f)| (FaultId::from_index(i), &f.effect)),
+                .filter_map(|(i, f)| f.effect().map(|e| (FaultId::from_index(i), e))),
         )
     }
 
@@ -59,6 +96,8 @@ impl World<'_> {
         let inst = &mut self.instances[id.index()];
         inst.state = PodState::Starting;
         inst.epoch += 1;
+        inst.process += 1;
+        inst.pinned_sessions = 0;
         inst.process_start = now;
         inst.ready_since = None;
         inst.available = false;
@@ -71,6 +110,7 @@ impl World<'_> {
                 inst.ready_since = Some(now);
                 inst.available = true;
                 self.lb.add(id, version);
+                self.schedule_crash_after_ready(id);
             }
             Start::Cold => {
                 let up = now + model.startup;
@@ -104,21 +144,27 @@ impl World<'_> {
             );
         }
         self.mark_faults_active(affected);
+        self.refresh_max_weight();
     }
 
-    pub(super) fn mark_faults_active(&mut self, affected: u64) {
-        if affected == 0 {
+    /// Records the first moment each fault in `mask` is live somewhere.
+    pub(super) fn mark_faults_active(&mut self, mask: u64) {
+        if mask == 0 {
             return;
         }
         for (i, f) in self.cfg.faults.iter().enumerate() {
-            if affected & (1 << i) != 0 && f.live_at(self.now) && self.faults[i].t_active.is_none()
-            {
+            if mask & (1 << i) != 0 && f.live_at(self.now) && self.faults[i].t_active.is_none() {
                 self.faults[i].t_active = Some(self.now);
+                let what = if per_instance(f) {
+                    "mechanism live on its first instance"
+                } else {
+                    "mechanism live"
+                };
                 self.log.push(LogRecord::new(
                     self.now,
                     LogKind::Fault,
                     f.name.clone(),
-                    "mechanism live on its first instance",
+                    what,
                 ));
             }
         }
@@ -143,10 +189,32 @@ impl World<'_> {
             );
         }
         self.lb.add(id, v);
+        self.schedule_crash_after_ready(id);
         self.fleet_changed();
     }
 
-    pub(super) fn crash(&mut self, id: InstanceId, cause: Option<FaultId>, kind: CrashKind) {
+    fn schedule_crash_after_ready(&mut self, id: InstanceId) {
+        let inst = &self.instances[id.index()];
+        if let Some(after) = inst.params.crash_after_ready {
+            self.queue.push(
+                self.now + after,
+                Event::Crash {
+                    inst: id,
+                    epoch: inst.epoch,
+                    kind: CrashKind::AfterReady,
+                    cause: inst.params.crash_after_fault,
+                },
+            );
+        }
+    }
+
+    pub(super) fn crash(
+        &mut self,
+        id: InstanceId,
+        cause: Option<FaultId>,
+        kind: CrashKind,
+        restart: Restart,
+    ) {
         self.fail_all(id, cause);
         let cfg = &self.cfg.fleet;
         let now = self.now;
@@ -154,16 +222,13 @@ impl World<'_> {
         let was_terminating = inst.state == PodState::Terminating;
         inst.epoch += 1;
         inst.available = false;
+        inst.pinned_sessions = 0;
         inst.crash_cause = cause;
         inst.restarts += 1;
         let v = inst.version;
         self.crashes += 1;
         self.acc[v.index()].crashes += 1;
-        let what = match kind {
-            CrashKind::OutOfMemory => "OOM-killed",
-            CrashKind::OnStart => "crashed on start",
-        };
-        let mut reason = format!("{v} {what}");
+        let mut reason = format!("{v} {}", kind.describe());
         if let Some(f) = cause {
             reason.push_str(&format!(" (fault {})", self.cfg.faults[f.index()].name));
         }
@@ -173,11 +238,17 @@ impl World<'_> {
             self.terminate(id);
             return;
         }
-        if now.since(inst.process_start) >= cfg.backoff_reset {
-            inst.backoff = cfg.backoff_initial;
-        }
-        let delay = inst.backoff;
-        inst.backoff = SimDuration((inst.backoff.0.saturating_mul(2)).min(cfg.backoff_max.0));
+        let delay = match restart {
+            Restart::Backoff => {
+                if now.since(inst.process_start) >= cfg.backoff_reset {
+                    inst.backoff = cfg.backoff_initial;
+                }
+                let d = inst.backoff;
+                inst.backoff = SimDuration((inst.backoff.0.saturating_mul(2)).min(cfg.backoff_max.0));
+                d
+            }
+            Restart::After(d) => d,
+        };
         inst.state = PodState::Crashed;
         let epoch = inst.epoch;
         reason.push_str(&format!("; restart in {delay}"));
@@ -188,7 +259,8 @@ impl World<'_> {
         self.fleet_changed();
     }
 
-    /// Deletes a pod: a ready one drains, anything else goes at once.
+    /// Deletes a pod: a ready one drains (requests and pinned sessions finish, up to
+    /// the drain timeout), anything else goes at once.
     pub(super) fn delete_pod(&mut self, id: InstanceId) {
         let inst = &mut self.instances[id.index()];
         let v = inst.version;
@@ -198,7 +270,7 @@ impl World<'_> {
                 inst.state = PodState::Terminating;
                 inst.available = false;
                 self.lb.remove(id, v);
-                if inst.is_idle() {
+                if inst.drained() {
                     self.terminate(id);
                 } else {
                     let epoch = inst.epoch;
@@ -252,26 +324,72 @@ impl World<'_> {
             self.now,
             LogKind::Fault,
             f.name.clone(),
-            if opening {
-                "window opens"
-            } else {
-                "window closes"
-            },
+            if opening { "window opens" } else { "window closes" },
         ));
         let bit = 1u64 << fault;
-        for k in 0..self.live.len() {
-            let id = self.live[k];
-            let (v, affected) = {
-                let i = &self.instances[id.index()];
-                (i.version, i.affected)
-            };
-            if affected & bit != 0 {
-                self.instances[id.index()].params = self.params_for(v, affected);
-                if opening {
-                    self.mark_faults_active(bit);
+        if per_instance(f) {
+            for k in 0..self.live.len() {
+                let id = self.live[k];
+                let (v, affected) = {
+                    let i = &self.instances[id.index()];
+                    (i.version, i.affected)
+                };
+                if affected & bit != 0 {
+                    self.instances[id.index()].params = self.params_for(v, affected);
+                    if opening {
+                        self.mark_faults_active(bit);
+                    }
                 }
             }
+            self.refresh_max_weight();
+        } else {
+            if opening {
+                self.mark_faults_active(bit);
+            }
+            self.world_fault_window(fault, opening);
         }
+        self.refresh_load_fault();
         self.check_recovery();
+    }
+
+    /// `t_recover`: after the impact began, no live pod carries a live fault, no fault
+    /// that takes capacity or adds load is live, and the fleet has its desired capacity
+    /// available again.
+    pub(super) fn check_recovery(&mut self) {
+        if self.t_impact_start.is_none() || self.t_recover.is_some() {
+            return;
+        }
+        let now = self.now;
+        let faults = &self.cfg.faults;
+        if faults.iter().any(|f| blocks_recovery(f) && f.live_at(now)) {
+            return;
+        }
+        let mut available = 0;
+        for &id in &self.live {
+            let i = &self.instances[id.index()];
+            let carries = faults
+                .iter()
+                .enumerate()
+                .any(|(k, f)| i.affected & (1 << k) != 0 && f.live_at(now));
+            if carries {
+                return;
+            }
+            available += i.available as u32;
+        }
+        if available >= self.cfg.fleet.replicas {
+            self.t_recover = Some(self.now);
+        }
+    }
+
+    /// The largest load-balancer weight, for thinning.
+    pub(super) fn refresh_max_weight(&mut self) {
+        if !self.index.weighted {
+            return;
+        }
+        self.max_weight = self
+            .live
+            .iter()
+            .map(|&id| self.instances[id.index()].params.lb_weight)
+            .fold(1.0, f64::max);
     }
 }

@@ -4,22 +4,31 @@
 //! `(time, seq)` order until the horizon or a hard bound. Requests are simulated one
 //! by one: each is routed, queued, served, failed or timed out, and every bad event
 //! carries the fault that caused it.
+//!
+//! The submodules hold the parts: `requests` (the request path), `lifecycle` (pods),
+//! `control` (the controller boundary and the ReplicaSet controller), `observe`
+//! (scrapes and the pager), `sessions`, `store` (the shared database and its schema),
+//! and `world_faults` (spikes, kills, zone loss, the metrics pipeline).
 
 mod control;
 mod lifecycle;
 mod observe;
 mod requests;
+mod sessions;
+mod store;
+mod world_faults;
 
 use rand_chacha::ChaCha8Rng;
 
 use crate::control::{Actions, CohortStatus, Command, Controller, Observation, Phase};
 use crate::dist::unit;
+use crate::fault::{FaultKind, MigrationTrigger, WorldFault};
 use crate::hist::Histogram;
 use crate::ids::{FaultId, InstanceId, Version};
-use crate::instance::{InFlight, Instance, PodState};
+use crate::instance::{InFlight, Instance, NO_SESSION, PodState, Request};
 use crate::lb::{LoadBalancer, TrafficSplit};
 use crate::log::{LogKind, LogRecord};
-use crate::metrics::{BadClass, CohortAccumulator, MetricsStore};
+use crate::metrics::{BadClass, CohortAccumulator, CohortSample, MetricsStore};
 use crate::queue::EventQueue;
 use crate::record::{Counts, Detection, FaultRecord, RunRecord, StateCounts, TimelineRow};
 use crate::rng::Purpose;
@@ -27,6 +36,10 @@ use crate::time::{SimDuration, SimTime};
 use crate::traffic::ArrivalProcess;
 use crate::version::InstanceParams;
 use crate::world::WorldConfig;
+
+use sessions::Sessions;
+use store::DataStore;
+use world_faults::Pinning;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Start {
@@ -36,10 +49,34 @@ enum Start {
     Cold,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CrashKind {
     OutOfMemory,
     OnStart,
+    AfterReady,
+    Killed,
+    ZoneLoss,
+}
+
+impl CrashKind {
+    fn describe(self) -> &'static str {
+        match self {
+            CrashKind::OutOfMemory => "OOM-killed",
+            CrashKind::OnStart => "crashed on start",
+            CrashKind::AfterReady => "crashed after readiness",
+            CrashKind::Killed => "killed",
+            CrashKind::ZoneLoss => "lost with its zone",
+        }
+    }
+}
+
+/// When a crashed process starts again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Restart {
+    /// Kubernetes crash-loop backoff.
+    Backoff,
+    /// After this long (a pod rescheduled after its zone was lost).
+    After(SimDuration),
 }
 
 /// Every cause of work in a run. Request arrivals are kept out of the queue: only one
@@ -48,6 +85,11 @@ enum CrashKind {
 #[derive(Clone, Copy, Debug)]
 enum Event {
     Arrival,
+    /// A client retries a failed request.
+    Retry {
+        session: u32,
+        attempt: u8,
+    },
     Completion {
         inst: InstanceId,
         slot: u32,
@@ -87,6 +129,23 @@ enum Event {
         fault: u16,
         opening: bool,
     },
+    SessionArrival,
+    SessionRequest {
+        session: u32,
+        generation: u32,
+    },
+    /// A Chaos-Monkey kill by an instance-kill fault.
+    Kill {
+        fault: u16,
+    },
+    /// A schema migration runs.
+    Migrate {
+        fault: u16,
+    },
+    /// New-format records are converted back after the writer left.
+    Backfill {
+        fault: u16,
+    },
 }
 
 /// Rounds a positive float of nanoseconds to at least 1 ns, without a libm call.
@@ -112,6 +171,20 @@ struct Streams {
     requests: ChaCha8Rng,
     faults: ChaCha8Rng,
     lifecycle: ChaCha8Rng,
+    sessions: ChaCha8Rng,
+}
+
+/// Faults the request path consults, found once so the hot path only tests flags.
+struct FaultIndex {
+    /// The load balancer must weigh instances (skew or slow start).
+    weighted: bool,
+    slow_start: Option<(SimDuration, FaultId)>,
+    pinning: Option<Pinning>,
+    /// Metrics gaps exist: keep what the scraper got apart from the truth.
+    gaps: Vec<usize>,
+    delays: Vec<(usize, SimDuration)>,
+    kills: Vec<usize>,
+    zones: u32,
 }
 
 struct World<'c> {
@@ -127,10 +200,18 @@ struct World<'c> {
     /// Instances not yet terminated, in creation order.
     live: Vec<InstanceId>,
     lb: LoadBalancer,
+    /// Largest load-balancer weight among instances, when weights differ.
+    max_weight: f64,
     spec: [u32; 2],
     acc: [CohortAccumulator; 2],
     arrivals_in_interval: u64,
+    sessions_lost_in_interval: u64,
+    /// Every interval, as it happened.
     store: MetricsStore,
+    /// What the scraper delivered, when the metrics pipeline can lose scrapes.
+    observed: Option<MetricsStore>,
+    /// Counts of intervals whose scrape was lost, waiting for the next one.
+    unscraped: Option<[CohortSample; 2]>,
     scratch_hist: Histogram,
     run_latency: Histogram,
     counts: Counts,
@@ -151,6 +232,14 @@ struct World<'c> {
     t_recover: Option<SimTime>,
     detection: Option<Detection>,
     faults: Vec<FaultRecord>,
+    index: FaultIndex,
+    /// A fault that holds pods down right now (crashed, killed, lost with a zone).
+    capacity_fault: Option<FaultId>,
+    /// A load-shaping fault live right now.
+    load_fault: Option<FaultId>,
+    zones_down: u64,
+    sessions: Option<Sessions>,
+    data: Option<DataStore>,
     peak_burn_5m: f64,
     peak_burn_1h: f64,
     timeline: Vec<TimelineRow>,
@@ -162,6 +251,17 @@ struct World<'c> {
 impl<'c> World<'c> {
     fn new(cfg: &'c WorldConfig, min_ready: SimDuration) -> Self {
         let scrapes = (cfg.horizon.0 / cfg.observability.scrape_interval.0.max(1)) as usize + 2;
+        let index = world_faults::find_faults(cfg);
+        let spikes = cfg
+            .faults
+            .iter()
+            .filter_map(|f| match f.world() {
+                Some(WorldFault::TrafficSpike { multiplier }) => Some((f.window, *multiplier)),
+                _ => None,
+            })
+            .collect();
+        let prior_rate = cfg.traffic.steady_rate()
+            + cfg.sessions.as_ref().map_or(0.0, |s| s.rate * s.requests_mean);
         let mut w = World {
             cfg,
             min_ready,
@@ -175,15 +275,21 @@ impl<'c> World<'c> {
                 requests: cfg.seed.stream(Purpose::Requests),
                 faults: cfg.seed.stream(Purpose::Faults),
                 lifecycle: cfg.seed.stream(Purpose::Lifecycle),
+                sessions: cfg.seed.stream(Purpose::Sessions),
             },
-            arrivals: ArrivalProcess::new(cfg.traffic.clone()),
+            arrivals: ArrivalProcess::with_spikes(cfg.traffic.clone(), spikes),
             instances: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             live: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             lb: LoadBalancer::new(cfg.lb.strategy),
+            max_weight: 1.0,
             spec: [cfg.fleet.replicas, 0],
             acc: [CohortAccumulator::new(), CohortAccumulator::new()],
             arrivals_in_interval: 0,
-            store: MetricsStore::with_capacity(scrapes, cfg.traffic.steady_rate()),
+            sessions_lost_in_interval: 0,
+            store: MetricsStore::with_capacity(scrapes, prior_rate),
+            observed: (!index.gaps.is_empty())
+                .then(|| MetricsStore::with_capacity(scrapes, prior_rate)),
+            unscraped: None,
             scratch_hist: Histogram::new(),
             run_latency: Histogram::new(),
             counts: Counts::default(),
@@ -208,9 +314,16 @@ impl<'c> World<'c> {
                 .iter()
                 .map(|f| FaultRecord {
                     name: f.name.clone(),
+                    release: f.release,
                     ..FaultRecord::default()
                 })
                 .collect(),
+            index,
+            capacity_fault: None,
+            load_fault: None,
+            zones_down: 0,
+            sessions: cfg.sessions.as_ref().map(|s| Sessions::new(s, &cfg.faults)),
+            data: DataStore::new(cfg),
             peak_burn_5m: 0.0,
             peak_burn_1h: 0.0,
             timeline: Vec::with_capacity(scrapes),
@@ -245,24 +358,34 @@ impl<'c> World<'c> {
         }
         for (i, f) in self.cfg.faults.iter().enumerate() {
             let fault = i as u16;
-            if f.start > SimTime::ZERO {
-                self.queue.push(
-                    f.start,
-                    Event::FaultWindow {
-                        fault,
-                        opening: true,
-                    },
-                );
+            for (t, opening) in f.window.edges(self.cfg.horizon) {
+                self.queue.push(t, Event::FaultWindow { fault, opening });
             }
-            if f.end <= self.cfg.horizon {
-                self.queue.push(
-                    f.end,
-                    Event::FaultWindow {
-                        fault,
-                        opening: false,
-                    },
-                );
+            match f.world() {
+                Some(WorldFault::InstanceKill { .. }) if f.live_at(SimTime::ZERO) => {
+                    self.schedule_kill(i);
+                }
+                Some(WorldFault::Migration {
+                    trigger: MigrationTrigger::At(t),
+                    ..
+                }) if *t <= self.cfg.horizon => self.queue.push(*t, Event::Migrate { fault }),
+                _ => {}
             }
+        }
+        let world_live: u64 = self
+            .cfg
+            .faults
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !lifecycle::per_instance(f) && f.live_at(SimTime::ZERO))
+            .fold(0, |m, (i, _)| m | 1 << i);
+        self.mark_faults_active(world_live);
+        self.refresh_load_fault();
+        if let Some(s) = &self.sessions
+            && let Some(t) = s.next_arrival(SimTime::ZERO, &mut self.rng.sessions)
+            && t <= self.cfg.horizon
+        {
+            self.queue.push(t, Event::SessionArrival);
         }
         self.sync_pending = true;
         self.queue.push(SimTime::ZERO, Event::Sync);
@@ -288,7 +411,7 @@ impl<'c> World<'c> {
             if t > self.cfg.horizon {
                 break;
             }
-            debug_assert!(t >= self.now, "time went backwards");
+            assert!(t >= self.now, "time went backwards: {t} after {}", self.now);
             self.now = t;
             self.events_processed += 1;
             if self.events_processed > self.cfg.max_events {
@@ -305,6 +428,19 @@ impl<'c> World<'c> {
     fn handle(&mut self, ev: Event, controller: &mut dyn Controller) {
         match ev {
             Event::Arrival => self.on_arrival(),
+            Event::Retry { session, attempt } => {
+                self.counts.retries += 1;
+                let req = Request {
+                    arrival: self.now,
+                    session,
+                    attempt,
+                };
+                if session == NO_SESSION {
+                    self.admit_new(req);
+                } else {
+                    self.retry_session(req);
+                }
+            }
             Event::Completion { inst, slot, epoch } => self.on_completion(inst, slot, epoch),
             Event::Ready { inst, epoch } => self.on_ready(inst, epoch),
             Event::Available { inst, epoch } => {
@@ -327,7 +463,7 @@ impl<'c> World<'c> {
                         PodState::Starting | PodState::Ready | PodState::Terminating
                     )
                 {
-                    self.crash(inst, cause, kind);
+                    self.crash(inst, cause, kind, Restart::Backoff);
                 }
             }
             Event::Restart { inst, epoch } => {
@@ -337,7 +473,7 @@ impl<'c> World<'c> {
                         self.now,
                         LogKind::Restart,
                         inst.to_string(),
-                        format!("{} restart {} after backoff", i.version, i.restarts),
+                        format!("{} restart {}", i.version, i.restarts),
                     ));
                     self.start_process(inst, Start::Cold);
                 }
@@ -357,6 +493,7 @@ impl<'c> World<'c> {
             }
             Event::Wake => self.sync(controller),
             Event::RolloutStart => {
+                self.run_migrations(MigrationTrigger::Release);
                 self.release_requested = true;
                 self.log.push(LogRecord::new(
                     self.now,
@@ -377,10 +514,16 @@ impl<'c> World<'c> {
                 self.request_sync();
             }
             Event::FaultWindow { fault, opening } => self.on_fault_window(fault as usize, opening),
+            Event::SessionArrival => self.on_session_arrival(),
+            Event::SessionRequest {
+                session,
+                generation,
+            } => self.on_session_request(session, generation),
+            Event::Kill { fault } => self.on_kill(fault as usize),
+            Event::Migrate { fault } => self.migrate(fault as usize),
+            Event::Backfill { fault } => self.backfill(fault as usize),
         }
     }
-
-    // Requests, lifecycle, the controller and observation live in the submodules.
 
     fn finish(mut self) -> RunRecord {
         // Whatever is still queued or being served has not been resolved.
@@ -396,8 +539,14 @@ impl<'c> World<'c> {
             self.run_latency.merge_sparse(&s.latency);
         }
         let t_fault_active = self.faults.iter().filter_map(|f| f.t_active).min();
+        let t_release_fault_active = self
+            .faults
+            .iter()
+            .filter(|f| f.release)
+            .filter_map(|f| f.t_active)
+            .min();
         let t_last_bad = self.faults.iter().filter_map(|f| f.t_last_bad).max();
-        let slo_window_events = self.cfg.traffic.steady_rate() * self.cfg.slo.window.as_secs_f64();
+        let slo_window_events = self.store_prior_rate() * self.cfg.slo.window.as_secs_f64();
         RunRecord {
             horizon: self.cfg.horizon,
             limit_hit: self.limit_hit,
@@ -414,6 +563,7 @@ impl<'c> World<'c> {
             t_full_fleet: self.t_full_fleet,
             final_phase: self.phase,
             t_fault_active,
+            t_release_fault_active,
             t_impact_start: self.t_impact_start,
             t_last_bad,
             detection: self.detection,
@@ -425,7 +575,18 @@ impl<'c> World<'c> {
             slo_window_events,
             timeline: self.timeline,
             log: self.log,
-            metrics: self.store,
+            metrics: self.observed.unwrap_or(self.store),
         }
+    }
+
+    /// Requests per second the service expects in steady state (anonymous traffic
+    /// plus sessions): the SLO window's scale and the healthy history's rate.
+    fn store_prior_rate(&self) -> f64 {
+        self.cfg.traffic.steady_rate()
+            + self
+                .cfg
+                .sessions
+                .as_ref()
+                .map_or(0.0, |s| s.rate * s.requests_mean)
     }
 }

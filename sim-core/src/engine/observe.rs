@@ -49,6 +49,7 @@ impl World<'_> {
             ms(0.99, &self.scratch_hist),
         );
         self.scratch_hist.clear();
+        let scraped = self.deliver_scrape(&cohorts);
         self.store.push(self.now, cohorts);
         let eps = self.cfg.slo.error_budget();
         let truth = self.store.truth();
@@ -69,6 +70,8 @@ impl World<'_> {
             burn_5m,
             burn_1h,
             in_flight,
+            sessions_lost: std::mem::take(&mut self.sessions_lost_in_interval),
+            scraped,
         });
         self.evaluate_pager();
         self.queue.push(
@@ -77,31 +80,78 @@ impl World<'_> {
         );
     }
 
+    /// What detectors see now: the scrapes the pipeline delivered, after its lag.
+    pub(super) fn detector_view(&self) -> crate::metrics::MetricsView<'_> {
+        let store = self.observed.as_ref().unwrap_or(&self.store);
+        store.view(self.now, self.metrics_lag())
+    }
+
+    /// The metrics lag now, extra delay faults included.
+    fn metrics_lag(&self) -> SimDuration {
+        let extra = self
+            .index
+            .delays
+            .iter()
+            .filter(|(f, _)| self.cfg.faults[*f].live_at(self.now))
+            .map(|(_, d)| *d)
+            .fold(SimDuration::ZERO, |a, d| a + d);
+        self.cfg.observability.metrics_lag + extra
+    }
+
+    /// Hands a closed interval to the metrics pipeline. While a gap fault is live the
+    /// scrape is lost and its counts wait, as a cumulative counter's do, for the next
+    /// scrape that gets through. Returns whether this scrape got through.
+    fn deliver_scrape(&mut self, cohorts: &[CohortSample; 2]) -> bool {
+        let Some(observed) = &mut self.observed else {
+            return true;
+        };
+        let now = self.now;
+        let gap = self
+            .index
+            .gaps
+            .iter()
+            .any(|&f| self.cfg.faults[f].live_at(now));
+        let mut pending = self.unscraped.take().unwrap_or_default();
+        for (p, c) in pending.iter_mut().zip(cohorts) {
+            p.merge(c);
+        }
+        if gap {
+            self.unscraped = Some(pending);
+            false
+        } else {
+            observed.push(now, pending);
+            true
+        }
+    }
+
     pub(super) fn evaluate_pager(&mut self) {
         if self.pager_fired {
             return;
         }
-        let pager = &self.cfg.slo.pager;
-        let view = self
-            .store
-            .view(self.now, self.cfg.observability.metrics_lag);
-        if let Some(rule) = pager.firing(&view, self.cfg.slo.error_budget()) {
-            self.pager_fired = true;
-            let reason = format!(
-                "burn rate over {} and {} above {}",
-                crate::slo::window_label(rule.long),
-                crate::slo::window_label(rule.short),
-                rule.factor
-            );
-            let mut rec = LogRecord::new(self.now, LogKind::Pager, "slo_pager", reason.clone());
-            rec.threshold = Some(rule.factor);
-            rec.value = view.burn_rate(rule.short, self.cfg.slo.error_budget());
-            self.log.push(rec);
-            self.apply(Command::Detected {
-                detector: "slo_pager".to_string(),
-                reason,
-            });
-            self.queue.push(self.now + pager.ack, Event::PagerAck);
-        }
+        let cfg = self.cfg;
+        let eps = cfg.slo.error_budget();
+        let (rule, burn) = {
+            let view = self.detector_view();
+            match cfg.slo.pager.firing(&view, eps) {
+                Some(rule) => (rule, view.burn_rate(rule.short, eps)),
+                None => return,
+            }
+        };
+        self.pager_fired = true;
+        let reason = format!(
+            "burn rate over {} and {} above {}",
+            crate::slo::window_label(rule.long),
+            crate::slo::window_label(rule.short),
+            rule.factor
+        );
+        let mut rec = LogRecord::new(self.now, LogKind::Pager, "slo_pager", reason.clone());
+        rec.threshold = Some(rule.factor);
+        rec.value = burn;
+        self.log.push(rec);
+        self.apply(Command::Detected {
+            detector: "slo_pager".to_string(),
+            reason,
+        });
+        self.queue.push(self.now + cfg.slo.pager.ack, Event::PagerAck);
     }
 }

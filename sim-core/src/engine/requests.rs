@@ -1,62 +1,131 @@
-//! The request path: arrival, routing, service, completion, failure and timeouts.
+//! The request path: arrival, routing, service, completion, failure, timeouts, client
+//! retries, and attribution of every bad event.
 
 use super::*;
 
 impl World<'_> {
     pub(super) fn on_arrival(&mut self) {
-        self.counts.arrived += 1;
-        self.arrivals_in_interval += 1;
         self.next_arrival = self
             .arrivals
             .next_after(self.now, &mut self.rng.arrivals)
             .filter(|&t| t <= self.cfg.horizon);
-        let instances = &self.instances;
-        let target = self.lb.route(&mut self.rng.routing, |id| {
-            instances[id.index()].outstanding()
+        self.admit_new(Request {
+            arrival: self.now,
+            session: NO_SESSION,
+            attempt: 0,
         });
-        let Some(id) = target else {
-            // No backend at all: the load balancer answers 503. If pods are down
-            // because of a fault, the 503 is that fault's doing.
-            let cause = self
-                .live
-                .iter()
-                .find_map(|&id| self.instances[id.index()].crash_cause);
-            self.record_bad(self.now, Version::Baseline, BadClass::Error, cause);
-            return;
-        };
-        let inst = &mut self.instances[id.index()];
-        if inst.state != PodState::Ready {
-            // Dead but not yet taken out by health checks: connection refused.
-            let (v, cause) = (inst.version, inst.crash_cause);
-            self.record_bad(self.now, v, BadClass::Error, cause);
-            return;
-        }
-        match inst.free_slots.pop() {
-            Some(slot) => self.start_service(id, slot, self.now),
-            None => inst.queue.push_back(self.now),
+    }
+
+    /// A request reaches the load balancer, which picks its instance.
+    pub(super) fn admit_new(&mut self, req: Request) {
+        self.counts.arrived += 1;
+        self.arrivals_in_interval += 1;
+        match self.pick_instance() {
+            Some(id) => self.admit_to(id, req),
+            None => {
+                // No backend at all: the load balancer answers 503. If pods are down
+                // because of a fault, the 503 is that fault's doing.
+                let cause = self.capacity_fault;
+                self.fail_request(req, Version::Baseline, cause);
+            }
         }
     }
 
-    pub(super) fn start_service(&mut self, id: InstanceId, slot: u32, arrival: SimTime) {
+    /// The load balancer's choice for a request without affinity.
+    pub(super) fn pick_instance(&mut self) -> Option<InstanceId> {
+        if let Some(p) = &self.index.pinning
+            && unit(&mut self.rng.routing) < p.share
+        {
+            return self.pinned_connection();
+        }
+        self.balance()
+    }
+
+    /// The balancing strategy alone, weights applied when they differ.
+    pub(super) fn balance(&mut self) -> Option<InstanceId> {
+        let instances = &self.instances;
+        if !self.index.weighted {
+            return self.lb.route(&mut self.rng.routing, |id| {
+                instances[id.index()].outstanding()
+            });
+        }
+        let (now, slow_start) = (self.now, self.index.slow_start);
+        self.lb.route_weighted(
+            &mut self.rng.routing,
+            |id| instances[id.index()].outstanding(),
+            |id| weight_of(&instances[id.index()], now, slow_start),
+            Some(self.max_weight),
+        )
+    }
+
+    /// A request arrives at a chosen instance.
+    pub(super) fn admit_to(&mut self, id: InstanceId, req: Request) {
         let inst = &mut self.instances[id.index()];
-        let model = &self.cfg.versions[inst.version.index()];
-        let p = &inst.params;
-        let base = model.service.sample_nanos(&mut self.rng.service);
-        let actual = base * p.service_multiplier;
-        let extra = if p.latency_fault.is_some() {
-            (actual - base * model.service_multiplier).max(0.0)
-        } else {
-            0.0
+        if !inst.serving() {
+            // Dead but not yet taken out by health checks: connection refused.
+            let (v, cause) = (inst.version, inst.crash_cause);
+            self.fail_request(req, v, cause);
+            return;
+        }
+        match inst.free_slots.pop() {
+            Some(slot) => self.start_service(id, slot, req),
+            None => inst.queue.push_back(req),
+        }
+    }
+
+    pub(super) fn start_service(&mut self, id: InstanceId, slot: u32, req: Request) {
+        let (v, p, memory_mb) = {
+            let inst = &self.instances[id.index()];
+            let model = &self.cfg.versions[inst.version.index()].memory;
+            let memory = if inst.params.gc_multiplier > 1.0 {
+                inst.memory_mb(model.base_mb, self.now)
+            } else {
+                0.0
+            };
+            (inst.version, inst.params, memory)
         };
-        let fails = if p.error_segments > 0 {
+        let model = &self.cfg.versions[v.index()];
+        let sample = model.service.sample_nanos(&mut self.rng.service);
+        let mut actual = sample * p.service_multiplier;
+        let mut extra = 0.0;
+        let mut slow_cause = None;
+        if p.latency_fault.is_some() {
+            extra = (actual - sample * model.service_multiplier).max(0.0);
+            slow_cause = p.latency_fault;
+        }
+        if p.gc_multiplier > 1.0 {
+            let stretch = p.gc_stretch(memory_mb, model.memory.limit_mb);
+            let gc = actual * (stretch - 1.0);
+            if gc > extra {
+                slow_cause = p.leak_fault;
+            }
+            actual += gc;
+            extra += gc;
+        }
+        if p.shift_share > 0.0 && unit(&mut self.rng.requests) < p.shift_share {
+            let shift = p.shift.0 as f64;
+            if shift > extra {
+                slow_cause = p.shift_fault;
+            }
+            actual += shift;
+            extra += shift;
+        }
+        let mut fails = if p.error_segments > 0 {
             p.error_for(unit(&mut self.rng.requests))
         } else {
             None
         };
+        let mut corrupt = None;
+        if self.data.is_some() && fails.is_none() {
+            (fails, corrupt) = self.db_access(v);
+        }
+        let inst = &mut self.instances[id.index()];
         inst.slots[slot as usize] = Some(InFlight {
-            arrival,
+            req,
             extra: SimDuration(extra as u64),
+            slow_cause,
             fails,
+            corrupt,
             resolved: false,
         });
         let done = self.now + SimDuration(round_nanos(actual));
@@ -78,27 +147,33 @@ impl World<'_> {
         let f = inst.slots[slot as usize]
             .take()
             .expect("completion for an empty worker");
-        let (v, latency_fault) = (inst.version, inst.params.latency_fault);
+        let v = inst.version;
         inst.served += 1;
         let timeout = self.cfg.fleet.request_timeout;
-        let latency = self.now - f.arrival;
+        let latency = self.now - f.req.arrival;
+        // The fault is to blame for slowness only if the request would have been fast
+        // enough without the time the fault added.
+        let blame = |limit: SimDuration| f.slow_cause.filter(|_| latency.0 - f.extra.0 <= limit.0);
         if !f.resolved {
             if latency > timeout {
-                let cause = latency_fault.filter(|_| latency.0 - f.extra.0 <= timeout.0);
-                self.record_bad(f.arrival + timeout, v, BadClass::Timeout, cause);
+                let cause = blame(timeout);
+                self.record_bad(f.req.arrival + timeout, v, BadClass::Timeout, cause);
+                self.request_done(f.req);
             } else {
                 self.acc[v.index()].latency.record(latency.as_micros());
                 match f.fails {
-                    Some(cause) => self.record_bad(self.now, v, BadClass::Error, cause),
+                    Some(cause) => self.fail_request(f.req, v, cause),
                     None => {
                         self.counts.succeeded += 1;
                         self.acc[v.index()].requests += 1;
                         let threshold = self.cfg.slo.latency_threshold;
                         if latency > threshold {
-                            let cause =
-                                latency_fault.filter(|_| latency.0 - f.extra.0 <= threshold.0);
-                            self.record_bad(self.now, v, BadClass::Slow, cause);
+                            self.record_bad(self.now, v, BadClass::Slow, blame(threshold));
                         }
+                        if self.cfg.kpi.is_some() || f.corrupt.is_some() {
+                            self.business_outcome(id, v, f.corrupt);
+                        }
+                        self.request_done(f.req);
                     }
                 }
             }
@@ -110,11 +185,40 @@ impl World<'_> {
             if inst.memory_mb(model.base_mb, self.now) >= model.limit_mb {
                 let cause = inst.params.leak_fault;
                 self.instances[id.index()].free_slots.push(slot);
-                self.crash(id, cause, CrashKind::OutOfMemory);
+                self.crash(id, cause, CrashKind::OutOfMemory, Restart::Backoff);
                 return;
             }
         }
         self.next_from_queue(id, slot);
+    }
+
+    /// Conversions for the business KPI: a success converts with the scenario's
+    /// probability, unless a KPI bug on the instance loses it or the answer was
+    /// silently corrupted.
+    fn business_outcome(&mut self, id: InstanceId, v: Version, corrupt: Option<FaultId>) {
+        if let Some(cause) = corrupt {
+            self.record_kpi_loss(self.now, Some(cause));
+        }
+        let Some(kpi) = &self.cfg.kpi else {
+            return;
+        };
+        let p = kpi.conversion_probability;
+        let (keep, kpi_fault) = {
+            let params = &self.instances[id.index()].params;
+            (params.kpi_keep, params.kpi_fault)
+        };
+        self.acc[v.index()].kpi_requests += 1;
+        self.counts.kpi_requests += 1;
+        let u = unit(&mut self.rng.requests);
+        if u >= p || corrupt.is_some() {
+            return;
+        }
+        if u < p * keep {
+            self.acc[v.index()].conversions += 1;
+            self.counts.conversions += 1;
+        } else {
+            self.record_kpi_loss(self.now, kpi_fault);
+        }
     }
 
     /// Gives a freed worker the oldest queued request whose client still waits.
@@ -122,24 +226,53 @@ impl World<'_> {
         let timeout = self.cfg.fleet.request_timeout;
         loop {
             let inst = &mut self.instances[id.index()];
-            let Some(arrival) = inst.queue.pop_front() else {
+            let Some(req) = inst.queue.pop_front() else {
                 inst.free_slots.push(slot);
-                if inst.state == PodState::Terminating && inst.is_idle() {
+                if inst.state == PodState::Terminating && inst.drained() {
                     self.terminate(id);
                 }
                 return;
             };
-            if self.now.since(arrival) > timeout {
+            if self.now.since(req.arrival) > timeout {
                 let (v, cause) = (inst.version, inst.params.latency_fault);
-                self.record_bad(arrival + timeout, v, BadClass::Timeout, cause);
+                self.record_bad(req.arrival + timeout, v, BadClass::Timeout, cause);
+                self.request_done(req);
                 continue;
             }
-            self.start_service(id, slot, arrival);
+            self.start_service(id, slot, req);
             return;
         }
     }
 
+    /// An error response (or a refused connection): counted, then retried by the
+    /// client if it still may, else the request is done.
+    pub(super) fn fail_request(&mut self, req: Request, v: Version, cause: Option<FaultId>) {
+        self.record_bad(self.now, v, BadClass::Error, cause);
+        let client = &self.cfg.client;
+        if (req.attempt as u32) < client.retries {
+            let backoff = client.backoff.saturating_mul(1 << req.attempt.min(16));
+            self.queue.push(
+                self.now + backoff,
+                Event::Retry {
+                    session: req.session,
+                    attempt: req.attempt + 1,
+                },
+            );
+        } else {
+            self.request_done(req);
+        }
+    }
+
+    /// The request is over for its client: a session moves on to its next request.
+    pub(super) fn request_done(&mut self, req: Request) {
+        if req.session != NO_SESSION {
+            self.session_request_done(req.session);
+        }
+    }
+
     /// Counts a bad event at `at` (which may precede `now` for timeouts found late).
+    /// A slow or timed-out request with no direct cause is attributed to a fault that
+    /// holds capacity down, or else to a live load-shaping fault.
     pub(super) fn record_bad(
         &mut self,
         at: SimTime,
@@ -147,6 +280,10 @@ impl World<'_> {
         class: BadClass,
         cause: Option<FaultId>,
     ) {
+        let cause = match class {
+            BadClass::Slow | BadClass::Timeout => cause.or(self.capacity_fault).or(self.load_fault),
+            BadClass::Error | BadClass::SessionLost => cause,
+        };
         let acc = &mut self.acc[v.index()];
         match class {
             BadClass::Error => {
@@ -166,16 +303,33 @@ impl World<'_> {
             BadClass::SessionLost => {
                 acc.sessions_lost += 1;
                 self.counts.sessions_lost += 1;
+                self.sessions_lost_in_interval += 1;
             }
         }
-        if let Some(f) = cause {
-            let rec = &mut self.faults[f.index()];
-            rec.bad[class.index()] += 1;
-            rec.t_first_bad = Some(rec.t_first_bad.map_or(at, |t| t.min(at)));
-            rec.t_last_bad = Some(rec.t_last_bad.map_or(at, |t| t.max(at)));
-            if self.t_impact_start.is_none_or(|t| at < t) {
-                self.t_impact_start = Some(at);
+        match cause {
+            Some(f) => {
+                self.faults[f.index()].bad[class.index()] += 1;
+                self.impact(at, f);
             }
+            None => self.counts.bad_unattributed += 1,
+        }
+    }
+
+    /// A business-KPI loss: invisible to the SLO, but an impact of its fault.
+    fn record_kpi_loss(&mut self, at: SimTime, cause: Option<FaultId>) {
+        self.counts.kpi_lost += 1;
+        if let Some(f) = cause {
+            self.faults[f.index()].kpi_lost += 1;
+            self.impact(at, f);
+        }
+    }
+
+    fn impact(&mut self, at: SimTime, f: FaultId) {
+        let rec = &mut self.faults[f.index()];
+        rec.t_first_bad = Some(rec.t_first_bad.map_or(at, |t| t.min(at)));
+        rec.t_last_bad = Some(rec.t_last_bad.map_or(at, |t| t.max(at)));
+        if self.t_impact_start.is_none_or(|t| at < t) {
+            self.t_impact_start = Some(at);
         }
     }
 
@@ -183,16 +337,14 @@ impl World<'_> {
     pub(super) fn fail_all(&mut self, id: InstanceId, cause: Option<FaultId>) {
         let inst = &mut self.instances[id.index()];
         let v = inst.version;
-        let mut failed = 0u64;
-        for f in inst.clear_workers() {
-            if !f.resolved {
-                failed += 1;
-            }
-        }
-        failed += inst.queue.len() as u64;
-        inst.queue.clear();
-        for _ in 0..failed {
-            self.record_bad(self.now, v, BadClass::Error, cause);
+        let mut held: Vec<Request> = inst
+            .clear_workers()
+            .filter(|f| !f.resolved)
+            .map(|f| f.req)
+            .collect();
+        held.extend(inst.queue.drain(..));
+        for req in held {
+            self.fail_request(req, v, cause);
         }
     }
 
@@ -205,22 +357,40 @@ impl World<'_> {
             let inst = &mut self.instances[id.index()];
             let (v, cause) = (inst.version, inst.params.latency_fault);
             let mut expired = Vec::new();
-            while let Some(&arrival) = inst.queue.front() {
-                if self.now.since(arrival) <= timeout {
+            while let Some(req) = inst.queue.front() {
+                if self.now.since(req.arrival) <= timeout {
                     break;
                 }
+                expired.push(*req);
                 inst.queue.pop_front();
-                expired.push(arrival);
             }
             for f in inst.slots.iter_mut().flatten() {
-                if !f.resolved && self.now.since(f.arrival) > timeout {
+                if !f.resolved && self.now.since(f.req.arrival) > timeout {
                     f.resolved = true;
-                    expired.push(f.arrival);
+                    expired.push(f.req);
                 }
             }
-            for arrival in expired {
-                self.record_bad(arrival + timeout, v, BadClass::Timeout, cause);
+            for req in expired {
+                self.record_bad(req.arrival + timeout, v, BadClass::Timeout, cause);
+                self.request_done(req);
             }
         }
     }
+}
+
+/// An instance's load-balancer weight now: its fault-given weight, ramped up after
+/// readiness when slow start is on.
+pub(super) fn weight_of(
+    inst: &Instance,
+    now: SimTime,
+    slow_start: Option<(SimDuration, FaultId)>,
+) -> f64 {
+    let mut w = inst.params.lb_weight;
+    if let (Some((ramp, _)), Some(ready)) = (slow_start, inst.ready_since)
+        && ready > SimTime::ZERO
+    {
+        let age = now.since(ready).0 as f64;
+        w *= (age / ramp.0 as f64).clamp(1.0 / 64.0, 1.0);
+    }
+    w
 }

@@ -6,7 +6,7 @@ use sim_core::rng::RunSeed;
 use sim_core::slo::{PagerConfig, SloConfig};
 use sim_core::traffic::RateProfile;
 use sim_core::version::{MemoryModel, VersionModel};
-use sim_core::world::{FleetConfig, LbConfig, Observability, WorldConfig};
+use sim_core::world::{ClientConfig, FleetConfig, LbConfig, Observability, WorldConfig};
 use sim_core::{Actions, Controller, Observation, SimDuration, SimTime};
 
 pub fn model() -> VersionModel {
@@ -44,6 +44,10 @@ pub fn world(seed: u64, horizon_s: u64) -> WorldConfig {
         traffic: RateProfile::Constant { rate: 600.0 },
         versions: [model(), model()],
         faults: vec![],
+        sessions: None,
+        schema: None,
+        kpi: None,
+        client: ClientConfig::NO_RETRIES,
         slo: SloConfig {
             objective: 0.999,
             latency_threshold: SimDuration::from_millis(500),

@@ -5,6 +5,7 @@
 //! `WorldConfig` for one seed. The candidate's defects relative to the baseline become
 //! faults with their own ids, so every bad event they cause is attributed to them.
 
+pub mod faults;
 mod model;
 mod read;
 

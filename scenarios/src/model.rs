@@ -2,12 +2,18 @@
 
 use serde::Serialize;
 use sim_core::dist::ServiceDist;
+use sim_core::fault::{Effect, FaultDef, FaultKind, MigrationTrigger, Target, Window, WorldFault};
 use sim_core::lb::Strategy;
 use sim_core::rng::RunSeed;
 use sim_core::slo::{PagerConfig, SloConfig};
 use sim_core::traffic::RateProfile;
-use sim_core::version::{Effect, FaultDef, MemoryModel, Target, VersionModel};
-use sim_core::world::{FleetConfig, LbConfig, Observability, WorldConfig};
+use sim_core::version::{MemoryModel, VersionModel};
+use sim_core::world::{
+    ClientConfig, FleetConfig, KpiConfig, LbConfig, Observability, SchemaConfig, SessionConfig,
+    WorldConfig,
+};
+
+use crate::faults::{FaultSpec, implied};
 use sim_core::{SimDuration, SimTime, Version};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -25,6 +31,46 @@ pub struct Scenario {
     pub candidate: VersionProfile,
     pub slo: Slo,
     pub observability: Obs,
+    pub client: Client,
+    pub sessions: Option<Sessions>,
+    pub schema: Option<Schema>,
+    pub kpi: Option<Kpi>,
+    /// The `[[faults]]` entries.
+    pub faults: Vec<FaultSpec>,
+}
+
+/// Client behaviour: retries of failed requests.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Client {
+    pub retries: u32,
+    pub retry_backoff_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sessions {
+    pub rate: f64,
+    pub requests_per_session: f64,
+    pub think_time_seconds: f64,
+    pub lifetime_seconds: f64,
+    /// `cookie` or `none`.
+    pub affinity: String,
+    /// `memory` (state dies with its instance) or `external`.
+    pub store: String,
+    pub format_compatible: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Schema {
+    pub initial: String,
+    pub db_share: f64,
+    /// Schemas each version works with.
+    pub baseline: Vec<String>,
+    pub candidate: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Kpi {
+    pub conversion_probability: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -205,9 +251,9 @@ impl Scenario {
             faults.push(FaultDef {
                 name: name.to_string(),
                 target: Target::version(Version::Candidate),
-                start: SimTime::ZERO,
-                end: SimTime::MAX,
-                effect,
+                window: Window::ALWAYS,
+                release: true,
+                kind: FaultKind::Instance(effect),
             })
         };
         if c.error_probability > b.error_probability {
@@ -223,6 +269,8 @@ impl Scenario {
                 "latency-regression",
                 Effect::Latency {
                     multiplier: c.latency_multiplier / b.latency_multiplier,
+                    shift: SimDuration::ZERO,
+                    share: 0.0,
                 },
             );
         }
@@ -234,6 +282,8 @@ impl Scenario {
                 Effect::MemoryLeak {
                     mb_per_s: (cs - bs).max(0.0),
                     kb_per_request: (cr - br).max(0.0),
+                    gc_multiplier: 1.0,
+                    gc_threshold: 1.0,
                 },
             );
         }
@@ -246,6 +296,41 @@ impl Scenario {
                         / (1.0 - b.crash_on_start_probability),
                 },
             );
+        }
+        faults.extend(self.faults.iter().map(FaultSpec::def));
+        if let Some(s) = &self.sessions {
+            if s.store == "memory" {
+                faults.push(implied(
+                    "session-state",
+                    Target::both(),
+                    false,
+                    WorldFault::SessionState,
+                ));
+            }
+            if !s.format_compatible {
+                faults.push(implied(
+                    "session-format",
+                    Target::version(Version::Candidate),
+                    true,
+                    WorldFault::SessionFormat,
+                ));
+            }
+        }
+        if let Some(schema) = &self.schema
+            && !schema.candidate.contains(&schema.initial)
+        {
+            // The release cannot work with the schema it is deployed against.
+            let mut f = implied(
+                "schema-incompatible",
+                Target::version(Version::Candidate),
+                true,
+                WorldFault::Migration {
+                    schema: schema.initial.clone(),
+                    trigger: MigrationTrigger::At(SimTime::ZERO),
+                },
+            );
+            f.window = Window::ALWAYS;
+            faults.push(f);
         }
         faults
     }
@@ -309,6 +394,27 @@ impl Scenario {
                 self.version_model(Version::Candidate),
             ],
             faults: self.faults(),
+            sessions: self
+                .sessions
+                .as_ref()
+                .filter(|s| s.rate > 0.0)
+                .map(|s| SessionConfig {
+                    rate: s.rate,
+                    requests_mean: s.requests_per_session,
+                    think_time: secs(s.think_time_seconds),
+                    lifetime: secs(s.lifetime_seconds),
+                    sticky: s.affinity == "cookie",
+                }),
+            schema: self.schema.as_ref().map(|s| SchemaConfig {
+                initial: s.initial.clone(),
+                compatible: [s.baseline.clone(), s.candidate.clone()],
+                db_share: s.db_share,
+            }),
+            kpi: self.kpi_config(),
+            client: ClientConfig {
+                retries: self.client.retries,
+                backoff: secs(self.client.retry_backoff_ms / 1000.0),
+            },
             slo: SloConfig {
                 objective: self.slo.objective,
                 latency_threshold: SimDuration::from_secs_f64(
@@ -326,6 +432,21 @@ impl Scenario {
                 metrics_lag: secs(self.observability.metrics_lag_seconds),
             },
             rollout_start: self.release.enabled.then(|| at(self.release.start_seconds)),
+        }
+    }
+
+    /// The KPI model: as configured, or a 5% conversion rate when a fault touches the
+    /// KPI and the scenario did not say.
+    fn kpi_config(&self) -> Option<KpiConfig> {
+        let needed = self.faults.iter().any(|f| f.params.touches_kpi());
+        match &self.kpi {
+            Some(k) => Some(KpiConfig {
+                conversion_probability: k.conversion_probability,
+            }),
+            None if needed => Some(KpiConfig {
+                conversion_probability: 0.05,
+            }),
+            None => None,
         }
     }
 

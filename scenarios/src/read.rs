@@ -5,6 +5,7 @@ use config::Section;
 use sim_core::lb::Strategy;
 
 use crate::SCHEMA_VERSION;
+use crate::faults::{self, FaultSpec, Params};
 use crate::model::*;
 
 pub fn scenario(root: &Section<'_>) -> Scenario {
@@ -38,7 +39,10 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
     }
     let baseline = version(&root.section("baseline"), &default_profile());
     let candidate = version(&root.section("candidate"), &baseline);
-    Scenario {
+    let faults: Vec<FaultSpec> = root.tables("faults").iter().map(faults::read).collect();
+    let schema = root.has("schema").then(|| schema(&root.section("schema")));
+    check_faults(root, &faults, schema.as_ref());
+    let scenario = Scenario {
         schema_version: SCHEMA_VERSION,
         name: root.str("name", "unnamed").to_string(),
         description: root.str("description", "").to_string(),
@@ -58,6 +62,119 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
                 metrics_lag_seconds: s.f64_min("metrics_lag_seconds", 30.0, 0.0),
             }
         },
+        client: {
+            let s = root.section("client");
+            Client {
+                retries: s.u32_min("retries", 0, 0).min(16),
+                retry_backoff_ms: s.f64_min("retry_backoff_ms", 100.0, 0.0),
+            }
+        },
+        sessions: root
+            .has("sessions")
+            .then(|| sessions(&root.section("sessions"))),
+        schema,
+        kpi: root.has("kpi").then(|| {
+            let s = root.section("kpi");
+            Kpi {
+                conversion_probability: s.fraction("conversion_probability", 0.05),
+            }
+        }),
+        faults,
+    };
+    let total = scenario.faults().len();
+    if total > 64 {
+        root.problem("faults", format!("at most 64 faults in all, found {total}"));
+    }
+    scenario
+}
+
+fn sessions(s: &Section<'_>) -> Sessions {
+    let requests = s.f64_min("requests_per_session", 10.0, 1.0);
+    Sessions {
+        rate: s.f64_min("rate", 10.0, 0.0),
+        requests_per_session: requests,
+        think_time_seconds: s.positive("think_time_seconds", 5.0),
+        lifetime_seconds: s.positive("lifetime_seconds", 1800.0),
+        affinity: s
+            .choice("affinity", "cookie", &["cookie", "none"])
+            .to_string(),
+        store: s
+            .choice("store", "memory", &["memory", "external"])
+            .to_string(),
+        format_compatible: s.bool("format_compatible", true),
+    }
+}
+
+fn string_list(s: &Section<'_>, key: &str, default: &[&str]) -> Vec<String> {
+    match s.raw(key) {
+        None => default.iter().map(|d| d.to_string()).collect(),
+        Some(config::Value::Array(items)) => {
+            let list: Vec<String> = items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            if list.len() != items.len() {
+                s.problem(key, "expected a list of schema names (strings)");
+            }
+            list
+        }
+        Some(v) => {
+            s.problem(
+                key,
+                format!(
+                    "expected a list of schema names, found {}",
+                    config::describe(v)
+                ),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn schema(s: &Section<'_>) -> Schema {
+    let initial = s.str("initial", "v1").to_string();
+    let baseline = string_list(s, "baseline", &["v1"]);
+    let candidate = string_list(s, "candidate", &["v1"]);
+    if !baseline.contains(&initial) {
+        s.problem(
+            "baseline",
+            format!("the baseline must work with the initial schema \"{initial}\""),
+        );
+    }
+    Schema {
+        initial,
+        db_share: s.fraction("db_share", 1.0),
+        baseline,
+        candidate,
+    }
+}
+
+/// Checks across faults: unique names, migrations with a schema that exists.
+fn check_faults(root: &Section<'_>, faults: &[FaultSpec], schema: Option<&Schema>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, f) in faults.iter().enumerate() {
+        if !seen.insert(f.name.as_str()) {
+            root.problem(
+                &format!("faults[{i}].name"),
+                format!(
+                    "two faults are named \"{}\"; give each a distinct name",
+                    f.name
+                ),
+            );
+        }
+        if let Params::Migration { schema: to, .. } = &f.params {
+            match schema {
+                None => root.problem(
+                    &format!("faults[{i}]"),
+                    "a migration needs a [schema] section (initial schema, and what each version works with)",
+                ),
+                Some(s) if !s.baseline.contains(to) && !s.candidate.contains(to) => root.problem(
+                    &format!("faults[{i}].schema"),
+                    format!("neither version works with \"{to}\"; list it under [schema]"),
+                ),
+                _ => {}
+            }
+        }
     }
 }
 

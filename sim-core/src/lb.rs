@@ -158,12 +158,19 @@ impl LoadBalancer {
                 }
                 Strategy::LeastOutstanding => {
                     // Ties go to the earliest member, which is deterministic.
-                    *pool.iter().min_by_key(|&&id| outstanding(id)).expect("non-empty")
+                    *pool
+                        .iter()
+                        .min_by_key(|&&id| outstanding(id))
+                        .expect("non-empty")
                 }
                 Strategy::PowerOfTwo => {
                     let a = pool[index(rng, n)];
                     let b = pool[index(rng, n)];
-                    if outstanding(b) < outstanding(a) { b } else { a }
+                    if outstanding(b) < outstanding(a) {
+                        b
+                    } else {
+                        a
+                    }
                 }
             };
             return Some(pick);
@@ -302,14 +309,19 @@ mod tests {
         let weight = |id: InstanceId| if id.0 == 0 { 3.0 } else { 1.0 };
         let n = 60_000;
         let hits = (0..n)
-            .filter(|_| lb.route_weighted(&mut rng, |_| 0, weight, Some(3.0)) == Some(InstanceId(0)))
+            .filter(|_| {
+                lb.route_weighted(&mut rng, |_| 0, weight, Some(3.0)) == Some(InstanceId(0))
+            })
             .count();
         let share = hits as f64 / n as f64;
         assert!((share - 0.5).abs() < 0.01, "{share}");
         // Least-outstanding compares load per unit of weight.
         let mut lb = lb_with(Strategy::LeastOutstanding, 4);
         let busy = |id: InstanceId| if id.0 == 0 { 2 } else { 1 };
-        assert_eq!(lb.route_weighted(&mut rng, busy, weight, Some(3.0)), Some(InstanceId(0)));
+        assert_eq!(
+            lb.route_weighted(&mut rng, busy, weight, Some(3.0)),
+            Some(InstanceId(0))
+        );
     }
 
     #[test]

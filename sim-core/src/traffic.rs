@@ -130,7 +130,11 @@ impl ArrivalProcess {
         let peak = profile.peak_rate() * spikes.iter().map(|s| s.1.max(1.0)).product::<f64>();
         let thinning = !matches!(profile, RateProfile::Constant { .. }) || !spikes.is_empty();
         ArrivalProcess {
-            mean_gap_nanos: if peak > 0.0 { 1e9 / peak } else { f64::INFINITY },
+            mean_gap_nanos: if peak > 0.0 {
+                1e9 / peak
+            } else {
+                f64::INFINITY
+            },
             peak,
             profile,
             spikes,
@@ -233,7 +237,8 @@ mod tests {
             end: SimTime::from_secs(100),
             period: None,
         };
-        let p = ArrivalProcess::with_spikes(RateProfile::Constant { rate: 100.0 }, vec![(spike, 3.0)]);
+        let p =
+            ArrivalProcess::with_spikes(RateProfile::Constant { rate: 100.0 }, vec![(spike, 3.0)]);
         let mut rng = RunSeed::new(4, 0, 0).stream(Purpose::Arrivals);
         let (mut before, mut inside) = (0, 0);
         let mut t = SimTime::ZERO;

@@ -1,12 +1,12 @@
 //! Everything the engine needs to build a world, checked before the first event.
 
 use crate::dist::ServiceDist;
+use crate::fault::{FaultDef, FaultKind, WorldFault};
 use crate::lb::Strategy;
 use crate::rng::RunSeed;
 use crate::slo::SloConfig;
 use crate::time::{SimDuration, SimTime};
 use crate::traffic::RateProfile;
-use crate::fault::{FaultDef, FaultKind, WorldFault};
 use crate::version::VersionModel;
 
 /// The fleet: a Deployment's pods and how each behaves.
@@ -177,9 +177,15 @@ impl WorldConfig {
                 (0.0..=1.0).contains(&f.target.fraction),
                 "fault fraction must be in [0, 1]",
             );
-            need(f.window.end > f.window.start, "fault window must not be empty");
+            need(
+                f.window.end > f.window.start,
+                "fault window must not be empty",
+            );
             if let Some((on, off)) = f.window.period {
-                need(on.0 > 0 && off.0 > 0, "fault on/off periods must be positive");
+                need(
+                    on.0 > 0 && off.0 > 0,
+                    "fault on/off periods must be positive",
+                );
             }
             match &f.kind {
                 FaultKind::World(WorldFault::Migration { .. }) => {

@@ -2,9 +2,9 @@
 
 mod common;
 
+use sim_core::fault::{Effect, FaultDef, FaultKind, Target, Window};
 use sim_core::ids::Version;
 use sim_core::log::LogKind;
-use sim_core::fault::{Effect, FaultDef, FaultKind, Target, Window};
 use sim_core::version::MemoryModel;
 use sim_core::{SimTime, run};
 

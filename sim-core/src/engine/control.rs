@@ -31,8 +31,7 @@ impl World<'_> {
             let i = &self.instances[id.index()];
             pods[i.version.index()] += i.state.counts_as_pod() as u32;
             available += i.available as u32;
-            if capacity_fault.is_none()
-                && matches!(i.state, PodState::Crashed | PodState::Starting)
+            if capacity_fault.is_none() && matches!(i.state, PodState::Crashed | PodState::Starting)
             {
                 capacity_fault = i.crash_cause;
             }

@@ -244,7 +244,8 @@ impl World<'_> {
                     inst.backoff = cfg.backoff_initial;
                 }
                 let d = inst.backoff;
-                inst.backoff = SimDuration((inst.backoff.0.saturating_mul(2)).min(cfg.backoff_max.0));
+                inst.backoff =
+                    SimDuration((inst.backoff.0.saturating_mul(2)).min(cfg.backoff_max.0));
                 d
             }
             Restart::After(d) => d,
@@ -324,7 +325,11 @@ impl World<'_> {
             self.now,
             LogKind::Fault,
             f.name.clone(),
-            if opening { "window opens" } else { "window closes" },
+            if opening {
+                "window opens"
+            } else {
+                "window closes"
+            },
         ));
         let bit = 1u64 << fault;
         if per_instance(f) {

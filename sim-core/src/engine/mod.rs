@@ -261,7 +261,10 @@ impl<'c> World<'c> {
             })
             .collect();
         let prior_rate = cfg.traffic.steady_rate()
-            + cfg.sessions.as_ref().map_or(0.0, |s| s.rate * s.requests_mean);
+            + cfg
+                .sessions
+                .as_ref()
+                .map_or(0.0, |s| s.rate * s.requests_mean);
         let mut w = World {
             cfg,
             min_ready,

@@ -152,6 +152,7 @@ impl World<'_> {
             detector: "slo_pager".to_string(),
             reason,
         });
-        self.queue.push(self.now + cfg.slo.pager.ack, Event::PagerAck);
+        self.queue
+            .push(self.now + cfg.slo.pager.ack, Event::PagerAck);
     }
 }

@@ -55,8 +55,13 @@ impl Sessions {
         }
     }
 
-    pub(super) fn next_arrival<R: Rng + ?Sized>(&self, now: SimTime, rng: &mut R) -> Option<SimTime> {
-        (self.cfg.rate > 0.0).then(|| now + SimDuration(round_nanos(exp_nanos(rng, 1e9 / self.cfg.rate))))
+    pub(super) fn next_arrival<R: Rng + ?Sized>(
+        &self,
+        now: SimTime,
+        rng: &mut R,
+    ) -> Option<SimTime> {
+        (self.cfg.rate > 0.0)
+            .then(|| now + SimDuration(round_nanos(exp_nanos(rng, 1e9 / self.cfg.rate))))
     }
 
     /// A geometric count with the configured mean, at least one.
@@ -163,7 +168,9 @@ impl World<'_> {
         let mut format = format;
         if moved {
             self.unpin(id);
-            let lost_version = home.map_or(Version::Baseline, |(inst, _)| self.instances[inst.index()].version);
+            let lost_version = home.map_or(Version::Baseline, |(inst, _)| {
+                self.instances[inst.index()].version
+            });
             if let Some(f) = state_fault {
                 // The state stayed in the old process's memory: the user must log in again.
                 self.record_bad(self.now, lost_version, BadClass::SessionLost, Some(f));

@@ -146,7 +146,8 @@ impl World<'_> {
         let mut writers = [false; 2];
         for &id in &self.live {
             let i = &self.instances[id.index()];
-            writers[i.version.index()] |= i.state.counts_as_pod() || i.state == PodState::Terminating;
+            writers[i.version.index()] |=
+                i.state.counts_as_pod() || i.state == PodState::Terminating;
         }
         let data = self.data.as_mut().expect("a data store");
         for sf in data.faults.iter_mut().filter(|sf| sf.forward) {
@@ -232,9 +233,16 @@ impl World<'_> {
         let what = if broken.is_empty() {
             format!("schema is now {schema}; both versions work with it")
         } else {
-            format!("schema is now {schema}; {} cannot work with it", broken.join(" and "))
+            format!(
+                "schema is now {schema}; {} cannot work with it",
+                broken.join(" and ")
+            )
         };
-        self.log
-            .push(LogRecord::new(self.now, LogKind::Fault, f.name.clone(), what));
+        self.log.push(LogRecord::new(
+            self.now,
+            LogKind::Fault,
+            f.name.clone(),
+            what,
+        ));
     }
 }

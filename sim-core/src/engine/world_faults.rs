@@ -135,7 +135,8 @@ impl World<'_> {
     /// The next kill: pods die at `rate_per_hour` each, so the fleet's rate scales with
     /// its size.
     pub(super) fn schedule_kill(&mut self, fault: usize) {
-        let Some(WorldFault::InstanceKill { rate_per_hour }) = self.cfg.faults[fault].world() else {
+        let Some(WorldFault::InstanceKill { rate_per_hour }) = self.cfg.faults[fault].world()
+        else {
             return;
         };
         let pods = self.live.len().max(1) as f64;

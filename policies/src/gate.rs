@@ -20,10 +20,27 @@ pub enum GateMetric {
     Restarts,
     /// Largest resident memory of any instance, MB.
     MemoryMb,
+    /// Conversions per successful request: the business KPI. Higher is better.
+    Kpi,
+    /// Sessions lost in the window.
+    SessionsLost,
 }
 
 impl GateMetric {
-    pub const NAMES: [&'static str; 4] = ["error_ratio", "latency", "restarts", "memory_mb"];
+    pub const NAMES: [&'static str; 6] = [
+        "error_ratio",
+        "latency",
+        "restarts",
+        "memory_mb",
+        "kpi",
+        "sessions_lost",
+    ];
+
+    /// Whether a larger value is the healthy direction (a KPI), so the gate holds the
+    /// candidate to at least its bound rather than at most.
+    pub fn higher_is_better(&self) -> bool {
+        matches!(self, GateMetric::Kpi)
+    }
 
     pub fn label(&self) -> String {
         match self {
@@ -31,21 +48,27 @@ impl GateMetric {
             GateMetric::Latency { quantile } => format!("latency_p{}_ms", quantile * 100.0),
             GateMetric::Restarts => "restarts".into(),
             GateMetric::MemoryMb => "memory_mb".into(),
+            GateMetric::Kpi => "kpi_conversion_rate".into(),
+            GateMetric::SessionsLost => "sessions_lost".into(),
         }
     }
 
     /// Whether the metric needs requests to mean anything.
     fn needs_requests(&self) -> bool {
-        matches!(self, GateMetric::ErrorRatio | GateMetric::Latency { .. })
+        matches!(
+            self,
+            GateMetric::ErrorRatio | GateMetric::Latency { .. } | GateMetric::Kpi
+        )
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
-    /// candidate ≤ threshold.
+    /// candidate ≤ threshold (≥ for a KPI).
     Absolute,
-    /// candidate ≤ threshold × baseline + slack.
+    /// candidate ≤ threshold × baseline + slack (≥ threshold × baseline − slack for a
+    /// KPI).
     Relative,
 }
 
@@ -124,14 +147,20 @@ impl GateSpec {
             Some(v) => v,
             None => return self.empty("no candidate latency samples".into()),
         };
+        let higher = self.metric.higher_is_better();
         let bound = match self.comparison {
             Comparison::Absolute => self.threshold,
             Comparison::Relative => match self.baseline_value(view, len) {
+                Some(base) if higher => self.threshold * base - self.slack,
                 Some(base) => self.threshold * base + self.slack,
                 None => return self.empty("no baseline data to compare with".into()),
             },
         };
-        let pass = value <= bound;
+        let pass = if higher {
+            value >= bound
+        } else {
+            value <= bound
+        };
         GateResult {
             value: Some(value),
             bound: Some(bound),
@@ -141,7 +170,12 @@ impl GateSpec {
                 self.metric.label(),
                 "candidate",
                 value,
-                if pass { "<=" } else { ">" },
+                match (higher, pass) {
+                    (false, true) => "<=",
+                    (false, false) => ">",
+                    (true, true) => ">=",
+                    (true, false) => "<",
+                },
                 bound
             ),
         }
@@ -195,6 +229,10 @@ pub fn metric_value(metric: GateMetric, samples: &[Sample], v: Version) -> Optio
         GateMetric::Latency { quantile } => c.latency.quantile(quantile).map(|us| us / 1000.0),
         GateMetric::Restarts => Some(c.crashes as f64),
         GateMetric::MemoryMb => Some(c.memory_max_mb),
+        GateMetric::Kpi => {
+            (c.kpi_requests > 0).then(|| c.conversions as f64 / c.kpi_requests as f64)
+        }
+        GateMetric::SessionsLost => Some(c.sessions_lost as f64),
     }
 }
 
@@ -267,6 +305,33 @@ mod tests {
             2.0,
         );
         assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn kpi_gate_holds_the_candidate_to_at_least_its_bound() {
+        let with_kpi = |kpi_requests: u64, conversions: u64| CohortSample {
+            requests: kpi_requests,
+            kpi_requests,
+            conversions,
+            ..CohortSample::default()
+        };
+        let mut m = MetricsStore::default();
+        for i in 1..=4 {
+            m.push(
+                SimTime::from_secs(15 * i),
+                [with_kpi(1000, 50), with_kpi(1000, 38)],
+            );
+        }
+        let v = m.view(SimTime::from_secs(60), SimDuration::ZERO);
+        let mut g = gate(GateMetric::Kpi, Comparison::Relative, 0.9);
+        let r = g.evaluate(&v, SimTime::ZERO);
+        // 3.8% against 0.9 x 5% = 4.5%: a fall of a quarter fails.
+        assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
+        assert!(r.reason.contains('<'));
+        g.threshold = 0.7;
+        assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Pass);
+        let g = gate(GateMetric::Kpi, Comparison::Absolute, 0.04);
+        assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Fail);
     }
 
     #[test]

@@ -184,6 +184,8 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
         }
         "restarts" => GateMetric::Restarts,
         "memory_mb" => GateMetric::MemoryMb,
+        "kpi" => GateMetric::Kpi,
+        "sessions_lost" => GateMetric::SessionsLost,
         _ => GateMetric::ErrorRatio,
     };
     if !matches!(metric, GateMetric::Latency { .. }) && s.has("quantile") {

@@ -65,6 +65,10 @@ pub struct FaultSummary {
     pub t_first_bad_s: Option<f64>,
     pub t_last_bad_s: Option<f64>,
     pub bad_events: BadByClass,
+    /// Business-KPI losses it caused (lost conversions, corrupted answers).
+    pub kpi_lost: u64,
+    /// Carried by the release rather than the environment.
+    pub release: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -124,7 +128,15 @@ pub struct RunMetrics {
     pub instances_max: u32,
     pub available_min: u32,
     pub sessions_lost: u64,
+    /// Client retries among the requests.
+    pub retries: u64,
+    /// Conversions per successful request (the business KPI), when modelled.
+    pub kpi_conversion_rate: Option<f64>,
+    pub kpi_lost: u64,
+    /// Bad events attributed to a fault, and those with none (background noise and the
+    /// rollout's own cost).
     pub fault_bad_events: u64,
+    pub unattributed_bad_events: u64,
     pub faults: Vec<FaultSummary>,
     pub final_phase: &'static str,
     /// Set when a hard bound cut the run short: its figures are incomplete.
@@ -194,7 +206,12 @@ impl RunMetrics {
             instances_max: r.instances_max,
             available_min: r.available_min,
             sessions_lost: c.sessions_lost,
+            retries: c.retries,
+            kpi_conversion_rate: (c.kpi_requests > 0)
+                .then(|| c.conversions as f64 / c.kpi_requests as f64),
+            kpi_lost: c.kpi_lost,
             fault_bad_events: fault_bad,
+            unattributed_bad_events: c.bad_unattributed,
             faults: r
                 .faults
                 .iter()
@@ -204,6 +221,8 @@ impl RunMetrics {
                     t_first_bad_s: s(f.t_first_bad),
                     t_last_bad_s: s(f.t_last_bad),
                     bad_events: BadByClass::from_array(f.bad),
+                    kpi_lost: f.kpi_lost,
+                    release: f.release,
                 })
                 .collect(),
             final_phase: r.final_phase.name(),
@@ -213,14 +232,17 @@ impl RunMetrics {
     }
 }
 
-/// The outcome class of DESIGN §5. With a fault: `escaped` if every pod ran the
-/// candidate at some point (whatever came after), else `caught` if a detector fired,
-/// else `stalled`. Without one: `false_rollback` if a detector fired and the rollout
+/// The outcome class of DESIGN §5. With a release fault (one the candidate carries):
+/// `escaped` if every pod ran the candidate at some point (whatever came after), else
+/// `caught` if a detector fired, else `stalled`. Without one (environmental faults
+/// such as a dependency outage do not count): `false_rollback` if a detector fired and the rollout
 /// ended stopped or rolled back, else `succeeded` if it was promoted or there was
 /// nothing to change, else `stalled`.
 pub fn outcome(r: &RunRecord) -> Outcome {
     let detected = r.detection.is_some();
-    if r.t_fault_active.is_some() {
+    // Only faults the release carries make it a bad release; a dependency outage or a
+    // zone loss during a good release does not.
+    if r.t_release_fault_active.is_some() {
         return if r.t_full_fleet.is_some() || r.t_promoted.is_some() {
             Outcome::Escaped
         } else if detected {

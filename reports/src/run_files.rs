@@ -48,7 +48,7 @@ pub fn run_json(inputs: &RunInputs, metrics: &RunMetrics, program: &str) -> Stri
     s
 }
 
-const TIMELINE_HEADER: [&str; 19] = [
+const TIMELINE_HEADER: [&str; 21] = [
     "time_s",
     "baseline_starting",
     "baseline_ready",
@@ -68,6 +68,8 @@ const TIMELINE_HEADER: [&str; 19] = [
     "burn_rate_5m",
     "burn_rate_1h",
     "in_flight",
+    "sessions_lost",
+    "scraped",
 ];
 
 /// `timeline.csv`: one row per scrape interval, the truth rather than the lagged view.
@@ -99,6 +101,8 @@ fn timeline_row(r: &TimelineRow, interval_s: f64) -> Vec<String> {
         num(r.burn_5m),
         num(r.burn_1h),
         r.in_flight.to_string(),
+        r.sessions_lost.to_string(),
+        u8::from(r.scraped).to_string(),
     ]);
     out
 }

@@ -34,7 +34,7 @@ impl Scenario {
 }
 
 /// The built-in scenarios, by name, as TOML files shipped in the binary.
-pub const BUILTIN: [(&str, &str); 7] = [
+pub const BUILTIN: [(&str, &str); 22] = [
     ("steady", include_str!("../builtin/steady.toml")),
     ("good-release", include_str!("../builtin/good-release.toml")),
     (
@@ -48,6 +48,51 @@ pub const BUILTIN: [(&str, &str); 7] = [
     ("memory-leak", include_str!("../builtin/memory-leak.toml")),
     ("crashloop", include_str!("../builtin/crashloop.toml")),
     ("reference", include_str!("../builtin/reference.toml")),
+    (
+        "schema-forward",
+        include_str!("../builtin/schema-forward.toml"),
+    ),
+    (
+        "schema-backward",
+        include_str!("../builtin/schema-backward.toml"),
+    ),
+    (
+        "schema-expand-contract",
+        include_str!("../builtin/schema-expand-contract.toml"),
+    ),
+    (
+        "sticky-sessions",
+        include_str!("../builtin/sticky-sessions.toml"),
+    ),
+    ("config-drift", include_str!("../builtin/config-drift.toml")),
+    ("lb-imbalance", include_str!("../builtin/lb-imbalance.toml")),
+    (
+        "dependency-outage",
+        include_str!("../builtin/dependency-outage.toml"),
+    ),
+    (
+        "traffic-spike",
+        include_str!("../builtin/traffic-spike.toml"),
+    ),
+    ("zone-loss", include_str!("../builtin/zone-loss.toml")),
+    ("silent-kpi", include_str!("../builtin/silent-kpi.toml")),
+    ("metrics-gap", include_str!("../builtin/metrics-gap.toml")),
+    (
+        "memory-leak-slow",
+        include_str!("../builtin/memory-leak-slow.toml"),
+    ),
+    (
+        "memory-leak-gc",
+        include_str!("../builtin/memory-leak-gc.toml"),
+    ),
+    (
+        "crash-after-ready",
+        include_str!("../builtin/crash-after-ready.toml"),
+    ),
+    (
+        "intermittent-errors",
+        include_str!("../builtin/intermittent-errors.toml"),
+    ),
 ];
 
 /// Loads a built-in scenario by name.

@@ -319,18 +319,17 @@ impl Scenario {
         if let Some(schema) = &self.schema
             && !schema.candidate.contains(&schema.initial)
         {
-            // The release cannot work with the schema it is deployed against.
-            let mut f = implied(
+            // The release cannot work with the schema it is deployed against: its
+            // failures, if a migration does not come first, carry this fault.
+            faults.push(implied(
                 "schema-incompatible",
                 Target::version(Version::Candidate),
                 true,
                 WorldFault::Migration {
                     schema: schema.initial.clone(),
-                    trigger: MigrationTrigger::At(SimTime::ZERO),
+                    trigger: MigrationTrigger::Initial,
                 },
-            );
-            f.window = Window::ALWAYS;
-            faults.push(f);
+            ));
         }
         faults
     }

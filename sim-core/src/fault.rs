@@ -110,6 +110,9 @@ pub enum WorldFault {
 /// When a migration runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MigrationTrigger {
+    /// The schema in place at t = 0; never runs. A version that cannot work with the
+    /// initial schema fails with this fault as the cause.
+    Initial,
     At(SimTime),
     /// Just before the release is handed to the policy (a pre-step).
     Release,
@@ -242,8 +245,9 @@ impl FaultDef {
         }
     }
 
-    /// A fault that adds load or shifts it between instances: slow and timed-out
-    /// requests with no direct cause are attributed to it while it is live.
+    /// A fault that adds load or shifts it between instances (a failing dependency adds
+    /// the clients' retries): slow and timed-out requests with no direct cause are
+    /// attributed to it while it is live.
     pub fn shapes_load(&self) -> bool {
         matches!(
             self.kind,
@@ -251,7 +255,7 @@ impl FaultDef {
                 WorldFault::TrafficSpike { .. }
                     | WorldFault::LbSlowStart { .. }
                     | WorldFault::LbPinning { .. }
-            ) | FaultKind::Instance(Effect::LbWeight { .. })
+            ) | FaultKind::Instance(Effect::LbWeight { .. } | Effect::Dependency { .. })
         )
     }
 }

@@ -45,9 +45,8 @@ pub struct Request {
 #[derive(Clone, Copy, Debug)]
 pub struct InFlight {
     pub req: Request,
-    /// Service time added by faults (latency, GC pressure, a slow dependency), and the
-    /// fault that added most of it, for attributing slowness.
-    pub extra: SimDuration,
+    /// The fault that added most service time (latency, GC pressure, a slow
+    /// dependency), to which slowness is attributed.
     pub slow_cause: Option<FaultId>,
     /// `Some(cause)` if the response will be an error.
     pub fails: Option<Option<FaultId>>,

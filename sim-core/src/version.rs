@@ -191,6 +191,14 @@ impl InstanceParams {
         p
     }
 
+    /// The fault that slows this instance, if any: a latency fault, a slow dependency,
+    /// or a leak's GC pressure.
+    pub fn slow_fault(&self) -> Option<FaultId> {
+        self.latency_fault
+            .or(self.shift_fault)
+            .or(self.leak_fault.filter(|_| self.gc_multiplier > 1.0))
+    }
+
     /// The garbage-collection stretch at this memory use (1 below the threshold).
     #[inline]
     pub fn gc_stretch(&self, memory_mb: f64, limit_mb: f64) -> f64 {

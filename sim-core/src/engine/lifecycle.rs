@@ -16,16 +16,14 @@ pub(super) fn per_instance(f: &crate::fault::FaultDef) -> bool {
     )
 }
 
-/// World faults whose window must close before the fleet counts as recovered.
+/// World faults whose window must close before the fleet counts as recovered: those
+/// that take capacity or add or shift load.
 fn blocks_recovery(f: &crate::fault::FaultDef) -> bool {
-    matches!(
-        f.kind,
-        FaultKind::World(
-            WorldFault::TrafficSpike { .. }
-                | WorldFault::InstanceKill { .. }
-                | WorldFault::ZoneLoss { .. }
+    f.shapes_load()
+        || matches!(
+            f.kind,
+            FaultKind::World(WorldFault::InstanceKill { .. } | WorldFault::ZoneLoss { .. })
         )
-    )
 }
 
 impl World<'_> {

@@ -380,7 +380,13 @@ impl<'c> World<'c> {
             .faults
             .iter()
             .enumerate()
-            .filter(|(_, f)| !lifecycle::per_instance(f) && f.live_at(SimTime::ZERO))
+            .filter(|(_, f)| {
+                // A migration is live once it runs (or, for the initial schema, once it
+                // does harm), not from the start.
+                !lifecycle::per_instance(f)
+                    && !matches!(f.world(), Some(WorldFault::Migration { .. }))
+                    && f.live_at(SimTime::ZERO)
+            })
             .fold(0, |m, (i, _)| m | 1 << i);
         self.mark_faults_active(world_live);
         self.refresh_load_fault();

@@ -108,7 +108,6 @@ impl World<'_> {
                 slow_cause = p.shift_fault;
             }
             actual += shift;
-            extra += shift;
         }
         let mut fails = if p.error_segments > 0 {
             p.error_for(unit(&mut self.rng.requests))
@@ -122,7 +121,6 @@ impl World<'_> {
         let inst = &mut self.instances[id.index()];
         inst.slots[slot as usize] = Some(InFlight {
             req,
-            extra: SimDuration(extra as u64),
             slow_cause,
             fails,
             corrupt,
@@ -151,13 +149,12 @@ impl World<'_> {
         inst.served += 1;
         let timeout = self.cfg.fleet.request_timeout;
         let latency = self.now - f.req.arrival;
-        // The fault is to blame for slowness only if the request would have been fast
-        // enough without the time the fault added.
-        let blame = |limit: SimDuration| f.slow_cause.filter(|_| latency.0 - f.extra.0 <= limit.0);
+        // A slow or timed-out request on an instance a fault slows down is that fault's:
+        // the fault stretches the queue ahead of the request as well as its own service,
+        // so subtracting only its own extra time would under-attribute.
         if !f.resolved {
             if latency > timeout {
-                let cause = blame(timeout);
-                self.record_bad(f.req.arrival + timeout, v, BadClass::Timeout, cause);
+                self.record_bad(f.req.arrival + timeout, v, BadClass::Timeout, f.slow_cause);
                 self.request_done(f.req);
             } else {
                 self.acc[v.index()].latency.record(latency.as_micros());
@@ -168,7 +165,7 @@ impl World<'_> {
                         self.acc[v.index()].requests += 1;
                         let threshold = self.cfg.slo.latency_threshold;
                         if latency > threshold {
-                            self.record_bad(self.now, v, BadClass::Slow, blame(threshold));
+                            self.record_bad(self.now, v, BadClass::Slow, f.slow_cause);
                         }
                         if self.cfg.kpi.is_some() || f.corrupt.is_some() {
                             self.business_outcome(id, v, f.corrupt);
@@ -234,7 +231,7 @@ impl World<'_> {
                 return;
             };
             if self.now.since(req.arrival) > timeout {
-                let (v, cause) = (inst.version, inst.params.latency_fault);
+                let (v, cause) = (inst.version, inst.params.slow_fault());
                 self.record_bad(req.arrival + timeout, v, BadClass::Timeout, cause);
                 self.request_done(req);
                 continue;
@@ -326,6 +323,8 @@ impl World<'_> {
 
     fn impact(&mut self, at: SimTime, f: FaultId) {
         let rec = &mut self.faults[f.index()];
+        // A fault that does harm is live, whatever else recorded.
+        rec.t_active = Some(rec.t_active.map_or(at, |t| t.min(at)));
         rec.t_first_bad = Some(rec.t_first_bad.map_or(at, |t| t.min(at)));
         rec.t_last_bad = Some(rec.t_last_bad.map_or(at, |t| t.max(at)));
         if self.t_impact_start.is_none_or(|t| at < t) {
@@ -355,7 +354,7 @@ impl World<'_> {
         for k in 0..self.live.len() {
             let id = self.live[k];
             let inst = &mut self.instances[id.index()];
-            let (v, cause) = (inst.version, inst.params.latency_fault);
+            let (v, cause) = (inst.version, inst.params.slow_fault());
             let mut expired = Vec::new();
             while let Some(req) = inst.queue.front() {
                 if self.now.since(req.arrival) <= timeout {

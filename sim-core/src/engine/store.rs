@@ -87,8 +87,24 @@ impl DataStore {
         if cfg.schema.is_none() && faults.is_empty() {
             return None;
         }
+        let initial_cause = cfg
+            .faults
+            .iter()
+            .position(|f| {
+                matches!(
+                    f.world(),
+                    Some(WorldFault::Migration {
+                        trigger: MigrationTrigger::Initial,
+                        ..
+                    })
+                )
+            })
+            .map(FaultId::from_index);
         Some(DataStore {
-            schema: cfg.schema.as_ref().map(|s| (s.initial.clone(), None)),
+            schema: cfg
+                .schema
+                .as_ref()
+                .map(|s| (s.initial.clone(), initial_cause)),
             faults,
         })
     }

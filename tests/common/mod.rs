@@ -49,3 +49,60 @@ pub fn assert_conserved(rec: &RunRecord) {
         "arrived = succeeded + failed + in flight: {c:?}"
     );
 }
+
+/// Runs scenario and policy given as TOML text (or built-in names).
+pub fn run_text(scenario: &str, policy: &str, seed: u64, sets: &[&str]) -> (RunRecord, RunMetrics) {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = temp_dir(&format!(
+        "text-{call}-{}",
+        fnv(scenario) ^ fnv(policy) ^ seed
+    ));
+    let as_file = |name: &str, text: &str| -> String {
+        if text.contains('\n') {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            p.to_string_lossy().into_owned()
+        } else {
+            text.to_string()
+        }
+    };
+    let s = as_file("scenario.toml", scenario);
+    let p = as_file("policy.toml", policy);
+    let out = run(&s, &p, seed, sets);
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// Bad events the named fault caused, all classes.
+pub fn fault_bad(m: &RunMetrics, name: &str) -> u64 {
+    m.faults
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no fault {name}"))
+        .bad_events
+        .total()
+}
+
+/// Sums a cohort's counts over the scraped samples in `[from, to)` seconds.
+pub fn cohort_between(
+    rec: &RunRecord,
+    v: sim_core::Version,
+    from: f64,
+    to: f64,
+) -> sim_core::metrics::CohortSample {
+    let samples: Vec<sim_core::metrics::Sample> = rec
+        .metrics
+        .samples()
+        .iter()
+        .filter(|s| s.at.as_secs_f64() >= from && s.at.as_secs_f64() < to)
+        .cloned()
+        .collect();
+    sim_core::metrics::sum_cohort(&samples, v)
+}

@@ -354,7 +354,7 @@ fn intermittent_errors_switch_on_and_off() {
         let t = row.at.as_secs_f64();
         // Live for 30 s of every 180 s from t = 0; a scrape covers the 15 s before it.
         let phase = (t - 15.0).rem_euclid(180.0);
-        if t > 100.0 && phase >= 45.0 && phase < 165.0 {
+        if t > 100.0 && (45.0..165.0).contains(&phase) {
             assert_eq!(row.failed, 0, "errors in an off window at {t}");
         }
     }

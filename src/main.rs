@@ -34,8 +34,12 @@ struct Cli {
 enum Command {
     /// Run one scenario under one policy for one seed, and summarise it.
     Run(RunArgs),
-    /// List the built-in scenarios and policies.
-    List,
+    /// List the built-in scenarios and policies, or the fault catalog.
+    List {
+        /// What to list: scenarios, policies, faults (default: scenarios and policies).
+        #[arg(value_parser = ["scenarios", "policies", "faults"])]
+        what: Option<String>,
+    },
     /// Check scenario and policy files, reporting every problem at once.
     Validate {
         /// Files to check.
@@ -90,7 +94,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd_run(args),
-        Command::List => cmd_list(),
+        Command::List { what } => cmd_list(what.as_deref()),
         Command::Validate { files } => cmd_validate(&files),
     };
     match result {
@@ -191,18 +195,26 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn cmd_list() -> Result<ExitCode, RunnerError> {
-    let mut text = String::from("Scenarios:\n");
-    for (name, _) in scenarios::BUILTIN {
-        let doc = scenarios::builtin(name).expect("listed built-in exists");
-        let s = scenarios::Scenario::from_doc(&doc).expect("built-in scenarios are valid");
-        text.push_str(&format!("  {name:<20} {}\n", s.summary()));
+fn cmd_list(what: Option<&str>) -> Result<ExitCode, RunnerError> {
+    let mut text = String::new();
+    if matches!(what, None | Some("scenarios")) {
+        text.push_str("Scenarios:\n");
+        for (name, _) in scenarios::BUILTIN {
+            let doc = scenarios::builtin(name).expect("listed built-in exists");
+            let s = scenarios::Scenario::from_doc(&doc).expect("built-in scenarios are valid");
+            text.push_str(&format!("  {name:<24} {}\n", s.summary()));
+        }
     }
-    text.push_str("Policies:\n");
-    for (name, _) in policies::BUILTIN {
-        let doc = policies::builtin(name).expect("listed built-in exists");
-        let p = policies::Policy::from_doc(&doc).expect("built-in policies are valid");
-        text.push_str(&format!("  {name:<20} {}\n", p.summary()));
+    if matches!(what, None | Some("policies")) {
+        text.push_str("Policies:\n");
+        for (name, _) in policies::BUILTIN {
+            let doc = policies::builtin(name).expect("listed built-in exists");
+            let p = policies::Policy::from_doc(&doc).expect("built-in policies are valid");
+            text.push_str(&format!("  {name:<24} {}\n", p.summary()));
+        }
+    }
+    if what == Some("faults") {
+        text.push_str(&scenarios::faults::catalog_text());
     }
     print(&text)?;
     Ok(ExitCode::SUCCESS)

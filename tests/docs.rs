@@ -49,3 +49,25 @@ fn readme_examples_validate_and_run() {
     assert!(r.status.success(), "{}", stderr(&r));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every fault kind of the catalog, and every built-in scenario the catalog names, is
+/// documented in docs/faults.md.
+#[test]
+fn fault_docs_cover_the_catalog() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/faults.md")).unwrap();
+    for kind in scenarios::faults::CATALOG {
+        assert!(doc.contains(&format!("| `{}` |", kind.kind)), "docs/faults.md lacks {}", kind.kind);
+        for p in kind.params {
+            assert!(doc.contains(&format!("`{}`", p.key)), "docs/faults.md lacks {}.{}", kind.kind, p.key);
+        }
+    }
+    for (name, _) in scenarios::BUILTIN {
+        if doc.contains(&format!("`{name}`")) {
+            continue;
+        }
+        assert!(
+            ["steady", "good-release", "reference"].contains(&name),
+            "built-in scenario {name} is not in docs/faults.md"
+        );
+    }
+}

@@ -10,7 +10,7 @@
 use config::Section;
 use serde::Serialize;
 use sim_core::fault::{Effect, FaultDef, FaultKind, MigrationTrigger, Target, Window, WorldFault};
-use sim_core::{SimDuration, SimTime, Version};
+use sim_core::{SimDuration, SimTime};
 
 /// One parameter of a fault kind, for `rollcage list faults` and the docs.
 pub struct Param {
@@ -192,6 +192,26 @@ pub const CATALOG: &[KindInfo] = &[
         params: params![("extra_seconds", "60", "added metrics lag")],
     },
 ];
+
+/// The catalog as `rollcage list faults` prints it.
+pub fn catalog_text() -> String {
+    let mut text = String::from(
+        "Faults ([[faults]] entries; every kind also takes name, target, fraction,\n\
+         start_seconds, duration_seconds, on_seconds/off_seconds and release):\n",
+    );
+    for k in CATALOG {
+        text.push_str(&format!("  {:<16} {}\n", k.kind, k.summary));
+        for p in k.params {
+            text.push_str(&format!("  {:<16}   {} = {}: {}\n", "", p.key, p.default, p.meaning));
+        }
+    }
+    text.push_str(
+        "Implied by scenario sections: session-state ([sessions] store = \"memory\"),\n\
+         session-format ([sessions] format_compatible = false), schema-incompatible\n\
+         ([schema] whose initial schema the candidate cannot use).\n",
+    );
+    text
+}
 
 /// A `[[faults]]` entry as written, defaults applied.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -632,9 +652,4 @@ pub fn implied(name: &str, target: Target, release: bool, world: WorldFault) -> 
         release,
         kind: FaultKind::World(world),
     }
-}
-
-/// The candidate is the only writer unless the fault says otherwise.
-pub fn writer_target() -> Target {
-    Target::version(Version::Candidate)
 }

@@ -54,11 +54,21 @@ fn readme_examples_validate_and_run() {
 /// documented in docs/faults.md.
 #[test]
 fn fault_docs_cover_the_catalog() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/faults.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/faults.md")).unwrap();
     for kind in scenarios::faults::CATALOG {
-        assert!(doc.contains(&format!("| `{}` |", kind.kind)), "docs/faults.md lacks {}", kind.kind);
+        assert!(
+            doc.contains(&format!("| `{}` |", kind.kind)),
+            "docs/faults.md lacks {}",
+            kind.kind
+        );
         for p in kind.params {
-            assert!(doc.contains(&format!("`{}`", p.key)), "docs/faults.md lacks {}.{}", kind.kind, p.key);
+            assert!(
+                doc.contains(&format!("`{}`", p.key)),
+                "docs/faults.md lacks {}.{}",
+                kind.kind,
+                p.key
+            );
         }
     }
     for (name, _) in scenarios::BUILTIN {

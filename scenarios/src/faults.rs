@@ -202,7 +202,10 @@ pub fn catalog_text() -> String {
     for k in CATALOG {
         text.push_str(&format!("  {:<16} {}\n", k.kind, k.summary));
         for p in k.params {
-            text.push_str(&format!("  {:<16}   {} = {}: {}\n", "", p.key, p.default, p.meaning));
+            text.push_str(&format!(
+                "  {:<16}   {} = {}: {}\n",
+                "", p.key, p.default, p.meaning
+            ));
         }
     }
     text.push_str(

@@ -119,25 +119,47 @@ impl LoadBalancer {
         rng: &mut R,
         outstanding: impl Fn(InstanceId) -> usize,
     ) -> Option<InstanceId> {
-        self.route_weighted(rng, outstanding, |_| 1.0, None)
+        let pool = Self::pool(self.split, &self.all, &self.by_version, rng)?;
+        let n = pool.len();
+        let pick = match self.strategy {
+            Strategy::Random => pool[index(rng, n)],
+            Strategy::RoundRobin => {
+                self.round_robin = self.round_robin.wrapping_add(1);
+                pool[self.round_robin % n]
+            }
+            Strategy::LeastOutstanding => {
+                // Ties go to the earliest member, which is deterministic.
+                *pool
+                    .iter()
+                    .min_by_key(|&&id| outstanding(id))
+                    .expect("non-empty")
+            }
+            Strategy::PowerOfTwo => {
+                let a = pool[index(rng, n)];
+                let b = pool[index(rng, n)];
+                if outstanding(b) < outstanding(a) {
+                    b
+                } else {
+                    a
+                }
+            }
+        };
+        Some(pick)
     }
 
-    /// As `route`, with per-instance weights (weight skew, slow start): `weights` is
-    /// `Some(max_weight)` when weights differ, and `weight` gives each instance's.
-    /// Random and round-robin picks are thinned by weight; least-outstanding and
-    /// power-of-two compare outstanding requests per unit of weight.
+    /// The members eligible for this request under the traffic split, `None` if there
+    /// are none.
     #[inline]
-    pub fn route_weighted<R: Rng + ?Sized>(
-        &mut self,
+    fn pool<'a, R: Rng + ?Sized>(
+        split: TrafficSplit,
+        all: &'a [InstanceId],
+        by_version: &'a [Vec<InstanceId>; 2],
         rng: &mut R,
-        outstanding: impl Fn(InstanceId) -> usize,
-        weight: impl Fn(InstanceId) -> f64,
-        weights: Option<f64>,
-    ) -> Option<InstanceId> {
-        let pool: &[InstanceId] = match self.split {
-            TrafficSplit::Pods => &self.all,
+    ) -> Option<&'a [InstanceId]> {
+        let pool: &[InstanceId] = match split {
+            TrafficSplit::Pods => all,
             TrafficSplit::CandidateWeight(w) => {
-                let [base, cand] = &self.by_version;
+                let [base, cand] = by_version;
                 let want_candidate = unit(rng) < w;
                 match (want_candidate, cand.is_empty(), base.is_empty()) {
                     (true, false, _) | (false, false, true) => cand,
@@ -145,41 +167,28 @@ impl LoadBalancer {
                 }
             }
         };
-        if pool.is_empty() {
-            return None;
-        }
+        (!pool.is_empty()).then_some(pool)
+    }
+
+    /// As `route`, with per-instance weights (weight skew, slow start) up to
+    /// `w_max`. Random and round-robin picks are thinned by weight; least-outstanding
+    /// and power-of-two compare outstanding requests per unit of weight.
+    pub fn route_weighted<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        outstanding: impl Fn(InstanceId) -> usize,
+        weight: impl Fn(InstanceId) -> f64,
+        w_max: f64,
+    ) -> Option<InstanceId> {
+        let strategy = self.strategy;
+        let mut round_robin = self.round_robin;
+        let pool = Self::pool(self.split, &self.all, &self.by_version, rng)?;
         let n = pool.len();
-        let Some(w_max) = weights else {
-            let pick = match self.strategy {
-                Strategy::Random => pool[index(rng, n)],
-                Strategy::RoundRobin => {
-                    self.round_robin = self.round_robin.wrapping_add(1);
-                    pool[self.round_robin % n]
-                }
-                Strategy::LeastOutstanding => {
-                    // Ties go to the earliest member, which is deterministic.
-                    *pool
-                        .iter()
-                        .min_by_key(|&&id| outstanding(id))
-                        .expect("non-empty")
-                }
-                Strategy::PowerOfTwo => {
-                    let a = pool[index(rng, n)];
-                    let b = pool[index(rng, n)];
-                    if outstanding(b) < outstanding(a) {
-                        b
-                    } else {
-                        a
-                    }
-                }
-            };
-            return Some(pick);
-        };
         // Thinning: keep a candidate with probability weight / max; give up after a
         // bounded number of tries (all weights near zero) and take the last one.
         const TRIES: usize = 64;
         let load = |id: InstanceId| (outstanding(id) as f64 + 1.0) / weight(id).max(1e-9);
-        let pick = match self.strategy {
+        let pick = match strategy {
             Strategy::Random | Strategy::PowerOfTwo => {
                 let draw = |rng: &mut R| {
                     let mut id = pool[index(rng, n)];
@@ -192,7 +201,7 @@ impl LoadBalancer {
                     id
                 };
                 let a = draw(rng);
-                if self.strategy == Strategy::Random {
+                if strategy == Strategy::Random {
                     a
                 } else {
                     let b = draw(rng);
@@ -202,8 +211,8 @@ impl LoadBalancer {
             Strategy::RoundRobin => {
                 let mut id = pool[0];
                 for _ in 0..TRIES {
-                    self.round_robin = self.round_robin.wrapping_add(1);
-                    id = pool[self.round_robin % n];
+                    round_robin = round_robin.wrapping_add(1);
+                    id = pool[round_robin % n];
                     if unit(rng) * w_max < weight(id) {
                         break;
                     }
@@ -215,6 +224,7 @@ impl LoadBalancer {
                 .min_by(|&&a, &&b| load(a).total_cmp(&load(b)))
                 .expect("non-empty"),
         };
+        self.round_robin = round_robin;
         Some(pick)
     }
 }
@@ -309,9 +319,7 @@ mod tests {
         let weight = |id: InstanceId| if id.0 == 0 { 3.0 } else { 1.0 };
         let n = 60_000;
         let hits = (0..n)
-            .filter(|_| {
-                lb.route_weighted(&mut rng, |_| 0, weight, Some(3.0)) == Some(InstanceId(0))
-            })
+            .filter(|_| lb.route_weighted(&mut rng, |_| 0, weight, 3.0) == Some(InstanceId(0)))
             .count();
         let share = hits as f64 / n as f64;
         assert!((share - 0.5).abs() < 0.01, "{share}");
@@ -319,7 +327,7 @@ mod tests {
         let mut lb = lb_with(Strategy::LeastOutstanding, 4);
         let busy = |id: InstanceId| if id.0 == 0 { 2 } else { 1 };
         assert_eq!(
-            lb.route_weighted(&mut rng, busy, weight, Some(3.0)),
+            lb.route_weighted(&mut rng, busy, weight, 3.0),
             Some(InstanceId(0))
         );
     }

@@ -32,6 +32,7 @@ impl World<'_> {
     }
 
     /// The load balancer's choice for a request without affinity.
+    #[inline]
     pub(super) fn pick_instance(&mut self) -> Option<InstanceId> {
         if let Some(p) = &self.index.pinning
             && unit(&mut self.rng.routing) < p.share
@@ -42,6 +43,7 @@ impl World<'_> {
     }
 
     /// The balancing strategy alone, weights applied when they differ.
+    #[inline]
     pub(super) fn balance(&mut self) -> Option<InstanceId> {
         let instances = &self.instances;
         if !self.index.weighted {
@@ -54,7 +56,7 @@ impl World<'_> {
             &mut self.rng.routing,
             |id| instances[id.index()].outstanding(),
             |id| weight_of(&instances[id.index()], now, slow_start),
-            Some(self.max_weight),
+            self.max_weight,
         )
     }
 
@@ -74,40 +76,33 @@ impl World<'_> {
     }
 
     pub(super) fn start_service(&mut self, id: InstanceId, slot: u32, req: Request) {
-        let (v, p, memory_mb) = {
-            let inst = &self.instances[id.index()];
-            let model = &self.cfg.versions[inst.version.index()].memory;
-            let memory = if inst.params.gc_multiplier > 1.0 {
-                inst.memory_mb(model.base_mb, self.now)
-            } else {
-                0.0
-            };
-            (inst.version, inst.params, memory)
-        };
+        // Borrow the instance's parameters in place: they are read on every request and
+        // too large to copy.
+        let inst = &self.instances[id.index()];
+        let v = inst.version;
+        let p = &inst.params;
         let model = &self.cfg.versions[v.index()];
         let sample = model.service.sample_nanos(&mut self.rng.service);
         let mut actual = sample * p.service_multiplier;
-        let mut extra = 0.0;
-        let mut slow_cause = None;
-        if p.latency_fault.is_some() {
-            extra = (actual - sample * model.service_multiplier).max(0.0);
-            slow_cause = p.latency_fault;
-        }
-        if p.gc_multiplier > 1.0 {
-            let stretch = p.gc_stretch(memory_mb, model.memory.limit_mb);
-            let gc = actual * (stretch - 1.0);
-            if gc > extra {
-                slow_cause = p.leak_fault;
+        let mut slow_cause = p.latency_fault;
+        if p.gc_multiplier > 1.0 || p.shift_share > 0.0 {
+            let mut extra = (actual - sample * model.service_multiplier).max(0.0);
+            if p.gc_multiplier > 1.0 {
+                let memory = inst.memory_mb(model.memory.base_mb, self.now);
+                let gc = actual * (p.gc_stretch(memory, model.memory.limit_mb) - 1.0);
+                if gc > extra {
+                    slow_cause = p.leak_fault;
+                }
+                actual += gc;
+                extra += gc;
             }
-            actual += gc;
-            extra += gc;
-        }
-        if p.shift_share > 0.0 && unit(&mut self.rng.requests) < p.shift_share {
-            let shift = p.shift.0 as f64;
-            if shift > extra {
-                slow_cause = p.shift_fault;
+            if p.shift_share > 0.0 && unit(&mut self.rng.requests) < p.shift_share {
+                let shift = p.shift.0 as f64;
+                if shift > extra {
+                    slow_cause = p.shift_fault;
+                }
+                actual += shift;
             }
-            actual += shift;
         }
         let mut fails = if p.error_segments > 0 {
             p.error_for(unit(&mut self.rng.requests))
@@ -261,6 +256,7 @@ impl World<'_> {
     }
 
     /// The request is over for its client: a session moves on to its next request.
+    #[inline]
     pub(super) fn request_done(&mut self, req: Request) {
         if req.session != NO_SESSION {
             self.session_request_done(req.session);

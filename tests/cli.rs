@@ -282,3 +282,63 @@ fn hard_event_bound_is_a_reported_failure() {
     assert_eq!(json["limit_hit"], "event bound of 5000 reached");
     assert!(stderr(&o).contains("reproduce with"));
 }
+
+#[test]
+fn bad_fault_entries_are_reported_with_their_keys() {
+    let dir = temp_dir("bad-faults");
+    let path = dir.join("faults.toml");
+    std::fs::write(
+        &path,
+        r#"schema_version = 1
+name = "bad-faults"
+[[faults]]
+kind = "memory-leek"
+[[faults]]
+kind = "latency"
+multiplier = -1
+fraction = 2
+[[faults]]
+kind = "migration"
+schema = "v2"
+[[faults]]
+kind = "zone-loss"
+zones = 3
+zone = 5
+target = "candidate"
+[[faults]]
+kind = "errors"
+on_seconds = 10
+"#,
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let o = cli(&["validate", p]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for needle in [
+        format!(
+            "{p}: faults[0].kind: unknown value \"memory-leek\" (did you mean \"memory-leak\"?)"
+        ),
+        format!("{p}: faults[1].multiplier: must be positive"),
+        format!("{p}: faults[1].fraction: must be between 0 and 1"),
+        format!("{p}: faults[2].at_seconds: give exactly one of at_seconds and trigger"),
+        format!("{p}: faults[2]: a migration needs a [schema] section"),
+        format!("{p}: faults[3].zone: zones are numbered 0 to 2, found 5"),
+        format!("{p}: faults[3].target: a zone-loss fault acts on the whole fleet"),
+        format!("{p}: faults[4].on_seconds: give both on_seconds and off_seconds"),
+    ] {
+        assert!(err.contains(&needle), "missing `{needle}` in:\n{err}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn list_faults_prints_the_catalog() {
+    let o = cli(&["list", "faults"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for kind in scenarios::faults::CATALOG {
+        assert!(text.contains(kind.kind), "list faults lacks {}", kind.kind);
+    }
+    assert!(text.contains("session-state"));
+}

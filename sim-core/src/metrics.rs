@@ -70,17 +70,22 @@ pub struct CohortSample {
 }
 
 impl CohortSample {
+    /// Adds another sample's counters (not its histogram or gauges).
+    fn add_counters(&mut self, other: &CohortSample) {
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.timeouts += other.timeouts;
+        self.slow += other.slow;
+        self.sessions_lost += other.sessions_lost;
+        self.crashes += other.crashes;
+        self.kpi_requests += other.kpi_requests;
+        self.conversions += other.conversions;
+    }
+
     /// Adds another interval's counts (a scrape that covers several intervals, as a
     /// cumulative counter does after a gap). Gauges take the later value.
     pub fn merge(&mut self, later: &CohortSample) {
-        self.requests += later.requests;
-        self.errors += later.errors;
-        self.timeouts += later.timeouts;
-        self.slow += later.slow;
-        self.sessions_lost += later.sessions_lost;
-        self.crashes += later.crashes;
-        self.kpi_requests += later.kpi_requests;
-        self.conversions += later.conversions;
+        self.add_counters(later);
         let mut h = crate::hist::Histogram::new();
         h.merge_sparse(&self.latency);
         h.merge_sparse(&later.latency);
@@ -306,14 +311,7 @@ pub fn sum_cohort(samples: &[Sample], v: Version) -> CohortSample {
     let mut hist = Histogram::new();
     for s in samples {
         let c = s.cohort(v);
-        total.requests += c.requests;
-        total.errors += c.errors;
-        total.timeouts += c.timeouts;
-        total.slow += c.slow;
-        total.sessions_lost += c.sessions_lost;
-        total.crashes += c.crashes;
-        total.kpi_requests += c.kpi_requests;
-        total.conversions += c.conversions;
+        total.add_counters(c);
         total.memory_max_mb = total.memory_max_mb.max(c.memory_max_mb);
         total.ready_instances = c.ready_instances;
         hist.merge_sparse(&c.latency);

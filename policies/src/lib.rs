@@ -304,7 +304,7 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
 }
 
 /// The built-in policies, by name, as TOML files shipped in the binary.
-pub const BUILTIN: [(&str, &str); 5] = [
+pub const BUILTIN: [(&str, &str); 10] = [
     ("k8s-default", include_str!("../builtin/k8s-default.toml")),
     (
         "one-at-a-time",
@@ -313,6 +313,20 @@ pub const BUILTIN: [(&str, &str); 5] = [
     ("gated-10pct", include_str!("../builtin/gated-10pct.toml")),
     ("reference", include_str!("../builtin/reference.toml")),
     ("noop", include_str!("../builtin/noop.toml")),
+    ("argo-canary", include_str!("../builtin/argo-canary.toml")),
+    (
+        "flagger-canary",
+        include_str!("../builtin/flagger-canary.toml"),
+    ),
+    ("blue-green", include_str!("../builtin/blue-green.toml")),
+    (
+        "codedeploy-half",
+        include_str!("../builtin/codedeploy-half.toml"),
+    ),
+    (
+        "codedeploy-one-at-a-time",
+        include_str!("../builtin/codedeploy-one-at-a-time.toml"),
+    ),
 ];
 
 /// Loads a built-in policy by name.

@@ -238,6 +238,12 @@ pub fn read_blue_green(root: &Section<'_>) -> BlueGreenSpec {
 
 pub fn read_batched(root: &Section<'_>) -> BatchedSpec {
     let gates = read_gates(root);
+    if !root.has("minimum_healthy_hosts") {
+        root.problem(
+            "minimum_healthy_hosts",
+            "missing: e.g. { type = \"FLEET_PERCENT\", value = 50 } (CodeDeploy's HalfAtATime)",
+        );
+    }
     let m = root.section("minimum_healthy_hosts");
     let kind = m.choice("type", "FLEET_PERCENT", &MinimumHealthyHosts::TYPES);
     let value = m.u32_min("value", 50, 0);

@@ -9,6 +9,7 @@ pub mod batched;
 pub mod blue_green;
 pub mod canary_argo;
 pub mod canary_flagger;
+pub mod file_form;
 pub mod gate;
 pub mod intstr;
 pub mod k8s;

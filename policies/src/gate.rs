@@ -118,6 +118,16 @@ pub enum Verdict {
     Inconclusive,
 }
 
+impl From<EmptyRule> for Verdict {
+    fn from(r: EmptyRule) -> Verdict {
+        match r {
+            EmptyRule::Pass => Verdict::Pass,
+            EmptyRule::Fail => Verdict::Fail,
+            EmptyRule::Inconclusive => Verdict::Inconclusive,
+        }
+    }
+}
+
 impl Verdict {
     pub fn name(self) -> &'static str {
         match self {

@@ -256,3 +256,172 @@ impl AnalysisRun {
         &self.status
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::{Comparison, EmptyRule, GateMetric};
+    use sim_core::metrics::{CohortSample, MetricsStore};
+    use sim_core::{CohortStatus, Command};
+
+    fn gate() -> GateSpec {
+        GateSpec {
+            name: "errors".into(),
+            metric: GateMetric::ErrorRatio,
+            comparison: Comparison::Absolute,
+            threshold: 0.01,
+            slack: 0.0,
+            window_seconds: 60.0,
+            min_samples: 100,
+            on_empty: EmptyRule::Inconclusive,
+        }
+    }
+
+    /// A store with one scrape every 15 s up to `until`, the candidate serving
+    /// `requests` per scrape with `errors` failures.
+    fn store(until: u64, requests: u64, errors: u64) -> MetricsStore {
+        let mut m = MetricsStore::default();
+        for t in (15..=until).step_by(15) {
+            let c = CohortSample {
+                requests,
+                errors,
+                ..CohortSample::default()
+            };
+            m.push(SimTime::from_secs(t), [CohortSample::default(), c]);
+        }
+        m
+    }
+
+    fn obs(m: &MetricsStore, now: u64) -> Observation<'_> {
+        Observation {
+            now: SimTime::from_secs(now),
+            desired: 10,
+            release_requested: true,
+            fleet: [CohortStatus::default(); 2],
+            terminating: 0,
+            metrics: m.view(SimTime::from_secs(now), SimDuration::ZERO),
+            rollback_requested: None,
+        }
+    }
+
+    /// Measures at 0, 60, 120 ... until the run ends; returns the status and when.
+    fn run(spec: AnalysisSpec, m: &MetricsStore, times: &[u64]) -> (RunStatus, u64) {
+        let gates = [gate()];
+        let mut r = AnalysisRun::start(spec, SimTime::ZERO, 1);
+        let mut act = Actions::default();
+        for &t in times {
+            let s = r.step(&gates, &obs(m, t), SimTime::ZERO, &mut act).clone();
+            if s != RunStatus::Running {
+                return (s, t);
+            }
+        }
+        (RunStatus::Running, 0)
+    }
+
+    fn minutes(n: u64) -> Vec<u64> {
+        (0..n).map(|i| 1000 + 60 * i).collect()
+    }
+
+    #[test]
+    fn the_fifth_consecutive_error_ends_in_error_with_the_defaults() {
+        // No scrape at all in any window: every measurement is an Error.
+        let empty = MetricsStore::default();
+        let spec = AnalysisSpec {
+            count: 10,
+            ..AnalysisSpec::default()
+        };
+        let (s, t) = run(spec, &empty, &minutes(10));
+        assert!(matches!(s, RunStatus::Error { .. }), "{s:?}");
+        assert_eq!(
+            t,
+            1000 + 4 * 60,
+            "errors 1-4 are tolerated (limit 4, strictly greater)"
+        );
+        // Errors do not count towards `count`: five errors never make a success.
+        let spec = AnalysisSpec {
+            count: 1,
+            consecutive_error_limit: 10,
+            ..AnalysisSpec::default()
+        };
+        assert_eq!(run(spec, &empty, &minutes(5)).0, RunStatus::Running);
+    }
+
+    #[test]
+    fn failure_limit_is_strict() {
+        let bad = store(2000, 200, 20);
+        let (s, t) = run(
+            AnalysisSpec {
+                count: 5,
+                ..AnalysisSpec::default()
+            },
+            &bad,
+            &minutes(5),
+        );
+        assert!(matches!(s, RunStatus::Failed { .. }));
+        assert_eq!(t, 1000, "failureLimit 0: the first failure fails");
+        let spec = AnalysisSpec {
+            count: 5,
+            failure_limit: 2,
+            ..AnalysisSpec::default()
+        };
+        assert_eq!(
+            run(spec, &bad, &minutes(5)).1,
+            1000 + 2 * 60,
+            "the third failure > 2"
+        );
+    }
+
+    #[test]
+    fn inconclusive_and_success() {
+        // Data, but too few candidate requests: Inconclusive at once with the default limit.
+        let thin = store(2000, 5, 0);
+        let (s, _) = run(AnalysisSpec::default(), &thin, &minutes(3));
+        assert!(matches!(s, RunStatus::Inconclusive { .. }), "{s:?}");
+        let good = store(2000, 200, 0);
+        let (s, t) = run(
+            AnalysisSpec {
+                count: 3,
+                ..AnalysisSpec::default()
+            },
+            &good,
+            &minutes(5),
+        );
+        assert_eq!((s, t), (RunStatus::Successful, 1000 + 2 * 60));
+    }
+
+    #[test]
+    fn measurements_wait_for_the_interval() {
+        let good = store(2000, 200, 0);
+        let gates = [gate()];
+        let spec = AnalysisSpec {
+            count: 2,
+            interval_seconds: 30.0,
+            initial_delay_seconds: 10.0,
+            ..AnalysisSpec::default()
+        };
+        let mut r = AnalysisRun::start(spec, SimTime::from_secs(1000), 1);
+        let mut act = Actions::default();
+        assert_eq!(
+            *r.step(&gates, &obs(&good, 1005), SimTime::ZERO, &mut act),
+            RunStatus::Running
+        );
+        assert_eq!(act.wake_at, Some(SimTime::from_secs(1010)));
+        assert!(
+            act.commands
+                .iter()
+                .all(|c| !matches!(c, Command::Detected { .. }))
+        );
+        assert_eq!(
+            *r.step(&gates, &obs(&good, 1010), SimTime::ZERO, &mut act),
+            RunStatus::Running
+        );
+        assert_eq!(
+            *r.step(&gates, &obs(&good, 1030), SimTime::ZERO, &mut act),
+            RunStatus::Running
+        );
+        assert_eq!(
+            *r.step(&gates, &obs(&good, 1040), SimTime::ZERO, &mut act),
+            RunStatus::Successful
+        );
+    }
+}

@@ -375,4 +375,133 @@ mod tests {
         let over = spec(None, 0, &[20, 60, 120]);
         assert_eq!(over.weight_schedule(), vec![20, 60, 100]);
     }
+
+    use crate::gate::{Comparison, EmptyRule, GateMetric};
+    use sim_core::metrics::{CohortSample, MetricsStore};
+    use sim_core::{CohortStatus, Command};
+
+    /// Candidate error counts per 15 s scrape, `None` for a scrape with no candidate data.
+    fn store(errors: impl Fn(u64) -> Option<u64>) -> MetricsStore {
+        let mut m = MetricsStore::default();
+        for t in (15..=3000).step_by(15) {
+            let c = match errors(t) {
+                Some(e) => CohortSample {
+                    requests: 100,
+                    errors: e,
+                    ..CohortSample::default()
+                },
+                None => CohortSample::default(),
+            };
+            let b = CohortSample {
+                requests: 900,
+                ..CohortSample::default()
+            };
+            m.push(SimTime::from_secs(t), [b, c]);
+        }
+        m
+    }
+
+    /// Drives the controller tick by tick; returns the commands of every tick.
+    fn drive(spec: FlaggerSpec, m: &MetricsStore, ticks: usize) -> Vec<Vec<Command>> {
+        let mut c = FlaggerController::new(spec);
+        let mut out = Vec::new();
+        for k in 0..=ticks {
+            let now = SimTime::from_secs(60 * k as u64);
+            let ready = CohortStatus {
+                spec: 10,
+                pods: 10,
+                ready: 10,
+                available: 10,
+                restarts: 0,
+            };
+            let obs = Observation {
+                now,
+                desired: 10,
+                release_requested: true,
+                fleet: [
+                    ready,
+                    if k == 0 {
+                        CohortStatus::default()
+                    } else {
+                        ready
+                    },
+                ],
+                terminating: 0,
+                metrics: m.view(now, SimDuration::ZERO),
+                rollback_requested: None,
+            };
+            let mut act = Actions::default();
+            c.sync(&obs, &mut act);
+            out.push(act.commands);
+        }
+        out
+    }
+
+    fn gated() -> FlaggerSpec {
+        let mut s = spec(Some(50), 10, &[]);
+        s.threshold = 2;
+        s.gates = vec![GateSpec {
+            name: "errors".into(),
+            metric: GateMetric::ErrorRatio,
+            comparison: Comparison::Absolute,
+            threshold: 0.05,
+            slack: 0.0,
+            window_seconds: 15.0,
+            min_samples: 10,
+            on_empty: EmptyRule::Pass,
+        }];
+        s
+    }
+
+    fn rolled_back_at(ticks: &[Vec<Command>]) -> Option<usize> {
+        ticks.iter().position(|cs| {
+            cs.iter().any(|c| {
+                matches!(
+                    c,
+                    Command::Phase {
+                        phase: Phase::RollingBack,
+                        ..
+                    }
+                )
+            })
+        })
+    }
+
+    #[test]
+    fn failed_checks_are_cumulative_and_roll_back_a_tick_later() {
+        // Failing windows at ticks 2 and 4, a passing one at 3 between them: the count is
+        // not reset, reaches the threshold 2 at tick 4, and tick 5 rolls back.
+        let m = store(|t| Some(if t == 120 || t == 240 { 50 } else { 0 }));
+        let ticks = drive(gated(), &m, 8);
+        assert_eq!(rolled_back_at(&ticks), Some(5));
+        assert!(
+            ticks[5].iter().any(
+                |c| matches!(c, Command::Detected { detector, .. } if detector == "gate:errors")
+            )
+        );
+    }
+
+    #[test]
+    fn a_window_without_data_is_a_failed_check() {
+        // No candidate data at ticks 2 and 3, even with on_empty = pass.
+        let m = store(|t| if t == 120 || t == 180 { None } else { Some(0) });
+        assert_eq!(rolled_back_at(&drive(gated(), &m, 8)), Some(4));
+        // With data everywhere, the canary is promoted: 10..50, then promotion.
+        let healthy = store(|_| Some(0));
+        let ticks = drive(gated(), &healthy, 10);
+        assert_eq!(rolled_back_at(&ticks), None);
+        let promoted = ticks.iter().position(|cs| {
+            cs.iter().any(|c| {
+                matches!(
+                    c,
+                    Command::Phase {
+                        phase: Phase::Promoted,
+                        ..
+                    }
+                )
+            })
+        });
+        // tick 1 weight 10 ... tick 5 weight 50, tick 6 promote, 7 route, 8 finalise.
+        assert_eq!(promoted, Some(8));
+    }
 }

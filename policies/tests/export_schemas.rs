@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use policies::Policy;
 use policies::export::{Options, Target, export, targets_for};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -27,14 +27,22 @@ fn argo_failed_analysis_aborts() {
     assert_eq!(m.detector.as_deref(), Some("gate:error-ratio"));
     assert_eq!(m.final_phase, "rolled_back");
     assert!(m.t_full_fleet_s.is_none());
-    let aborted = rec.log.iter().any(|e| e.reason.contains("analysis Failed on error-ratio: abort"));
+    let aborted = rec
+        .log
+        .iter()
+        .any(|e| e.reason.contains("analysis Failed on error-ratio: abort"));
     assert!(aborted);
 }
 
 /// An indefinite pause waits for a human forever, as Argo does.
 #[test]
 fn argo_pause_without_duration_waits() {
-    let (_, m) = run("good-release", "argo-canary", 1, &["policy.steps=[{set_weight = 20}, {pause = {}}]"]);
+    let (_, m) = run(
+        "good-release",
+        "argo-canary",
+        1,
+        &["policy.steps=[{set_weight = 20}, {pause = {}}]"],
+    );
     assert_eq!(m.outcome, Outcome::Stalled);
     assert_eq!(m.final_phase, "paused");
 }
@@ -48,7 +56,10 @@ fn argo_routed_canary_keeps_the_stable_whole() {
         "good-release",
         "argo-canary",
         2,
-        &["policy.traffic_routing=true", "policy.max_unavailable=\"25%\""],
+        &[
+            "policy.traffic_routing=true",
+            "policy.max_unavailable=\"25%\"",
+        ],
     );
     assert!(m.available_min >= 20, "{}", m.available_min);
     let first: Vec<&str> = rec
@@ -59,7 +70,11 @@ fn argo_routed_canary_keeps_the_stable_whole() {
         .map(|e| e.reason.as_str())
         .collect();
     assert_eq!(first, ["replicas 0 -> 2", "candidate weight 10.0%"]);
-    assert!(rec.log.iter().all(|e| !(e.subject == "baseline" && e.at.as_secs_f64() < 100.0)));
+    assert!(
+        rec.log
+            .iter()
+            .all(|e| !(e.subject == "baseline" && e.at.as_secs_f64() < 100.0))
+    );
 }
 
 /// Flagger: the canary at full size beside the primary; one tick per minute from the
@@ -78,7 +93,15 @@ fn flagger_canary_ticks_to_promotion() {
         .collect();
     assert_eq!(
         weights,
-        ["candidate weight 0.0%", "candidate weight 10.0%", "candidate weight 20.0%", "candidate weight 30.0%", "candidate weight 40.0%", "candidate weight 50.0%", "candidate weight 100.0%"],
+        [
+            "candidate weight 0.0%",
+            "candidate weight 10.0%",
+            "candidate weight 20.0%",
+            "candidate weight 30.0%",
+            "candidate weight 40.0%",
+            "candidate weight 50.0%",
+            "candidate weight 100.0%"
+        ],
     );
 }
 
@@ -122,11 +145,20 @@ fn codedeploy_keeps_the_minimum_healthy() {
     assert_eq!(half.available_min, 10);
     let (_, one) = run("good-release", "codedeploy-one-at-a-time", 1, &[]);
     assert_eq!(one.available_min, 19);
-    assert_eq!(one.deploy_duration_s, Some(200.0), "20 batches of one 10 s start");
+    assert_eq!(
+        one.deploy_duration_s,
+        Some(200.0),
+        "20 batches of one 10 s start"
+    );
     // An alarm stops the deployment and the old revision is deployed again.
     let (_, bad) = run("error-regression", "codedeploy-half", 1, &[]);
     assert_eq!(bad.outcome, Outcome::Caught);
     assert_eq!(bad.final_phase, "rolled_back");
-    let (_, stopped) = run("error-regression", "codedeploy-half", 1, &["policy.auto_rollback=false"]);
+    let (_, stopped) = run(
+        "error-regression",
+        "codedeploy-half",
+        1,
+        &["policy.auto_rollback=false"],
+    );
     assert_eq!(stopped.final_phase, "paused");
 }

@@ -76,10 +76,10 @@ impl FlaggerSpec {
         max_step
     }
 
-    /// Whether `runCanary` promotes at this weight.
+    /// Whether `runCanary` promotes at this weight: at `maxWeight`, or at 100 (the total
+    /// weight, which also covers a last step weight above 100).
     pub fn should_promote(&self, weight: u32) -> bool {
-        let last_over = self.step_weights.last().is_some_and(|&l| l > 100);
-        weight >= self.max_weight() || (last_over && weight >= 100) || weight >= 100
+        weight >= self.max_weight() || weight >= 100
     }
 
     /// The weights a healthy canary goes through before promotion.

@@ -300,10 +300,11 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // 3.14 is a measurement in the data, not π
     fn u_statistic_and_p_value_match_r() {
-        // R: wilcox.test(c(1.83,0.50,1.62,2.48,1.68,1.88,1.55,3.06,1.30),
-        //                c(0.878,0.647,0.598,2.05,1.06,1.29,1.06,3.14,1.29), exact=FALSE)
-        // W = 58 (ties in y), p-value = 0.1329 with the continuity correction.
+        // The two samples of R's `?wilcox.test` example, unpaired, by hand: U = 58 (one
+        // tie, 1.29 twice), p = 0.1329 from the normal approximation with the tie and
+        // continuity corrections (what wilcox.test(x, y, exact = FALSE) computes).
         let x = ones(&[1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]);
         let y = ones(&[0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]);
         let r = mann_whitney(&x, &y, 0.95).unwrap();

@@ -8,7 +8,7 @@ use crate::canary_flagger::FlaggerSpec;
 /// Flagger durations match `^[0-9]+(m|s)`.
 fn duration(seconds: f64) -> String {
     let s = seconds.round().max(1.0) as i64;
-    if s % 60 == 0 {
+    if s / 60 * 60 == s {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")

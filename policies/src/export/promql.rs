@@ -30,9 +30,9 @@ impl Selectors {
 /// A Prometheus duration for a window in seconds (`90s`, `5m`).
 pub fn duration(seconds: f64) -> String {
     let s = seconds.round().max(1.0) as u64;
-    if s % 3600 == 0 {
+    if s / 3600 * 3600 == s {
         format!("{}h", s / 3600)
-    } else if s % 60 == 0 {
+    } else if s / 60 * 60 == s {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")

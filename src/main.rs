@@ -9,6 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod export_cmd;
+mod gate_cmd;
+mod plan_cmd;
 use reports::Outcome;
 use reports::run_files::{RunInputs, events_csv, run_json, timeline_csv};
 use reports::summary::run_summary;
@@ -46,6 +50,12 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Show what a policy's controller does on a healthy rollout, step by step.
+    Plan(plan_cmd::PlanArgs),
+    /// Write a policy in the format a real rollout controller reads.
+    Export(export_cmd::ExportArgs),
+    /// Judge real metrics with a policy's gates (exit 0 advance, 1 roll back, 3 pause).
+    Gate(gate_cmd::GateArgs),
 }
 
 #[derive(clap::Args)]
@@ -96,6 +106,9 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run(args),
         Command::List { what } => cmd_list(what.as_deref()),
         Command::Validate { files } => cmd_validate(&files),
+        Command::Plan(args) => plan_cmd::run(args).and_then(print_with),
+        Command::Export(args) => export_cmd::run(args).and_then(print_with),
+        Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
     };
     match result {
         Ok(code) => code,
@@ -112,6 +125,12 @@ fn print(text: &str) -> Result<(), RunnerError> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| RunnerError::io("stdout", e)),
     }
+}
+
+/// Prints a subcommand's output and passes its exit code on.
+fn print_with((text, code): (String, ExitCode)) -> Result<ExitCode, RunnerError> {
+    print(&text)?;
+    Ok(code)
 }
 
 fn reproduce(r: &Resolved, args: &RunArgs) -> String {

@@ -141,11 +141,13 @@ proptest! {
     }
 
     /// On a lightly loaded fleet with a clean baseline nothing bad happens on its own,
-    /// so every bad event must carry the fault that caused it.
+    /// so every bad event must carry the fault that caused it, except requests a drain
+    /// timeout cuts (the rollout's own cost: a sticky session can keep a draining pod
+    /// busy until its timeout).
     #[test]
     fn every_bad_event_has_its_fault(text in scenario(0.1..0.3), policy in policy(), seed in 0u64..1000) {
         let (rec, _) = common::run_text(&text, policy, seed, &[]);
         check_invariants(&rec)?;
-        prop_assert_eq!(rec.counts.bad_unattributed, 0, "unattributed bad events in:\n{}", text);
+        prop_assert_eq!(rec.counts.bad_unattributed, rec.counts.drain_cuts, "unattributed bad events in:\n{}", text);
     }
 }

@@ -66,8 +66,13 @@ pub struct Doc {
 }
 
 impl Doc {
-    /// Parses TOML text; a syntax error is returned as a problem with its line.
+    /// Parses TOML text, or JSON text (an object: what `rollcage export --to json`
+    /// writes, with the same keys as the TOML form); a syntax error is returned as a
+    /// problem with its line.
     pub fn parse(origin: &str, text: &str) -> Result<Doc, Problems> {
+        if text.trim_start().starts_with('{') {
+            return Doc::parse_json(origin, text);
+        }
         match text.parse::<Table>() {
             Ok(table) => Ok(Doc::from_table(origin, table)),
             Err(e) => Err(Problems(vec![Problem {
@@ -75,6 +80,23 @@ impl Doc {
                 key: String::new(),
                 reason: format!("not valid TOML: {}", e.to_string().trim()),
             }])),
+        }
+    }
+
+    fn parse_json(origin: &str, text: &str) -> Result<Doc, Problems> {
+        let problem = |key: String, reason: String| {
+            Problems(vec![Problem {
+                origin: origin.to_string(),
+                key,
+                reason,
+            }])
+        };
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| problem(String::new(), format!("not valid JSON: {e}")))?;
+        match json_to_toml(&value, "") {
+            Ok(Value::Table(t)) => Ok(Doc::from_table(origin, t)),
+            Ok(_) => Err(problem(String::new(), "expected a JSON object".into())),
+            Err((key, reason)) => Err(problem(key, reason)),
         }
     }
 
@@ -173,6 +195,45 @@ impl Doc {
     pub fn has_problems(&self) -> bool {
         !self.problems.borrow().is_empty()
     }
+}
+
+/// JSON to TOML: whole numbers become integers, others floats; `null` has no TOML form.
+fn json_to_toml(v: &serde_json::Value, path: &str) -> Result<Value, (String, String)> {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    Ok(match v {
+        serde_json::Value::Null => {
+            return Err((
+                path.to_string(),
+                "null has no meaning here; leave the key out".into(),
+            ));
+        }
+        serde_json::Value::Bool(b) => Value::Boolean(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::String(s.clone()),
+        serde_json::Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| json_to_toml(x, &format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_json::Value::Object(map) => {
+            let mut t = Table::new();
+            for (k, x) in map {
+                t.insert(k.clone(), json_to_toml(x, &join(k))?);
+            }
+            Value::Table(t)
+        }
+    })
 }
 
 fn parse_value(raw: &str) -> Value {
@@ -545,6 +606,28 @@ mod tests {
         assert!(doc.set("a.b", "2").is_err());
         assert_eq!(parse_value("0%"), Value::String("0%".into()));
         assert_eq!(parse_value("[1, 2]").as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn json_reads_like_toml() {
+        let doc = Doc::parse("p.json", r#"{"fleet": {"replicas": 7, "share": "25%"}}"#).unwrap();
+        let root = doc.root();
+        let fleet = root.section("fleet");
+        assert_eq!(fleet.u32_min("replicas", 1, 1), 7);
+        assert_eq!(fleet.fraction("share", 0.0), 0.25);
+        drop(fleet);
+        drop(root);
+        assert!(doc.into_result().is_ok());
+        let err = Doc::parse("p.json", r#"{"a": {"b": null}}"#).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "p.json: a.b: null has no meaning here; leave the key out"
+        );
+        let err = Doc::parse("p.json", "{ oops").err().unwrap();
+        assert!(
+            err.to_string().starts_with("p.json: not valid JSON"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 use sim_core::metrics::{MetricsView, Sample, sum_cohort};
+
+use crate::stats::{self, Classification, Weighted};
 use sim_core::{SimDuration, SimTime, Version};
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -62,7 +64,7 @@ impl GateMetric {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
     /// candidate ≤ threshold (≥ for a KPI).
@@ -70,6 +72,39 @@ pub enum Comparison {
     /// candidate ≤ threshold × baseline + slack (≥ threshold × baseline − slack for a
     /// KPI).
     Relative,
+    /// Kayenta's Mann-Whitney U judgement of the candidate against the baseline over
+    /// the same window (`threshold` is the allowed increase of the mean ratio).
+    MannWhitney(MannWhitneyRule),
+}
+
+impl Comparison {
+    pub const NAMES: [&'static str; 3] = ["absolute", "relative", "mann_whitney"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Comparison::Absolute => "absolute",
+            Comparison::Relative => "relative",
+            Comparison::MannWhitney(_) => "mann_whitney",
+        }
+    }
+}
+
+/// Kayenta's NetflixACAJudge settings: confidence 0.98 and tolerance 0.25.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct MannWhitneyRule {
+    /// Confidence level of the interval of the shift.
+    pub confidence: f64,
+    /// The interval must clear `tolerance × |estimate|` to count as a change.
+    pub tolerance: f64,
+}
+
+impl Default for MannWhitneyRule {
+    fn default() -> Self {
+        MannWhitneyRule {
+            confidence: 0.98,
+            tolerance: 0.25,
+        }
+    }
 }
 
 /// What a window without enough data means.
@@ -106,6 +141,16 @@ pub enum Verdict {
     Inconclusive,
 }
 
+impl From<EmptyRule> for Verdict {
+    fn from(r: EmptyRule) -> Verdict {
+        match r {
+            EmptyRule::Pass => Verdict::Pass,
+            EmptyRule::Fail => Verdict::Fail,
+            EmptyRule::Inconclusive => Verdict::Inconclusive,
+        }
+    }
+}
+
 impl Verdict {
     pub fn name(self) -> &'static str {
         match self {
@@ -124,6 +169,9 @@ pub struct GateResult {
     pub bound: Option<f64>,
     pub verdict: Verdict,
     pub reason: String,
+    /// The window held no scraped sample at all (the query would return no series):
+    /// Argo counts such a measurement as an Error, not as a verdict.
+    pub no_data: bool,
 }
 
 impl GateSpec {
@@ -136,6 +184,11 @@ impl GateSpec {
         let cand = sum_cohort(window, Version::Candidate);
         let enough = !window.is_empty()
             && (!self.metric.needs_requests() || cand.requests >= self.min_samples.max(1));
+        if window.is_empty() {
+            let mut r = self.empty("no scraped sample in the window".into());
+            r.no_data = true;
+            return r;
+        }
         if !enough {
             let reason = format!(
                 "{} candidate requests in the window, {} needed",
@@ -149,6 +202,7 @@ impl GateSpec {
         };
         let higher = self.metric.higher_is_better();
         let bound = match self.comparison {
+            Comparison::MannWhitney(rule) => return self.mann_whitney(rule, window),
             Comparison::Absolute => self.threshold,
             Comparison::Relative => match self.baseline_value(view, len) {
                 Some(base) if higher => self.threshold * base - self.slack,
@@ -178,6 +232,58 @@ impl GateSpec {
                 },
                 bound
             ),
+            no_data: false,
+        }
+    }
+
+    /// Kayenta's judgement: the candidate's observations against the baseline's over the
+    /// same window. Fails only on a significant change in the harmful direction (up,
+    /// or down for a KPI) whose mean ratio is beyond `threshold`.
+    fn mann_whitney(&self, rule: MannWhitneyRule, window: &[Sample]) -> GateResult {
+        let base = sum_cohort(window, Version::Baseline);
+        if self.metric.needs_requests() && base.requests < self.min_samples.max(1) {
+            return self.empty(format!(
+                "{} baseline requests in the window, {} needed",
+                base.requests, self.min_samples
+            ));
+        }
+        let cand_obs = observations(self.metric, window, Version::Candidate);
+        let base_obs = observations(self.metric, window, Version::Baseline);
+        let Some(r) = stats::mann_whitney(&cand_obs, &base_obs, rule.confidence) else {
+            return self.empty("no observations to compare".into());
+        };
+        // The harmful direction is up for every metric but a KPI, where it is down:
+        // the candidate fails on a significant change that way whose mean ratio is
+        // beyond `threshold`.
+        let (class, harmful) = if self.metric.higher_is_better() {
+            let c = stats::classify(&r, rule.tolerance, f64::INFINITY, self.threshold);
+            (c, Classification::Low)
+        } else {
+            let c = stats::classify(&r, rule.tolerance, self.threshold, 1.0);
+            (c, Classification::High)
+        };
+        let verdict = if class == harmful {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        GateResult {
+            value: Some(r.mean_ratio),
+            bound: Some(self.threshold),
+            verdict,
+            reason: format!(
+                "{} mann-whitney: shift {:.6} [{:.6}, {:.6}] at {}%, p={:.3e}, mean ratio {:.4} (allowed {}): {}",
+                self.metric.label(),
+                r.estimate,
+                r.ci_low,
+                r.ci_high,
+                rule.confidence * 100.0,
+                r.p_value,
+                r.mean_ratio,
+                self.threshold,
+                class.name()
+            ),
+            no_data: false,
         }
     }
 
@@ -192,6 +298,7 @@ impl GateSpec {
             bound: None,
             verdict,
             reason: format!("empty window ({reason}): {}", verdict.name()),
+            no_data: false,
         }
     }
 
@@ -218,6 +325,45 @@ impl GateSpec {
         } else {
             None
         }
+    }
+}
+
+/// What the Mann-Whitney test compares, per cohort: the latency histogram's buckets
+/// (midpoint in ms, count) for latency; one value per scrape interval for the others
+/// (the interval's error ratio where it had requests, its restarts, its memory).
+pub fn observations(metric: GateMetric, samples: &[Sample], v: Version) -> Vec<Weighted> {
+    match metric {
+        GateMetric::Latency { .. } => sum_cohort(samples, v)
+            .latency
+            .buckets()
+            .map(|(us, n)| (us / 1000.0, n))
+            .collect(),
+        GateMetric::ErrorRatio => samples
+            .iter()
+            .map(|s| s.cohort(v))
+            .filter(|c| c.requests > 0)
+            .map(|c| (c.failed() as f64 / c.requests as f64, 1))
+            .collect(),
+        GateMetric::Restarts => samples
+            .iter()
+            .map(|s| (s.cohort(v).crashes as f64, 1))
+            .collect(),
+        GateMetric::MemoryMb => samples
+            .iter()
+            .map(|s| s.cohort(v))
+            .filter(|c| c.ready_instances > 0 || c.memory_max_mb > 0.0)
+            .map(|c| (c.memory_max_mb, 1))
+            .collect(),
+        GateMetric::Kpi => samples
+            .iter()
+            .map(|s| s.cohort(v))
+            .filter(|c| c.kpi_requests > 0)
+            .map(|c| (c.conversions as f64 / c.kpi_requests as f64, 1))
+            .collect(),
+        GateMetric::SessionsLost => samples
+            .iter()
+            .map(|s| (s.cohort(v).sessions_lost as f64, 1))
+            .collect(),
     }
 }
 

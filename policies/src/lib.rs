@@ -4,16 +4,31 @@
 //! A policy file is TOML with a `schema_version`; `Policy::from_doc` reads it and
 //! reports every problem at once.
 
+pub mod analysis;
+pub mod batched;
+pub mod blue_green;
+pub mod canary_argo;
+pub mod canary_flagger;
+pub mod export;
+pub mod file_form;
 pub mod gate;
 pub mod intstr;
 pub mod k8s;
+pub mod live;
+pub mod plan;
+pub mod read;
 pub mod rolling;
+pub mod stats;
 
 use config::{Doc, Problems, Section};
 use serde::Serialize;
 use sim_core::Controller;
 
-use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
+use crate::batched::{BatchedController, BatchedSpec};
+use crate::blue_green::{BlueGreenController, BlueGreenSpec};
+use crate::canary_argo::{ArgoCanaryController, ArgoCanarySpec};
+use crate::canary_flagger::{FlaggerController, FlaggerSpec};
+use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec, MannWhitneyRule};
 use crate::intstr::IntOrPercent;
 use crate::rolling::{FailureAction, Fenceposts, NoopController, RollingController, RollingSpec};
 
@@ -33,16 +48,43 @@ pub struct Policy {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PolicyKind {
     Rolling(RollingSpec),
+    Canary(CanarySpec),
+    #[serde(rename = "blue-green")]
+    BlueGreen(BlueGreenSpec),
+    Batched(BatchedSpec),
     Noop,
 }
 
+/// A canary, with the semantics of the controller it mirrors.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "semantics", rename_all = "snake_case")]
+pub enum CanarySpec {
+    Argo(ArgoCanarySpec),
+    Flagger(FlaggerSpec),
+}
+
 impl PolicyKind {
-    pub const NAMES: [&'static str; 2] = ["rolling", "noop"];
+    pub const NAMES: [&'static str; 5] = ["rolling", "canary", "blue-green", "batched", "noop"];
 
     pub fn name(&self) -> &'static str {
         match self {
             PolicyKind::Rolling(_) => "rolling",
+            PolicyKind::Canary(_) => "canary",
+            PolicyKind::BlueGreen(_) => "blue-green",
+            PolicyKind::Batched(_) => "batched",
             PolicyKind::Noop => "noop",
+        }
+    }
+
+    /// The gates the policy judges with, in file order.
+    pub fn gates(&self) -> &[GateSpec] {
+        match self {
+            PolicyKind::Rolling(s) => &s.gates,
+            PolicyKind::Canary(CanarySpec::Argo(s)) => &s.gates,
+            PolicyKind::Canary(CanarySpec::Flagger(s)) => &s.gates,
+            PolicyKind::BlueGreen(s) => &s.gates,
+            PolicyKind::Batched(s) => &s.gates,
+            PolicyKind::Noop => &[],
         }
     }
 }
@@ -57,6 +99,9 @@ impl Policy {
             let description = root.str("description", "").to_string();
             let kind = match root.choice("kind", "rolling", &PolicyKind::NAMES) {
                 "noop" => PolicyKind::Noop,
+                "canary" => PolicyKind::Canary(read::read_canary(&root)),
+                "blue-green" => PolicyKind::BlueGreen(read::read_blue_green(&root)),
+                "batched" => PolicyKind::Batched(read::read_batched(&root)),
                 _ => PolicyKind::Rolling(read_rolling(&root)),
             };
             Policy {
@@ -77,6 +122,14 @@ impl Policy {
     pub fn controller(&self) -> Box<dyn Controller> {
         match &self.kind {
             PolicyKind::Rolling(spec) => Box::new(RollingController::new(spec.clone())),
+            PolicyKind::Canary(CanarySpec::Argo(spec)) => {
+                Box::new(ArgoCanaryController::new(spec.clone()))
+            }
+            PolicyKind::Canary(CanarySpec::Flagger(spec)) => {
+                Box::new(FlaggerController::new(spec.clone()))
+            }
+            PolicyKind::BlueGreen(spec) => Box::new(BlueGreenController::new(spec.clone())),
+            PolicyKind::Batched(spec) => Box::new(BatchedController::new(spec.clone())),
             PolicyKind::Noop => Box::new(NoopController),
         }
     }
@@ -117,7 +170,7 @@ fn int_or_percent(s: &Section<'_>, key: &str, default: IntOrPercent) -> IntOrPer
 }
 
 /// `maxSurge`/`maxUnavailable` with the Kubernetes API's validation.
-fn read_fenceposts(s: &Section<'_>, default: Fenceposts) -> Fenceposts {
+pub(crate) fn read_fenceposts(s: &Section<'_>, default: Fenceposts) -> Fenceposts {
     let f = Fenceposts {
         max_surge: int_or_percent(s, "max_surge", default.max_surge),
         max_unavailable: int_or_percent(s, "max_unavailable", default.max_unavailable),
@@ -139,7 +192,7 @@ fn read_fenceposts(s: &Section<'_>, default: Fenceposts) -> Fenceposts {
     f
 }
 
-const K8S_DEFAULT: Fenceposts = Fenceposts {
+pub(crate) const K8S_DEFAULT: Fenceposts = Fenceposts {
     max_surge: IntOrPercent::Percent(25.0),
     max_unavailable: IntOrPercent::Percent(25.0),
 };
@@ -150,6 +203,21 @@ fn read_rolling(root: &Section<'_>) -> RollingSpec {
     let on_failure =
         FailureAction::parse(root.choice("on_failure", "rollback", &FailureAction::NAMES))
             .unwrap_or(FailureAction::Rollback);
+    let gates = read_gates(root);
+    RollingSpec {
+        step,
+        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        progress_deadline_seconds: root.positive("progress_deadline_seconds", 600.0),
+        bake_seconds: root.f64_min("bake_seconds", 0.0, 0.0),
+        gate_interval_seconds: root.positive("gate_interval_seconds", 15.0),
+        gates,
+        on_failure,
+        rollback,
+    }
+}
+
+/// The `[[gates]]` of a policy; names must be unique.
+pub(crate) fn read_gates(root: &Section<'_>) -> Vec<GateSpec> {
     let gates = root
         .tables("gates")
         .iter()
@@ -161,16 +229,7 @@ fn read_rolling(root: &Section<'_>) -> RollingSpec {
             root.problem("gates", format!("two gates are named \"{}\"", g.name));
         }
     }
-    RollingSpec {
-        step,
-        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
-        progress_deadline_seconds: root.positive("progress_deadline_seconds", 600.0),
-        bake_seconds: root.f64_min("bake_seconds", 0.0, 0.0),
-        gate_interval_seconds: root.positive("gate_interval_seconds", 15.0),
-        gates,
-        on_failure,
-        rollback,
-    }
+    gates
 }
 
 fn read_gate(s: &Section<'_>) -> GateSpec {
@@ -191,10 +250,34 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
     if !matches!(metric, GateMetric::Latency { .. }) && s.has("quantile") {
         s.problem("quantile", "only latency gates take a quantile");
     }
-    let comparison = match s.choice("comparison", "absolute", &["absolute", "relative"]) {
+    let comparison = match s.choice("comparison", "absolute", &Comparison::NAMES) {
         "relative" => Comparison::Relative,
+        "mann_whitney" => {
+            let d = MannWhitneyRule::default();
+            let confidence = s.f64("confidence", d.confidence);
+            if !(confidence > 0.5 && confidence < 1.0) {
+                s.problem(
+                    "confidence",
+                    format!("must be between 0.5 and 1, found {confidence}"),
+                );
+            }
+            Comparison::MannWhitney(MannWhitneyRule {
+                confidence,
+                tolerance: s.f64_min("tolerance", d.tolerance, 0.0),
+            })
+        }
         _ => Comparison::Absolute,
     };
+    if !matches!(comparison, Comparison::MannWhitney(_)) {
+        for key in ["confidence", "tolerance"] {
+            if s.has(key) {
+                s.problem(
+                    key,
+                    "only mann_whitney gates take a confidence and a tolerance",
+                );
+            }
+        }
+    }
     let on_empty = match s.choice("on_empty", "inconclusive", &EmptyRule::NAMES) {
         "pass" => EmptyRule::Pass,
         "fail" => EmptyRule::Fail,
@@ -206,6 +289,7 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
             s.problem("threshold", format!("must not be negative, found {t}"));
             0.0
         }
+        None if matches!(comparison, Comparison::MannWhitney(_)) => 1.0,
         None => {
             if !s.has("threshold") {
                 s.problem("threshold", "missing: every gate needs a threshold");
@@ -226,7 +310,7 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
 }
 
 /// The built-in policies, by name, as TOML files shipped in the binary.
-pub const BUILTIN: [(&str, &str); 5] = [
+pub const BUILTIN: [(&str, &str); 10] = [
     ("k8s-default", include_str!("../builtin/k8s-default.toml")),
     (
         "one-at-a-time",
@@ -235,6 +319,20 @@ pub const BUILTIN: [(&str, &str); 5] = [
     ("gated-10pct", include_str!("../builtin/gated-10pct.toml")),
     ("reference", include_str!("../builtin/reference.toml")),
     ("noop", include_str!("../builtin/noop.toml")),
+    ("argo-canary", include_str!("../builtin/argo-canary.toml")),
+    (
+        "flagger-canary",
+        include_str!("../builtin/flagger-canary.toml"),
+    ),
+    ("blue-green", include_str!("../builtin/blue-green.toml")),
+    (
+        "codedeploy-half",
+        include_str!("../builtin/codedeploy-half.toml"),
+    ),
+    (
+        "codedeploy-one-at-a-time",
+        include_str!("../builtin/codedeploy-one-at-a-time.toml"),
+    ),
 ];
 
 /// Loads a built-in policy by name.

@@ -29,6 +29,10 @@ pub enum FailureAction {
 impl FailureAction {
     pub const NAMES: [&'static str; 3] = ["pause", "abort", "rollback"];
 
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
     pub fn parse(s: &str) -> Option<FailureAction> {
         match s {
             "pause" => Some(FailureAction::Pause),

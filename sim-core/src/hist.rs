@@ -80,6 +80,13 @@ impl Histogram {
         self.total
     }
 
+    /// Records `n` requests of the same latency (imported histograms).
+    pub fn record_n(&mut self, micros: u64, n: u64) {
+        self.counts[bucket_of(micros)] += n;
+        self.total += n;
+        self.sum_micros += micros as u128 * n as u128;
+    }
+
     /// Mean in microseconds (exact), `None` when empty.
     pub fn mean(&self) -> Option<f64> {
         (self.total > 0).then(|| self.sum_micros as f64 / self.total as f64)
@@ -157,6 +164,23 @@ impl SparseHistogram {
         (self.total > 0).then(|| self.sum_micros as f64 / self.total as f64)
     }
 
+    /// The non-empty buckets in order, as (the value the bucket stands for in µs,
+    /// count): what a rank test over the histogram sees.
+    pub fn buckets(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.counts
+            .iter()
+            .map(|&(i, c)| (bucket_value(i as usize), c as u64))
+    }
+
+    /// Builds one from (latency µs, count) pairs (imported metrics).
+    pub fn from_counts(values: impl IntoIterator<Item = (u64, u64)>) -> Self {
+        let mut h = Histogram::new();
+        for (v, n) in values {
+            h.record_n(v, n);
+        }
+        h.take_sparse()
+    }
+
     /// Builds one from raw microsecond values (tests and imported metrics).
     pub fn from_values(values: impl IntoIterator<Item = u64>) -> Self {
         let mut h = Histogram::new();
@@ -231,5 +255,14 @@ mod tests {
         b.merge_sparse(&s);
         assert_eq!(b.total(), 8);
         assert_eq!(b.quantile(0.5).unwrap(), bucket_value(bucket_of(2000)));
+    }
+
+    #[test]
+    fn counts_and_buckets_agree_with_values() {
+        let a = SparseHistogram::from_counts([(2000, 3), (10, 1)]);
+        let b = SparseHistogram::from_values([10, 2000, 2000, 2000]);
+        assert_eq!(a, b);
+        let buckets: Vec<(f64, u64)> = a.buckets().collect();
+        assert_eq!(buckets, vec![(10.0, 1), (bucket_value(bucket_of(2000)), 3)]);
     }
 }

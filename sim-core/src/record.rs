@@ -78,6 +78,9 @@ pub struct Counts {
     pub kpi_lost: u64,
     /// Bad events that carry no fault: background noise and the rollout's own cost.
     pub bad_unattributed: u64,
+    /// Requests cut because a draining pod reached its drain timeout (unattributed
+    /// errors: the rollout's own cost).
+    pub drain_cuts: u64,
 }
 
 impl Counts {

@@ -490,7 +490,7 @@ impl<'c> World<'c> {
             Event::DrainTimeout { inst, epoch } => {
                 let i = &self.instances[inst.index()];
                 if i.epoch == epoch && i.state == PodState::Terminating {
-                    self.fail_all(inst, None);
+                    self.counts.drain_cuts += self.fail_all(inst, None);
                     self.terminate(inst);
                 }
             }

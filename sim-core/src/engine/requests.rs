@@ -328,8 +328,8 @@ impl World<'_> {
         }
     }
 
-    /// Fails every request an instance holds (crash or drain cut).
-    pub(super) fn fail_all(&mut self, id: InstanceId, cause: Option<FaultId>) {
+    /// Fails every request an instance holds (crash or drain cut); returns how many.
+    pub(super) fn fail_all(&mut self, id: InstanceId, cause: Option<FaultId>) -> u64 {
         let inst = &mut self.instances[id.index()];
         let v = inst.version;
         let mut held: Vec<Request> = inst
@@ -338,9 +338,11 @@ impl World<'_> {
             .map(|f| f.req)
             .collect();
         held.extend(inst.queue.drain(..));
+        let n = held.len() as u64;
         for req in held {
             self.fail_request(req, v, cause);
         }
+        n
     }
 
     /// Client-side timeouts of requests still queued or in service, so that each

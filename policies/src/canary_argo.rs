@@ -1,0 +1,551 @@
+//! `canary` with `semantics = "argo"`: an Argo Rollouts canary.
+//!
+//! Steps run in order: `setWeight` (done when the ReplicaSets are at the counts the
+//! weight asks for and the canary's pods are available), `pause` (timed, or until a
+//! human promotes: in the simulation nobody does, so it waits forever, as Argo would),
+//! and `analysis` (an AnalysisRun over the policy's gates: Successful goes on,
+//! Inconclusive pauses, Failed or Error aborts). After the last step the weight is 100.
+//!
+//! Without a traffic router the weight is realised by replica counts: Argo's
+//! `CalculateReplicaCountsForBasicCanary` and `approximateWeightedCanaryStableReplicaCounts`
+//! (the closest canary/stable split to the weight, allowing one extra pod when maxSurge
+//! permits, never 0 for a weight of 1–99 on two or more pods), bounded by maxSurge and
+//! maxUnavailable (default 25% / 25%, resolved as Kubernetes does). With a traffic
+//! router (`traffic_routing = true`) the canary gets `ceil(replicas × weight / 100)` pods,
+//! the stable stays at full size, and the load balancer sends the weight's share of
+//! requests to the canary once those pods are available. An abort sets the weight to 0:
+//! with a router, traffic returns to the stable at once and the canary is scaled down
+//! `abort_scale_down_delay_seconds` later; without one, the same arithmetic scales back.
+
+use serde::Serialize;
+use sim_core::lb::TrafficSplit;
+use sim_core::log::LogKind;
+use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Version};
+
+use crate::analysis::{AnalysisRun, AnalysisSpec, RunStatus};
+use crate::gate::GateSpec;
+use crate::k8s::ReplicaSet;
+use crate::rolling::Fenceposts;
+
+/// One step of an Argo canary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArgoStep {
+    /// Percent of traffic (0–100) for the canary.
+    SetWeight(u32),
+    /// Wait this many seconds, or (`None`) until promoted.
+    Pause(Option<f64>),
+    /// Run the policy's gates as an AnalysisRun.
+    Analysis(AnalysisSpec),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArgoCanarySpec {
+    pub steps: Vec<ArgoStep>,
+    #[serde(flatten)]
+    pub fenceposts: Fenceposts,
+    pub traffic_routing: bool,
+    pub min_ready_seconds: f64,
+    /// With a router: how long the old pods stay after promotion (Argo default 30 s).
+    pub scale_down_delay_seconds: f64,
+    /// With a router: how long the canary pods stay after an abort (default 30 s).
+    pub abort_scale_down_delay_seconds: f64,
+    pub gates: Vec<GateSpec>,
+}
+
+/// `approximateWeightedCanaryStableReplicaCounts`: the (canary, stable) counts whose
+/// ratio is closest to `weight`, using `replicas` or, when surge is allowed,
+/// `replicas + 1` pods in all; ties between floor and ceiling go to the larger canary.
+pub fn approximate_weighted_counts(replicas: u32, weight: u32, max_surge: u32) -> (u32, u32) {
+    if replicas == 0 {
+        return (0, 0);
+    }
+    let exact = |total: u32| total as f64 * weight as f64 / 100.0;
+    let ceil = exact(replicas).ceil() as u32;
+    let floor = exact(replicas).floor() as u32;
+    let tied = |total: u32| exact(total).fract() == 0.5;
+    let zero_allowed = weight == 100 || weight == 0 || (replicas == 1 && max_surge == 0);
+    let mut options = Vec::with_capacity(4);
+    if ceil < replicas || zero_allowed {
+        options.push((ceil, replicas));
+    }
+    if !tied(replicas) && (floor != 0 || zero_allowed) {
+        options.push((floor, replicas));
+    }
+    if max_surge > 0 {
+        options.push((ceil, replicas + 1));
+        if !tied(replicas + 1) && (floor != 0 || zero_allowed) {
+            options.push((floor, replicas + 1));
+        }
+    }
+    let delta = |(c, t): (u32, u32)| (c as f64 * 100.0 / t as f64 - weight as f64).abs();
+    let mut best = match options.first() {
+        Some(&o) => o,
+        None => return (0, replicas),
+    };
+    for &o in &options[1..] {
+        if delta(o) < delta(best) {
+            best = o;
+        }
+    }
+    (best.0, best.1 - best.0)
+}
+
+/// `GetReplicasForScaleDown`.
+fn for_scale_down(rs: ReplicaSet, ignore_availability: bool) -> i64 {
+    if rs.spec < rs.available || ignore_availability {
+        rs.spec as i64
+    } else {
+        rs.available as i64
+    }
+}
+
+/// `adjustReplicaWithinLimits`: keeps the pair within maxSurge without breaking
+/// maxUnavailable, taking the excess from the ReplicaSet being drained.
+fn adjust_within_limits(
+    drain: ReplicaSet,
+    adjust: ReplicaSet,
+    mut drain_count: i64,
+    mut adjust_count: i64,
+    max_allowed: i64,
+    min_available: i64,
+) -> (i64, i64) {
+    let over = (adjust_count + drain_count - max_allowed).max(0);
+    let mut available = (drain.available as i64).min(drain_count);
+    adjust_count -= over;
+    available += (adjust.available as i64).min(adjust_count);
+    let extra = (adjust.available as i64 - adjust_count).max(0);
+    let need = (min_available - available).max(0);
+    adjust_count += extra.min(need);
+    let over = (adjust_count + drain_count - max_allowed).max(0);
+    drain_count -= over;
+    (drain_count, adjust_count)
+}
+
+/// `CalculateReplicaCountsForBasicCanary` with no older ReplicaSets: the (canary,
+/// stable) specs for this sync.
+pub fn basic_canary_counts(
+    replicas: u32,
+    weight: u32,
+    max_surge: u32,
+    max_unavailable: u32,
+    new: ReplicaSet,
+    stable: ReplicaSet,
+) -> (u32, u32) {
+    let (want_new, want_stable) = approximate_weighted_counts(replicas, weight, max_surge);
+    let (want_new, want_stable) = (want_new as i64, want_stable as i64);
+    let mut new_count = new.spec as i64;
+    let mut stable_count = stable.spec as i64;
+    let max_allowed = (replicas + max_surge) as i64;
+    let mut scale_up = max_allowed - (new.spec + stable.spec) as i64;
+    if (stable.spec as i64) < want_stable && scale_up > 0 {
+        if stable.spec as i64 + scale_up < want_stable {
+            stable_count = stable.spec as i64 + scale_up;
+            scale_up = 0;
+        } else {
+            stable_count = want_stable;
+            scale_up -= want_stable - stable.spec as i64;
+        }
+    }
+    if (new.spec as i64) < want_new && scale_up > 0 {
+        new_count = (new.spec as i64 + scale_up).min(want_new);
+    }
+    let min_available = replicas as i64 - max_unavailable.min(replicas) as i64;
+    let increasing = want_new >= new.spec as i64;
+    let to_scale_down = for_scale_down(new, !increasing) + for_scale_down(stable, increasing);
+    if to_scale_down > min_available {
+        let scale_down = to_scale_down - min_available;
+        let shrink = |rs: ReplicaSet, want: i64, current: i64| {
+            if rs.spec as i64 > want {
+                want.max(rs.spec as i64 - scale_down)
+            } else {
+                current
+            }
+        };
+        if !increasing {
+            new_count = shrink(new, want_new, new_count);
+            (new_count, stable_count) = adjust_within_limits(
+                new,
+                stable,
+                new_count,
+                stable_count,
+                max_allowed,
+                min_available,
+            );
+        } else {
+            stable_count = shrink(stable, want_stable, stable_count);
+            (stable_count, new_count) = adjust_within_limits(
+                stable,
+                new,
+                stable_count,
+                new_count,
+                max_allowed,
+                min_available,
+            );
+        }
+    }
+    (new_count.max(0) as u32, stable_count.max(0) as u32)
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Waiting,
+    /// Running step `index`; `entered` is when the step began.
+    Step {
+        index: usize,
+        entered: SimTime,
+        analysis: Option<AnalysisRun>,
+    },
+    /// All steps done: weight 100 until the canary is the whole fleet.
+    Promoting,
+    /// Promoted; with a router, old pods go at `scale_down_at`.
+    Promoted {
+        scale_down_at: Option<SimTime>,
+    },
+    /// Stopped for a human (an indefinite pause or an Inconclusive analysis).
+    Paused,
+    /// Weight 0 until the canary is gone; with a router, canary pods go at `scale_down_at`.
+    Aborting {
+        scale_down_at: SimTime,
+    },
+    RolledBack,
+}
+
+pub struct ArgoCanaryController {
+    spec: ArgoCanarySpec,
+    state: State,
+    change_start: SimTime,
+    weight_applied: Option<u32>,
+}
+
+impl ArgoCanaryController {
+    pub fn new(spec: ArgoCanarySpec) -> Self {
+        ArgoCanaryController {
+            spec,
+            state: State::Waiting,
+            change_start: SimTime::ZERO,
+            weight_applied: None,
+        }
+    }
+
+    /// The setWeight in force at step `index` (0 before the first; 100 past the end).
+    fn weight_at(&self, index: usize) -> u32 {
+        if index >= self.spec.steps.len() {
+            return 100;
+        }
+        self.spec.steps[..=index]
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                ArgoStep::SetWeight(w) => Some(*w),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
+
+    /// Moves the ReplicaSets (and the router) towards `weight`; true once there.
+    fn reconcile(&mut self, obs: &Observation<'_>, act: &mut Actions, weight: u32) -> bool {
+        let desired = obs.desired;
+        let new = rs(obs, Version::Candidate);
+        let stable = rs(obs, Version::Baseline);
+        if self.spec.traffic_routing {
+            let want = (desired as f64 * weight as f64 / 100.0).ceil() as u32;
+            if new.spec != want {
+                act.set_replicas(Version::Candidate, want);
+            }
+            if stable.spec != desired && weight < 100 {
+                act.set_replicas(Version::Baseline, desired);
+            }
+            let ready = new.spec == want && new.available >= want;
+            if ready && self.weight_applied != Some(weight) {
+                act.set_traffic(TrafficSplit::CandidateWeight(weight as f64 / 100.0));
+                self.weight_applied = Some(weight);
+            }
+            return ready && self.weight_applied == Some(weight);
+        }
+        let (surge, unavailable) = self.spec.fenceposts.resolve(desired);
+        let (n, s) = basic_canary_counts(desired, weight, surge, unavailable, new, stable);
+        if n != new.spec {
+            act.set_replicas(Version::Candidate, n);
+        }
+        if s != stable.spec {
+            act.set_replicas(Version::Baseline, s);
+        }
+        let (want_new, want_stable) = approximate_weighted_counts(desired, weight, surge);
+        new.spec == want_new
+            && new.available == want_new
+            && stable.spec == want_stable
+            && obs.cohort(Version::Baseline).pods == want_stable
+    }
+
+    fn abort(&mut self, obs: &Observation<'_>, act: &mut Actions, reason: String) {
+        act.phase(Phase::RollingBack, reason);
+        let delay = if self.spec.traffic_routing {
+            self.spec.abort_scale_down_delay_seconds
+        } else {
+            0.0
+        };
+        let at = obs.now + SimDuration::from_secs_f64(delay);
+        if self.spec.traffic_routing {
+            act.set_traffic(TrafficSplit::CandidateWeight(0.0));
+            self.weight_applied = Some(0);
+            act.set_replicas(Version::Baseline, obs.desired);
+            act.wake_at(at);
+        }
+        self.state = State::Aborting { scale_down_at: at };
+    }
+
+    fn run_steps(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        loop {
+            let State::Step { index, entered, .. } = &self.state else {
+                return;
+            };
+            let (index, entered) = (*index, *entered);
+            if index >= self.spec.steps.len() {
+                self.state = State::Promoting;
+                return;
+            }
+            let weight = self.weight_at(index);
+            let at_weight = self.reconcile(obs, act, weight);
+            let done = match self.spec.steps[index].clone() {
+                ArgoStep::SetWeight(_) => at_weight,
+                ArgoStep::Pause(Some(secs)) => {
+                    let until = entered + SimDuration::from_secs_f64(secs);
+                    if obs.now < until {
+                        act.wake_at(until);
+                    }
+                    obs.now >= until
+                }
+                ArgoStep::Pause(None) => {
+                    act.phase(
+                        Phase::Paused,
+                        format!("step {}: paused until promoted", index + 1),
+                    );
+                    self.state = State::Paused;
+                    return;
+                }
+                ArgoStep::Analysis(a) => {
+                    let since = self.change_start;
+                    let State::Step { analysis, .. } = &mut self.state else {
+                        unreachable!()
+                    };
+                    let run = analysis.get_or_insert_with(|| {
+                        AnalysisRun::start(a, obs.now, self.spec.gates.len())
+                    });
+                    match run.step(&self.spec.gates, obs, since, act).clone() {
+                        RunStatus::Running => false,
+                        RunStatus::Successful => true,
+                        RunStatus::Inconclusive { gate, reason } => {
+                            act.phase(
+                                Phase::Paused,
+                                format!("analysis Inconclusive on {gate}: {reason}"),
+                            );
+                            self.state = State::Paused;
+                            return;
+                        }
+                        RunStatus::Failed { gate, reason } => {
+                            act.detected(format!("gate:{gate}"), reason.clone());
+                            self.abort(obs, act, format!("analysis Failed on {gate}: abort"));
+                            return;
+                        }
+                        RunStatus::Error { gate, reason } => {
+                            act.detected(format!("analysis-error:{gate}"), reason.clone());
+                            self.abort(obs, act, format!("analysis Error on {gate}: abort"));
+                            return;
+                        }
+                    }
+                }
+            };
+            if !done {
+                return;
+            }
+            act.note(
+                obs.now,
+                LogKind::Step,
+                "canary",
+                format!("step {} of {} done", index + 1, self.spec.steps.len()),
+            );
+            self.state = State::Step {
+                index: index + 1,
+                entered: obs.now,
+                analysis: None,
+            };
+        }
+    }
+}
+
+fn rs(obs: &Observation<'_>, v: Version) -> ReplicaSet {
+    let c = obs.cohort(v);
+    ReplicaSet {
+        spec: c.spec,
+        available: c.available,
+    }
+}
+
+impl Controller for ArgoCanaryController {
+    fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        if matches!(self.state, State::Waiting) {
+            if !obs.release_requested {
+                return;
+            }
+            self.change_start = obs.now;
+            act.phase(Phase::Progressing, "canary started");
+            self.state = State::Step {
+                index: 0,
+                entered: obs.now,
+                analysis: None,
+            };
+        }
+        if obs.rollback_requested.is_some()
+            && matches!(
+                self.state,
+                State::Step { .. } | State::Paused | State::Promoting | State::Promoted { .. }
+            )
+        {
+            self.abort(obs, act, "on-call engineer aborts after the page".into());
+        }
+        match self.state.clone() {
+            State::Step { .. } => {
+                self.run_steps(obs, act);
+                if matches!(self.state, State::Promoting) {
+                    self.sync(obs, act);
+                }
+            }
+            State::Promoting => {
+                if self.reconcile(obs, act, 100) {
+                    let scale_down_at = self.spec.traffic_routing.then(|| {
+                        obs.now + SimDuration::from_secs_f64(self.spec.scale_down_delay_seconds)
+                    });
+                    if let Some(t) = scale_down_at {
+                        act.wake_at(t);
+                    }
+                    act.phase(Phase::Promoted, "all steps done, canary is the stable");
+                    self.state = State::Promoted { scale_down_at };
+                }
+            }
+            State::Promoted { scale_down_at } => {
+                if let Some(t) = scale_down_at
+                    && obs.now >= t
+                    && obs.cohort(Version::Baseline).spec > 0
+                {
+                    act.set_replicas(Version::Baseline, 0);
+                }
+            }
+            State::Aborting { scale_down_at } => {
+                if self.spec.traffic_routing {
+                    if obs.now >= scale_down_at {
+                        act.set_replicas(Version::Candidate, 0);
+                    }
+                } else {
+                    self.reconcile(obs, act, 0);
+                }
+                let base = obs.cohort(Version::Baseline);
+                if obs.cohort(Version::Candidate).pods == 0 && base.available >= obs.desired {
+                    act.phase(Phase::RolledBack, "abort complete: stable restored");
+                    self.state = State::RolledBack;
+                }
+            }
+            State::Waiting | State::Paused | State::RolledBack => {}
+        }
+    }
+
+    fn min_ready(&self) -> SimDuration {
+        SimDuration::from_secs_f64(self.spec.min_ready_seconds)
+    }
+}
+
+/// The step counts pinned by Argo's own tests.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approximations_match_argo_tests() {
+        // TestApproximateWeightedNewStableReplicaCounts: (replicas, weight, surge) -> (canary, stable).
+        let cases = [
+            ((0, 50, 0), (0, 0)),
+            ((1, 0, 0), (0, 1)),
+            ((1, 49, 0), (0, 1)),
+            ((1, 50, 0), (1, 0)),
+            ((1, 1, 1), (1, 1)),
+            ((1, 100, 1), (1, 0)),
+            ((2, 1, 0), (1, 1)),
+            ((2, 99, 0), (1, 1)),
+            ((2, 1, 1), (1, 2)),
+            ((2, 99, 1), (2, 1)),
+            ((3, 10, 0), (1, 2)),
+            ((3, 50, 0), (2, 1)),
+            ((3, 10, 1), (1, 3)),
+            ((3, 33, 1), (1, 2)),
+            ((3, 49, 1), (2, 2)),
+            ((10, 1, 0), (1, 9)),
+            ((10, 14, 0), (1, 9)),
+            ((10, 15, 0), (2, 8)),
+            ((10, 99, 0), (9, 1)),
+            ((10, 1, 1), (1, 10)),
+            ((10, 18, 1), (2, 9)),
+            ((10, 20, 1), (2, 8)),
+            ((10, 24, 1), (3, 8)),
+            ((10, 99, 1), (10, 1)),
+            ((10, 100, 1), (10, 0)),
+        ];
+        for ((r, w, s), want) in cases {
+            assert_eq!(
+                approximate_weighted_counts(r, w, s),
+                want,
+                "{r} replicas {w}% surge {s}"
+            );
+        }
+    }
+
+    fn rs(spec: u32, available: u32) -> ReplicaSet {
+        ReplicaSet { spec, available }
+    }
+
+    #[test]
+    fn basic_canary_matches_argo_tests() {
+        // TestCalculateReplicaCountsForCanary: (replicas, weight, surge, unavailable,
+        // stable, canary) -> (canary, stable).
+        let cases = [
+            ((10, 20, 2, 0, rs(10, 10), rs(0, 0)), (2, 10)),
+            ((10, 20, 2, 0, rs(10, 10), rs(2, 2)), (2, 8)),
+            ((10, 30, 2, 0, rs(10, 10), rs(0, 0)), (2, 10)),
+            ((10, 20, 0, 2, rs(10, 10), rs(0, 0)), (0, 8)),
+            ((10, 50, 2, 1, rs(10, 10), rs(0, 0)), (2, 9)),
+            ((10, 0, 1, 1, rs(10, 10), rs(1, 1)), (0, 10)),
+            ((10, 100, 1, 1, rs(1, 1), rs(10, 10)), (10, 0)),
+            ((1, 20, 1, 0, rs(1, 1), rs(0, 0)), (1, 1)),
+            ((1, 90, 1, 0, rs(1, 1), rs(0, 0)), (1, 1)),
+            ((10, 30, 0, 3, rs(8, 5), rs(4, 4)), (3, 7)),
+            ((10, 100, 1, 0, rs(10, 2), rs(10, 8)), (9, 2)),
+            ((10, 5, 0, 1, rs(10, 10), rs(0, 0)), (0, 9)),
+            ((10, 5, 0, 1, rs(9, 9), rs(0, 0)), (1, 9)),
+            ((4, 100, 1, 0, rs(4, 1), rs(0, 0)), (1, 4)),
+            ((3, 99, 0, 2, rs(3, 3), rs(0, 0)), (0, 1)),
+            ((3, 99, 0, 2, rs(1, 1), rs(0, 0)), (2, 1)),
+            ((4, 100, 1, 0, rs(4, 1), rs(1, 1)), (1, 3)),
+            ((4, 0, 1, 0, rs(0, 0), rs(4, 4)), (4, 1)),
+        ];
+        for ((r, w, s, u, stable, canary), want) in cases {
+            assert_eq!(
+                basic_canary_counts(r, w, s, u, canary, stable),
+                want,
+                "{r} replicas {w}% surge {s} unavailable {u} stable {stable:?} canary {canary:?}"
+            );
+        }
+        // Both 0% resolve to unavailable 1, as in Kubernetes.
+        let f = Fenceposts {
+            max_surge: crate::intstr::IntOrPercent::Percent(0.0),
+            max_unavailable: crate::intstr::IntOrPercent::Percent(0.0),
+        };
+        let (s, u) = f.resolve(10);
+        assert_eq!(
+            basic_canary_counts(10, 10, s, u, rs(0, 0), rs(10, 10)),
+            (0, 9)
+        );
+        assert_eq!(
+            crate::k8s::resolve_fenceposts(f.max_surge, f.max_unavailable, 10),
+            (0, 1)
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Flagger: a Canary and one MetricTemplate per gate.
+
+use super::Options;
+use super::promql::{Selectors, gate_query};
+use super::yaml::Y;
+use crate::canary_flagger::FlaggerSpec;
+
+/// Flagger durations match `^[0-9]+(m|s)`.
+fn duration(seconds: f64) -> String {
+    let s = seconds.round().max(1.0) as i64;
+    if s / 60 * 60 == s {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+pub fn canary(s: &FlaggerSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
+    let mut notes = Vec::new();
+    // Flagger's canary pods carry app=<target>, the primary's app=<target>-primary.
+    let sel = Selectors {
+        candidate: "namespace=\"{{ namespace }}\", app=\"{{ target }}\"".into(),
+        baseline: "namespace=\"{{ namespace }}\", app=\"{{ target }}-primary\"".into(),
+    };
+    let mut metrics = Vec::new();
+    let mut templates = Vec::new();
+    for g in &s.gates {
+        let q = gate_query(g, &sel);
+        notes.extend(q.notes);
+        let name = format!("{}-{}", o.service, g.name);
+        metrics.push(Y::map(vec![
+            ("name", Y::str(&g.name)),
+            ("interval", Y::str(duration(g.window_seconds))),
+            ("templateRef", Y::map(vec![("name", Y::str(&name))])),
+            (
+                "thresholdRange",
+                Y::map(vec![(
+                    if q.at_least { "min" } else { "max" },
+                    Y::Float(q.bound),
+                )]),
+            ),
+        ]));
+        templates.push(Y::map(vec![
+            ("apiVersion", Y::str("flagger.app/v1beta1")),
+            ("kind", Y::str("MetricTemplate")),
+            ("metadata", Y::map(vec![("name", Y::str(&name))])),
+            (
+                "spec",
+                Y::map(vec![
+                    (
+                        "provider",
+                        Y::map(vec![
+                            ("type", Y::str("prometheus")),
+                            ("address", Y::str(&o.prometheus_address)),
+                        ]),
+                    ),
+                    ("query", Y::str(q.query)),
+                ]),
+            ),
+        ]));
+    }
+    let mut a = vec![
+        ("interval", Y::str(duration(s.interval_seconds))),
+        ("threshold", Y::int(s.threshold)),
+    ];
+    if s.iterations > 0 {
+        a.push(("iterations", Y::int(s.iterations)));
+        if s.iteration_traffic_share > 0.0 {
+            notes.push(format!(
+                "iteration_traffic_share {} stands for the load tester's traffic: add a load-test webhook",
+                s.iteration_traffic_share
+            ));
+        }
+    } else {
+        if let Some(w) = s.max_weight {
+            a.push(("maxWeight", Y::int(w)));
+        }
+        if s.step_weight > 0 {
+            a.push(("stepWeight", Y::int(s.step_weight)));
+        }
+        if !s.step_weights.is_empty() {
+            a.push((
+                "stepWeights",
+                Y::Seq(s.step_weights.iter().map(|&w| Y::int(w)).collect()),
+            ));
+        }
+    }
+    a.push(("metrics", Y::Seq(metrics)));
+    if s.min_ready_seconds > 0.0 {
+        notes.push("min_ready_seconds belongs to the target Deployment (minReadySeconds), which Flagger does not own".into());
+    }
+    let mut spec = Vec::new();
+    if !s.traffic_routing {
+        spec.push(("provider", Y::str("kubernetes")));
+    }
+    spec.push((
+        "targetRef",
+        Y::map(vec![
+            ("apiVersion", Y::str("apps/v1")),
+            ("kind", Y::str("Deployment")),
+            ("name", Y::str(&o.service)),
+        ]),
+    ));
+    spec.push((
+        "progressDeadlineSeconds",
+        Y::int(s.progress_deadline_seconds.round() as i64),
+    ));
+    spec.push(("service", Y::map(vec![("port", Y::int(80))])));
+    spec.push(("analysis", Y::map(a)));
+    let canary = Y::map(vec![
+        ("apiVersion", Y::str("flagger.app/v1beta1")),
+        ("kind", Y::str("Canary")),
+        ("metadata", Y::map(vec![("name", Y::str(&o.service))])),
+        ("spec", Y::map(spec)),
+    ]);
+    let mut docs = vec![canary];
+    docs.extend(templates);
+    (docs, notes)
+}

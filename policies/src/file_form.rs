@@ -1,0 +1,216 @@
+//! A policy written back in its own file form: exactly the keys `Policy::from_doc`
+//! reads, so that `rollcage export --to json` imports back to the same policy. Keys are
+//! in sorted order (serde_json's map), which keeps the output byte-stable.
+
+use serde_json::{Map, Value, json};
+
+use crate::analysis::AnalysisSpec;
+use crate::canary_argo::ArgoStep;
+use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
+use crate::intstr::IntOrPercent;
+use crate::rolling::{FailureAction, Fenceposts};
+use crate::{CanarySpec, Policy, PolicyKind};
+
+fn intstr(v: IntOrPercent) -> Value {
+    match v {
+        IntOrPercent::Int(n) => json!(n),
+        IntOrPercent::Percent(_) => json!(v.to_string()),
+    }
+}
+
+fn fenceposts(m: &mut Map<String, Value>, f: Fenceposts) {
+    m.insert("max_surge".into(), intstr(f.max_surge));
+    m.insert("max_unavailable".into(), intstr(f.max_unavailable));
+}
+
+fn analysis(a: &AnalysisSpec) -> Value {
+    json!({
+        "count": a.count,
+        "interval_seconds": a.interval_seconds,
+        "initial_delay_seconds": a.initial_delay_seconds,
+        "failure_limit": a.failure_limit,
+        "inconclusive_limit": a.inconclusive_limit,
+        "consecutive_error_limit": a.consecutive_error_limit,
+    })
+}
+
+fn gate(g: &GateSpec) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(g.name));
+    let metric = match g.metric {
+        GateMetric::ErrorRatio => "error_ratio",
+        GateMetric::Latency { quantile } => {
+            m.insert("quantile".into(), json!(quantile));
+            "latency"
+        }
+        GateMetric::Restarts => "restarts",
+        GateMetric::MemoryMb => "memory_mb",
+        GateMetric::Kpi => "kpi",
+        GateMetric::SessionsLost => "sessions_lost",
+    };
+    m.insert("metric".into(), json!(metric));
+    m.insert("comparison".into(), json!(g.comparison.name()));
+    if let Comparison::MannWhitney(rule) = g.comparison {
+        m.insert("confidence".into(), json!(rule.confidence));
+        m.insert("tolerance".into(), json!(rule.tolerance));
+    }
+    m.insert("threshold".into(), json!(g.threshold));
+    m.insert("slack".into(), json!(g.slack));
+    m.insert("window_seconds".into(), json!(g.window_seconds));
+    m.insert("min_samples".into(), json!(g.min_samples));
+    let empty = match g.on_empty {
+        EmptyRule::Pass => "pass",
+        EmptyRule::Fail => "fail",
+        EmptyRule::Inconclusive => "inconclusive",
+    };
+    m.insert("on_empty".into(), json!(empty));
+    Value::Object(m)
+}
+
+fn gates(m: &mut Map<String, Value>, gs: &[GateSpec]) {
+    if !gs.is_empty() {
+        m.insert("gates".into(), Value::Array(gs.iter().map(gate).collect()));
+    }
+}
+
+/// The policy as a document `Policy::from_doc` reads back unchanged.
+pub fn to_file(p: &Policy) -> Value {
+    let mut m = Map::new();
+    m.insert("schema_version".into(), json!(p.schema_version));
+    m.insert("name".into(), json!(p.name));
+    m.insert("description".into(), json!(p.description));
+    m.insert("kind".into(), json!(p.kind.name()));
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    match &p.kind {
+        PolicyKind::Noop => {}
+        PolicyKind::Rolling(s) => {
+            put("min_ready_seconds", json!(s.min_ready_seconds));
+            put(
+                "progress_deadline_seconds",
+                json!(s.progress_deadline_seconds),
+            );
+            put("bake_seconds", json!(s.bake_seconds));
+            put("gate_interval_seconds", json!(s.gate_interval_seconds));
+            let action = match s.on_failure {
+                FailureAction::Pause => "pause",
+                FailureAction::Abort => "abort",
+                FailureAction::Rollback => "rollback",
+            };
+            put("on_failure", json!(action));
+            let mut rb = Map::new();
+            fenceposts(&mut rb, s.rollback);
+            put("rollback", Value::Object(rb));
+            fenceposts(&mut m, s.step);
+            gates(&mut m, &s.gates);
+        }
+        PolicyKind::Canary(CanarySpec::Argo(s)) => {
+            put("semantics", json!("argo"));
+            let steps = s
+                .steps
+                .iter()
+                .map(|st| match st {
+                    ArgoStep::SetWeight(w) => json!({ "set_weight": w }),
+                    ArgoStep::Pause(None) => json!({ "pause": {} }),
+                    ArgoStep::Pause(Some(d)) => json!({ "pause": { "duration_seconds": d } }),
+                    ArgoStep::Analysis(a) => json!({ "analysis": analysis(a) }),
+                })
+                .collect();
+            put("steps", Value::Array(steps));
+            put("traffic_routing", json!(s.traffic_routing));
+            put("min_ready_seconds", json!(s.min_ready_seconds));
+            put(
+                "scale_down_delay_seconds",
+                json!(s.scale_down_delay_seconds),
+            );
+            put(
+                "abort_scale_down_delay_seconds",
+                json!(s.abort_scale_down_delay_seconds),
+            );
+            fenceposts(&mut m, s.fenceposts);
+            gates(&mut m, &s.gates);
+        }
+        PolicyKind::Canary(CanarySpec::Flagger(s)) => {
+            put("semantics", json!("flagger"));
+            put("interval_seconds", json!(s.interval_seconds));
+            put("threshold", json!(s.threshold));
+            if let Some(w) = s.max_weight {
+                put("max_weight", json!(w));
+            }
+            if s.step_weight > 0 {
+                put("step_weight", json!(s.step_weight));
+            }
+            if !s.step_weights.is_empty() {
+                put("step_weights", json!(s.step_weights));
+            }
+            if s.iterations > 0 {
+                put("iterations", json!(s.iterations));
+                put("iteration_traffic_share", json!(s.iteration_traffic_share));
+            }
+            put("traffic_routing", json!(s.traffic_routing));
+            put("min_ready_seconds", json!(s.min_ready_seconds));
+            put(
+                "progress_deadline_seconds",
+                json!(s.progress_deadline_seconds),
+            );
+            gates(&mut m, &s.gates);
+        }
+        PolicyKind::BlueGreen(s) => {
+            if let Some(a) = &s.pre_promotion_analysis {
+                put("pre_promotion_analysis", analysis(a));
+            }
+            if let Some(a) = &s.post_promotion_analysis {
+                put("post_promotion_analysis", analysis(a));
+            }
+            put("auto_promotion_seconds", json!(s.auto_promotion_seconds));
+            put(
+                "scale_down_delay_seconds",
+                json!(s.scale_down_delay_seconds),
+            );
+            put(
+                "abort_scale_down_delay_seconds",
+                json!(s.abort_scale_down_delay_seconds),
+            );
+            put("preview_traffic_share", json!(s.preview_traffic_share));
+            put("min_ready_seconds", json!(s.min_ready_seconds));
+            gates(&mut m, &s.gates);
+        }
+        PolicyKind::Batched(s) => {
+            put(
+                "minimum_healthy_hosts",
+                json!({
+                    "type": s.minimum_healthy_hosts.kind(),
+                    "value": s.minimum_healthy_hosts.value(),
+                }),
+            );
+            if let Some(b) = s.batch_size {
+                put("batch_size", intstr(b));
+            }
+            put("bake_seconds", json!(s.bake_seconds));
+            put("gate_interval_seconds", json!(s.gate_interval_seconds));
+            put("auto_rollback", json!(s.auto_rollback));
+            put("min_ready_seconds", json!(s.min_ready_seconds));
+            gates(&mut m, &s.gates);
+        }
+    }
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in policy, written in its file form and read back, is the same policy.
+    #[test]
+    fn file_form_reads_back_unchanged() {
+        for (name, _) in crate::BUILTIN {
+            let doc = crate::builtin(name).unwrap();
+            let p = Policy::from_doc(&doc).unwrap();
+            let text = serde_json::to_string_pretty(&to_file(&p)).unwrap();
+            let back = config::Doc::parse("exported.json", &text).unwrap();
+            let q = Policy::from_doc(&back).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+            assert_eq!(p, q, "{name}");
+        }
+    }
+}

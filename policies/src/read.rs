@@ -1,0 +1,284 @@
+//! Reading the policy kinds beside `rolling` from a policy document. Every problem is
+//! recorded on its key and reading goes on with a default, as for the rest of the file.
+
+use config::Section;
+
+use crate::analysis::AnalysisSpec;
+use crate::batched::{BatchedSpec, MinimumHealthyHosts};
+use crate::blue_green::BlueGreenSpec;
+use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
+use crate::canary_flagger::FlaggerSpec;
+use crate::gate::GateSpec;
+use crate::intstr::IntOrPercent;
+use crate::{CanarySpec, K8S_DEFAULT, read_fenceposts, read_gates};
+
+/// A whole percentage 0–100.
+fn percent(s: &Section<'_>, key: &str, default: u32) -> u32 {
+    let v = s.u32_min(key, default, 0);
+    if v > 100 {
+        s.problem(
+            key,
+            format!("must be a percentage from 0 to 100, found {v}"),
+        );
+        return default;
+    }
+    v
+}
+
+/// An Argo analysis block (`analysis = {...}`, `pre_promotion_analysis = {...}`).
+pub fn read_analysis(s: &Section<'_>) -> AnalysisSpec {
+    let d = AnalysisSpec::default();
+    let a = AnalysisSpec {
+        count: s.u32_min("count", d.count, 1),
+        interval_seconds: s.positive("interval_seconds", d.interval_seconds),
+        initial_delay_seconds: s.f64_min("initial_delay_seconds", 0.0, 0.0),
+        failure_limit: s.u32_min("failure_limit", d.failure_limit, 0),
+        inconclusive_limit: s.u32_min("inconclusive_limit", d.inconclusive_limit, 0),
+        consecutive_error_limit: s.u32_min("consecutive_error_limit", d.consecutive_error_limit, 0),
+    };
+    if a.count > 1 && !s.has("interval_seconds") {
+        s.problem(
+            "interval_seconds",
+            "an analysis with count > 1 needs an interval, as Argo requires",
+        );
+    }
+    a
+}
+
+fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
+    let keys = ["set_weight", "pause", "analysis"];
+    let present: Vec<&str> = keys.iter().copied().filter(|k| s.has(k)).collect();
+    if present.len() != 1 {
+        s.allow(&keys);
+        s.doc().problem(
+            s.key_path("").trim_end_matches('.'),
+            format!(
+                "a step has exactly one of set_weight, pause, analysis; found {}",
+                if present.is_empty() {
+                    "none".to_string()
+                } else {
+                    present.join(", ")
+                }
+            ),
+        );
+        return None;
+    }
+    Some(match present[0] {
+        "set_weight" => ArgoStep::SetWeight(percent(s, "set_weight", 0)),
+        "pause" => {
+            let p = s.section("pause");
+            ArgoStep::Pause(p.opt_f64("duration_seconds").map(|d| {
+                if d < 0.0 {
+                    p.problem(
+                        "duration_seconds",
+                        format!("must not be negative, found {d}"),
+                    );
+                }
+                d.max(0.0)
+            }))
+        }
+        _ => ArgoStep::Analysis(read_analysis(&s.section("analysis"))),
+    })
+}
+
+fn read_argo(root: &Section<'_>, gates: Vec<GateSpec>) -> ArgoCanarySpec {
+    let steps: Vec<ArgoStep> = root
+        .tables("steps")
+        .iter()
+        .filter_map(read_argo_step)
+        .collect();
+    if steps.is_empty() && !root.doc().has_problems() {
+        root.problem(
+            "steps",
+            "an Argo canary needs at least one step (set_weight, pause or analysis)",
+        );
+    }
+    if steps.iter().any(|s| matches!(s, ArgoStep::Analysis(_))) && gates.is_empty() {
+        root.problem("gates", "an analysis step needs gates to measure");
+    }
+    ArgoCanarySpec {
+        steps,
+        fenceposts: read_fenceposts(root, K8S_DEFAULT),
+        traffic_routing: root.bool("traffic_routing", false),
+        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        scale_down_delay_seconds: root.f64_min("scale_down_delay_seconds", 30.0, 0.0),
+        abort_scale_down_delay_seconds: root.f64_min("abort_scale_down_delay_seconds", 30.0, 0.0),
+        gates,
+    }
+}
+
+fn read_flagger(root: &Section<'_>, gates: Vec<GateSpec>) -> FlaggerSpec {
+    let step_weights: Vec<u32> = match root.raw("step_weights") {
+        None => Vec::new(),
+        Some(config::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| match v.as_integer() {
+                Some(i) if i > 0 => Some(i as u32),
+                _ => {
+                    root.problem(
+                        "step_weights",
+                        format!(
+                            "expected positive whole percentages, found {}",
+                            config::describe(v)
+                        ),
+                    );
+                    None
+                }
+            })
+            .collect(),
+        Some(v) => {
+            root.problem(
+                "step_weights",
+                format!(
+                    "expected an array like [5, 10, 50], found {}",
+                    config::describe(v)
+                ),
+            );
+            Vec::new()
+        }
+    };
+    if step_weights.windows(2).any(|w| w[1] <= w[0]) {
+        root.problem("step_weights", "must increase");
+    }
+    let threshold = match root.opt_i64("threshold") {
+        Some(t) if t >= 1 => t as u32,
+        Some(t) => {
+            root.problem("threshold", format!("must be at least 1, found {t}"));
+            1
+        }
+        None => {
+            if !root.has("threshold") {
+                root.problem(
+                    "threshold",
+                    "missing: how many failed checks before a rollback",
+                );
+            }
+            1
+        }
+    };
+    let spec = FlaggerSpec {
+        interval_seconds: root.positive("interval_seconds", 60.0),
+        threshold,
+        max_weight: root
+            .has("max_weight")
+            .then(|| percent(root, "max_weight", 100)),
+        step_weight: percent(root, "step_weight", 0),
+        step_weights,
+        iterations: root.u32_min("iterations", 0, 0),
+        iteration_traffic_share: root.fraction("iteration_traffic_share", 0.0),
+        traffic_routing: root.bool("traffic_routing", true),
+        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        progress_deadline_seconds: root.positive("progress_deadline_seconds", 600.0),
+        gates,
+    };
+    let weighted = spec.step_weight > 0 || !spec.step_weights.is_empty();
+    if spec.iterations > 0 && weighted {
+        root.problem(
+            "iterations",
+            "give either iterations (Blue/Green) or step weights, not both",
+        );
+    } else if spec.iterations == 0 && !weighted {
+        root.problem(
+            "step_weight",
+            "missing: give step_weight, step_weights or iterations",
+        );
+    }
+    if spec.step_weight > 0 && !spec.step_weights.is_empty() {
+        root.problem("step_weights", "give step_weight or step_weights, not both");
+    }
+    if weighted && !spec.traffic_routing {
+        root.problem(
+            "traffic_routing",
+            "Flagger shifts traffic by weight only through a mesh or ingress; its Kubernetes \
+             provider supports iterations (Blue/Green) only",
+        );
+    }
+    if spec.iterations == 0 && root.has("iteration_traffic_share") {
+        root.problem(
+            "iteration_traffic_share",
+            "only iterations (Blue/Green) take a traffic share",
+        );
+    }
+    spec
+}
+
+pub fn read_canary(root: &Section<'_>) -> CanarySpec {
+    let gates = read_gates(root);
+    match root.choice("semantics", "argo", &["argo", "flagger"]) {
+        "flagger" => CanarySpec::Flagger(read_flagger(root, gates)),
+        _ => CanarySpec::Argo(read_argo(root, gates)),
+    }
+}
+
+pub fn read_blue_green(root: &Section<'_>) -> BlueGreenSpec {
+    let gates = read_gates(root);
+    let analysis = |key: &str| root.has(key).then(|| read_analysis(&root.section(key)));
+    let spec = BlueGreenSpec {
+        pre_promotion_analysis: analysis("pre_promotion_analysis"),
+        post_promotion_analysis: analysis("post_promotion_analysis"),
+        auto_promotion_seconds: root.f64_min("auto_promotion_seconds", 0.0, 0.0),
+        scale_down_delay_seconds: root.f64_min("scale_down_delay_seconds", 30.0, 0.0),
+        abort_scale_down_delay_seconds: root.f64_min("abort_scale_down_delay_seconds", 30.0, 0.0),
+        preview_traffic_share: root.fraction("preview_traffic_share", 0.0),
+        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        gates,
+    };
+    let analysed = spec.pre_promotion_analysis.is_some() || spec.post_promotion_analysis.is_some();
+    if analysed && spec.gates.is_empty() {
+        root.problem("gates", "an analysis needs gates to measure");
+    }
+    if !analysed && !spec.gates.is_empty() {
+        root.problem(
+            "gates",
+            "gates run only in pre_promotion_analysis or post_promotion_analysis; add one",
+        );
+    }
+    spec
+}
+
+pub fn read_batched(root: &Section<'_>) -> BatchedSpec {
+    let gates = read_gates(root);
+    if !root.has("minimum_healthy_hosts") {
+        root.problem(
+            "minimum_healthy_hosts",
+            "missing: e.g. { type = \"FLEET_PERCENT\", value = 50 } (CodeDeploy's HalfAtATime)",
+        );
+    }
+    let m = root.section("minimum_healthy_hosts");
+    let kind = m.choice("type", "FLEET_PERCENT", &MinimumHealthyHosts::TYPES);
+    let value = m.u32_min("value", 50, 0);
+    let minimum = if kind == "HOST_COUNT" {
+        MinimumHealthyHosts::HostCount(value)
+    } else {
+        if value > 100 {
+            m.problem(
+                "value",
+                format!("a FLEET_PERCENT is at most 100, found {value}"),
+            );
+        }
+        MinimumHealthyHosts::FleetPercent(value.min(100))
+    };
+    drop(m);
+    let batch_size = root
+        .raw("batch_size")
+        .and_then(|v| match IntOrPercent::from_value(v) {
+            Ok(b) if b.is_zero() => {
+                root.problem("batch_size", "must be at least 1 instance");
+                None
+            }
+            Ok(b) => Some(b),
+            Err(e) => {
+                root.problem("batch_size", e);
+                None
+            }
+        });
+    BatchedSpec {
+        minimum_healthy_hosts: minimum,
+        batch_size,
+        bake_seconds: root.f64_min("bake_seconds", 0.0, 0.0),
+        gate_interval_seconds: root.positive("gate_interval_seconds", 15.0),
+        auto_rollback: root.bool("auto_rollback", true),
+        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        gates,
+    }
+}

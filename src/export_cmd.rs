@@ -1,0 +1,70 @@
+//! `rollcage export`: a policy in the format a real rollout controller reads.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use policies::export::{self, Options, Target};
+use runner::RunnerError;
+use runner::inputs::load_policy;
+use runner::output::write_atomic;
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// A built-in policy name or a policy file (TOML or exported JSON).
+    #[arg(long)]
+    policy: String,
+    /// k8s, argo, flagger, codedeploy or json.
+    #[arg(long = "to", value_parser = parse_target)]
+    to: Target,
+    /// Object names and the `service` label the metric queries select (a DNS label;
+    /// default: the policy's name).
+    #[arg(long)]
+    service: Option<String>,
+    /// Prometheus the analysis queries go to.
+    #[arg(long, default_value = "http://prometheus.monitoring:9090")]
+    prometheus_address: String,
+    /// Write here instead of stdout (refused if it exists, unless --force).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    force: bool,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    Target::parse(s).ok_or_else(|| {
+        format!(
+            "unknown target \"{s}\"; expected one of: {}",
+            Target::NAMES.join(", ")
+        )
+    })
+}
+
+pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
+    let (policy, _) = load_policy(&args.policy, &[])?;
+    if let Some(out) = &args.out
+        && out.exists()
+        && !args.force
+    {
+        return Err(RunnerError::Usage(format!(
+            "{}: exists; pass --force to overwrite",
+            out.display()
+        )));
+    }
+    let opts = Options {
+        service: args.service.clone().unwrap_or_else(|| policy.name.clone()),
+        prometheus_address: args.prometheus_address.clone(),
+    };
+    let e =
+        export::export(&policy, args.to, &opts).map_err(|e| RunnerError::Usage(e.to_string()))?;
+    for n in &e.notes {
+        eprintln!("rollcage export: not expressed in {}: {n}", args.to.name());
+    }
+    match &args.out {
+        Some(path) => {
+            write_atomic(path, e.text.as_bytes())?;
+            Ok((String::new(), ExitCode::SUCCESS))
+        }
+        None => Ok((e.text, ExitCode::SUCCESS)),
+    }
+}

@@ -15,14 +15,18 @@
 //! | `latency_bucket` | `sum by (version, le) (increase(http_request_duration_seconds_bucket{service="X"}[S]))` |
 //! | `restarts` | `sum by (version) (increase(kube_pod_container_status_restarts_total{service="X"}[S]))` |
 //! | `memory_mb` | `max by (version) (container_memory_working_set_bytes{service="X"}) / 1048576` |
+//! | `conversions` | `sum by (version) (increase(business_conversions_total{service="X"}[S]))` |
+//! | `sessions_lost` | `sum by (version) (increase(sessions_lost_total{service="X"}[S]))` |
 //!
-//! Only `requests` is required. A timestamp missing from a series (a gap) is an
+//! Only `requests` is required. With `conversions`, the KPI is conversions per
+//! successful request. A timestamp missing from a series (a gap) is an
 //! interval without data for it. A latency bucket's requests count at the midpoint of
 //! the bucket (`le` in seconds; the `+Inf` bucket at the last finite bound).
 //!
 //! CSV input has the header `time,version,requests,errors,restarts,memory_mb` followed
-//! by optional cumulative latency bucket columns `le_<ms>` and `le_inf`, one row per
-//! (time, version); empty cells mean no data.
+//! by optional `conversions` and `sessions_lost` columns and optional cumulative latency
+//! bucket columns `le_<ms>` and `le_inf`, one row per (time, version); empty cells mean
+//! no data.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,12 +57,14 @@ impl fmt::Display for LiveError {
 impl std::error::Error for LiveError {}
 
 /// The series keys of the Prometheus input.
-pub const SERIES: [&str; 5] = [
+pub const SERIES: [&str; 7] = [
     "requests",
     "errors",
     "latency_bucket",
     "restarts",
     "memory_mb",
+    "conversions",
+    "sessions_lost",
 ];
 
 /// One interval of one version as read, before it becomes a sample.
@@ -68,6 +74,8 @@ struct Cell {
     errors: f64,
     restarts: f64,
     memory_mb: f64,
+    conversions: Option<f64>,
+    sessions_lost: f64,
     /// Cumulative bucket counts by upper bound in ms (`f64::INFINITY` for +Inf).
     buckets: Vec<(f64, f64)>,
 }
@@ -108,12 +116,21 @@ fn to_samples(cells: Cells) -> Vec<Sample> {
                 }
             }
             let requests = c.requests.unwrap_or(0.0).round().max(0.0) as u64;
+            let errors = (c.errors.round().max(0.0) as u64).min(requests);
+            let count = |x: f64| x.round().max(0.0) as u64;
             CohortSample {
                 requests,
-                errors: (c.errors.round().max(0.0) as u64).min(requests),
-                crashes: c.restarts.round().max(0.0) as u64,
+                errors,
+                crashes: count(c.restarts),
                 memory_max_mb: c.memory_mb,
                 latency: SparseHistogram::from_counts(counts),
+                sessions_lost: count(c.sessions_lost),
+                kpi_requests: if c.conversions.is_some() {
+                    requests - errors
+                } else {
+                    0
+                },
+                conversions: c.conversions.map_or(0, count),
                 ..CohortSample::default()
             }
         });
@@ -265,6 +282,8 @@ pub fn from_prometheus(file: &str, text: &str) -> Result<Vec<Sample>, LiveError>
                     "errors" => cell.errors = x,
                     "restarts" => cell.restarts = x,
                     "memory_mb" => cell.memory_mb = x,
+                    "conversions" => cell.conversions = Some(x),
+                    "sessions_lost" => cell.sessions_lost = x,
                     _ => cell.buckets.push((le.expect("bucket"), x)),
                 }
             }
@@ -305,8 +324,20 @@ pub fn from_csv(file: &str, text: &str) -> Result<Vec<Sample>, LiveError> {
             format!("the header must start with {}", fixed.join(",")),
         ));
     }
+    // Optional named columns, then latency buckets.
+    let mut named: Vec<(usize, &str)> = Vec::new();
     let mut bounds = Vec::new();
-    for c in &cols[fixed.len()..] {
+    for (k, c) in cols.iter().enumerate().skip(fixed.len()) {
+        if matches!(*c, "conversions" | "sessions_lost") {
+            if !bounds.is_empty() {
+                return Err(err(
+                    "line 1".into(),
+                    format!("column \"{c}\" must come before the le_ columns"),
+                ));
+            }
+            named.push((k, c));
+            continue;
+        }
         let b = match c.strip_prefix("le_") {
             Some("inf") => f64::INFINITY,
             Some(ms) => ms.parse::<f64>().map_err(|_| {
@@ -315,7 +346,16 @@ pub fn from_csv(file: &str, text: &str) -> Result<Vec<Sample>, LiveError> {
                     format!("column \"{c}\": expected le_<milliseconds> or le_inf"),
                 )
             })?,
-            None => return Err(err("line 1".into(), format!("unknown column \"{c}\""))),
+            None => {
+                let known = ["conversions", "sessions_lost", "le_<ms>", "le_inf"];
+                return Err(err(
+                    "line 1".into(),
+                    format!(
+                        "unknown column \"{c}\"; after the fixed columns: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
         };
         bounds.push(b);
     }
@@ -346,8 +386,16 @@ pub fn from_csv(file: &str, text: &str) -> Result<Vec<Sample>, LiveError> {
         cell.errors = number(3)?.unwrap_or(0.0);
         cell.restarts = number(4)?.unwrap_or(0.0);
         cell.memory_mb = number(5)?.unwrap_or(0.0);
+        for &(k, name) in &named {
+            let x = number(k)?;
+            match name {
+                "conversions" => cell.conversions = x,
+                _ => cell.sessions_lost = x.unwrap_or(0.0),
+            }
+        }
+        let first_bucket = fixed.len() + named.len();
         for (j, &b) in bounds.iter().enumerate() {
-            if let Some(n) = number(fixed.len() + j)? {
+            if let Some(n) = number(first_bucket + j)? {
                 cell.buckets.push((b, n));
             }
         }
@@ -442,5 +490,48 @@ mod tests {
             (100, 2, 310.0, 100)
         );
         assert_eq!(s[1].cohort(Version::Candidate).crashes, 1);
+    }
+
+    #[test]
+    fn conversions_and_session_losses_feed_kpi_and_session_gates() {
+        let text = format!(
+            r#"{{"requests": {}, "errors": {}, "conversions": {}, "sessions_lost": {}}}"#,
+            matrix(
+                r#"{"metric":{"version":"canary"},"values":[[15,"1000"]]},{"metric":{"version":"stable"},"values":[[15,"1000"]]}"#
+            ),
+            matrix(r#"{"metric":{"version":"canary"},"values":[[15,"100"]]}"#),
+            matrix(
+                r#"{"metric":{"version":"canary"},"values":[[15,"27"]]},{"metric":{"version":"stable"},"values":[[15,"50"]]}"#
+            ),
+            matrix(r#"{"metric":{"version":"canary"},"values":[[15,"4"]]}"#),
+        );
+        let s = read("m.json", &text).unwrap();
+        let c = s[0].cohort(Version::Candidate);
+        // The KPI is conversions per successful request: 27 of 900.
+        assert_eq!(
+            (c.kpi_requests, c.conversions, c.sessions_lost),
+            (900, 27, 4)
+        );
+        assert_eq!(s[0].cohort(Version::Baseline).kpi_requests, 1000);
+        let csv = "time,version,requests,errors,restarts,memory_mb,conversions,sessions_lost,le_inf\n\
+                   15,canary,100,0,0,,5,2,100\n";
+        let s = read("m.csv", csv).unwrap();
+        let c = s[0].cohort(Version::Candidate);
+        assert_eq!(
+            (
+                c.kpi_requests,
+                c.conversions,
+                c.sessions_lost,
+                c.latency.total()
+            ),
+            (100, 5, 2, 100)
+        );
+        let bad = "time,version,requests,errors,restarts,memory_mb,le_inf,conversions\n";
+        assert!(
+            read("m.csv", bad)
+                .unwrap_err()
+                .to_string()
+                .contains("must come before the le_ columns")
+        );
     }
 }

@@ -87,6 +87,9 @@ pub struct Instance {
     /// Live sessions pinned to this instance: a draining instance waits for them (up
     /// to the drain timeout).
     pub pinned_sessions: u32,
+    /// A queue that built up while a fault held capacity down or added load is that
+    /// fault's until it drains: slowness it causes carries this cause.
+    pub backlog_cause: Option<FaultId>,
 }
 
 impl Instance {
@@ -120,6 +123,7 @@ impl Instance {
             process: 0,
             zone,
             pinned_sessions: 0,
+            backlog_cause: None,
         }
     }
 

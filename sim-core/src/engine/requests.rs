@@ -71,7 +71,12 @@ impl World<'_> {
         }
         match inst.free_slots.pop() {
             Some(slot) => self.start_service(id, slot, req),
-            None => inst.queue.push_back(req),
+            None => {
+                if inst.backlog_cause.is_none() {
+                    inst.backlog_cause = self.capacity_fault.or(self.load_fault);
+                }
+                inst.queue.push_back(req);
+            }
         }
     }
 
@@ -141,6 +146,7 @@ impl World<'_> {
             .take()
             .expect("completion for an empty worker");
         let v = inst.version;
+        let slow_cause = f.slow_cause.or(inst.backlog_cause);
         inst.served += 1;
         let timeout = self.cfg.fleet.request_timeout;
         let latency = self.now - f.req.arrival;
@@ -149,7 +155,7 @@ impl World<'_> {
         // so subtracting only its own extra time would under-attribute.
         if !f.resolved {
             if latency > timeout {
-                self.record_bad(f.req.arrival + timeout, v, BadClass::Timeout, f.slow_cause);
+                self.record_bad(f.req.arrival + timeout, v, BadClass::Timeout, slow_cause);
                 self.request_done(f.req);
             } else {
                 self.acc[v.index()].latency.record(latency.as_micros());
@@ -160,7 +166,7 @@ impl World<'_> {
                         self.acc[v.index()].requests += 1;
                         let threshold = self.cfg.slo.latency_threshold;
                         if latency > threshold {
-                            self.record_bad(self.now, v, BadClass::Slow, f.slow_cause);
+                            self.record_bad(self.now, v, BadClass::Slow, slow_cause);
                         }
                         if self.cfg.kpi.is_some() || f.corrupt.is_some() {
                             self.business_outcome(id, v, f.corrupt);
@@ -219,6 +225,7 @@ impl World<'_> {
         loop {
             let inst = &mut self.instances[id.index()];
             let Some(req) = inst.queue.pop_front() else {
+                inst.backlog_cause = None;
                 inst.free_slots.push(slot);
                 if inst.state == PodState::Terminating && inst.drained() {
                     self.terminate(id);
@@ -226,7 +233,10 @@ impl World<'_> {
                 return;
             };
             if self.now.since(req.arrival) > timeout {
-                let (v, cause) = (inst.version, inst.params.slow_fault());
+                let (v, cause) = (
+                    inst.version,
+                    inst.params.slow_fault().or(inst.backlog_cause),
+                );
                 self.record_bad(req.arrival + timeout, v, BadClass::Timeout, cause);
                 self.request_done(req);
                 continue;
@@ -352,7 +362,10 @@ impl World<'_> {
         for k in 0..self.live.len() {
             let id = self.live[k];
             let inst = &mut self.instances[id.index()];
-            let (v, cause) = (inst.version, inst.params.slow_fault());
+            let (v, cause) = (
+                inst.version,
+                inst.params.slow_fault().or(inst.backlog_cause),
+            );
             let mut expired = Vec::new();
             while let Some(req) = inst.queue.front() {
                 if self.now.since(req.arrival) <= timeout {

@@ -72,8 +72,10 @@ impl World<'_> {
         match inst.free_slots.pop() {
             Some(slot) => self.start_service(id, slot, req),
             None => {
-                if inst.backlog_cause.is_none() {
-                    inst.backlog_cause = self.capacity_fault.or(self.load_fault);
+                // The fault live now takes over the backlog; with none live, the one
+                // that built it keeps it until it drains.
+                if let Some(cause) = self.capacity_fault.or(self.load_fault) {
+                    inst.backlog_cause = Some(cause);
                 }
                 inst.queue.push_back(req);
             }

@@ -4,6 +4,8 @@
 //! was not met, or a hard bound cut the run short); 2 usage, configuration or I/O
 //! error. Bad input never panics.
 
+mod sweep_cmd;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,11 @@ enum Command {
     Run(RunArgs),
     /// List the built-in scenarios and policies.
     List,
+    /// Run scenarios x policies (x a grid of policy fields) x seeds in parallel, with
+    /// statistics, a Pareto frontier and a recommendation.
+    Sweep(sweep_cmd::SweepArgs),
+    /// Merge the shard directories of a sharded sweep into one sweep directory.
+    Merge(sweep_cmd::MergeArgs),
     /// Check scenario and policy files, reporting every problem at once.
     Validate {
         /// Files to check.
@@ -92,6 +99,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run(args),
         Command::List => cmd_list(),
         Command::Validate { files } => cmd_validate(&files),
+        Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
+        Command::Merge(args) => sweep_cmd::cmd_merge(args),
     };
     match result {
         Ok(code) => code,

@@ -120,7 +120,11 @@ pub fn row(id: &RunIdentity<'_>, m: &RunMetrics) -> Vec<String> {
 }
 
 /// Encodes fields as one CSV line, newline included.
-pub fn line<S: AsRef<[u8]>>(fields: &[S]) -> Vec<u8> {
+pub fn line<I, S>(fields: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<[u8]>,
+{
     let mut w = csv::Writer::from_writer(Vec::with_capacity(512));
     w.write_record(fields).expect("in-memory write");
     w.into_inner().expect("in-memory flush")

@@ -38,7 +38,7 @@ pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
         seed: m.master_seed,
         replicate,
     };
-    runs_csv::line(&runs_csv::row(&id, &metrics))
+    runs_csv::line(runs_csv::row(&id, &metrics))
 }
 
 /// Runs positions `from..to` on `threads` threads, appending their rows to `out` in

@@ -139,7 +139,7 @@ pub fn sweep(
         }
         dir.write(MANIFEST, m.to_json().as_bytes())?;
         let mut f = File::create(&partial).map_err(|e| RunnerError::io(&partial, e))?;
-        f.write_all(&runs_csv::line(&runs_csv::header(&m.grid_keys())))
+        f.write_all(&runs_csv::line(runs_csv::header(&m.grid_keys())))
             .map_err(|e| RunnerError::io(&partial, e))?;
         0
     } else {

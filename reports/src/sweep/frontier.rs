@@ -293,3 +293,130 @@ pub fn recommend(points: &[ParetoPoint], c: Constraints) -> Recommendation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Outcome;
+    use crate::sweep::group::{Bootstrap, summarize};
+    use crate::sweep::runs_csv::RunRow;
+
+    /// A group of `n` runs of `scenario` under `policy`; fault scenarios have an active
+    /// fault in every run. Deploys take `deploy` seconds and burn `budget` percent.
+    fn group(scenario: &str, policy: &str, fault: bool, deploy: f64, budget: f64) -> GroupSummary {
+        let rows: Vec<RunRow> = (0..20)
+            .map(|k| RunRow {
+                run_id: k,
+                scenario: scenario.into(),
+                policy: policy.into(),
+                replicate: k,
+                outcome: if fault {
+                    Outcome::Caught
+                } else {
+                    Outcome::Succeeded
+                },
+                change_started: true,
+                change_ended: true,
+                fault_active: fault,
+                impact_started: fault,
+                detected: fault,
+                mitigated: fault,
+                recovered: fault,
+                limit_hit: false,
+                ttd_s: fault.then_some(30.0),
+                impact_duration_s: fault.then_some(60.0),
+                tt_recover_s: fault.then_some(90.0),
+                budget_consumed_pct: budget,
+                deploy_duration_s: Some(deploy),
+            })
+            .collect();
+        let boot = Bootstrap {
+            master_seed: 1,
+            resamples: 50,
+        };
+        summarize(scenario, policy, &rows, boot)
+    }
+
+    fn sweep(points: &[(&str, f64, f64)]) -> Vec<ParetoPoint> {
+        let mut groups = Vec::new();
+        for &(p, deploy, budget) in points {
+            groups.push(group("good", p, false, deploy, 0.001));
+            groups.push(group("bad", p, true, deploy, budget));
+            // A harder fault scenario: the worst one counts.
+            groups.push(group("worse", p, true, deploy, 2.0 * budget));
+        }
+        let names: Vec<String> = points.iter().map(|p| p.0.to_string()).collect();
+        pareto(&groups, &names)
+    }
+
+    #[test]
+    fn frontier_keeps_the_undominated() {
+        let points = sweep(&[
+            ("fast", 60.0, 1.0),
+            ("slow-safe", 600.0, 0.1),
+            ("dominated", 700.0, 0.5),
+            ("middle", 300.0, 0.3),
+        ]);
+        let on: Vec<&str> = points
+            .iter()
+            .filter(|p| p.frontier)
+            .map(|p| p.policy.as_str())
+            .collect();
+        assert_eq!(on, ["fast", "slow-safe", "middle"]);
+        let fast = &points[0];
+        assert_eq!(fast.budget_p95_pct.as_ref().unwrap().scenario, "worse");
+        assert_eq!(fast.budget_p95_pct.as_ref().unwrap().estimate.value, 2.0);
+        assert_eq!(fast.deploy_p50_s.as_ref().unwrap().scenario, "good");
+    }
+
+    #[test]
+    fn recommendation_is_the_safest_frontier_policy_within_limits() {
+        let points = sweep(&[
+            ("fast", 60.0, 1.0),
+            ("slow-safe", 3600.0, 0.1),
+            ("middle", 300.0, 0.3),
+        ]);
+        let c = Constraints {
+            max_budget_p95_pct: 2.0,
+            max_deploy_p50_s: 1800.0,
+            max_false_rollback_pct: 1.0,
+        };
+        let r = recommend(&points, c);
+        assert_eq!(
+            r.policy.as_deref(),
+            Some("middle"),
+            "slow-safe deploys too slowly"
+        );
+        assert!(r.evidence[0].contains("0.600%"), "{:?}", r.evidence);
+        let strict = Constraints {
+            max_budget_p95_pct: 0.1,
+            ..c
+        };
+        let r = recommend(&points, strict);
+        assert_eq!(r.policy, None);
+        assert!(r.evidence[0].contains("no policy on the frontier"));
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.starts_with("fast: p95 budget 2.000% on worse exceeds 0.1%")),
+            "{:?}",
+            r.evidence
+        );
+    }
+
+    #[test]
+    fn a_policy_that_never_deploys_is_not_eligible() {
+        let mut groups = vec![group("good", "p", false, 60.0, 0.0)];
+        let mut idle = group("good", "noop", false, 0.0, 0.0);
+        idle.metrics.iter_mut().for_each(|m| {
+            if m.metric == "deploy_duration_s" {
+                m.n = 0;
+                m.stats = None;
+            }
+        });
+        groups.push(idle);
+        let points = pareto(&groups, &["p".into(), "noop".into()]);
+        assert!(points[0].eligible && points[0].frontier);
+        assert!(!points[1].eligible && !points[1].frontier);
+    }
+}

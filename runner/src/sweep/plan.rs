@@ -249,6 +249,26 @@ fn variant_name(policy: &str, grid: &[GridAxis], values: &[String]) -> String {
     format!("{policy}[{}]", parts.join(","))
 }
 
+/// Problems caused by a grid value are reported as `--grid KEY=VALUE`, not as the
+/// `--set` the grid is applied through.
+fn blame_grid(e: RunnerError, grid: &[GridAxis], values: &[String]) -> RunnerError {
+    let RunnerError::Config(Problems(mut ps)) = e else {
+        return e;
+    };
+    for p in &mut ps {
+        let full = format!("policy.{}", p.key);
+        let hit = grid
+            .iter()
+            .zip(values)
+            .find(|(a, _)| p.origin == "--set" && (a.key == full || a.key == p.key));
+        if let Some((axis, v)) = hit {
+            p.origin = "--grid".into();
+            p.key = format!("{}={v}", axis.key);
+        }
+    }
+    RunnerError::Config(Problems(ps))
+}
+
 /// Reads and checks every scenario and every policy variant before anything runs,
 /// reporting all problems at once, each under the scenario or combination it is in.
 pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
@@ -344,7 +364,10 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
                         policy,
                     });
                 }
-                Err(e) => problems.push(format!("policy {label}:\n{}", describe(e))),
+                Err(e) => problems.push(format!(
+                    "policy {label}:\n{}",
+                    describe(blame_grid(e, &grid, &values))
+                )),
             }
         }
     }

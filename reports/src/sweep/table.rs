@@ -69,6 +69,13 @@ pub fn sweep_table(
             p(g, "deploy_duration_s", |d| d.p50.value),
         );
     }
+    let cut: u64 = groups.iter().map(|g| g.limit_hit).sum();
+    if cut > 0 {
+        let _ = writeln!(
+            s,
+            "WARNING: {cut} runs were cut short by a hard bound (limit_hit in runs.csv); their figures are incomplete"
+        );
+    }
     let frontier: Vec<&str> = points
         .iter()
         .filter(|p| p.frontier)

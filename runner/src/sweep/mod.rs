@@ -149,10 +149,10 @@ pub fn sweep(
         } else if partial.exists() {
             recover_partial(&partial, m)?
         } else {
-            return Err(RunnerError::Usage(format!(
-                "{}: has a manifest but neither {RUNS_CSV} nor {RUNS_PARTIAL}; start over with --force",
-                out.display()
-            )));
+            // Killed between writing the manifest and the first row.
+            fs::write(&partial, runs_csv::line(runs_csv::header(&m.grid_keys())))
+                .map_err(|e| RunnerError::io(&partial, e))?;
+            0
         }
     };
 

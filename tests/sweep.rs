@@ -96,7 +96,13 @@ fn one_and_two_threads_write_identical_files() {
     let dir = temp_dir("sweep-threads");
     let (one, two) = (dir.join("one"), dir.join("two"));
     run_ok(&sweep_args(&one, 4, &["--threads", "1"]));
-    run_ok(&sweep_args(&two, 4, &["--threads", "2"]));
+    let args = sweep_args(&two, 4, &["--threads", "2"]);
+    let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Wall-clock figures go to stderr; no progress bar when it is not a terminal.
+    let err = stderr(&o);
+    assert!(err.contains("16 runs in") && err.contains("runs/s"), "{err}");
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
     let names: Vec<String> = files(&one).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, SWEEP_FILES);
     assert_same_dirs(&one, &two);

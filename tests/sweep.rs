@@ -101,7 +101,10 @@ fn one_and_two_threads_write_identical_files() {
     assert!(o.status.success(), "{}", stderr(&o));
     // Wall-clock figures go to stderr; no progress bar when it is not a terminal.
     let err = stderr(&o);
-    assert!(err.contains("16 runs in") && err.contains("runs/s"), "{err}");
+    assert!(
+        err.contains("16 runs in") && err.contains("runs/s"),
+        "{err}"
+    );
     assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
     let names: Vec<String> = files(&one).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, SWEEP_FILES);

@@ -422,6 +422,18 @@ fn merge_refuses_incompatible_or_missing_shards() {
     let o = merge(&[&a, &c]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("both are shard 0/2"), "{}", stderr(&o));
+    let d = dir.join("d");
+    run_ok(&sweep_args(&d, 2, &["--shard", "1/2"]));
+    let mut args: Vec<String> = vec!["merge".into(), a.display().to_string()];
+    args.push(d.display().to_string());
+    args.extend(["--out".into(), a.display().to_string(), "--force".into()]);
+    let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--out is one of the shards"),
+        "{}",
+        stderr(&o)
+    );
     let o = merge(&[&dir]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no manifest.json"), "{}", stderr(&o));

@@ -103,6 +103,16 @@ fn check_shards(dirs: &[PathBuf]) -> Result<Manifest, RunnerError> {
 /// Merges shard directories into `out`; returns the terminal table.
 pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<String, RunnerError> {
     let m = check_shards(dirs)?;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    if let Some(d) = dirs.iter().find(|d| same(d, out)) {
+        return Err(RunnerError::Usage(format!(
+            "{}: --out is one of the shards; merge into a directory of its own",
+            d.display()
+        )));
+    }
     let count = dirs.len() as u64;
     // Open every shard's rows, keyed by shard index.
     let mut readers: Vec<Option<(csv::Reader<BufReader<File>>, String)>> =

@@ -41,7 +41,7 @@ pub fn sweep_table(
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>7}  {:>7}  {:>9}  {:>9}  {:>9}  {:>9}",
+        "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>8}  {:>7}  {:>10}  {:>10}  {:>10}  {:>10}",
         "scenario",
         "policy",
         "n",
@@ -56,7 +56,7 @@ pub fn sweep_table(
     for g in groups {
         let _ = writeln!(
             s,
-            "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>7}  {:>7}  {:>9}  {:>9}  {:>9}  {:>9}",
+            "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>8}  {:>7}  {:>10}  {:>10}  {:>10}  {:>10}",
             g.scenario,
             g.policy,
             g.n,

@@ -307,8 +307,6 @@ mod tests {
         let rows: Vec<RunRow> = (0..20)
             .map(|k| RunRow {
                 run_id: k,
-                scenario: scenario.into(),
-                policy: policy.into(),
                 replicate: k,
                 outcome: if fault {
                     Outcome::Caught

@@ -173,18 +173,20 @@ pub struct Paired {
     pub difference: Option<Estimate>,
 }
 
-/// Pairs `rows` with `baseline_rows` by replicate (common random numbers make
-/// replicate k the same traffic and fault draws under both) and compares every
-/// metric. Both slices are in replicate order.
+/// Pairs `rows` (of `policy` on `scenario`) with `baseline_rows` by replicate (common
+/// random numbers make replicate k the same traffic and fault draws under both) and
+/// compares every metric. Both slices are in replicate order.
 pub fn paired(
+    scenario: &str,
+    policy: &str,
     baseline: &str,
     baseline_rows: &[RunRow],
     rows: &[RunRow],
     boot: Bootstrap,
 ) -> Vec<Paired> {
-    let (Some(first), true) = (rows.first(), !baseline_rows.is_empty()) else {
+    if rows.is_empty() || baseline_rows.is_empty() {
         return Vec::new();
-    };
+    }
     METRICS
         .iter()
         .map(|&metric| {
@@ -201,11 +203,11 @@ pub fn paired(
             }
             let mut rng = bootstrap_rng(
                 boot.master_seed,
-                &[&first.scenario, &first.policy, baseline, metric, "paired"],
+                &[scenario, policy, baseline, metric, "paired"],
             );
             Paired {
-                scenario: first.scenario.clone(),
-                policy: first.policy.clone(),
+                scenario: scenario.to_string(),
+                policy: policy.to_string(),
                 baseline: baseline.to_string(),
                 metric,
                 pairs: d.len() as u64,
@@ -222,8 +224,6 @@ mod tests {
     fn row(replicate: u64, outcome: Outcome, fault: bool, ttd: Option<f64>) -> RunRow {
         RunRow {
             run_id: replicate,
-            scenario: "s".into(),
-            policy: "p".into(),
             replicate,
             outcome,
             change_started: true,
@@ -287,7 +287,7 @@ mod tests {
             row(1, Outcome::Caught, true, Some(35.0)),
             row(2, Outcome::Caught, true, Some(99.0)),
         ];
-        let p = paired("b", &base, &other, BOOT);
+        let p = paired("s", "p", "b", &base, &other, BOOT);
         let ttd = p.iter().find(|p| p.metric == "ttd_s").unwrap();
         assert_eq!(ttd.pairs, 2);
         assert_eq!(ttd.difference.unwrap().value, 10.0);

@@ -130,12 +130,11 @@ where
     w.into_inner().expect("in-memory flush")
 }
 
-/// What the summaries need of one run, read back from its row.
+/// What the summaries need of one run, read back from its row. The scenario and
+/// policy names are checked by the reader and not kept: a group holds many rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRow {
     pub run_id: u64,
-    pub scenario: String,
-    pub policy: String,
     pub replicate: u64,
     pub outcome: Outcome,
     pub change_started: bool,
@@ -193,6 +192,14 @@ impl Columns {
         Ok(Columns { idx })
     }
 
+    /// The scenario and policy names of a row.
+    pub fn identity<'r>(&self, rec: &'r StringRecord) -> (&'r str, &'r str) {
+        (
+            rec.get(self.idx[1]).unwrap_or(""),
+            rec.get(self.idx[2]).unwrap_or(""),
+        )
+    }
+
     /// Parses one row; the error names the column and the bad value.
     pub fn parse(&self, rec: &StringRecord) -> Result<RunRow, String> {
         let field = |i: usize| -> Result<&str, String> {
@@ -219,8 +226,6 @@ impl Columns {
         };
         Ok(RunRow {
             run_id: int(0)?,
-            scenario: field(1)?.to_string(),
-            policy: field(2)?.to_string(),
             replicate: int(3)?,
             outcome,
             change_started: opt(5)?.is_some(),

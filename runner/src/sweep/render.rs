@@ -75,21 +75,16 @@ impl Rows {
             .columns
             .parse(&self.record)
             .map_err(|e| bad(format!("line {line}: {e}")))?;
+        let (scenario, policy) = self.columns.identity(&self.record);
         let (s, v, k) = m.locate(self.next_id);
         if row.run_id != self.next_id
-            || row.scenario != m.scenarios[s].name
-            || row.policy != m.policies[v].name
+            || scenario != m.scenarios[s].name
+            || policy != m.policies[v].name
             || row.replicate != k
         {
             return Err(bad(format!(
-                "line {line}: expected run {} ({} under {}, replicate {k}), found run {} ({} under {}, replicate {})",
-                self.next_id,
-                m.scenarios[s].name,
-                m.policies[v].name,
-                row.run_id,
-                row.scenario,
-                row.policy,
-                row.replicate
+                "line {line}: expected run {} ({} under {}, replicate {k}), found run {} ({scenario} under {policy}, replicate {})",
+                self.next_id, m.scenarios[s].name, m.policies[v].name, row.run_id, row.replicate
             )));
         }
         self.next_id += 1;
@@ -124,15 +119,17 @@ pub fn render(dir: &Path, m: &Manifest) -> Result<String, RunnerError> {
         })?;
     let seeds = m.seeds as usize;
 
-    // Pass 1: the baseline's rows, per scenario.
+    // Pass 1: check every row, and keep the baseline's rows per scenario when there
+    // is another policy to pair them with.
+    let pairs_needed = m.policies.len() > 1;
     let mut baseline_rows: Vec<Vec<RunRow>> = Vec::with_capacity(m.scenarios.len());
     let mut rows = Rows::open(&runs, m)?;
     for _ in &m.scenarios {
-        let mut base = Vec::with_capacity(seeds);
+        let mut base = Vec::new();
         for v in 0..m.policies.len() {
             for _ in 0..seeds {
                 let row = rows.next(m)?;
-                if v == base_index {
+                if pairs_needed && v == base_index {
                     base.push(row);
                 }
             }
@@ -154,7 +151,14 @@ pub fn render(dir: &Path, m: &Manifest) -> Result<String, RunnerError> {
             }
             groups.push(summarize(&scenario.name, &policy.name, &group, boot));
             if v != base_index {
-                pairs.extend(paired(&m.baseline, &baseline_rows[s], &group, boot));
+                pairs.extend(paired(
+                    &scenario.name,
+                    &policy.name,
+                    &m.baseline,
+                    &baseline_rows[s],
+                    &group,
+                    boot,
+                ));
             }
         }
     }

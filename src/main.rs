@@ -4,6 +4,8 @@
 //! was not met, or a hard bound cut the run short); 2 usage, configuration or I/O
 //! error. Bad input never panics.
 
+mod sweep_cmd;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +46,11 @@ enum Command {
         #[arg(value_parser = ["scenarios", "policies", "faults"])]
         what: Option<String>,
     },
+    /// Run scenarios x policies (x a grid of policy fields) x seeds in parallel, with
+    /// statistics, a Pareto frontier and a recommendation.
+    Sweep(sweep_cmd::SweepArgs),
+    /// Merge the shard directories of a sharded sweep into one sweep directory.
+    Merge(sweep_cmd::MergeArgs),
     /// Check scenario and policy files, reporting every problem at once.
     Validate {
         /// Files to check.
@@ -109,6 +116,8 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan_cmd::run(args).and_then(print_with),
         Command::Export(args) => export_cmd::run(args).and_then(print_with),
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
+        Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
+        Command::Merge(args) => sweep_cmd::cmd_merge(args),
     };
     match result {
         Ok(code) => code,

@@ -5,7 +5,9 @@
 pub mod format;
 pub mod metrics;
 pub mod run_files;
+pub mod stats;
 pub mod summary;
+pub mod sweep;
 
 pub use metrics::{Outcome, RunMetrics};
 

@@ -1,0 +1,301 @@
+//! Per (scenario, policy) statistics and paired comparisons against the baseline.
+//!
+//! Rates (Wilson 95% intervals):
+//! - detection rate: runs where a detector fired, over runs where a fault became active;
+//! - false-rollback rate: runs with outcome `false_rollback`, over runs where no fault
+//!   became active;
+//! - escape rate: runs with outcome `escaped`, over runs where a fault became active.
+//!
+//! Durations are summarised over the runs where they were observed. A run where the
+//! start happened but the end did not by the horizon is *censored*: counted, never
+//! averaged in, never dropped silently.
+
+use serde::Serialize;
+
+use super::runs_csv::RunRow;
+use crate::metrics::Outcome;
+use crate::stats::{Describe, Estimate, Rate, bootstrap_rng, describe, mean_difference, wilson};
+
+/// The summarised metrics, in output order.
+pub const METRICS: [&str; 5] = [
+    "ttd_s",
+    "impact_duration_s",
+    "tt_recover_s",
+    "budget_consumed_pct",
+    "deploy_duration_s",
+];
+
+/// A metric's value in a run (`None` if not observed) and whether it was censored
+/// (its start happened, its end did not by the horizon).
+fn observe(row: &RunRow, metric: &str) -> (Option<f64>, bool) {
+    match metric {
+        "ttd_s" => (row.ttd_s, row.impact_started && !row.detected),
+        "impact_duration_s" => (row.impact_duration_s, row.impact_started && !row.mitigated),
+        "tt_recover_s" => (row.tt_recover_s, row.impact_started && !row.recovered),
+        "budget_consumed_pct" => (Some(row.budget_consumed_pct), false),
+        "deploy_duration_s" => (
+            row.deploy_duration_s,
+            row.change_started && !row.change_ended,
+        ),
+        other => unreachable!("unknown metric {other}"),
+    }
+}
+
+/// How the bootstrap is drawn: the sweep's master seed and resample count.
+#[derive(Clone, Copy, Debug)]
+pub struct Bootstrap {
+    pub master_seed: u64,
+    pub resamples: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricSummary {
+    pub metric: &'static str,
+    /// Runs where the metric was observed: the sample the statistics describe.
+    pub n: u64,
+    /// Runs where its start happened but its end did not by the horizon.
+    pub censored: u64,
+    #[serde(flatten)]
+    pub stats: Option<Describe>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OutcomeCounts {
+    pub succeeded: u64,
+    pub caught: u64,
+    pub escaped: u64,
+    pub false_rollback: u64,
+    pub stalled: u64,
+}
+
+impl OutcomeCounts {
+    fn add(&mut self, o: Outcome) {
+        *match o {
+            Outcome::Succeeded => &mut self.succeeded,
+            Outcome::Caught => &mut self.caught,
+            Outcome::Escaped => &mut self.escaped,
+            Outcome::FalseRollback => &mut self.false_rollback,
+            Outcome::Stalled => &mut self.stalled,
+        } += 1;
+    }
+}
+
+/// Everything the sweep reports about one scenario under one policy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupSummary {
+    pub scenario: String,
+    pub policy: String,
+    pub n: u64,
+    pub outcomes: OutcomeCounts,
+    /// Runs where a fault became active.
+    pub fault_runs: u64,
+    /// Runs where no fault became active.
+    pub no_fault_runs: u64,
+    /// Runs where a change started (the candidate was deployed at all).
+    pub change_runs: u64,
+    /// Fault runs nothing detected by the horizon (censored detection).
+    pub undetected: u64,
+    /// Runs a hard bound cut short: their figures are incomplete.
+    pub limit_hit: u64,
+    pub detection_rate: Option<Rate>,
+    pub false_rollback_rate: Option<Rate>,
+    pub escape_rate: Option<Rate>,
+    pub metrics: Vec<MetricSummary>,
+}
+
+impl GroupSummary {
+    pub fn metric(&self, name: &str) -> &MetricSummary {
+        self.metrics
+            .iter()
+            .find(|m| m.metric == name)
+            .expect("every metric is summarised")
+    }
+}
+
+/// Summarises the runs of one (scenario, policy) group.
+pub fn summarize(scenario: &str, policy: &str, rows: &[RunRow], boot: Bootstrap) -> GroupSummary {
+    let mut outcomes = OutcomeCounts::default();
+    let (mut fault_runs, mut detected, mut change_runs, mut limit_hit) = (0, 0, 0, 0);
+    for r in rows {
+        outcomes.add(r.outcome);
+        fault_runs += r.fault_active as u64;
+        detected += (r.fault_active && r.detected) as u64;
+        change_runs += r.change_started as u64;
+        limit_hit += r.limit_hit as u64;
+    }
+    let n = rows.len() as u64;
+    let no_fault_runs = n - fault_runs;
+    let metrics = METRICS
+        .iter()
+        .map(|&metric| {
+            let mut values = Vec::with_capacity(rows.len());
+            let mut censored = 0;
+            for r in rows {
+                let (v, c) = observe(r, metric);
+                values.extend(v);
+                censored += c as u64;
+            }
+            let mut rng = bootstrap_rng(boot.master_seed, &[scenario, policy, metric]);
+            MetricSummary {
+                metric,
+                n: values.len() as u64,
+                censored,
+                stats: describe(&values, boot.resamples, &mut rng),
+            }
+        })
+        .collect();
+    GroupSummary {
+        scenario: scenario.to_string(),
+        policy: policy.to_string(),
+        n,
+        outcomes,
+        fault_runs,
+        no_fault_runs,
+        change_runs,
+        undetected: fault_runs - detected,
+        limit_hit,
+        detection_rate: wilson(detected, fault_runs),
+        false_rollback_rate: wilson(outcomes.false_rollback, no_fault_runs),
+        escape_rate: wilson(outcomes.escaped, fault_runs),
+        metrics,
+    }
+}
+
+/// A policy against the baseline on one scenario and metric: the mean of the paired
+/// differences (policy minus baseline) over the replicates where both observed it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Paired {
+    pub scenario: String,
+    pub policy: String,
+    pub baseline: String,
+    pub metric: &'static str,
+    pub pairs: u64,
+    pub difference: Option<Estimate>,
+}
+
+/// Pairs `rows` (of `policy` on `scenario`) with `baseline_rows` by replicate (common
+/// random numbers make replicate k the same traffic and fault draws under both) and
+/// compares every metric. Both slices are in replicate order.
+pub fn paired(
+    scenario: &str,
+    policy: &str,
+    baseline: &str,
+    baseline_rows: &[RunRow],
+    rows: &[RunRow],
+    boot: Bootstrap,
+) -> Vec<Paired> {
+    if rows.is_empty() || baseline_rows.is_empty() {
+        return Vec::new();
+    }
+    METRICS
+        .iter()
+        .map(|&metric| {
+            let mut d = Vec::with_capacity(rows.len());
+            let mut b = baseline_rows.iter().peekable();
+            for r in rows {
+                while b.next_if(|x| x.replicate < r.replicate).is_some() {}
+                let Some(x) = b.peek().filter(|x| x.replicate == r.replicate) else {
+                    continue;
+                };
+                if let ((Some(p), _), (Some(q), _)) = (observe(r, metric), observe(x, metric)) {
+                    d.push(p - q);
+                }
+            }
+            let mut rng = bootstrap_rng(
+                boot.master_seed,
+                &[scenario, policy, baseline, metric, "paired"],
+            );
+            Paired {
+                scenario: scenario.to_string(),
+                policy: policy.to_string(),
+                baseline: baseline.to_string(),
+                metric,
+                pairs: d.len() as u64,
+                difference: mean_difference(&d, boot.resamples, &mut rng),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(replicate: u64, outcome: Outcome, fault: bool, ttd: Option<f64>) -> RunRow {
+        RunRow {
+            run_id: replicate,
+            replicate,
+            outcome,
+            change_started: true,
+            change_ended: true,
+            fault_active: fault,
+            impact_started: fault,
+            detected: ttd.is_some(),
+            mitigated: fault,
+            recovered: fault,
+            limit_hit: false,
+            ttd_s: ttd,
+            impact_duration_s: fault.then_some(100.0),
+            tt_recover_s: fault.then_some(120.0),
+            budget_consumed_pct: replicate as f64,
+            deploy_duration_s: Some(300.0),
+        }
+    }
+
+    const BOOT: Bootstrap = Bootstrap {
+        master_seed: 1,
+        resamples: 100,
+    };
+
+    #[test]
+    fn rates_use_their_own_denominators() {
+        let rows = vec![
+            row(0, Outcome::Caught, true, Some(30.0)),
+            row(1, Outcome::Escaped, true, None),
+            row(2, Outcome::Escaped, true, Some(90.0)),
+            row(3, Outcome::FalseRollback, false, None),
+            row(4, Outcome::Succeeded, false, None),
+        ];
+        let g = summarize("s", "p", &rows, BOOT);
+        assert_eq!((g.n, g.fault_runs, g.no_fault_runs), (5, 3, 2));
+        let d = g.detection_rate.unwrap();
+        assert_eq!((d.k, d.n), (2, 3));
+        let f = g.false_rollback_rate.unwrap();
+        assert_eq!((f.k, f.n), (1, 2));
+        let e = g.escape_rate.unwrap();
+        assert_eq!((e.k, e.n), (2, 3));
+        assert_eq!(g.undetected, 1);
+        let ttd = g.metric("ttd_s");
+        assert_eq!(
+            (ttd.n, ttd.censored),
+            (2, 1),
+            "the undetected run is censored"
+        );
+        assert_eq!(ttd.stats.unwrap().mean.value, 60.0);
+        assert_eq!(g.metric("budget_consumed_pct").n, 5);
+    }
+
+    #[test]
+    fn pairs_match_replicates_and_skip_unobserved() {
+        let base = vec![
+            row(0, Outcome::Caught, true, Some(10.0)),
+            row(1, Outcome::Caught, true, Some(20.0)),
+            row(2, Outcome::Caught, true, None),
+        ];
+        let other = vec![
+            row(0, Outcome::Caught, true, Some(15.0)),
+            row(1, Outcome::Caught, true, Some(35.0)),
+            row(2, Outcome::Caught, true, Some(99.0)),
+        ];
+        let p = paired("s", "p", "b", &base, &other, BOOT);
+        let ttd = p.iter().find(|p| p.metric == "ttd_s").unwrap();
+        assert_eq!(ttd.pairs, 2);
+        assert_eq!(ttd.difference.unwrap().value, 10.0);
+        let budget = p
+            .iter()
+            .find(|p| p.metric == "budget_consumed_pct")
+            .unwrap();
+        assert_eq!(budget.pairs, 3);
+        assert_eq!(budget.difference.unwrap().value, 0.0);
+    }
+}

@@ -1,0 +1,113 @@
+//! The compact plain-text summary `rollcage sweep` prints at the end.
+
+use std::fmt::Write;
+
+use super::frontier::{ParetoPoint, Recommendation};
+use super::group::GroupSummary;
+use crate::format::human_secs;
+use crate::stats::Rate;
+
+fn rate(r: &Option<Rate>) -> String {
+    r.map(|r| format!("{:.1}%", 100.0 * r.rate))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn p(g: &GroupSummary, metric: &str, pick: fn(&crate::stats::Describe) -> f64) -> String {
+    match g.metric(metric).stats {
+        Some(d) if metric == "budget_consumed_pct" => format!("{:.3}%", pick(&d)),
+        Some(d) => human_secs(pick(&d)),
+        None => "-".into(),
+    }
+}
+
+/// One line per group, then the frontier and the recommendation.
+pub fn sweep_table(
+    groups: &[GroupSummary],
+    points: &[ParetoPoint],
+    rec: &Recommendation,
+) -> String {
+    let sw = groups
+        .iter()
+        .map(|g| g.scenario.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let pw = groups
+        .iter()
+        .map(|g| g.policy.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>8}  {:>7}  {:>10}  {:>10}  {:>10}  {:>10}",
+        "scenario",
+        "policy",
+        "n",
+        "detect",
+        "false-rb",
+        "escape",
+        "ttd p50",
+        "impact p50",
+        "budget p95",
+        "deploy p50",
+    );
+    for g in groups {
+        let _ = writeln!(
+            s,
+            "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>8}  {:>7}  {:>10}  {:>10}  {:>10}  {:>10}",
+            g.scenario,
+            g.policy,
+            g.n,
+            rate(&g.detection_rate),
+            rate(&g.false_rollback_rate),
+            rate(&g.escape_rate),
+            p(g, "ttd_s", |d| d.p50.value),
+            p(g, "impact_duration_s", |d| d.p50.value),
+            p(g, "budget_consumed_pct", |d| d.p95.value),
+            p(g, "deploy_duration_s", |d| d.p50.value),
+        );
+    }
+    let cut: u64 = groups.iter().map(|g| g.limit_hit).sum();
+    if cut > 0 {
+        let _ = writeln!(
+            s,
+            "WARNING: {cut} runs were cut short by a hard bound (limit_hit in runs.csv); their figures are incomplete"
+        );
+    }
+    let frontier: Vec<&str> = points
+        .iter()
+        .filter(|p| p.frontier)
+        .map(|p| p.policy.as_str())
+        .collect();
+    let _ = writeln!(
+        s,
+        "\nPareto frontier (deploy p50 on good releases vs budget p95 on faults): {}",
+        if frontier.is_empty() {
+            "none".to_string()
+        } else {
+            frontier.join(", ")
+        }
+    );
+    let c = &rec.constraints;
+    let _ = writeln!(
+        s,
+        "Constraints: p95 budget <= {}%, p50 deploy <= {}, false rollbacks <= {}%",
+        c.max_budget_p95_pct,
+        human_secs(c.max_deploy_p50_s),
+        c.max_false_rollback_pct
+    );
+    match &rec.policy {
+        Some(p) => {
+            let _ = writeln!(s, "Recommendation: {p}");
+        }
+        None => {
+            let _ = writeln!(s, "Recommendation: none");
+        }
+    }
+    for e in &rec.evidence {
+        let _ = writeln!(s, "  {e}");
+    }
+    s
+}

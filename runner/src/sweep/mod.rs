@@ -1,0 +1,283 @@
+//! Sweeps: scenarios × policy variants × seeds, run in parallel, streamed to
+//! `runs.csv` in run order, then summarised from that file.
+//!
+//! A sweep directory holds `manifest.json` (written first), `runs.csv.partial` while
+//! runs are going (appended in run order, flushed as it goes), renamed to `runs.csv`
+//! once complete, then `summary.csv`, `paired.csv`, `pareto.csv` and `summary.json`.
+//! A shard directory stops at `runs.csv`: its summaries come from `merge`.
+//!
+//! `--resume` continues a killed sweep: it checks that the manifest matches, drops a
+//! trailing partial row, checks every complete row is the run expected at its place,
+//! and appends from there. Since summaries are computed from `runs.csv` alone, the
+//! result is byte-identical to an uninterrupted sweep.
+
+pub mod execute;
+pub mod merge;
+pub mod plan;
+pub mod render;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use reports::sweep::runs_csv;
+
+use crate::RunnerError;
+use crate::output::OutputDir;
+use plan::{Manifest, Plan};
+
+pub const MANIFEST: &str = "manifest.json";
+pub const RUNS_CSV: &str = "runs.csv";
+pub const RUNS_PARTIAL: &str = "runs.csv.partial";
+pub const SUMMARY_CSV: &str = "summary.csv";
+pub const SUMMARY_JSON: &str = "summary.json";
+pub const PAIRED_CSV: &str = "paired.csv";
+pub const PARETO_CSV: &str = "pareto.csv";
+
+/// Every file a sweep writes; `--force` removes these (and only these) first.
+pub const OUTPUTS: [&str; 7] = [
+    MANIFEST,
+    RUNS_CSV,
+    RUNS_PARTIAL,
+    SUMMARY_CSV,
+    SUMMARY_JSON,
+    PAIRED_CSV,
+    PARETO_CSV,
+];
+
+/// Told how a sweep advances; the CLI draws a progress bar with it.
+pub trait Progress: Sync {
+    /// `total` runs in this directory, `done` of them already on disk.
+    fn start(&self, total: u64, done: u64);
+    fn advance(&self, runs: u64);
+    fn finish(&self);
+}
+
+/// A `Progress` that shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: u64, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// How a sweep went.
+#[derive(Debug)]
+pub struct SweepReport {
+    /// Runs this directory holds when complete.
+    pub total: u64,
+    /// Runs found on disk when a `--resume` began.
+    pub resumed_from: u64,
+    /// The terminal table, for an unsharded sweep.
+    pub table: Option<String>,
+}
+
+/// Where to write and how.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepOptions<'a> {
+    pub out: &'a Path,
+    pub threads: usize,
+    pub resume: bool,
+    pub force: bool,
+}
+
+fn is_empty_dir(path: &Path) -> Result<bool, RunnerError> {
+    if !path.exists() {
+        return Ok(true);
+    }
+    Ok(path.is_dir()
+        && fs::read_dir(path)
+            .map_err(|e| RunnerError::io(path, e))?
+            .next()
+            .is_none())
+}
+
+/// The top-level keys where two manifests differ.
+fn manifest_differences(old: &str, new: &Manifest) -> Vec<String> {
+    let new = serde_json::to_value(new).expect("manifest serializes");
+    let Ok(serde_json::Value::Object(old)) = serde_json::from_str::<serde_json::Value>(old) else {
+        return vec!["(unreadable)".into()];
+    };
+    let serde_json::Value::Object(new) = new else {
+        unreachable!("a manifest is an object")
+    };
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .cloned()
+        .collect()
+}
+
+/// Runs (or resumes) the sweep planned in `plan` into `opts.out`.
+pub fn sweep(
+    plan: &Plan,
+    opts: SweepOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<SweepReport, RunnerError> {
+    let out = opts.out;
+    let m = &plan.manifest;
+    let total = m.shard_runs();
+    let partial = out.join(RUNS_PARTIAL);
+    let empty = is_empty_dir(out)?;
+    if !empty && !opts.resume && !opts.force {
+        return Err(RunnerError::Usage(format!(
+            "{}: output directory exists and is not empty; pass --resume to continue the sweep in it, or --force to start over",
+            out.display()
+        )));
+    }
+    let fresh = !opts.resume || empty;
+    let done = if fresh {
+        let dir = OutputDir::create(out, opts.force)?;
+        for name in OUTPUTS {
+            let p = dir.path().join(name);
+            if p.exists() {
+                fs::remove_file(&p).map_err(|e| RunnerError::io(&p, e))?;
+            }
+        }
+        dir.write(MANIFEST, m.to_json().as_bytes())?;
+        let mut f = File::create(&partial).map_err(|e| RunnerError::io(&partial, e))?;
+        f.write_all(&runs_csv::line(runs_csv::header(&m.grid_keys())))
+            .map_err(|e| RunnerError::io(&partial, e))?;
+        0
+    } else {
+        check_manifest(out, m)?;
+        if out.join(RUNS_CSV).exists() {
+            total
+        } else if partial.exists() {
+            recover_partial(&partial, m)?
+        } else {
+            // Killed between writing the manifest and the first row.
+            fs::write(&partial, runs_csv::line(runs_csv::header(&m.grid_keys())))
+                .map_err(|e| RunnerError::io(&partial, e))?;
+            0
+        }
+    };
+
+    if done < total {
+        progress.start(total, done);
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&partial)
+            .map_err(|e| RunnerError::io(&partial, e))?;
+        let mut w = BufWriter::with_capacity(1 << 16, file);
+        execute::execute(
+            plan,
+            opts.threads,
+            done,
+            total,
+            &mut w,
+            &|n| progress.advance(n),
+            &partial,
+        )?;
+        let file = w
+            .into_inner()
+            .map_err(|e| RunnerError::io(&partial, e.into_error()))?;
+        file.sync_all().map_err(|e| RunnerError::io(&partial, e))?;
+        progress.finish();
+    }
+    if partial.exists() {
+        fs::rename(&partial, out.join(RUNS_CSV)).map_err(|e| RunnerError::io(&partial, e))?;
+    }
+    let table = match m.shard {
+        Some(_) => None,
+        None => Some(render::render(out, m)?),
+    };
+    Ok(SweepReport {
+        total,
+        resumed_from: if fresh { 0 } else { done },
+        table,
+    })
+}
+
+/// Refuses to resume a directory made by a different sweep.
+fn check_manifest(out: &Path, m: &Manifest) -> Result<(), RunnerError> {
+    let path = out.join(MANIFEST);
+    if !path.exists() {
+        return Err(RunnerError::Usage(format!(
+            "{}: not empty and has no {MANIFEST}: not a sweep directory; nothing to resume",
+            out.display()
+        )));
+    }
+    let old = fs::read_to_string(&path).map_err(|e| RunnerError::io(&path, e))?;
+    if old != m.to_json() {
+        return Err(RunnerError::Usage(format!(
+            "{}: written by a different sweep (differs in: {}); resume with the same inputs, or start over with --force",
+            path.display(),
+            manifest_differences(&old, m).join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The length of `f` up to and including its last newline.
+fn complete_lines_len(f: &mut File) -> std::io::Result<u64> {
+    let mut end = f.seek(SeekFrom::End(0))?;
+    let mut buf = vec![0u8; 1 << 16];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// Cuts a killed sweep's partial file back to its last complete row, checks every
+/// row is the run expected at its place, and returns how many there are.
+fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
+    let io = |e| RunnerError::io(path, e);
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    let keep = complete_lines_len(&mut f).map_err(io)?;
+    f.set_len(keep).map_err(io)?;
+    let expected_header = runs_csv::header(&m.grid_keys());
+    if keep == 0 {
+        f.write_all(&runs_csv::line(&expected_header)).map_err(io)?;
+        return Ok(0);
+    }
+    f.sync_all().map_err(io)?;
+    drop(f);
+    let bad = |why: String| {
+        RunnerError::Usage(format!(
+            "{}: {why}; cannot resume, start over with --force",
+            path.display()
+        ))
+    };
+    let file = File::open(path).map_err(io)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(BufReader::new(file));
+    let mut rec = csv::StringRecord::new();
+    let mut count = 0u64;
+    let mut first = true;
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(bad(e.to_string())),
+        }
+        if first {
+            first = false;
+            if rec.iter().ne(expected_header.iter().map(String::as_str)) {
+                return Err(bad("the header does not match this sweep's columns".into()));
+            }
+            continue;
+        }
+        let expected = m.run_at(count);
+        if count >= m.shard_runs() || rec.get(0) != Some(expected.to_string().as_str()) {
+            return Err(bad(format!("row {} is not run {expected}", count + 1)));
+        }
+        count += 1;
+    }
+    Ok(count)
+}

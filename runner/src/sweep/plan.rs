@@ -1,0 +1,514 @@
+//! From flags to a checked plan: scenarios, policy variants (the grid's cartesian
+//! product), seeds, shards, and the run order every output follows.
+//!
+//! Run order: `run_id = (scenario_index × policies + policy_index) × seeds + replicate`,
+//! so each (scenario, policy) group is a contiguous block of `seeds` rows in
+//! replicate order. A shard `I/N` takes the replicates `k` with `k mod N = I` of every
+//! group, so shards carry equal work and merge back by run id.
+
+use std::fmt;
+
+use config::Problems;
+use policies::Policy;
+use reports::sweep::Constraints;
+use scenarios::Scenario;
+use serde::{Deserialize, Serialize};
+
+use crate::RunnerError;
+use crate::inputs::{Override, Target, load_policy, load_scenario, parse_override, scenario_names};
+
+/// `--shard I/N`: the `I`-th of `N` slices, 0-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Parses `I/N` with `0 <= I < N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = |why: &str| format!("--shard {s}: {why}; expected I/N with 0 <= I < N, e.g. 0/3");
+        let (i, n) = s.split_once('/').ok_or_else(|| bad("no `/`"))?;
+        let index: u64 = i
+            .trim()
+            .parse()
+            .map_err(|_| bad("I is not a whole number"))?;
+        let count: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| bad("N is not a whole number"))?;
+        if count == 0 {
+            return Err(bad("N must be at least 1"));
+        }
+        if index >= count {
+            return Err(bad("I must be less than N (shards count from 0)"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// How many of `seeds` replicates fall in this shard.
+    pub fn replicates(&self, seeds: u64) -> u64 {
+        if self.index >= seeds {
+            0
+        } else {
+            (seeds - self.index).div_ceil(self.count)
+        }
+    }
+}
+
+/// What the user asked for, before anything is read.
+#[derive(Clone, Debug)]
+pub struct SweepRequest {
+    /// Scenario names or files; `["all"]` means every built-in.
+    pub scenarios: Vec<String>,
+    pub policies: Vec<String>,
+    /// `--grid KEY=V1,V2,...`, in the order given.
+    pub grid: Vec<String>,
+    /// `--set KEY=VALUE`, applied to every scenario or policy.
+    pub sets: Vec<String>,
+    pub seeds: u64,
+    pub master_seed: u64,
+    pub baseline: Option<String>,
+    pub constraints: Constraints,
+    pub bootstrap_resamples: usize,
+    pub shard: Option<Shard>,
+}
+
+/// One `--grid` axis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridAxis {
+    /// As given, e.g. `policy.bake_seconds`.
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// Parses `policy.KEY=V1,V2,...`.
+pub fn parse_grid(raw: &str) -> Result<GridAxis, String> {
+    let bad = |why: &str| format!("--grid {raw}: {why}");
+    let (key, values) = raw
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=V1,V2,..."))?;
+    let o = parse_override(&format!("{key}=x")).map_err(|p| bad(&p.reason))?;
+    if o.target != Target::Policy {
+        return Err(bad("grid keys are policy fields: policy.KEY"));
+    }
+    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+    if values.iter().any(|v| v.is_empty()) {
+        return Err(bad("empty value in the list"));
+    }
+    for (i, v) in values.iter().enumerate() {
+        if values[..i].contains(v) {
+            return Err(bad(&format!("value {v} is listed twice")));
+        }
+    }
+    Ok(GridAxis {
+        key: key.to_string(),
+        values,
+    })
+}
+
+/// A policy under one grid combination: what a sweep compares.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// `gated-10pct[max_unavailable=2,bake_seconds=30]`, or the policy's name without
+    /// a grid.
+    pub name: String,
+    pub grid_values: Vec<String>,
+    pub policy: Policy,
+}
+
+/// A scenario in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioEntry {
+    pub name: String,
+    /// `built-in` or the file as given.
+    pub source: String,
+    pub resolved: serde_json::Value,
+}
+
+/// A policy variant in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyEntry {
+    pub name: String,
+    pub policy: String,
+    pub source: String,
+    pub grid_values: Vec<String>,
+    pub resolved: serde_json::Value,
+}
+
+/// `manifest.json`: everything a sweep was made from. Two sweeps with equal manifests
+/// (shard aside) produce the same runs, which is what `--resume` and `merge` check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The version of every file in the sweep directory (the CSV layouts included).
+    pub schema_version: u32,
+    pub program: String,
+    pub master_seed: u64,
+    pub seeds: u64,
+    pub runs: u64,
+    pub run_order: String,
+    pub scenarios: Vec<ScenarioEntry>,
+    pub policies: Vec<PolicyEntry>,
+    pub grid: Vec<GridAxis>,
+    pub overrides: Vec<String>,
+    pub baseline: String,
+    pub bootstrap_resamples: usize,
+    pub constraints: Constraints,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+pub const RUN_ORDER: &str = "run_id = (scenario_index * policies + policy_index) * seeds + replicate; shard I/N holds the replicates k with k mod N = I";
+
+impl Manifest {
+    /// Pretty JSON ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("manifest serializes");
+        s.push('\n');
+        s
+    }
+
+    pub fn grid_keys(&self) -> Vec<String> {
+        self.grid.iter().map(|a| a.key.clone()).collect()
+    }
+
+    pub fn policy_names(&self) -> Vec<String> {
+        self.policies.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// The (scenario, policy, replicate) of a run id.
+    pub fn locate(&self, run_id: u64) -> (usize, usize, u64) {
+        let group = run_id / self.seeds;
+        let v = self.policies.len() as u64;
+        (
+            (group / v) as usize,
+            (group % v) as usize,
+            run_id % self.seeds,
+        )
+    }
+
+    /// How many runs this directory holds when complete.
+    pub fn shard_runs(&self) -> u64 {
+        let groups = (self.scenarios.len() * self.policies.len()) as u64;
+        groups * self.shard.map_or(self.seeds, |s| s.replicates(self.seeds))
+    }
+
+    /// The run id at `position` within this directory's runs.
+    pub fn run_at(&self, position: u64) -> u64 {
+        match self.shard {
+            None => position,
+            Some(s) => {
+                let per_group = s.replicates(self.seeds);
+                let (group, j) = (position / per_group, position % per_group);
+                group * self.seeds + s.index + j * s.count
+            }
+        }
+    }
+}
+
+/// A checked sweep: the models to run and the manifest describing them.
+pub struct Plan {
+    pub scenarios: Vec<Scenario>,
+    pub variants: Vec<Variant>,
+    pub manifest: Manifest,
+}
+
+/// Every combination of the grid's values, first axis slowest.
+fn combinations(grid: &[GridAxis]) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new()];
+    for axis in grid {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |v| {
+                    let mut c = prefix.clone();
+                    c.push(v.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+fn variant_name(policy: &str, grid: &[GridAxis], values: &[String]) -> String {
+    if grid.is_empty() {
+        return policy.to_string();
+    }
+    let parts: Vec<String> = grid
+        .iter()
+        .zip(values)
+        .map(|(a, v)| format!("{}={v}", a.key.trim_start_matches("policy.")))
+        .collect();
+    format!("{policy}[{}]", parts.join(","))
+}
+
+/// Problems caused by a grid value are reported as `--grid KEY=VALUE`, not as the
+/// `--set` the grid is applied through.
+fn blame_grid(e: RunnerError, grid: &[GridAxis], values: &[String]) -> RunnerError {
+    let RunnerError::Config(Problems(mut ps)) = e else {
+        return e;
+    };
+    for p in &mut ps {
+        let full = format!("policy.{}", p.key);
+        let hit = grid
+            .iter()
+            .zip(values)
+            .find(|(a, _)| p.origin == "--set" && (a.key == full || a.key == p.key));
+        if let Some((axis, v)) = hit {
+            p.origin = "--grid".into();
+            p.key = format!("{}={v}", axis.key);
+        }
+    }
+    RunnerError::Config(Problems(ps))
+}
+
+/// Reads and checks every scenario and every policy variant before anything runs,
+/// reporting all problems at once, each under the scenario or combination it is in.
+pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
+    let mut problems: Vec<String> = Vec::new();
+    if req.seeds == 0 {
+        problems.push("--seeds: must be at least 1".into());
+    }
+    if req.policies.is_empty() {
+        problems.push("--policies: name at least one policy".into());
+    }
+    let mut overrides: Vec<Override> = Vec::new();
+    for raw in &req.sets {
+        match parse_override(raw) {
+            Ok(o) => overrides.push(o),
+            Err(p) => problems.push(p.to_string()),
+        }
+    }
+    let mut grid: Vec<GridAxis> = Vec::new();
+    for raw in &req.grid {
+        match parse_grid(raw) {
+            Ok(a) if grid.iter().any(|g| g.key == a.key) => {
+                problems.push(format!("--grid {raw}: key {} is gridded twice", a.key))
+            }
+            Ok(a) => grid.push(a),
+            Err(e) => problems.push(e),
+        }
+    }
+    let specs: Vec<String> = if req.scenarios.len() == 1 && req.scenarios[0] == "all" {
+        scenario_names().iter().map(|s| s.to_string()).collect()
+    } else {
+        req.scenarios.clone()
+    };
+    if specs.is_empty() {
+        problems.push("--scenarios: name at least one scenario, or `all`".into());
+    }
+
+    let describe = |e: RunnerError| match e {
+        RunnerError::Config(Problems(ps)) => ps
+            .iter()
+            .map(|p| format!("  {p}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => format!("  {other}"),
+    };
+    let mut scenarios = Vec::new();
+    let mut scenario_entries = Vec::new();
+    for spec in &specs {
+        match load_scenario(spec, &overrides) {
+            Ok((s, source)) => {
+                if scenarios.iter().any(|x: &Scenario| x.name == s.name) {
+                    problems.push(format!(
+                        "scenario {spec}: another scenario is also named {}; names identify groups and seeds",
+                        s.name
+                    ));
+                }
+                scenario_entries.push(ScenarioEntry {
+                    name: s.name.clone(),
+                    source,
+                    resolved: serde_json::to_value(&s).expect("scenario serializes"),
+                });
+                scenarios.push(s);
+            }
+            Err(e) => problems.push(format!("scenario {spec}:\n{}", describe(e))),
+        }
+    }
+
+    let mut variants: Vec<Variant> = Vec::new();
+    let mut policy_entries = Vec::new();
+    for spec in &req.policies {
+        for values in combinations(&grid) {
+            let mut with_grid = overrides.clone();
+            for (axis, v) in grid.iter().zip(&values) {
+                let raw = format!("{}={v}", axis.key);
+                with_grid.push(parse_override(&raw).expect("grid keys were checked"));
+            }
+            let label = variant_name(spec, &grid, &values);
+            match load_policy(spec, &with_grid) {
+                Ok((policy, source)) => {
+                    let name = variant_name(&policy.name, &grid, &values);
+                    if variants.iter().any(|v| v.name == name) {
+                        problems.push(format!("policy {label}: the name {name} is taken twice"));
+                    }
+                    policy_entries.push(PolicyEntry {
+                        name: name.clone(),
+                        policy: policy.name.clone(),
+                        source,
+                        grid_values: values.clone(),
+                        resolved: serde_json::to_value(&policy).expect("policy serializes"),
+                    });
+                    variants.push(Variant {
+                        name,
+                        grid_values: values,
+                        policy,
+                    });
+                }
+                Err(e) => problems.push(format!(
+                    "policy {label}:\n{}",
+                    describe(blame_grid(e, &grid, &values))
+                )),
+            }
+        }
+    }
+
+    let baseline = match (&req.baseline, variants.first()) {
+        (_, None) => String::new(),
+        (None, Some(first)) => first.name.clone(),
+        (Some(b), Some(_)) => {
+            let exact = variants.iter().find(|v| &v.name == b);
+            let by_policy = variants.iter().find(|v| &v.policy.name == b);
+            match exact.or(by_policy) {
+                Some(v) => v.name.clone(),
+                None => {
+                    problems.push(format!(
+                        "--baseline {b}: not among the swept policies ({})",
+                        variants
+                            .iter()
+                            .map(|v| v.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    String::new()
+                }
+            }
+        }
+    };
+    if !problems.is_empty() {
+        return Err(RunnerError::Usage(problems.join("\n")));
+    }
+    let manifest = Manifest {
+        schema_version: reports::SCHEMA_VERSION,
+        program: program.to_string(),
+        master_seed: req.master_seed,
+        seeds: req.seeds,
+        runs: (scenarios.len() * variants.len()) as u64 * req.seeds,
+        run_order: RUN_ORDER.to_string(),
+        scenarios: scenario_entries,
+        policies: policy_entries,
+        grid,
+        overrides: req.sets.clone(),
+        baseline,
+        bootstrap_resamples: req.bootstrap_resamples,
+        constraints: req.constraints,
+        shard: req.shard,
+    };
+    Ok(Plan {
+        scenarios,
+        variants,
+        manifest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(policies: &[&str], grid: &[&str]) -> SweepRequest {
+        SweepRequest {
+            scenarios: vec!["steady".into(), "memory-leak".into()],
+            policies: policies.iter().map(|s| s.to_string()).collect(),
+            grid: grid.iter().map(|s| s.to_string()).collect(),
+            sets: vec![],
+            seeds: 5,
+            master_seed: 1,
+            baseline: None,
+            constraints: Constraints::default(),
+            bootstrap_resamples: 10,
+            shard: None,
+        }
+    }
+
+    #[test]
+    fn shard_specs() {
+        assert_eq!(Shard::parse("1/3"), Ok(Shard { index: 1, count: 3 }));
+        for bad in ["3/3", "a/b", "1", "0/0", "-1/2", "1/x"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        let s = Shard { index: 2, count: 3 };
+        assert_eq!(s.replicates(7), 2, "replicates 2 and 5");
+        assert_eq!(Shard { index: 3, count: 4 }.replicates(2), 0);
+    }
+
+    #[test]
+    fn grid_expands_to_named_combinations_in_order() {
+        let p = plan(
+            &request(
+                &["gated-10pct"],
+                &["policy.max_unavailable=1,10%", "policy.bake_seconds=30,120"],
+            ),
+            "test",
+        )
+        .unwrap();
+        let names: Vec<&str> = p.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "gated-10pct[max_unavailable=1,bake_seconds=30]",
+                "gated-10pct[max_unavailable=1,bake_seconds=120]",
+                "gated-10pct[max_unavailable=10%,bake_seconds=30]",
+                "gated-10pct[max_unavailable=10%,bake_seconds=120]",
+            ]
+        );
+        assert_eq!(p.manifest.baseline, names[0]);
+        assert_eq!(p.manifest.runs, 2 * 4 * 5);
+    }
+
+    #[test]
+    fn bad_grid_values_name_the_combination_and_key() {
+        let err = plan(
+            &request(&["reference"], &["policy.max_unavailable=1,lots"]),
+            "test",
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("policy reference[max_unavailable=lots]"),
+            "{err}"
+        );
+        assert!(err.contains("policy.max_unavailable=lots"), "{err}");
+        assert!(!err.contains("[max_unavailable=1]"), "{err}");
+        let err = plan(
+            &request(&["reference"], &["scenario.fleet.replicas=1,2"]),
+            "t",
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.contains("grid keys are policy fields"), "{err}");
+    }
+
+    #[test]
+    fn shard_positions_map_to_run_ids() {
+        let mut p = plan(&request(&["reference", "noop"], &[]), "t")
+            .unwrap()
+            .manifest;
+        p.shard = Some(Shard { index: 1, count: 2 });
+        // 5 seeds: shard 1 holds replicates 1 and 3 of each of the 4 groups.
+        assert_eq!(p.shard_runs(), 8);
+        let ids: Vec<u64> = (0..8).map(|i| p.run_at(i)).collect();
+        assert_eq!(ids, [1, 3, 6, 8, 11, 13, 16, 18]);
+        assert_eq!(p.locate(13), (1, 0, 3));
+    }
+}

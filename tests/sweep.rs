@@ -1,0 +1,442 @@
+//! Sweeps end to end through the binary: determinism across threads, repeats, shards
+//! and a kill-and-resume; refusals and clear errors on bad input. Every sweep here is
+//! short (300 s horizons, a few seeds) so the suite stays fast on 2 cores.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{cli, stderr, stdout, temp_dir};
+
+const SHORT: &str = "scenario.run.horizon_seconds=300";
+
+/// A small sweep: 2 scenarios (a good release, a bad one) x 2 policies x `seeds`.
+fn sweep_args(out: &Path, seeds: u64, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "sweep",
+        "--scenarios",
+        "good-release,error-regression",
+        "--policies",
+        "k8s-default,gated-10pct",
+        "--set",
+        SHORT,
+        "--bootstrap",
+        "200",
+        "--seed",
+        "7",
+    ]
+    .map(String::from)
+    .to_vec();
+    a.extend(["--seeds".into(), seeds.to_string()]);
+    a.extend(["--out".into(), out.display().to_string()]);
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn run_ok(args: &[String]) -> String {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = cli(&args);
+    assert!(o.status.success(), "{args:?}\n{}", stderr(&o));
+    stdout(&o)
+}
+
+/// Every file of a directory, by name, sorted.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn assert_same_dirs(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&fa), names(&fb), "{} vs {}", a.display(), b.display());
+    for ((name, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(
+            x == y,
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// The data rows of a CSV file, parsed (names with commas are quoted).
+fn records(path: &Path) -> Vec<Vec<String>> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+const SWEEP_FILES: [&str; 6] = [
+    "manifest.json",
+    "paired.csv",
+    "pareto.csv",
+    "runs.csv",
+    "summary.csv",
+    "summary.json",
+];
+
+#[test]
+fn one_and_two_threads_write_identical_files() {
+    let dir = temp_dir("sweep-threads");
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    run_ok(&sweep_args(&one, 4, &["--threads", "1"]));
+    let args = sweep_args(&two, 4, &["--threads", "2"]);
+    let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Wall-clock figures go to stderr; no progress bar when it is not a terminal.
+    let err = stderr(&o);
+    assert!(
+        err.contains("16 runs in") && err.contains("runs/s"),
+        "{err}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    let names: Vec<String> = files(&one).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, SWEEP_FILES);
+    assert_same_dirs(&one, &two);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn repeated_sweeps_write_identical_files() {
+    let dir = temp_dir("sweep-repeat");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    run_ok(&sweep_args(&a, 3, &["--threads", "2"]));
+    run_ok(&sweep_args(&b, 3, &["--threads", "2"]));
+    assert_same_dirs(&a, &b);
+    // A different master seed draws different runs.
+    let c = dir.join("c");
+    let mut args = sweep_args(&c, 3, &["--threads", "2"]);
+    let at = args.iter().position(|a| a == "--seed").unwrap();
+    args[at + 1] = "8".into();
+    run_ok(&args);
+    assert_ne!(
+        fs::read(a.join("runs.csv")).unwrap(),
+        fs::read(c.join("runs.csv")).unwrap()
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn three_shards_merge_into_the_unsharded_sweep() {
+    let dir = temp_dir("sweep-shards");
+    let whole = dir.join("whole");
+    run_ok(&sweep_args(&whole, 5, &["--threads", "2"]));
+    let shards: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("shard{i}"))).collect();
+    for (i, s) in shards.iter().enumerate() {
+        let spec = format!("{i}/3");
+        let out = run_ok(&sweep_args(s, 5, &["--threads", "1", "--shard", &spec]));
+        assert!(out.contains(&format!("shard {spec}")), "{out}");
+        assert!(
+            !s.join("summary.json").exists(),
+            "a shard is summarised by merge"
+        );
+    }
+    // Shard 2 of 3 over 5 seeds holds replicates 2 (not 5): one per group, 4 groups.
+    assert_eq!(
+        fs::read_to_string(shards[2].join("runs.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        1 + 4
+    );
+    let merged = dir.join("merged");
+    let mut args: Vec<String> = vec!["merge".into()];
+    // Any order of the shard directories.
+    for s in [&shards[2], &shards[0], &shards[1]] {
+        args.push(s.display().to_string());
+    }
+    args.extend(["--out".into(), merged.display().to_string()]);
+    run_ok(&args);
+    assert_same_dirs(&whole, &merged);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn resume_after_a_kill_finishes_byte_identical() {
+    let dir = temp_dir("sweep-resume");
+    let (killed, whole) = (dir.join("killed"), dir.join("whole"));
+    // 2 x 2 x 40 = 160 runs on one thread: seconds, long enough to kill mid-way.
+    let args = sweep_args(&killed, 40, &["--threads", "1"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcage"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let partial = killed.join("runs.csv.partial");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let rows = fs::read_to_string(&partial).map_or(0, |t| t.lines().count());
+        if rows >= 6 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep finished before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "no rows after two minutes");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!killed.join("runs.csv").exists(), "killed before the end");
+    assert!(!killed.join("summary.json").exists());
+    // A torn write: half a row after the last complete one.
+    let mut text = fs::read(&partial).unwrap();
+    let done = text.iter().filter(|&&b| b == b'\n').count() - 1;
+    assert!(done < 160, "{done} runs done");
+    text.extend_from_slice(b"9999,good-release,k8s-def");
+    fs::write(&partial, text).unwrap();
+
+    // Without --resume or --force the directory is refused.
+    let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    // Resuming with other inputs is refused, naming what differs.
+    let mut other = sweep_args(&killed, 41, &["--resume"]);
+    other.extend(["--threads".into(), "2".into()]);
+    let o = cli(&other.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("differs in: runs, seeds"),
+        "{}",
+        stderr(&o)
+    );
+
+    let resumed = run_ok(&sweep_args(&killed, 40, &["--threads", "2", "--resume"]));
+    assert!(resumed.contains("Recommendation"), "{resumed}");
+    run_ok(&sweep_args(&whole, 40, &["--threads", "2"]));
+    assert_same_dirs(&killed, &whole);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn force_starts_over_and_resume_of_a_complete_sweep_changes_nothing() {
+    let dir = temp_dir("sweep-force");
+    let out = dir.join("out");
+    run_ok(&sweep_args(&out, 2, &[]));
+    let before = files(&out);
+    run_ok(&sweep_args(&out, 2, &["--resume"]));
+    assert_eq!(files(&out), before);
+    fs::write(out.join("notes.txt"), "mine").unwrap();
+    run_ok(&sweep_args(&out, 3, &["--force"]));
+    assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seeds"], 3);
+    // A directory that is not a sweep is not resumed.
+    let o = cli(&sweep_args(&dir, 2, &["--resume"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a sweep directory"),
+        "{}",
+        stderr(&o)
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn grid_variants_share_seeds_and_are_named_in_every_file() {
+    let dir = temp_dir("sweep-grid");
+    let out = dir.join("out");
+    let text = run_ok(
+        &[
+            "sweep",
+            "--scenarios",
+            "steady,error-regression",
+            "--policies",
+            "reference",
+            "--grid",
+            "policy.max_unavailable=1,10%",
+            "--grid",
+            "policy.bake_seconds=0,60",
+            "--seeds",
+            "3",
+            "--set",
+            SHORT,
+            "--bootstrap",
+            "100",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let name = "reference[max_unavailable=10%,bake_seconds=60]";
+    assert!(text.contains(name), "{text}");
+    let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut lines = runs.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "run_id,scenario,policy,policy.max_unavailable,policy.bake_seconds,seed,replicate,outcome,"
+    ));
+    let rows = records(&out.join("runs.csv"));
+    assert_eq!(rows.len(), 2 * 4 * 3);
+    assert_eq!(&rows[9][..7], ["9", "steady", name, "10%", "60", "1", "0"]);
+    // `steady` releases nothing, so every variant sees exactly the same run for the
+    // same replicate: common random numbers.
+    for k in 0..3 {
+        let figures: Vec<&[String]> = rows[..12]
+            .iter()
+            .filter(|r| r[6] == k.to_string())
+            .map(|r| &r[7..])
+            .collect();
+        assert_eq!(figures.len(), 4);
+        assert!(figures.windows(2).all(|w| w[0] == w[1]), "replicate {k}");
+    }
+    let pareto = fs::read_to_string(out.join("pareto.csv")).unwrap();
+    assert_eq!(pareto.lines().count(), 1 + 4);
+    assert!(pareto.contains(name));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn summary_rates_and_recommendation_follow_the_runs() {
+    let dir = temp_dir("sweep-summary");
+    let out = dir.join("out");
+    let text = run_ok(&sweep_args(&out, 6, &["--max-budget-p95", "0%"]));
+    assert!(text.contains("Recommendation: none"), "{text}");
+    let runs = records(&out.join("runs.csv"));
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["schema_version"], 1);
+    assert!(summary["recommendation"]["policy"].is_null());
+    assert_eq!(
+        summary["recommendation"]["constraints"]["max_budget_p95_pct"],
+        0.0
+    );
+    for g in summary["groups"].as_array().unwrap() {
+        let (s, p) = (
+            g["scenario"].as_str().unwrap(),
+            g["policy"].as_str().unwrap(),
+        );
+        let mine: Vec<&Vec<String>> = runs.iter().filter(|r| r[1] == s && r[2] == p).collect();
+        assert_eq!(g["n"], mine.len());
+        // Columns: 5 outcome, 10 t_fault_active_s, 12 t_detect_s.
+        let fault: Vec<&&Vec<String>> = mine.iter().filter(|r| !r[10].is_empty()).collect();
+        assert_eq!(g["fault_runs"], fault.len(), "{s} {p}");
+        let escaped = mine.iter().filter(|r| r[5] == "escaped").count();
+        let detected = fault.iter().filter(|r| !r[12].is_empty()).count();
+        if fault.is_empty() {
+            assert!(g["detection_rate"].is_null());
+            assert_eq!(g["false_rollback_rate"]["n"], mine.len());
+        } else {
+            assert_eq!(g["escape_rate"]["k"], escaped);
+            assert_eq!(g["detection_rate"]["k"], detected);
+            assert_eq!(g["undetected"], fault.len() - detected);
+        }
+    }
+    // The same sweep with the default limits recommends a frontier policy.
+    let relaxed = dir.join("relaxed");
+    run_ok(&sweep_args(&relaxed, 6, &["--max-deploy-p50", "2h"]));
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(relaxed.join("summary.json")).unwrap()).unwrap();
+    let chosen = summary["recommendation"]["policy"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let point = summary["pareto"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["policy"] == chosen.as_str())
+        .unwrap();
+    assert_eq!(point["frontier"], true);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_sweep_input_exits_2_with_a_clear_message() {
+    let dir = temp_dir("sweep-bad");
+    let out = dir.join("out");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--shard", "3/3"], "I must be less than N"),
+        (&["--shard", "a/b"], "not a whole number"),
+        (
+            &["--grid", "policy.max_unavailable=2,lots"],
+            "policy k8s-default[max_unavailable=lots]",
+        ),
+        (
+            &["--grid", "scenario.fleet.replicas=3,4"],
+            "grid keys are policy fields",
+        ),
+        (
+            &["--baseline", "nope"],
+            "--baseline nope: not among the swept policies",
+        ),
+        (&["--threads", "0"], "--threads: must be at least 1"),
+    ];
+    for (extra, expected) in cases {
+        let args = sweep_args(&out, 2, extra);
+        let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&o).contains(expected), "{extra:?}: {}", stderr(&o));
+        assert!(
+            !out.exists(),
+            "{extra:?}: nothing written before the inputs check out"
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn merge_refuses_incompatible_or_missing_shards() {
+    let dir = temp_dir("sweep-merge-bad");
+    let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
+    run_ok(&sweep_args(&a, 2, &["--shard", "0/2"]));
+    run_ok(&sweep_args(&b, 3, &["--shard", "1/2"]));
+    run_ok(&sweep_args(&c, 2, &["--shard", "0/2"]));
+    let merge = |dirs: &[&Path]| {
+        let mut args: Vec<String> = vec!["merge".into()];
+        args.extend(dirs.iter().map(|d| d.display().to_string()));
+        args.extend(["--out".into(), dir.join("merged").display().to_string()]);
+        cli(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = merge(&[&a, &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("shards of different sweeps"),
+        "{}",
+        stderr(&o)
+    );
+    let o = merge(&[&a]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing shard 1/2"), "{}", stderr(&o));
+    let o = merge(&[&a, &c]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("both are shard 0/2"), "{}", stderr(&o));
+    let d = dir.join("d");
+    run_ok(&sweep_args(&d, 2, &["--shard", "1/2"]));
+    let mut args: Vec<String> = vec!["merge".into(), a.display().to_string()];
+    args.push(d.display().to_string());
+    args.extend(["--out".into(), a.display().to_string(), "--force".into()]);
+    let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--out is one of the shards"),
+        "{}",
+        stderr(&o)
+    );
+    let o = merge(&[&dir]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no manifest.json"), "{}", stderr(&o));
+    assert!(!dir.join("merged").exists());
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -82,6 +82,17 @@ fn records(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The position of a named column of `runs.csv`.
+fn column(dir: &Path, name: &str) -> usize {
+    csv::Reader::from_path(dir.join("runs.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
 const SWEEP_FILES: [&str; 6] = [
     "manifest.json",
     "paired.csv",
@@ -329,11 +340,17 @@ fn summary_rates_and_recommendation_follow_the_runs() {
         );
         let mine: Vec<&Vec<String>> = runs.iter().filter(|r| r[1] == s && r[2] == p).collect();
         assert_eq!(g["n"], mine.len());
-        // Columns: 5 outcome, 10 t_fault_active_s, 12 t_detect_s.
-        let fault: Vec<&&Vec<String>> = mine.iter().filter(|r| !r[10].is_empty()).collect();
+        let (release_fault, detect) = (
+            column(&out, "t_release_fault_active_s"),
+            column(&out, "t_detect_s"),
+        );
+        let fault: Vec<&&Vec<String>> = mine
+            .iter()
+            .filter(|r| !r[release_fault].is_empty())
+            .collect();
         assert_eq!(g["fault_runs"], fault.len(), "{s} {p}");
         let escaped = mine.iter().filter(|r| r[5] == "escaped").count();
-        let detected = fault.iter().filter(|r| !r[12].is_empty()).count();
+        let detected = fault.iter().filter(|r| !r[detect].is_empty()).count();
         if fault.is_empty() {
             assert!(g["detection_rate"].is_null());
             assert_eq!(g["false_rollback_rate"]["n"], mine.len());

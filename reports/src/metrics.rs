@@ -114,6 +114,9 @@ pub struct RunMetrics {
     pub t_change_end_s: Option<f64>,
     pub t_full_fleet_s: Option<f64>,
     pub t_fault_active_s: Option<f64>,
+    /// First time a fault the release carries was live: what makes a run a bad
+    /// release (environmental faults do not).
+    pub t_release_fault_active_s: Option<f64>,
     pub t_impact_start_s: Option<f64>,
     pub t_detect_s: Option<f64>,
     pub detector: Option<String>,
@@ -192,6 +195,7 @@ impl RunMetrics {
             t_change_end_s: s(r.t_change_end),
             t_full_fleet_s: s(r.t_full_fleet),
             t_fault_active_s: s(r.t_fault_active),
+            t_release_fault_active_s: s(r.t_release_fault_active),
             t_impact_start_s: t_impact,
             t_detect_s,
             detector: r.detection.as_ref().map(|d| d.detector.clone()),

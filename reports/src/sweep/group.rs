@@ -1,10 +1,11 @@
 //! Per (scenario, policy) statistics and paired comparisons against the baseline.
 //!
-//! Rates (Wilson 95% intervals):
-//! - detection rate: runs where a detector fired, over runs where a fault became active;
-//! - false-rollback rate: runs with outcome `false_rollback`, over runs where no fault
-//!   became active;
-//! - escape rate: runs with outcome `escaped`, over runs where a fault became active.
+//! Rates (Wilson 95% intervals), where a "fault run" is one in which a fault the release
+//! carries became active (environmental faults, such as a dependency outage, do not
+//! make a release bad):
+//! - detection rate: fault runs where a detector fired, over fault runs;
+//! - false-rollback rate: runs with outcome `false_rollback`, over the other runs;
+//! - escape rate: runs with outcome `escaped`, over fault runs.
 //!
 //! Durations are summarised over the runs where they were observed. A run where the
 //! start happened but the end did not by the horizon is *censored*: counted, never
@@ -87,9 +88,9 @@ pub struct GroupSummary {
     pub policy: String,
     pub n: u64,
     pub outcomes: OutcomeCounts,
-    /// Runs where a fault became active.
+    /// Runs where a fault the release carries became active.
     pub fault_runs: u64,
-    /// Runs where no fault became active.
+    /// Runs where none did.
     pub no_fault_runs: u64,
     /// Runs where a change started (the candidate was deployed at all).
     pub change_runs: u64,

@@ -9,13 +9,14 @@ use crate::metrics::{Outcome, RunMetrics};
 
 /// The columns after the identity columns (`run_id`, `scenario`, `policy`, one per
 /// grid key, `seed`, `replicate`).
-const FIGURES: [&str; 39] = [
+const FIGURES: [&str; 40] = [
     "outcome",
     "detector",
     "t_change_start_s",
     "t_change_end_s",
     "t_full_fleet_s",
     "t_fault_active_s",
+    "t_release_fault_active_s",
     "t_impact_start_s",
     "t_detect_s",
     "t_mitigate_s",
@@ -90,6 +91,7 @@ pub fn row(id: &RunIdentity<'_>, m: &RunMetrics) -> Vec<String> {
         secs(m.t_change_end_s),
         secs(m.t_full_fleet_s),
         secs(m.t_fault_active_s),
+        secs(m.t_release_fault_active_s),
         secs(m.t_impact_start_s),
         secs(m.t_detect_s),
         secs(m.t_mitigate_s),
@@ -147,6 +149,7 @@ pub struct RunRow {
     pub outcome: Outcome,
     pub change_started: bool,
     pub change_ended: bool,
+    /// A fault the release carries became active: the run is a bad release.
     pub fault_active: bool,
     pub impact_started: bool,
     pub detected: bool,
@@ -174,7 +177,7 @@ const NEEDED: [&str; 18] = [
     "outcome",
     "t_change_start_s",
     "t_change_end_s",
-    "t_fault_active_s",
+    "t_release_fault_active_s",
     "t_impact_start_s",
     "t_detect_s",
     "t_mitigate_s",

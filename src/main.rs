@@ -4,6 +4,7 @@
 //! was not met, or a hard bound cut the run short); 2 usage, configuration or I/O
 //! error. Bad input never panics.
 
+mod check_cmd;
 mod sweep_cmd;
 
 use std::io::Write;
@@ -51,6 +52,9 @@ enum Command {
     Sweep(sweep_cmd::SweepArgs),
     /// Merge the shard directories of a sharded sweep into one sweep directory.
     Merge(sweep_cmd::MergeArgs),
+    /// Regression-test policies in CI: a suite's assertions over sweep statistics, and
+    /// a comparison with a baseline on the same seeds.
+    Check(check_cmd::CheckArgs),
     /// Check scenario and policy files, reporting every problem at once.
     Validate {
         /// Files to check.
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
         Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
+        Command::Check(args) => check_cmd::cmd_check(args),
     };
     match result {
         Ok(code) => code,

@@ -119,10 +119,10 @@ fn parse_duration(s: &str) -> Result<f64, String> {
 }
 
 /// The progress bar: runs done, runs/s and ETA on stderr, only on a terminal.
-struct Bar(ProgressBar);
+pub(crate) struct Bar(ProgressBar);
 
 impl Bar {
-    fn new() -> Bar {
+    pub(crate) fn new() -> Bar {
         if !std::io::stderr().is_terminal() {
             return Bar(ProgressBar::hidden());
         }

@@ -2,6 +2,7 @@
 //! design defines them, and the bytes of every output format. Nothing here touches
 //! the file system or the clock.
 
+pub mod check;
 pub mod format;
 pub mod metrics;
 pub mod run_files;

@@ -66,7 +66,7 @@ pub fn parse_override(raw: &str) -> Result<Override, Problem> {
 /// Loads a built-in by name, or a file by path.
 fn load(
     spec: &str,
-    what: &str,
+    (what, whats): (&str, &str),
     builtin: impl Fn(&str) -> Option<Doc>,
     names: &[&str],
 ) -> Result<(Doc, String), RunnerError> {
@@ -79,7 +79,7 @@ fn load(
             .map(|n| format!(" (did you mean `{n}`?)"))
             .unwrap_or_default();
         return Err(RunnerError::Usage(format!(
-            "{spec}: no built-in {what} of that name and no such file{hint}; built-in {what}s: {}",
+            "{spec}: no built-in {what} of that name and no such file{hint}; built-in {whats}: {}",
             names.join(", ")
         )));
     }
@@ -110,7 +110,12 @@ pub fn load_scenario(
     spec: &str,
     overrides: &[Override],
 ) -> Result<(Scenario, String), RunnerError> {
-    let (mut doc, source) = load(spec, "scenario", scenarios::builtin, &scenario_names())?;
+    let (mut doc, source) = load(
+        spec,
+        ("scenario", "scenarios"),
+        scenarios::builtin,
+        &scenario_names(),
+    )?;
     let mut problems = Vec::new();
     apply(&mut doc, overrides, Target::Scenario, &mut problems);
     match Scenario::from_doc(&doc) {
@@ -125,7 +130,12 @@ pub fn load_scenario(
 
 /// Reads a policy (name or file) with its overrides applied.
 pub fn load_policy(spec: &str, overrides: &[Override]) -> Result<(Policy, String), RunnerError> {
-    let (mut doc, source) = load(spec, "policy", policies::builtin, &policy_names())?;
+    let (mut doc, source) = load(
+        spec,
+        ("policy", "policies"),
+        policies::builtin,
+        &policy_names(),
+    )?;
     let mut problems = Vec::new();
     apply(&mut doc, overrides, Target::Policy, &mut problems);
     match Policy::from_doc(&doc) {

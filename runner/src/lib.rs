@@ -2,6 +2,7 @@
 //! scenario and a policy, runs them, and writes output files without ever leaving one
 //! half-written or silently replacing one.
 
+pub mod check;
 pub mod execute;
 pub mod inputs;
 pub mod output;

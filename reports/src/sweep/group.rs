@@ -191,31 +191,86 @@ pub fn paired(
     METRICS
         .iter()
         .map(|&metric| {
-            let mut d = Vec::with_capacity(rows.len());
-            let mut b = baseline_rows.iter().peekable();
-            for r in rows {
-                while b.next_if(|x| x.replicate < r.replicate).is_some() {}
-                let Some(x) = b.peek().filter(|x| x.replicate == r.replicate) else {
-                    continue;
-                };
-                if let ((Some(p), _), (Some(q), _)) = (observe(r, metric), observe(x, metric)) {
-                    d.push(p - q);
-                }
-            }
-            let mut rng = bootstrap_rng(
-                boot.master_seed,
-                &[scenario, policy, baseline, metric, "paired"],
-            );
-            Paired {
-                scenario: scenario.to_string(),
-                policy: policy.to_string(),
-                baseline: baseline.to_string(),
-                metric,
-                pairs: d.len() as u64,
-                difference: mean_difference(&d, boot.resamples, &mut rng),
-            }
+            let ids = [scenario, policy, baseline];
+            paired_by(&ids, metric, baseline_rows, rows, boot, |r| {
+                observe(r, metric).0
+            })
         })
         .collect()
+}
+
+/// The rates as per-run indicators (1 or 0) on the runs they are defined for, so that
+/// they can be paired like any metric: detection and escape on fault runs, false
+/// rollback on the others.
+pub const RATES: [&str; 3] = ["detection_rate", "false_rollback_rate", "escape_rate"];
+
+fn indicator(r: &RunRow, rate: &str) -> Option<f64> {
+    let flag = |b: bool| f64::from(u8::from(b));
+    match rate {
+        "detection_rate" => r.fault_active.then(|| flag(r.detected)),
+        "false_rollback_rate" => {
+            (!r.fault_active).then(|| flag(r.outcome == Outcome::FalseRollback))
+        }
+        "escape_rate" => r.fault_active.then(|| flag(r.outcome == Outcome::Escaped)),
+        other => unreachable!("unknown rate {other}"),
+    }
+}
+
+/// As `paired`, for the rates: the mean paired difference of the indicators is the
+/// change in the rate on the replicates where both runs define it.
+pub fn paired_rates(
+    scenario: &str,
+    policy: &str,
+    baseline: &str,
+    baseline_rows: &[RunRow],
+    rows: &[RunRow],
+    boot: Bootstrap,
+) -> Vec<Paired> {
+    RATES
+        .iter()
+        .map(|&rate| {
+            let ids = [scenario, policy, baseline];
+            paired_by(&ids, rate, baseline_rows, rows, boot, |r| {
+                indicator(r, rate)
+            })
+        })
+        .collect()
+}
+
+/// Differences `value(row) − value(baseline row)` over the replicates both define,
+/// with a seeded bootstrap interval of their mean.
+fn paired_by(
+    ids: &[&str; 3],
+    metric: &'static str,
+    baseline_rows: &[RunRow],
+    rows: &[RunRow],
+    boot: Bootstrap,
+    value: impl Fn(&RunRow) -> Option<f64>,
+) -> Paired {
+    let mut d = Vec::with_capacity(rows.len());
+    let mut b = baseline_rows.iter().peekable();
+    for r in rows {
+        while b.next_if(|x| x.replicate < r.replicate).is_some() {}
+        let Some(x) = b.peek().filter(|x| x.replicate == r.replicate) else {
+            continue;
+        };
+        if let (Some(p), Some(q)) = (value(r), value(x)) {
+            d.push(p - q);
+        }
+    }
+    let [scenario, policy, baseline] = *ids;
+    let mut rng = bootstrap_rng(
+        boot.master_seed,
+        &[scenario, policy, baseline, metric, "paired"],
+    );
+    Paired {
+        scenario: scenario.to_string(),
+        policy: policy.to_string(),
+        baseline: baseline.to_string(),
+        metric,
+        pairs: d.len() as u64,
+        difference: mean_difference(&d, boot.resamples, &mut rng),
+    }
 }
 
 #[cfg(test)]

@@ -169,7 +169,8 @@ pub struct Columns {
     idx: [usize; 18],
 }
 
-const NEEDED: [&str; 18] = [
+/// The columns the summaries read; a baseline file keeps just these.
+pub const NEEDED: [&str; 18] = [
     "run_id",
     "scenario",
     "policy",

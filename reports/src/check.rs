@@ -1,0 +1,871 @@
+//! `rollcage check`: assertions over sweep statistics and comparisons against a
+//! baseline, judged and rendered (terminal text, Markdown, JUnit XML). Pure: the runner
+//! runs the sweep and hands over the group summaries and rows.
+//!
+//! An assertion reads `SCOPE: METRIC OP VALUE`, e.g. `memory-leak: detection_rate >=
+//! 0.95` or `all: budget_consumed.p95 <= 2%`. SCOPE is a scenario name or `all` (every
+//! scenario of the suite, judged one by one); METRIC is a rate (`detection_rate`,
+//! `false_rollback_rate`, `escape_rate`) or a statistic of a per-run figure
+//! (`ttd`, `impact_duration`, `tt_recover`, `budget_consumed`, `deploy_duration`, each
+//! `.mean`, `.p50`, `.p95` or `.p99`); OP is `<=`, `<`, `>=` or `>`. Rates take a share
+//! (`0.95` or `95%`), durations a time (`90s`, `20m`, `1h`, or seconds), the budget a
+//! percentage of the error budget (`2%` or `2`).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::stats::{Estimate, Rate};
+use crate::sweep::{GroupSummary, Paired};
+
+/// What an assertion measures.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Measure {
+    Rate(&'static str),
+    /// A statistic of a summarised metric: (`ttd_s`, `p95`).
+    Stat(&'static str, &'static str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Le,
+    Lt,
+    Ge,
+    Gt,
+}
+
+impl Op {
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Le => "<=",
+            Op::Lt => "<",
+            Op::Ge => ">=",
+            Op::Gt => ">",
+        }
+    }
+
+    fn holds(self, x: f64, bound: f64) -> bool {
+        match self {
+            Op::Le => x <= bound,
+            Op::Lt => x < bound,
+            Op::Ge => x >= bound,
+            Op::Gt => x > bound,
+        }
+    }
+
+    /// An upper bound (`<=`, `<`): values above it are the wrong side.
+    fn is_upper(self) -> bool {
+        matches!(self, Op::Le | Op::Lt)
+    }
+}
+
+/// One assertion of a suite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assertion {
+    /// As written in the suite.
+    pub text: String,
+    /// A scenario name, or `None` for `all`.
+    pub scenario: Option<String>,
+    pub measure: Measure,
+    pub op: Op,
+    /// In the measure's unit: a share for rates, seconds, or percent of the budget.
+    pub threshold: f64,
+}
+
+const RATE_NAMES: [&str; 3] = ["detection_rate", "false_rollback_rate", "escape_rate"];
+const FIGURES: [(&str, &str); 5] = [
+    ("ttd", "ttd_s"),
+    ("impact_duration", "impact_duration_s"),
+    ("tt_recover", "tt_recover_s"),
+    ("budget_consumed", "budget_consumed_pct"),
+    ("deploy_duration", "deploy_duration_s"),
+];
+const STATS: [&str; 4] = ["mean", "p50", "p95", "p99"];
+
+/// Parses a duration: `90s`, `20m`, `1.5h`, or bare seconds.
+pub fn parse_seconds(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (num, scale) = if let Some(n) = s.strip_suffix('h') {
+        (n, 3600.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (s, 1.0)
+    };
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v * scale)
+}
+
+impl Assertion {
+    /// Parses `SCOPE: METRIC OP VALUE`; the error says what is wrong and what is
+    /// expected.
+    pub fn parse(text: &str) -> Result<Assertion, String> {
+        let (scope, rest) = text.split_once(':').ok_or(
+            "expected `SCOPE: METRIC OP VALUE`, e.g. `memory-leak: detection_rate >= 0.95`",
+        )?;
+        let scope = scope.trim();
+        if scope.is_empty() {
+            return Err("the scope (a scenario name or `all`) is empty".into());
+        }
+        let rest = rest.trim();
+        let (at, op) = ["<=", ">=", "<", ">"]
+            .iter()
+            .find_map(|o| rest.find(o).map(|i| (i, *o)))
+            .ok_or("no comparison: use <=, <, >= or >")?;
+        let metric = rest[..at].trim();
+        let value = rest[at + op.len()..].trim();
+        let op = match op {
+            "<=" => Op::Le,
+            "<" => Op::Lt,
+            ">=" => Op::Ge,
+            _ => Op::Gt,
+        };
+        let measure = if let Some(&r) = RATE_NAMES.iter().find(|r| **r == metric) {
+            Measure::Rate(r)
+        } else {
+            let (figure, stat) = metric
+                .split_once('.')
+                .ok_or_else(|| unknown_metric(metric))?;
+            let (_, column) = FIGURES
+                .iter()
+                .find(|(f, _)| *f == figure)
+                .ok_or_else(|| unknown_metric(metric))?;
+            let stat = STATS.iter().find(|s| **s == stat).ok_or_else(|| {
+                format!(
+                    "unknown statistic `{stat}`; use one of {}",
+                    STATS.join(", ")
+                )
+            })?;
+            Measure::Stat(column, stat)
+        };
+        let percent = value.strip_suffix('%').map(str::trim);
+        let threshold = match &measure {
+            Measure::Rate(_) => match percent {
+                Some(p) => p.parse::<f64>().ok().map(|p| p / 100.0),
+                None => value.parse::<f64>().ok(),
+            }
+            .filter(|v| (0.0..=1.0).contains(v))
+            .ok_or_else(|| format!("`{value}` is not a share: write 0.95 or 95%"))?,
+            Measure::Stat("budget_consumed_pct", _) => percent
+                .unwrap_or(value)
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| {
+                    format!("`{value}` is not a budget share: write 2% (of the error budget)")
+                })?,
+            Measure::Stat(..) => parse_seconds(value).ok_or_else(|| {
+                format!("`{value}` is not a duration: write 90s, 20m, 1h or seconds")
+            })?,
+        };
+        Ok(Assertion {
+            text: text.trim().to_string(),
+            scenario: (scope != "all").then(|| scope.to_string()),
+            measure,
+            op,
+            threshold,
+        })
+    }
+
+    fn unit(&self) -> Unit {
+        match self.measure {
+            Measure::Rate(_) => Unit::Share,
+            Measure::Stat("budget_consumed_pct", _) => Unit::BudgetPct,
+            Measure::Stat(..) => Unit::Seconds,
+        }
+    }
+}
+
+fn unknown_metric(metric: &str) -> String {
+    let figures: Vec<String> = FIGURES.iter().map(|(f, _)| format!("{f}.p95")).collect();
+    format!(
+        "unknown metric `{metric}`; use {} or one of {} (with .mean, .p50, .p95 or .p99)",
+        RATE_NAMES.join(", "),
+        figures.join(", ")
+    )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unit {
+    Share,
+    BudgetPct,
+    Seconds,
+}
+
+fn show(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Share => format!("{:.2}%", v * 100.0),
+        Unit::BudgetPct => format!("{v:.3}%"),
+        Unit::Seconds => crate::format::human_secs(v),
+    }
+}
+
+/// How assertions read their confidence intervals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judge {
+    /// The point estimate must satisfy the assertion (the default).
+    Estimate,
+    /// The assertion fails only when its whole 95% interval is on the wrong side.
+    Interval,
+}
+
+/// The judgement of one assertion for one scenario and policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub assertion: String,
+    pub scenario: String,
+    pub policy: String,
+    pub passed: bool,
+    /// The measured value and its 95% interval, as text; `None` when undefined.
+    pub measured: Option<(String, String)>,
+    /// Value, interval, threshold and how it was judged, as one line (or why there is
+    /// no value): the failure message.
+    pub detail: String,
+}
+
+impl Verdict {
+    /// The name a test case goes by: `scenario / policy: assertion`.
+    pub fn name(&self) -> String {
+        format!("{} / {}: {}", self.scenario, self.policy, self.assertion)
+    }
+}
+
+/// Judges `a` on one group.
+pub fn judge(a: &Assertion, g: &GroupSummary, how: Judge) -> Verdict {
+    let unit = a.unit();
+    let (value, lo, hi, what) = match &a.measure {
+        Measure::Rate(name) => {
+            let rate: Option<Rate> = match *name {
+                "detection_rate" => g.detection_rate,
+                "false_rollback_rate" => g.false_rollback_rate,
+                _ => g.escape_rate,
+            };
+            match rate {
+                Some(r) => (
+                    r.rate,
+                    r.lo,
+                    r.hi,
+                    format!("{} of {} runs, 95% Wilson interval", r.k, r.n),
+                ),
+                None => {
+                    let why = if *name == "false_rollback_rate" {
+                        "every run had a release fault"
+                    } else {
+                        "no run had a release fault"
+                    };
+                    return Verdict {
+                        assertion: a.text.clone(),
+                        scenario: g.scenario.clone(),
+                        policy: g.policy.clone(),
+                        passed: false,
+                        measured: None,
+                        detail: format!("{name} is undefined here: {why}"),
+                    };
+                }
+            }
+        }
+        Measure::Stat(metric, stat) => {
+            let m = g.metric(metric);
+            let est: Option<Estimate> = m.stats.map(|d| match *stat {
+                "mean" => d.mean,
+                "p50" => d.p50,
+                "p95" => d.p95,
+                _ => d.p99,
+            });
+            match est {
+                Some(e) => (
+                    e.value,
+                    e.lo,
+                    e.hi,
+                    format!(
+                        "{} runs observed, {} censored, 95% bootstrap interval",
+                        m.n, m.censored
+                    ),
+                ),
+                None => {
+                    return Verdict {
+                        assertion: a.text.clone(),
+                        scenario: g.scenario.clone(),
+                        policy: g.policy.clone(),
+                        passed: false,
+                        measured: None,
+                        detail: format!(
+                            "{metric} was observed in no run ({} censored)",
+                            m.censored
+                        ),
+                    };
+                }
+            }
+        }
+    };
+    let passed = match how {
+        Judge::Estimate => a.op.holds(value, a.threshold),
+        // Fail only when the whole interval is on the wrong side of the threshold.
+        Judge::Interval => {
+            if a.op.is_upper() {
+                a.op.holds(lo, a.threshold)
+            } else {
+                a.op.holds(hi, a.threshold)
+            }
+        }
+    };
+    Verdict {
+        assertion: a.text.clone(),
+        scenario: g.scenario.clone(),
+        policy: g.policy.clone(),
+        passed,
+        measured: Some((
+            show(unit, value),
+            format!("{} – {}", show(unit, lo), show(unit, hi)),
+        )),
+        detail: format!(
+            "measured {} [{}, {}] ({what}); needs {} {} judged by the {}",
+            show(unit, value),
+            show(unit, lo),
+            show(unit, hi),
+            a.op.symbol(),
+            show(unit, a.threshold),
+            match how {
+                Judge::Estimate => "point estimate",
+                Judge::Interval => "whole interval",
+            }
+        ),
+    }
+}
+
+/// How a metric moved against the baseline, paired on the same seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Improved,
+    Regressed,
+    /// The 95% interval of the paired difference contains zero.
+    WithinNoise,
+    /// No replicate defines the metric in both runs.
+    NoPairs,
+    /// Fewer than `MIN_PAIRS` replicates define it in both: no verdict either way.
+    TooFewPairs,
+}
+
+/// The fewest paired replicates a change is judged on.
+pub const MIN_PAIRS: u64 = 5;
+
+impl Change {
+    pub fn name(self) -> &'static str {
+        match self {
+            Change::Improved => "improved",
+            Change::Regressed => "regressed",
+            Change::WithinNoise => "within noise",
+            Change::NoPairs => "no pairs",
+            Change::TooFewPairs => "too few pairs",
+        }
+    }
+}
+
+/// One metric of one group against the baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricChange {
+    pub scenario: String,
+    pub policy: String,
+    pub metric: &'static str,
+    pub pairs: u64,
+    pub difference: Option<Estimate>,
+    pub change: Change,
+}
+
+impl MetricChange {
+    pub fn name(&self) -> String {
+        format!("{} / {}: {}", self.scenario, self.policy, self.metric)
+    }
+
+    /// Paired difference and its interval, in the metric's unit.
+    pub fn detail(&self) -> String {
+        let unit = metric_unit(self.metric);
+        match self.difference {
+            Some(d) => format!(
+                "change {} [{}, {}] over {} paired runs: {}",
+                signed(unit, d.value),
+                signed(unit, d.lo),
+                signed(unit, d.hi),
+                self.pairs,
+                self.change.name()
+            ),
+            None => "no replicate defines it in both the baseline and this run".into(),
+        }
+    }
+}
+
+fn metric_unit(metric: &str) -> Unit {
+    if metric.ends_with("_rate") {
+        Unit::Share
+    } else if metric == "budget_consumed_pct" {
+        Unit::BudgetPct
+    } else {
+        Unit::Seconds
+    }
+}
+
+fn signed(unit: Unit, v: f64) -> String {
+    let s = show(unit, v.abs());
+    if v < 0.0 {
+        format!("-{s}")
+    } else {
+        format!("+{s}")
+    }
+}
+
+/// Classifies paired differences (current − baseline): a change counts only when at
+/// least `MIN_PAIRS` replicates pair up and its 95% interval excludes zero; up is worse
+/// for every metric but the detection rate.
+pub fn classify(p: &Paired) -> MetricChange {
+    let higher_better = p.metric == "detection_rate";
+    let change = match p.difference {
+        None => Change::NoPairs,
+        Some(_) if p.pairs < MIN_PAIRS => Change::TooFewPairs,
+        Some(d) if d.lo > 0.0 => {
+            if higher_better {
+                Change::Improved
+            } else {
+                Change::Regressed
+            }
+        }
+        Some(d) if d.hi < 0.0 => {
+            if higher_better {
+                Change::Regressed
+            } else {
+                Change::Improved
+            }
+        }
+        Some(_) => Change::WithinNoise,
+    };
+    MetricChange {
+        scenario: p.scenario.clone(),
+        policy: p.policy.clone(),
+        metric: p.metric,
+        pairs: p.pairs,
+        difference: p.difference,
+        change,
+    }
+}
+
+impl Change {
+    /// Improved or regressed: worth a row of its own.
+    pub fn moved(self) -> bool {
+        matches!(self, Change::Improved | Change::Regressed)
+    }
+}
+
+/// The metrics that did not move, counted.
+fn quiet_line(r: &CheckResult) -> String {
+    let count = |k: Change| r.changes.iter().filter(|c| c.change == k).count();
+    format!(
+        "{} metrics within noise, {} with too few paired runs (fewer than {MIN_PAIRS}), {} with none",
+        count(Change::WithinNoise),
+        count(Change::TooFewPairs),
+        count(Change::NoPairs)
+    )
+}
+
+/// Everything a check found.
+#[derive(Clone, Debug, Default)]
+pub struct CheckResult {
+    pub suite: String,
+    pub verdicts: Vec<Verdict>,
+    /// Empty without a baseline.
+    pub changes: Vec<MetricChange>,
+}
+
+impl CheckResult {
+    pub fn failed(&self) -> usize {
+        self.verdicts.iter().filter(|v| !v.passed).count()
+    }
+
+    pub fn regressed(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.change == Change::Regressed)
+            .count()
+    }
+
+    pub fn ok(&self) -> bool {
+        self.failed() == 0 && self.regressed() == 0
+    }
+}
+
+/// The terminal report.
+pub fn text(r: &CheckResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "rollcage check: suite {}", r.suite);
+    for v in &r.verdicts {
+        let mark = if v.passed { "pass" } else { "FAIL" };
+        let _ = writeln!(s, "  {mark}  {}\n        {}", v.name(), v.detail);
+    }
+    if !r.changes.is_empty() {
+        let _ = writeln!(s, "  against the baseline:");
+        for c in r.changes.iter().filter(|c| c.change.moved()) {
+            let _ = writeln!(
+                s,
+                "  {:<12} {}\n        {}",
+                c.change.name(),
+                c.name(),
+                c.detail()
+            );
+        }
+        let _ = writeln!(s, "  {}", quiet_line(r));
+    }
+    let _ = writeln!(
+        s,
+        "  {} of {} assertions hold; {} metrics regressed",
+        r.verdicts.len() - r.failed(),
+        r.verdicts.len(),
+        r.regressed()
+    );
+    s
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// A Markdown summary fit for a pull-request comment.
+pub fn markdown(r: &CheckResult) -> String {
+    let mut s = String::new();
+    let status = if r.ok() { "passed" } else { "FAILED" };
+    let _ = writeln!(s, "### rollcage check `{}`: {status}\n", r.suite);
+    let _ = writeln!(
+        s,
+        "{} of {} assertions hold; {} metrics regressed against the baseline.\n",
+        r.verdicts.len() - r.failed(),
+        r.verdicts.len(),
+        r.regressed()
+    );
+    let _ = writeln!(
+        s,
+        "| | scenario | policy | assertion | measured | 95% interval |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for v in &r.verdicts {
+        let mark = if v.passed { "✅" } else { "❌" };
+        let (value, interval) = match &v.measured {
+            Some((value, interval)) => (value.clone(), interval.clone()),
+            None => (md_cell(&v.detail), String::new()),
+        };
+        let _ = writeln!(
+            s,
+            "| {mark} | {} | {} | `{}` | {value} | {interval} |",
+            md_cell(&v.scenario),
+            md_cell(&v.policy),
+            md_cell(&v.assertion),
+        );
+    }
+    let judged_by = if r
+        .verdicts
+        .iter()
+        .any(|v| v.detail.contains("whole interval"))
+    {
+        "only when the whole 95% interval is on the wrong side"
+    } else {
+        "by the point estimate"
+    };
+    let _ = writeln!(s, "\nAssertions fail {judged_by}.");
+    if !r.changes.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n| change | scenario | policy | metric | paired difference |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for c in r.changes.iter().filter(|c| c.change.moved()) {
+            let mark = match c.change {
+                Change::Improved => "🟢 improved",
+                Change::Regressed => "🔴 regressed",
+                Change::WithinNoise => "within noise",
+                Change::NoPairs => "no pairs",
+                Change::TooFewPairs => "too few pairs",
+            };
+            let _ = writeln!(
+                s,
+                "| {mark} | {} | {} | `{}` | {} |",
+                md_cell(&c.scenario),
+                md_cell(&c.policy),
+                c.metric,
+                md_cell(&c.detail())
+            );
+        }
+        let _ = writeln!(s, "\n{}.", quiet_line(r));
+    }
+    let _ = writeln!(
+        s,
+        "\n<sub>rollcage check, schema_version {}</sub>",
+        crate::SCHEMA_VERSION
+    );
+    s
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML as CI systems read it: `testsuites` > `testsuite` > `testcase` >
+/// `failure`, one test case per assertion (per scenario and policy) and per baseline
+/// metric.
+pub fn junit(r: &CheckResult) -> String {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let total = r.verdicts.len() + r.changes.len();
+    let failures = r.failed() + r.regressed();
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"rollcage check {}\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">",
+        xml_escape(&r.suite)
+    );
+    let case = |s: &mut String, class: &str, name: &str, failure: Option<(&str, &str)>| {
+        let _ = write!(
+            s,
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
+            xml_escape(class),
+            xml_escape(name)
+        );
+        match failure {
+            None => {
+                let _ = writeln!(s, "/>");
+            }
+            Some((kind, message)) => {
+                let _ = writeln!(
+                    s,
+                    ">\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n    </testcase>",
+                    xml_escape(message),
+                    xml_escape(message)
+                );
+            }
+        }
+    };
+    let _ = writeln!(
+        s,
+        "  <testsuite name=\"assertions\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+        r.verdicts.len(),
+        r.failed()
+    );
+    for v in &r.verdicts {
+        let class = format!("rollcage.check.{}", v.scenario);
+        case(
+            &mut s,
+            &class,
+            &v.name(),
+            (!v.passed).then_some(("assertion", v.detail.as_str())),
+        );
+    }
+    let _ = writeln!(s, "  </testsuite>");
+    if !r.changes.is_empty() {
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"baseline\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+            r.changes.len(),
+            r.regressed()
+        );
+        for c in &r.changes {
+            let class = format!("rollcage.baseline.{}", c.scenario);
+            let detail = c.detail();
+            let failure =
+                (c.change == Change::Regressed).then_some(("regression", detail.as_str()));
+            case(&mut s, &class, &c.name(), failure);
+        }
+        let _ = writeln!(s, "  </testsuite>");
+    }
+    let _ = writeln!(s, "</testsuites>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Describe;
+    use crate::sweep::group::{MetricSummary, OutcomeCounts};
+
+    fn group(detected: u64, of: u64, budget_p95: f64) -> GroupSummary {
+        let est = |v: f64| Estimate {
+            value: v,
+            lo: v * 0.8,
+            hi: v * 1.2,
+        };
+        let describe = |v: f64| Describe {
+            mean: est(v),
+            p50: est(v),
+            p95: est(v),
+            p99: est(v),
+        };
+        GroupSummary {
+            scenario: "memory-leak".into(),
+            policy: "careful".into(),
+            n: of,
+            outcomes: OutcomeCounts::default(),
+            fault_runs: of,
+            no_fault_runs: 0,
+            change_runs: of,
+            undetected: of - detected,
+            limit_hit: 0,
+            detection_rate: crate::stats::wilson(detected, of),
+            false_rollback_rate: None,
+            escape_rate: crate::stats::wilson(of - detected, of),
+            metrics: crate::sweep::group::METRICS
+                .iter()
+                .map(|&metric| MetricSummary {
+                    metric,
+                    n: of,
+                    censored: 0,
+                    stats: Some(describe(if metric == "budget_consumed_pct" {
+                        budget_p95
+                    } else {
+                        600.0
+                    })),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn parses_the_forms_of_the_issue() {
+        let a = Assertion::parse("memory-leak: detection_rate >= 0.95").unwrap();
+        assert_eq!(
+            (a.scenario.as_deref(), &a.measure, a.op, a.threshold),
+            (
+                Some("memory-leak"),
+                &Measure::Rate("detection_rate"),
+                Op::Ge,
+                0.95
+            )
+        );
+        let a = Assertion::parse("good-release: false_rollback_rate <= 1%").unwrap();
+        assert!((a.threshold - 0.01).abs() < 1e-12);
+        let a = Assertion::parse("all: budget_consumed.p95 <= 2%").unwrap();
+        assert_eq!(
+            (a.scenario, a.measure, a.threshold),
+            (None, Measure::Stat("budget_consumed_pct", "p95"), 2.0)
+        );
+        let a = Assertion::parse("good-release: deploy_duration.p50 <= 20m").unwrap();
+        assert_eq!(a.threshold, 1200.0);
+        for (bad, why) in [
+            ("detection_rate >= 0.9", "expected `SCOPE"),
+            ("x: detection_rat >= 0.9", "unknown metric"),
+            ("x: ttd.p42 <= 1m", "unknown statistic"),
+            ("x: detection_rate = 0.9", "no comparison"),
+            ("x: detection_rate >= 1.5", "not a share"),
+            ("x: ttd.p95 <= soon", "not a duration"),
+        ] {
+            let e = Assertion::parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn estimate_and_interval_judges_differ_near_the_threshold() {
+        // 18 of 20 detected: 90%, Wilson interval about [69.9%, 97.2%].
+        let g = group(18, 20, 1.0);
+        let a = Assertion::parse("memory-leak: detection_rate >= 0.95").unwrap();
+        let by_estimate = judge(&a, &g, Judge::Estimate);
+        assert!(!by_estimate.passed, "{}", by_estimate.detail);
+        assert!(
+            by_estimate.detail.contains("90.00%"),
+            "{}",
+            by_estimate.detail
+        );
+        assert!(
+            judge(&a, &g, Judge::Interval).passed,
+            "the interval reaches 95%"
+        );
+        // p95 budget 2.4% (interval 1.92-2.88%) against 2%.
+        let g = group(20, 20, 2.4);
+        let a = Assertion::parse("all: budget_consumed.p95 <= 2%").unwrap();
+        assert!(!judge(&a, &g, Judge::Estimate).passed);
+        assert!(judge(&a, &g, Judge::Interval).passed);
+        let g = group(20, 20, 3.0);
+        assert!(
+            !judge(&a, &g, Judge::Interval).passed,
+            "2.4-3.6% is wholly above 2%"
+        );
+        // A rate a scenario cannot produce fails, saying why.
+        let a = Assertion::parse("memory-leak: false_rollback_rate <= 1%").unwrap();
+        let v = judge(&a, &g, Judge::Estimate);
+        assert!(!v.passed && v.detail.contains("undefined"));
+    }
+
+    #[test]
+    fn changes_count_only_outside_noise() {
+        let p = |metric: &'static str, lo: f64, hi: f64| Paired {
+            scenario: "s".into(),
+            policy: "p".into(),
+            baseline: "p".into(),
+            metric,
+            pairs: 10,
+            difference: Some(Estimate {
+                value: (lo + hi) / 2.0,
+                lo,
+                hi,
+            }),
+        };
+        assert_eq!(classify(&p("ttd_s", 5.0, 9.0)).change, Change::Regressed);
+        assert_eq!(classify(&p("ttd_s", -9.0, -5.0)).change, Change::Improved);
+        assert_eq!(classify(&p("ttd_s", -1.0, 3.0)).change, Change::WithinNoise);
+        assert_eq!(
+            classify(&p("detection_rate", -0.3, -0.1)).change,
+            Change::Regressed
+        );
+        assert_eq!(
+            classify(&p("detection_rate", 0.1, 0.3)).change,
+            Change::Improved
+        );
+        let mut one = p("ttd_s", 5.0, 5.0);
+        one.pairs = 1;
+        assert_eq!(classify(&one).change, Change::TooFewPairs);
+    }
+
+    #[test]
+    fn junit_escapes_and_counts() {
+        let r = CheckResult {
+            suite: "s<1>".into(),
+            verdicts: vec![
+                Verdict {
+                    assertion: "a: ttd.p95 <= 1m".into(),
+                    scenario: "a".into(),
+                    policy: "p".into(),
+                    passed: false,
+                    measured: None,
+                    detail: "measured 2 min > 1 min & more".into(),
+                },
+                Verdict {
+                    assertion: "a: detection_rate >= 0.9".into(),
+                    scenario: "a".into(),
+                    policy: "p".into(),
+                    passed: true,
+                    measured: None,
+                    detail: String::new(),
+                },
+            ],
+            changes: vec![],
+        };
+        let x = junit(&r);
+        assert!(
+            x.contains("<testsuites name=\"rollcage check s&lt;1&gt;\" tests=\"2\" failures=\"1\"")
+        );
+        assert!(x.contains("message=\"measured 2 min &gt; 1 min &amp; more\""));
+        assert!(x.contains("name=\"a / p: a: ttd.p95 &lt;= 1m\""));
+        assert_eq!(x.matches("<testcase").count(), 2);
+        assert_eq!(x.matches("<failure").count(), 1);
+    }
+}

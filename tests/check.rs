@@ -280,3 +280,21 @@ assertions = [
     assert!(stderr(&o).contains("no such baseline; write one with --update-baseline"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The CI example's suite passes against its committed baseline. When a change to the
+/// engine or to the example's policy moves the example on purpose, refresh it with
+/// `rollcage check --suite examples/ci/checkout/suite.toml --baseline
+/// examples/ci/checkout/baseline.json --update-baseline`.
+#[test]
+fn the_ci_example_passes_against_its_baseline() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let o = cli(&[
+        "check",
+        "--suite",
+        &format!("{root}/examples/ci/checkout/suite.toml"),
+        "--baseline",
+        &format!("{root}/examples/ci/checkout/baseline.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 metrics regressed"), "{}", stdout(&o));
+}

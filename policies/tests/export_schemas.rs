@@ -4,138 +4,33 @@
 //! field validation makes it. A typo'd field must be rejected, so the check can fail.
 //! Exports are byte-stable (golden files) and the JSON form imports back unchanged.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crdcheck::{Checker, parse_yaml};
 use policies::Policy;
 use policies::export::{Options, Target, export, targets_for};
-use serde::Deserialize;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn parse_yaml(text: &str) -> Vec<Value> {
-    serde_norway::Deserializer::from_str(text)
-        .map(|d| Value::deserialize(d).expect("valid YAML"))
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-/// Closes every object that lists `properties`, as strict field validation does, unless
-/// it allows more or preserves unknown fields.
-fn strict(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            let preserve =
-                m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-            if m.contains_key("properties") && !m.contains_key("additionalProperties") && !preserve
-            {
-                m.insert("additionalProperties".into(), Value::Bool(false));
-            }
-            for x in m.values_mut() {
-                strict(x);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(strict),
-        _ => {}
-    }
-}
-
-type Key = (String, String);
-
-/// (apiVersion, kind) -> strict schema, from every CRD and the apps/v1 document.
-fn schemas() -> BTreeMap<Key, Value> {
-    let mut out = BTreeMap::new();
+/// Strict validators for every kind the exports write.
+fn checker() -> Checker {
+    let mut c = Checker::new();
     for f in [
         "argo-rollouts/rollout-crd.yaml",
         "argo-rollouts/analysis-template-crd.yaml",
         "flagger/canary-crd.yaml",
         "flagger/metrictemplate-crd.yaml",
     ] {
-        let text = std::fs::read_to_string(fixtures().join("schemas").join(f)).unwrap();
-        for crd in parse_yaml(&text) {
-            let spec = &crd["spec"];
-            let group = spec["group"].as_str().unwrap();
-            let kind = spec["names"]["kind"].as_str().unwrap();
-            for v in spec["versions"].as_array().unwrap() {
-                let mut schema = v["schema"]["openAPIV3Schema"].clone();
-                strict(&mut schema);
-                let api = format!("{group}/{}", v["name"].as_str().unwrap());
-                out.insert((api, kind.to_string()), schema);
-            }
-        }
+        c.add_crds(&fixtures().join("schemas").join(f));
     }
-    let text =
-        std::fs::read_to_string(fixtures().join("schemas/kubernetes/apis__apps__v1_openapi.json"))
-            .unwrap();
-    let mut doc: Value = serde_json::from_str(&text).unwrap();
-    let mut comps = doc["components"]["schemas"].take();
-    strict(&mut comps);
-    for (name, s) in comps.as_object().unwrap() {
-        for gvk in s
-            .get("x-kubernetes-group-version-kind")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let g = gvk["group"].as_str().unwrap();
-            let v = gvk["version"].as_str().unwrap();
-            let api = if g.is_empty() {
-                v.to_string()
-            } else {
-                format!("{g}/{v}")
-            };
-            let root = serde_json::json!({
-                "$ref": format!("#/components/schemas/{name}"),
-                "components": { "schemas": comps.clone() },
-            });
-            out.insert((api, gvk["kind"].as_str().unwrap().to_string()), root);
-        }
-    }
-    out
-}
-
-struct Checker {
-    validators: BTreeMap<Key, jsonschema::Validator>,
-}
-
-impl Checker {
-    fn new() -> Self {
-        let validators = schemas()
-            .into_iter()
-            .filter(|(k, _)| {
-                matches!(
-                    k.1.as_str(),
-                    "Rollout" | "AnalysisTemplate" | "Canary" | "MetricTemplate" | "Deployment"
-                )
-            })
-            .map(|(k, s)| {
-                let v = jsonschema::options()
-                    .with_draft(jsonschema::Draft::Draft7)
-                    .should_validate_formats(false)
-                    .build(&s)
-                    .unwrap_or_else(|e| panic!("{k:?}: {e}"));
-                (k, v)
-            })
-            .collect();
-        Checker { validators }
-    }
-
-    /// The errors of one document (its apiVersion and kind must have a schema).
-    fn errors(&self, doc: &Value) -> Vec<String> {
-        let key = (
-            doc["apiVersion"].as_str().unwrap_or("").to_string(),
-            doc["kind"].as_str().unwrap_or("").to_string(),
-        );
-        let Some(v) = self.validators.get(&key) else {
-            return vec![format!("no schema for {key:?}")];
-        };
-        v.iter_errors(doc)
-            .map(|e| format!("{}: {e}", e.instance_path()))
-            .collect()
-    }
+    c.add_openapi(
+        &fixtures().join("schemas/kubernetes/apis__apps__v1_openapi.json"),
+        &["Deployment"],
+    );
+    c
 }
 
 fn options() -> Options {
@@ -167,7 +62,7 @@ fn policies() -> Vec<Policy> {
 
 #[test]
 fn every_export_validates_strictly_against_its_schema() {
-    let checker = Checker::new();
+    let checker = checker();
     let mut checked = 0;
     for p in policies() {
         for &t in targets_for(&p.kind) {
@@ -210,7 +105,7 @@ fn typo(doc: &mut Value, field: &str, to: &str) -> bool {
 
 #[test]
 fn a_typo_is_rejected_by_every_schema() {
-    let checker = Checker::new();
+    let checker = checker();
     let cases = [
         ("k8s-default", Target::K8s, "maxSurge", "maxSurgee"),
         ("k8s-default", Target::K8s, "image", "imagee"),

@@ -5,6 +5,7 @@
 //! error. Bad input never panics.
 
 mod check_cmd;
+mod gameday_cmd;
 mod sweep_cmd;
 
 use std::io::Write;
@@ -55,6 +56,9 @@ enum Command {
     /// Regression-test policies in CI: a suite's assertions over sweep statistics, and
     /// a comparison with a baseline on the same seeds.
     Check(check_cmd::CheckArgs),
+    /// Plan a game day: a runbook with the expected timeline and cost, abort
+    /// conditions, and the scenario's faults as Chaos Mesh experiments.
+    Gameday(gameday_cmd::GamedayArgs),
     /// Check scenario and policy files, reporting every problem at once.
     Validate {
         /// Files to check.
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
         Command::Check(args) => check_cmd::cmd_check(args),
+        Command::Gameday(args) => gameday_cmd::cmd_gameday(args),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod execute;
+pub mod gameday;
 pub mod inputs;
 pub mod output;
 pub mod sweep;

@@ -1,0 +1,87 @@
+//! `rollcage gameday`: a runbook, with expected figures and Chaos Mesh experiments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use runner::RunnerError;
+use runner::gameday::chaos::ChaosOptions;
+use runner::gameday::{GamedayOptions, gameday};
+
+use crate::sweep_cmd::Bar;
+use crate::{PROGRAM, print};
+
+#[derive(clap::Args)]
+pub struct GamedayArgs {
+    /// A built-in scenario name or a scenario file: what the game day injects.
+    #[arg(long)]
+    scenario: String,
+    /// A built-in policy name or a policy file: how the release is rolled out.
+    #[arg(long)]
+    policy: String,
+    /// Simulations behind the expected figures.
+    #[arg(long, default_value_t = 50)]
+    seeds: u64,
+    /// Master seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Write gameday.md, chaos/*.yaml and the simulations here.
+    #[arg(long)]
+    out: PathBuf,
+    /// Allow writing into a non-empty --out directory.
+    #[arg(long)]
+    force: bool,
+    /// The service's name (app label, Prometheus `service` label).
+    #[arg(long, default_value = "checkout")]
+    service: String,
+    /// The Kubernetes namespace of the experiments.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+    /// The service's HTTP port (for HTTPChaos).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Worker threads (default: one per CPU); results never depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+pub fn cmd_gameday(args: GamedayArgs) -> Result<ExitCode, RunnerError> {
+    if args.seeds == 0 {
+        return Err(RunnerError::Usage("--seeds: must be at least 1".into()));
+    }
+    let threads = match args.threads {
+        Some(0) => return Err(RunnerError::Usage("--threads: must be at least 1".into())),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let opts = GamedayOptions {
+        scenario: args.scenario,
+        policy: args.policy,
+        sets: args.sets,
+        seeds: args.seeds,
+        master_seed: args.seed,
+        out: args.out,
+        force: args.force,
+        threads,
+        chaos: ChaosOptions {
+            service: args.service,
+            namespace: args.namespace,
+            port: args.port,
+        },
+    };
+    let r = gameday(&opts, PROGRAM, &Bar::new())?;
+    print(&format!(
+        "rollcage gameday: runbook {}; {} Chaos Mesh experiment{}, {} manual step{}\n",
+        r.runbook.display(),
+        r.manifests.len(),
+        if r.manifests.len() == 1 { "" } else { "s" },
+        r.manual_steps,
+        if r.manual_steps == 1 { "" } else { "s" },
+    ))?;
+    for m in &r.manifests {
+        print(&format!("  {}\n", m.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -430,10 +430,17 @@ impl<'c> World<'c> {
                 self.limit_hit = Some(why);
                 break;
             }
-            self.handle(ev, controller);
+            // The two events of every request get a direct path; the rest (a few per
+            // second of simulated time) go through `handle`.
+            match ev {
+                Event::Arrival => self.on_arrival(),
+                Event::Completion { inst, slot, epoch } => self.on_completion(inst, slot, epoch),
+                other => self.handle(other, controller),
+            }
         }
     }
 
+    #[inline(never)]
     fn handle(&mut self, ev: Event, controller: &mut dyn Controller) {
         match ev {
             Event::Arrival => self.on_arrival(),

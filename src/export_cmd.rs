@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use policies::export::{self, Options, Target};
 use runner::RunnerError;
-use runner::inputs::load_policy;
+use runner::inputs::load_policy_with_sets;
 use runner::output::write_atomic;
 
 #[derive(clap::Args)]
@@ -13,6 +13,9 @@ pub struct ExportArgs {
     /// A built-in policy name or a policy file (TOML or exported JSON).
     #[arg(long)]
     policy: String,
+    /// Override a policy field: policy.KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
     /// k8s, argo, flagger, codedeploy or json.
     #[arg(long = "to", value_parser = parse_target)]
     to: Target,
@@ -41,7 +44,7 @@ fn parse_target(s: &str) -> Result<Target, String> {
 }
 
 pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
-    let (policy, _) = load_policy(&args.policy, &[])?;
+    let policy = load_policy_with_sets(&args.policy, &args.sets)?;
     if let Some(out) = &args.out
         && out.exists()
         && !args.force

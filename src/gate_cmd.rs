@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use policies::gate::Verdict;
 use policies::{CanarySpec, PolicyKind};
 use runner::RunnerError;
-use runner::inputs::load_policy;
+use runner::inputs::load_policy_with_sets;
 use sim_core::SimTime;
 use sim_core::metrics::MetricsView;
 
@@ -17,6 +17,9 @@ pub struct GateArgs {
     /// A built-in policy name or a policy file (TOML or exported JSON).
     #[arg(long)]
     policy: String,
+    /// Override a policy field: policy.KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
     /// Prometheus query_range responses (JSON) or a CSV, as README and policies::live
     /// describe.
     #[arg(long)]
@@ -27,7 +30,7 @@ pub struct GateArgs {
 }
 
 pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
-    let (policy, _) = load_policy(&args.policy, &[])?;
+    let policy = load_policy_with_sets(&args.policy, &args.sets)?;
     let gates = policy.kind.gates();
     if gates.is_empty() {
         return Err(RunnerError::Usage(format!(

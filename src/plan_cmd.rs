@@ -3,13 +3,16 @@
 use std::process::ExitCode;
 
 use runner::RunnerError;
-use runner::inputs::load_policy;
+use runner::inputs::load_policy_with_sets;
 
 #[derive(clap::Args)]
 pub struct PlanArgs {
     /// A built-in policy name or a policy file (TOML or exported JSON).
     #[arg(long)]
     policy: String,
+    /// Override a policy field: policy.KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
     /// Desired replicas.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     replicas: u32,
@@ -19,7 +22,7 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs) -> Result<(String, ExitCode), RunnerError> {
-    let (policy, _) = load_policy(&args.policy, &[])?;
+    let policy = load_policy_with_sets(&args.policy, &args.sets)?;
     let plan = policies::plan::plan(&policy, args.replicas);
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&plan).expect("a plan serializes");

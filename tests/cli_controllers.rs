@@ -49,6 +49,55 @@ fn plan_shows_the_kubernetes_syncs() {
 }
 
 #[test]
+fn plan_export_and_gate_take_policy_overrides() {
+    let o = cli(&[
+        "plan",
+        "--policy",
+        "k8s-default",
+        "--replicas",
+        "10",
+        "--set",
+        "policy.max_surge=50%",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // 50% surge of 10 is 5 extra pods; 25% unavailable lets 2 old pods go at once.
+    assert_eq!(v["steps"][0]["new_desired"].as_u64(), Some(5));
+    let yaml = stdout(&cli(&[
+        "export",
+        "--policy",
+        "k8s-default",
+        "--to",
+        "k8s",
+        "--set",
+        "policy.max_surge=3",
+    ]));
+    assert!(yaml.contains("maxSurge: 3"), "{yaml}");
+    for command in [
+        &["plan", "--policy", "k8s-default", "--replicas", "4"][..],
+        &["export", "--policy", "k8s-default", "--to", "k8s"][..],
+        &[
+            "gate",
+            "--policy",
+            "gated-10pct",
+            "--metrics",
+            "nowhere.json",
+        ][..],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--set", "scenario.fleet.replicas=3"]);
+        let o = cli(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("scenario.fleet.replicas=3: this command takes no scenario"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
 fn export_writes_refuses_and_tells_what_it_dropped() {
     let dir = temp_dir("export");
     let out = dir.join("deploy.yaml");

@@ -148,6 +148,29 @@ pub fn load_policy(spec: &str, overrides: &[Override]) -> Result<(Policy, String
     }
 }
 
+/// Reads a policy with `--set policy.KEY=VALUE` overrides, for the commands that
+/// take no scenario (`plan`, `export`, `gate`): a `scenario.` key there is a mistake,
+/// not something to ignore.
+pub fn load_policy_with_sets(spec: &str, sets: &[String]) -> Result<Policy, RunnerError> {
+    let mut problems = Vec::new();
+    let mut overrides = Vec::new();
+    for raw in sets {
+        match parse_override(raw) {
+            Ok(o) if o.target == Target::Policy => overrides.push(o),
+            Ok(o) => problems.push(Problem {
+                origin: "--set".into(),
+                key: o.raw,
+                reason: "this command takes no scenario; only policy.KEY=VALUE applies".into(),
+            }),
+            Err(p) => problems.push(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems).into());
+    }
+    load_policy(spec, &overrides).map(|(policy, _)| policy)
+}
+
 /// Resolves both inputs, reporting the problems of both at once.
 pub fn resolve(scenario: &str, policy: &str, sets: &[String]) -> Result<Resolved, RunnerError> {
     let mut problems = Vec::new();

@@ -382,6 +382,23 @@ impl<'a> Section<'a> {
         })
     }
 
+    /// Checks `schema_version`: required, and equal to the one version this build
+    /// reads, so that a file written for another version is refused rather than
+    /// half-understood.
+    pub fn schema_version(&self, supported: i64) {
+        const KEY: &str = "schema_version";
+        match self.opt_i64(KEY) {
+            None if !self.has(KEY) => {
+                self.problem(KEY, format!("missing; add `{KEY} = {supported}`"))
+            }
+            Some(v) if v != supported => self.problem(
+                KEY,
+                format!("version {v} is not supported; this build reads version {supported}"),
+            ),
+            _ => {}
+        }
+    }
+
     /// A whole number in `min..=u32::MAX`.
     pub fn u32_min(&self, key: &str, default: u32, min: u32) -> u32 {
         match self.opt_i64(key) {
@@ -571,6 +588,28 @@ mod tests {
         assert!(res.is_ok());
         let (r, s, _) = read("", &[]);
         assert_eq!((r, s), (20, 0.5));
+    }
+
+    #[test]
+    fn schema_version_is_required_and_checked() {
+        let problems = |text: &str| {
+            let doc = Doc::parse("svc.toml", text).unwrap();
+            doc.root().schema_version(1);
+            match doc.into_result() {
+                Ok(()) => Vec::new(),
+                Err(Problems(ps)) => ps.into_iter().map(|p| p.to_string()).collect(),
+            }
+        };
+        assert!(problems("schema_version = 1\n").is_empty());
+        assert_eq!(
+            problems(""),
+            ["svc.toml: schema_version: missing; add `schema_version = 1`"]
+        );
+        assert_eq!(
+            problems("schema_version = 2\n"),
+            ["svc.toml: schema_version: version 2 is not supported; this build reads version 1"]
+        );
+        assert_eq!(problems("schema_version = \"1\"\n").len(), 1);
     }
 
     #[test]

@@ -94,7 +94,7 @@ impl Policy {
     pub fn from_doc(doc: &Doc) -> Result<Policy, Problems> {
         let policy = {
             let root = doc.root();
-            read_schema_version(&root);
+            root.schema_version(SCHEMA_VERSION);
             let name = root.str("name", "unnamed").to_string();
             let description = root.str("description", "").to_string();
             let kind = match root.choice("kind", "rolling", &PolicyKind::NAMES) {
@@ -141,21 +141,6 @@ impl Policy {
         } else {
             self.description.clone()
         }
-    }
-}
-
-/// Checks `schema_version`: required, and one this build reads.
-pub fn read_schema_version(root: &Section<'_>) {
-    match root.opt_i64("schema_version") {
-        None if !root.has("schema_version") => root.problem(
-            "schema_version",
-            format!("missing; add `schema_version = {SCHEMA_VERSION}`"),
-        ),
-        Some(v) if v != SCHEMA_VERSION => root.problem(
-            "schema_version",
-            format!("version {v} is not supported; this build reads version {SCHEMA_VERSION}"),
-        ),
-        _ => {}
     }
 }
 

@@ -9,17 +9,7 @@ use crate::faults::{self, FaultSpec, Params};
 use crate::model::*;
 
 pub fn scenario(root: &Section<'_>) -> Scenario {
-    match root.opt_i64("schema_version") {
-        None if !root.has("schema_version") => root.problem(
-            "schema_version",
-            format!("missing; add `schema_version = {SCHEMA_VERSION}`"),
-        ),
-        Some(v) if v != SCHEMA_VERSION => root.problem(
-            "schema_version",
-            format!("version {v} is not supported; this build reads version {SCHEMA_VERSION}"),
-        ),
-        _ => {}
-    }
+    root.schema_version(SCHEMA_VERSION);
     let run = run_limits(&root.section("run"));
     let release = {
         let s = root.section("release");

@@ -108,19 +108,7 @@ impl Suite {
         let mut problems: Vec<Problem> = Vec::new();
         let suite = {
             let root = doc.root();
-            match root.opt_i64("schema_version") {
-                None if !root.has("schema_version") => root.problem(
-                    "schema_version",
-                    format!("missing; add `schema_version = {SCHEMA_VERSION}`"),
-                ),
-                Some(v) if v != SCHEMA_VERSION => root.problem(
-                    "schema_version",
-                    format!(
-                        "version {v} is not supported; this build reads version {SCHEMA_VERSION}"
-                    ),
-                ),
-                _ => {}
-            }
+            root.schema_version(SCHEMA_VERSION);
             let judge = match root.choice("judge", "estimate", &["estimate", "interval"]) {
                 "interval" => Judge::Interval,
                 _ => Judge::Estimate,

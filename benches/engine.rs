@@ -6,13 +6,14 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use runner::inputs::resolve;
 
-fn reference_run(c: &mut Criterion) {
-    let r = resolve("reference", "reference", &[]).expect("built-ins resolve");
+/// Times one run of `scenario` under `policy` at seed 1 (world construction included).
+fn bench_run(c: &mut Criterion, name: &str, scenario: &str, policy: &str) {
+    let r = resolve(scenario, policy, &[]).expect("built-ins resolve");
     let (record, _) = runner::execute::run_once(&r.scenario, &r.policy, 1, 0);
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(record.events_processed));
     group.sample_size(30);
-    group.bench_function("reference_run", |b| {
+    group.bench_function(name, |b| {
         b.iter(|| {
             let world = r
                 .scenario
@@ -24,5 +25,15 @@ fn reference_run(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reference_run);
+fn reference_run(c: &mut Criterion) {
+    bench_run(c, "reference_run", "reference", "reference");
+}
+
+/// Every fault off and a healthy candidate: the cost of the fault machinery when
+/// nothing uses it.
+fn no_fault_run(c: &mut Criterion) {
+    bench_run(c, "no_fault_run", "good-release", "reference");
+}
+
+criterion_group!(benches, reference_run, no_fault_run);
 criterion_main!(benches);

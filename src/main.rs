@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 mod export_cmd;
 mod gate_cmd;
 mod plan_cmd;
+mod report_cmd;
 use reports::Outcome;
 use reports::run_files::{RunInputs, events_csv, run_json, timeline_csv};
 use reports::summary::run_summary;
@@ -63,6 +64,9 @@ enum Command {
     Export(export_cmd::ExportArgs),
     /// Judge real metrics with a policy's gates (exit 0 advance, 1 roll back, 3 pause).
     Gate(gate_cmd::GateArgs),
+    /// Write report.html (inline SVG charts), report.md and charts/*.png for a run or
+    /// sweep directory.
+    Report(report_cmd::ReportArgs),
 }
 
 #[derive(clap::Args)]
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan_cmd::run(args).and_then(print_with),
         Command::Export(args) => export_cmd::run(args).and_then(print_with),
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
+        Command::Report(args) => report_cmd::run(args).and_then(print_with),
         Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
     };

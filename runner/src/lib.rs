@@ -5,6 +5,7 @@
 pub mod execute;
 pub mod inputs;
 pub mod output;
+pub mod report;
 pub mod sweep;
 
 use thiserror::Error;

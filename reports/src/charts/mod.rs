@@ -1,0 +1,327 @@
+//! Charts, drawn with plotters on any backend: as SVG text for `report.html` and as
+//! RGB pixels for the PNG files. One file per chart kind; this one holds what they
+//! share (the palette, text styles, the legend, the error type) and the two renderers.
+//!
+//! Every chart is a pure function of its data: no clock, no randomness, and integer
+//! pixel coordinates, so the same data give byte-identical SVG and PNG.
+
+pub mod budget;
+pub mod cdf;
+pub mod font;
+pub mod heatmap;
+pub mod pareto;
+pub mod rates;
+pub mod timeline;
+
+use std::fmt;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// A chart could not be drawn (a bug or an unreadable font, never bad input).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartError(pub String);
+
+impl fmt::Display for ChartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "drawing a chart: {}", self.0)
+    }
+}
+
+impl std::error::Error for ChartError {}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        ChartError(e.to_string())
+    }
+}
+
+pub type DrawResult = Result<(), ChartError>;
+
+/// One chart of a report.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Chart {
+    Timeline(timeline::Timeline),
+    Pareto(pareto::Pareto),
+    Cdf(cdf::Cdf),
+    Budget(budget::Budget),
+    Rates(rates::Rates),
+    Heatmap(heatmap::Heatmap),
+}
+
+impl Chart {
+    /// Width and height in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Chart::Timeline(c) => c.size(),
+            Chart::Pareto(c) => c.size(),
+            Chart::Cdf(c) => c.size(),
+            Chart::Budget(c) => c.size(),
+            Chart::Rates(c) => c.size(),
+            Chart::Heatmap(c) => c.size(),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        font::ensure()?;
+        root.fill(&WHITE)?;
+        match self {
+            Chart::Timeline(c) => c.draw(root),
+            Chart::Pareto(c) => c.draw(root),
+            Chart::Cdf(c) => c.draw(root),
+            Chart::Budget(c) => c.draw(root),
+            Chart::Rates(c) => c.draw(root),
+            Chart::Heatmap(c) => c.draw(root),
+        }
+    }
+}
+
+/// A chart with its place in a report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// File stem of the PNG and id of the SVG element: `[a-z0-9-]`, unique per report.
+    pub id: String,
+    /// A short title (the chart draws its own too).
+    pub title: String,
+    /// One or two sentences on how to read it.
+    pub caption: String,
+    pub chart: Chart,
+}
+
+/// The chart as an SVG document (`<svg ...>...</svg>`).
+pub fn svg(chart: &Chart) -> Result<String, ChartError> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, chart.size()).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    Ok(out)
+}
+
+/// The chart as RGB pixels, row by row (3 bytes a pixel).
+pub fn rgb(chart: &Chart) -> Result<Vec<u8>, ChartError> {
+    let (w, h) = chart.size();
+    let mut buf = vec![0u8; (w as usize) * (h as usize) * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    Ok(buf)
+}
+
+/// Charts are this wide; heights vary with the content.
+pub const WIDTH: u32 = 960;
+
+/// Colours for series that must be told apart (Okabe and Ito's colour-blind-safe
+/// set, then darker tones), in the order series get them.
+pub const SERIES: [RGBColor; 10] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(0, 0, 0),       // black
+    RGBColor(136, 34, 85),   // wine
+    RGBColor(153, 153, 51),  // olive
+    RGBColor(68, 170, 153),  // teal
+];
+
+pub const GREY: RGBColor = RGBColor(120, 120, 120);
+pub const LIGHT_GREY: RGBColor = RGBColor(200, 200, 200);
+pub const PASS: RGBColor = RGBColor(0, 158, 115);
+pub const FAIL: RGBColor = RGBColor(213, 94, 0);
+
+/// The colour of series `i`.
+pub fn series_color(i: usize) -> RGBColor {
+    SERIES[i % SERIES.len()]
+}
+
+/// Text in the charts' family.
+pub fn text(size: f64) -> TextStyle<'static> {
+    (font::FAMILY, size).into_font().color(&BLACK)
+}
+
+/// Text anchored at `h`, `v`.
+pub fn anchored(size: f64, h: HPos, v: VPos) -> TextStyle<'static> {
+    text(size).pos(Pos::new(h, v))
+}
+
+/// The chart title, drawn at the top of `area`; returns the area below it.
+pub fn title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    Ok(area.titled(title, text(17.0))?)
+}
+
+/// How a legend entry is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Swatch {
+    /// A filled square.
+    Fill(RGBColor),
+    /// A short line.
+    Line(RGBColor),
+    /// A filled circle.
+    Dot(RGBColor),
+    /// A hollow circle.
+    Ring(RGBColor),
+    /// A diagonal cross.
+    Cross(RGBColor),
+}
+
+fn draw_swatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: Swatch,
+    (x, y): (i32, i32),
+) -> DrawResult {
+    match s {
+        Swatch::Fill(c) => area.draw(&Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()))?,
+        Swatch::Line(c) => area.draw(&PathElement::new(
+            vec![(x, y), (x + 14, y)],
+            c.stroke_width(3),
+        ))?,
+        Swatch::Dot(c) => area.draw(&Circle::new((x + 6, y), 4, c.filled()))?,
+        Swatch::Ring(c) => area.draw(&Circle::new((x + 6, y), 4, c.stroke_width(1)))?,
+        Swatch::Cross(c) => area.draw(&Cross::new((x + 6, y), 4, c.stroke_width(2)))?,
+    }
+    Ok(())
+}
+
+/// The width in pixels of `s` drawn at `size` in the embedded font.
+pub fn measure(s: &str, size: f64) -> i32 {
+    let fallback = || (0.62 * size * s.chars().count() as f64).ceil() as i32;
+    if font::ensure().is_err() {
+        return fallback();
+    }
+    (font::FAMILY, size)
+        .into_font()
+        .box_size(s)
+        .map_or_else(|_| fallback(), |(w, _)| w as i32)
+}
+
+const LEGEND_ROW: i32 = 18;
+const LEGEND_SIZE: f64 = 12.0;
+
+/// The (x, row) of each entry: left to right, wrapping at `width`.
+fn legend_layout(entries: &[(Swatch, String)], width: i32) -> Vec<(i32, i32)> {
+    let mut out = Vec::with_capacity(entries.len());
+    let (mut x, mut row) = (0, 0);
+    for (_, label) in entries {
+        let need = 20 + measure(label, LEGEND_SIZE) + 18;
+        if x > 0 && x + need > width {
+            x = 0;
+            row += 1;
+        }
+        out.push((x, row));
+        x += need;
+    }
+    out
+}
+
+/// The height a legend of `entries` takes in `width` pixels.
+pub fn legend_height(entries: &[(Swatch, String)], width: i32) -> u32 {
+    let rows = legend_layout(entries, width)
+        .last()
+        .map_or(0, |&(_, row)| row + 1);
+    rows as u32 * LEGEND_ROW as u32 + 6
+}
+
+/// Draws `entries` in rows from the top-left of `area`, wrapping at its width.
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+) -> DrawResult {
+    let width = area.dim_in_pixel().0 as i32;
+    let layout = legend_layout(entries, width);
+    let style = anchored(LEGEND_SIZE, HPos::Left, VPos::Center);
+    for ((swatch, label), (x, row)) in entries.iter().zip(layout) {
+        let y = row * LEGEND_ROW + LEGEND_ROW / 2;
+        draw_swatch(area, *swatch, (x, y))?;
+        area.draw(&Text::new(label.clone(), (x + 20, y), style.clone()))?;
+    }
+    Ok(())
+}
+
+/// A nice upper bound for an axis showing values up to `max` (at least `floor`).
+pub fn nice_max(max: f64, floor: f64) -> f64 {
+    let m = if max.is_finite() {
+        max.max(floor)
+    } else {
+        floor
+    };
+    if m <= 0.0 {
+        return 1.0;
+    }
+    let mag = 10f64.powf(m.log10().floor());
+    for step in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
+        if m <= step * mag * 1.0001 {
+            return step * mag;
+        }
+    }
+    10.0 * mag
+}
+
+/// A tick label with as few decimals as the axis needs: `0.25`, `12`, `1500`.
+pub fn tick(v: f64, span: f64) -> String {
+    let decimals = if span >= 20.0 {
+        0
+    } else if span >= 2.0 {
+        1
+    } else if span >= 0.2 {
+        2
+    } else if span >= 0.02 {
+        3
+    } else {
+        4
+    };
+    let s = format!("{v:.decimals$}");
+    if s.starts_with('-') && s.trim_start_matches(['-', '0', '.']).is_empty() {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// Shortens `s` to at most `max` characters, ending in `…` when cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// A duration in the unit that suits values up to `max_s`: (divisor, unit name).
+pub fn time_unit(max_s: f64) -> (f64, &'static str) {
+    if max_s <= 180.0 {
+        (1.0, "s")
+    } else if max_s <= 3.0 * 3600.0 {
+        (60.0, "min")
+    } else {
+        (3600.0, "h")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_bounds_and_ticks() {
+        assert_eq!(nice_max(0.0, 0.0), 1.0);
+        assert_eq!(nice_max(7.3, 0.0), 8.0);
+        assert_eq!(nice_max(1.0, 16.0), 20.0);
+        assert_eq!(nice_max(0.023, 0.0), 0.025);
+        assert_eq!(tick(0.5, 1.0), "0.50");
+        assert_eq!(tick(-0.0001, 1.0), "0.00");
+        assert_eq!(tick(30.0, 60.0), "30");
+        assert_eq!(ellipsize("abcdef", 4), "abc…");
+        assert_eq!(time_unit(1800.0), (60.0, "min"));
+    }
+}

@@ -14,8 +14,10 @@ pub mod rates;
 pub mod timeline;
 
 use std::fmt;
+use std::ops::Range;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -171,6 +173,8 @@ pub enum Swatch {
     Ring(RGBColor),
     /// A diagonal cross.
     Cross(RGBColor),
+    /// A filled triangle.
+    Triangle(RGBColor),
 }
 
 fn draw_swatch<DB: DrawingBackend>(
@@ -187,6 +191,7 @@ fn draw_swatch<DB: DrawingBackend>(
         Swatch::Dot(c) => area.draw(&Circle::new((x + 6, y), 4, c.filled()))?,
         Swatch::Ring(c) => area.draw(&Circle::new((x + 6, y), 4, c.stroke_width(1)))?,
         Swatch::Cross(c) => area.draw(&Cross::new((x + 6, y), 4, c.stroke_width(2)))?,
+        Swatch::Triangle(c) => area.draw(&TriangleMarker::new((x + 6, y), 5, c.filled()))?,
     }
     Ok(())
 }
@@ -297,6 +302,22 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     }
 }
 
+/// Shortens `s` to at most `max` characters by cutting its middle, so that both the
+/// policy and its grid values (`gated-10pct[…bake_seconds=60]`) stay visible.
+pub fn ellipsize_middle(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let keep = max.saturating_sub(1);
+    let head = keep / 2;
+    let tail = keep - head;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
 /// A duration in the unit that suits values up to `max_s`: (divisor, unit name).
 pub fn time_unit(max_s: f64) -> (f64, &'static str) {
     if max_s <= 180.0 {
@@ -305,6 +326,80 @@ pub fn time_unit(max_s: f64) -> (f64, &'static str) {
         (60.0, "min")
     } else {
         (3600.0, "h")
+    }
+}
+
+/// The coordinate system every x-y chart uses.
+pub type Xy = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+
+/// Axes of an x-y chart on `area`: a grid, tick labels, the x title under the axis
+/// and the y title written horizontally above the plot's top-left corner.
+pub struct Axes<'f> {
+    pub x: Range<f64>,
+    pub y: Range<f64>,
+    pub x_title: String,
+    pub y_title: String,
+    /// Pixels left of the plot for the y tick labels.
+    pub left: u32,
+    pub right: u32,
+    pub x_fmt: &'f dyn Fn(&f64) -> String,
+    pub y_fmt: &'f dyn Fn(&f64) -> String,
+    pub x_labels: usize,
+    pub y_labels: usize,
+}
+
+impl Axes<'_> {
+    pub fn draw<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+    ) -> Result<ChartContext<'a, DB, Xy>, ChartError> {
+        let mut chart = ChartBuilder::on(area)
+            .margin_top(24)
+            .margin_right(self.right)
+            .x_label_area_size(46)
+            .y_label_area_size(self.left)
+            .build_cartesian_2d(self.x.clone(), self.y.clone())?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(BLACK.mix(0.08))
+            .axis_style(BLACK.mix(0.6))
+            .label_style(text(12.0))
+            .axis_desc_style(text(13.0))
+            .x_labels(self.x_labels)
+            .y_labels(self.y_labels)
+            .x_label_formatter(self.x_fmt)
+            .y_label_formatter(self.y_fmt)
+            .x_desc(self.x_title.clone())
+            .draw()?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((self.x.start, self.y.end))
+                + Text::new(
+                    self.y_title.clone(),
+                    (0, -6),
+                    anchored(13.0, HPos::Left, VPos::Bottom),
+                ),
+        ))?;
+        Ok(chart)
+    }
+}
+
+/// A series name for a file name or element id: lowercase letters, digits and `-`.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let t = out.trim_matches('-');
+    let t: String = t.chars().take(40).collect();
+    if t.is_empty() {
+        "x".into()
+    } else {
+        t.trim_end_matches('-').to_string()
     }
 }
 
@@ -322,6 +417,11 @@ mod tests {
         assert_eq!(tick(-0.0001, 1.0), "0.00");
         assert_eq!(tick(30.0, 60.0), "30");
         assert_eq!(ellipsize("abcdef", 4), "abc…");
+        assert_eq!(ellipsize_middle("abcdefgh", 5), "ab…gh");
+        assert_eq!(ellipsize_middle("abc", 5), "abc");
         assert_eq!(time_unit(1800.0), (60.0, "min"));
+        assert_eq!(slug("Memory Leak/2"), "memory-leak-2");
+        assert_eq!(slug("gated[a=1,b=2]"), "gated-a-1-b-2");
+        assert_eq!(slug("***"), "x");
     }
 }

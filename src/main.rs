@@ -18,7 +18,7 @@ mod plan_cmd;
 mod report_cmd;
 use reports::Outcome;
 use reports::run_files::{RunInputs, events_csv, run_json, timeline_csv};
-use reports::summary::run_summary;
+use reports::summary::run_summary_painted;
 use runner::RunnerError;
 use runner::inputs::{Resolved, resolve, validate_file};
 use runner::output::OutputDir;
@@ -184,11 +184,13 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
     };
     let json = run_json(&inputs, &metrics, PROGRAM);
+    let mut report_line = String::new();
     if let Some(out) = &out {
         let interval = resolved.scenario.observability.scrape_interval_seconds;
         out.write("run.json", json.as_bytes())?;
         out.write("timeline.csv", timeline_csv(&record, interval).as_bytes())?;
         out.write("events.csv", events_csv(&record).as_bytes())?;
+        report_line = report_cmd::write_report(out.path())?.1;
     }
     if args.json {
         print(&json)?;
@@ -197,12 +199,13 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
             "rollcage run: scenario {} under policy {}, seed {} replicate {}",
             resolved.scenario.name, resolved.policy.name, args.seed, args.replicate
         );
-        print(&run_summary(&title, &metrics))?;
+        print(&run_summary_painted(&title, &metrics, report_cmd::paint()))?;
         if let Some(out) = &out {
             print(&format!(
                 "  files        {}/{{run.json,timeline.csv,events.csv}}\n",
                 out.path().display()
             ))?;
+            print(&report_line)?;
         }
     }
     if metrics.limit_hit.is_some() {

@@ -36,15 +36,18 @@ pub fn factor(f: f64) -> String {
 const STYLE: &str = "
 :root { color-scheme: light; }
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; color: #1a1a1a; background: #fff;
-  margin: 0 auto; padding: 16px 24px 32px; max-width: 1000px; font-size: 14px; line-height: 1.45; }
+  margin: 0 auto; padding: 16px 24px 32px; max-width: 1240px; font-size: 14px; line-height: 1.45; }
 h1 { font-size: 22px; margin: 8px 0 4px; }
 h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
 p.meta { color: #555; margin: 0 0 12px; }
 code { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; background: #f3f3f3; padding: 1px 4px; border-radius: 3px; }
+div.wide { overflow-x: auto; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+td code { white-space: nowrap; }
 th, td { border-bottom: 1px solid #e2e2e2; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f5f5f5; font-weight: 600; }
+tr.scenario th { background: #e8eef5; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.rec td { background: #eef7ee; }
 span.ci { display: block; color: #666; font-size: 11px; }
@@ -413,7 +416,7 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
          the worst fault scenario; rates are pooled over every scenario. 95% intervals below \
          each figure.</p>\n",
     );
-    b.push_str("<table>\n<tr><th>policy</th><th>deploy p50</th><th>budget p95</th><th>detection</th><th>false rollbacks</th><th>escapes</th><th></th></tr>\n");
+    b.push_str("<div class=\"wide\"><table>\n<tr><th>policy</th><th>deploy p50</th><th>budget p95</th><th>detection</th><th>false rollbacks</th><th>escapes</th><th></th></tr>\n");
     for p in &v.pareto {
         let marks = policy_marks(v, &p.policy);
         let deploy = match &p.deploy_p50_s {
@@ -453,7 +456,7 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
             }
         );
     }
-    b.push_str("</table>\n");
+    b.push_str("</table></div>\n");
 
     // Per scenario × policy.
     b.push_str("<h2>Every scenario under every policy</h2>\n");
@@ -463,10 +466,19 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
          by the horizon: counted, never averaged in.</p>\n",
     );
     b.push_str(
-        "<table>\n<tr><th>scenario</th><th>policy</th><th>runs</th><th>outcomes</th><th>detection</th><th>false rollbacks</th><th>escapes</th>\
+        "<div class=\"wide\"><table>\n<tr><th>policy</th><th>runs</th><th>outcomes</th><th>detection</th><th>false rollbacks</th><th>escapes</th>\
          <th>ttd p50</th><th>impact p50<br>(MTTR, user)</th><th>budget p95</th><th>deploy p50</th></tr>\n",
     );
+    let mut scenario = None;
     for g in &v.groups {
+        if scenario != Some(&g.scenario) {
+            scenario = Some(&g.scenario);
+            let _ = writeln!(
+                b,
+                "<tr class=\"scenario\"><th colspan=\"10\">scenario {}</th></tr>",
+                escape(&g.scenario)
+            );
+        }
         let o = &g.outcomes;
         let outcomes: Vec<String> = [
             (o.succeeded, "succeeded"),
@@ -485,16 +497,15 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
         let (deploy, deploy_c) = metric(g, "deploy_duration_s", "p50");
         let _ = writeln!(
             b,
-            "<tr{}><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td>{}{}{}{}{}{}{}</tr>",
+            "<tr{}><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td>{}{}{}{}{}{}{}</tr>",
             if v.recommendation.policy.as_deref() == Some(g.policy.as_str()) {
                 " class=\"rec\""
             } else {
                 ""
             },
-            escape(&g.scenario),
             escape(&g.policy),
             g.n,
-            outcomes.join(", "),
+            outcomes.join("<br>"),
             rate_cell(&g.detection_rate),
             rate_cell(&g.false_rollback_rate),
             rate_cell(&g.escape_rate),
@@ -504,7 +515,7 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
             secs_cell(deploy, deploy_c),
         );
     }
-    b.push_str("</table>\n");
+    b.push_str("</table></div>\n");
     let cut: u64 = v.groups.iter().map(|g| g.limit_hit).sum();
     if cut > 0 {
         let _ = writeln!(

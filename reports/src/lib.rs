@@ -7,6 +7,7 @@ pub mod format;
 pub mod html;
 pub mod markdown;
 pub mod metrics;
+pub mod paint;
 pub mod png;
 pub mod report;
 pub mod run_files;

@@ -10,7 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use reports::Outcome;
+use reports::paint::Paint;
 use reports::report::{self as render, ReportFiles};
+use reports::sweep::table::sweep_table_painted;
 use reports::sweep::{GroupSummary, ParetoPoint, Recommendation};
 use reports::view::{
     Axis, FaultMark, GroupRuns, LogEvent, PolicyInfo, RunFigures, RunView, SweepView, TimelinePoint,
@@ -45,6 +47,8 @@ pub struct Written {
     pub html: PathBuf,
     pub markdown: PathBuf,
     pub charts: Vec<PathBuf>,
+    /// For a sweep, its terminal table (painted as asked), from the files read back.
+    pub table: Option<String>,
 }
 
 fn bad(path: &Path, why: impl std::fmt::Display) -> RunnerError {
@@ -77,15 +81,22 @@ pub fn detect(dir: &Path) -> Result<Kind, RunnerError> {
     ))
 }
 
-/// Reads `dir`, renders its report and writes it into `dir`.
-pub fn report(dir: &Path) -> Result<Written, RunnerError> {
+/// Reads `dir`, renders its report and writes it into `dir`. `paint` colours the
+/// sweep's terminal table in `Written::table`.
+pub fn report(dir: &Path, paint: Paint) -> Result<Written, RunnerError> {
     let kind = detect(dir)?;
-    let files = match kind {
-        Kind::Run => render::run_report(&read_run(dir)?),
-        Kind::Sweep => render::sweep_report(&read_sweep(dir)?),
-    }
-    .map_err(|e| bad(dir, e))?;
-    write(dir, kind, &files)
+    let (files, table) = match kind {
+        Kind::Run => (render::run_report(&read_run(dir)?), None),
+        Kind::Sweep => {
+            let v = read_sweep(dir)?;
+            let table = sweep_table_painted(&v.groups, &v.pareto, &v.recommendation, paint);
+            (render::sweep_report(&v), Some(table))
+        }
+    };
+    let files = files.map_err(|e| bad(dir, e))?;
+    let mut written = write(dir, kind, &files)?;
+    written.table = table;
+    Ok(written)
 }
 
 fn write(dir: &Path, kind: Kind, files: &ReportFiles) -> Result<Written, RunnerError> {
@@ -115,6 +126,7 @@ fn write(dir: &Path, kind: Kind, files: &ReportFiles) -> Result<Written, RunnerE
         html,
         markdown,
         charts,
+        table: None,
     })
 }
 

@@ -343,18 +343,29 @@ impl Timeline {
     fn draw_strip<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let (ox, _) = area.get_base_pixel();
         let h = area.dim_in_pixel().1 as i32;
-        for (m, (lane, leftward)) in self.marks.iter().zip(self.lanes()) {
-            let x = self.px(m.time_s) - ox;
-            let y = 3 + lane * LANE + LANE / 2;
+        let lanes = self.lanes();
+        let place = |m: &Mark, lane: i32| (self.px(m.time_s) - ox, 3 + lane * LANE + LANE / 2);
+        // Every line first, then every label on a white ground, so that no line
+        // crosses a label.
+        for (m, &(lane, _)) in self.marks.iter().zip(&lanes) {
+            let (x, y) = place(m, lane);
             area.draw(&PathElement::new(
                 vec![(x, y), (x, h)],
                 m.color.mix(0.85).stroke_width(2),
             ))?;
-            let (anchor, tx) = if leftward {
-                (HPos::Right, x - 4)
+        }
+        for (m, &(lane, leftward)) in self.marks.iter().zip(&lanes) {
+            let (x, y) = place(m, lane);
+            let w = measure(&m.label, 12.0);
+            let (anchor, tx, x0) = if leftward {
+                (HPos::Right, x - 4, x - 6 - w)
             } else {
-                (HPos::Left, x + 4)
+                (HPos::Left, x + 4, x + 2)
             };
+            area.draw(&Rectangle::new(
+                [(x0, y - LANE / 2 + 1), (x0 + w + 4, y + LANE / 2 - 1)],
+                WHITE.filled(),
+            ))?;
             area.draw(&Text::new(
                 m.label.clone(),
                 (tx, y),

@@ -52,7 +52,7 @@ fn charts(out: &mut String, figures: &[Figure]) {
     if figures.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\n## Charts\n");
+    let _ = writeln!(out, "\n### Charts\n");
     for f in figures {
         let _ = writeln!(out, "- [{}]({})", cell(&f.title), png_path(f));
     }
@@ -223,7 +223,7 @@ pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
     );
     let _ = writeln!(
         s,
-        "| policy | deploy p50 | budget p95 | detection | false rollbacks | |\n|---|--:|--:|--:|--:|---|"
+        "| policy | deploy p50 | budget p95 | detection | false rollbacks | on the chart |\n|---|--:|--:|--:|--:|---|"
     );
     for p in &v.pareto {
         let marks = if p.eligible {

@@ -22,8 +22,7 @@ use reports::sweep::{
     summarize,
 };
 use reports::view::{
-    Axis, FaultMark, GroupRuns, LogEvent, PolicyInfo, RunFigures, RunView, SweepView,
-    TimelinePoint,
+    Axis, FaultMark, GroupRuns, LogEvent, PolicyInfo, RunFigures, RunView, SweepView, TimelinePoint,
 };
 use sim_core::SimTime;
 use sim_core::log::{LogKind, LogRecord};
@@ -298,7 +297,14 @@ fn sweep() -> Sweep {
             if pi == 0 {
                 base_rows = rows.clone();
             } else {
-                pairs.extend(paired(scenario, policy, policies[0], &base_rows, &rows, boot));
+                pairs.extend(paired(
+                    scenario,
+                    policy,
+                    policies[0],
+                    &base_rows,
+                    &rows,
+                    boot,
+                ));
             }
             runs.push(GroupRuns {
                 scenario: scenario.into(),
@@ -428,7 +434,8 @@ fn run_view() -> RunView {
         scenario: "memory-leak".into(),
         policy: "gated-10pct".into(),
         seed: 1,
-        reproduce: "rollcage run --scenario memory-leak --policy gated-10pct --seed 1 --replicate 0".into(),
+        reproduce:
+            "rollcage run --scenario memory-leak --policy gated-10pct --seed 1 --replicate 0".into(),
         horizon_s: 600.0,
         slo_objective: Some(0.999),
         figures: RunFigures {
@@ -532,7 +539,10 @@ fn run_report_is_self_contained_and_deterministic() {
     let ids: Vec<String> = run_figures(&v).into_iter().map(|f| f.id).collect();
     assert_eq!(ids, ["timeline"]);
     check_html(&a.html, &ids);
-    assert!(a.html.contains("detected (gate:error-ratio)"), "marks are labelled");
+    assert!(
+        a.html.contains("detected (gate:error-ratio)"),
+        "marks are labelled"
+    );
     assert!(a.html.contains("pager: 14.4 over 1 h and 5 m"));
     assert_eq!(a.charts.len(), 1);
     assert_eq!(a.charts[0].0, "timeline.png");
@@ -556,7 +566,10 @@ fn sweep_report_is_self_contained_and_deterministic() {
         "one grid axis: no heat map"
     );
     check_html(&a.html, &ids);
-    assert!(a.html.contains("Recommendation: <code>careful[bake_seconds=120]</code>"));
+    assert!(
+        a.html
+            .contains("Recommendation: <code>careful[bake_seconds=120]</code>")
+    );
     let names: Vec<&str> = a.charts.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names.len(), ids.len());
 }

@@ -5,7 +5,7 @@
 //! Chromium is required (`.ci/run` installs Debian's `chromium` when it is missing).
 //! Without it the test fails, unless `ROLLCAGE_BROWSER_TESTS=off`, which skips it with
 //! a notice. `ROLLCAGE_CHROMIUM` names another binary. The screenshots stay in the
-//! system temporary directory (`rollcage-browser-*`) for a person to look at.
+//! system temporary directory (`rollcage-browser/`) for a person to look at.
 
 mod common;
 
@@ -221,7 +221,7 @@ fn reports_render_in_chromium() {
              or set ROLLCAGE_BROWSER_TESTS=off to skip this test"
         );
     };
-    let work = std::env::temp_dir().join(format!("rollcage-browser-{}", std::process::id()));
+    let work = std::env::temp_dir().join("rollcage-browser");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).unwrap();
     let dir = temp_dir("browser");

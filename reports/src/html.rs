@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::SCHEMA_VERSION;
-use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, rate_full, secs_ci, thousands};
+use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci, thousands};
 use crate::metrics::Outcome;
 use crate::report::{Drawn, png_path};
 use crate::stats::{Estimate, Rate};
@@ -529,7 +529,6 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
         let _ = writeln!(b, "<h3>{}</h3>", escape(&d.figure.title));
         figure(&mut b, d);
     }
-    let _ = rate_full;
     page(
         &format!(
             "rollcage sweep: {} × {} × {} seeds",

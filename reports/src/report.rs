@@ -88,7 +88,10 @@ pub struct Drawn<'a> {
     pub svg: String,
 }
 
-fn draw(figures: &[Figure]) -> Result<(Vec<Drawn<'_>>, Vec<(String, Vec<u8>)>), ChartError> {
+/// `(file name, PNG bytes)` of each chart.
+type Pngs = Vec<(String, Vec<u8>)>;
+
+fn draw(figures: &[Figure]) -> Result<(Vec<Drawn<'_>>, Pngs), ChartError> {
     let mut drawn = Vec::with_capacity(figures.len());
     let mut pngs = Vec::with_capacity(figures.len());
     for f in figures {

@@ -500,12 +500,12 @@ fn run_view() -> RunView {
 #[test]
 fn markdown_formats() {
     let run = run_view();
-    let md = reports::markdown::run_markdown(&run, &run_figures(&run));
-    golden("run.md", &md);
+    let run_md = reports::markdown::run_markdown(&run, &run_figures(&run));
+    golden("run.md", &run_md);
     let v = sweep_view(&sweep());
-    let md = reports::markdown::sweep_markdown(&v, &sweep_figures(&v));
-    golden("sweep.md", &md);
-    for md in [&md] {
+    let sweep_md = reports::markdown::sweep_markdown(&v, &sweep_figures(&v));
+    golden("sweep.md", &sweep_md);
+    for md in [&run_md, &sweep_md] {
         assert!(md.contains("schema_version 1"), "{md}");
     }
 }

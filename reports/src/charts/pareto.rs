@@ -46,7 +46,7 @@ const RIGHT: u32 = 28;
 pub fn figures(v: &SweepView) -> Vec<Figure> {
     let mut points = Vec::new();
     let mut ineligible = Vec::new();
-    for p in &v.pareto {
+    for (i, p) in v.pareto.iter().enumerate() {
         if !p.eligible {
             ineligible.push(p.policy.clone());
             continue;
@@ -56,7 +56,8 @@ pub fn figures(v: &SweepView) -> Vec<Figure> {
                 .map(|w| (w.estimate.value, w.estimate.lo, w.estimate.hi))
         };
         points.push(Point {
-            number: points.len() + 1,
+            // Numbered in sweep order, so the numbers match the policy table's rows.
+            number: i + 1,
             policy: p.policy.clone(),
             deploy_s: e(&p.deploy_p50_s),
             budget_pct: e(&p.budget_p95_pct),

@@ -126,7 +126,7 @@ impl Budget {
     pub fn size(&self) -> (u32, u32) {
         (
             WIDTH,
-            34 + 30 + ROW * self.rows.len().max(1) as u32 + 44 + 26,
+            34 + 30 + ROW * self.rows.len().max(1) as u32 + 26 + 24,
         )
     }
 

@@ -17,9 +17,10 @@ use clap::{Parser, Subcommand};
 mod export_cmd;
 mod gate_cmd;
 mod plan_cmd;
+mod report_cmd;
 use reports::Outcome;
 use reports::run_files::{RunInputs, events_csv, run_json, timeline_csv};
-use reports::summary::run_summary;
+use reports::summary::run_summary_painted;
 use runner::RunnerError;
 use runner::inputs::{Resolved, resolve, validate_file};
 use runner::output::OutputDir;
@@ -71,6 +72,9 @@ enum Command {
     Export(export_cmd::ExportArgs),
     /// Judge real metrics with a policy's gates (exit 0 advance, 1 roll back, 3 pause).
     Gate(gate_cmd::GateArgs),
+    /// Write report.html (inline SVG charts), report.md and charts/*.png for a run or
+    /// sweep directory.
+    Report(report_cmd::ReportArgs),
 }
 
 #[derive(clap::Args)]
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan_cmd::run(args).and_then(print_with),
         Command::Export(args) => export_cmd::run(args).and_then(print_with),
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
+        Command::Report(args) => report_cmd::run(args).and_then(print_with),
         Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
         Command::Check(args) => check_cmd::cmd_check(args),
@@ -189,11 +194,13 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
     };
     let json = run_json(&inputs, &metrics, PROGRAM);
+    let mut report_line = String::new();
     if let Some(out) = &out {
         let interval = resolved.scenario.observability.scrape_interval_seconds;
         out.write("run.json", json.as_bytes())?;
         out.write("timeline.csv", timeline_csv(&record, interval).as_bytes())?;
         out.write("events.csv", events_csv(&record).as_bytes())?;
+        report_line = report_cmd::write_report(out.path())?.1;
     }
     if args.json {
         print(&json)?;
@@ -202,12 +209,13 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
             "rollcage run: scenario {} under policy {}, seed {} replicate {}",
             resolved.scenario.name, resolved.policy.name, args.seed, args.replicate
         );
-        print(&run_summary(&title, &metrics))?;
+        print(&run_summary_painted(&title, &metrics, report_cmd::paint()))?;
         if let Some(out) = &out {
             print(&format!(
                 "  files        {}/{{run.json,timeline.csv,events.csv}}\n",
                 out.path().display()
             ))?;
+            print(&report_line)?;
         }
     }
     if metrics.limit_hit.is_some() {

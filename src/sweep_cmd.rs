@@ -14,6 +14,7 @@ use runner::sweep::{
     sweep,
 };
 
+use crate::report_cmd::write_report;
 use crate::{PROGRAM, print};
 
 #[derive(clap::Args)]
@@ -200,10 +201,12 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
     let dir = args.out.display();
     match (report.table, plan.manifest.shard) {
         (Some(table), _) => {
-            print(&table)?;
+            let (written, line) = write_report(&args.out)?;
+            print(&written.table.unwrap_or(table))?;
             print(&format!(
                 "  files  {dir}/{{{RUNS_CSV},{SUMMARY_CSV},{SUMMARY_JSON},{PAIRED_CSV},{PARETO_CSV},manifest.json}}\n"
             ))?;
+            print(&line)?;
         }
         (None, Some(shard)) => print(&format!(
             "shard {shard}: {} runs in {dir}/{RUNS_CSV}; when every shard is done: rollcage merge DIR... --out DIR\n",
@@ -216,11 +219,13 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
 
 pub fn cmd_merge(args: MergeArgs) -> Result<ExitCode, RunnerError> {
     let table = merge::merge(&args.dirs, &args.out, args.force)?;
-    print(&table)?;
+    let (written, line) = write_report(&args.out)?;
+    print(&written.table.unwrap_or(table))?;
     print(&format!(
         "  merged {} shards into {}\n",
         args.dirs.len(),
         args.out.display()
     ))?;
+    print(&line)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -43,18 +43,21 @@ fn run_ok(args: &[String]) -> String {
     stdout(&o)
 }
 
-/// Every file of a directory, by name, sorted.
+/// Every file of a directory and its sub-directories (the report's `charts/`), by
+/// relative name, sorted.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
+    let mut v: Vec<(String, Vec<u8>)> = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            for (inner, bytes) in files(&e.path()) {
+                v.push((format!("{name}/{inner}"), bytes));
+            }
+        } else {
+            v.push((name, fs::read(e.path()).unwrap()));
+        }
+    }
     v.sort();
     v
 }
@@ -93,10 +96,17 @@ fn column(dir: &Path, name: &str) -> usize {
         .unwrap_or_else(|| panic!("no column {name}"))
 }
 
-const SWEEP_FILES: [&str; 6] = [
+const SWEEP_FILES: [&str; 13] = [
+    "charts/budget-1-good-release.png",
+    "charts/budget-2-error-regression.png",
+    "charts/pareto.png",
+    "charts/rates.png",
+    "charts/ttd-1-error-regression.png",
     "manifest.json",
     "paired.csv",
     "pareto.csv",
+    "report.html",
+    "report.md",
     "runs.csv",
     "summary.csv",
     "summary.json",

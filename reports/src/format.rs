@@ -1,6 +1,8 @@
 //! Number formatting shared by the text and CSV outputs, fixed so that outputs are
 //! byte-identical across platforms and runs.
 
+use crate::stats::{Estimate, Rate};
+
 /// Seconds with millisecond resolution; empty for `None`.
 pub fn secs(v: Option<f64>) -> String {
     v.map(|s| format!("{s:.3}")).unwrap_or_default()
@@ -38,6 +40,43 @@ pub fn human_secs(s: f64) -> String {
     } else {
         format!("{:.1} h", s / 3600.0)
     }
+}
+
+/// A rate as a percentage with one decimal: `75.0%`.
+pub fn pct(r: &Rate) -> String {
+    format!("{:.1}%", 100.0 * r.rate)
+}
+
+/// A rate's Wilson interval: `30.1–95.4%`.
+pub fn pct_ci(r: &Rate) -> String {
+    format!("{:.1}–{:.1}%", 100.0 * r.lo, 100.0 * r.hi)
+}
+
+/// A rate with its counts and interval: `75.0% (3 of 4; 95% CI 30.1–95.4%)`.
+pub fn rate_full(r: &Rate) -> String {
+    format!("{} ({} of {}; 95% CI {})", pct(r), r.k, r.n, pct_ci(r))
+}
+
+/// A duration estimate's interval in the unit of its value: `4.1–4.5 min`.
+pub fn secs_ci(e: &Estimate) -> String {
+    let (div, unit) = if e.value.abs() < 120.0 {
+        (1.0, "s")
+    } else if e.value.abs() < 7200.0 {
+        (60.0, "min")
+    } else {
+        (3600.0, "h")
+    };
+    format!("{:.1}–{:.1} {unit}", e.lo / div, e.hi / div)
+}
+
+/// A budget percentage with three decimals: `0.023%`.
+pub fn budget(v: f64) -> String {
+    format!("{v:.3}%")
+}
+
+/// A budget estimate's interval: `0.019–0.023%`.
+pub fn budget_ci(e: &Estimate) -> String {
+    format!("{:.3}–{:.3}%", e.lo, e.hi)
 }
 
 #[cfg(test)]

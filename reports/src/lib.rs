@@ -2,13 +2,20 @@
 //! design defines them, and the bytes of every output format. Nothing here touches
 //! the file system or the clock.
 
+pub mod charts;
 pub mod check;
 pub mod format;
+pub mod html;
+pub mod markdown;
 pub mod metrics;
+pub mod paint;
+pub mod png;
+pub mod report;
 pub mod run_files;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
+pub mod view;
 
 pub use metrics::{Outcome, RunMetrics};
 

@@ -1,6 +1,7 @@
 //! The files `rollcage run --out DIR` writes: `run.json`, `timeline.csv`, `events.csv`.
 
 use serde::Serialize;
+use sim_core::log::LogRecord;
 use sim_core::record::TimelineRow;
 use sim_core::{RunRecord, Version};
 
@@ -74,9 +75,14 @@ const TIMELINE_HEADER: [&str; 21] = [
 
 /// `timeline.csv`: one row per scrape interval, the truth rather than the lagged view.
 pub fn timeline_csv(record: &RunRecord, scrape_interval_s: f64) -> String {
+    timeline_csv_rows(&record.timeline, scrape_interval_s)
+}
+
+/// `timeline.csv` of these rows.
+pub fn timeline_csv_rows(rows: &[TimelineRow], scrape_interval_s: f64) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(TIMELINE_HEADER).expect("in-memory write");
-    for row in &record.timeline {
+    for row in rows {
         w.write_record(timeline_row(row, scrape_interval_s))
             .expect("in-memory write");
     }
@@ -109,6 +115,11 @@ fn timeline_row(r: &TimelineRow, interval_s: f64) -> Vec<String> {
 
 /// `events.csv`: every step, gate evaluation, fault, crash, detection and rollback.
 pub fn events_csv(record: &RunRecord) -> String {
+    events_csv_rows(&record.log)
+}
+
+/// `events.csv` of these log lines.
+pub fn events_csv_rows(log: &[LogRecord]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "time_s",
@@ -120,7 +131,7 @@ pub fn events_csv(record: &RunRecord) -> String {
         "reason",
     ])
     .expect("in-memory write");
-    for e in &record.log {
+    for e in log {
         w.write_record([
             secs(Some(e.at.as_secs_f64())),
             e.kind.name().to_string(),

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use crate::format::{human_secs, ms, thousands};
 use crate::metrics::RunMetrics;
+use crate::paint::Paint;
 
 fn at(label: &str, t: Option<f64>) -> String {
     match t {
@@ -21,18 +22,28 @@ fn dur(label: &str, d: Option<f64>) -> String {
 
 /// A dozen lines: outcome, key timestamps, MTTD and both MTTRs, budget, requests.
 pub fn run_summary(title: &str, m: &RunMetrics) -> String {
+    run_summary_painted(title, m, Paint::PLAIN)
+}
+
+/// [`run_summary`], with the title, outcome and warnings in colour when `paint` says.
+pub fn run_summary_painted(title: &str, m: &RunMetrics, paint: Paint) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{title}");
+    let _ = writeln!(s, "{}", paint.bold(title));
     let detector = m
         .detector
         .as_deref()
         .map(|d| format!(" (detected by {d})"))
         .unwrap_or_default();
-    let _ = writeln!(s, "  outcome      {}{detector}", m.outcome.name());
+    let _ = writeln!(
+        s,
+        "  outcome      {}{detector}",
+        paint.outcome(m.outcome, m.outcome.name())
+    );
     if let Some(limit) = &m.limit_hit {
         let _ = writeln!(
             s,
-            "  WARNING      run cut short: {limit}; figures are incomplete"
+            "  {}      run cut short: {limit}; figures are incomplete",
+            paint.red("WARNING")
         );
     }
     let _ = writeln!(
@@ -73,8 +84,10 @@ pub fn run_summary(title: &str, m: &RunMetrics) -> String {
     );
     let _ = writeln!(
         s,
-        "  budget       {:.3}% of the SLO window's error budget; peak burn {:.1} (5 m), {:.1} (1 h)",
-        m.budget_consumed_pct, m.peak_burn_rate_5m, m.peak_burn_rate_1h
+        "  budget       {} of the SLO window's error budget; peak burn {:.1} (5 m), {:.1} (1 h)",
+        paint.bold(&format!("{:.3}%", m.budget_consumed_pct)),
+        m.peak_burn_rate_5m,
+        m.peak_burn_rate_1h
     );
     let b = &m.bad_events;
     let _ = writeln!(

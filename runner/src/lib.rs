@@ -7,6 +7,7 @@ pub mod execute;
 pub mod gameday;
 pub mod inputs;
 pub mod output;
+pub mod report;
 pub mod sweep;
 
 use thiserror::Error;

@@ -12,13 +12,13 @@
 //! scenario is much harder than the others, and needs only the per-group summaries,
 //! so memory does not grow with the number of runs.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::group::GroupSummary;
 use crate::stats::{Estimate, Rate, wilson};
 
 /// What the user accepts. Percentages as the flags take them.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Constraints {
     /// Largest acceptable p95 of budget consumed on the worst fault scenario, in % of
     /// the SLO window's error budget.
@@ -40,14 +40,14 @@ impl Default for Constraints {
 }
 
 /// A figure and the scenario it was taken from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Worst {
     pub scenario: String,
     #[serde(flatten)]
     pub estimate: Estimate,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParetoPoint {
     pub policy: String,
     pub deploy_p50_s: Option<Worst>,
@@ -153,7 +153,7 @@ pub fn pareto(groups: &[GroupSummary], policies: &[String]) -> Vec<ParetoPoint> 
 }
 
 /// The recommended policy, or why there is none.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     pub constraints: Constraints,
     /// The frontier policy that meets every constraint with the lowest p95 budget

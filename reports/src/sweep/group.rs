@@ -11,7 +11,7 @@
 //! start happened but the end did not by the horizon is *censored*: counted, never
 //! averaged in, never dropped silently.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::runs_csv::RunRow;
 use crate::metrics::Outcome;
@@ -60,7 +60,33 @@ pub struct MetricSummary {
     pub stats: Option<Describe>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+/// Read back from `summary.json`; the metric's name must be one of [`METRICS`].
+impl<'de> Deserialize<'de> for MetricSummary {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            metric: String,
+            n: u64,
+            censored: u64,
+            #[serde(flatten)]
+            stats: Option<Describe>,
+        }
+        let r = Raw::deserialize(d)?;
+        let metric = METRICS
+            .iter()
+            .find(|m| **m == r.metric)
+            .copied()
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown metric {:?}", r.metric)))?;
+        Ok(MetricSummary {
+            metric,
+            n: r.n,
+            censored: r.censored,
+            stats: r.stats,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeCounts {
     pub succeeded: u64,
     pub caught: u64,
@@ -82,7 +108,7 @@ impl OutcomeCounts {
 }
 
 /// Everything the sweep reports about one scenario under one policy.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupSummary {
     pub scenario: String,
     pub policy: String,

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::frontier::{ParetoPoint, Recommendation};
 use super::group::GroupSummary;
 use crate::format::human_secs;
+use crate::paint::Paint;
 use crate::stats::Rate;
 
 fn rate(r: &Option<Rate>) -> String {
@@ -26,6 +27,18 @@ pub fn sweep_table(
     points: &[ParetoPoint],
     rec: &Recommendation,
 ) -> String {
+    sweep_table_painted(groups, points, rec, Paint::PLAIN)
+}
+
+/// [`sweep_table`], in colour when `paint` says: the header in bold, the
+/// recommended policy's rows in green, frontier policies in cyan, escapes in red.
+pub fn sweep_table_painted(
+    groups: &[GroupSummary],
+    points: &[ParetoPoint],
+    rec: &Recommendation,
+    paint: Paint,
+) -> String {
+    let on_frontier = |p: &str| points.iter().any(|q| q.frontier && q.policy == p);
     let sw = groups
         .iter()
         .map(|g| g.scenario.len())
@@ -39,8 +52,7 @@ pub fn sweep_table(
         .unwrap_or(6)
         .max(6);
     let mut s = String::new();
-    let _ = writeln!(
-        s,
+    let header = format!(
         "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>8}  {:>7}  {:>10}  {:>10}  {:>10}  {:>10}",
         "scenario",
         "policy",
@@ -53,16 +65,28 @@ pub fn sweep_table(
         "budget p95",
         "deploy p50",
     );
+    let _ = writeln!(s, "{}", paint.bold(&header));
     for g in groups {
+        let policy = format!("{:<pw$}", g.policy);
+        let policy = if rec.policy.as_deref() == Some(g.policy.as_str()) {
+            paint.bold_green(&policy)
+        } else if on_frontier(&g.policy) {
+            paint.cyan(&policy)
+        } else {
+            policy
+        };
+        let escape = format!("{:>7}", rate(&g.escape_rate));
+        let escape = match g.escape_rate {
+            Some(r) if r.k > 0 => paint.red(&escape),
+            _ => escape,
+        };
         let _ = writeln!(
             s,
-            "{:<sw$}  {:<pw$}  {:>5}  {:>7}  {:>8}  {:>7}  {:>10}  {:>10}  {:>10}  {:>10}",
+            "{:<sw$}  {policy}  {:>5}  {:>7}  {:>8}  {escape}  {:>10}  {:>10}  {:>10}  {:>10}",
             g.scenario,
-            g.policy,
             g.n,
             rate(&g.detection_rate),
             rate(&g.false_rollback_rate),
-            rate(&g.escape_rate),
             p(g, "ttd_s", |d| d.p50.value),
             p(g, "impact_duration_s", |d| d.p50.value),
             p(g, "budget_consumed_pct", |d| d.p95.value),
@@ -73,7 +97,8 @@ pub fn sweep_table(
     if cut > 0 {
         let _ = writeln!(
             s,
-            "WARNING: {cut} runs were cut short by a hard bound (limit_hit in runs.csv); their figures are incomplete"
+            "{}: {cut} runs were cut short by a hard bound (limit_hit in runs.csv); their figures are incomplete",
+            paint.red("WARNING")
         );
     }
     let frontier: Vec<&str> = points
@@ -100,10 +125,10 @@ pub fn sweep_table(
     );
     match &rec.policy {
         Some(p) => {
-            let _ = writeln!(s, "Recommendation: {p}");
+            let _ = writeln!(s, "Recommendation: {}", paint.bold_green(p));
         }
         None => {
-            let _ = writeln!(s, "Recommendation: none");
+            let _ = writeln!(s, "Recommendation: {}", paint.yellow("none"));
         }
     }
     for e in &rec.evidence {

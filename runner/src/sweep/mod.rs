@@ -34,8 +34,9 @@ pub const SUMMARY_JSON: &str = "summary.json";
 pub const PAIRED_CSV: &str = "paired.csv";
 pub const PARETO_CSV: &str = "pareto.csv";
 
-/// Every file a sweep writes; `--force` removes these (and only these) first.
-pub const OUTPUTS: [&str; 7] = [
+/// Every file a sweep writes; `--force` removes these (and only these) first. The
+/// report's PNGs in `charts/` are replaced when the new report is written.
+pub const OUTPUTS: [&str; 9] = [
     MANIFEST,
     RUNS_CSV,
     RUNS_PARTIAL,
@@ -43,6 +44,8 @@ pub const OUTPUTS: [&str; 7] = [
     SUMMARY_JSON,
     PAIRED_CSV,
     PARETO_CSV,
+    crate::report::REPORT_HTML,
+    crate::report::REPORT_MD,
 ];
 
 /// Told how a sweep advances; the CLI draws a progress bar with it.

@@ -21,7 +21,7 @@ use crate::output::write_atomic;
 
 /// Reads a complete, unsharded `runs.csv` row by row, checking that row `j` is run `j`
 /// of the manifest's plan.
-struct Rows {
+pub(crate) struct Rows {
     reader: csv::Reader<BufReader<File>>,
     columns: Columns,
     record: csv::StringRecord,
@@ -30,7 +30,7 @@ struct Rows {
 }
 
 impl Rows {
-    fn open(path: &Path, m: &Manifest) -> Result<Rows, RunnerError> {
+    pub(crate) fn open(path: &Path, m: &Manifest) -> Result<Rows, RunnerError> {
         let shown = path.display().to_string();
         let file = File::open(path).map_err(|e| RunnerError::io(path, e))?;
         let mut reader = csv::Reader::from_reader(BufReader::new(file));
@@ -58,7 +58,7 @@ impl Rows {
     }
 
     /// The next row, which must exist and be the next run of the plan.
-    fn next(&mut self, m: &Manifest) -> Result<RunRow, RunnerError> {
+    pub(crate) fn next(&mut self, m: &Manifest) -> Result<RunRow, RunnerError> {
         let bad = |why: String| RunnerError::Usage(format!("{}: {why}", self.path));
         let line = self.next_id + 2;
         match self.reader.read_record(&mut self.record) {
@@ -91,7 +91,7 @@ impl Rows {
         Ok(row)
     }
 
-    fn expect_end(&mut self) -> Result<(), RunnerError> {
+    pub(crate) fn expect_end(&mut self) -> Result<(), RunnerError> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => Ok(()),
             _ => Err(RunnerError::Usage(format!(

@@ -1,0 +1,279 @@
+//! `report.md`: a summary fit for a pull-request comment: the outcome or the
+//! recommendation, tables, and links to the PNG charts beside it.
+
+use std::fmt::Write;
+
+use crate::SCHEMA_VERSION;
+use crate::charts::Figure;
+use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci, thousands};
+use crate::html::{metric, policy_marks};
+use crate::report::png_path;
+use crate::stats::{Estimate, Rate};
+use crate::view::{RunView, SweepView};
+
+/// Escapes the characters that would break a table cell or start markup.
+fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            '*' | '_' | '`' | '[' | ']' | '<' | '>' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline code, with a fence long enough for any backticks inside.
+fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let fence = if s.contains('`') { "``" } else { "`" };
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+fn footer(out: &mut String, program: &str) {
+    let _ = writeln!(
+        out,
+        "\n---\n<sub>{} · schema_version {SCHEMA_VERSION} · full report: `report.html`</sub>",
+        cell(program)
+    );
+}
+
+fn charts(out: &mut String, figures: &[Figure]) {
+    if figures.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Charts\n");
+    for f in figures {
+        let _ = writeln!(out, "- [{}]({})", cell(&f.title), png_path(f));
+    }
+}
+
+fn at(t: Option<f64>) -> String {
+    t.map_or_else(|| "never".to_string(), |t| format!("{t:.1} s"))
+}
+
+fn dur(d: Option<f64>) -> String {
+    d.map_or_else(|| "n/a".to_string(), human_secs)
+}
+
+/// `report.md` of a run.
+pub fn run_markdown(v: &RunView, figures: &[Figure]) -> String {
+    let f = &v.figures;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## rollcage run: {} under {}\n",
+        code(&v.scenario),
+        code(&v.policy)
+    );
+    let detector = f
+        .detector
+        .as_ref()
+        .map(|d| format!(", detected by {}", code(d)))
+        .unwrap_or_default();
+    let _ = writeln!(s, "**Outcome: {}**{detector}.", f.outcome.name());
+    if let Some(l) = &f.limit_hit {
+        let _ = writeln!(
+            s,
+            "\n**Cut short by a hard bound ({}): the figures are incomplete.**",
+            cell(l)
+        );
+    }
+    let _ = writeln!(s, "\n| moment | at | figure | value |\n|---|--:|---|--:|");
+    let faults: Vec<String> = f.faults.iter().map(|x| cell(&x.name)).collect();
+    let rows = [
+        (
+            "release started",
+            at(f.t_change_start_s),
+            "deploy duration",
+            dur(f.deploy_duration_s),
+        ),
+        (
+            "fault live",
+            at(f.t_fault_active_s),
+            "faults",
+            if faults.is_empty() {
+                "none".into()
+            } else {
+                faults.join(", ")
+            },
+        ),
+        (
+            "first impact",
+            at(f.t_impact_start_s),
+            "ttd (MTTD sample)",
+            dur(f.ttd_s),
+        ),
+        ("detected", at(f.t_detect_s), "ttm", dur(f.ttm_s)),
+        (
+            "mitigated",
+            at(f.t_mitigate_s),
+            "impact duration (MTTR, user view)",
+            dur(f.impact_duration_s),
+        ),
+        (
+            "recovered",
+            at(f.t_recover_s),
+            "tt\\_recover (MTTR, system view)",
+            dur(f.tt_recover_s),
+        ),
+        (
+            "change ended",
+            at(f.t_change_end_s),
+            "error budget consumed",
+            budget(f.budget_consumed_pct),
+        ),
+        (
+            "",
+            String::new(),
+            "peak burn rate 5 m / 1 h",
+            format!("{:.1} / {:.1}", f.peak_burn_rate_5m, f.peak_burn_rate_1h),
+        ),
+        (
+            "",
+            String::new(),
+            "requests (bad)",
+            format!(
+                "{} ({})",
+                thousands(f.requests_total),
+                thousands(f.requests_bad)
+            ),
+        ),
+    ];
+    for (moment, t, figure, value) in rows {
+        let _ = writeln!(s, "| {moment} | {t} | {figure} | {value} |");
+    }
+    let _ = writeln!(s, "\nReproduce: {}", code(&v.reproduce));
+    charts(&mut s, figures);
+    footer(&mut s, &v.program);
+    s
+}
+
+fn rate(r: &Option<Rate>) -> String {
+    match r {
+        Some(r) => format!("{} ({}/{}; {})", pct(r), r.k, r.n, pct_ci(r)),
+        None => "n/a".into(),
+    }
+}
+
+fn secs_est(e: Option<Estimate>, censored: u64) -> String {
+    let cens = if censored > 0 {
+        format!(", {censored} censored")
+    } else {
+        String::new()
+    };
+    match e {
+        Some(e) => format!("{} ({}{cens})", human_secs(e.value), secs_ci(&e)),
+        None if censored > 0 => format!("none ({censored} censored)"),
+        None => "n/a".into(),
+    }
+}
+
+fn budget_est(e: Option<Estimate>) -> String {
+    e.map_or_else(
+        || "n/a".into(),
+        |e| format!("{} ({})", budget(e.value), budget_ci(&e)),
+    )
+}
+
+/// `report.md` of a sweep.
+pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## rollcage sweep: {} scenarios × {} policies × {} seeds\n",
+        v.scenarios.len(),
+        v.policies.len(),
+        v.seeds
+    );
+    let rec = &v.recommendation;
+    let c = &rec.constraints;
+    match &rec.policy {
+        Some(p) => {
+            let _ = writeln!(s, "**Recommendation: {}**\n", code(p));
+        }
+        None => {
+            let _ = writeln!(s, "**Recommendation: none**\n");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "Limits: p95 budget ≤ {}%, p50 deploy ≤ {}, false rollbacks ≤ {}%.\n",
+        c.max_budget_p95_pct,
+        human_secs(c.max_deploy_p50_s),
+        c.max_false_rollback_pct
+    );
+    for e in &rec.evidence {
+        let _ = writeln!(s, "- {}", cell(e));
+    }
+
+    let _ = writeln!(
+        s,
+        "\n### Pareto frontier\n\nDeploy p50 on the slowest good release, budget p95 on the worst fault scenario, rates pooled; 95% intervals in brackets.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| policy | deploy p50 | budget p95 | detection | false rollbacks | on the chart |\n|---|--:|--:|--:|--:|---|"
+    );
+    for p in &v.pareto {
+        let marks = if p.eligible {
+            policy_marks(v, &p.policy).join(", ")
+        } else {
+            "not eligible".into()
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&p.policy),
+            secs_est(p.deploy_p50_s.as_ref().map(|w| w.estimate), 0),
+            budget_est(p.budget_p95_pct.as_ref().map(|w| w.estimate)),
+            rate(&p.detection_rate),
+            rate(&p.false_rollback_rate),
+            marks
+        );
+    }
+
+    let _ = writeln!(s, "\n### Every scenario under every policy\n");
+    let _ = writeln!(
+        s,
+        "| scenario | policy | runs | detection | false rollbacks | escapes | ttd p50 | budget p95 | deploy p50 |\n|---|---|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for g in &v.groups {
+        let (ttd, ttd_c) = metric(g, "ttd_s", "p50");
+        let (budget_e, _) = metric(g, "budget_consumed_pct", "p95");
+        let (deploy, deploy_c) = metric(g, "deploy_duration_s", "p50");
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&g.scenario),
+            code(&g.policy),
+            g.n,
+            rate(&g.detection_rate),
+            rate(&g.false_rollback_rate),
+            rate(&g.escape_rate),
+            secs_est(ttd, ttd_c),
+            budget_est(budget_e),
+            secs_est(deploy, deploy_c),
+        );
+    }
+    let cut: u64 = v.groups.iter().map(|g| g.limit_hit).sum();
+    if cut > 0 {
+        let _ = writeln!(
+            s,
+            "\n**{cut} runs were cut short by a hard bound; their figures are incomplete.**"
+        );
+    }
+    charts(&mut s, figures);
+    footer(&mut s, &v.program);
+    s
+}

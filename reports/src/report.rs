@@ -1,0 +1,127 @@
+//! The report of a run or a sweep: `report.html` (one self-contained page with inline
+//! SVG charts), `report.md` (for a pull-request comment) and one PNG per chart, all
+//! pure functions of the directory's files as `view` holds them.
+
+use sim_core::SimDuration;
+use sim_core::slo::PagerConfig;
+
+use crate::charts::timeline::{Threshold, Timeline};
+use crate::charts::{self, Chart, ChartError, Figure};
+use crate::view::{RunView, SweepView};
+use crate::{html, markdown, png};
+
+/// The files of a report: names relative to the directory (PNG names relative to
+/// its `charts/` folder).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportFiles {
+    pub html: String,
+    pub markdown: String,
+    /// `(file name, PNG bytes)`, one per figure, in report order.
+    pub charts: Vec<(String, Vec<u8>)>,
+}
+
+/// Where the PNG of a figure goes, relative to `report.html`.
+pub fn png_path(f: &Figure) -> String {
+    format!("charts/{}.png", f.id)
+}
+
+/// The pager's thresholds as the burn-rate panel draws them.
+pub fn pager_thresholds() -> Vec<Threshold> {
+    PagerConfig::workbook(SimDuration::ZERO)
+        .rules
+        .iter()
+        .map(|r| Threshold {
+            factor: r.factor,
+            label: format!(
+                "pager: {} over {} and {}{}",
+                crate::html::factor(r.factor),
+                window(r.long),
+                window(r.short),
+                // The timeline has the 5 m and 1 h burn rates only.
+                if (r.long.as_secs_f64(), r.short.as_secs_f64()) == (3600.0, 300.0) {
+                    ""
+                } else {
+                    " (windows not drawn)"
+                }
+            ),
+        })
+        .collect()
+}
+
+fn window(d: SimDuration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 3600.0 {
+        format!("{} h", s / 3600.0)
+    } else {
+        format!("{} m", s / 60.0)
+    }
+}
+
+/// The figures of a run report.
+pub fn run_figures(v: &RunView) -> Vec<Figure> {
+    vec![Figure {
+        id: "timeline".into(),
+        title: "Timeline".into(),
+        caption: "Pods by version and state (stacked), the error ratio, p99 latency and the \
+                  burn rates over 5 m and 1 h against the pager's thresholds, with every gate \
+                  evaluation; vertical lines mark the release, the fault going live, the \
+                  first impact, detection, mitigation and recovery."
+            .into(),
+        chart: Chart::Timeline(Timeline::from_view(v, pager_thresholds())),
+    }]
+}
+
+/// The figures of a sweep report.
+pub fn sweep_figures(v: &SweepView) -> Vec<Figure> {
+    let mut out = Vec::new();
+    out.extend(charts::pareto::figures(v));
+    out.extend(charts::rates::figures(v));
+    out.extend(charts::cdf::figures(v));
+    out.extend(charts::budget::figures(v));
+    out.extend(charts::heatmap::figures(v));
+    out
+}
+
+/// A figure with its SVG drawn.
+pub struct Drawn<'a> {
+    pub figure: &'a Figure,
+    pub svg: String,
+}
+
+/// `(file name, PNG bytes)` of each chart.
+type Pngs = Vec<(String, Vec<u8>)>;
+
+fn draw(figures: &[Figure]) -> Result<(Vec<Drawn<'_>>, Pngs), ChartError> {
+    let mut drawn = Vec::with_capacity(figures.len());
+    let mut pngs = Vec::with_capacity(figures.len());
+    for f in figures {
+        drawn.push(Drawn {
+            figure: f,
+            svg: charts::svg(&f.chart)?,
+        });
+        pngs.push((format!("{}.png", f.id), png::png(&f.chart)?));
+    }
+    Ok((drawn, pngs))
+}
+
+/// The report of one run.
+pub fn run_report(v: &RunView) -> Result<ReportFiles, ChartError> {
+    let figures = run_figures(v);
+    let (drawn, charts) = draw(&figures)?;
+    Ok(ReportFiles {
+        html: html::run_html(v, &drawn),
+        markdown: markdown::run_markdown(v, &figures),
+        charts,
+    })
+}
+
+/// The report of a sweep.
+pub fn sweep_report(v: &SweepView) -> Result<ReportFiles, ChartError> {
+    let figures = sweep_figures(v);
+    let (drawn, charts) = draw(&figures)?;
+    Ok(ReportFiles {
+        html: html::sweep_html(v, &drawn),
+        markdown: markdown::sweep_markdown(v, &figures),
+        charts,
+    })
+}

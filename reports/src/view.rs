@@ -1,0 +1,161 @@
+//! What a report is drawn from: plain structs the runner fills by reading a run or
+//! sweep directory back. Nothing here reads a file; everything is already parsed.
+
+use crate::metrics::Outcome;
+use crate::sweep::{GroupSummary, ParetoPoint, Recommendation};
+
+/// One row of `timeline.csv`: the truth over one scrape interval.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimelinePoint {
+    pub time_s: f64,
+    /// Pods of the baseline, then the candidate: starting, ready, crashed, terminating.
+    pub pods: [[u32; 4]; 2],
+    pub available: u32,
+    pub request_rate_rps: f64,
+    pub error_ratio: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub burn_rate_5m: Option<f64>,
+    pub burn_rate_1h: Option<f64>,
+}
+
+/// One row of `events.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEvent {
+    pub time_s: f64,
+    pub kind: String,
+    pub subject: String,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    /// `pass`, `fail`, `inconclusive` for gates; empty otherwise.
+    pub verdict: String,
+    pub reason: String,
+}
+
+/// A fault of the run and when its mechanism went live.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultMark {
+    pub name: String,
+    pub t_active_s: Option<f64>,
+    pub release: bool,
+}
+
+/// The per-run figures a run report shows (a subset of `run.json`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFigures {
+    pub outcome: Outcome,
+    pub detector: Option<String>,
+    pub t_change_start_s: Option<f64>,
+    pub t_change_end_s: Option<f64>,
+    pub t_fault_active_s: Option<f64>,
+    pub t_impact_start_s: Option<f64>,
+    pub t_detect_s: Option<f64>,
+    pub t_mitigate_s: Option<f64>,
+    pub t_recover_s: Option<f64>,
+    pub ttd_s: Option<f64>,
+    pub ttm_s: Option<f64>,
+    pub impact_duration_s: Option<f64>,
+    pub tt_recover_s: Option<f64>,
+    pub deploy_duration_s: Option<f64>,
+    pub budget_consumed_pct: f64,
+    pub peak_burn_rate_5m: f64,
+    pub peak_burn_rate_1h: f64,
+    pub requests_total: u64,
+    pub requests_bad: u64,
+    pub latency_p99_ms: Option<f64>,
+    pub crashes: u64,
+    pub limit_hit: Option<String>,
+    pub faults: Vec<FaultMark>,
+}
+
+/// Everything a run report needs: `run.json`, `timeline.csv` and `events.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunView {
+    /// The program that wrote the run, as `run.json` records it.
+    pub program: String,
+    pub scenario: String,
+    pub policy: String,
+    pub seed: u64,
+    /// The command that reproduces the run.
+    pub reproduce: String,
+    pub horizon_s: f64,
+    pub slo_objective: Option<f64>,
+    pub figures: RunFigures,
+    pub timeline: Vec<TimelinePoint>,
+    pub events: Vec<LogEvent>,
+}
+
+/// A grid axis of a sweep: the key as given (`policy.bake_seconds`) and its values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// A policy variant of a sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyInfo {
+    /// The variant's name, `gated-10pct[bake_seconds=60]`.
+    pub name: String,
+    /// The policy it is a variant of, `gated-10pct`.
+    pub base: String,
+    /// Its grid values, in axis order.
+    pub grid_values: Vec<String>,
+}
+
+/// The per-run values of one (scenario, policy) group that the distributions need,
+/// read from `runs.csv`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupRuns {
+    pub scenario: String,
+    pub policy: String,
+    /// Runs where a fault became active.
+    pub fault_runs: u64,
+    /// `ttd_s` of the fault runs that were detected, in run order.
+    pub ttd_s: Vec<f64>,
+    /// `budget_consumed_pct` of every run, in run order.
+    pub budget_pct: Vec<f64>,
+}
+
+/// Everything a sweep report needs: `manifest.json`, `summary.json` and `runs.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepView {
+    pub program: String,
+    pub master_seed: u64,
+    pub seeds: u64,
+    pub scenarios: Vec<String>,
+    pub policies: Vec<PolicyInfo>,
+    pub grid: Vec<Axis>,
+    pub baseline: String,
+    pub groups: Vec<GroupSummary>,
+    pub pareto: Vec<ParetoPoint>,
+    pub recommendation: Recommendation,
+    /// In the order of `groups`.
+    pub runs: Vec<GroupRuns>,
+}
+
+impl SweepView {
+    pub fn group(&self, scenario: &str, policy: &str) -> Option<&GroupSummary> {
+        self.groups
+            .iter()
+            .find(|g| g.scenario == scenario && g.policy == policy)
+    }
+
+    pub fn group_runs(&self, scenario: &str, policy: &str) -> Option<&GroupRuns> {
+        self.runs
+            .iter()
+            .find(|g| g.scenario == scenario && g.policy == policy)
+    }
+
+    /// Scenarios where some run had an active fault, in sweep order.
+    pub fn fault_scenarios(&self) -> Vec<&str> {
+        self.scenarios
+            .iter()
+            .filter(|s| {
+                self.groups
+                    .iter()
+                    .any(|g| &g.scenario == *s && g.fault_runs > 0)
+            })
+            .map(String::as_str)
+            .collect()
+    }
+}

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::SCHEMA_VERSION;
-use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci, thousands};
+use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
 use crate::metrics::Outcome;
 use crate::report::{Drawn, png_path};
 use crate::stats::{Estimate, Rate};
@@ -122,14 +122,6 @@ fn outcome_badge(o: Outcome) -> String {
     format!("<span class=\"outcome {0}\">{0}</span>", o.name())
 }
 
-fn at(t: Option<f64>) -> String {
-    t.map_or_else(|| "never".to_string(), |t| format!("{t:.1} s"))
-}
-
-fn dur(d: Option<f64>) -> String {
-    d.map_or_else(|| "n/a".to_string(), human_secs)
-}
-
 /// `report.html` of a run.
 pub fn run_html(v: &RunView, figures: &[Drawn<'_>]) -> String {
     let f = &v.figures;
@@ -168,91 +160,14 @@ pub fn run_html(v: &RunView, figures: &[Drawn<'_>]) -> String {
             .unwrap_or_default()
     );
     b.push_str("<table>\n<tr><th>moment</th><th>at</th><th>figure</th><th>value</th></tr>\n");
-    let faults: Vec<String> = f
-        .faults
-        .iter()
-        .map(|x| {
-            format!(
-                "{}{}",
-                escape(&x.name),
-                if x.release { " (release)" } else { "" }
-            )
-        })
-        .collect();
-    let rows = [
-        (
-            "release started",
-            at(f.t_change_start_s),
-            "deploy duration",
-            dur(f.deploy_duration_s),
-        ),
-        (
-            "fault live",
-            at(f.t_fault_active_s),
-            "faults",
-            if faults.is_empty() {
-                "none".into()
-            } else {
-                faults.join(", ")
-            },
-        ),
-        (
-            "first impact",
-            at(f.t_impact_start_s),
-            "ttd (MTTD sample)",
-            dur(f.ttd_s),
-        ),
-        ("detected", at(f.t_detect_s), "ttm", dur(f.ttm_s)),
-        (
-            "mitigated",
-            at(f.t_mitigate_s),
-            "impact duration (MTTR, user view)",
-            dur(f.impact_duration_s),
-        ),
-        (
-            "recovered",
-            at(f.t_recover_s),
-            "tt_recover (MTTR, system view)",
-            dur(f.tt_recover_s),
-        ),
-        (
-            "change ended",
-            at(f.t_change_end_s),
-            "error budget consumed",
-            budget(f.budget_consumed_pct),
-        ),
-        (
-            "",
-            String::new(),
-            "peak burn rate 5 m / 1 h",
-            format!("{:.1} / {:.1}", f.peak_burn_rate_5m, f.peak_burn_rate_1h),
-        ),
-        (
-            "",
-            String::new(),
-            "requests (bad)",
-            format!(
-                "{} ({})",
-                thousands(f.requests_total),
-                thousands(f.requests_bad)
-            ),
-        ),
-        (
-            "",
-            String::new(),
-            "p99 latency, crashes",
-            format!(
-                "{}, {}",
-                f.latency_p99_ms
-                    .map_or_else(|| "n/a".into(), |l| format!("{l:.1} ms")),
-                f.crashes
-            ),
-        ),
-    ];
-    for (moment, t, figure, value) in rows {
+    for r in f.fact_rows() {
         let _ = writeln!(
             b,
-            "<tr><td>{moment}</td><td class=\"num\">{t}</td><td>{figure}</td><td class=\"num\">{value}</td></tr>"
+            "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            r.moment,
+            r.at,
+            r.figure,
+            escape(&r.value)
         );
     }
     b.push_str("</table>\n");

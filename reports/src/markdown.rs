@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::SCHEMA_VERSION;
 use crate::charts::Figure;
-use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci, thousands};
+use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
 use crate::html::{metric, policy_marks};
 use crate::report::png_path;
 use crate::stats::{Estimate, Rate};
@@ -58,14 +58,6 @@ fn charts(out: &mut String, figures: &[Figure]) {
     }
 }
 
-fn at(t: Option<f64>) -> String {
-    t.map_or_else(|| "never".to_string(), |t| format!("{t:.1} s"))
-}
-
-fn dur(d: Option<f64>) -> String {
-    d.map_or_else(|| "n/a".to_string(), human_secs)
-}
-
 /// `report.md` of a run.
 pub fn run_markdown(v: &RunView, figures: &[Figure]) -> String {
     let f = &v.figures;
@@ -90,68 +82,15 @@ pub fn run_markdown(v: &RunView, figures: &[Figure]) -> String {
         );
     }
     let _ = writeln!(s, "\n| moment | at | figure | value |\n|---|--:|---|--:|");
-    let faults: Vec<String> = f.faults.iter().map(|x| cell(&x.name)).collect();
-    let rows = [
-        (
-            "release started",
-            at(f.t_change_start_s),
-            "deploy duration",
-            dur(f.deploy_duration_s),
-        ),
-        (
-            "fault live",
-            at(f.t_fault_active_s),
-            "faults",
-            if faults.is_empty() {
-                "none".into()
-            } else {
-                faults.join(", ")
-            },
-        ),
-        (
-            "first impact",
-            at(f.t_impact_start_s),
-            "ttd (MTTD sample)",
-            dur(f.ttd_s),
-        ),
-        ("detected", at(f.t_detect_s), "ttm", dur(f.ttm_s)),
-        (
-            "mitigated",
-            at(f.t_mitigate_s),
-            "impact duration (MTTR, user view)",
-            dur(f.impact_duration_s),
-        ),
-        (
-            "recovered",
-            at(f.t_recover_s),
-            "tt\\_recover (MTTR, system view)",
-            dur(f.tt_recover_s),
-        ),
-        (
-            "change ended",
-            at(f.t_change_end_s),
-            "error budget consumed",
-            budget(f.budget_consumed_pct),
-        ),
-        (
-            "",
-            String::new(),
-            "peak burn rate 5 m / 1 h",
-            format!("{:.1} / {:.1}", f.peak_burn_rate_5m, f.peak_burn_rate_1h),
-        ),
-        (
-            "",
-            String::new(),
-            "requests (bad)",
-            format!(
-                "{} ({})",
-                thousands(f.requests_total),
-                thousands(f.requests_bad)
-            ),
-        ),
-    ];
-    for (moment, t, figure, value) in rows {
-        let _ = writeln!(s, "| {moment} | {t} | {figure} | {value} |");
+    for r in f.fact_rows() {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            r.moment,
+            r.at,
+            cell(r.figure),
+            cell(&r.value)
+        );
     }
     let _ = writeln!(s, "\nReproduce: {}", code(&v.reproduce));
     charts(&mut s, figures);

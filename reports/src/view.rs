@@ -1,6 +1,7 @@
 //! What a report is drawn from: plain structs the runner fills by reading a run or
 //! sweep directory back. Nothing here reads a file; everything is already parsed.
 
+use crate::format::{budget, human_secs, thousands};
 use crate::metrics::Outcome;
 use crate::sweep::{GroupSummary, ParetoPoint, Recommendation};
 
@@ -65,6 +66,108 @@ pub struct RunFigures {
     pub crashes: u64,
     pub limit_hit: Option<String>,
     pub faults: Vec<FaultMark>,
+}
+
+/// A row of a run report's facts table: a moment of the run and when it happened,
+/// beside a figure and its value (either pair may be empty).
+pub struct FactRow {
+    pub moment: &'static str,
+    pub at: String,
+    pub figure: &'static str,
+    pub value: String,
+}
+
+impl RunFigures {
+    /// The facts table, as plain text: the HTML and Markdown reports escape the cells
+    /// their own way and show the same rows.
+    pub fn fact_rows(&self) -> Vec<FactRow> {
+        let at = |t: Option<f64>| t.map_or_else(|| "never".to_string(), |t| format!("{t:.1} s"));
+        let dur = |d: Option<f64>| d.map_or_else(|| "n/a".to_string(), human_secs);
+        let faults: Vec<String> = self
+            .faults
+            .iter()
+            .map(|x| format!("{}{}", x.name, if x.release { " (release)" } else { "" }))
+            .collect();
+        let row = |moment, at, figure, value| FactRow {
+            moment,
+            at,
+            figure,
+            value,
+        };
+        vec![
+            row(
+                "release started",
+                at(self.t_change_start_s),
+                "deploy duration",
+                dur(self.deploy_duration_s),
+            ),
+            row(
+                "fault live",
+                at(self.t_fault_active_s),
+                "faults",
+                if faults.is_empty() {
+                    "none".into()
+                } else {
+                    faults.join(", ")
+                },
+            ),
+            row(
+                "first impact",
+                at(self.t_impact_start_s),
+                "ttd (MTTD sample)",
+                dur(self.ttd_s),
+            ),
+            row("detected", at(self.t_detect_s), "ttm", dur(self.ttm_s)),
+            row(
+                "mitigated",
+                at(self.t_mitigate_s),
+                "impact duration (MTTR, user view)",
+                dur(self.impact_duration_s),
+            ),
+            row(
+                "recovered",
+                at(self.t_recover_s),
+                "tt_recover (MTTR, system view)",
+                dur(self.tt_recover_s),
+            ),
+            row(
+                "change ended",
+                at(self.t_change_end_s),
+                "error budget consumed",
+                budget(self.budget_consumed_pct),
+            ),
+            row(
+                "",
+                String::new(),
+                "peak burn rate 5 m / 1 h",
+                format!(
+                    "{:.1} / {:.1}",
+                    self.peak_burn_rate_5m, self.peak_burn_rate_1h
+                ),
+            ),
+            row(
+                "",
+                String::new(),
+                "requests (bad)",
+                format!(
+                    "{} ({})",
+                    thousands(self.requests_total),
+                    thousands(self.requests_bad)
+                ),
+            ),
+            row(
+                "",
+                String::new(),
+                "p99 latency, crashes",
+                format!(
+                    "{}, {}",
+                    self.latency_p99_ms
+                        .map_or_else(|| "n/a".into(), |l| format!("{l:.1} ms")),
+                    self.crashes
+                ),
+            ),
+        ]
+    }
 }
 
 /// Everything a run report needs: `run.json`, `timeline.csv` and `events.csv`.

@@ -1,8 +1,9 @@
-//! The examples in the README are real: every TOML block validates and they run.
+//! The examples in the README are real: every TOML block validates and they run, and
+//! the outcomes and figures it quotes are what the commands print.
 
 mod common;
 
-use common::{cli, stderr, temp_dir};
+use common::{cli, stderr, stdout, temp_dir};
 
 fn toml_blocks(markdown: &str) -> Vec<String> {
     let mut blocks = Vec::new();
@@ -23,9 +24,7 @@ fn toml_blocks(markdown: &str) -> Vec<String> {
 
 #[test]
 fn readme_examples_validate_and_run() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let blocks = toml_blocks(&readme);
+    let blocks = toml_blocks(&readme());
     assert_eq!(blocks.len(), 2, "the README shows a scenario and a policy");
     let dir = temp_dir("readme");
     let scenario = dir.join("checkout.toml");
@@ -47,6 +46,67 @@ fn readme_examples_validate_and_run() {
         "scenario.run.horizon_seconds=900",
     ]);
     assert!(r.status.success(), "{}", stderr(&r));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+/// The quick start's story: Kubernetes' defaults ship the leak in 20 s and only the
+/// pager notices; the gated policy catches it.
+#[test]
+fn readme_memory_leak_story_is_what_runs_print() {
+    let readme = readme();
+    assert!(readme.contains("The first escapes: the whole fleet runs the candidate 20 s after"));
+    assert!(readme.contains("only the SLO pager notices"));
+    assert!(readme.contains("The second is caught by a\ngate and rolled back."));
+    let run = |policy: &str| {
+        let o = cli(&["run", "--scenario", "memory-leak", "--policy", policy]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let k8s = run("k8s-default");
+    assert!(
+        k8s.contains("outcome      escaped (detected by slo_pager)"),
+        "{k8s}"
+    );
+    assert!(k8s.contains("deploy 20.0 s"), "{k8s}");
+    let gated = run("gated-10pct");
+    assert!(
+        gated.contains("outcome      caught (detected by gate:"),
+        "{gated}"
+    );
+}
+
+/// The game-day cost the README quotes is the one its command writes.
+#[test]
+fn readme_gameday_figure_is_what_the_command_writes() {
+    let readme = readme().replace('\n', " ");
+    let quoted = readme
+        .split_once("for the command below, \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(q, _)| q.to_string())
+        .expect("the README quotes a game-day cost");
+    let dir = temp_dir("readme-gameday");
+    let out = dir.join("gameday");
+    let o = cli(&[
+        "gameday",
+        "--scenario",
+        "memory-leak-gc",
+        "--policy",
+        "gated-10pct",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runbook = std::fs::read_to_string(out.join("gameday.md")).unwrap();
+    for part in quoted.split(" … ") {
+        assert!(
+            runbook.contains(part),
+            "README quotes {part:?}; the runbook says:\n{runbook}"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -204,8 +204,9 @@ struct World<'c> {
     max_weight: f64,
     spec: [u32; 2],
     acc: [CohortAccumulator; 2],
-    arrivals_in_interval: u64,
-    sessions_lost_in_interval: u64,
+    /// `counts` at the last scrape: a timeline row's per-interval figures are the
+    /// difference, so the request path keeps one counter, not two.
+    counts_at_scrape: Counts,
     /// Every interval, as it happened.
     store: MetricsStore,
     /// What the scraper delivered, when the metrics pipeline can lose scrapes.
@@ -287,8 +288,7 @@ impl<'c> World<'c> {
             max_weight: 1.0,
             spec: [cfg.fleet.replicas, 0],
             acc: [CohortAccumulator::new(), CohortAccumulator::new()],
-            arrivals_in_interval: 0,
-            sessions_lost_in_interval: 0,
+            counts_at_scrape: Counts::default(),
             store: MetricsStore::with_capacity(scrapes, prior_rate),
             observed: (!index.gaps.is_empty())
                 .then(|| MetricsStore::with_capacity(scrapes, prior_rate)),

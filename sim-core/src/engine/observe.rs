@@ -61,7 +61,7 @@ impl World<'_> {
             at: self.now,
             pods,
             available,
-            arrivals: std::mem::take(&mut self.arrivals_in_interval),
+            arrivals: self.counts.arrived - self.counts_at_scrape.arrived,
             requests,
             failed,
             latency_p50_ms: p50,
@@ -70,9 +70,10 @@ impl World<'_> {
             burn_5m,
             burn_1h,
             in_flight,
-            sessions_lost: std::mem::take(&mut self.sessions_lost_in_interval),
+            sessions_lost: self.counts.sessions_lost - self.counts_at_scrape.sessions_lost,
             scraped,
         });
+        self.counts_at_scrape = self.counts;
         self.evaluate_pager();
         self.queue.push(
             self.now + self.cfg.observability.scrape_interval,

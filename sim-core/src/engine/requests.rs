@@ -26,7 +26,6 @@ impl World<'_> {
     #[inline(always)]
     pub(super) fn admit_new(&mut self, req: Request) {
         self.counts.arrived += 1;
-        self.arrivals_in_interval += 1;
         match self.pick_instance() {
             Some(id) => self.admit_to(id, req),
             None => {
@@ -319,7 +318,6 @@ impl World<'_> {
             BadClass::SessionLost => {
                 acc.sessions_lost += 1;
                 self.counts.sessions_lost += 1;
-                self.sessions_lost_in_interval += 1;
             }
         }
         match cause {

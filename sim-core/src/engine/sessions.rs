@@ -149,7 +149,6 @@ impl World<'_> {
             i.serving() && i.process == process
         });
         self.counts.arrived += 1;
-        self.arrivals_in_interval += 1;
         let target = if sticky && home_alive {
             home.map(|(inst, _)| inst)
         } else {

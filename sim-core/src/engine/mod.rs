@@ -443,7 +443,9 @@ impl<'c> World<'c> {
     #[inline(never)]
     fn handle(&mut self, ev: Event, controller: &mut dyn Controller) {
         match ev {
-            Event::Arrival => self.on_arrival(),
+            Event::Arrival | Event::Completion { .. } => {
+                unreachable!("the loop dispatches the request path itself")
+            }
             Event::Retry { session, attempt } => {
                 self.counts.retries += 1;
                 let req = Request {
@@ -457,7 +459,6 @@ impl<'c> World<'c> {
                     self.retry_session(req);
                 }
             }
-            Event::Completion { inst, slot, epoch } => self.on_completion(inst, slot, epoch),
             Event::Ready { inst, epoch } => self.on_ready(inst, epoch),
             Event::Available { inst, epoch } => {
                 let i = &mut self.instances[inst.index()];

@@ -112,6 +112,16 @@ pub struct WorldConfig {
 }
 
 impl WorldConfig {
+    /// Requests per second the service expects in steady state (anonymous traffic
+    /// plus sessions): the SLO window's scale and the healthy history's rate.
+    pub fn steady_rate(&self) -> f64 {
+        self.traffic.steady_rate()
+            + self
+                .sessions
+                .as_ref()
+                .map_or(0.0, |s| s.rate * s.requests_mean)
+    }
+
     /// Checks the invariants the engine relies on. The scenario layer reports user
     /// mistakes with file and key; this catches what slipped past it.
     pub fn check(&self) -> Result<(), String> {

@@ -261,11 +261,7 @@ impl<'c> World<'c> {
                 _ => None,
             })
             .collect();
-        let prior_rate = cfg.traffic.steady_rate()
-            + cfg
-                .sessions
-                .as_ref()
-                .map_or(0.0, |s| s.rate * s.requests_mean);
+        let prior_rate = cfg.steady_rate();
         let mut w = World {
             cfg,
             min_ready,
@@ -563,7 +559,7 @@ impl<'c> World<'c> {
             .filter_map(|f| f.t_active)
             .min();
         let t_last_bad = self.faults.iter().filter_map(|f| f.t_last_bad).max();
-        let slo_window_events = self.store_prior_rate() * self.cfg.slo.window.as_secs_f64();
+        let slo_window_events = self.cfg.steady_rate() * self.cfg.slo.window.as_secs_f64();
         RunRecord {
             horizon: self.cfg.horizon,
             limit_hit: self.limit_hit,
@@ -594,16 +590,5 @@ impl<'c> World<'c> {
             log: self.log,
             metrics: self.observed.unwrap_or(self.store),
         }
-    }
-
-    /// Requests per second the service expects in steady state (anonymous traffic
-    /// plus sessions): the SLO window's scale and the healthy history's rate.
-    fn store_prior_rate(&self) -> f64 {
-        self.cfg.traffic.steady_rate()
-            + self
-                .cfg
-                .sessions
-                .as_ref()
-                .map_or(0.0, |s| s.rate * s.requests_mean)
     }
 }

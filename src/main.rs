@@ -217,6 +217,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
             ))?;
             print(&report_line)?;
         }
+        print(&what_next(&resolved, &args))?;
     }
     if metrics.limit_hit.is_some() {
         eprintln!(
@@ -239,6 +240,32 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Two lines on what was simulated and where to go from here: a first run should not
+/// leave a newcomer guessing what `outcome escaped` was about.
+fn what_next(r: &Resolved, args: &RunArgs) -> String {
+    let horizon = reports::format::human_secs(r.scenario.run.horizon_seconds);
+    let other = if args.policy == "gated-10pct" {
+        "k8s-default"
+    } else {
+        "gated-10pct"
+    };
+    let mut text = format!(
+        "  simulated    scenario {}, {horizon}: {}\n               policy {}: {}\n",
+        args.scenario,
+        r.scenario.summary(),
+        args.policy,
+        r.policy.summary(),
+    );
+    text.push_str(&format!(
+        "  next         many seeds with intervals: rollcage sweep --scenarios {} --policies {},{other} --seeds 50 --out sweep-out\n",
+        args.scenario, args.policy
+    ));
+    if args.out.is_none() {
+        text.push_str("               charts and a report of this run: add --out DIR\n");
+    }
+    text
 }
 
 fn cmd_list(what: Option<&str>) -> Result<ExitCode, RunnerError> {

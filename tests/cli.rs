@@ -342,3 +342,42 @@ fn list_faults_prints_the_catalog() {
     }
     assert!(text.contains("session-state"));
 }
+
+/// A first run says what was simulated and what to try next, and a run with nothing
+/// to measure prints `n/a`, not blank figures.
+#[test]
+fn run_summary_explains_itself_and_prints_na_for_missing_figures() {
+    let o = cli(&[
+        "run",
+        "--set",
+        "scenario.traffic.rate=0.001",
+        "--set",
+        "scenario.run.horizon_seconds=100",
+        "--set",
+        "scenario.release.start_seconds=10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("  latency      mean n/a, p50 n/a, p95 n/a, p99 n/a\n"),
+        "{text}"
+    );
+    assert!(!text.contains(" ms,"), "{text}");
+    assert!(text.contains("  detection    none:"), "{text}");
+    assert!(text.contains("  mitigation   never,"), "{text}");
+    assert!(
+        text.contains("  simulated    scenario reference, 100.0 s: The benchmark workload"),
+        "{text}"
+    );
+    assert!(
+        text.contains("               policy reference: The reference rollout"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  next         many seeds with intervals: rollcage sweep --scenarios reference --policies reference,gated-10pct"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("add --out DIR"), "{text}");
+}

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::format::{human_secs, ms, thousands};
+use crate::format::{human_secs, thousands};
 use crate::metrics::RunMetrics;
 use crate::paint::Paint;
 
@@ -11,6 +11,18 @@ fn at(label: &str, t: Option<f64>) -> String {
         Some(t) => format!("{label} {t:.1} s"),
         None => format!("{label} never"),
     }
+}
+
+/// A latency figure, or `n/a` when no request succeeded (there is nothing to measure).
+fn latency(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.3} ms"))
+        .unwrap_or_else(|| "n/a".to_string())
+}
+
+/// When a moment was reached: `at 12.0 s`, or `never` by the horizon.
+fn when(t: Option<f64>) -> String {
+    t.map(|t| format!("at {t:.1} s"))
+        .unwrap_or_else(|| "never".to_string())
 }
 
 fn dur(label: &str, d: Option<f64>) -> String {
@@ -63,23 +75,33 @@ pub fn run_summary_painted(title: &str, m: &RunMetrics, paint: Paint) -> String 
     } else {
         let _ = writeln!(s, "  fault        none active");
     }
-    let _ = writeln!(
-        s,
-        "  detection    {}, {} (MTTD sample)",
-        at("at", m.t_detect_s),
-        dur("ttd", m.ttd_s)
-    );
+    match m.t_detect_s {
+        Some(_) => {
+            let _ = writeln!(
+                s,
+                "  detection    {}, {} (MTTD sample)",
+                when(m.t_detect_s),
+                dur("ttd", m.ttd_s)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  detection    none: no gate, pager or KPI guard fired before the horizon"
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "  mitigation   {}, {}, {} (MTTR, user view)",
-        at("at", m.t_mitigate_s),
+        when(m.t_mitigate_s),
         dur("ttm", m.ttm_s),
         dur("impact", m.impact_duration_s)
     );
     let _ = writeln!(
         s,
         "  recovery     {}, {} (MTTR, system view)",
-        at("at", m.t_recover_s),
+        when(m.t_recover_s),
         dur("tt_recover", m.tt_recover_s)
     );
     let _ = writeln!(
@@ -103,11 +125,11 @@ pub fn run_summary_painted(title: &str, m: &RunMetrics, paint: Paint) -> String 
     );
     let _ = writeln!(
         s,
-        "  latency      mean {} ms, p50 {} ms, p95 {} ms, p99 {} ms",
-        ms(m.latency_mean_ms),
-        ms(m.latency_p50_ms),
-        ms(m.latency_p95_ms),
-        ms(m.latency_p99_ms)
+        "  latency      mean {}, p50 {}, p95 {}, p99 {}",
+        latency(m.latency_mean_ms),
+        latency(m.latency_p50_ms),
+        latency(m.latency_p95_ms),
+        latency(m.latency_p99_ms)
     );
     let _ = writeln!(
         s,

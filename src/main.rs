@@ -2,17 +2,19 @@
 //!
 //! Exit codes: 0 ok; 1 the run finished but a check failed (an `--expect`ed outcome
 //! was not met, or a hard bound cut the run short); 2 usage, configuration or I/O
-//! error. Bad input never panics.
+//! error; 3 `gate` inconclusive; 4 a run panicked (a bug in rollcage: the message
+//! names the run and a command reproducing it). Bad input never panics.
 
 mod check_cmd;
 mod gameday_cmd;
+mod numbers;
 mod sweep_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod export_cmd;
 mod gate_cmd;
@@ -86,15 +88,16 @@ struct RunArgs {
     #[arg(long, default_value = "reference")]
     policy: String,
     /// Master seed. The same seed gives byte-identical results.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
     seed: u64,
-    /// Replicate index under the master seed (a sweep's run k is replicate k).
-    #[arg(long, default_value_t = 0)]
+    /// Replicate index under the master seed (a sweep's replicate k).
+    #[arg(long, default_value_t = 0, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
     replicate: u64,
     /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Write run.json, timeline.csv and events.csv here.
+    /// Write run.json, timeline.csv, events.csv and the report here (locked while
+    /// written: a second writer is refused).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Allow writing into a non-empty --out directory.
@@ -119,8 +122,17 @@ fn parse_outcome(s: &str) -> Result<Outcome, String> {
     })
 }
 
+/// The command line, with numeric flags that name themselves when given a bad value
+/// (`numbers`).
+fn parse_cli() -> Cli {
+    let matches = numbers::accept_negative_numbers(Cli::command())
+        .try_get_matches()
+        .unwrap_or_else(|e| numbers::exit_on_error(e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| numbers::exit_on_error(e))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let result = match cli.command {
         Command::Run(args) => cmd_run(args),
         Command::List { what } => cmd_list(what.as_deref()),
@@ -138,7 +150,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -158,14 +170,13 @@ fn print_with((text, code): (String, ExitCode)) -> Result<ExitCode, RunnerError>
 }
 
 fn reproduce(r: &Resolved, args: &RunArgs) -> String {
-    let mut cmd = format!(
-        "rollcage run --scenario {} --policy {} --seed {} --replicate {}",
-        args.scenario, args.policy, args.seed, args.replicate
-    );
-    for s in &r.overrides {
-        cmd.push_str(&format!(" --set '{s}'"));
-    }
-    cmd
+    runner::execute::reproduce_command(
+        &args.scenario,
+        &args.policy,
+        args.seed,
+        args.replicate,
+        &r.overrides,
+    )
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
@@ -200,7 +211,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         out.write("run.json", json.as_bytes())?;
         out.write("timeline.csv", timeline_csv(&record, interval).as_bytes())?;
         out.write("events.csv", events_csv(&record).as_bytes())?;
-        report_line = report_cmd::write_report(out.path())?.1;
+        report_line = report_cmd::write_report(out)?.1;
     }
     if args.json {
         print(&json)?;

@@ -291,3 +291,35 @@ fn cmd_validate(files: &[PathBuf]) -> Result<ExitCode, RunnerError> {
         Err(RunnerError::Usage(failed.join("\n")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every numeric flag of every command, found by the type its parser gives (so a
+    /// flag added later is covered without being listed), refuses `-1` naming itself.
+    #[test]
+    fn every_numeric_flag_names_itself_when_given_a_negative_number() {
+        let cli = numbers::accept_negative_numbers(Cli::command());
+        let mut checked = Vec::new();
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments().filter(|a| numbers::takes_number(a)) {
+                let flag = format!("--{}", arg.get_long().expect("numeric flags are long"));
+                let e = cli
+                    .clone()
+                    .try_get_matches_from(["rollcage", sub.get_name(), &flag, "-1"])
+                    .err()
+                    .unwrap_or_else(|| panic!("{} {flag} -1 was accepted", sub.get_name()));
+                let msg = numbers::bad_value_message(&e)
+                    .unwrap_or_else(|| panic!("{} {flag}: clap said {e}", sub.get_name()));
+                assert!(
+                    msg.starts_with(&format!("error: {flag}: expected "))
+                        && msg.ends_with(", found -1"),
+                    "{msg}"
+                );
+                checked.push(format!("{} {flag}", sub.get_name()));
+            }
+        }
+        assert_eq!(checked.len(), 16, "{checked:?}");
+    }
+}

@@ -11,8 +11,8 @@
 
 use std::any::TypeId;
 
-use clap::Command;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Arg, Command};
 use runner::sweep::plan::Shard;
 
 /// A whole number from `MIN` to `MAX`, as the type the flag holds.
@@ -67,27 +67,33 @@ pub fn unix_seconds(s: &str) -> Result<f64, String> {
 /// a negative number, and `--shard` a value starting with `-` (`-1/3`), so that their
 /// parsers, not clap, judge it. Flags are recognised by the type their parser gives.
 pub fn accept_negative_numbers(cmd: Command) -> Command {
-    let numeric = [
-        TypeId::of::<u64>(),
-        TypeId::of::<u32>(),
-        TypeId::of::<u16>(),
-        TypeId::of::<usize>(),
-        TypeId::of::<f64>(),
-    ];
     cmd.mut_args(|arg| {
-        if !arg.get_action().takes_values() {
-            return arg;
-        }
-        let ty = arg.get_value_parser().type_id();
-        if numeric.iter().any(|t| ty == *t) {
+        if takes_number(&arg) {
             arg.allow_negative_numbers(true)
-        } else if ty == TypeId::of::<Shard>() {
+        } else if arg.get_action().takes_values()
+            && arg.get_value_parser().type_id() == TypeId::of::<Shard>()
+        {
             arg.allow_hyphen_values(true)
         } else {
             arg
         }
     })
     .mut_subcommands(accept_negative_numbers)
+}
+
+/// Whether `arg` takes a value its parser turns into a number.
+pub fn takes_number(arg: &Arg) -> bool {
+    let ty = arg.get_value_parser().type_id();
+    arg.get_action().takes_values()
+        && [
+            TypeId::of::<u64>(),
+            TypeId::of::<u32>(),
+            TypeId::of::<u16>(),
+            TypeId::of::<usize>(),
+            TypeId::of::<f64>(),
+        ]
+        .iter()
+        .any(|t| ty == *t)
 }
 
 /// A bad value as `error: FLAG: WHAT IT ACCEPTS, found VALUE`; `None` for errors clap

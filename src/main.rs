@@ -53,11 +53,21 @@ enum Command {
     },
     /// Run scenarios x policies (x a grid of policy fields) x seeds in parallel, with
     /// statistics, a Pareto frontier and a recommendation.
+    ///
+    /// At most 1000000000 runs per sweep. Exit 0 when the files are written; 2 for bad
+    /// input, or an --out that is not empty (without --resume or --force) or that
+    /// another rollcage process is writing; 4 when a run panicked (a bug: the message
+    /// names the run and a `rollcage run` command reproducing it, and --resume
+    /// continues from the runs before it). Off a terminal, progress is a line on
+    /// stderr every 10% of the runs or 10 s.
     Sweep(sweep_cmd::SweepArgs),
     /// Merge the shard directories of a sharded sweep into one sweep directory.
     Merge(sweep_cmd::MergeArgs),
     /// Regression-test policies in CI: a suite's assertions over sweep statistics, and
     /// a comparison with a baseline on the same seeds.
+    ///
+    /// Exit 0 all hold, 1 an assertion failed or a metric regressed, 2 broken input or
+    /// an output refused, 4 a run panicked.
     Check(check_cmd::CheckArgs),
     /// Plan a game day: a runbook with the expected timeline and cost, abort
     /// conditions, and the scenario's faults as Chaos Mesh experiments.
@@ -76,6 +86,9 @@ enum Command {
     Gate(gate_cmd::GateArgs),
     /// Write report.html (inline SVG charts), report.md and charts/*.png for a run or
     /// sweep directory.
+    ///
+    /// The directory is locked while the report is written. Of the files in charts/,
+    /// only rollcage's own charts that the report no longer draws are removed.
     Report(report_cmd::ReportArgs),
 }
 

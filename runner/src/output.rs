@@ -269,7 +269,7 @@ mod tests {
             OutputDir::lock(&base),
             OutputDir::lock_existing(&base),
         ] {
-            let err = second.err().expect("refused").to_string();
+            let err = second.expect_err("refused").to_string();
             assert!(err.starts_with(&base.display().to_string()), "{err}");
             assert!(
                 err.contains(&format!("another rollcage process (pid {pid}) is writing")),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use runner::RunnerError;
 use runner::check::{CheckOptions, check};
 
-use crate::sweep_cmd::Bar;
+use crate::sweep_cmd::{Bar, THREADS, threads};
 use crate::{PROGRAM, print};
 
 #[derive(clap::Args)]
@@ -20,31 +20,30 @@ pub struct CheckArgs {
     /// Write this check's runs as the new baseline (to --baseline).
     #[arg(long)]
     update_baseline: bool,
-    /// Write JUnit XML here (one test case per assertion and per baseline metric).
+    /// Write JUnit XML here (one test case per assertion and per baseline metric);
+    /// an existing file is refused unless --force.
     #[arg(long)]
     junit: Option<PathBuf>,
-    /// Write a Markdown summary here, fit for a pull-request comment.
+    /// Write a Markdown summary here, fit for a pull-request comment; an existing
+    /// file is refused unless --force.
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// Keep the suite's sweep files in this directory.
+    /// Keep the suite's sweep files in this directory (locked while written).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Allow --out to be a non-empty directory.
+    /// Replace existing --junit and --markdown files, and the sweep files in a
+    /// non-empty --out.
     #[arg(long)]
     force: bool,
-    /// Worker threads (default: one per CPU); results never depend on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: one per CPU); results never depend on it.
+    #[arg(long, value_parser = THREADS)]
     threads: Option<usize>,
 }
 
 /// Exit 0 when every assertion holds and nothing regressed, 1 otherwise; bad input is
 /// an error (2).
 pub fn cmd_check(args: CheckArgs) -> Result<ExitCode, RunnerError> {
-    let threads = match args.threads {
-        Some(0) => return Err(RunnerError::Usage("--threads: must be at least 1".into())),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = threads(args.threads);
     let opts = CheckOptions {
         suite: args.suite,
         baseline: args.baseline,
@@ -55,7 +54,7 @@ pub fn cmd_check(args: CheckArgs) -> Result<ExitCode, RunnerError> {
         force: args.force,
         threads,
     };
-    let result = check(&opts, PROGRAM, &Bar::new())?;
+    let result = check(&opts, PROGRAM, &Bar::new("check"))?;
     print(&reports::check::text(&result))?;
     if opts.update_baseline
         && let Some(p) = &opts.baseline

@@ -7,8 +7,10 @@ use runner::RunnerError;
 use runner::gameday::chaos::ChaosOptions;
 use runner::gameday::{GamedayOptions, gameday};
 
-use crate::sweep_cmd::Bar;
+use crate::numbers::whole;
+use crate::sweep_cmd::{Bar, THREADS, threads};
 use crate::{PROGRAM, print};
+use runner::limits::MAX_SEEDS;
 
 #[derive(clap::Args)]
 pub struct GamedayArgs {
@@ -18,16 +20,17 @@ pub struct GamedayArgs {
     /// A built-in policy name or a policy file: how the release is rolled out.
     #[arg(long)]
     policy: String,
-    /// Simulations behind the expected figures.
-    #[arg(long, default_value_t = 50)]
+    /// Simulations behind the expected figures (1 to 1000000000).
+    #[arg(long, default_value_t = 50, value_parser = whole::<u64, 1, MAX_SEEDS>)]
     seeds: u64,
     /// Master seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u64, 0, { u64::MAX }>)]
     seed: u64,
     /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Write gameday.md, chaos/*.yaml and the simulations here.
+    /// Write gameday.md, chaos/*.yaml and the simulations here (locked while
+    /// written).
     #[arg(long)]
     out: PathBuf,
     /// Allow writing into a non-empty --out directory.
@@ -39,23 +42,16 @@ pub struct GamedayArgs {
     /// The Kubernetes namespace of the experiments.
     #[arg(long, default_value = "default")]
     namespace: String,
-    /// The service's HTTP port (for HTTPChaos).
-    #[arg(long, default_value_t = 8080)]
+    /// The service's HTTP port (for HTTPChaos), 1 to 65535.
+    #[arg(long, default_value_t = 8080, value_parser = whole::<u16, 1, 65535>)]
     port: u16,
-    /// Worker threads (default: one per CPU); results never depend on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: one per CPU); results never depend on it.
+    #[arg(long, value_parser = THREADS)]
     threads: Option<usize>,
 }
 
 pub fn cmd_gameday(args: GamedayArgs) -> Result<ExitCode, RunnerError> {
-    if args.seeds == 0 {
-        return Err(RunnerError::Usage("--seeds: must be at least 1".into()));
-    }
-    let threads = match args.threads {
-        Some(0) => return Err(RunnerError::Usage("--threads: must be at least 1".into())),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = threads(args.threads);
     let opts = GamedayOptions {
         scenario: args.scenario,
         policy: args.policy,
@@ -71,7 +67,7 @@ pub fn cmd_gameday(args: GamedayArgs) -> Result<ExitCode, RunnerError> {
             port: args.port,
         },
     };
-    let r = gameday(&opts, PROGRAM, &Bar::new())?;
+    let r = gameday(&opts, PROGRAM, &Bar::new("gameday"))?;
     print(&format!(
         "rollcage gameday: runbook {}; {} Chaos Mesh experiment{}, {} manual step{}\n",
         r.runbook.display(),

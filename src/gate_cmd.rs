@@ -25,7 +25,7 @@ pub struct GateArgs {
     #[arg(long)]
     metrics: PathBuf,
     /// Judge as of this time (Unix seconds); default: the latest sample.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::numbers::unix_seconds)]
     at: Option<f64>,
 }
 

@@ -2,17 +2,19 @@
 //!
 //! Exit codes: 0 ok; 1 the run finished but a check failed (an `--expect`ed outcome
 //! was not met, or a hard bound cut the run short); 2 usage, configuration or I/O
-//! error. Bad input never panics.
+//! error; 3 `gate` inconclusive; 4 a run panicked (a bug in rollcage: the message
+//! names the run and a command reproducing it). Bad input never panics.
 
 mod check_cmd;
 mod gameday_cmd;
+mod numbers;
 mod sweep_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod export_cmd;
 mod gate_cmd;
@@ -51,11 +53,21 @@ enum Command {
     },
     /// Run scenarios x policies (x a grid of policy fields) x seeds in parallel, with
     /// statistics, a Pareto frontier and a recommendation.
+    ///
+    /// At most 1000000000 runs per sweep. Exit 0 when the files are written; 2 for bad
+    /// input, or an --out that is not empty (without --resume or --force) or that
+    /// another rollcage process is writing; 4 when a run panicked (a bug: the message
+    /// names the run and a `rollcage run` command reproducing it, and --resume
+    /// continues from the runs before it). Off a terminal, progress is a line on
+    /// stderr every 10% of the runs or 10 s.
     Sweep(sweep_cmd::SweepArgs),
     /// Merge the shard directories of a sharded sweep into one sweep directory.
     Merge(sweep_cmd::MergeArgs),
     /// Regression-test policies in CI: a suite's assertions over sweep statistics, and
     /// a comparison with a baseline on the same seeds.
+    ///
+    /// Exit 0 all hold, 1 an assertion failed or a metric regressed, 2 broken input or
+    /// an output refused, 4 a run panicked.
     Check(check_cmd::CheckArgs),
     /// Plan a game day: a runbook with the expected timeline and cost, abort
     /// conditions, and the scenario's faults as Chaos Mesh experiments.
@@ -74,6 +86,9 @@ enum Command {
     Gate(gate_cmd::GateArgs),
     /// Write report.html (inline SVG charts), report.md and charts/*.png for a run or
     /// sweep directory.
+    ///
+    /// The directory is locked while the report is written. Of the files in charts/,
+    /// only rollcage's own charts that the report no longer draws are removed.
     Report(report_cmd::ReportArgs),
 }
 
@@ -86,15 +101,16 @@ struct RunArgs {
     #[arg(long, default_value = "reference")]
     policy: String,
     /// Master seed. The same seed gives byte-identical results.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
     seed: u64,
-    /// Replicate index under the master seed (a sweep's run k is replicate k).
-    #[arg(long, default_value_t = 0)]
+    /// Replicate index under the master seed (a sweep's replicate k).
+    #[arg(long, default_value_t = 0, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
     replicate: u64,
     /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Write run.json, timeline.csv and events.csv here.
+    /// Write run.json, timeline.csv, events.csv and the report here (locked while
+    /// written: a second writer is refused).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Allow writing into a non-empty --out directory.
@@ -119,8 +135,17 @@ fn parse_outcome(s: &str) -> Result<Outcome, String> {
     })
 }
 
+/// The command line, with numeric flags that name themselves when given a bad value
+/// (`numbers`).
+fn parse_cli() -> Cli {
+    let matches = numbers::accept_negative_numbers(Cli::command())
+        .try_get_matches()
+        .unwrap_or_else(|e| numbers::exit_on_error(e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| numbers::exit_on_error(e))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let result = match cli.command {
         Command::Run(args) => cmd_run(args),
         Command::List { what } => cmd_list(what.as_deref()),
@@ -138,7 +163,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -158,14 +183,13 @@ fn print_with((text, code): (String, ExitCode)) -> Result<ExitCode, RunnerError>
 }
 
 fn reproduce(r: &Resolved, args: &RunArgs) -> String {
-    let mut cmd = format!(
-        "rollcage run --scenario {} --policy {} --seed {} --replicate {}",
-        args.scenario, args.policy, args.seed, args.replicate
-    );
-    for s in &r.overrides {
-        cmd.push_str(&format!(" --set '{s}'"));
-    }
-    cmd
+    runner::execute::reproduce_command(
+        &args.scenario,
+        &args.policy,
+        args.seed,
+        args.replicate,
+        &r.overrides,
+    )
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
@@ -200,7 +224,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         out.write("run.json", json.as_bytes())?;
         out.write("timeline.csv", timeline_csv(&record, interval).as_bytes())?;
         out.write("events.csv", events_csv(&record).as_bytes())?;
-        report_line = report_cmd::write_report(out.path())?.1;
+        report_line = report_cmd::write_report(out)?.1;
     }
     if args.json {
         print(&json)?;
@@ -305,5 +329,37 @@ fn cmd_validate(files: &[PathBuf]) -> Result<ExitCode, RunnerError> {
         Ok(ExitCode::SUCCESS)
     } else {
         Err(RunnerError::Usage(failed.join("\n")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every numeric flag of every command, found by the type its parser gives (so a
+    /// flag added later is covered without being listed), refuses `-1` naming itself.
+    #[test]
+    fn every_numeric_flag_names_itself_when_given_a_negative_number() {
+        let cli = numbers::accept_negative_numbers(Cli::command());
+        let mut checked = Vec::new();
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments().filter(|a| numbers::takes_number(a)) {
+                let flag = format!("--{}", arg.get_long().expect("numeric flags are long"));
+                let e = cli
+                    .clone()
+                    .try_get_matches_from(["rollcage", sub.get_name(), &flag, "-1"])
+                    .err()
+                    .unwrap_or_else(|| panic!("{} {flag} -1 was accepted", sub.get_name()));
+                let msg = numbers::bad_value_message(&e)
+                    .unwrap_or_else(|| panic!("{} {flag}: clap said {e}", sub.get_name()));
+                assert!(
+                    msg.starts_with(&format!("error: {flag}: expected "))
+                        && msg.ends_with(", found -1"),
+                    "{msg}"
+                );
+                checked.push(format!("{} {flag}", sub.get_name()));
+            }
+        }
+        assert_eq!(checked.len(), 16, "{checked:?}");
     }
 }

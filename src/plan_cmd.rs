@@ -14,7 +14,7 @@ pub struct PlanArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
     /// Desired replicas.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_parser = crate::numbers::whole::<u32, 1, 100_000>)]
     replicas: u32,
     /// Print the plan as JSON.
     #[arg(long)]

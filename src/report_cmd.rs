@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use reports::paint::Paint;
 use runner::RunnerError;
+use runner::output::OutputDir;
 use runner::report::{CHARTS_DIR, Kind, REPORT_MD, Written};
 
 #[derive(clap::Args)]
@@ -23,9 +24,14 @@ pub fn paint() -> Paint {
     }
 }
 
-/// Writes the report of `dir`; returns what was written and the line that says where.
-pub fn write_report(dir: &Path) -> Result<(Written, String), RunnerError> {
-    let w = runner::report::report(dir, paint())?;
+/// Writes the report of `out` (locked by the command that wrote it); returns what was
+/// written and the line that says where.
+pub fn write_report(out: &OutputDir) -> Result<(Written, String), RunnerError> {
+    let w = runner::report::report(out, paint())?;
+    Ok(written_line(out.path(), w))
+}
+
+fn written_line(dir: &Path, w: Written) -> (Written, String) {
     let line = format!(
         "  report {} ({} report; {REPORT_MD} and {} PNG chart{} in {})\n",
         w.html.display(),
@@ -37,10 +43,10 @@ pub fn write_report(dir: &Path) -> Result<(Written, String), RunnerError> {
         if w.charts.len() == 1 { "" } else { "s" },
         dir.join(CHARTS_DIR).display()
     );
-    Ok((w, line))
+    (w, line)
 }
 
 pub fn run(args: ReportArgs) -> Result<(String, ExitCode), RunnerError> {
-    let (w, line) = write_report(&args.dir)?;
+    let (w, line) = written_line(&args.dir, runner::report::report_dir(&args.dir, paint())?);
     Ok((w.table.unwrap_or_default() + &line, ExitCode::SUCCESS))
 }

@@ -1,21 +1,33 @@
-//! `rollcage sweep` and `rollcage merge`: flags, and glue to `runner::sweep`.
+//! `rollcage sweep` and `rollcage merge`: flags, the progress shown on stderr, and
+//! glue to `runner::sweep`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::sweep::Constraints;
 use runner::RunnerError;
+use runner::limits::{MAX_BOOTSTRAP, MAX_SEEDS, MAX_THREADS, MIN_BOOTSTRAP};
 use runner::sweep::plan::{Shard, SweepRequest, plan};
 use runner::sweep::{
     PAIRED_CSV, PARETO_CSV, Progress, RUNS_CSV, SUMMARY_CSV, SUMMARY_JSON, SweepOptions, merge,
     sweep,
 };
 
+use crate::numbers::{duration, percent, whole};
 use crate::report_cmd::write_report;
 use crate::{PROGRAM, print};
+
+/// `--threads`: 1 to `MAX_THREADS`.
+pub(crate) const THREADS: fn(&str) -> Result<usize, String> = whole::<usize, 1, MAX_THREADS>;
+
+/// The worker threads to use: as given, or one per CPU.
+pub(crate) fn threads(given: Option<usize>) -> usize {
+    given.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
 
 #[derive(clap::Args)]
 pub struct SweepArgs {
@@ -34,24 +46,27 @@ pub struct SweepArgs {
     /// policy.KEY=VALUE (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Replicates per scenario and policy. Replicate k of a scenario has the same
-    /// seed under every policy.
-    #[arg(long)]
+    /// Replicates per scenario and policy (1 to 1000000000; a sweep holds at most
+    /// 1000000000 runs). Replicate k of a scenario has the same seed under every
+    /// policy.
+    #[arg(long, value_parser = whole::<u64, 1, MAX_SEEDS>)]
     seeds: u64,
     /// Master seed. The same seed gives byte-identical outputs.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u64, 0, { u64::MAX }>)]
     seed: u64,
-    /// Worker threads (default: one per CPU). Outputs do not depend on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: one per CPU). Outputs do not depend on it.
+    #[arg(long, value_parser = THREADS)]
     threads: Option<usize>,
-    /// Run only slice I of N (0-based): the replicates k with k mod N = I. Merge the
-    /// shard directories with `rollcage merge`.
+    /// Run only slice I of N (0-based, N at most 100000): the replicates k with
+    /// k mod N = I. Merge the shard directories with `rollcage merge`.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
-    /// The sweep directory.
+    /// The sweep directory. It is locked while the sweep writes it: a second sweep
+    /// (or --resume) on it is refused until the first ends.
     #[arg(long)]
     out: PathBuf,
-    /// Continue a sweep that was interrupted in --out (or start it if --out is empty).
+    /// Continue a sweep that was interrupted in --out (killed, or stopped by a run
+    /// that panicked), or start it if --out is empty.
     #[arg(long, conflicts_with = "force")]
     resume: bool,
     /// Start over in a non-empty --out, replacing the sweep files there.
@@ -61,17 +76,18 @@ pub struct SweepArgs {
     #[arg(long)]
     baseline: Option<String>,
     /// Recommendation limit: p95 budget consumed on the worst fault scenario, in %.
-    #[arg(long, default_value = "2%", value_parser = parse_percent)]
+    #[arg(long, default_value = "2%", value_parser = percent)]
     max_budget_p95: f64,
     /// Recommendation limit: p50 deploy duration on the slowest good release
     /// (e.g. 30m, 90s, 1h; a bare number is seconds).
-    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    #[arg(long, default_value = "30m", value_parser = duration)]
     max_deploy_p50: f64,
     /// Recommendation limit: false-rollback rate over runs with no active fault, in %.
-    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    #[arg(long, default_value = "1%", value_parser = percent)]
     max_false_rollback: f64,
-    /// Bootstrap resamples for every confidence interval.
-    #[arg(long, default_value_t = 1000)]
+    /// Bootstrap resamples for every confidence interval, 100 to 100000 (fewer give
+    /// no meaningful 95% interval).
+    #[arg(long, default_value_t = 1000, value_parser = whole::<usize, MIN_BOOTSTRAP, MAX_BOOTSTRAP>)]
     bootstrap: usize,
 }
 
@@ -80,7 +96,7 @@ pub struct MergeArgs {
     /// The shard directories (every shard 0/N to N-1/N, once each).
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
-    /// The merged sweep directory.
+    /// The merged sweep directory (locked while merge writes it).
     #[arg(long)]
     out: PathBuf,
     /// Allow writing into a non-empty --out directory.
@@ -88,44 +104,78 @@ pub struct MergeArgs {
     force: bool,
 }
 
-/// `2%` or `2` (percent).
-fn parse_percent(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .trim_end_matches('%')
-        .parse()
-        .map_err(|_| format!("{s:?} is not a percentage; e.g. 2%"))?;
-    if !(0.0..=100.0).contains(&v) {
-        return Err(format!("{s}: a percentage is between 0 and 100"));
-    }
-    Ok(v)
+/// Progress on stderr: indicatif's bar when stderr is a terminal; otherwise (a CI
+/// log, a file) a plain line every tenth of the runs or every 10 s, whichever comes
+/// first, so a long sweep in a log is never silent for minutes. Wall-clock figures
+/// stay on stderr; the files never depend on them.
+pub(crate) enum Bar {
+    Terminal(ProgressBar),
+    Lines(Mutex<Lines>),
 }
 
-/// `30m`, `90s`, `1.5h` or a bare number of seconds.
-fn parse_duration(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, unit) = match t.char_indices().last() {
-        Some((i, 's')) => (&t[..i], 1.0),
-        Some((i, 'm')) => (&t[..i], 60.0),
-        Some((i, 'h')) => (&t[..i], 3600.0),
-        _ => (t, 1.0),
-    };
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration; e.g. 30m, 90s, 1h"))?;
-    if !(v.is_finite() && v >= 0.0) {
-        return Err(format!("{s}: a duration is not negative"));
-    }
-    Ok(v * unit)
+/// The state of the plain progress lines.
+pub(crate) struct Lines {
+    /// `sweep`, `check` or `gameday`, to start each line with.
+    command: &'static str,
+    total: u64,
+    done: u64,
+    /// Runs already on disk when this process started (a resume).
+    resumed: u64,
+    started: Instant,
+    last_line: Instant,
+    /// The tenth of the runs the last line reported.
+    last_tenth: u64,
 }
 
-/// The progress bar: runs done, runs/s and ETA on stderr, only on a terminal.
-pub(crate) struct Bar(ProgressBar);
+/// The longest a sweep stays silent in a log while runs complete.
+const LINE_EVERY: Duration = Duration::from_secs(10);
+
+impl Lines {
+    fn line(&self) -> String {
+        let ran = self.done - self.resumed;
+        let secs = self.started.elapsed().as_secs_f64();
+        let rate = ran as f64 / secs.max(1e-9);
+        let left = if ran > 0 && self.done < self.total {
+            format!(
+                ", about {} left",
+                human_secs((self.total - self.done) as f64 / rate)
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "rollcage {}: {}/{} runs ({}%), {rate:.1} runs/s{left}",
+            self.command,
+            self.done,
+            self.total,
+            self.done * 100 / self.total.max(1)
+        )
+    }
+}
+
+/// `42 s`, `3 min 5 s`, `2 h 10 min`.
+fn human_secs(s: f64) -> String {
+    let s = s.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
 
 impl Bar {
-    pub(crate) fn new() -> Bar {
+    pub(crate) fn new(command: &'static str) -> Bar {
         if !std::io::stderr().is_terminal() {
-            return Bar(ProgressBar::hidden());
+            let now = Instant::now();
+            return Bar::Lines(Mutex::new(Lines {
+                command,
+                total: 0,
+                done: 0,
+                resumed: 0,
+                started: now,
+                last_line: now,
+                last_tenth: 0,
+            }));
         }
         let bar = ProgressBar::new(0);
         let style = ProgressStyle::with_template(
@@ -133,30 +183,61 @@ impl Bar {
         )
         .expect("the template is valid");
         bar.set_style(style);
-        Bar(bar)
+        Bar::Terminal(bar)
     }
 }
 
 impl Progress for Bar {
     fn start(&self, total: u64, done: u64) {
-        self.0.set_length(total);
-        self.0.set_position(done);
-        self.0.reset_eta();
+        match self {
+            Bar::Terminal(bar) => {
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.reset_eta();
+            }
+            Bar::Lines(lines) => {
+                let mut l = lines.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                (l.total, l.done, l.resumed) = (total, done, done);
+                (l.started, l.last_line) = (now, now);
+                l.last_tenth = done * 10 / total.max(1);
+                eprintln!(
+                    "rollcage {}: {} runs to go{}; a progress line every 10% or 10 s",
+                    l.command,
+                    total - done,
+                    if done > 0 {
+                        format!(" ({done} of {total} already done)")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
     }
     fn advance(&self, runs: u64) {
-        self.0.inc(runs);
+        match self {
+            Bar::Terminal(bar) => bar.inc(runs),
+            Bar::Lines(lines) => {
+                let mut l = lines.lock().unwrap_or_else(|p| p.into_inner());
+                l.done += runs;
+                let tenth = l.done * 10 / l.total.max(1);
+                if tenth > l.last_tenth || l.last_line.elapsed() >= LINE_EVERY {
+                    l.last_tenth = tenth;
+                    l.last_line = Instant::now();
+                    eprintln!("{}", l.line());
+                }
+            }
+        }
     }
     fn finish(&self) {
-        self.0.finish_and_clear();
+        if let Bar::Terminal(bar) = self {
+            bar.finish_and_clear();
+        }
     }
 }
 
 pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
-    let threads = match args.threads {
-        Some(0) => return Err(RunnerError::Usage("--threads: must be at least 1".into())),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = threads(args.threads);
     let request = SweepRequest {
         scenarios: args.scenarios,
         policies: args.policies,
@@ -183,7 +264,7 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
             resume: args.resume,
             force: args.force,
         },
-        &Bar::new(),
+        &Bar::new("sweep"),
     )?;
     let ran = report.total - report.resumed_from;
     let secs = started.elapsed().as_secs_f64();
@@ -201,7 +282,7 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
     let dir = args.out.display();
     match (report.table, plan.manifest.shard) {
         (Some(table), _) => {
-            let (written, line) = write_report(&args.out)?;
+            let (written, line) = write_report(&report.dir)?;
             print(&written.table.unwrap_or(table))?;
             print(&format!(
                 "  files  {dir}/{{{RUNS_CSV},{SUMMARY_CSV},{SUMMARY_JSON},{PAIRED_CSV},{PARETO_CSV},manifest.json}}\n"
@@ -218,8 +299,8 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
 }
 
 pub fn cmd_merge(args: MergeArgs) -> Result<ExitCode, RunnerError> {
-    let table = merge::merge(&args.dirs, &args.out, args.force)?;
-    let (written, line) = write_report(&args.out)?;
+    let (table, dir) = merge::merge(&args.dirs, &args.out, args.force)?;
+    let (written, line) = write_report(&dir)?;
     print(&written.table.unwrap_or(table))?;
     print(&format!(
         "  merged {} shards into {}\n",

@@ -254,7 +254,7 @@ fn reports_render_in_chromium() {
         "--seeds",
         "2",
         "--bootstrap",
-        "50",
+        "100",
         "--out",
         &sweep.display().to_string(),
     ]);

@@ -135,7 +135,7 @@ fn a_suite_passes_then_fails_when_a_gate_is_loosened() {
     assert!(stdout(&o).contains("0 metrics regressed"));
     // Someone loosens the gates: CI fails and says which assertion, and what regressed.
     std::fs::write(dir.join("policy.toml"), loosened()).unwrap();
-    let o = cli(&[
+    let mut args = vec![
         "check",
         "--suite",
         &suite,
@@ -145,7 +145,22 @@ fn a_suite_passes_then_fails_when_a_gate_is_loosened() {
         junit.to_str().unwrap(),
         "--markdown",
         md.to_str().unwrap(),
-    ]);
+    ];
+    // The first check's JUnit file is there: replacing it takes --force.
+    let refused = cli(&args);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "{}: --junit: the file exists; pass --force to overwrite it",
+            junit.display()
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(junit_counts(&junit), (7, 0), "untouched");
+    assert!(!md.exists());
+    args.push("--force");
+    let o = cli(&args);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
@@ -297,4 +312,75 @@ fn the_ci_example_passes_against_its_baseline() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("0 metrics regressed"), "{}", stdout(&o));
+}
+
+/// Counts a suite cannot mean, and `set` entries that break a scenario, are refused
+/// naming the suite file and the key; a non-empty --out and existing --junit or
+/// --markdown files are refused suggesting --force (check has no --resume), before
+/// anything runs.
+#[test]
+fn suite_counts_set_entries_and_existing_outputs_are_refused() {
+    let dir = temp_dir("check-bounds");
+    let suite = setup(&dir);
+    let s = dir.join("suite.toml");
+    let text = SUITE.replace("seeds = 6", "seeds = 0\nbootstrap = 99\nset = [\"scenario.run.horizon_seconds=300\", \"scenario.fleet.replicas=-1\"]");
+    std::fs::write(&s, text).unwrap();
+    let o = cli(&["check", "--suite", &suite]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for needle in [
+        format!("{suite}: seeds: must be at least 1"),
+        format!("{suite}: bootstrap: 99 resamples: expected 100 to 100000"),
+        format!(
+            "{suite}: set[1] \"scenario.fleet.replicas=-1\": fleet.replicas: must be a whole number of at least 1, found -1"
+        ),
+    ] {
+        assert!(err.contains(&needle), "missing `{needle}` in:\n{err}");
+    }
+    assert!(!err.contains("--set"), "the suite has no --set: {err}");
+    // `seeds = 0` used to pass on one run; `bootstrap = 0` gave zero-width intervals.
+    std::fs::write(&s, SUITE.replace("seeds = 6", "seeds = 2\nbootstrap = 0")).unwrap();
+    let o = cli(&["check", "--suite", &suite]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bootstrap: 0 resamples"),
+        "{}",
+        stderr(&o)
+    );
+
+    std::fs::write(&s, SUITE.replace("seeds = 6", "seeds = 2")).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let o = cli(&["check", "--suite", &suite, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("pass --force") && !err.contains("--resume"),
+        "{err}"
+    );
+    let md = dir.join("check.md");
+    std::fs::write(&md, "my notes").unwrap();
+    let o = cli(&[
+        "check",
+        "--suite",
+        &suite,
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{}: --markdown: the file exists; pass --force",
+            md.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), "my notes");
+    assert!(
+        !out.join("runs.csv").exists(),
+        "refused before anything ran"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -380,4 +380,109 @@ fn run_summary_explains_itself_and_prints_na_for_missing_figures() {
         "{text}"
     );
     assert!(text.contains("add --out DIR"), "{text}");
+
+/// A negative number given to any numeric flag is refused naming the flag and what it
+/// accepts (not clap's `unexpected argument '-1' found`), with exit code 2.
+#[test]
+fn negative_numbers_name_their_flag_and_what_it_accepts() {
+    const SEED: &str = "a whole number from 0 to 18446744073709551615";
+    const THREADS: &str = "a whole number from 1 to 1024";
+    let cases: [(&str, &str, &str, &str); 18] = [
+        ("run", "--seed", "-1", SEED),
+        ("run", "--replicate", "-1", SEED),
+        (
+            "sweep",
+            "--seeds",
+            "-1",
+            "a whole number from 1 to 1000000000",
+        ),
+        ("sweep", "--seed", "-1", SEED),
+        ("sweep", "--threads", "-1", THREADS),
+        (
+            "sweep",
+            "--bootstrap",
+            "-1",
+            "a whole number from 100 to 100000",
+        ),
+        (
+            "sweep",
+            "--max-budget-p95",
+            "-1",
+            "a percentage from 0 to 100",
+        ),
+        (
+            "sweep",
+            "--max-false-rollback",
+            "-1",
+            "a percentage from 0 to 100",
+        ),
+        ("sweep", "--max-deploy-p50", "-1", "a duration of 0 or more"),
+        ("sweep", "--shard", "-1/3", "I/N with 0 <= I < N"),
+        ("check", "--threads", "-1", THREADS),
+        (
+            "gameday",
+            "--seeds",
+            "-1",
+            "a whole number from 1 to 1000000000",
+        ),
+        ("gameday", "--seed", "-1", SEED),
+        ("gameday", "--port", "-1", "a whole number from 1 to 65535"),
+        ("gameday", "--threads", "-1", THREADS),
+        (
+            "plan",
+            "--replicas",
+            "-1",
+            "a whole number from 1 to 100000",
+        ),
+        ("gate", "--at", "-1", "Unix seconds, a number of 0 or more"),
+        ("run", "--seed", "-1.5", SEED),
+    ];
+    for (command, flag, value, accepts) in cases {
+        // Both spellings: `--seed -1` and `--seed=-1`.
+        let joined = format!("{flag}={value}");
+        for args in [vec![command, flag, value], vec![command, joined.as_str()]] {
+            let o = cli(&args);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.starts_with(&format!("error: {flag}: ")) && err.contains(accepts),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(&format!("found {value}")), "{args:?}: {err}");
+            assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+        }
+    }
+    // The example, word for word; and clap's own usage errors still exit 2.
+    let o = cli(&["run", "--seed", "-1"]);
+    assert_eq!(
+        stderr(&o),
+        "error: --seed: expected a whole number from 0 to 18446744073709551615, found -1\n"
+    );
+    let o = cli(&["run", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--no-such-flag"), "{}", stderr(&o));
+    // A flag that takes no value does not start taking negative numbers.
+    let o = cli(&["run", "--json", "-1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// An output directory holding nothing but a lock file left by a killed process counts
+/// as empty, and the lock does not block the next writer; the run leaves no lock file.
+#[test]
+fn a_stale_lock_file_neither_blocks_nor_counts_as_content() {
+    let dir = temp_dir("stale-lock");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(".rollcage.lock"), "4194303\n").unwrap();
+    let o = cli(&[
+        "run",
+        "--set",
+        "scenario.run.horizon_seconds=120",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("run.json").exists());
+    assert!(!out.join(".rollcage.lock").exists());
+    std::fs::remove_dir_all(dir).unwrap();
 }

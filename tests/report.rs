@@ -81,12 +81,21 @@ fn run_out_writes_a_report_that_report_rewrites_identically() {
     assert!(md.contains("](charts/timeline.png)"), "{md}");
     assert!(md.contains("schema_version 1"), "{md}");
 
-    // A stale chart goes; the report comes back byte for byte.
-    fs::write(out.join("charts/old.png"), b"stale").unwrap();
+    // A chart of an earlier report that this one does not draw goes; the user's own
+    // files in charts/ stay; the report comes back byte for byte.
+    fs::write(out.join("charts/budget-2-gone.png"), b"stale").unwrap();
+    fs::write(out.join("charts/my-own.png"), b"mine").unwrap();
+    fs::write(out.join("charts/notes.txt"), b"mine too").unwrap();
     fs::remove_file(out.join("report.html")).unwrap();
     let again = ok(&["report", &out.display().to_string()]);
     assert!(again.contains("1 PNG chart"), "{again}");
+    assert!(!out.join("charts/budget-2-gone.png").exists());
+    assert_eq!(fs::read(out.join("charts/my-own.png")).unwrap(), b"mine");
+    assert_eq!(fs::read(out.join("charts/notes.txt")).unwrap(), b"mine too");
+    fs::remove_file(out.join("charts/my-own.png")).unwrap();
+    fs::remove_file(out.join("charts/notes.txt")).unwrap();
     assert_eq!(report_files(&out), first);
+    assert!(!out.join(".rollcage.lock").exists());
     // --json keeps stdout pure JSON.
     let json_out = dir.join("json");
     let text = ok(&[
@@ -178,7 +187,7 @@ fn sweep(out: &Path, extra: &[&str]) -> String {
         "--seeds",
         "2",
         "--bootstrap",
-        "50",
+        "100",
         "--threads",
         "2",
     ];

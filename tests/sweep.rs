@@ -1,6 +1,7 @@
 //! Sweeps end to end through the binary: determinism across threads, repeats, shards
-//! and a kill-and-resume; refusals and clear errors on bad input. Every sweep here is
-//! short (300 s horizons, a few seeds) so the suite stays fast on 2 cores.
+//! and a kill-and-resume; a run that panics, and a second writer on one directory;
+//! refusals and clear errors on bad input. Every sweep here is short (300 s horizons,
+//! a few seeds) so the suite stays fast on 2 cores.
 
 mod common;
 
@@ -120,13 +121,29 @@ fn one_and_two_threads_write_identical_files() {
     let args = sweep_args(&two, 4, &["--threads", "2"]);
     let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", stderr(&o));
-    // Wall-clock figures go to stderr; no progress bar when it is not a terminal.
+    // Wall-clock figures go to stderr; no progress bar when it is not a terminal, but
+    // plain progress lines (every tenth of the runs or 10 s), as a CI log needs.
     let err = stderr(&o);
     assert!(
         err.contains("16 runs in") && err.contains("runs/s"),
         "{err}"
     );
     assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert!(err.contains("rollcage sweep: 16 runs to go"), "{err}");
+    let progress: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("rollcage sweep: ") && l.contains(" runs ("))
+        .collect();
+    assert!(
+        progress
+            .last()
+            .is_some_and(|l| l.starts_with("rollcage sweep: 16/16 runs (100%), ")),
+        "{err}"
+    );
+    assert!(
+        (2..=10).contains(&progress.len()),
+        "a line per tenth at most: {progress:?}"
+    );
     let names: Vec<String> = files(&one).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, SWEEP_FILES);
     assert_same_dirs(&one, &two);
@@ -214,9 +231,18 @@ fn resume_after_a_kill_finishes_byte_identical() {
         assert!(Instant::now() < deadline, "no rows after two minutes");
         std::thread::sleep(Duration::from_millis(5));
     }
+    let pid = child.id();
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!killed.join("runs.csv").exists(), "killed before the end");
+    // The killed sweep's lock file stays behind, naming it; the kernel released the
+    // lock itself, so it blocks nobody (the resume below takes it over).
+    assert_eq!(
+        fs::read_to_string(killed.join(".rollcage.lock"))
+            .unwrap()
+            .trim(),
+        pid.to_string()
+    );
     assert!(!killed.join("summary.json").exists());
     // A torn write: half a row after the last complete one.
     let mut text = fs::read(&partial).unwrap();
@@ -242,6 +268,7 @@ fn resume_after_a_kill_finishes_byte_identical() {
 
     let resumed = run_ok(&sweep_args(&killed, 40, &["--threads", "2", "--resume"]));
     assert!(resumed.contains("Recommendation"), "{resumed}");
+    assert!(!killed.join(".rollcage.lock").exists());
     run_ok(&sweep_args(&whole, 40, &["--threads", "2"]));
     assert_same_dirs(&killed, &whole);
     fs::remove_dir_all(dir).unwrap();
@@ -393,9 +420,43 @@ fn summary_rates_and_recommendation_follow_the_runs() {
 fn bad_sweep_input_exits_2_with_a_clear_message() {
     let dir = temp_dir("sweep-bad");
     let out = dir.join("out");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 15] = [
         (&["--shard", "3/3"], "I must be less than N"),
         (&["--shard", "a/b"], "not a whole number"),
+        (&["--shard", "0/100001"], "N must be at most 100000"),
+        // The issue's overflow: 2 x 2 x (2^64 - 1) runs used to wrap to a small count.
+        (
+            &["--seeds", "18446744073709551615"],
+            "error: --seeds: expected a whole number from 1 to 1000000000, found 18446744073709551615",
+        ),
+        (
+            &["--seeds", "1000000001"],
+            "--seeds: expected a whole number from 1 to 1000000000",
+        ),
+        (
+            &["--seeds", "250000001"],
+            "--seeds 250000001: 2 scenarios × 2 policy variants × 250000001 seeds is more than the 1000000000 runs a sweep may hold",
+        ),
+        (
+            &["--seeds", "0"],
+            "--seeds: expected a whole number from 1 to 1000000000, found 0",
+        ),
+        (
+            &["--bootstrap", "0"],
+            "--bootstrap: expected a whole number from 100 to 100000, found 0",
+        ),
+        (
+            &["--bootstrap", "99"],
+            "--bootstrap: expected a whole number from 100 to 100000, found 99",
+        ),
+        (
+            &["--bootstrap", "100001"],
+            "--bootstrap: expected a whole number from 100 to 100000, found 100001",
+        ),
+        (
+            &["--threads", "1025"],
+            "--threads: expected a whole number from 1 to 1024, found 1025",
+        ),
         (
             &["--grid", "policy.max_unavailable=2,lots"],
             "policy k8s-default[max_unavailable=lots]",
@@ -408,10 +469,19 @@ fn bad_sweep_input_exits_2_with_a_clear_message() {
             &["--baseline", "nope"],
             "--baseline nope: not among the swept policies",
         ),
-        (&["--threads", "0"], "--threads: must be at least 1"),
+        (
+            &["--threads", "0"],
+            "--threads: expected a whole number from 1 to 1024, found 0",
+        ),
     ];
     for (extra, expected) in cases {
-        let args = sweep_args(&out, 2, extra);
+        // The case's flag replaces the one `sweep_args` gives (--seeds, --bootstrap),
+        // or is added.
+        let mut args = sweep_args(&out, 2, &[]);
+        match args.iter().position(|a| a == extra[0]) {
+            Some(at) => args[at + 1] = extra[1].to_string(),
+            None => args.extend(extra.iter().map(|s| s.to_string())),
+        }
         let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(o.status.code(), Some(2), "{extra:?}");
         assert!(stderr(&o).contains(expected), "{extra:?}: {}", stderr(&o));
@@ -465,5 +535,178 @@ fn merge_refuses_incompatible_or_missing_shards() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no manifest.json"), "{}", stderr(&o));
     assert!(!dir.join("merged").exists());
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Waits for `child` at most `limit`, killing it if it is still running then.
+fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after {limit:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A run that panics (through the test-only hook the end-to-end tests build the binary
+/// with; see `runner`'s `test-hooks` feature) stops the sweep with exit 4, names the
+/// run and a command reproducing it, keeps exactly the rows before it, and `--resume`
+/// then finishes the sweep byte-identical to one never interrupted.
+#[test]
+fn a_panicking_run_stops_the_sweep_resumably() {
+    let dir = temp_dir("sweep-panic");
+    let (out, whole) = (dir.join("panicked"), dir.join("whole"));
+    // 2 scenarios x 4 variants x 3 seeds = 24 runs; run 7 is group 2 (good-release
+    // under gated-10pct[bake_seconds=30]), replicate 1.
+    let grid = ["--grid", "policy.bake_seconds=30,60", "--threads", "2"];
+    let args = sweep_args(&out, 3, &grid);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcage"))
+        .args(&args)
+        .env("ROLLCAGE_TEST_PANIC_AT_RUN", "7")
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_bounded(&mut child, Duration::from_secs(120));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(4), "{err}");
+    let reproduce = "rollcage run --scenario good-release --policy gated-10pct --seed 7 \
+                     --replicate 1 --set 'scenario.run.horizon_seconds=300' --set 'policy.bake_seconds=30'";
+    for needle in [
+        "error: run 7 (good-release under gated-10pct[bake_seconds=30], master seed 7, replicate 1) panicked: test hook: run 7 panics on purpose",
+        &format!("reproduce it alone with: {reproduce}\n"),
+        "runs.csv.partial holds the 7 runs before it",
+        "the same command with --resume continues from there",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    // Exactly the rows before run 7, in order; nothing summarised, nothing renamed.
+    let partial = out.join("runs.csv.partial");
+    let rows = records(&partial);
+    let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, ["0", "1", "2", "3", "4", "5", "6"]);
+    let expected = records(&partial);
+    assert!(!out.join("runs.csv").exists() && !out.join("summary.json").exists());
+    assert!(
+        !out.join(".rollcage.lock").exists(),
+        "released on the error path"
+    );
+
+    // The reproduce command is one the binary takes (the hook is not set here).
+    let words: Vec<String> = reproduce
+        .split(' ')
+        .skip(1)
+        .map(|w| w.trim_matches('\'').to_string())
+        .collect();
+    run_ok(&words);
+
+    // Fixed (no hook): --resume finishes it, identical to a sweep never interrupted.
+    run_ok(&sweep_args(
+        &out,
+        3,
+        &[&grid[..], &["--resume"][..]].concat(),
+    ));
+    run_ok(&sweep_args(&whole, 3, &grid));
+    assert_same_dirs(&out, &whole);
+    assert_eq!(records(&whole.join("runs.csv"))[..7], expected[..]);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Two processes on one directory: while a sweep writes it, a second sweep, a
+/// `--resume`, a `--force` and a `report` on it are refused naming the directory and
+/// the first sweep's pid, and the first sweep's files end up as if it had run alone.
+#[test]
+fn a_second_writer_is_refused_while_a_sweep_runs() {
+    let dir = temp_dir("sweep-lock");
+    let (first, alone) = (dir.join("first"), dir.join("alone"));
+    // 2 x 2 x 60 = 240 runs on one thread: several seconds.
+    let args = sweep_args(&first, 60, &["--threads", "1"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcage"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Rows on disk mean the lock is held (it is taken before anything is written).
+    let partial = first.join("runs.csv.partial");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while fs::read_to_string(&partial).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "finished too soon");
+        assert!(Instant::now() < deadline, "no rows after two minutes");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let holder = format!(
+        "{}: another rollcage process (pid {}) is writing this directory",
+        first.display(),
+        child.id()
+    );
+    let mut report = vec!["report".to_string(), first.display().to_string()];
+    for second in [
+        sweep_args(&first, 60, &["--threads", "1", "--resume"]),
+        sweep_args(&first, 60, &["--threads", "1"]),
+        sweep_args(&first, 60, &["--threads", "1", "--force"]),
+        std::mem::take(&mut report),
+    ] {
+        let o = cli(&second.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(o.status.code(), Some(2), "{second:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&holder), "{second:?}: {}", stderr(&o));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first sweep was still running during every refusal"
+    );
+    let status = wait_bounded(&mut child, Duration::from_secs(300));
+    assert!(status.success());
+    run_ok(&sweep_args(&alone, 60, &["--threads", "2"]));
+    // Intact, no duplicated rows, and no lock file left among the outputs.
+    assert_same_dirs(&first, &alone);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn merge_blames_a_damaged_row_on_its_shard_file_and_line() {
+    let dir = temp_dir("sweep-merge-row");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    run_ok(&sweep_args(&a, 2, &["--shard", "0/2"]));
+    run_ok(&sweep_args(&b, 2, &["--shard", "1/2"]));
+    // The second row of shard b (line 3) gets a budget that is not a number.
+    let path = b.join("runs.csv");
+    let budget = column(&b, "budget_consumed_pct");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut damaged: Vec<String> = rows[1].iter().map(String::from).collect();
+    damaged[budget] = "lots".into();
+    rows[1] = csv::StringRecord::from(damaged);
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&header).unwrap();
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let merged = dir.join("merged");
+    let o = cli(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{}: line 3: ", path.display())) && err.contains("lots"),
+        "{err}"
+    );
+    assert!(!err.contains("merged"), "not blamed on the output: {err}");
+    assert!(!merged.join("runs.csv").exists());
     fs::remove_dir_all(dir).unwrap();
 }

@@ -25,6 +25,41 @@ pub fn png_path(f: &Figure) -> String {
     format!("charts/{}.png", f.id)
 }
 
+/// Whether `file` (a name in `charts/`) is named as rollcage names its charts:
+/// `timeline.png`, `pareto.png`, `rates.png`, `ttd-K-SLUG.png` (or `ttd-K-SLUG-J.png`
+/// for a part), `budget-K-SLUG.png` and `heatmap-K-SLUG.png`, with `K` and `J` counting
+/// from 1 and `SLUG` as `charts::slug` writes it. A report removes the charts of an
+/// earlier report that it no longer draws, and only those: any other file in
+/// `charts/` is the user's and is left alone.
+pub fn is_chart_file(file: &str) -> bool {
+    let Some(id) = file.strip_suffix(".png") else {
+        return false;
+    };
+    if matches!(id, "timeline" | "pareto" | "rates") {
+        return true;
+    }
+    let Some((kind, rest)) = id.split_once('-') else {
+        return false;
+    };
+    if !matches!(kind, "ttd" | "budget" | "heatmap") {
+        return false;
+    }
+    let Some((k, slug)) = rest.split_once('-') else {
+        return false;
+    };
+    let counter =
+        |n: &str| !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit());
+    // A slug is lowercase letters, digits and dashes, never first (`charts::slug`;
+    // cut at 40 characters it may end in one); a ttd chart's part number, when there
+    // is one, follows as `-J`.
+    let slug_ok = !slug.is_empty()
+        && !slug.starts_with('-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    counter(k) && slug_ok
+}
+
 /// The pager's thresholds as the burn-rate panel draws them.
 pub fn pager_thresholds() -> Vec<Threshold> {
     PagerConfig::workbook(SimDuration::ZERO)
@@ -124,4 +159,65 @@ pub fn sweep_report(v: &SweepView) -> Result<ReportFiles, ChartError> {
         markdown: markdown::sweep_markdown(v, &figures),
         charts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_files_are_told_from_the_users_own() {
+        for ours in [
+            "timeline.png",
+            "pareto.png",
+            "rates.png",
+            "ttd-1-error-regression.png",
+            "ttd-12-memory-leak-2.png",
+            "budget-2-good-release.png",
+            "heatmap-1-gated-10pct.png",
+            "budget-3-x.png",
+        ] {
+            assert!(is_chart_file(ours), "{ours}");
+        }
+        for theirs in [
+            "my-own.png",
+            "old.png",
+            "pareto.svg",
+            "pareto-old.png",
+            "Pareto.png",
+            "ttd.png",
+            "ttd-x-memory-leak.png",
+            "ttd-0-memory-leak.png",
+            "ttd-1-.png",
+            "budget-1-Good Release.png",
+            "heatmap-1--x.png",
+            "notes.txt",
+            "timeline.png.bak",
+        ] {
+            assert!(!is_chart_file(theirs), "{theirs}");
+        }
+    }
+
+    #[test]
+    fn every_name_the_charts_take_is_recognised() {
+        use crate::charts::slug;
+        let long = "a scenario name long enough to be cut at a dash";
+        for name in [
+            "error-regression",
+            "Memory Leak!",
+            "a",
+            "--",
+            "über-scenario 2",
+            long,
+        ] {
+            for id in [
+                format!("ttd-3-{}", slug(name)),
+                format!("ttd-3-{}-2", slug(name)),
+                format!("budget-1-{}", slug(name)),
+                format!("heatmap-10-{}", slug(name)),
+            ] {
+                assert!(is_chart_file(&format!("{id}.png")), "{id}");
+            }
+        }
+    }
 }

@@ -34,3 +34,74 @@ pub fn run_once(
     let metrics = RunMetrics::derive(&record, scenario.mitigation_hold());
     (record, metrics)
 }
+
+/// A `rollcage run` command for one run: `scenario` and `policy` as the command takes
+/// them (built-in names or files), every `--set` (a sweep's grid values among them).
+/// Words are quoted for a POSIX shell where they need it; `--set` values always are.
+pub fn reproduce_command(
+    scenario: &str,
+    policy: &str,
+    seed: u64,
+    replicate: u64,
+    sets: &[String],
+) -> String {
+    let mut cmd = format!(
+        "rollcage run --scenario {} --policy {} --seed {seed} --replicate {replicate}",
+        shell_word(scenario),
+        shell_word(policy)
+    );
+    for s in sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&single_quoted(s));
+    }
+    cmd
+}
+
+/// `word` as is when a shell reads it unchanged, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,%+@".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        single_quoted(word)
+    }
+}
+
+/// `'word'`, with each `'` inside written as `'\''` (close, escaped quote, reopen).
+fn single_quoted(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reproduce_commands_quote_what_a_shell_would_split() {
+        assert_eq!(
+            reproduce_command(
+                "memory-leak",
+                "gated-10pct",
+                7,
+                3,
+                &["scenario.run.horizon_seconds=300".into()]
+            ),
+            "rollcage run --scenario memory-leak --policy gated-10pct --seed 7 --replicate 3 \
+             --set 'scenario.run.horizon_seconds=300'"
+        );
+        assert_eq!(
+            reproduce_command(
+                "my dir/s.toml",
+                "p.toml",
+                1,
+                0,
+                &["policy.name=it's".into()]
+            ),
+            "rollcage run --scenario 'my dir/s.toml' --policy p.toml --seed 1 --replicate 0 \
+             --set 'policy.name=it'\\''s'"
+        );
+    }
+}

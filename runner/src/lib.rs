@@ -6,14 +6,20 @@ pub mod check;
 pub mod execute;
 pub mod gameday;
 pub mod inputs;
+pub mod limits;
 pub mod output;
 pub mod report;
 pub mod sweep;
 
 use thiserror::Error;
 
+/// The exit code of a sweep (or check, or game day) stopped by a run that panicked: a
+/// bug in rollcage, not bad input, so CI can tell the two apart.
+pub const EXIT_RUN_PANICKED: u8 = 4;
+
 /// Everything that can go wrong before or around a run. All of it is the user's input
-/// or environment (exit code 2); engine invariant violations panic instead.
+/// or environment (exit code 2), except a run that panicked (an engine invariant
+/// violated: exit code `EXIT_RUN_PANICKED`).
 #[derive(Debug, Error)]
 pub enum RunnerError {
     #[error("{0}")]
@@ -26,9 +32,19 @@ pub enum RunnerError {
     },
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    RunPanicked(Box<sweep::RunPanic>),
 }
 
 impl RunnerError {
+    /// The process exit code this error ends a command with.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunnerError::RunPanicked(_) => EXIT_RUN_PANICKED,
+            _ => 2,
+        }
+    }
+
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
         RunnerError::Io {
             path: path.as_ref().display().to_string(),

@@ -5,6 +5,10 @@
 //! A directory with `run.json` is a run; one with `manifest.json` is a sweep (a shard
 //! is refused: its summaries come from `merge`). Every problem names the file and
 //! what is wrong with it; nothing is written unless every input reads cleanly.
+//!
+//! The directory is written through a locked `OutputDir`: `report DIR` locks it
+//! itself (`report_dir`); `run --out`, `sweep` and `merge` pass the one they already
+//! hold, so no other writer slips in between their files and the report.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +24,7 @@ use reports::view::{
 use serde_json::Value;
 
 use crate::RunnerError;
-use crate::output::write_atomic;
+use crate::output::{OutputDir, write_atomic};
 use crate::sweep::plan::Manifest;
 use crate::sweep::render::Rows;
 use crate::sweep::{MANIFEST, RUNS_CSV, SUMMARY_JSON};
@@ -81,9 +85,16 @@ pub fn detect(dir: &Path) -> Result<Kind, RunnerError> {
     ))
 }
 
-/// Reads `dir`, renders its report and writes it into `dir`. `paint` colours the
+/// `rollcage report DIR`: checks what `dir` is, locks it and writes its report.
+pub fn report_dir(dir: &Path, paint: Paint) -> Result<Written, RunnerError> {
+    detect(dir)?;
+    report(&OutputDir::lock_existing(dir)?, paint)
+}
+
+/// Reads `out`, renders its report and writes it into `out`. `paint` colours the
 /// sweep's terminal table in `Written::table`.
-pub fn report(dir: &Path, paint: Paint) -> Result<Written, RunnerError> {
+pub fn report(out: &OutputDir, paint: Paint) -> Result<Written, RunnerError> {
+    let dir = out.path();
     let kind = detect(dir)?;
     let (files, table) = match kind {
         Kind::Run => (render::run_report(&read_run(dir)?), None),
@@ -106,16 +117,17 @@ fn write(dir: &Path, kind: Kind, files: &ReportFiles) -> Result<Written, RunnerE
     for (name, bytes) in &files.charts {
         charts.push(write_atomic(&charts_dir.join(name), bytes)?);
     }
-    // PNGs of an earlier report that this one no longer draws would be stale.
+    // Charts of an earlier report that this one no longer draws would be stale; any
+    // other file in charts/ is the user's own and stays.
     let entries = fs::read_dir(&charts_dir).map_err(|e| RunnerError::io(&charts_dir, e))?;
     for entry in entries {
-        let path = entry.map_err(|e| RunnerError::io(&charts_dir, e))?.path();
-        let stale = path.extension().is_some_and(|e| e == "png")
-            && !files
-                .charts
-                .iter()
-                .any(|(name, _)| path.file_name().is_some_and(|f| f == name.as_str()));
+        let entry = entry.map_err(|e| RunnerError::io(&charts_dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = render::is_chart_file(&name)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && !files.charts.iter().any(|(drawn, _)| *drawn == name);
         if stale {
+            let path = entry.path();
             fs::remove_file(&path).map_err(|e| RunnerError::io(&path, e))?;
         }
     }
@@ -493,9 +505,7 @@ pub fn read_sweep(dir: &Path) -> Result<SweepView, RunnerError> {
             ),
         ));
     }
-    if m.seeds == 0 || m.policies.is_empty() || m.scenarios.is_empty() {
-        return Err(bad(&manifest_path, "a sweep with no runs"));
-    }
+    m.check_counts().map_err(|e| bad(&manifest_path, e))?;
     let summary_path = dir.join(SUMMARY_JSON);
     if !summary_path.exists() && dir.join(format!("{RUNS_CSV}.partial")).exists() {
         return Err(bad(

@@ -11,9 +11,9 @@ use reports::sweep::group::METRICS;
 use reports::sweep::{Bootstrap, Constraints, Paired, RATES, paired, paired_rates};
 
 use crate::RunnerError;
-use crate::output::write_atomic;
+use crate::output::{OutputDir, refuse_existing_file, write_atomic, write_new_file};
 use crate::sweep::plan::{SweepRequest, plan};
-use crate::sweep::{Progress, RUNS_CSV, SweepOptions, sweep};
+use crate::sweep::{Progress, RUNS_CSV, sweep_into};
 use baseline::{BaselineFile, Group, group_records};
 use suite::Suite;
 
@@ -27,6 +27,8 @@ pub struct CheckOptions {
     pub markdown: Option<PathBuf>,
     /// Keep the sweep's files here; without it they go to a temporary directory.
     pub out: Option<PathBuf>,
+    /// Replace an existing `--junit` or `--markdown` file, and the sweep files in a
+    /// non-empty `--out`.
     pub force: bool,
     pub threads: usize,
 }
@@ -68,6 +70,12 @@ pub fn check(
     progress: &dyn Progress,
 ) -> Result<CheckResult, RunnerError> {
     let suite = Suite::load(&opts.suite)?;
+    // Refused before the sweep, so a refusal costs nothing; checked again on writing.
+    for (path, flag) in [(&opts.junit, "--junit"), (&opts.markdown, "--markdown")] {
+        if let Some(p) = path {
+            refuse_existing_file(p, opts.force, flag)?;
+        }
+    }
     if opts.update_baseline && opts.baseline.is_none() {
         return Err(RunnerError::Usage(
             "--update-baseline needs --baseline FILE: where to write it".into(),
@@ -108,24 +116,22 @@ pub fn check(
     };
     let plan = plan(&request, program)?;
     let scratch;
-    let (dir, force) = match &opts.out {
-        Some(d) => (d.as_path(), opts.force),
+    let out = match &opts.out {
+        Some(d) => OutputDir::create(d, opts.force)?,
         None => {
             scratch = scratch_dir();
-            (scratch.0.as_path(), true)
+            OutputDir::create(&scratch.0, true)?
         }
     };
-    sweep(
-        &plan,
-        SweepOptions {
-            out: dir,
-            threads: opts.threads,
-            resume: false,
-            force,
-        },
-        progress,
-    )?;
-    let groups = read_runs(dir)?;
+    let swept = sweep_into(&plan, out, opts.threads, progress).map_err(|e| match e {
+        RunnerError::RunPanicked(mut p) if opts.out.is_none() => {
+            p.partial = None;
+            RunnerError::RunPanicked(p)
+        }
+        other => other,
+    })?;
+    let groups = read_runs(swept.dir.path())?;
+    drop(swept);
     let boot = Bootstrap {
         master_seed: suite.master_seed,
         resamples: suite.bootstrap,
@@ -182,10 +188,20 @@ pub fn check(
         }
     }
     if let Some(p) = &opts.junit {
-        write_atomic(p, reports::check::junit(&result).as_bytes())?;
+        write_new_file(
+            p,
+            reports::check::junit(&result).as_bytes(),
+            opts.force,
+            "--junit",
+        )?;
     }
     if let Some(p) = &opts.markdown {
-        write_atomic(p, reports::check::markdown(&result).as_bytes())?;
+        write_new_file(
+            p,
+            reports::check::markdown(&result).as_bytes(),
+            opts.force,
+            "--markdown",
+        )?;
     }
     if opts.update_baseline
         && let Some(p) = &opts.baseline

@@ -24,7 +24,8 @@ use config::{Doc, Problem, Problems, Section, Value};
 use reports::check::{Assertion, Judge};
 
 use crate::RunnerError;
-use crate::inputs::{load_policy, load_scenario, parse_override};
+use crate::inputs::{Override, Target, load_policy, load_scenario, parse_override};
+use crate::limits;
 
 /// The suite file format this build reads.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -96,6 +97,26 @@ fn beside(suite_dir: &Path, spec: &str, builtin: bool) -> String {
     }
 }
 
+/// A problem the suite's `set` caused is reported against the suite file and the
+/// `set` entry, not as a `--set` the user never typed: `suite.toml: set[0]
+/// "scenario.fleet.replicas=-1": fleet.replicas: must be ...`.
+fn blame_set(p: Problem, suite: &str, sets: &[(usize, Override)], target: Target) -> Problem {
+    if p.origin != "--set" {
+        return p;
+    }
+    let hit = sets.iter().find(|(_, o)| {
+        o.target == target && (p.key == o.key || p.key.starts_with(&format!("{}.", o.key)))
+    });
+    match hit {
+        Some((i, o)) => Problem {
+            origin: suite.to_string(),
+            key: format!("set[{i}] {:?}", o.raw),
+            reason: format!("{}: {}", p.key, p.reason),
+        },
+        None => p,
+    }
+}
+
 impl Suite {
     /// Reads a suite file: its keys, then its scenarios and policies (so that problems
     /// in those files, and assertions naming a scenario the suite does not run, are all
@@ -140,24 +161,47 @@ impl Suite {
                     .iter()
                     .map(|p| beside(dir, p, names_p.contains(&p.as_str())))
                     .collect(),
-                seeds: root.u64("seeds", 30).max(1),
+                seeds: match limits::check_seeds(root.u64("seeds", 30)) {
+                    Ok(n) => n,
+                    Err(why) => {
+                        root.problem("seeds", why);
+                        1
+                    }
+                },
                 master_seed: root.u64("seed", 1),
                 sets,
                 judge,
-                bootstrap: root.u64("bootstrap", 1000) as usize,
+                bootstrap: match limits::check_bootstrap(root.u64("bootstrap", 1000)) {
+                    Ok(n) => n,
+                    Err(why) => {
+                        root.problem("bootstrap", why);
+                        1000
+                    }
+                },
                 assertions,
             }
         };
         problems.extend(doc.problems());
         let mut suite = suite;
         // The scenarios and policies themselves, with the suite's overrides.
-        let overrides: Vec<_> = suite
+        let overrides: Vec<(usize, Override)> = suite
             .sets
             .iter()
-            .filter_map(|s| parse_override(s).ok())
+            .enumerate()
+            .filter_map(|(i, s)| parse_override(s).ok().map(|o| (i, o)))
             .collect();
-        let mut take = |e: RunnerError, key: String| match e {
-            RunnerError::Config(Problems(ps)) => problems.extend(ps),
+        let with_index = overrides.clone();
+        let overrides: Vec<Override> = overrides.into_iter().map(|(_, o)| o).collect();
+        let mut take = |e: RunnerError, key: String, target: Target| match e {
+            RunnerError::Config(Problems(ps)) => {
+                for p in ps {
+                    let p = blame_set(p, &shown, &with_index, target);
+                    // Every scenario reports a bad `set` entry; once is enough.
+                    if !problems.contains(&p) {
+                        problems.push(p);
+                    }
+                }
+            }
             other => problems.push(Problem {
                 origin: shown.clone(),
                 key,
@@ -167,13 +211,24 @@ impl Suite {
         for (i, spec) in suite.scenarios.iter().enumerate() {
             match load_scenario(spec, &overrides) {
                 Ok((s, _)) => suite.scenario_names.push(s.name),
-                Err(e) => take(e, format!("scenarios[{i}]")),
+                Err(e) => take(e, format!("scenarios[{i}]"), Target::Scenario),
             }
         }
         for (i, spec) in suite.policies.iter().enumerate() {
             if let Err(e) = load_policy(spec, &overrides) {
-                take(e, format!("policies[{i}]"));
+                take(e, format!("policies[{i}]"), Target::Policy);
             }
+        }
+        if let Err(why) = limits::runs(
+            suite.scenarios.len() as u64,
+            suite.policies.len() as u64,
+            suite.seeds,
+        ) {
+            problems.push(Problem {
+                origin: shown.clone(),
+                key: "seeds".into(),
+                reason: why,
+            });
         }
         if suite.scenario_names.len() == suite.scenarios.len() {
             for (i, a) in suite.assertions.iter().enumerate() {
@@ -200,5 +255,94 @@ impl Suite {
         } else {
             Err(Problems(problems).into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, body: &str) -> Result<Suite, String> {
+        let dir =
+            std::env::temp_dir().join(format!("rollcage-suite-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("suite.toml");
+        let text = format!(
+            "schema_version = 1\npolicies = [\"reference\"]\nscenarios = [\"good-release\", \"steady\"]\n\
+             assertions = [\"all: budget_consumed.p95 <= 2%\"]\n{body}"
+        );
+        std::fs::write(&path, text).unwrap();
+        let r = Suite::load(&path).map_err(|e| e.to_string());
+        std::fs::remove_dir_all(&dir).unwrap();
+        r.map_err(|e| e.replace(&path.display().to_string(), "suite.toml"))
+    }
+
+    #[test]
+    fn seeds_zero_and_past_the_limit_are_refused_at_the_key() {
+        assert!(
+            load("seeds0", "seeds = 0\n")
+                .unwrap_err()
+                .contains("suite.toml: seeds: must be at least 1")
+        );
+        assert_eq!(load("seeds1", "seeds = 1\n").unwrap().seeds, 1);
+        // 1 policy × 2 scenarios: half the run limit is the most seeds there can be.
+        let half = limits::MAX_RUNS / 2;
+        assert_eq!(
+            load("half", &format!("seeds = {half}\n")).unwrap().seeds,
+            half
+        );
+        let e = load("over", &format!("seeds = {}\n", half + 1)).unwrap_err();
+        assert!(
+            e.contains(
+                "suite.toml: seeds: 2 scenarios × 1 policy variant × 500000001 seeds is more than"
+            ),
+            "{e}"
+        );
+        let e = load("max", &format!("seeds = {}\n", limits::MAX_SEEDS + 1)).unwrap_err();
+        assert!(
+            e.contains("suite.toml: seeds: 1000000001 is more than"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bootstrap_counts_too_small_for_an_interval_are_refused() {
+        for bad in [0, 1, 99, 100_001] {
+            let e = load(&format!("b{bad}"), &format!("bootstrap = {bad}\n")).unwrap_err();
+            assert!(
+                e.contains(&format!(
+                    "suite.toml: bootstrap: {bad} resamples: expected 100 to 100000"
+                )),
+                "{e}"
+            );
+        }
+        assert_eq!(load("b100", "bootstrap = 100\n").unwrap().bootstrap, 100);
+        assert_eq!(
+            load("bmax", "bootstrap = 100000\n").unwrap().bootstrap,
+            100_000
+        );
+    }
+
+    #[test]
+    fn a_bad_set_entry_is_blamed_on_the_suite_file_and_its_index() {
+        let e = load(
+            "set",
+            "set = [\"scenario.run.horizon_seconds=300\", \"scenario.fleet.replicas=-1\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains(
+                "suite.toml: set[1] \"scenario.fleet.replicas=-1\": fleet.replicas: must be a whole number of at least 1, found -1"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("--set"), "the suite has no --set: {e}");
+        // Both scenarios report it; it is listed once.
+        assert_eq!(e.matches("set[1]").count(), 1, "{e}");
+        let e = load("set-policy", "set = [\"policy.max_surge=lots\"]\n").unwrap_err();
+        assert!(
+            e.contains("suite.toml: set[0] \"policy.max_surge=lots\": max_surge:"),
+            "{e}"
+        );
     }
 }

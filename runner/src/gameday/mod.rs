@@ -16,7 +16,7 @@ use crate::RunnerError;
 use crate::inputs::resolve;
 use crate::output::OutputDir;
 use crate::sweep::plan::{SweepRequest, plan};
-use crate::sweep::{Progress, RUNS_CSV, SweepOptions, sweep};
+use crate::sweep::{Progress, RUNS_CSV, sweep_into};
 use chaos::{ChaosOptions, items};
 use runbook::{Forecast, Spread, render};
 
@@ -141,8 +141,6 @@ pub fn gameday(
     progress: &dyn Progress,
 ) -> Result<GamedayReport, RunnerError> {
     let resolved = resolve(&opts.scenario, &opts.policy, &opts.sets)?;
-    let out = OutputDir::create(&opts.out, opts.force)?;
-    let sweep_dir = out.path().join("simulations");
     let request = SweepRequest {
         scenarios: vec![opts.scenario.clone()],
         policies: vec![opts.policy.clone()],
@@ -156,17 +154,17 @@ pub fn gameday(
         shard: None,
     };
     let plan = plan(&request, program)?;
-    sweep(
+    let out = OutputDir::create(&opts.out, opts.force)?;
+    let sweep_dir = out.path().join("simulations");
+    // `out` is locked and was empty (or --force), so its simulations are ours to replace.
+    let swept = sweep_into(
         &plan,
-        SweepOptions {
-            out: &sweep_dir,
-            threads: opts.threads,
-            resume: false,
-            force: true,
-        },
+        OutputDir::create(&sweep_dir, true)?,
+        opts.threads,
         progress,
     )?;
-    let f = forecast(&sweep_dir, opts.master_seed)?;
+    let f = forecast(swept.dir.path(), opts.master_seed)?;
+    drop(swept);
     let chaos = items(&resolved.scenario, &opts.chaos);
     let mut manifests = Vec::new();
     if chaos.iter().any(|i| i.manifest.is_some()) {

@@ -7,20 +7,76 @@
 //! waits before claiming a position more than `WINDOW` ahead of the writer, which
 //! bounds the buffer however long a slow run takes: memory stays flat in the number
 //! of runs.
+//!
+//! A run that panics is caught (`catch_unwind`, one run at a time) and reported to the
+//! writer instead of taking its worker down: a worker that died would leave its
+//! position forever missing, and the writer and the workers waiting on the window
+//! would wait for it forever. After a panic at position `p` no worker claims a
+//! position past `p`; the runs before `p` still finish and are written, so the file
+//! holds exactly the rows before the failing run, in order, and `--resume` can
+//! continue from it. When several runs panic, the earliest position is reported.
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, TryRecvError};
 use std::sync::{Condvar, Mutex};
 
 use reports::sweep::runs_csv::{self, RunIdentity};
 
 use super::plan::Plan;
-use crate::RunnerError;
 
 /// How far ahead of the writer, per thread, workers may run.
 const WINDOW_PER_THREAD: u64 = 32;
+
+/// Why `execute` stopped before the end.
+#[derive(Debug)]
+pub enum Stop {
+    /// Writing a row failed.
+    Io(std::io::Error),
+    /// The run at `position` panicked; every row before it was written.
+    Panicked { position: u64, message: String },
+}
+
+/// A worker's message to the writer.
+enum Done {
+    Row(u64, Vec<u8>),
+    Panicked(u64, String),
+}
+
+/// The text of a panic's payload (`panic!` with a message gives a `&str` or a
+/// `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+mod test_hooks {
+    //! Compiled only with the `test-hooks` feature, which only the workspace's own
+    //! tests enable (as a dev-dependency feature): no build a user runs has it. With
+    //! `ROLLCAGE_TEST_PANIC_AT_RUN=K` set, run id K panics, so the end-to-end tests
+    //! can see a sweep stop on a panicking run through the real binary.
+    use std::sync::OnceLock;
+
+    pub fn maybe_panic(run_id: u64) {
+        static AT: OnceLock<Option<u64>> = OnceLock::new();
+        let at = AT.get_or_init(|| {
+            std::env::var("ROLLCAGE_TEST_PANIC_AT_RUN")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        });
+        if *at == Some(run_id) {
+            panic!("test hook: run {run_id} panics on purpose (ROLLCAGE_TEST_PANIC_AT_RUN)");
+        }
+    }
+}
 
 /// The bytes of the row at `position` of this directory's runs.
 pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
@@ -28,6 +84,8 @@ pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
     let run_id = m.run_at(position);
     let (s, v, replicate) = m.locate(run_id);
     let (scenario, variant) = (&plan.scenarios[s], &plan.variants[v]);
+    #[cfg(feature = "test-hooks")]
+    test_hooks::maybe_panic(run_id);
     let (_, metrics) =
         crate::execute::run_once(scenario, &variant.policy, m.master_seed, replicate);
     let id = RunIdentity {
@@ -41,9 +99,10 @@ pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
     runs_csv::line(runs_csv::row(&id, &metrics))
 }
 
-/// Runs positions `from..to` on `threads` threads, appending their rows to `out` in
-/// order. `written` is called once per row written. `out` is flushed whenever the
-/// writer has nothing to do, so a killed sweep loses at most the rows in flight.
+/// Runs positions `from..to` of `plan` on `threads` threads, appending their rows to
+/// `out` in order. `written` is called once per batch of rows written. `out` is
+/// flushed whenever the writer has nothing to do, so a killed sweep loses at most the
+/// rows in flight.
 pub fn execute(
     plan: &Plan,
     threads: usize,
@@ -51,8 +110,22 @@ pub fn execute(
     to: u64,
     out: &mut (dyn Write + Send),
     written: &(dyn Fn(u64) + Sync),
-    path: &std::path::Path,
-) -> Result<(), RunnerError> {
+) -> Result<(), Stop> {
+    execute_with(threads, from, to, out, written, &|position| {
+        run_row(plan, position)
+    })
+}
+
+/// `execute` with the run given as a function of the position, so that the ordering
+/// and the panic handling can be tested without the engine.
+fn execute_with(
+    threads: usize,
+    from: u64,
+    to: u64,
+    out: &mut (dyn Write + Send),
+    written: &(dyn Fn(u64) + Sync),
+    run: &(dyn Fn(u64) -> Vec<u8> + Sync),
+) -> Result<(), Stop> {
     if from >= to {
         return Ok(());
     }
@@ -60,34 +133,60 @@ pub fn execute(
         .num_threads(threads)
         .thread_name(|i| format!("rollcage-run-{i}"))
         .build()
-        .map_err(|e| RunnerError::Usage(format!("--threads {threads}: {e}")))?;
+        .map_err(|e| {
+            Stop::Io(std::io::Error::other(format!(
+                "cannot start {threads} worker threads: {e}"
+            )))
+        })?;
     let window = WINDOW_PER_THREAD * threads as u64;
     let next = AtomicU64::new(from);
-    let cancelled = AtomicBool::new(false);
+    // No worker claims a position at or past this: `to`, the earliest position that
+    // panicked, or `from` when writing failed.
+    let stop_at = AtomicU64::new(to);
     let done = Mutex::new(from);
     let advanced = Condvar::new();
+    // Wakes the workers waiting on the window after `stop_at` moved.
+    let wake = || {
+        let _guard = done.lock();
+        advanced.notify_all();
+    };
 
     pool.in_place_scope(|scope| {
-        let (tx, rx) = mpsc::channel::<(u64, Vec<u8>)>();
+        let (tx, rx) = mpsc::channel::<Done>();
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, cancelled, done, advanced) = (&next, &cancelled, &done, &advanced);
+            let (next, stop_at, done, advanced, wake) = (&next, &stop_at, &done, &advanced, &wake);
             scope.spawn(move |_| {
                 loop {
                     let position = next.fetch_add(1, Ordering::Relaxed);
-                    if position >= to {
+                    if position >= stop_at.load(Ordering::Relaxed) {
                         break;
                     }
                     {
-                        let mut d = done.lock().expect("writer never panics holding it");
-                        while position >= *d + window && !cancelled.load(Ordering::Relaxed) {
-                            d = advanced.wait(d).expect("writer never panics holding it");
+                        // A poisoned lock only means a thread panicked holding it,
+                        // which neither the writer nor a worker does: `run` runs
+                        // outside it.
+                        let mut d = done.lock().unwrap_or_else(|p| p.into_inner());
+                        while position >= *d + window && position < stop_at.load(Ordering::Relaxed)
+                        {
+                            d = advanced.wait(d).unwrap_or_else(|p| p.into_inner());
                         }
                     }
-                    if cancelled.load(Ordering::Relaxed) {
+                    if position >= stop_at.load(Ordering::Relaxed) {
                         break;
                     }
-                    if tx.send((position, run_row(plan, position))).is_err() {
+                    // A run shares nothing mutable with other runs (it builds its own
+                    // world from the immutable plan), so nothing is left half-changed
+                    // by its panic.
+                    let msg = match catch_unwind(AssertUnwindSafe(|| run(position))) {
+                        Ok(row) => Done::Row(position, row),
+                        Err(payload) => {
+                            stop_at.fetch_min(position, Ordering::Relaxed);
+                            wake();
+                            Done::Panicked(position, panic_message(payload.as_ref()))
+                        }
+                    };
+                    if tx.send(msg).is_err() {
                         break;
                     }
                 }
@@ -97,12 +196,17 @@ pub fn execute(
 
         let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         let mut next_write = from;
-        let result = (|| -> std::io::Result<()> {
-            while next_write < to {
-                let (position, row) = match rx.try_recv() {
+        let mut failed: Option<(u64, String)> = None;
+        let result = (|| -> Result<(), Stop> {
+            loop {
+                let limit = failed.as_ref().map_or(to, |(p, _)| *p);
+                if next_write >= limit {
+                    break;
+                }
+                let msg = match rx.try_recv() {
                     Ok(msg) => msg,
                     Err(TryRecvError::Empty) => {
-                        out.flush()?;
+                        out.flush().map_err(Stop::Io)?;
                         match rx.recv() {
                             Ok(msg) => msg,
                             Err(_) => break,
@@ -110,26 +214,162 @@ pub fn execute(
                     }
                     Err(TryRecvError::Disconnected) => break,
                 };
-                pending.insert(position, row);
+                match msg {
+                    Done::Row(position, row) => {
+                        pending.insert(position, row);
+                    }
+                    Done::Panicked(position, message) => {
+                        if failed.as_ref().is_none_or(|(p, _)| position < *p) {
+                            failed = Some((position, message));
+                        }
+                        continue;
+                    }
+                }
                 let before = next_write;
-                while let Some(row) = pending.remove(&next_write) {
-                    out.write_all(&row)?;
+                while next_write < limit {
+                    let Some(row) = pending.remove(&next_write) else {
+                        break;
+                    };
+                    out.write_all(&row).map_err(Stop::Io)?;
                     next_write += 1;
                 }
                 if next_write > before {
-                    *done.lock().expect("no worker panics holding it") = next_write;
+                    *done.lock().unwrap_or_else(|p| p.into_inner()) = next_write;
                     advanced.notify_all();
                     written(next_write - before);
                 }
             }
-            out.flush()
+            out.flush().map_err(Stop::Io)?;
+            let limit = failed.as_ref().map_or(to, |(p, _)| *p);
+            if next_write < limit {
+                return Err(Stop::Io(std::io::Error::other(format!(
+                    "the workers stopped before run position {next_write}"
+                ))));
+            }
+            Ok(())
         })();
         if result.is_err() {
-            cancelled.store(true, Ordering::Relaxed);
-            let _guard = done.lock();
-            advanced.notify_all();
+            stop_at.store(from, Ordering::Relaxed);
+            wake();
         }
         drop(rx);
-        result.map_err(|e| RunnerError::io(path, e))
+        match (result, failed) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some((position, message))) => Err(Stop::Panicked { position, message }),
+            (Ok(()), None) => Ok(()),
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A fake run: its row is its position, and it takes a little longer for odd
+    /// positions so that completion order differs from run order.
+    fn row(position: u64) -> Vec<u8> {
+        if position % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        format!("{position}\n").into_bytes()
+    }
+
+    fn lines(out: &[u8]) -> Vec<u64> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn rows_are_written_in_order_whatever_the_threads() {
+        for threads in [1, 2, 3] {
+            let mut out = Vec::new();
+            let count = AtomicU64::new(0);
+            execute_with(
+                threads,
+                5,
+                200,
+                &mut out,
+                &|n| {
+                    count.fetch_add(n, Ordering::Relaxed);
+                },
+                &row,
+            )
+            .unwrap();
+            assert_eq!(
+                lines(&out),
+                (5..200).collect::<Vec<_>>(),
+                "{threads} threads"
+            );
+            assert_eq!(count.load(Ordering::Relaxed), 195);
+        }
+    }
+
+    #[test]
+    fn a_panicking_run_stops_the_sweep_after_the_rows_before_it() {
+        for threads in [1, 2, 4] {
+            for at in [0, 1, 37, 150, 199] {
+                let started = Instant::now();
+                let mut out = Vec::new();
+                let r = execute_with(threads, 0, 200, &mut out, &|_| {}, &|p| {
+                    if p == at {
+                        panic!("boom at {p}");
+                    }
+                    row(p)
+                });
+                assert!(started.elapsed() < Duration::from_secs(30), "it terminates");
+                match r {
+                    Err(Stop::Panicked { position, message }) => {
+                        assert_eq!(position, at);
+                        assert_eq!(message, format!("boom at {at}"));
+                    }
+                    other => panic!("{threads} threads, panic at {at}: {other:?}"),
+                }
+                assert_eq!(lines(&out), (0..at).collect::<Vec<_>>(), "{threads}/{at}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_earliest_of_several_panics_is_the_one_reported() {
+        let mut out = Vec::new();
+        // Position 90 panics at once; position 60 only after a while, when 90 has
+        // long been reported: 60 is still the one the sweep stops at.
+        let r = execute_with(3, 0, 300, &mut out, &|_| {}, &|p| match p {
+            60 => {
+                std::thread::sleep(Duration::from_millis(50));
+                std::panic::panic_any(String::from("late but earlier"));
+            }
+            90 => panic!("early but later"),
+            _ => row(p),
+        });
+        match r {
+            Err(Stop::Panicked { position, message }) => {
+                assert_eq!((position, message.as_str()), (60, "late but earlier"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(lines(&out), (0..60).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_write_error_stops_every_worker() {
+        struct Full(usize);
+        impl Write for Full {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                if self.0 >= 10 {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 += 1;
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let r = execute_with(2, 0, 10_000, &mut Full(0), &|_| {}, &row);
+        assert!(matches!(r, Err(Stop::Io(e)) if e.to_string() == "disk full"));
+    }
 }

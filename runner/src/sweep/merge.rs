@@ -4,12 +4,15 @@
 //! Every shard's manifest must equal the others but for its `shard` field, the
 //! shards must be `0/N` to `N-1/N` exactly once, and each must be complete. Rows are
 //! merged by run id (row `j` of the result comes from the shard holding replicate
-//! `j mod seeds`), then summarised by the same code as a sweep.
+//! `j mod seeds`), then summarised by the same code as a sweep. Every row is parsed
+//! and checked as it is copied, so a damaged row is blamed on the shard file and line
+//! it came from, not on the merged file.
 
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use reports::sweep::Columns;
 use reports::sweep::runs_csv;
 
 use super::plan::Manifest;
@@ -26,8 +29,12 @@ fn read_manifest(dir: &Path) -> Result<Manifest, RunnerError> {
         )));
     }
     let text = fs::read_to_string(&path).map_err(|e| RunnerError::io(&path, e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| RunnerError::Usage(format!("{}: not a sweep manifest: {e}", path.display())))
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+        RunnerError::Usage(format!("{}: not a sweep manifest: {e}", path.display()))
+    })?;
+    m.check_counts()
+        .map_err(|e| RunnerError::Usage(format!("{}: {e}", path.display())))?;
+    Ok(m)
 }
 
 /// The merged manifest, after checking the shards belong together.
@@ -91,17 +98,27 @@ fn check_shards(dirs: &[PathBuf]) -> Result<Manifest, RunnerError> {
         .map(|(i, _)| format!("{i}/{}", seen.len()))
         .collect();
     if !missing.is_empty() {
+        const SHOWN: usize = 10;
+        let more = match missing.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
         return Err(RunnerError::Usage(format!(
-            "merge: missing shard{} {}",
+            "merge: missing shard{} {}{more}",
             if missing.len() > 1 { "s" } else { "" },
-            missing.join(", ")
+            missing[..missing.len().min(SHOWN)].join(", ")
         )));
     }
     Ok(merged.expect("at least one directory").0)
 }
 
-/// Merges shard directories into `out`; returns the terminal table.
-pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<String, RunnerError> {
+/// Merges shard directories into `out`; returns the terminal table and the merged
+/// directory, still locked, for the report.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    force: bool,
+) -> Result<(String, OutputDir), RunnerError> {
     let m = check_shards(dirs)?;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
@@ -117,6 +134,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<String, Runner
     // Open every shard's rows, keyed by shard index.
     let mut readers: Vec<Option<(csv::Reader<BufReader<File>>, String)>> =
         (0..count).map(|_| None).collect();
+    let mut columns: Option<Columns> = None;
     let header = runs_csv::header(&m.grid_keys());
     for dir in dirs {
         let index = read_manifest(dir)?.shard.expect("checked").index as usize;
@@ -132,9 +150,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<String, Runner
                 path.display()
             )));
         }
+        if columns.is_none() {
+            columns = Some(
+                Columns::from_header(h)
+                    .map_err(|e| RunnerError::Usage(format!("{}: {e}", path.display())))?,
+            );
+        }
         readers[index] = Some((r, path.display().to_string()));
     }
 
+    let columns = columns.expect("at least one shard");
     let dir = OutputDir::create(out, force)?;
     for name in OUTPUTS {
         let p = dir.path().join(name);
@@ -158,14 +183,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<String, Runner
             let got = reader
                 .read_record(&mut rec)
                 .map_err(|e| RunnerError::Usage(format!("{path}: {e}")))?;
-            if !got || rec.get(0) != Some(run_id.to_string().as_str()) {
+            if !got {
                 return Err(RunnerError::Usage(format!(
-                    "{path}: expected run {run_id} next, found {}",
-                    if got {
-                        rec.get(0).unwrap_or("")
-                    } else {
-                        "the end of the file"
-                    }
+                    "{path}: expected run {run_id} next, found the end of the file"
+                )));
+            }
+            let line = rec.position().map_or(0, |p| p.line());
+            let bad = |why: String| RunnerError::Usage(format!("{path}: line {line}: {why}"));
+            let row = columns.parse(&rec).map_err(bad)?;
+            let (scenario, policy) = columns.identity(&rec);
+            let (s, v, k) = m.locate(run_id);
+            if row.run_id != run_id
+                || scenario != m.scenarios[s].name
+                || policy != m.policies[v].name
+                || row.replicate != k
+            {
+                return Err(bad(format!(
+                    "expected run {run_id} ({} under {}, replicate {k}), found run {} ({scenario} under {policy}, replicate {})",
+                    m.scenarios[s].name, m.policies[v].name, row.run_id, row.replicate
                 )));
             }
             w.write_all(&runs_csv::line(&rec)).map_err(io)?;
@@ -185,5 +220,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<String, Runner
         let _ = fs::remove_file(&tmp);
     }
     result?;
-    render::render(out, &m)
+    let table = render::render(out, &m)?;
+    Ok((table, dir))
 }

@@ -10,15 +10,26 @@
 //! trailing partial row, checks every complete row is the run expected at its place,
 //! and appends from there. Since summaries are computed from `runs.csv` alone, the
 //! result is byte-identical to an uninterrupted sweep.
+//!
+//! The directory is locked (`output::OutputDir`) before anything in it is looked at,
+//! and stays locked until the caller drops `SweepReport::dir` (after writing the
+//! report), so a second sweep or `--resume` on the same directory is refused instead
+//! of interleaving rows.
+//!
+//! A run that panics (a bug: bad input is refused before anything runs) stops the
+//! sweep: the rows before it are kept in `runs.csv.partial`, so `--resume` continues
+//! from there once the bug is fixed, and the error (`RunPanic`) says which run it was
+//! and how to reproduce it alone.
 
 pub mod execute;
 pub mod merge;
 pub mod plan;
 pub mod render;
 
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use reports::sweep::runs_csv;
 
@@ -74,6 +85,98 @@ pub struct SweepReport {
     pub resumed_from: u64,
     /// The terminal table, for an unsharded sweep.
     pub table: Option<String>,
+    /// The sweep directory, still locked: write the report through it, then drop it.
+    pub dir: OutputDir,
+}
+
+/// A run that panicked, stopping its sweep: which run, and how to reproduce it.
+#[derive(Debug)]
+pub struct RunPanic {
+    pub run_id: u64,
+    pub scenario: String,
+    pub policy: String,
+    pub master_seed: u64,
+    pub replicate: u64,
+    /// The panic's message.
+    pub message: String,
+    /// A `rollcage run` command that runs the same scenario, policy (grid values as
+    /// `--set`), overrides, seed and replicate alone.
+    pub reproduce: String,
+    /// The partial file holding the runs before this one, in order (`None` when the
+    /// caller removes it, as `check` does with a temporary directory).
+    pub partial: Option<PathBuf>,
+    pub rows_kept: u64,
+    /// How to continue, when the caller can (`sweep --resume`).
+    pub resume_hint: Option<String>,
+}
+
+impl RunPanic {
+    fn new(m: &Manifest, position: u64, message: String, partial: &Path) -> RunPanic {
+        let run_id = m.run_at(position);
+        let (s, v, replicate) = m.locate(run_id);
+        let (scenario, policy) = (&m.scenarios[s], &m.policies[v]);
+        let spec = |name: &str, source: &str| {
+            if source == "built-in" {
+                name.to_string()
+            } else {
+                source.to_string()
+            }
+        };
+        let mut sets = m.overrides.clone();
+        sets.extend(
+            m.grid
+                .iter()
+                .zip(&policy.grid_values)
+                .map(|(axis, v)| format!("{}={v}", axis.key)),
+        );
+        RunPanic {
+            run_id,
+            scenario: scenario.name.clone(),
+            policy: policy.name.clone(),
+            master_seed: m.master_seed,
+            replicate,
+            message,
+            reproduce: crate::execute::reproduce_command(
+                &spec(&scenario.name, &scenario.source),
+                &spec(&policy.policy, &policy.source),
+                m.master_seed,
+                replicate,
+                &sets,
+            ),
+            partial: Some(partial.to_path_buf()),
+            rows_kept: position,
+            resume_hint: None,
+        }
+    }
+}
+
+impl fmt::Display for RunPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "run {} ({} under {}, master seed {}, replicate {}) panicked: {}",
+            self.run_id, self.scenario, self.policy, self.master_seed, self.replicate, self.message
+        )?;
+        writeln!(
+            f,
+            "  this is a bug in rollcage; reproduce it alone with: {}",
+            self.reproduce
+        )?;
+        write!(f, "  the sweep stopped there")?;
+        if let Some(partial) = &self.partial {
+            write!(
+                f,
+                ": {} holds the {} run{} before it",
+                partial.display(),
+                self.rows_kept,
+                if self.rows_kept == 1 { "" } else { "s" }
+            )?;
+        }
+        if let Some(hint) = &self.resume_hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Where to write and how.
@@ -83,17 +186,6 @@ pub struct SweepOptions<'a> {
     pub threads: usize,
     pub resume: bool,
     pub force: bool,
-}
-
-fn is_empty_dir(path: &Path) -> Result<bool, RunnerError> {
-    if !path.exists() {
-        return Ok(true);
-    }
-    Ok(path.is_dir()
-        && fs::read_dir(path)
-            .map_err(|e| RunnerError::io(path, e))?
-            .next()
-            .is_none())
 }
 
 /// The top-level keys where two manifests differ.
@@ -114,28 +206,57 @@ fn manifest_differences(old: &str, new: &Manifest) -> Vec<String> {
         .collect()
 }
 
-/// Runs (or resumes) the sweep planned in `plan` into `opts.out`.
+/// Runs (or resumes) the sweep planned in `plan` into `opts.out`: `rollcage sweep`.
 pub fn sweep(
     plan: &Plan,
     opts: SweepOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<SweepReport, RunnerError> {
-    let out = opts.out;
-    let m = &plan.manifest;
-    let total = m.shard_runs();
-    let partial = out.join(RUNS_PARTIAL);
-    let empty = is_empty_dir(out)?;
+    let dir = OutputDir::lock(opts.out)?;
+    let empty = dir.is_empty()?;
     if !empty && !opts.resume && !opts.force {
         return Err(RunnerError::Usage(format!(
             "{}: output directory exists and is not empty; pass --resume to continue the sweep in it, or --force to start over",
-            out.display()
+            opts.out.display()
         )));
     }
-    let fresh = !opts.resume || empty;
-    let done = if fresh {
-        let dir = OutputDir::create(out, opts.force)?;
+    let resume = opts.resume && !empty;
+    run_in(plan, dir, resume, opts.threads, progress).map_err(|e| match e {
+        RunnerError::RunPanicked(mut p) => {
+            p.resume_hint = Some(
+                "once the bug is fixed, the same command with --resume continues from there".into(),
+            );
+            RunnerError::RunPanicked(p)
+        }
+        other => other,
+    })
+}
+
+/// Runs the sweep from scratch in `dir`, which the caller has locked and checked
+/// (`check --out`, `gameday`): the sweep files there are replaced, others left alone.
+pub fn sweep_into(
+    plan: &Plan,
+    dir: OutputDir,
+    threads: usize,
+    progress: &dyn Progress,
+) -> Result<SweepReport, RunnerError> {
+    run_in(plan, dir, false, threads, progress)
+}
+
+fn run_in(
+    plan: &Plan,
+    dir: OutputDir,
+    resume: bool,
+    threads: usize,
+    progress: &dyn Progress,
+) -> Result<SweepReport, RunnerError> {
+    let out = dir.path();
+    let m = &plan.manifest;
+    let total = m.shard_runs();
+    let partial = out.join(RUNS_PARTIAL);
+    let done = if !resume {
         for name in OUTPUTS {
-            let p = dir.path().join(name);
+            let p = out.join(name);
             if p.exists() {
                 fs::remove_file(&p).map_err(|e| RunnerError::io(&p, e))?;
             }
@@ -166,20 +287,25 @@ pub fn sweep(
             .open(&partial)
             .map_err(|e| RunnerError::io(&partial, e))?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
-        execute::execute(
-            plan,
-            opts.threads,
-            done,
-            total,
-            &mut w,
-            &|n| progress.advance(n),
-            &partial,
-        )?;
-        let file = w
+        let ran = execute::execute(plan, threads, done, total, &mut w, &|n| progress.advance(n));
+        // Whatever happened, the rows written so far reach the disk: after a panic
+        // they are what `--resume` continues from.
+        let kept = w
             .into_inner()
-            .map_err(|e| RunnerError::io(&partial, e.into_error()))?;
-        file.sync_all().map_err(|e| RunnerError::io(&partial, e))?;
+            .map_err(|e| RunnerError::io(&partial, e.into_error()))
+            .and_then(|f| f.sync_all().map_err(|e| RunnerError::io(&partial, e)));
         progress.finish();
+        match ran {
+            Ok(()) => {}
+            Err(execute::Stop::Io(e)) => return Err(RunnerError::io(&partial, e)),
+            Err(execute::Stop::Panicked { position, message }) => {
+                kept?;
+                return Err(RunnerError::RunPanicked(Box::new(RunPanic::new(
+                    m, position, message, &partial,
+                ))));
+            }
+        }
+        kept?;
     }
     if partial.exists() {
         fs::rename(&partial, out.join(RUNS_CSV)).map_err(|e| RunnerError::io(&partial, e))?;
@@ -190,8 +316,9 @@ pub fn sweep(
     };
     Ok(SweepReport {
         total,
-        resumed_from: if fresh { 0 } else { done },
+        resumed_from: if resume { done } else { 0 },
         table,
+        dir,
     })
 }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::RunnerError;
 use crate::inputs::{Override, Target, load_policy, load_scenario, parse_override, scenario_names};
+use crate::limits::{self, MAX_SHARDS};
 
 /// `--shard I/N`: the `I`-th of `N` slices, 0-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,9 +32,10 @@ impl fmt::Display for Shard {
 }
 
 impl Shard {
-    /// Parses `I/N` with `0 <= I < N`.
+    /// Parses `I/N` with `0 <= I < N <= MAX_SHARDS`.
     pub fn parse(s: &str) -> Result<Shard, String> {
-        let bad = |why: &str| format!("--shard {s}: {why}; expected I/N with 0 <= I < N, e.g. 0/3");
+        let bad =
+            |why: &str| format!("{why}; expected I/N with 0 <= I < N <= {MAX_SHARDS}, e.g. 0/3");
         let (i, n) = s.split_once('/').ok_or_else(|| bad("no `/`"))?;
         let index: u64 = i
             .trim()
@@ -43,13 +45,21 @@ impl Shard {
             .trim()
             .parse()
             .map_err(|_| bad("N is not a whole number"))?;
-        if count == 0 {
-            return Err(bad("N must be at least 1"));
+        Shard { index, count }.check().map_err(|why| bad(&why))
+    }
+
+    /// `0 <= I < N <= MAX_SHARDS`: for `--shard` and for a manifest read back.
+    pub fn check(self) -> Result<Shard, String> {
+        if self.count == 0 {
+            return Err("N must be at least 1".into());
         }
-        if index >= count {
-            return Err(bad("I must be less than N (shards count from 0)"));
+        if self.count > MAX_SHARDS {
+            return Err(format!("N must be at most {MAX_SHARDS}"));
         }
-        Ok(Shard { index, count })
+        if self.index >= self.count {
+            return Err("I must be less than N (shards count from 0)".into());
+        }
+        Ok(self)
     }
 
     /// How many of `seeds` replicates fall in this shard.
@@ -182,6 +192,51 @@ impl Manifest {
         self.policies.iter().map(|p| p.name.clone()).collect()
     }
 
+    /// Checks the counts of a manifest read back from a file (`merge`, `report`), so
+    /// that a damaged or hand-edited one is refused instead of dividing by zero,
+    /// overflowing, or allocating without bound. Returns the reason.
+    pub fn check_counts(&self) -> Result<(), String> {
+        if self.scenarios.is_empty() || self.policies.is_empty() {
+            return Err("a sweep with no scenarios or no policies".into());
+        }
+        limits::check_seeds(self.seeds).map_err(|e| format!("`seeds`: {e}"))?;
+        // Only the upper bound matters when reading back: it bounds the memory the
+        // summaries take (a sweep written by an older build may have used fewer).
+        if self.bootstrap_resamples as u64 > limits::MAX_BOOTSTRAP {
+            return Err(format!(
+                "`bootstrap_resamples`: {} is more than {}",
+                self.bootstrap_resamples,
+                limits::MAX_BOOTSTRAP
+            ));
+        }
+        let runs = limits::runs(
+            self.scenarios.len() as u64,
+            self.policies.len() as u64,
+            self.seeds,
+        )?;
+        if runs != self.runs {
+            return Err(format!(
+                "`runs` is {}, but {} scenarios × {} policies × {} seeds make {runs}",
+                self.runs,
+                self.scenarios.len(),
+                self.policies.len(),
+                self.seeds
+            ));
+        }
+        if let Some(s) = self.shard {
+            s.check().map_err(|e| format!("`shard` {s}: {e}"))?;
+        }
+        let axes = self.grid.len();
+        if let Some(p) = self.policies.iter().find(|p| p.grid_values.len() != axes) {
+            return Err(format!(
+                "policy {} has {} grid values for {axes} grid keys",
+                p.name,
+                p.grid_values.len()
+            ));
+        }
+        Ok(())
+    }
+
     /// The (scenario, policy, replicate) of a run id.
     pub fn locate(&self, run_id: u64) -> (usize, usize, u64) {
         let group = run_id / self.seeds;
@@ -273,8 +328,14 @@ fn blame_grid(e: RunnerError, grid: &[GridAxis], values: &[String]) -> RunnerErr
 /// reporting all problems at once, each under the scenario or combination it is in.
 pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
     let mut problems: Vec<String> = Vec::new();
-    if req.seeds == 0 {
-        problems.push("--seeds: must be at least 1".into());
+    if let Err(e) = limits::check_seeds(req.seeds) {
+        problems.push(format!("--seeds: {e}"));
+    }
+    if let Err(e) = limits::check_bootstrap(req.bootstrap_resamples as u64) {
+        problems.push(format!("--bootstrap: {e}"));
+    }
+    if let Some(Err(e)) = req.shard.map(Shard::check) {
+        problems.push(format!("--shard {}: {e}", req.shard.expect("some")));
     }
     if req.policies.is_empty() {
         problems.push("--policies: name at least one policy".into());
@@ -335,10 +396,20 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
         }
     }
 
+    // The grid's product is checked before it is expanded: a long grid would
+    // otherwise allocate its combinations before anything could refuse it.
+    let axis_lengths: Vec<u64> = grid.iter().map(|a| a.values.len() as u64).collect();
+    let combos = match limits::variants(req.policies.len() as u64, &axis_lengths) {
+        Ok(_) => combinations(&grid),
+        Err(e) => {
+            problems.push(format!("--grid: {e}"));
+            Vec::new()
+        }
+    };
     let mut variants: Vec<Variant> = Vec::new();
     let mut policy_entries = Vec::new();
     for spec in &req.policies {
-        for values in combinations(&grid) {
+        for values in combos.iter().cloned() {
             let mut with_grid = overrides.clone();
             for (axis, v) in grid.iter().zip(&values) {
                 let raw = format!("{}={v}", axis.key);
@@ -394,6 +465,13 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
             }
         }
     };
+    let runs = if problems.is_empty() {
+        limits::runs(scenarios.len() as u64, variants.len() as u64, req.seeds)
+            .map_err(|e| problems.push(format!("--seeds {}: {e}", req.seeds)))
+            .unwrap_or(0)
+    } else {
+        0
+    };
     if !problems.is_empty() {
         return Err(RunnerError::Usage(problems.join("\n")));
     }
@@ -402,7 +480,7 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
         program: program.to_string(),
         master_seed: req.master_seed,
         seeds: req.seeds,
-        runs: (scenarios.len() * variants.len()) as u64 * req.seeds,
+        runs,
         run_order: RUN_ORDER.to_string(),
         scenarios: scenario_entries,
         policies: policy_entries,
@@ -434,9 +512,108 @@ mod tests {
             master_seed: 1,
             baseline: None,
             constraints: Constraints::default(),
-            bootstrap_resamples: 10,
+            bootstrap_resamples: 100,
             shard: None,
         }
+    }
+
+    fn refusal(req: &SweepRequest) -> String {
+        plan(req, "t").err().expect("refused").to_string()
+    }
+
+    #[test]
+    fn seeds_up_to_the_run_limit_plan_and_one_more_run_is_refused() {
+        let mut req = request(&["reference"], &[]);
+        req.scenarios = vec!["steady".into()];
+        req.seeds = limits::MAX_SEEDS;
+        assert_eq!(plan(&req, "t").unwrap().manifest.runs, limits::MAX_RUNS);
+        req.seeds = limits::MAX_SEEDS + 1;
+        let e = refusal(&req);
+        assert!(e.contains("--seeds: 1000000001 is more than"), "{e}");
+        // The case: 2 x 2 x u64::MAX wrapped round to a small run count.
+        let mut req = request(&["reference", "noop"], &[]);
+        req.seeds = u64::MAX;
+        let e = refusal(&req);
+        assert!(
+            e.contains("--seeds: 18446744073709551615 is more than"),
+            "{e}"
+        );
+        // Within the seed limit, but the product is over the run limit.
+        req.seeds = limits::MAX_SEEDS / 2 + 1;
+        let e = refusal(&req);
+        assert!(
+            e.contains("--seeds 500000001: 2 scenarios × 2 policy variants × 500000001 seeds is more than the 1000000000 runs"),
+            "{e}"
+        );
+        req.seeds = limits::MAX_SEEDS / 4;
+        assert_eq!(plan(&req, "t").unwrap().manifest.runs, limits::MAX_RUNS);
+    }
+
+    #[test]
+    fn a_grid_past_the_variant_limit_is_refused_before_it_is_expanded() {
+        let values: Vec<String> = (0..=limits::MAX_VARIANTS).map(|v| v.to_string()).collect();
+        let axis = format!("policy.bake_seconds={}", values.join(","));
+        let e = refusal(&request(&["reference"], &[&axis]));
+        assert!(
+            e.contains("--grid: 1 policy × 10001 grid combinations is more than the 10000"),
+            "{e}"
+        );
+        // Two axes whose product overflows nothing but passes the limit.
+        let a = format!("policy.bake_seconds={}", values[..200].join(","));
+        let b = format!("policy.max_surge={}", values[..51].join(","));
+        let e = refusal(&request(&["reference"], &[&a, &b]));
+        assert!(e.contains("200 × 51 grid combinations"), "{e}");
+    }
+
+    #[test]
+    fn bootstrap_and_shard_bounds_are_checked_by_the_plan_too() {
+        let mut req = request(&["reference"], &[]);
+        req.bootstrap_resamples = 99;
+        assert!(refusal(&req).contains("--bootstrap: 99 resamples: expected 100 to 100000"));
+        req.bootstrap_resamples = 0;
+        assert!(refusal(&req).contains("--bootstrap: 0 resamples"));
+        req.bootstrap_resamples = 100_000;
+        assert!(plan(&req, "t").is_ok());
+        req.bootstrap_resamples = 100;
+        req.shard = Some(Shard { index: 0, count: 0 });
+        assert!(refusal(&req).contains("--shard 0/0: N must be at least 1"));
+        assert!(Shard::parse("99999/100000").is_ok());
+        let e = Shard::parse("0/100001").unwrap_err();
+        assert!(e.contains("N must be at most 100000"), "{e}");
+    }
+
+    #[test]
+    fn manifests_read_back_are_checked() {
+        let good = plan(&request(&["reference", "noop"], &[]), "t")
+            .unwrap()
+            .manifest;
+        assert_eq!(good.check_counts(), Ok(()));
+        let mut m = good.clone();
+        m.seeds = 0;
+        assert!(
+            m.check_counts()
+                .unwrap_err()
+                .contains("`seeds`: must be at least 1")
+        );
+        let mut m = good.clone();
+        m.runs = 3;
+        assert!(m.check_counts().unwrap_err().contains("`runs` is 3"));
+        let mut m = good.clone();
+        m.shard = Some(Shard {
+            index: 0,
+            count: u64::MAX,
+        });
+        assert!(m.check_counts().unwrap_err().contains("N must be at most"));
+        let mut m = good.clone();
+        m.bootstrap_resamples = usize::MAX;
+        assert!(
+            m.check_counts()
+                .unwrap_err()
+                .contains("`bootstrap_resamples`")
+        );
+        let mut m = good;
+        m.policies.clear();
+        assert!(m.check_counts().is_err());
     }
 
     #[test]

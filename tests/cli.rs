@@ -380,6 +380,7 @@ fn run_summary_explains_itself_and_prints_na_for_missing_figures() {
         "{text}"
     );
     assert!(text.contains("add --out DIR"), "{text}");
+}
 
 /// A negative number given to any numeric flag is refused naming the flag and what it
 /// accepts (not clap's `unexpected argument '-1' found`), with exit code 2.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crdcheck::{Checker, parse_yaml};
 use policies::Policy;
 use policies::export::{Options, Target, export, targets_for};
+use policies::k8s_names::{HttpUrl, ServiceName};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -35,8 +36,8 @@ fn checker() -> Checker {
 
 fn options() -> Options {
     Options {
-        service: "checkout".into(),
-        prometheus_address: "http://prometheus.monitoring:9090".into(),
+        service: ServiceName::new("checkout").unwrap(),
+        prometheus_address: HttpUrl::new("http://prometheus.monitoring:9090").unwrap(),
     }
 }
 
@@ -251,14 +252,11 @@ fn kinds_a_target_cannot_run_are_refused() {
     );
     let p = Policy::from_doc(&policies::builtin("argo-canary").unwrap()).unwrap();
     assert!(export(&p, Target::K8s, &options()).is_err());
-    let bad = Options {
-        service: "Check Out".into(),
-        ..options()
-    };
+    // A bad service name cannot even be asked for: the type refuses it.
     assert!(
-        export(&p, Target::Argo, &bad)
+        ServiceName::new("Check Out")
             .unwrap_err()
             .to_string()
-            .contains("DNS label")
+            .contains("DNS-1035 label")
     );
 }

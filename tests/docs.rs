@@ -6,11 +6,17 @@ mod common;
 use common::{cli, stderr, stdout, temp_dir};
 
 fn toml_blocks(markdown: &str) -> Vec<String> {
+    blocks(markdown, "toml")
+}
+
+/// The fenced blocks of one language (`lang` empty: blocks without one).
+fn blocks(markdown: &str, lang: &str) -> Vec<String> {
+    let fence = format!("```{lang}");
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in markdown.lines() {
         match (&mut current, line.trim_start()) {
-            (None, "```toml") => current = Some(String::new()),
+            (None, l) if l == fence => current = Some(String::new()),
             (Some(_), "```") => blocks.push(current.take().unwrap()),
             (Some(b), _) => {
                 b.push_str(line);
@@ -47,6 +53,46 @@ fn readme_examples_validate_and_run() {
     ]);
     assert!(r.status.success(), "{}", stderr(&r));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The gate input docs are real: their JSON and CSV examples read, the example
+/// commands exit as they say, and the output shown is what the command prints.
+#[test]
+fn gate_input_docs_are_what_gate_reads_and_prints() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/exports.md")).unwrap();
+    let json = blocks(&docs, "json");
+    let csv = blocks(&docs, "csv");
+    assert_eq!((json.len(), csv.len()), (1, 1));
+    let s = policies::live::read("docs.json", &json[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.len(), 2);
+    let c = policies::live::read("docs.csv", &csv[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.len(), 2);
+    // The example messages are the reader's own.
+    let e = policies::live::read(
+        "metrics.csv",
+        "time,version,requests,errors,restarts,memory_mb\n\n\n\n\n\n120,candidate,10,12,0,300\n",
+    )
+    .unwrap_err();
+    assert!(docs.contains(&format!("error: {e}\n")), "{e}");
+    let mut commands = 0;
+    for line in docs
+        .lines()
+        .filter(|l| l.starts_with("rollcage gate --policy gated-10pct"))
+    {
+        let (cmd, comment) = line.split_once('#').unwrap();
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        let want: i32 = comment.rsplit("exit ").next().unwrap()[..1]
+            .parse()
+            .unwrap();
+        let o = cli(&args);
+        assert_eq!(o.status.code(), Some(want), "{line}\n{}", stdout(&o));
+        if args.len() == 5 && args[4].ends_with("metrics-failing.csv") {
+            assert!(docs.contains(&stdout(&o)), "{}", stdout(&o));
+        }
+        commands += 1;
+    }
+    assert_eq!(commands, 4);
 }
 
 fn readme() -> String {

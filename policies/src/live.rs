@@ -842,9 +842,23 @@ pub fn from_csv(file: &str, text: &str) -> Result<Vec<Sample>, LiveError> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let line_of = |r: &csv::StringRecord| r.position().map_or(0, |p| p.line());
+    // The line a record is on, from its byte offset: the csv crate reports the offset
+    // (and line) where it started looking, before the blank lines it skips, so both are
+    // moved past any line ends; lines are counted incrementally (records come in order).
+    let counted = StdCell::new((0usize, 1u64));
+    let line_at = |byte: u64| -> u64 {
+        let mut start = (byte as usize).min(text.len());
+        while text[start..].starts_with(['\r', '\n']) {
+            start += 1;
+        }
+        let (from, line) = counted.get();
+        let line = line + text[from.min(start)..start].matches('\n').count() as u64;
+        counted.set((start, line));
+        line
+    };
+    let line_of = |r: &csv::StringRecord| r.position().map_or(0, |p| line_at(p.byte()));
     let csv_err = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
+        let line = e.position().map_or(0, |p| line_at(p.byte()));
         err(format!("line {line}"), format!("not CSV: {e}"))
     };
     let mut records = reader
@@ -1664,6 +1678,25 @@ mod tests {
             e.starts_with("m.json: requests.data.result[0].values[0]: invalid length 3"),
             "{e}"
         );
+        // Line numbers count the blank lines the reader skips, and CRLF ends.
+        let e = refused(
+            "m.csv",
+            &format!("{HEADER}\r\n\r\n\n15,canary,1,0,0,1\n\n\n15,canary,1,0,0,1\n"),
+        );
+        assert!(
+            e.starts_with("m.csv: line 7 (t=15, version=canary): duplicate row: line 4"),
+            "{e}"
+        );
+        let e = refused(
+            "m.csv",
+            &format!("{HEADER}\n\"1\n5\",canary,1,0,0,1\n15,x,1,0,0,1\n"),
+        );
+        assert!(e.starts_with("m.csv: line 2, column time"), "{e}");
+        let e = refused(
+            "m.csv",
+            &format!("{HEADER}\n15,canary,1,0,0,\"1\n\"\n\n30,x,1,0,0,1\n"),
+        );
+        assert!(e.starts_with("m.csv: line 5, column version"), "{e}");
         // Quoted CSV fields, CRLF line ends and a byte-order mark read as plain ones.
         let s = read("m.csv", "\u{feff}time,version,requests,errors,restarts,memory_mb\r\n\"15\",\"canary\",10,0,0,300\r\n").unwrap();
         assert_eq!(s[0].cohort(Version::Candidate).requests, 10);

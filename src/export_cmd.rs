@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use policies::export::{self, Options, Target};
+use policies::k8s_names::{HttpUrl, ServiceName};
 use runner::RunnerError;
 use runner::inputs::load_policy_with_sets;
 use runner::output::write_atomic;
@@ -19,13 +20,14 @@ pub struct ExportArgs {
     /// k8s, argo, flagger, codedeploy or json.
     #[arg(long = "to", value_parser = parse_target)]
     to: Target,
-    /// Object names and the `service` label the metric queries select (a DNS label;
-    /// default: the policy's name).
+    /// Object names and the `service` label the metric queries select (a DNS-1035
+    /// label of at most 55 characters; default: the policy's name).
     #[arg(long)]
-    service: Option<String>,
-    /// Prometheus the analysis queries go to.
+    service: Option<ServiceName>,
+    /// Prometheus the analysis queries go to (http:// or https://, a host, an optional
+    /// port and path).
     #[arg(long, default_value = "http://prometheus.monitoring:9090")]
-    prometheus_address: String,
+    prometheus_address: HttpUrl,
     /// Write here instead of stdout (refused if it exists, unless --force).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -54,8 +56,18 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
             out.display()
         )));
     }
+    let service = match &args.service {
+        Some(s) => s.clone(),
+        // Checked by the same rule as the flag, and said so: the user never typed it.
+        None => ServiceName::new(&policy.name).map_err(|e| {
+            RunnerError::Usage(format!(
+                "--service not given, and the policy's name {:?} cannot stand for it: it {e}; pass --service",
+                policy.name
+            ))
+        })?,
+    };
     let opts = Options {
-        service: args.service.clone().unwrap_or_else(|| policy.name.clone()),
+        service,
         prometheus_address: args.prometheus_address.clone(),
     };
     let e =

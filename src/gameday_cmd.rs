@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use policies::k8s_names::{DnsLabel, Port, ServiceName};
 use runner::RunnerError;
 use runner::gameday::chaos::ChaosOptions;
 use runner::gameday::{GamedayOptions, gameday};
@@ -36,12 +37,13 @@ pub struct GamedayArgs {
     /// Allow writing into a non-empty --out directory.
     #[arg(long)]
     force: bool,
-    /// The service's name (app label, Prometheus `service` label).
+    /// The service's name (app label, Prometheus `service` label; a DNS-1035 label of
+    /// at most 55 characters, as for `export --service`).
     #[arg(long, default_value = "checkout")]
-    service: String,
-    /// The Kubernetes namespace of the experiments.
+    service: ServiceName,
+    /// The Kubernetes namespace of the experiments (a DNS-1123 label).
     #[arg(long, default_value = "default")]
-    namespace: String,
+    namespace: DnsLabel,
     /// The service's HTTP port (for HTTPChaos), 1 to 65535.
     #[arg(long, default_value_t = 8080, value_parser = whole::<u16, 1, 65535>)]
     port: u16,
@@ -64,7 +66,8 @@ pub fn cmd_gameday(args: GamedayArgs) -> Result<ExitCode, RunnerError> {
         chaos: ChaosOptions {
             service: args.service,
             namespace: args.namespace,
-            port: args.port,
+            port: Port::new(args.port.into())
+                .map_err(|e| RunnerError::Usage(format!("--port: {e}")))?,
         },
     };
     let r = gameday(&opts, PROGRAM, &Bar::new("gameday"))?;

@@ -2,7 +2,8 @@
 //! runs between batches. Exit 0: advance; 1: a gate failed (roll back or abort);
 //! 3: inconclusive (pause and look again); 2: bad input.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use policies::gate::Verdict;
@@ -20,13 +21,47 @@ pub struct GateArgs {
     /// Override a policy field: policy.KEY=VALUE (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Prometheus query_range responses (JSON) or a CSV, as README and policies::live
-    /// describe.
+    /// Prometheus query_range responses (JSON) or a CSV: series, columns, units and
+    /// examples in docs/exports.md ("Gate input"); examples/gate/ has files that pass
+    /// and fail. Input that is not what those queries produce exits 2.
     #[arg(long)]
     metrics: PathBuf,
     /// Judge as of this time (Unix seconds); default: the latest sample.
     #[arg(long, value_parser = crate::numbers::unix_seconds)]
     at: Option<f64>,
+}
+
+/// Reads the metrics file, refusing one over `live::MAX_FILE_BYTES` before it is in
+/// memory (and, for a pipe or a file still growing, once the limit is read) and one that
+/// is not UTF-8, naming the byte where it stops being text.
+fn read_bounded(path: &Path) -> Result<String, RunnerError> {
+    let limit = policies::live::MAX_FILE_BYTES;
+    let too_big = |n: String| {
+        RunnerError::Usage(format!(
+            "{}: {n} bytes, over the {} MiB a gate input may have",
+            path.display(),
+            limit >> 20
+        ))
+    };
+    let f = std::fs::File::open(path).map_err(|e| RunnerError::io(path, e))?;
+    let len = f.metadata().map_err(|e| RunnerError::io(path, e))?.len();
+    if len > limit as u64 {
+        return Err(too_big(len.to_string()));
+    }
+    let mut bytes = Vec::new();
+    f.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| RunnerError::io(path, e))?;
+    if bytes.len() > limit {
+        return Err(too_big(format!("more than {limit}")));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        RunnerError::Usage(format!(
+            "{}: not UTF-8 text: byte {} is not part of a UTF-8 character",
+            path.display(),
+            e.utf8_error().valid_up_to() + 1
+        ))
+    })
 }
 
 pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
@@ -39,8 +74,7 @@ pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
         )));
     }
     let file = args.metrics.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.metrics).map_err(|e| RunnerError::io(&args.metrics, e))?;
+    let text = read_bounded(&args.metrics)?;
     let samples =
         policies::live::read(&file, &text).map_err(|e| RunnerError::Usage(e.to_string()))?;
     let at = match args.at {

@@ -284,3 +284,401 @@ fn gate_bad_input_exits_2_naming_the_problem() {
     assert!(stderr(&o).contains("has no gates"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+fn example(name: &str) -> String {
+    format!("{}/examples/gate/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_gate_examples_pass_and_fail_as_documented() {
+    let run = |file: &str| {
+        let m = example(file);
+        let o = cli(&["gate", "--policy", "gated-10pct", "--metrics", m.as_str()]);
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    for file in ["metrics.csv", "metrics.json"] {
+        let (code, out, err) = run(file);
+        assert_eq!(code, Some(0), "{file}: {out}{err}");
+        assert!(out.contains("(40 samples up to t=1700000600)"), "{out}");
+        assert!(
+            out.contains("error_ratio candidate 0.001103 <= 0.010000")
+                && out.contains("latency_p99_ms candidate 374.783500 <= 567.175250")
+                && out.ends_with("verdict: pass (advance, exit 0)\n"),
+            "{out}"
+        );
+    }
+    let (code, out, _) = run("metrics-failing.csv");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("error_ratio candidate 0.036955 > 0.010000")
+            && out.contains("latency_p99_ms candidate 1003.519500 > 567.175250")
+            && out.ends_with("verdict: fail (roll back, exit 1)\n"),
+        "{out}"
+    );
+    // Judged before the candidate went bad, the same file advances.
+    let m = example("metrics-failing.csv");
+    let o = cli(&[
+        "gate",
+        "--policy",
+        "gated-10pct",
+        "--metrics",
+        m.as_str(),
+        "--at",
+        "1700000420",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // The help says where the format is described.
+    let help = stdout(&cli(&["gate", "--help"]));
+    assert!(
+        help.contains("docs/exports.md") && help.contains("examples/gate/"),
+        "{help}"
+    );
+}
+
+/// `examples/gate/metrics.csv` (which passes) with one cell replaced.
+fn csv_with(line: usize, column: &str, value: &str) -> String {
+    let text = std::fs::read_to_string(example("metrics.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let k = lines[0].split(',').position(|c| c == column).unwrap();
+    let mut cells: Vec<String> = lines[line - 1].split(',').map(str::to_string).collect();
+    cells[k] = value.to_string();
+    lines[line - 1] = cells.join(",");
+    lines.join("\n") + "\n"
+}
+
+/// `examples/gate/metrics.json` (which passes) edited.
+fn json_with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let text = std::fs::read_to_string(example("metrics.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut v);
+    serde_json::to_string(&v).unwrap()
+}
+
+/// Runs `gate` on `text` written to `dir/name`; the garbage must exit 2 with the file,
+/// the place and the reason on stderr, and no verdict on stdout.
+fn refuses(dir: &std::path::Path, name: &str, text: &str, place_and_reason: &str) {
+    let f = dir.join(name);
+    std::fs::write(&f, text).unwrap();
+    let path = f.to_str().unwrap();
+    let o = cli(&["gate", "--policy", "gated-10pct", "--metrics", path]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{name}: exit {:?}\n{out}{err}",
+        o.status.code()
+    );
+    assert!(out.is_empty(), "{name}: a verdict on garbage:\n{out}");
+    let want = format!("error: {path}: {place_and_reason}");
+    assert!(err.starts_with(&want), "{name}:\n got {err}want {want}");
+}
+
+#[test]
+fn gate_refuses_garbage_csv_naming_line_time_version_and_reason() {
+    let dir = temp_dir("gate-garbage-csv");
+    // Line 7 is the stable row at t=1700000045; line 6 the canary row.
+    let at7 = "line 7 (t=1700000045, version=stable)";
+    let at6 = "line 6 (t=1700000045, version=canary)";
+    let increases = ": values are increases over the step, never below 0 (increase() already accounts for counter resets)";
+    let cases: Vec<(&str, String, String)> = vec![
+        ("neg-requests", csv_with(7, "requests", "-4200"), format!("{at7}, column requests: requests -4200 is negative{increases}")),
+        ("neg-errors", csv_with(7, "errors", "-1"), format!("{at7}, column errors: errors -1 is negative{increases}")),
+        ("neg-restarts", csv_with(6, "restarts", "-1"), format!("{at6}, column restarts: restarts -1 is negative{increases}")),
+        ("neg-bucket", csv_with(6, "le_25", "-5"), format!("{at6}, column le_25: latency bucket -5 is negative{increases}")),
+        ("neg-memory", csv_with(6, "memory_mb", "-312"), format!("{at6}, column memory_mb: memory_mb -312 is negative")),
+        ("pos-inf", csv_with(6, "errors", "+Inf"), format!("{at6}, column errors: errors +Inf is not finite")),
+        ("neg-inf", csv_with(6, "restarts", "-Inf"), format!("{at6}, column restarts: restarts -Inf is not finite")),
+        ("nan", csv_with(6, "requests", "NaN"), format!("{at6}, column requests: requests NaN is not a number")),
+        ("overflow", csv_with(6, "le_inf", "1e400"), format!("{at6}, column le_inf: latency bucket 1e400 is not finite")),
+        ("huge", csv_with(6, "requests", "1e12"), format!("{at6}, column requests: requests 1e12 is over 4294967295")),
+        ("errors-over-requests", csv_with(6, "errors", "500"), format!("{at6}: errors 500 > requests 463")),
+        ("not-cumulative", csv_with(6, "le_100", "100"), format!("{at6}: latency buckets are not cumulative: 100 under 100 ms < 371 under 50 ms")),
+        ("no-inf-bucket", csv_with(6, "le_inf", ""), format!("{at6}: latency buckets without the +Inf bucket")),
+        ("duplicate-row", csv_with(6, "time", "1700000030"), "line 6 (t=1700000030, version=canary): duplicate row: line 4 has the same time and version".into()),
+        ("time-back", csv_with(6, "time", "1700000020"), "line 6 (t=1700000020, version=canary): time goes back: line 4 has t=1700000030".into()),
+        ("bad-time", csv_with(6, "time", "soon"), "line 6, column time: \"soon\" is not a number".into()),
+        ("unknown-version", csv_with(6, "version", "green"), "line 6, column version: \"green\" is neither new".into()),
+        ("missing-column", "time,version,requests,errors,memory_mb\n".into(), "line 1: column 5 is \"memory_mb\" where \"restarts\" belongs".into()),
+        ("short-row", csv_with(6, "le_inf", "439,1"), "line 6: 14 fields, the header has 13".into()),
+    ];
+    for (name, text, want) in &cases {
+        refuses(&dir, &format!("{name}.csv"), text, want);
+    }
+    // The unedited file passes, so each refusal above is its one edit's doing.
+    assert_eq!(
+        csv_with(6, "errors", "1"),
+        std::fs::read_to_string(example("metrics.csv")).unwrap()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn gate_refuses_garbage_json_naming_series_labels_time_and_reason() {
+    use serde_json::json;
+    let dir = temp_dir("gate-garbage-json");
+    // Point 3 of each series is t=1700000060; result[0] is the canary, [1] the stable.
+    let set = |key: &'static str, series: usize, point: usize, value: serde_json::Value| {
+        json_with(move |v| v[key]["data"]["result"][series]["values"][point][1] = value)
+    };
+    let at = |key: &str, series: usize, labels: &str| {
+        format!("{key}.data.result[{series}] {{{labels}}}, values[3] (t=1700000060)")
+    };
+    let canary = "version=\"canary\"";
+    let increases = ": values are increases over the step, never below 0 (increase() already accounts for counter resets)";
+    // latency_bucket: result[0..7] are the canary's bounds 0.025 ... +Inf.
+    let b = |k: usize, le: &str| at("latency_bucket", k, &format!("{canary}, le=\"{le}\""));
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "neg-requests",
+            set("requests", 0, 3, json!("-1")),
+            format!(
+                "{}: requests -1 is negative{increases}",
+                at("requests", 0, canary)
+            ),
+        ),
+        (
+            "neg-errors",
+            set("errors", 0, 3, json!("-1")),
+            format!(
+                "{}: errors -1 is negative{increases}",
+                at("errors", 0, canary)
+            ),
+        ),
+        (
+            "neg-restarts",
+            set("restarts", 1, 3, json!("-1")),
+            format!(
+                "{}: restarts -1 is negative{increases}",
+                at("restarts", 1, "version=\"stable\"")
+            ),
+        ),
+        (
+            "neg-bucket",
+            set("latency_bucket", 0, 3, json!("-3")),
+            format!(
+                "{}: latency bucket -3 is negative{increases}",
+                b(0, "0.025")
+            ),
+        ),
+        (
+            "neg-memory",
+            set("memory_mb", 0, 3, json!("-300")),
+            format!("{}: memory_mb -300 is negative", at("memory_mb", 0, canary)),
+        ),
+        (
+            "pos-inf",
+            set("errors", 0, 3, json!("+Inf")),
+            format!("{}: errors inf is not finite", at("errors", 0, canary)),
+        ),
+        (
+            "neg-inf",
+            set("requests", 0, 3, json!("-Inf")),
+            format!("{}: requests -inf is not finite", at("requests", 0, canary)),
+        ),
+        (
+            "nan",
+            set("errors", 0, 3, json!("NaN")),
+            format!("{}: errors NaN is not a number", at("errors", 0, canary)),
+        ),
+        (
+            "overflow",
+            set("restarts", 0, 3, json!("1e400")),
+            format!("{}: restarts inf is not finite", at("restarts", 0, canary)),
+        ),
+        (
+            "errors-over-requests",
+            set("errors", 0, 3, json!("9999")),
+            format!("{}: errors 9999 > requests ", at("errors", 0, canary)),
+        ),
+        (
+            "not-cumulative",
+            set("latency_bucket", 2, 3, json!("1")),
+            format!(
+                "{}: latency buckets are not cumulative: 1 under 100 ms < ",
+                b(2, "0.1")
+            ),
+        ),
+        (
+            "not-a-number",
+            set("errors", 0, 3, json!("many")),
+            format!("{}: the value is not a number", at("errors", 0, canary)),
+        ),
+        (
+            "duplicate-timestamp",
+            json_with(|v| v["requests"]["data"]["result"][0]["values"][4][0] = json!(1700000060)),
+            format!(
+                "requests.data.result[0] {{{canary}}}, values[4] (t=1700000060): duplicate timestamp: values[3] has the same time"
+            ),
+        ),
+        (
+            "time-back",
+            json_with(|v| v["errors"]["data"]["result"][0]["values"][4][0] = json!(1700000000)),
+            format!(
+                "errors.data.result[0] {{{canary}}}, values[4] (t=1700000000): timestamps go back: after t=1700000060 (values[3])"
+            ),
+        ),
+        (
+            "two-series-one-version",
+            json_with(|v| v["requests"]["data"]["result"][1]["metric"]["version"] = json!("new")),
+            format!(
+                "requests.data.result[1] {{version=\"new\"}}, values[0] (t=1700000015): a second requests value for this version and time, after requests.data.result[0] {{{canary}}}, values[0]"
+            ),
+        ),
+        (
+            "unknown-version",
+            json_with(|v| v["errors"]["data"]["result"][1]["metric"]["version"] = json!("green")),
+            "errors.data.result[1].metric.version: \"green\" is neither new".into(),
+        ),
+        (
+            "missing-requests",
+            json_with(|v| {
+                v.as_object_mut().unwrap().remove("requests");
+            }),
+            "requests: missing: the request counts are required".into(),
+        ),
+        (
+            "no-inf-bucket",
+            json_with(|v| {
+                v["latency_bucket"]["data"]["result"]
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(6);
+            }),
+            format!(
+                "{}: latency buckets without the +Inf bucket",
+                b(5, "1").replace("values[3] (t=1700000060)", "values[0] (t=1700000015)")
+            ),
+        ),
+        (
+            "vector",
+            json_with(|v| v["errors"]["data"]["resultType"] = json!("vector")),
+            "errors.data.resultType: expected \"matrix\"".into(),
+        ),
+    ];
+    for (name, text, want) in &cases {
+        refuses(&dir, &format!("{name}.json"), text, want);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn gate_refuses_empty_oversized_and_non_text_files() {
+    let dir = temp_dir("gate-garbage-files");
+    let f = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    refuses(
+        &dir,
+        "empty.csv",
+        "",
+        "empty file: expected Prometheus query_range JSON or a CSV",
+    );
+    refuses(&dir, "blank.json", " \n\t\n", "empty file");
+    // One byte over 64 MiB is refused before it is read.
+    let big = std::fs::File::create(f("big.csv")).unwrap();
+    big.set_len(64 * 1024 * 1024 + 1).unwrap();
+    let o = cli(&[
+        "gate",
+        "--policy",
+        "gated-10pct",
+        "--metrics",
+        &f("big.csv"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: 67108865 bytes, over the 64 MiB a gate input may have\n",
+            f("big.csv")
+        )
+    );
+    std::fs::write(
+        f("latin1.csv"),
+        b"time,version,requests,errors,restarts,memory_mb\n15,can\xe4ry,1,0,0,1\n",
+    )
+    .unwrap();
+    let o = cli(&[
+        "gate",
+        "--policy",
+        "gated-10pct",
+        "--metrics",
+        &f("latin1.csv"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("latin1.csv: not UTF-8 text: byte 55"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn export_refuses_names_and_addresses_kubernetes_would() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["export", "--policy", "argo-canary", "--to", "argo"];
+        args.extend_from_slice(extra);
+        let o = cli(&args);
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    let (code, out, err) = run(&["--prometheus-address", "not a url"]);
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("error: --prometheus-address: has ' ' at position 4; it must be an http:// or https:// URL")
+            && err.contains("found not a url"),
+        "{err}"
+    );
+    for bad in [
+        "prometheus:9090",
+        "http://prometheus:0",
+        "http://prometheus:70000",
+        "http://u:p@prom",
+    ] {
+        assert_eq!(run(&["--prometheus-address", bad]).0, Some(2), "{bad}");
+    }
+    let (code, out, _) = run(&[
+        "--prometheus-address",
+        "https://prometheus.example.com:443/prom",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("address: \"https://prometheus.example.com:443/prom\"\n"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["--service", "Bad Name"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("error: --service: has 'B' at position 1, which is uppercase"),
+        "{err}"
+    );
+    for bad in [
+        "check_out",
+        "-checkout",
+        "checkout-",
+        "1checkout",
+        &"a".repeat(56),
+    ] {
+        assert_eq!(run(&["--service", bad]).0, Some(2), "{bad}");
+    }
+    assert_eq!(run(&["--service", &"a".repeat(55)]).0, Some(0));
+    // The default, the policy's name, is held to the same rule.
+    let dir = temp_dir("export-policy-name");
+    let p = dir.join("p.toml");
+    let builtin = std::fs::read_to_string(format!(
+        "{}/policies/builtin/argo-canary.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    std::fs::write(
+        &p,
+        builtin.replace("name = \"argo-canary\"", "name = \"Argo_Canary\""),
+    )
+    .unwrap();
+    let o = cli(&["export", "--policy", p.to_str().unwrap(), "--to", "argo"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("--service not given, and the policy's name \"Argo_Canary\" cannot stand for it: it has 'A' at position 1, which is uppercase"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -6,11 +6,17 @@ mod common;
 use common::{cli, stderr, stdout, temp_dir};
 
 fn toml_blocks(markdown: &str) -> Vec<String> {
+    blocks(markdown, "toml")
+}
+
+/// The fenced blocks of one language (`lang` empty: blocks without one).
+fn blocks(markdown: &str, lang: &str) -> Vec<String> {
+    let fence = format!("```{lang}");
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in markdown.lines() {
         match (&mut current, line.trim_start()) {
-            (None, "```toml") => current = Some(String::new()),
+            (None, l) if l == fence => current = Some(String::new()),
             (Some(_), "```") => blocks.push(current.take().unwrap()),
             (Some(b), _) => {
                 b.push_str(line);
@@ -69,9 +75,10 @@ fn readme_commands(markdown: &str) -> Vec<(Vec<String>, String)> {
 }
 
 /// The README's walkthrough runs as written, from a directory laid out like the
-/// repository root (its `examples/`), in the order it is read: every command exits 0
-/// and prints the outcome its comment names. Two cuts keep it fast, and are the only
-/// differences from what a reader types: sweeps run 4 seeds instead of their
+/// repository root (its `examples/`), in the order it is read: every command exits 0,
+/// or with the code its comment names (`# exit 1`), and prints the outcome its comment
+/// names. Two cuts keep it fast, and are the only differences from what a reader
+/// types: sweeps run 4 seeds instead of their
 /// `--seeds`, and `cargo test` (this suite) and `cargo install` are not run.
 #[test]
 fn readme_commands_run_as_written() {
@@ -86,11 +93,7 @@ fn readme_commands_run_as_written() {
     let mut ran = 0;
     for (words, comment) in &commands {
         let line = words.join(" ");
-        // Until examples/gate/ ships an input, the gate example is not runnable.
-        if line.starts_with("cargo test")
-            || line.starts_with("cargo install")
-            || line.starts_with("rollcage gate")
-        {
+        if line.starts_with("cargo test") || line.starts_with("cargo install") {
             continue;
         }
         let args = line
@@ -108,9 +111,16 @@ fn readme_commands_run_as_written() {
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
-        assert!(
-            o.status.success(),
-            "README command failed: {line}\n{}",
+        // `# exit 1` names the exit code a command is meant to end with; else 0.
+        let want = comment
+            .split_once("exit ")
+            .and_then(|(_, n)| n.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0);
+        assert_eq!(
+            o.status.code(),
+            Some(want),
+            "README command: {line}\n{}{}",
+            stdout(&o),
             stderr(&o)
         );
         let first = comment.split_whitespace().next().unwrap_or("");
@@ -138,6 +148,46 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// The gate input docs are real: their JSON and CSV examples read, the example
+/// commands exit as they say, and the output shown is what the command prints.
+#[test]
+fn gate_input_docs_are_what_gate_reads_and_prints() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/exports.md")).unwrap();
+    let json = blocks(&docs, "json");
+    let csv = blocks(&docs, "csv");
+    assert_eq!((json.len(), csv.len()), (1, 1));
+    let s = policies::live::read("docs.json", &json[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.len(), 2);
+    let c = policies::live::read("docs.csv", &csv[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.len(), 2);
+    // The example messages are the reader's own.
+    let e = policies::live::read(
+        "metrics.csv",
+        "time,version,requests,errors,restarts,memory_mb\n\n\n\n\n\n120,candidate,10,12,0,300\n",
+    )
+    .unwrap_err();
+    assert!(docs.contains(&format!("error: {e}\n")), "{e}");
+    let mut commands = 0;
+    for line in docs
+        .lines()
+        .filter(|l| l.starts_with("rollcage gate --policy gated-10pct"))
+    {
+        let (cmd, comment) = line.split_once('#').unwrap();
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        let want: i32 = comment.rsplit("exit ").next().unwrap()[..1]
+            .parse()
+            .unwrap();
+        let o = cli(&args);
+        assert_eq!(o.status.code(), Some(want), "{line}\n{}", stdout(&o));
+        if args.len() == 5 && args[4].ends_with("metrics-failing.csv") {
+            assert!(docs.contains(&stdout(&o)), "{}", stdout(&o));
+        }
+        commands += 1;
+    }
+    assert_eq!(commands, 4);
 }
 
 fn readme() -> String {

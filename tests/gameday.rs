@@ -267,6 +267,71 @@ fn the_runbook_carries_the_simulations_figures() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Names, namespaces and ports are held to Kubernetes' rules (the same service name rule
+/// as `export`) before anything runs or is written: never rewritten into the YAML.
+#[test]
+fn gameday_refuses_names_and_ports_kubernetes_would() {
+    let dir = temp_dir("gameday-names");
+    let out = dir.join("out");
+    // `--flag=value`, so that a value starting with '-' is not taken for a flag.
+    let run = |flag: &str, value: &str| {
+        let arg = format!("{flag}={value}");
+        let o = cli(&[
+            "gameday",
+            "--scenario",
+            "memory-leak",
+            "--policy",
+            "gated-10pct",
+            "--seeds",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+            &arg,
+        ]);
+        (o.status.code(), stderr(&o))
+    };
+    let cases = [
+        (
+            "--namespace",
+            "bad ns!",
+            "has ' ' at position 4, which is not a lowercase letter, digit or '-'; it must be a DNS-1123 label",
+        ),
+        (
+            "--namespace",
+            "Shop",
+            "has 'S' at position 1, which is uppercase",
+        ),
+        ("--namespace", "-shop", "starts with '-' at position 1"),
+        ("--namespace", "shop-", "ends with '-' at position 5"),
+        ("--namespace", "my_shop", "has '_' at position 3"),
+        (
+            "--service",
+            "Bad Name",
+            "has 'B' at position 1, which is uppercase; it must be a DNS-1035 label",
+        ),
+        ("--port", "0", "expected a whole number from 1 to 65535"),
+        ("--port", "65536", "expected a whole number from 1 to 65535"),
+        ("--port", "http", "expected a whole number from 1 to 65535"),
+    ];
+    let long = "n".repeat(64);
+    for (flag, value, why) in cases.iter().copied().chain([(
+        "--namespace",
+        long.as_str(),
+        "is 64 characters long, over 63",
+    )]) {
+        let (code, err) = run(flag, value);
+        assert_eq!(code, Some(2), "{flag} {value}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {flag}: "))
+                && err.contains(why)
+                && err.contains(&format!(", found {value}")),
+            "{flag} {value}: {err}"
+        );
+        assert!(!out.exists(), "{flag} {value}: wrote {}", out.display());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn bad_gameday_input_exits_2() {
     let dir = temp_dir("gameday-bad");

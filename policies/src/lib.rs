@@ -14,6 +14,7 @@ pub mod file_form;
 pub mod gate;
 pub mod intstr;
 pub mod k8s;
+pub mod k8s_names;
 pub mod live;
 pub mod plan;
 pub mod read;

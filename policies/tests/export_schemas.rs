@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crdcheck::{Checker, parse_yaml};
 use policies::Policy;
 use policies::export::{Options, Target, export, targets_for};
+use policies::k8s_names::{HttpUrl, ServiceName};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -35,8 +36,8 @@ fn checker() -> Checker {
 
 fn options() -> Options {
     Options {
-        service: "checkout".into(),
-        prometheus_address: "http://prometheus.monitoring:9090".into(),
+        service: ServiceName::new("checkout").unwrap(),
+        prometheus_address: HttpUrl::new("http://prometheus.monitoring:9090").unwrap(),
     }
 }
 
@@ -251,14 +252,70 @@ fn kinds_a_target_cannot_run_are_refused() {
     );
     let p = Policy::from_doc(&policies::builtin("argo-canary").unwrap()).unwrap();
     assert!(export(&p, Target::K8s, &options()).is_err());
-    let bad = Options {
-        service: "Check Out".into(),
-        ..options()
-    };
+    // A bad service name cannot even be asked for: the type refuses it.
     assert!(
-        export(&p, Target::Argo, &bad)
+        ServiceName::new("Check Out")
             .unwrap_err()
             .to_string()
-            .contains("DNS label")
+            .contains("DNS-1035 label")
+    );
+}
+
+/// The gates of a built-in policy, renamed or re-bounded, for the cases below.
+fn with_gate(name: &str, edit: impl Fn(&mut policies::gate::GateSpec)) -> Policy {
+    use policies::{CanarySpec, PolicyKind};
+    let mut p = Policy::from_doc(&policies::builtin(name).unwrap()).unwrap();
+    let gates = match &mut p.kind {
+        PolicyKind::Canary(CanarySpec::Argo(s)) => &mut s.gates,
+        PolicyKind::Canary(CanarySpec::Flagger(s)) => &mut s.gates,
+        _ => unreachable!("canary policies only"),
+    };
+    gates.iter_mut().for_each(edit);
+    p
+}
+
+#[test]
+fn yaml_1_1_words_in_names_stay_strings() {
+    // A gate named "Off" would read back as `false` in YAML 1.1 readers if unquoted.
+    let p = with_gate("argo-canary", |g| g.name = "Off".into());
+    let text = export(&p, Target::Argo, &options()).unwrap().text;
+    assert!(text.contains("- name: \"Off\"\n"), "{text}");
+    for doc in parse_yaml(&text) {
+        if doc["kind"] == "AnalysisTemplate" {
+            assert_eq!(doc["spec"]["metrics"][0]["name"], "Off");
+        }
+    }
+}
+
+#[test]
+fn names_a_controller_would_refuse_are_refused() {
+    // Flagger's MetricTemplate is named SERVICE-GATE: an uppercase gate cannot be one.
+    let p = with_gate("flagger-canary", |g| g.name = "Off".into());
+    let err = export(&p, Target::Flagger, &options())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "gate \"Off\": its Flagger MetricTemplate name \"checkout-Off\" has 'O' at position 10, which is uppercase; it must be a DNS-1123 subdomain"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn non_finite_bounds_are_refused_not_written() {
+    // Kubernetes stores objects as JSON, which has no infinity: `kubectl apply` would
+    // fail on `.inf` far from its cause.
+    let p = with_gate("flagger-canary", |g| g.threshold = f64::INFINITY);
+    let err = export(&p, Target::Flagger, &options())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("policy flagger-canary: Canary spec.analysis.metrics[0].thresholdRange."),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("would be inf, which a Kubernetes object (JSON) cannot hold"),
+        "{err}"
     );
 }

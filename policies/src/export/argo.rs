@@ -22,7 +22,7 @@ enum Runs {
 }
 
 fn metric(g: &GateSpec, runs: &Runs, o: &Options, notes: &mut Vec<String>) -> Y {
-    let sel = Selectors::by_version(&o.service, "canary", "stable");
+    let sel = Selectors::by_version(o.service.as_str(), "canary", "stable");
     let q = gate_query(g, &sel);
     notes.extend(q.notes.iter().cloned());
     let mut m = vec![("name", Y::str(&g.name))];
@@ -48,7 +48,7 @@ fn metric(g: &GateSpec, runs: &Runs, o: &Options, notes: &mut Vec<String>) -> Y 
         Y::map(vec![(
             "prometheus",
             Y::map(vec![
-                ("address", Y::str(&o.prometheus_address)),
+                ("address", Y::str(o.prometheus_address.as_str())),
                 ("query", Y::str(q.query)),
             ]),
         )]),
@@ -126,15 +126,18 @@ fn analysis_ref(name: &str) -> Y {
 fn rollout(o: &Options, min_ready: f64, extra: Vec<(&str, Y)>, strategy: Y) -> Y {
     let mut spec = vec![
         ("minReadySeconds", Y::int(min_ready.round() as i64)),
-        ("selector", selector(&o.service)),
-        ("template", pod_template(&o.service, vec![])),
+        ("selector", selector(o.service.as_str())),
+        ("template", pod_template(o.service.as_str(), vec![])),
     ];
     spec.extend(extra);
     spec.push(("strategy", strategy));
     Y::map(vec![
         ("apiVersion", Y::str("argoproj.io/v1alpha1")),
         ("kind", Y::str("Rollout")),
-        ("metadata", Y::map(vec![("name", Y::str(&o.service))])),
+        (
+            "metadata",
+            Y::map(vec![("name", Y::str(o.service.as_str()))]),
+        ),
         ("spec", Y::map(spec)),
     ])
 }
@@ -158,7 +161,7 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
             )]),
             ArgoStep::Analysis(a) => Y::map(vec![(
                 "analysis",
-                analysis_ref(&templates.name_for(&o.service, a)),
+                analysis_ref(&templates.name_for(o.service.as_str(), a)),
             )]),
         })
         .collect();
@@ -175,7 +178,7 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
             "trafficRouting",
             Y::map(vec![(
                 "nginx",
-                Y::map(vec![("stableIngress", Y::str(&o.service))]),
+                Y::map(vec![("stableIngress", Y::str(o.service.as_str()))]),
             )]),
         ));
         c.push((
@@ -275,13 +278,13 @@ pub fn blue_green(s: &BlueGreenSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
     if let Some(a) = &s.pre_promotion_analysis {
         b.push((
             "prePromotionAnalysis",
-            analysis_ref(&templates.name_for(&o.service, a)),
+            analysis_ref(&templates.name_for(o.service.as_str(), a)),
         ));
     }
     if let Some(a) = &s.post_promotion_analysis {
         b.push((
             "postPromotionAnalysis",
-            analysis_ref(&templates.name_for(&o.service, a)),
+            analysis_ref(&templates.name_for(o.service.as_str(), a)),
         ));
     }
     let strategy = Y::map(vec![("blueGreen", Y::map(b))]);

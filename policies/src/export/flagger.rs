@@ -1,9 +1,10 @@
 //! Flagger: a Canary and one MetricTemplate per gate.
 
-use super::Options;
 use super::promql::{Selectors, gate_query};
 use super::yaml::Y;
+use super::{ExportError, Options};
 use crate::canary_flagger::FlaggerSpec;
+use crate::k8s_names::DnsSubdomain;
 
 /// Flagger durations match `^[0-9]+(m|s)`.
 fn duration(seconds: f64) -> String {
@@ -15,7 +16,10 @@ fn duration(seconds: f64) -> String {
     }
 }
 
-pub fn canary(s: &FlaggerSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
+/// The Canary and its MetricTemplates. A template is named `SERVICE-GATE`, an object
+/// name, so a gate whose name cannot be part of one is refused here rather than written
+/// into a template that the API server rejects.
+pub fn canary(s: &FlaggerSpec, o: &Options) -> Result<(Vec<Y>, Vec<String>), ExportError> {
     let mut notes = Vec::new();
     // Flagger's canary pods carry app=<target>, the primary's app=<target>-primary.
     let sel = Selectors {
@@ -28,6 +32,12 @@ pub fn canary(s: &FlaggerSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
         let q = gate_query(g, &sel);
         notes.extend(q.notes);
         let name = format!("{}-{}", o.service, g.name);
+        DnsSubdomain::new(&name).map_err(|e| {
+            ExportError(format!(
+                "gate {:?}: its Flagger MetricTemplate name {name:?} {e}; rename the gate",
+                g.name
+            ))
+        })?;
         metrics.push(Y::map(vec![
             ("name", Y::str(&g.name)),
             ("interval", Y::str(duration(g.window_seconds))),
@@ -51,7 +61,7 @@ pub fn canary(s: &FlaggerSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                         "provider",
                         Y::map(vec![
                             ("type", Y::str("prometheus")),
-                            ("address", Y::str(&o.prometheus_address)),
+                            ("address", Y::str(o.prometheus_address.as_str())),
                         ]),
                     ),
                     ("query", Y::str(q.query)),
@@ -98,7 +108,7 @@ pub fn canary(s: &FlaggerSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
         Y::map(vec![
             ("apiVersion", Y::str("apps/v1")),
             ("kind", Y::str("Deployment")),
-            ("name", Y::str(&o.service)),
+            ("name", Y::str(o.service.as_str())),
         ]),
     ));
     spec.push((
@@ -110,10 +120,13 @@ pub fn canary(s: &FlaggerSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
     let canary = Y::map(vec![
         ("apiVersion", Y::str("flagger.app/v1beta1")),
         ("kind", Y::str("Canary")),
-        ("metadata", Y::map(vec![("name", Y::str(&o.service))])),
+        (
+            "metadata",
+            Y::map(vec![("name", Y::str(o.service.as_str()))]),
+        ),
         ("spec", Y::map(spec)),
     ]);
     let mut docs = vec![canary];
     docs.extend(templates);
-    (docs, notes)
+    Ok((docs, notes))
 }

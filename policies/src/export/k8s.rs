@@ -68,8 +68,8 @@ pub fn deployment(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
         (
             "metadata",
             Y::map(vec![
-                ("name", Y::str(&o.service)),
-                ("labels", Y::map(vec![("app", Y::str(&o.service))])),
+                ("name", Y::str(o.service.as_str())),
+                ("labels", Y::map(vec![("app", Y::str(o.service.as_str()))])),
             ]),
         ),
         (
@@ -83,7 +83,7 @@ pub fn deployment(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                     "progressDeadlineSeconds",
                     Y::int(s.progress_deadline_seconds.round() as i64),
                 ),
-                ("selector", selector(&o.service)),
+                ("selector", selector(o.service.as_str())),
                 (
                     "strategy",
                     Y::map(vec![
@@ -97,7 +97,7 @@ pub fn deployment(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                         ),
                     ]),
                 ),
-                ("template", pod_template(&o.service, vec![])),
+                ("template", pod_template(o.service.as_str(), vec![])),
             ]),
         ),
     ]);

@@ -17,17 +17,19 @@
 //! comment.
 
 use policies::export::yaml::{self, Y};
+use policies::k8s_names::{DnsLabel, Port, ServiceName};
 use scenarios::Scenario;
 use sim_core::fault::{Effect, FaultDef, FaultKind, Target, WorldFault};
 use sim_core::{SimTime, Version};
 
-/// Where the experiments point.
+/// Where the experiments point, validated by their types (`policies::k8s_names`): the
+/// same service name `export` takes, a namespace as Kubernetes names them, a real port.
 #[derive(Clone, Debug)]
 pub struct ChaosOptions {
-    pub service: String,
-    pub namespace: String,
+    pub service: ServiceName,
+    pub namespace: DnsLabel,
     /// The service's HTTP port, for HTTPChaos.
-    pub port: u16,
+    pub port: Port,
 }
 
 /// One fault, as an experiment or as a manual step.
@@ -42,7 +44,9 @@ pub struct ChaosItem {
     pub when: String,
 }
 
-/// A DNS-1123 name: lowercase letters, digits and dashes.
+/// A fault's name (the scenario's identifier, which may be any text) as a DNS-1123
+/// label: lowercase letters, digits and single dashes. The service part of an
+/// experiment's name is validated, never rewritten; only the fault part is derived.
 fn dns_name(s: &str) -> String {
     let mut out: String = s
         .chars()
@@ -57,7 +61,9 @@ fn dns_name(s: &str) -> String {
     while out.contains("--") {
         out = out.replace("--", "-");
     }
-    out.trim_matches('-').chars().take(63).collect()
+    let cut: String = out.trim_matches('-').chars().take(63).collect();
+    // Cutting at 63 may leave a dash at the end, which a label may not have.
+    cut.trim_end_matches('-').to_string()
 }
 
 fn secs_text(s: f64) -> String {
@@ -71,7 +77,7 @@ fn secs_text(s: f64) -> String {
 
 /// Which pods a fault targets: the service's, of the versions it touches.
 fn selector(o: &ChaosOptions, target: &Target) -> Y {
-    let mut labels = vec![("app", Y::str(&o.service))];
+    let mut labels = vec![("app", Y::str(o.service.as_str()))];
     match (
         target.includes(Version::Baseline),
         target.includes(Version::Candidate),
@@ -81,7 +87,7 @@ fn selector(o: &ChaosOptions, target: &Target) -> Y {
         _ => {}
     }
     Y::map(vec![
-        ("namespaces", Y::Seq(vec![Y::str(&o.namespace)])),
+        ("namespaces", Y::Seq(vec![Y::str(o.namespace.as_str())])),
         ("labelSelectors", Y::map(labels)),
     ])
 }
@@ -107,14 +113,14 @@ fn doc(kind: &str, name: &str, o: &ChaosOptions, spec: Vec<(&str, Y)>, notes: &[
             "metadata",
             Y::map(vec![
                 ("name", Y::str(name)),
-                ("namespace", Y::str(&o.namespace)),
+                ("namespace", Y::str(o.namespace.as_str())),
             ]),
         ),
         ("spec", Y::map(spec)),
     ]);
     let mut text = String::new();
     for n in notes {
-        text.push_str(&format!("# {n}\n"));
+        text.push_str(&yaml::comment(n));
     }
     text.push_str(&yaml::to_string(&d));
     text
@@ -169,6 +175,10 @@ pub fn items(s: &Scenario, o: &ChaosOptions) -> Vec<ChaosItem> {
         .enumerate()
         .map(|(i, f)| {
             let name = dns_name(&format!("{}-{}", o.service, f.name));
+            debug_assert!(
+                policies::k8s_names::DnsLabel::new(&name).is_ok(),
+                "{name}"
+            );
             let file = format!("{:02}-{}.yaml", i + 1, dns_name(&f.name));
             let (when_text, length) = when(f, release);
             let duration = secs_text(length.unwrap_or(600.0));
@@ -243,7 +253,7 @@ pub fn items(s: &Scenario, o: &ChaosOptions) -> Vec<ChaosItem> {
                         secs_text(after.as_secs_f64())
                     ));
                     let mut spec = with_mode(vec![("action", Y::str("container-kill"))]);
-                    spec.insert(spec.len() - 2, ("containerNames", Y::Seq(vec![Y::str(&o.service)])));
+                    spec.insert(spec.len() - 2, ("containerNames", Y::Seq(vec![Y::str(o.service.as_str())])));
                     item(manifest("PodChaos", spec, &n))
                 }
                 FaultKind::World(WorldFault::InstanceKill { rate_per_hour }) => {
@@ -268,8 +278,8 @@ pub fn items(s: &Scenario, o: &ChaosOptions) -> Vec<ChaosItem> {
                     ));
                     let lost = secs_text(reschedule.as_secs_f64().min(length.unwrap_or(f64::INFINITY)));
                     let mut sel = vec![
-                        ("namespaces", Y::Seq(vec![Y::str(&o.namespace)])),
-                        ("labelSelectors", Y::map(vec![("app", Y::str(&o.service))])),
+                        ("namespaces", Y::Seq(vec![Y::str(o.namespace.as_str())])),
+                        ("labelSelectors", Y::map(vec![("app", Y::str(o.service.as_str()))])),
                     ];
                     sel.push((
                         "nodeSelectors",
@@ -335,7 +345,7 @@ pub fn items(s: &Scenario, o: &ChaosOptions) -> Vec<ChaosItem> {
                     let share = (probability * f.target.fraction).clamp(0.0, 1.0);
                     let mut spec = mode(share.max(0.01));
                     spec.push(("target", Y::str("Response")));
-                    spec.push(("port", Y::int(o.port)));
+                    spec.push(("port", Y::int(o.port.get())));
                     spec.push(("replace", Y::map(vec![("code", Y::int(500))])));
                     spec.push(("selector", sel()));
                     spec.push(("duration", Y::str(&duration)));
@@ -408,6 +418,9 @@ mod tests {
             dns_name("Checkout_Service--memory leak!"),
             "checkout-service-memory-leak"
         );
+        // A cut at 63 characters never leaves a trailing dash.
+        let cut = dns_name(&format!("{}-{}", "a".repeat(62), "leak"));
+        assert_eq!(cut, "a".repeat(62));
         assert_eq!(secs_text(300.0), "5m");
         assert_eq!(secs_text(45.0), "45s");
     }

@@ -178,7 +178,7 @@ pub fn gameday(
         &resolved.policy,
         &chaos,
         &f,
-        &opts.chaos.service,
+        opts.chaos.service.as_str(),
     );
     let runbook = out.write("gameday.md", text.as_bytes())?;
     Ok(GamedayReport {

@@ -29,8 +29,9 @@ pub const MAX_DELAY_SECONDS: f64 = DAY;
 pub const MIN_DURATION_SECONDS: f64 = 1e-6;
 
 /// The shortest period of a recurring event (scrapes, health checks, crash-loop
-/// backoff, intermittent faults' on and off phases): Kubernetes probes and Prometheus
-/// scrapes go no finer than a second, and each period costs events for the whole run.
+/// backoff, intermittent faults' on and off phases): Kubernetes probes go no finer than
+/// a second (Prometheus setups scrape every 10 s to a minute), and each period costs
+/// events for the whole run.
 pub const MIN_PERIOD_SECONDS: f64 = 1.0;
 
 /// Pods in the fleet; each is simulated on its own.

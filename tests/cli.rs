@@ -293,7 +293,9 @@ fn hard_event_bound_is_a_reported_failure() {
     let v = cli(&["validate", p]);
     assert!(v.status.success(), "{}", stderr(&v));
     assert!(
-        stdout(&v).contains("ok (scenario retry-storm, about 1000 requests, 2027 events of at most 5000)"),
+        stdout(&v).contains(
+            "ok (scenario retry-storm, about 1000 requests, 2027 events of at most 5000)"
+        ),
         "{}",
         stdout(&v)
     );
@@ -311,7 +313,11 @@ fn hard_event_bound_is_a_reported_failure() {
 fn refused_everywhere(name: &str, text: &str, policy: bool, expected: &str) {
     let dir = temp_dir(&format!("refused-{name}"));
     let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, format!("schema_version = 1\nname = \"{name}\"\n{text}")).unwrap();
+    std::fs::write(
+        &path,
+        format!("schema_version = 1\nname = \"{name}\"\n{text}"),
+    )
+    .unwrap();
     let p = path.to_str().unwrap();
     let needle = format!("{p}: {expected}");
     let flag = if policy { "--policy" } else { "--scenario" };
@@ -319,7 +325,10 @@ fn refused_everywhere(name: &str, text: &str, policy: bool, expected: &str) {
         let o = cli(&args);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(&needle), "{args:?}: missing `{needle}` in:\n{err}");
+        assert!(
+            err.contains(&needle),
+            "{args:?}: missing `{needle}` in:\n{err}"
+        );
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
     std::fs::remove_dir_all(dir).unwrap();

@@ -163,7 +163,11 @@ fn table_after(markdown: &str, heading: &str) -> Vec<Vec<String>> {
 
 /// The keys a cell names in backticks.
 fn backticked(cell: &str) -> Vec<String> {
-    cell.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
 }
 
 /// Reads a scenario text; returns the bound problems (`must …`, `expected …`) at `key`.
@@ -214,7 +218,10 @@ fn pin_bounds(key: &str, low: &str, high: &str, text: &dyn Fn(&str) -> String) {
         };
         if let Some(at) = at_ok {
             let p = bound_problems(&text(&at), key);
-            assert!(p.is_empty(), "{key} = {at} (documented bound) refused: {p:?}");
+            assert!(
+                p.is_empty(),
+                "{key} = {at} (documented bound) refused: {p:?}"
+            );
         }
         let p = bound_problems(&text(&value), key);
         assert!(!p.is_empty(), "{key} = {value} (beyond {cell}) accepted");
@@ -226,7 +233,9 @@ fn pin_bounds(key: &str, low: &str, high: &str, text: &dyn Fn(&str) -> String) {
 /// accepted and a value just beyond it refused, with a problem at that key.
 #[test]
 fn documented_limits_are_the_readers() {
-    let read = |f: &str| std::fs::read_to_string(format!("{}/docs/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let read = |f: &str| {
+        std::fs::read_to_string(format!("{}/docs/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
     let model = read("model.md");
     let rows = table_after(&model, "### Scenario files");
     assert!(rows.len() > 30, "{} rows", rows.len());
@@ -236,9 +245,13 @@ fn documented_limits_are_the_readers() {
             // The section and profile a key is read in.
             let (section, field) = key.rsplit_once('.').unwrap();
             let context = match (section, field) {
-                ("traffic", "amplitude" | "period_seconds" | "peak_at_seconds") => "[traffic]\nprofile = \"diurnal\"\n",
+                ("traffic", "amplitude" | "period_seconds" | "peak_at_seconds") => {
+                    "[traffic]\nprofile = \"diurnal\"\n"
+                }
                 ("traffic", "after_rate" | "at_seconds") => "[traffic]\nprofile = \"step\"\n",
-                ("traffic", "peak_rate" | "start_seconds" | "duration_seconds") => "[traffic]\nprofile = \"spike\"\n",
+                ("traffic", "peak_rate" | "start_seconds" | "duration_seconds") => {
+                    "[traffic]\nprofile = \"spike\"\n"
+                }
                 ("service", "sigma") => "[service]\ndistribution = \"lognormal\"\n",
                 _ => "",
             };
@@ -269,11 +282,16 @@ fn documented_limits_are_the_readers() {
             for key in backticked(&row[1]) {
                 let text = |v: &str| {
                     let (before, extra) = match (kind.as_str(), key.as_str()) {
-                        ("migration", _) => ("[schema]\ncandidate = [\"v1\", \"v2\"]\n", "schema = \"v2\"\n"),
+                        ("migration", _) => (
+                            "[schema]\ncandidate = [\"v1\", \"v2\"]\n",
+                            "schema = \"v2\"\n",
+                        ),
                         ("zone-loss", "zone") => ("", "zones = 64\n"),
                         _ => ("", ""),
                     };
-                    format!("schema_version = 1\n{before}[[faults]]\nkind = \"{kind}\"\n{extra}{key} = {v}\n")
+                    format!(
+                        "schema_version = 1\n{before}[[faults]]\nkind = \"{kind}\"\n{extra}{key} = {v}\n"
+                    )
                 };
                 pin_bounds(&format!("faults[0].{key}"), &row[2], &row[3], &text);
                 params += 1;
@@ -287,7 +305,8 @@ fn documented_limits_are_the_readers() {
                 continue; // not numbers
             }
             assert!(
-                rows.iter().any(|r| r[0].contains(&format!("`{}`", k.kind)) && r[1].contains(&format!("`{}`", p.key))),
+                rows.iter().any(|r| r[0].contains(&format!("`{}`", k.kind))
+                    && r[1].contains(&format!("`{}`", p.key))),
                 "docs/faults.md Limits lacks {}.{}",
                 k.kind,
                 p.key

@@ -857,10 +857,7 @@ mod tests {
             ["b.toml: s.n: must be a whole number of at least 1, found -1"]
         );
         let big = |text: &str| bounded(text, |s| s.u64_in("n", 5, 0..=10_000_000_000));
-        assert_eq!(
-            big("[s]\nn = 10000000000\n"),
-            (10_000_000_000, vec![])
-        );
+        assert_eq!(big("[s]\nn = 10000000000\n"), (10_000_000_000, vec![]));
         assert_eq!(
             big("[s]\nn = 10000000001\n").1,
             ["b.toml: s.n: must be at most 10000000000, found 10000000001"]

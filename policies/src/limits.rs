@@ -136,8 +136,10 @@ mod tests {
             ["p.toml: max_surge: must be at most 1000%, found 1000.5%"]
         );
         assert_eq!(
-            read("kind = \"canary\"\nsemantics = \"flagger\"\nthreshold = 100001\nstep_weight = 10\n")
-                .unwrap_err(),
+            read(
+                "kind = \"canary\"\nsemantics = \"flagger\"\nthreshold = 100001\nstep_weight = 10\n"
+            )
+            .unwrap_err(),
             ["p.toml: threshold: must be at most 100000, found 100001"]
         );
     }

@@ -54,22 +54,14 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
                     15.0,
                     MIN_PERIOD_SECONDS..=3600.0,
                 ),
-                metrics_lag_seconds: s.f64_in(
-                    "metrics_lag_seconds",
-                    30.0,
-                    0.0..=MAX_DELAY_SECONDS,
-                ),
+                metrics_lag_seconds: s.f64_in("metrics_lag_seconds", 30.0, 0.0..=MAX_DELAY_SECONDS),
             }
         },
         client: {
             let s = root.section("client");
             Client {
                 retries: s.u32_in("retries", 0, 0..=MAX_RETRIES),
-                retry_backoff_ms: s.f64_in(
-                    "retry_backoff_ms",
-                    100.0,
-                    0.0..=MAX_RETRY_BACKOFF_MS,
-                ),
+                retry_backoff_ms: s.f64_in("retry_backoff_ms", 100.0, 0.0..=MAX_RETRY_BACKOFF_MS),
             }
         },
         sessions: root
@@ -95,11 +87,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
 }
 
 fn sessions(s: &Section<'_>) -> Sessions {
-    let requests = s.f64_in(
-        "requests_per_session",
-        10.0,
-        1.0..=MAX_REQUESTS_PER_SESSION,
-    );
+    let requests = s.f64_in("requests_per_session", 10.0, 1.0..=MAX_REQUESTS_PER_SESSION);
     Sessions {
         rate: s.f64_in("rate", 10.0, 0.0..=MAX_SESSION_RATE),
         requests_per_session: requests,
@@ -332,7 +320,11 @@ fn version(s: &Section<'_>, d: &VersionProfile) -> VersionProfile {
     let mb = 0.0..=MAX_MEMORY_MB;
     let memory = Memory {
         base_mb: m.f64_in("base_mb", d.memory.base_mb, mb.clone()),
-        leak_mb_per_second: m.f64_in("leak_mb_per_second", d.memory.leak_mb_per_second, mb.clone()),
+        leak_mb_per_second: m.f64_in(
+            "leak_mb_per_second",
+            d.memory.leak_mb_per_second,
+            mb.clone(),
+        ),
         leak_kb_per_request: m.f64_in("leak_kb_per_request", d.memory.leak_kb_per_request, mb),
         limit_mb: match m.raw("limit_mb") {
             None => d.memory.limit_mb,
@@ -353,9 +345,17 @@ fn version(s: &Section<'_>, d: &VersionProfile) -> VersionProfile {
         );
     }
     VersionProfile {
-        latency_multiplier: s.positive_in("latency_multiplier", d.latency_multiplier, MAX_MULTIPLIER),
+        latency_multiplier: s.positive_in(
+            "latency_multiplier",
+            d.latency_multiplier,
+            MAX_MULTIPLIER,
+        ),
         error_probability: s.fraction("error_probability", d.error_probability),
-        startup_seconds: s.f64_in("startup_seconds", d.startup_seconds, 0.0..=MAX_DELAY_SECONDS),
+        startup_seconds: s.f64_in(
+            "startup_seconds",
+            d.startup_seconds,
+            0.0..=MAX_DELAY_SECONDS,
+        ),
         crash_on_start_probability: s
             .fraction("crash_on_start_probability", d.crash_on_start_probability),
         memory,
@@ -410,7 +410,13 @@ mod tests {
 
     #[test]
     fn window_days_stops_at_a_year() {
-        assert_eq!(read("[slo]\nwindow_days = 365\n", &[]).unwrap().slo.window_days, 365.0);
+        assert_eq!(
+            read("[slo]\nwindow_days = 365\n", &[])
+                .unwrap()
+                .slo
+                .window_days,
+            365.0
+        );
         assert_eq!(
             read("[slo]\nwindow_days = 1e308\n", &[]).unwrap_err(),
             ["r.toml: slo.window_days: must be at most 365, found 1e308"]
@@ -460,16 +466,16 @@ mod tests {
         let err = read("[fleet]\nqueue_limit = 50000\n", &big).unwrap_err();
         assert_eq!(
             err,
-            ["r.toml: fleet.queue_limit: replicas × queue_limit must be at most 50000000 queued \
-              requests, found 10000 × 50000 = 500000000"]
+            [
+                "r.toml: fleet.queue_limit: replicas × queue_limit must be at most 50000000 queued \
+              requests, found 10000 × 50000 = 500000000"
+            ]
         );
     }
 
     #[test]
     fn fault_rates_have_maxima() {
-        let kill = |r: &str| {
-            format!("[[faults]]\nkind = \"instance-kill\"\nrate_per_hour = {r}\n")
-        };
+        let kill = |r: &str| format!("[[faults]]\nkind = \"instance-kill\"\nrate_per_hour = {r}\n");
         assert!(read(&kill("60"), &[]).is_ok());
         assert_eq!(
             read(&kill("60.5"), &[]).unwrap_err(),
@@ -490,15 +496,47 @@ mod tests {
     #[test]
     fn infinite_and_huge_values_are_refused_with_their_keys() {
         for (key, value, reason) in [
-            ("fleet.request_timeout_seconds", "inf", "expected a number, found the number inf"),
-            ("fleet.request_timeout_seconds", "86401", "must be at most 86400, found 86401"),
-            ("service.mean_ms", "0.0001", "must be at least 0.001, found 0.0001"),
-            ("traffic.rate", "1e9", "must be at most 1000000, found 1000000000"),
-            ("fleet.replicas", "4294967297", "must be at most 10000, found 4294967297"),
+            (
+                "fleet.request_timeout_seconds",
+                "inf",
+                "expected a number, found the number inf",
+            ),
+            (
+                "fleet.request_timeout_seconds",
+                "86401",
+                "must be at most 86400, found 86401",
+            ),
+            (
+                "service.mean_ms",
+                "0.0001",
+                "must be at least 0.001, found 0.0001",
+            ),
+            (
+                "traffic.rate",
+                "1e9",
+                "must be at most 1000000, found 1000000000",
+            ),
+            (
+                "fleet.replicas",
+                "4294967297",
+                "must be at most 10000, found 4294967297",
+            ),
             ("client.retries", "17", "must be at most 16, found 17"),
-            ("observability.scrape_interval_seconds", "0.5", "must be at least 1, found 0.5"),
-            ("baseline.memory.limit_mb", "1e300", "must be at most 1048576, found 1e300"),
-            ("baseline.latency_multiplier", "nan", "expected a number, found the number NaN"),
+            (
+                "observability.scrape_interval_seconds",
+                "0.5",
+                "must be at least 1, found 0.5",
+            ),
+            (
+                "baseline.memory.limit_mb",
+                "1e300",
+                "must be at most 1048576, found 1e300",
+            ),
+            (
+                "baseline.latency_multiplier",
+                "nan",
+                "expected a number, found the number NaN",
+            ),
         ] {
             assert_eq!(
                 refused(&[(key, value)]),

@@ -72,9 +72,12 @@ impl Window {
     /// How many times liveness changes in `[0, horizon]`, without listing them.
     fn edge_count(&self, horizon: f64) -> f64 {
         let end = self.end.min(horizon);
-        let bounds = f64::from(u8::from(self.start > 0.0)) + f64::from(u8::from(self.end <= horizon));
+        let bounds =
+            f64::from(u8::from(self.start > 0.0)) + f64::from(u8::from(self.end <= horizon));
         match self.period {
-            Some((on, off)) if end > self.start => bounds + 2.0 * ((end - self.start) / (on + off)).ceil(),
+            Some((on, off)) if end > self.start => {
+                bounds + 2.0 * ((end - self.start) / (on + off)).ceil()
+            }
             _ => bounds,
         }
     }
@@ -114,13 +117,19 @@ fn profile_integral(t: &Traffic, a: f64, b: f64) -> f64 {
             rate,
             after_rate,
             at_seconds,
-        } => rate * overlap(f64::NEG_INFINITY, at_seconds) + after_rate * overlap(at_seconds, f64::INFINITY),
+        } => {
+            rate * overlap(f64::NEG_INFINITY, at_seconds)
+                + after_rate * overlap(at_seconds, f64::INFINITY)
+        }
         Traffic::Spike {
             rate,
             peak_rate,
             start_seconds,
             duration_seconds,
-        } => rate * (b - a) + (peak_rate - rate) * overlap(start_seconds, start_seconds + duration_seconds),
+        } => {
+            rate * (b - a)
+                + (peak_rate - rate) * overlap(start_seconds, start_seconds + duration_seconds)
+        }
     }
 }
 
@@ -147,7 +156,9 @@ pub fn estimate(s: &Scenario) -> Estimate {
         .iter()
         .map(|f| Window {
             start: f.start_seconds,
-            end: f.duration_seconds.map_or(f64::INFINITY, |d| f.start_seconds + d),
+            end: f
+                .duration_seconds
+                .map_or(f64::INFINITY, |d| f.start_seconds + d),
             period: f.on_seconds.zip(f.off_seconds),
         })
         .collect();
@@ -386,9 +397,11 @@ mod tests {
         let err = read(STEADY, &[("run.max_events", "300399")]).unwrap_err();
         assert_eq!(
             err,
-            ["w.toml: traffic.rate: about 1.5e5 requests over the 1500 s horizon, about \
+            [
+                "w.toml: traffic.rate: about 1.5e5 requests over the 1500 s horizon, about \
               3.0e5 events, exceed run.max_events = 300399; lower the rate or the horizon, \
-              or raise run.max_events (at most 10000000000)"]
+              or raise run.max_events (at most 10000000000)"
+            ]
         );
     }
 
@@ -419,10 +432,16 @@ mod tests {
         assert!((exact - (250_000.0 + half)).abs() < 1e-6, "{exact}");
         let step = "[traffic]\nprofile = \"step\"\nrate = 10\nafter_rate = 30\nat_seconds = 600\n\
                     [run]\nhorizon_seconds = 1000\n";
-        assert_eq!(read(step, &[]).unwrap().estimate().traffic_requests, 18_000.0);
+        assert_eq!(
+            read(step, &[]).unwrap().estimate().traffic_requests,
+            18_000.0
+        );
         let spike = "[traffic]\nprofile = \"spike\"\nrate = 10\npeak_rate = 50\nstart_seconds = 900\n\
                      duration_seconds = 200\n[run]\nhorizon_seconds = 1000\n";
-        assert_eq!(read(spike, &[]).unwrap().estimate().traffic_requests, 14_000.0);
+        assert_eq!(
+            read(spike, &[]).unwrap().estimate().traffic_requests,
+            14_000.0
+        );
     }
 
     #[test]
@@ -435,7 +454,10 @@ mod tests {
         let e = read(text, &[]).unwrap().estimate();
         let extra: f64 = e.spike_requests.iter().map(|s| s.1).sum();
         // Over the 100/s base: a alone 70 s × 200, b alone 100 s × 100, both 30 s × 500.
-        assert!((extra - (14_000.0 + 10_000.0 + 15_000.0)).abs() < 1e-6, "{extra}");
+        assert!(
+            (extra - (14_000.0 + 10_000.0 + 15_000.0)).abs() < 1e-6,
+            "{extra}"
+        );
         assert_eq!(e.spike_requests.len(), 2);
         assert!(e.spike_requests[0].1 > e.spike_requests[1].1);
     }
@@ -458,7 +480,9 @@ mod tests {
         let err = read(&spike("100"), &[]).unwrap_err();
         assert_eq!(err.len(), 1, "{err:?}");
         assert!(
-            err[0].starts_with("w.toml: faults[0].multiplier: about 1.8e8 requests over the 3600 s horizon"),
+            err[0].starts_with(
+                "w.toml: faults[0].multiplier: about 1.8e8 requests over the 3600 s horizon"
+            ),
             "{err:?}"
         );
         assert!(read(&spike("3"), &[]).is_ok());
@@ -475,11 +499,17 @@ mod tests {
         assert_eq!(e.live_sessions, 1000.0);
         let err = read(
             text,
-            &[("sessions.rate", "100000"), ("sessions.lifetime_seconds", "1000"), ("sessions.think_time_seconds", "60")],
+            &[
+                ("sessions.rate", "100000"),
+                ("sessions.lifetime_seconds", "1000"),
+                ("sessions.think_time_seconds", "60"),
+            ],
         )
         .unwrap_err();
         assert!(
-            err.iter().any(|e| e.starts_with("--set: sessions.rate: about 1.0e8 sessions alive at once exceed 1.0e6")),
+            err.iter().any(|e| e.starts_with(
+                "--set: sessions.rate: about 1.0e8 sessions alive at once exceed 1.0e6"
+            )),
             "{err:?}"
         );
     }
@@ -491,17 +521,28 @@ mod tests {
         let err = read(text, &[]).unwrap_err();
         assert_eq!(err.len(), 1, "{err:?}");
         assert!(
-            err[0].starts_with("w.toml: faults[0].on_seconds: the faults' on/off windows switch about 2.6e6 times"),
+            err[0].starts_with(
+                "w.toml: faults[0].on_seconds: the faults' on/off windows switch about 2.6e6 times"
+            ),
             "{err:?}"
         );
-        let err = read("[run]\nhorizon_seconds = 2592000\n[traffic]\nrate = 1\n", &[("observability.scrape_interval_seconds", "1")])
-            .unwrap_err();
+        let err = read(
+            "[run]\nhorizon_seconds = 2592000\n[traffic]\nrate = 1\n",
+            &[("observability.scrape_interval_seconds", "1")],
+        )
+        .unwrap_err();
         assert!(
             err[0].starts_with("--set: observability.scrape_interval_seconds: about 2.6e6 scrapes"),
             "{err:?}"
         );
         // 30 days at a 10 s interval fit.
-        assert!(read("[run]\nhorizon_seconds = 2592000\n[traffic]\nrate = 1\n", &[("observability.scrape_interval_seconds", "10")]).is_ok());
+        assert!(
+            read(
+                "[run]\nhorizon_seconds = 2592000\n[traffic]\nrate = 1\n",
+                &[("observability.scrape_interval_seconds", "10")]
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -516,7 +557,10 @@ mod tests {
             "{err:?}"
         );
         // Two retries 100 ms and 200 ms later: 3000 waiting at most.
-        let few = read(text, &[("client.retries", "2"), ("client.retry_backoff_ms", "100")]);
+        let few = read(
+            text,
+            &[("client.retries", "2"), ("client.retry_backoff_ms", "100")],
+        );
         let pending = few.unwrap().estimate().pending_retries;
         assert!((pending - 3000.0).abs() < 1e-9, "{pending}");
     }

@@ -60,7 +60,10 @@ fn an_overloaded_fleet_sheds_load_and_holds_bounded_queues() {
     let held_max = rec.timeline.iter().map(|r| r.in_flight).max().unwrap();
     assert!(held_max <= bound, "{held_max} requests held, bound {bound}");
     // The queues do fill: the bound is reached, not merely respected.
-    assert!(held_max >= bound - 20, "{held_max} requests held, bound {bound}");
+    assert!(
+        held_max >= bound - 20,
+        "{held_max} requests held, bound {bound}"
+    );
     assert!(c.shed > 0 && c.errors >= c.shed, "{c:?}");
     // About 19/20 of the arrivals are refused; served ones are about capacity (1000/s).
     assert!(c.shed as f64 > 0.9 * c.arrived as f64, "{c:?}");

@@ -438,7 +438,9 @@ impl<'c> World<'c> {
                     // Every log line comes from such an event (a crash on the request
                     // path needs a restart first), so checking here bounds the log.
                     if self.log.len() > MAX_LOG_RECORDS {
-                        self.stop(format!("event log bound of {MAX_LOG_RECORDS} records reached"));
+                        self.stop(format!(
+                            "event log bound of {MAX_LOG_RECORDS} records reached"
+                        ));
                         break;
                     }
                 }
@@ -449,8 +451,12 @@ impl<'c> World<'c> {
     /// Ends the run at a hard bound, as a reported failure.
     #[cold]
     fn stop(&mut self, why: String) {
-        self.log
-            .push(LogRecord::new(self.now, LogKind::Limit, "engine", why.clone()));
+        self.log.push(LogRecord::new(
+            self.now,
+            LogKind::Limit,
+            "engine",
+            why.clone(),
+        ));
         self.limit_hit = Some(why);
     }
 

@@ -320,7 +320,8 @@ impl<'a> Section<'a> {
         self.opt_f64(key).unwrap_or(default)
     }
 
-    /// A number that must be at least `min`.
+    /// A number that must be at least `min`, with no upper bound: for scenario and
+    /// policy values use the bounded readers (`f64_in`, `positive_in`).
     pub fn f64_min(&self, key: &str, default: f64, min: f64) -> f64 {
         let v = self.f64(key, default);
         if v < min {
@@ -330,7 +331,7 @@ impl<'a> Section<'a> {
         v
     }
 
-    /// A number that must be positive.
+    /// A number that must be positive, with no upper bound (see `positive_in`).
     pub fn positive(&self, key: &str, default: f64) -> f64 {
         let v = self.f64(key, default);
         if v <= 0.0 {
@@ -474,7 +475,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    /// A whole number in `min..=u32::MAX`.
+    /// A whole number in `min..=u32::MAX` (see `u32_in` for a bounded one).
     pub fn u32_min(&self, key: &str, default: u32, min: u32) -> u32 {
         match self.opt_i64(key) {
             None => default,
@@ -489,6 +490,7 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// A whole number of at least 0 (see `u64_in` for a bounded one).
     pub fn u64(&self, key: &str, default: u64) -> u64 {
         match self.opt_i64(key) {
             None => default,

@@ -274,13 +274,156 @@ fn missing_schema_version_is_an_error() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The engine's event bound is the backstop for work the estimate cannot see: here
+/// every request fails and is retried three times, four times the events the estimate
+/// counts. The file validates (its estimate, about 2000 events, is under the bound), and
+/// the run is cut short as a reported failure, not a hang.
 #[test]
 fn hard_event_bound_is_a_reported_failure() {
-    let o = cli(&["run", "--set", "scenario.run.max_events=5000", "--json"]);
-    assert_eq!(o.status.code(), Some(1));
+    let dir = temp_dir("event-bound");
+    let path = dir.join("retry-storm.toml");
+    std::fs::write(
+        &path,
+        "schema_version = 1\nname = \"retry-storm\"\n[run]\nhorizon_seconds = 100\nmax_events = 5000\n\
+         [release]\nenabled = false\n[traffic]\nrate = 10\n[client]\nretries = 3\nretry_backoff_ms = 10\n\
+         [[faults]]\nkind = \"dependency\"\nerror_probability = 1.0\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let v = cli(&["validate", p]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    assert!(
+        stdout(&v).contains(
+            "ok (scenario retry-storm, about 1000 requests, 2027 events of at most 5000)"
+        ),
+        "{}",
+        stdout(&v)
+    );
+    let o = cli(&["run", "--scenario", p, "--policy", "noop", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json["limit_hit"], "event bound of 5000 reached");
     assert!(stderr(&o).contains("reproduce with"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Writes `text` as a scenario (or policy) file and checks that `validate FILE` and
+/// `run` with it both refuse it with exit code 2, naming the file, the key and the
+/// reason, without a panic.
+fn refused_everywhere(name: &str, text: &str, policy: bool, expected: &str) {
+    let dir = temp_dir(&format!("refused-{name}"));
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        format!("schema_version = 1\nname = \"{name}\"\n{text}"),
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let needle = format!("{p}: {expected}");
+    let flag = if policy { "--policy" } else { "--scenario" };
+    for args in [vec!["validate", p], vec!["run", flag, p]] {
+        let o = cli(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&needle),
+            "{args:?}: missing `{needle}` in:\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_endless_slo_window_is_refused_not_panicked() {
+    refused_everywhere(
+        "window",
+        "[slo]\nwindow_days = 1e308\n",
+        false,
+        "slo.window_days: must be at most 365, found 1e308",
+    );
+}
+
+#[test]
+fn a_traffic_rate_beyond_its_bound_or_the_event_budget_is_refused() {
+    refused_everywhere(
+        "rate",
+        "[traffic]\nrate = 1e9\n",
+        false,
+        "traffic.rate: must be at most 1000000, found 1000000000",
+    );
+    // Within its bound, but an hour of it is far more work than the run allows.
+    refused_everywhere(
+        "rate-hour",
+        "[run]\nhorizon_seconds = 3600\nmax_events = 50000000\n[traffic]\nrate = 1e6\n",
+        false,
+        "traffic.rate: about 3.6e9 requests over the 3600 s horizon, about 7.2e9 events, \
+         exceed run.max_events = 50000000; lower the rate or the horizon, or raise \
+         run.max_events (at most 10000000000)",
+    );
+}
+
+#[test]
+fn a_huge_traffic_spike_is_refused() {
+    refused_everywhere(
+        "spike",
+        "[[faults]]\nkind = \"traffic-spike\"\nmultiplier = 1e9\nstart_seconds = 600\n",
+        false,
+        "faults[0].multiplier: must be at most 100, found 1000000000",
+    );
+}
+
+#[test]
+fn a_huge_kill_rate_is_refused() {
+    refused_everywhere(
+        "kill",
+        "[[faults]]\nkind = \"instance-kill\"\nrate_per_hour = 1e9\n",
+        false,
+        "faults[0].rate_per_hour: must be at most 60, found 1000000000",
+    );
+}
+
+#[test]
+fn max_events_beyond_its_cap_is_refused() {
+    refused_everywhere(
+        "max-events",
+        "[run]\nmax_events = 10000000001\n",
+        false,
+        "run.max_events: must be at most 10000000000, found 10000000001",
+    );
+}
+
+#[test]
+fn endless_or_infinite_policy_durations_are_refused() {
+    refused_everywhere(
+        "bake",
+        "kind = \"rolling\"\nbake_seconds = 1e308\n",
+        true,
+        "bake_seconds: must be at most 2592000, found 1e308",
+    );
+    refused_everywhere(
+        "window-inf",
+        "kind = \"rolling\"\n[[gates]]\nthreshold = 0.01\nwindow_seconds = inf\n",
+        true,
+        "gates[0].window_seconds: expected a number, found the number inf",
+    );
+    refused_everywhere(
+        "interval-nan",
+        "kind = \"canary\"\nsemantics = \"flagger\"\nthreshold = 2\nstep_weight = 10\ninterval_seconds = nan\n",
+        true,
+        "interval_seconds: expected a number, found the number NaN",
+    );
+}
+
+#[test]
+fn a_set_override_beyond_its_bound_is_labelled() {
+    let o = cli(&["run", "--set", "scenario.fleet.queue_limit=100001"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--set: fleet.queue_limit: must be at most 100000, found 100001"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -282,3 +282,177 @@ fn fault_docs_cover_the_catalog() {
         );
     }
 }
+
+/// The rows of the first Markdown table after `heading`, as trimmed cells.
+fn table_after(markdown: &str, heading: &str) -> Vec<Vec<String>> {
+    let start = markdown
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading}"));
+    markdown[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The keys a cell names in backticks.
+fn backticked(cell: &str) -> Vec<String> {
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads a scenario text; returns the bound problems (`must …`, `expected …`) at `key`.
+fn bound_problems(text: &str, key: &str) -> Vec<String> {
+    let doc = config::Doc::parse("limits.toml", text).unwrap();
+    match scenarios::Scenario::from_doc(&doc) {
+        Ok(_) => Vec::new(),
+        Err(config::Problems(ps)) => ps
+            .into_iter()
+            .filter(|p| p.key == key)
+            .filter(|p| p.reason.starts_with("must") || p.reason.starts_with("expected"))
+            // Not a cross-field rule ("must be at least backoff_initial_seconds").
+            .filter(|p| {
+                !p.reason
+                    .strip_prefix("must be at least ")
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_alphabetic()))
+            })
+            .map(|p| p.reason)
+            .collect(),
+    }
+}
+
+/// For a documented bound: the value at it is accepted, the value just beyond refused.
+/// `text(value)` is the document with the key set to `value`.
+fn pin_bounds(key: &str, low: &str, high: &str, text: &dyn Fn(&str) -> String) {
+    // An integer key refuses a float, whatever its value.
+    let integer = bound_problems(&text("1.5"), key)
+        .iter()
+        .any(|r| r.starts_with("expected an integer"));
+    let beyond = |bound: f64, up: bool| -> String {
+        if integer {
+            format!("{}", if up { bound + 1.0 } else { bound - 1.0 })
+        } else if bound == 0.0 {
+            (if up { "1e-9" } else { "-1e-9" }).to_string()
+        } else {
+            let f = if up { 1.0 + 1e-9 } else { 1.0 - 1e-9 };
+            format!("{:e}", bound * f)
+        }
+    };
+    for (cell, up) in [(low, false), (high, true)] {
+        let (value, at_ok): (String, Option<String>) = match cell {
+            "> 0" => ("0".into(), None),
+            "< 1" => ("1".into(), Some("0.999".into())),
+            n => {
+                let b: f64 = n.parse().unwrap_or_else(|_| panic!("{key}: bound {n}"));
+                (beyond(b, up), Some(n.to_string()))
+            }
+        };
+        if let Some(at) = at_ok {
+            let p = bound_problems(&text(&at), key);
+            assert!(
+                p.is_empty(),
+                "{key} = {at} (documented bound) refused: {p:?}"
+            );
+        }
+        let p = bound_problems(&text(&value), key);
+        assert!(!p.is_empty(), "{key} = {value} (beyond {cell}) accepted");
+    }
+}
+
+/// The Limits tables of docs/model.md (scenario keys) and docs/faults.md (fault
+/// parameters) are the reader's bounds: every documented maximum and minimum is
+/// accepted and a value just beyond it refused, with a problem at that key.
+#[test]
+fn documented_limits_are_the_readers() {
+    let read = |f: &str| {
+        std::fs::read_to_string(format!("{}/docs/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let model = read("model.md");
+    let rows = table_after(&model, "### Scenario files");
+    assert!(rows.len() > 30, "{} rows", rows.len());
+    let mut keys = 0;
+    for row in &rows {
+        for key in backticked(&row[0]) {
+            // The section and profile a key is read in.
+            let (section, field) = key.rsplit_once('.').unwrap();
+            let context = match (section, field) {
+                ("traffic", "amplitude" | "period_seconds" | "peak_at_seconds") => {
+                    "[traffic]\nprofile = \"diurnal\"\n"
+                }
+                ("traffic", "after_rate" | "at_seconds") => "[traffic]\nprofile = \"step\"\n",
+                ("traffic", "peak_rate" | "start_seconds" | "duration_seconds") => {
+                    "[traffic]\nprofile = \"spike\"\n"
+                }
+                ("service", "sigma") => "[service]\ndistribution = \"lognormal\"\n",
+                _ => "",
+            };
+            let text = |v: &str| {
+                let mut doc = format!("schema_version = 1\n{context}");
+                let (table, field) = key.rsplit_once('.').unwrap();
+                if !context.contains(&format!("[{table}]")) {
+                    doc.push_str(&format!("[{table}]\n"));
+                }
+                doc.push_str(&format!("{field} = {v}\n"));
+                doc
+            };
+            pin_bounds(&key, &row[1], &row[2], &text);
+            keys += 1;
+        }
+    }
+    assert!(keys > 45, "{keys} scenario keys checked");
+    let faults = read("faults.md");
+    let rows = table_after(&faults, "## Limits");
+    let mut params = 0;
+    for row in &rows {
+        let kinds = if row[0] == "every kind" {
+            vec!["errors".to_string()]
+        } else {
+            backticked(&row[0])
+        };
+        for kind in &kinds {
+            for key in backticked(&row[1]) {
+                let text = |v: &str| {
+                    let (before, extra) = match (kind.as_str(), key.as_str()) {
+                        ("migration", _) => (
+                            "[schema]\ncandidate = [\"v1\", \"v2\"]\n",
+                            "schema = \"v2\"\n",
+                        ),
+                        ("zone-loss", "zone") => ("", "zones = 64\n"),
+                        _ => ("", ""),
+                    };
+                    format!(
+                        "schema_version = 1\n{before}[[faults]]\nkind = \"{kind}\"\n{extra}{key} = {v}\n"
+                    )
+                };
+                pin_bounds(&format!("faults[0].{key}"), &row[2], &row[3], &text);
+                params += 1;
+            }
+        }
+    }
+    // Every parameter of the catalog has its row.
+    for k in scenarios::faults::CATALOG {
+        for p in k.params {
+            if p.key == "effect" || p.key == "schema" || p.key == "trigger" {
+                continue; // not numbers
+            }
+            assert!(
+                rows.iter().any(|r| r[0].contains(&format!("`{}`", k.kind))
+                    && r[1].contains(&format!("`{}`", p.key))),
+                "docs/faults.md Limits lacks {}.{}",
+                k.kind,
+                p.key
+            );
+        }
+    }
+    assert!(params > 30, "{params} fault parameters checked");
+}

@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
+use std::ops::RangeInclusive;
 
 pub use toml::{Table, Value};
 
@@ -319,7 +320,8 @@ impl<'a> Section<'a> {
         self.opt_f64(key).unwrap_or(default)
     }
 
-    /// A number that must be at least `min`.
+    /// A number that must be at least `min`, with no upper bound: for scenario and
+    /// policy values use the bounded readers (`f64_in`, `positive_in`).
     pub fn f64_min(&self, key: &str, default: f64, min: f64) -> f64 {
         let v = self.f64(key, default);
         if v < min {
@@ -329,7 +331,7 @@ impl<'a> Section<'a> {
         v
     }
 
-    /// A number that must be positive.
+    /// A number that must be positive, with no upper bound (see `positive_in`).
     pub fn positive(&self, key: &str, default: f64) -> f64 {
         let v = self.f64(key, default);
         if v <= 0.0 {
@@ -337,6 +339,77 @@ impl<'a> Section<'a> {
             return default;
         }
         v
+    }
+
+    /// A finite number in `range`, both ends included. Every number a scenario or a
+    /// policy holds is read through a bounded reader: a value the engine cannot
+    /// represent (an infinite duration, a rate that allocates without end) is refused
+    /// here, with its key and its bound, instead of panicking or exhausting memory in
+    /// the middle of a run.
+    pub fn f64_in(&self, key: &str, default: f64, range: RangeInclusive<f64>) -> f64 {
+        self.opt_f64_in(key, range).unwrap_or(default)
+    }
+
+    /// An optional number in `range`: `None` when the key is absent or its value was
+    /// refused (the refusal is recorded).
+    pub fn opt_f64_in(&self, key: &str, range: RangeInclusive<f64>) -> Option<f64> {
+        let v = self.opt_f64(key)?;
+        self.check_range(key, v, range)
+    }
+
+    /// A number above 0 (exclusive) and at most `max`: a positive quantity whose lower
+    /// limit is "anything but zero" (a multiplier, a share of a second).
+    pub fn positive_in(&self, key: &str, default: f64, max: f64) -> f64 {
+        let Some(v) = self.opt_f64(key) else {
+            return default;
+        };
+        if v <= 0.0 {
+            self.problem(key, format!("must be positive, found {}", number(v)));
+            return default;
+        }
+        self.check_range(key, v, f64::MIN_POSITIVE..=max)
+            .unwrap_or(default)
+    }
+
+    fn check_range(&self, key: &str, v: f64, range: RangeInclusive<f64>) -> Option<f64> {
+        let (min, max) = (*range.start(), *range.end());
+        if v < min {
+            let (min, v) = (number(min), number(v));
+            self.problem(key, format!("must be at least {min}, found {v}"));
+            None
+        } else if v > max {
+            let (max, v) = (number(max), number(v));
+            self.problem(key, format!("must be at most {max}, found {v}"));
+            None
+        } else {
+            Some(v)
+        }
+    }
+
+    /// A whole number in `range`, both ends included.
+    pub fn u32_in(&self, key: &str, default: u32, range: RangeInclusive<u32>) -> u32 {
+        let r = *range.start() as u64..=*range.end() as u64;
+        self.u64_in(key, default as u64, r) as u32
+    }
+
+    /// A whole number in `range`, both ends included.
+    pub fn u64_in(&self, key: &str, default: u64, range: RangeInclusive<u64>) -> u64 {
+        let Some(i) = self.opt_i64(key) else {
+            return default;
+        };
+        let (min, max) = (*range.start(), *range.end());
+        if i < 0 || (i as u64) < min {
+            self.problem(
+                key,
+                format!("must be a whole number of at least {min}, found {i}"),
+            );
+            default
+        } else if i as u64 > max {
+            self.problem(key, format!("must be at most {max}, found {i}"));
+            default
+        } else {
+            i as u64
+        }
     }
 
     /// A share in [0, 1], written as a number (`0.25`) or a percentage (`"25%"`).
@@ -358,7 +431,10 @@ impl<'a> Section<'a> {
             Some(f) => {
                 self.problem(
                     key,
-                    format!("must be between 0 and 1 (or 0% and 100%), found {f}"),
+                    format!(
+                        "must be between 0 and 1 (or 0% and 100%), found {}",
+                        number(f)
+                    ),
                 );
                 default
             }
@@ -399,7 +475,7 @@ impl<'a> Section<'a> {
         }
     }
 
-    /// A whole number in `min..=u32::MAX`.
+    /// A whole number in `min..=u32::MAX` (see `u32_in` for a bounded one).
     pub fn u32_min(&self, key: &str, default: u32, min: u32) -> u32 {
         match self.opt_i64(key) {
             None => default,
@@ -414,6 +490,7 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// A whole number of at least 0 (see `u64_in` for a bounded one).
     pub fn u64(&self, key: &str, default: u64) -> u64 {
         match self.opt_i64(key) {
             None => default,
@@ -528,11 +605,23 @@ pub fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("the string \"{s}\""),
         Value::Integer(i) => format!("the integer {i}"),
-        Value::Float(f) => format!("the number {f}"),
+        Value::Float(f) => format!("the number {}", number(*f)),
         Value::Boolean(b) => format!("{b}"),
         Value::Datetime(_) => "a date".to_string(),
         Value::Array(_) => "an array".to_string(),
         Value::Table(_) => "a table".to_string(),
+    }
+}
+
+/// A number as a message shows it: plain when it reads well (`3600`, `0.25`), in
+/// exponent form when plain digits would run on (`1e308`, `1e-12`), so that a refused
+/// value reads as the user wrote it.
+pub fn number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-6..1e15).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }
 
@@ -673,6 +762,117 @@ mod tests {
     fn syntax_errors_name_the_file() {
         let err = Doc::parse("bad.toml", "a = ").err().unwrap();
         assert!(err.to_string().starts_with("bad.toml: not valid TOML"));
+    }
+
+    /// Reads `key` from `[s]` with `read`, returning the value and the problems.
+    fn bounded<T>(text: &str, read: impl FnOnce(&Section<'_>) -> T) -> (T, Vec<String>) {
+        let doc = Doc::parse("b.toml", text).unwrap();
+        let v = {
+            let root = doc.root();
+            let s = root.section("s");
+            read(&s)
+        };
+        let problems = match doc.into_result() {
+            Ok(()) => Vec::new(),
+            Err(Problems(ps)) => ps.into_iter().map(|p| p.to_string()).collect(),
+        };
+        (v, problems)
+    }
+
+    #[test]
+    fn bounded_numbers_accept_their_bounds_and_refuse_beyond() {
+        let read = |text: &str| bounded(text, |s| s.f64_in("x", 30.0, 1.0..=365.0));
+        assert_eq!(read("[s]\nx = 365\n"), (365.0, vec![]));
+        assert_eq!(read("[s]\nx = 1.0\n"), (1.0, vec![]));
+        assert_eq!(read(""), (30.0, vec![]));
+        assert_eq!(
+            read("[s]\nx = 365.0001\n"),
+            (
+                30.0,
+                vec!["b.toml: s.x: must be at most 365, found 365.0001".to_string()]
+            )
+        );
+        assert_eq!(
+            read("[s]\nx = 1e308\n").1,
+            ["b.toml: s.x: must be at most 365, found 1e308"]
+        );
+        assert_eq!(
+            read("[s]\nx = 0.999\n").1,
+            ["b.toml: s.x: must be at least 1, found 0.999"]
+        );
+        // TOML's inf and nan are numbers nothing can hold: refused as not finite.
+        assert_eq!(
+            read("[s]\nx = inf\n").1,
+            ["b.toml: s.x: expected a number, found the number inf"]
+        );
+        assert_eq!(
+            read("[s]\nx = nan\n").1,
+            ["b.toml: s.x: expected a number, found the number NaN"]
+        );
+        let opt = |text: &str| bounded(text, |s| s.opt_f64_in("x", 0.0..=10.0));
+        assert_eq!(opt("[s]\nx = 10\n"), (Some(10.0), vec![]));
+        assert_eq!(opt("").0, None);
+        assert_eq!(opt("[s]\nx = 10.5\n").0, None);
+    }
+
+    #[test]
+    fn positive_numbers_exclude_zero_and_stop_at_their_bound() {
+        let read = |text: &str| bounded(text, |s| s.positive_in("x", 3.0, 100.0));
+        assert_eq!(read("[s]\nx = 100\n"), (100.0, vec![]));
+        assert_eq!(read("[s]\nx = 1e-300\n"), (1e-300, vec![]));
+        assert_eq!(
+            read("[s]\nx = 0\n").1,
+            ["b.toml: s.x: must be positive, found 0"]
+        );
+        assert_eq!(
+            read("[s]\nx = 1e9\n"),
+            (
+                3.0,
+                vec!["b.toml: s.x: must be at most 100, found 1000000000".to_string()]
+            )
+        );
+    }
+
+    #[test]
+    fn bounded_integers_accept_their_bounds_and_refuse_beyond() {
+        let read = |text: &str| bounded(text, |s| s.u32_in("n", 20, 1..=10_000));
+        assert_eq!(read("[s]\nn = 10000\n"), (10_000, vec![]));
+        assert_eq!(read("[s]\nn = 1\n"), (1, vec![]));
+        assert_eq!(
+            read("[s]\nn = 10001\n"),
+            (
+                20,
+                vec!["b.toml: s.n: must be at most 10000, found 10001".to_string()]
+            )
+        );
+        assert_eq!(
+            read("[s]\nn = 0\n").1,
+            ["b.toml: s.n: must be a whole number of at least 1, found 0"]
+        );
+        // Beyond u32: refused, never wrapped.
+        assert_eq!(
+            read("[s]\nn = 4294967297\n").1,
+            ["b.toml: s.n: must be at most 10000, found 4294967297"]
+        );
+        assert_eq!(
+            read("[s]\nn = -1\n").1,
+            ["b.toml: s.n: must be a whole number of at least 1, found -1"]
+        );
+        let big = |text: &str| bounded(text, |s| s.u64_in("n", 5, 0..=10_000_000_000));
+        assert_eq!(big("[s]\nn = 10000000000\n"), (10_000_000_000, vec![]));
+        assert_eq!(
+            big("[s]\nn = 10000000001\n").1,
+            ["b.toml: s.n: must be at most 10000000000, found 10000000001"]
+        );
+    }
+
+    #[test]
+    fn numbers_in_messages_read_as_written() {
+        assert_eq!(number(1e308), "1e308");
+        assert_eq!(number(3600.0), "3600");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(1e-12), "1e-12");
+        assert_eq!(number(f64::INFINITY), "inf");
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::limits::{MAX_PERCENT, MAX_PODS};
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum IntOrPercent {
     Int(u32),
@@ -14,8 +16,13 @@ pub enum IntOrPercent {
 impl IntOrPercent {
     /// Parses a TOML value: an integer, or a string ending in `%`. A plain numeric
     /// string such as `"5"` is rejected, as Kubernetes rejects it.
+    /// A count is at most `MAX_PODS` and a percentage at most `MAX_PERCENT`: a count
+    /// beyond the largest fleet would otherwise wrap when it became a `u32`.
     pub fn from_value(v: &config::Value) -> Result<IntOrPercent, String> {
         match v {
+            config::Value::Integer(i) if *i > MAX_PODS as i64 => {
+                Err(format!("must be at most {MAX_PODS} pods, found {i}"))
+            }
             config::Value::Integer(i) if *i >= 0 => Ok(IntOrPercent::Int(*i as u32)),
             config::Value::Integer(i) => Err(format!("must not be negative, found {i}")),
             config::Value::String(s) => IntOrPercent::parse(s),
@@ -33,6 +40,10 @@ impl IntOrPercent {
             ));
         };
         match num.trim().parse::<f64>() {
+            Ok(p) if p > MAX_PERCENT && p.is_finite() => Err(format!(
+                "must be at most {}%, found {s}",
+                config::number(MAX_PERCENT)
+            )),
             Ok(p) if p >= 0.0 && p.is_finite() => Ok(IntOrPercent::Percent(p)),
             _ => Err(format!("\"{s}\" is not a valid percentage")),
         }

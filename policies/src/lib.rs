@@ -15,6 +15,7 @@ pub mod gate;
 pub mod intstr;
 pub mod k8s;
 pub mod k8s_names;
+pub mod limits;
 pub mod live;
 pub mod plan;
 pub mod read;
@@ -31,6 +32,7 @@ use crate::canary_argo::{ArgoCanaryController, ArgoCanarySpec};
 use crate::canary_flagger::{FlaggerController, FlaggerSpec};
 use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec, MannWhitneyRule};
 use crate::intstr::IntOrPercent;
+use crate::limits::*;
 use crate::rolling::{FailureAction, Fenceposts, NoopController, RollingController, RollingSpec};
 
 /// The policy file format this build reads and writes.
@@ -192,14 +194,28 @@ fn read_rolling(root: &Section<'_>) -> RollingSpec {
     let gates = read_gates(root);
     RollingSpec {
         step,
-        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
-        progress_deadline_seconds: root.positive("progress_deadline_seconds", 600.0),
-        bake_seconds: root.f64_min("bake_seconds", 0.0, 0.0),
-        gate_interval_seconds: root.positive("gate_interval_seconds", 15.0),
+        min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
+        progress_deadline_seconds: root.positive_in(
+            "progress_deadline_seconds",
+            600.0,
+            MAX_WAIT_SECONDS,
+        ),
+        bake_seconds: wait(root, "bake_seconds", 0.0),
+        gate_interval_seconds: interval(root, "gate_interval_seconds", 15.0),
         gates,
         on_failure,
         rollback,
     }
+}
+
+/// A wait in seconds: from 0 to `MAX_WAIT_SECONDS`.
+pub(crate) fn wait(s: &Section<'_>, key: &str, default: f64) -> f64 {
+    s.f64_in(key, default, 0.0..=MAX_WAIT_SECONDS)
+}
+
+/// A polling interval in seconds: from `MIN_INTERVAL_SECONDS` to `MAX_INTERVAL_SECONDS`.
+pub(crate) fn interval(s: &Section<'_>, key: &str, default: f64) -> f64 {
+    s.f64_in(key, default, MIN_INTERVAL_SECONDS..=MAX_INTERVAL_SECONDS)
 }
 
 /// The `[[gates]]` of a policy; names must be unique.
@@ -209,6 +225,12 @@ pub(crate) fn read_gates(root: &Section<'_>) -> Vec<GateSpec> {
         .iter()
         .map(read_gate)
         .collect::<Vec<_>>();
+    if gates.len() > MAX_GATES {
+        root.problem(
+            "gates",
+            format!("at most {MAX_GATES} gates, found {}", gates.len()),
+        );
+    }
     let mut seen = std::collections::BTreeSet::new();
     for g in &gates {
         if !seen.insert(g.name.clone()) {
@@ -249,7 +271,7 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
             }
             Comparison::MannWhitney(MannWhitneyRule {
                 confidence,
-                tolerance: s.f64_min("tolerance", d.tolerance, 0.0),
+                tolerance: s.f64_in("tolerance", d.tolerance, 0.0..=MAX_TOLERANCE),
             })
         }
         _ => Comparison::Absolute,
@@ -270,7 +292,18 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
         _ => EmptyRule::Inconclusive,
     };
     let threshold = match s.opt_f64("threshold") {
-        Some(t) if t >= 0.0 => t,
+        Some(t) if (0.0..=MAX_THRESHOLD).contains(&t) => t,
+        Some(t) if t > MAX_THRESHOLD => {
+            s.problem(
+                "threshold",
+                format!(
+                    "must be at most {}, found {}",
+                    config::number(MAX_THRESHOLD),
+                    config::number(t)
+                ),
+            );
+            0.0
+        }
         Some(t) => {
             s.problem("threshold", format!("must not be negative, found {t}"));
             0.0
@@ -288,9 +321,13 @@ fn read_gate(s: &Section<'_>) -> GateSpec {
         metric,
         comparison,
         threshold,
-        slack: s.f64_min("slack", 0.0, 0.0),
-        window_seconds: s.positive("window_seconds", 60.0),
-        min_samples: s.u64("min_samples", 100),
+        slack: s.f64_in("slack", 0.0, 0.0..=MAX_THRESHOLD),
+        window_seconds: s.f64_in(
+            "window_seconds",
+            60.0,
+            MIN_INTERVAL_SECONDS..=MAX_WAIT_SECONDS,
+        ),
+        min_samples: s.u64_in("min_samples", 100, 0..=MAX_MIN_SAMPLES),
         on_empty,
     }
 }

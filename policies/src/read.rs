@@ -10,31 +10,28 @@ use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
 use crate::canary_flagger::FlaggerSpec;
 use crate::gate::GateSpec;
 use crate::intstr::IntOrPercent;
-use crate::{CanarySpec, K8S_DEFAULT, read_fenceposts, read_gates};
+use crate::limits::*;
+use crate::{CanarySpec, K8S_DEFAULT, interval, read_fenceposts, read_gates, wait};
 
 /// A whole percentage 0–100.
 fn percent(s: &Section<'_>, key: &str, default: u32) -> u32 {
-    let v = s.u32_min(key, default, 0);
-    if v > 100 {
-        s.problem(
-            key,
-            format!("must be a percentage from 0 to 100, found {v}"),
-        );
-        return default;
-    }
-    v
+    s.u32_in(key, default, 0..=100)
 }
 
 /// An Argo analysis block (`analysis = {...}`, `pre_promotion_analysis = {...}`).
 pub fn read_analysis(s: &Section<'_>) -> AnalysisSpec {
     let d = AnalysisSpec::default();
     let a = AnalysisSpec {
-        count: s.u32_min("count", d.count, 1),
-        interval_seconds: s.positive("interval_seconds", d.interval_seconds),
-        initial_delay_seconds: s.f64_min("initial_delay_seconds", 0.0, 0.0),
-        failure_limit: s.u32_min("failure_limit", d.failure_limit, 0),
-        inconclusive_limit: s.u32_min("inconclusive_limit", d.inconclusive_limit, 0),
-        consecutive_error_limit: s.u32_min("consecutive_error_limit", d.consecutive_error_limit, 0),
+        count: s.u32_in("count", d.count, 1..=MAX_COUNT),
+        interval_seconds: interval(s, "interval_seconds", d.interval_seconds),
+        initial_delay_seconds: wait(s, "initial_delay_seconds", 0.0),
+        failure_limit: s.u32_in("failure_limit", d.failure_limit, 0..=MAX_COUNT),
+        inconclusive_limit: s.u32_in("inconclusive_limit", d.inconclusive_limit, 0..=MAX_COUNT),
+        consecutive_error_limit: s.u32_in(
+            "consecutive_error_limit",
+            d.consecutive_error_limit,
+            0..=MAX_COUNT,
+        ),
     };
     if a.count > 1 && !s.has("interval_seconds") {
         s.problem(
@@ -67,15 +64,7 @@ fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
         "set_weight" => ArgoStep::SetWeight(percent(s, "set_weight", 0)),
         "pause" => {
             let p = s.section("pause");
-            ArgoStep::Pause(p.opt_f64("duration_seconds").map(|d| {
-                if d < 0.0 {
-                    p.problem(
-                        "duration_seconds",
-                        format!("must not be negative, found {d}"),
-                    );
-                }
-                d.max(0.0)
-            }))
+            ArgoStep::Pause(p.opt_f64_in("duration_seconds", 0.0..=MAX_WAIT_SECONDS))
         }
         _ => ArgoStep::Analysis(read_analysis(&s.section("analysis"))),
     })
@@ -87,6 +76,12 @@ fn read_argo(root: &Section<'_>, gates: Vec<GateSpec>) -> ArgoCanarySpec {
         .iter()
         .filter_map(read_argo_step)
         .collect();
+    if steps.len() > MAX_STEPS {
+        root.problem(
+            "steps",
+            format!("at most {MAX_STEPS} steps, found {}", steps.len()),
+        );
+    }
     if steps.is_empty() && !root.doc().has_problems() {
         root.problem(
             "steps",
@@ -100,9 +95,9 @@ fn read_argo(root: &Section<'_>, gates: Vec<GateSpec>) -> ArgoCanarySpec {
         steps,
         fenceposts: read_fenceposts(root, K8S_DEFAULT),
         traffic_routing: root.bool("traffic_routing", false),
-        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
-        scale_down_delay_seconds: root.f64_min("scale_down_delay_seconds", 30.0, 0.0),
-        abort_scale_down_delay_seconds: root.f64_min("abort_scale_down_delay_seconds", 30.0, 0.0),
+        min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
+        scale_down_delay_seconds: wait(root, "scale_down_delay_seconds", 30.0),
+        abort_scale_down_delay_seconds: wait(root, "abort_scale_down_delay_seconds", 30.0),
         gates,
     }
 }
@@ -113,12 +108,12 @@ fn read_flagger(root: &Section<'_>, gates: Vec<GateSpec>) -> FlaggerSpec {
         Some(config::Value::Array(items)) => items
             .iter()
             .filter_map(|v| match v.as_integer() {
-                Some(i) if i > 0 => Some(i as u32),
+                Some(i) if (1..=100).contains(&i) => Some(i as u32),
                 _ => {
                     root.problem(
                         "step_weights",
                         format!(
-                            "expected positive whole percentages, found {}",
+                            "expected whole percentages from 1 to 100, found {}",
                             config::describe(v)
                         ),
                     );
@@ -140,35 +135,30 @@ fn read_flagger(root: &Section<'_>, gates: Vec<GateSpec>) -> FlaggerSpec {
     if step_weights.windows(2).any(|w| w[1] <= w[0]) {
         root.problem("step_weights", "must increase");
     }
-    let threshold = match root.opt_i64("threshold") {
-        Some(t) if t >= 1 => t as u32,
-        Some(t) => {
-            root.problem("threshold", format!("must be at least 1, found {t}"));
-            1
-        }
-        None => {
-            if !root.has("threshold") {
-                root.problem(
-                    "threshold",
-                    "missing: how many failed checks before a rollback",
-                );
-            }
-            1
-        }
-    };
+    if !root.has("threshold") {
+        root.problem(
+            "threshold",
+            "missing: how many failed checks before a rollback",
+        );
+    }
+    let threshold = root.u32_in("threshold", 1, 1..=MAX_COUNT);
     let spec = FlaggerSpec {
-        interval_seconds: root.positive("interval_seconds", 60.0),
+        interval_seconds: interval(root, "interval_seconds", 60.0),
         threshold,
         max_weight: root
             .has("max_weight")
             .then(|| percent(root, "max_weight", 100)),
         step_weight: percent(root, "step_weight", 0),
         step_weights,
-        iterations: root.u32_min("iterations", 0, 0),
+        iterations: root.u32_in("iterations", 0, 0..=MAX_COUNT),
         iteration_traffic_share: root.fraction("iteration_traffic_share", 0.0),
         traffic_routing: root.bool("traffic_routing", true),
-        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
-        progress_deadline_seconds: root.positive("progress_deadline_seconds", 600.0),
+        min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
+        progress_deadline_seconds: root.positive_in(
+            "progress_deadline_seconds",
+            600.0,
+            MAX_WAIT_SECONDS,
+        ),
         gates,
     };
     let weighted = spec.step_weight > 0 || !spec.step_weights.is_empty();
@@ -216,11 +206,11 @@ pub fn read_blue_green(root: &Section<'_>) -> BlueGreenSpec {
     let spec = BlueGreenSpec {
         pre_promotion_analysis: analysis("pre_promotion_analysis"),
         post_promotion_analysis: analysis("post_promotion_analysis"),
-        auto_promotion_seconds: root.f64_min("auto_promotion_seconds", 0.0, 0.0),
-        scale_down_delay_seconds: root.f64_min("scale_down_delay_seconds", 30.0, 0.0),
-        abort_scale_down_delay_seconds: root.f64_min("abort_scale_down_delay_seconds", 30.0, 0.0),
+        auto_promotion_seconds: wait(root, "auto_promotion_seconds", 0.0),
+        scale_down_delay_seconds: wait(root, "scale_down_delay_seconds", 30.0),
+        abort_scale_down_delay_seconds: wait(root, "abort_scale_down_delay_seconds", 30.0),
         preview_traffic_share: root.fraction("preview_traffic_share", 0.0),
-        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
         gates,
     };
     let analysed = spec.pre_promotion_analysis.is_some() || spec.post_promotion_analysis.is_some();
@@ -246,7 +236,7 @@ pub fn read_batched(root: &Section<'_>) -> BatchedSpec {
     }
     let m = root.section("minimum_healthy_hosts");
     let kind = m.choice("type", "FLEET_PERCENT", &MinimumHealthyHosts::TYPES);
-    let value = m.u32_min("value", 50, 0);
+    let value = m.u32_in("value", 50, 0..=MAX_PODS);
     let minimum = if kind == "HOST_COUNT" {
         MinimumHealthyHosts::HostCount(value)
     } else {
@@ -275,10 +265,10 @@ pub fn read_batched(root: &Section<'_>) -> BatchedSpec {
     BatchedSpec {
         minimum_healthy_hosts: minimum,
         batch_size,
-        bake_seconds: root.f64_min("bake_seconds", 0.0, 0.0),
-        gate_interval_seconds: root.positive("gate_interval_seconds", 15.0),
+        bake_seconds: wait(root, "bake_seconds", 0.0),
+        gate_interval_seconds: interval(root, "gate_interval_seconds", 15.0),
         auto_rollback: root.bool("auto_rollback", true),
-        min_ready_seconds: root.f64_min("min_ready_seconds", 0.0, 0.0),
+        min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
         gates,
     }
 }

@@ -209,7 +209,11 @@ pub fn resolve(scenario: &str, policy: &str, sets: &[String]) -> Result<Resolved
     }
 }
 
-/// Checks a file as a scenario or a policy, guessing which from its keys.
+/// Checks a file as a scenario or a policy, guessing which from its keys. A scenario
+/// goes through everything `run` meets before its first event (`Scenario::from_doc`:
+/// every value's bound, the work estimate against `run.max_events`, the engine's world
+/// and its checks), so a file called ok here is one `run` accepts; the line says how
+/// much work a run of it is.
 pub fn validate_file(path: &str) -> Result<String, RunnerError> {
     let text = std::fs::read_to_string(path).map_err(|e| RunnerError::io(path, e))?;
     let doc = Doc::parse(path, &text)?;
@@ -219,7 +223,14 @@ pub fn validate_file(path: &str) -> Result<String, RunnerError> {
         Ok(format!("{path}: ok (policy {}, {})", p.name, p.kind.name()))
     } else {
         let s = Scenario::from_doc(&doc)?;
-        Ok(format!("{path}: ok (scenario {})", s.name))
+        let e = s.estimate();
+        Ok(format!(
+            "{path}: ok (scenario {}, about {} requests, {} events of at most {})",
+            s.name,
+            scenarios::work::about(e.requests()),
+            scenarios::work::about(e.events()),
+            s.run.max_events
+        ))
     }
 }
 

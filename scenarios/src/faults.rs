@@ -9,6 +9,8 @@
 
 use config::Section;
 use serde::Serialize;
+
+use crate::limits::*;
 use sim_core::fault::{Effect, FaultDef, FaultKind, MigrationTrigger, Target, Window, WorldFault};
 use sim_core::{SimDuration, SimTime};
 
@@ -334,14 +336,14 @@ impl Params {
 fn params(s: &Section<'_>, kind: &str) -> Params {
     match kind {
         "memory-leak" => {
-            let gc_multiplier = s.f64_min("gc_multiplier", 1.0, 1.0);
+            let gc_multiplier = s.f64_in("gc_multiplier", 1.0, 1.0..=MAX_GC_MULTIPLIER);
             let gc_threshold = s.fraction("gc_threshold", 0.7);
             if gc_threshold >= 1.0 {
                 s.problem("gc_threshold", "must be below 1 (the limit itself)");
             }
             Params::MemoryLeak {
-                leak_mb_per_second: s.f64_min("leak_mb_per_second", 2.0, 0.0),
-                leak_kb_per_request: s.f64_min("leak_kb_per_request", 0.0, 0.0),
+                leak_mb_per_second: s.f64_in("leak_mb_per_second", 2.0, 0.0..=MAX_MEMORY_MB),
+                leak_kb_per_request: s.f64_in("leak_kb_per_request", 0.0, 0.0..=MAX_MEMORY_MB),
                 gc_multiplier,
                 gc_threshold,
             }
@@ -350,11 +352,11 @@ fn params(s: &Section<'_>, kind: &str) -> Params {
             probability: s.fraction("probability", 1.0),
             after_ready_seconds: s
                 .has("after_ready_seconds")
-                .then(|| s.positive("after_ready_seconds", 60.0)),
+                .then(|| s.positive_in("after_ready_seconds", 60.0, MAX_HORIZON_SECONDS)),
         },
         "latency" => Params::Latency {
-            multiplier: s.positive("multiplier", 1.5),
-            shift_ms: s.f64_min("shift_ms", 0.0, 0.0),
+            multiplier: s.positive_in("multiplier", 1.5, MAX_MULTIPLIER),
+            shift_ms: s.f64_in("shift_ms", 0.0, 0.0..=MAX_SERVICE_MS),
             share: s.fraction("share", 1.0),
         },
         "errors" => Params::Errors {
@@ -365,12 +367,12 @@ fn params(s: &Section<'_>, kind: &str) -> Params {
             effect: s
                 .choice("effect", "error", &["error", "corrupt"])
                 .to_string(),
-            records: s.u64("records", 10_000).max(1),
-            backfill_seconds: s.f64_min("backfill_seconds", 900.0, 0.0),
+            records: s.u64_in("records", 10_000, 1..=MAX_RECORDS),
+            backfill_seconds: s.f64_in("backfill_seconds", 900.0, 0.0..=MAX_HORIZON_SECONDS),
         },
         "schema-backward" => Params::SchemaBackward {
             write_share: s.fraction("write_share", 0.1),
-            records: s.u64("records", 10_000).max(1),
+            records: s.u64_in("records", 10_000, 1..=MAX_RECORDS),
         },
         "migration" => {
             let schema = s.opt_str("schema").unwrap_or_default().to_string();
@@ -380,18 +382,14 @@ fn params(s: &Section<'_>, kind: &str) -> Params {
                     "missing: a migration names the schema it moves to",
                 );
             }
-            let at_seconds = s.opt_f64("at_seconds");
+            let at_given = s.has("at_seconds");
+            let at_seconds = s.opt_f64_in("at_seconds", 0.0..=MAX_HORIZON_SECONDS);
             let trigger = s.has("trigger").then(|| {
                 s.choice("trigger", "release", &["release", "promotion"])
                     .to_string()
             });
-            if at_seconds.is_some() == trigger.is_some() {
+            if at_given == trigger.is_some() {
                 s.problem("at_seconds", "give exactly one of at_seconds and trigger");
-            }
-            if let Some(t) = at_seconds
-                && t < 0.0
-            {
-                s.problem("at_seconds", format!("must not be negative, found {t}"));
             }
             Params::Migration {
                 schema,
@@ -403,48 +401,53 @@ fn params(s: &Section<'_>, kind: &str) -> Params {
             share: s.fraction("share", 0.2),
         },
         "lb-weight" => Params::LbWeight {
-            weight: s.positive("weight", 3.0),
+            weight: s.positive_in("weight", 3.0, MAX_LB_WEIGHT),
         },
         "lb-slow-start" => Params::LbSlowStart {
-            ramp_seconds: s.positive("ramp_seconds", 60.0),
+            ramp_seconds: s.f64_in("ramp_seconds", 60.0, MIN_PERIOD_SECONDS..=MAX_DELAY_SECONDS),
         },
         "lb-pinning" => Params::LbPinning {
             share: s.fraction("share", 0.5),
-            connections: s.u32_min("connections", 50, 1),
-            lifetime_seconds: s.positive("lifetime_seconds", 600.0),
+            connections: s.u32_in("connections", 50, 1..=MAX_CONNECTIONS),
+            lifetime_seconds: s.f64_in(
+                "lifetime_seconds",
+                600.0,
+                MIN_PERIOD_SECONDS..=MAX_HORIZON_SECONDS,
+            ),
         },
         "dependency" => Params::Dependency {
             call_share: s.fraction("call_share", 1.0),
             error_probability: s.fraction("error_probability", 0.2),
-            latency_ms: s.f64_min("latency_ms", 0.0, 0.0),
+            latency_ms: s.f64_in("latency_ms", 0.0, 0.0..=MAX_SERVICE_MS),
         },
         "traffic-spike" => Params::TrafficSpike {
-            multiplier: s.positive("multiplier", 3.0),
+            multiplier: s.positive_in("multiplier", 3.0, MAX_SPIKE_MULTIPLIER),
         },
         "instance-kill" => Params::InstanceKill {
-            rate_per_hour: s.f64_min("rate_per_hour", 1.0, 0.0),
+            rate_per_hour: s.f64_in("rate_per_hour", 1.0, 0.0..=MAX_KILLS_PER_HOUR),
         },
         "zone-loss" => {
-            let zones = s.u32_min("zones", 3, 2);
-            let zone = s.u32_min("zone", 0, 0);
+            let zones = s.u32_in("zones", 3, 2..=MAX_ZONES);
+            let zone = s.u32_in("zone", 0, 0..=MAX_ZONES - 1);
             if zone >= zones {
                 s.problem(
                     "zone",
                     format!("zones are numbered 0 to {}, found {zone}", zones - 1),
                 );
             }
-            if zones > 64 {
-                s.problem("zones", format!("at most 64, found {zones}"));
-            }
             Params::ZoneLoss {
                 zones,
                 zone,
-                reschedule_seconds: s.positive("reschedule_seconds", 300.0),
+                reschedule_seconds: s.f64_in(
+                    "reschedule_seconds",
+                    300.0,
+                    MIN_PERIOD_SECONDS..=MAX_HORIZON_SECONDS,
+                ),
             }
         }
         "metrics-gap" => Params::MetricsGap {},
         "metrics-delay" => Params::MetricsDelay {
-            extra_seconds: s.positive("extra_seconds", 60.0),
+            extra_seconds: s.positive_in("extra_seconds", 60.0, MAX_DELAY_SECONDS),
         },
         _ => unreachable!("kind checked against the catalog"),
     }
@@ -472,14 +475,16 @@ pub fn read(s: &Section<'_>) -> FaultSpec {
             format!("a {kind} fault acts on the whole fleet; leave target out"),
         );
     }
-    let start_seconds = s.f64_min("start_seconds", 0.0, 0.0);
+    let start_seconds = s.f64_in("start_seconds", 0.0, 0.0..=MAX_HORIZON_SECONDS);
     let duration_seconds = s
         .has("duration_seconds")
-        .then(|| s.positive("duration_seconds", 60.0));
-    let on_seconds = s.has("on_seconds").then(|| s.positive("on_seconds", 60.0));
-    let off_seconds = s
-        .has("off_seconds")
-        .then(|| s.positive("off_seconds", 60.0));
+        .then(|| s.positive_in("duration_seconds", 60.0, MAX_HORIZON_SECONDS));
+    let phase = |key: &str| {
+        s.has(key)
+            .then(|| s.f64_in(key, 60.0, MIN_PERIOD_SECONDS..=MAX_HORIZON_SECONDS))
+    };
+    let on_seconds = phase("on_seconds");
+    let off_seconds = phase("off_seconds");
     if on_seconds.is_some() != off_seconds.is_some() {
         s.problem(
             "on_seconds",

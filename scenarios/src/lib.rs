@@ -6,20 +6,38 @@
 //! faults with their own ids, so every bad event they cause is attributed to them.
 
 pub mod faults;
+pub mod limits;
 mod model;
 mod read;
+pub mod work;
 
 pub use model::*;
 
 use config::{Doc, Problems};
+use sim_core::rng::RunSeed;
 
 /// The scenario file format this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
 
 impl Scenario {
-    /// Reads a scenario document, reporting every problem at once.
+    /// Reads a scenario document, reporting every problem at once. A document whose
+    /// values are each within bounds is then checked as a whole, as a run would meet
+    /// it: its work estimate against `run.max_events` and the memory limits
+    /// (`work::check`), and the engine's world built from it (`WorldConfig::check`).
+    /// So whatever reads scenarios (run, validate, sweeps, checks, game days) refuses
+    /// the same files, before anything runs.
     pub fn from_doc(doc: &Doc) -> Result<Scenario, Problems> {
         let scenario = read::scenario(&doc.root());
+        if !doc.has_problems() {
+            for (key, reason) in work::check(&scenario) {
+                doc.problem(&key, reason);
+            }
+        }
+        if !doc.has_problems()
+            && let Err(e) = scenario.world(RunSeed::new(0, 0, 0)).check()
+        {
+            doc.problem("", format!("the engine cannot run this scenario: {e}"));
+        }
         if doc.has_problems() {
             Err(Problems(doc.problems()))
         } else {
@@ -30,6 +48,11 @@ impl Scenario {
     /// One line for `rollcage list`.
     pub fn summary(&self) -> String {
         self.description.clone()
+    }
+
+    /// The work this scenario asks of the engine (see `work`).
+    pub fn estimate(&self) -> work::Estimate {
+        work::estimate(self)
     }
 }
 

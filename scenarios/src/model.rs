@@ -93,6 +93,8 @@ pub struct Release {
 pub struct Fleet {
     pub replicas: u32,
     pub concurrency: u32,
+    /// Requests a pod queues beyond its busy workers; more are shed as errors.
+    pub queue_limit: u32,
     pub request_timeout_seconds: f64,
     pub drain_timeout_seconds: f64,
     pub backoff_initial_seconds: f64,
@@ -381,6 +383,7 @@ impl Scenario {
                 backoff_initial: secs(f.backoff_initial_seconds),
                 backoff_max: secs(f.backoff_max_seconds),
                 backoff_reset: secs(f.backoff_reset_seconds),
+                queue_limit: f.queue_limit,
             },
             lb: LbConfig {
                 strategy: Strategy::parse(&self.load_balancer.strategy).unwrap_or(Strategy::Random),

@@ -6,6 +6,7 @@ use sim_core::lb::Strategy;
 
 use crate::SCHEMA_VERSION;
 use crate::faults::{self, FaultSpec, Params};
+use crate::limits::*;
 use crate::model::*;
 
 pub fn scenario(root: &Section<'_>) -> Scenario {
@@ -15,7 +16,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
         let s = root.section("release");
         Release {
             enabled: s.bool("enabled", true),
-            start_seconds: s.f64_min("start_seconds", 60.0, 0.0),
+            start_seconds: s.f64_in("start_seconds", 60.0, 0.0..=MAX_HORIZON_SECONDS),
         }
     };
     if release.enabled && release.start_seconds >= run.horizon_seconds {
@@ -48,15 +49,19 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
         observability: {
             let s = root.section("observability");
             Obs {
-                scrape_interval_seconds: s.positive("scrape_interval_seconds", 15.0),
-                metrics_lag_seconds: s.f64_min("metrics_lag_seconds", 30.0, 0.0),
+                scrape_interval_seconds: s.f64_in(
+                    "scrape_interval_seconds",
+                    15.0,
+                    MIN_PERIOD_SECONDS..=3600.0,
+                ),
+                metrics_lag_seconds: s.f64_in("metrics_lag_seconds", 30.0, 0.0..=MAX_DELAY_SECONDS),
             }
         },
         client: {
             let s = root.section("client");
             Client {
-                retries: s.u32_min("retries", 0, 0).min(16),
-                retry_backoff_ms: s.f64_min("retry_backoff_ms", 100.0, 0.0),
+                retries: s.u32_in("retries", 0, 0..=MAX_RETRIES),
+                retry_backoff_ms: s.f64_in("retry_backoff_ms", 100.0, 0.0..=MAX_RETRY_BACKOFF_MS),
             }
         },
         sessions: root
@@ -72,19 +77,26 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
         faults,
     };
     let total = scenario.faults().len();
-    if total > 64 {
-        root.problem("faults", format!("at most 64 faults in all, found {total}"));
+    if total > MAX_FAULTS {
+        root.problem(
+            "faults",
+            format!("at most {MAX_FAULTS} faults in all, found {total}"),
+        );
     }
     scenario
 }
 
 fn sessions(s: &Section<'_>) -> Sessions {
-    let requests = s.f64_min("requests_per_session", 10.0, 1.0);
+    let requests = s.f64_in("requests_per_session", 10.0, 1.0..=MAX_REQUESTS_PER_SESSION);
     Sessions {
-        rate: s.f64_min("rate", 10.0, 0.0),
+        rate: s.f64_in("rate", 10.0, 0.0..=MAX_SESSION_RATE),
         requests_per_session: requests,
-        think_time_seconds: s.positive("think_time_seconds", 5.0),
-        lifetime_seconds: s.positive("lifetime_seconds", 1800.0),
+        think_time_seconds: s.f64_in(
+            "think_time_seconds",
+            5.0,
+            MIN_DURATION_SECONDS..=MAX_DELAY_SECONDS,
+        ),
+        lifetime_seconds: s.positive_in("lifetime_seconds", 1800.0, MAX_HORIZON_SECONDS),
         affinity: s
             .choice("affinity", "cookie", &["cookie", "none"])
             .to_string(),
@@ -169,33 +181,32 @@ fn check_faults(root: &Section<'_>, faults: &[FaultSpec], schema: Option<&Schema
 }
 
 fn run_limits(s: &Section<'_>) -> RunLimits {
-    let horizon = s.positive("horizon_seconds", 1800.0);
-    if horizon > 90.0 * 86_400.0 {
-        s.problem(
-            "horizon_seconds",
-            format!("at most 90 days (7776000 s), found {horizon}"),
-        );
-    }
-    let max_events = s.u64("max_events", 2_000_000_000);
-    if max_events == 0 {
-        s.problem("max_events", "must be positive");
-    }
     RunLimits {
-        horizon_seconds: horizon,
-        max_events: max_events.max(1),
-        mitigation_hold_seconds: s.f64_min("mitigation_hold_seconds", 300.0, 0.0),
+        horizon_seconds: s.positive_in("horizon_seconds", 1800.0, MAX_HORIZON_SECONDS),
+        max_events: s.u64_in("max_events", 2_000_000_000, 1..=MAX_EVENTS),
+        mitigation_hold_seconds: s.f64_in(
+            "mitigation_hold_seconds",
+            300.0,
+            0.0..=MAX_HORIZON_SECONDS,
+        ),
     }
 }
 
 fn fleet(s: &Section<'_>) -> Fleet {
+    let period = MIN_PERIOD_SECONDS..=MAX_DELAY_SECONDS;
     let f = Fleet {
-        replicas: s.u32_min("replicas", 20, 1),
-        concurrency: s.u32_min("concurrency", 1, 1),
-        request_timeout_seconds: s.positive("request_timeout_seconds", 10.0),
-        drain_timeout_seconds: s.f64_min("drain_timeout_seconds", 30.0, 0.0),
-        backoff_initial_seconds: s.positive("backoff_initial_seconds", 10.0),
-        backoff_max_seconds: s.positive("backoff_max_seconds", 300.0),
-        backoff_reset_seconds: s.positive("backoff_reset_seconds", 600.0),
+        replicas: s.u32_in("replicas", 20, 1..=MAX_REPLICAS),
+        concurrency: s.u32_in("concurrency", 1, 1..=MAX_CONCURRENCY),
+        queue_limit: s.u32_in("queue_limit", DEFAULT_QUEUE_LIMIT, 1..=MAX_QUEUE_LIMIT),
+        request_timeout_seconds: s.f64_in(
+            "request_timeout_seconds",
+            10.0,
+            MIN_DURATION_SECONDS..=MAX_DELAY_SECONDS,
+        ),
+        drain_timeout_seconds: s.f64_in("drain_timeout_seconds", 30.0, 0.0..=MAX_DELAY_SECONDS),
+        backoff_initial_seconds: s.f64_in("backoff_initial_seconds", 10.0, period.clone()),
+        backoff_max_seconds: s.f64_in("backoff_max_seconds", 300.0, period.clone()),
+        backoff_reset_seconds: s.f64_in("backoff_reset_seconds", 600.0, period),
     };
     if f.backoff_max_seconds < f.backoff_initial_seconds {
         s.problem(
@@ -203,13 +214,24 @@ fn fleet(s: &Section<'_>) -> Fleet {
             "must be at least backoff_initial_seconds",
         );
     }
-    if f.replicas > 10_000 {
-        s.problem("replicas", format!("at most 10000, found {}", f.replicas));
-    }
-    if f.concurrency > 10_000 {
+    let workers = u64::from(f.replicas) * u64::from(f.concurrency);
+    if workers > MAX_WORKERS {
         s.problem(
             "concurrency",
-            format!("at most 10000, found {}", f.concurrency),
+            format!(
+                "replicas × concurrency must be at most {MAX_WORKERS} workers, found {} × {} = {workers}",
+                f.replicas, f.concurrency
+            ),
+        );
+    }
+    let queued = u64::from(f.replicas) * u64::from(f.queue_limit);
+    if queued > MAX_QUEUED {
+        s.problem(
+            "queue_limit",
+            format!(
+                "replicas × queue_limit must be at most {MAX_QUEUED} queued requests, found {} × {} = {queued}",
+                f.replicas, f.queue_limit
+            ),
         );
     }
     f
@@ -218,13 +240,18 @@ fn fleet(s: &Section<'_>) -> Fleet {
 fn load_balancer(s: &Section<'_>) -> LoadBalancer {
     LoadBalancer {
         strategy: s.choice("strategy", "random", &Strategy::NAMES).to_string(),
-        health_check_interval_seconds: s.positive("health_check_interval_seconds", 5.0),
-        unhealthy_threshold: s.u32_min("unhealthy_threshold", 2, 1),
+        health_check_interval_seconds: s.f64_in(
+            "health_check_interval_seconds",
+            5.0,
+            MIN_PERIOD_SECONDS..=3600.0,
+        ),
+        unhealthy_threshold: s.u32_in("unhealthy_threshold", 2, 1..=MAX_UNHEALTHY_THRESHOLD),
     }
 }
 
 fn traffic(s: &Section<'_>) -> Traffic {
-    let rate = s.f64_min("rate", 600.0, 0.0);
+    let rate = s.f64_in("rate", 600.0, 0.0..=MAX_RATE);
+    let instant = 0.0..=MAX_HORIZON_SECONDS;
     match s.choice(
         "profile",
         "constant",
@@ -233,26 +260,30 @@ fn traffic(s: &Section<'_>) -> Traffic {
         "diurnal" => Traffic::Diurnal {
             rate,
             amplitude: s.fraction("amplitude", 0.5),
-            period_seconds: s.positive("period_seconds", 86_400.0),
-            peak_at_seconds: s.f64_min("peak_at_seconds", 0.0, 0.0),
+            period_seconds: s.f64_in(
+                "period_seconds",
+                86_400.0,
+                MIN_PERIOD_SECONDS..=MAX_HORIZON_SECONDS,
+            ),
+            peak_at_seconds: s.f64_in("peak_at_seconds", 0.0, instant),
         },
         "step" => Traffic::Step {
             rate,
-            after_rate: s.f64_min("after_rate", rate * 2.0, 0.0),
-            at_seconds: s.f64_min("at_seconds", 600.0, 0.0),
+            after_rate: s.f64_in("after_rate", rate * 2.0, 0.0..=MAX_RATE),
+            at_seconds: s.f64_in("at_seconds", 600.0, instant),
         },
         "spike" => Traffic::Spike {
             rate,
-            peak_rate: s.f64_min("peak_rate", rate * 3.0, 0.0),
-            start_seconds: s.f64_min("start_seconds", 300.0, 0.0),
-            duration_seconds: s.positive("duration_seconds", 60.0),
+            peak_rate: s.f64_in("peak_rate", rate * 3.0, 0.0..=MAX_RATE),
+            start_seconds: s.f64_in("start_seconds", 300.0, instant),
+            duration_seconds: s.positive_in("duration_seconds", 60.0, MAX_HORIZON_SECONDS),
         },
         _ => Traffic::Constant { rate },
     }
 }
 
 fn service(s: &Section<'_>) -> Service {
-    let mean_ms = s.positive("mean_ms", 20.0);
+    let mean_ms = s.f64_in("mean_ms", 20.0, 1e3 * MIN_DURATION_SECONDS..=MAX_SERVICE_MS);
     match s.choice(
         "distribution",
         "exponential",
@@ -260,7 +291,7 @@ fn service(s: &Section<'_>) -> Service {
     ) {
         "lognormal" => Service::Lognormal {
             mean_ms,
-            sigma: s.positive("sigma", 0.5),
+            sigma: s.positive_in("sigma", 0.5, MAX_SIGMA),
         },
         "constant" => Service::Constant { mean_ms },
         _ => Service::Exponential { mean_ms },
@@ -286,14 +317,23 @@ fn default_profile() -> VersionProfile {
 /// baseline's values, so a candidate section lists only what the release changes).
 fn version(s: &Section<'_>, d: &VersionProfile) -> VersionProfile {
     let m = s.section("memory");
+    let mb = 0.0..=MAX_MEMORY_MB;
     let memory = Memory {
-        base_mb: m.f64_min("base_mb", d.memory.base_mb, 0.0),
-        leak_mb_per_second: m.f64_min("leak_mb_per_second", d.memory.leak_mb_per_second, 0.0),
-        leak_kb_per_request: m.f64_min("leak_kb_per_request", d.memory.leak_kb_per_request, 0.0),
+        base_mb: m.f64_in("base_mb", d.memory.base_mb, mb.clone()),
+        leak_mb_per_second: m.f64_in(
+            "leak_mb_per_second",
+            d.memory.leak_mb_per_second,
+            mb.clone(),
+        ),
+        leak_kb_per_request: m.f64_in("leak_kb_per_request", d.memory.leak_kb_per_request, mb),
         limit_mb: match m.raw("limit_mb") {
             None => d.memory.limit_mb,
             Some(config::Value::String(s)) if s == "none" => None,
-            Some(_) => Some(m.positive("limit_mb", d.memory.limit_mb.unwrap_or(1000.0))),
+            Some(_) => Some(m.positive_in(
+                "limit_mb",
+                d.memory.limit_mb.unwrap_or(1000.0),
+                MAX_MEMORY_MB,
+            )),
         },
     };
     if let Some(limit) = memory.limit_mb
@@ -305,9 +345,17 @@ fn version(s: &Section<'_>, d: &VersionProfile) -> VersionProfile {
         );
     }
     VersionProfile {
-        latency_multiplier: s.positive("latency_multiplier", d.latency_multiplier),
+        latency_multiplier: s.positive_in(
+            "latency_multiplier",
+            d.latency_multiplier,
+            MAX_MULTIPLIER,
+        ),
         error_probability: s.fraction("error_probability", d.error_probability),
-        startup_seconds: s.f64_min("startup_seconds", d.startup_seconds, 0.0),
+        startup_seconds: s.f64_in(
+            "startup_seconds",
+            d.startup_seconds,
+            0.0..=MAX_DELAY_SECONDS,
+        ),
         crash_on_start_probability: s
             .fraction("crash_on_start_probability", d.crash_on_start_probability),
         memory,
@@ -329,11 +377,202 @@ fn slo(s: &Section<'_>) -> Slo {
         } else {
             0.999
         },
-        latency_threshold_ms: s.positive("latency_threshold_ms", 500.0),
-        window_days: s.positive("window_days", 30.0),
+        latency_threshold_ms: s.f64_in(
+            "latency_threshold_ms",
+            500.0,
+            1e3 * MIN_DURATION_SECONDS..=1e3 * MAX_DELAY_SECONDS,
+        ),
+        window_days: s.positive_in("window_days", 30.0, MAX_WINDOW_DAYS),
         pager: Pager {
             enabled: p.bool("enabled", true),
-            ack_seconds: p.f64_min("ack_seconds", 300.0, 0.0),
+            ack_seconds: p.f64_in("ack_seconds", 300.0, 0.0..=MAX_DELAY_SECONDS),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Scenario;
+    use config::Doc;
+    use sim_core::rng::RunSeed;
+
+    fn read(text: &str, sets: &[(&str, &str)]) -> Result<Scenario, Vec<String>> {
+        let mut doc = Doc::parse("r.toml", &format!("schema_version = 1\n{text}")).unwrap();
+        for (k, v) in sets {
+            doc.set(k, v).unwrap();
+        }
+        Scenario::from_doc(&doc).map_err(|p| p.0.iter().map(|p| p.to_string()).collect())
+    }
+
+    fn refused(sets: &[(&str, &str)]) -> Vec<String> {
+        read("", sets).unwrap_err()
+    }
+
+    #[test]
+    fn window_days_stops_at_a_year() {
+        assert_eq!(
+            read("[slo]\nwindow_days = 365\n", &[])
+                .unwrap()
+                .slo
+                .window_days,
+            365.0
+        );
+        assert_eq!(
+            read("[slo]\nwindow_days = 1e308\n", &[]).unwrap_err(),
+            ["r.toml: slo.window_days: must be at most 365, found 1e308"]
+        );
+        assert_eq!(
+            refused(&[("slo.window_days", "365.01")]),
+            ["--set: slo.window_days: must be at most 365, found 365.01"]
+        );
+    }
+
+    #[test]
+    fn the_horizon_stops_at_thirty_days() {
+        let text = "[traffic]\nrate = 1\n";
+        assert!(read(text, &[("run.horizon_seconds", "2592000")]).is_ok());
+        assert_eq!(
+            read(text, &[("run.horizon_seconds", "2592001")]).unwrap_err(),
+            ["--set: run.horizon_seconds: must be at most 2592000, found 2592001"]
+        );
+    }
+
+    #[test]
+    fn max_events_has_a_cap() {
+        assert!(read("", &[("run.max_events", "10000000000")]).is_ok());
+        assert_eq!(
+            refused(&[("run.max_events", "10000000001")]),
+            ["--set: run.max_events: must be at most 10000000000, found 10000000001"]
+        );
+    }
+
+    #[test]
+    fn queue_limit_defaults_and_is_bounded_alone_and_with_replicas() {
+        let s = read("", &[]).unwrap();
+        assert_eq!(s.fleet.queue_limit, crate::limits::DEFAULT_QUEUE_LIMIT);
+        assert_eq!(s.world(RunSeed::new(1, 0, 0)).fleet.queue_limit, 5000);
+        assert!(read("", &[("fleet.queue_limit", "100000")]).is_ok());
+        assert_eq!(
+            refused(&[("fleet.queue_limit", "100001")]),
+            ["--set: fleet.queue_limit: must be at most 100000, found 100001"]
+        );
+        assert_eq!(
+            refused(&[("fleet.queue_limit", "0")]),
+            ["--set: fleet.queue_limit: must be a whole number of at least 1, found 0"]
+        );
+        // 10 000 pods with the default fit; with ten times the queue they do not.
+        let big = [("fleet.replicas", "10000"), ("traffic.rate", "10")];
+        assert!(read("", &big).is_ok());
+        let err = read("[fleet]\nqueue_limit = 50000\n", &big).unwrap_err();
+        assert_eq!(
+            err,
+            [
+                "r.toml: fleet.queue_limit: replicas × queue_limit must be at most 50000000 queued \
+              requests, found 10000 × 50000 = 500000000"
+            ]
+        );
+    }
+
+    #[test]
+    fn fault_rates_have_maxima() {
+        let kill = |r: &str| format!("[[faults]]\nkind = \"instance-kill\"\nrate_per_hour = {r}\n");
+        assert!(read(&kill("60"), &[]).is_ok());
+        assert_eq!(
+            read(&kill("60.5"), &[]).unwrap_err(),
+            ["r.toml: faults[0].rate_per_hour: must be at most 60, found 60.5"]
+        );
+        assert_eq!(
+            read(&kill("1e9"), &[]).unwrap_err(),
+            ["r.toml: faults[0].rate_per_hour: must be at most 60, found 1000000000"]
+        );
+        let spike = |m: &str| format!("[[faults]]\nkind = \"traffic-spike\"\nmultiplier = {m}\n");
+        assert!(read(&spike("100"), &[("run.horizon_seconds", "600")]).is_ok());
+        assert_eq!(
+            read(&spike("100.5"), &[]).unwrap_err(),
+            ["r.toml: faults[0].multiplier: must be at most 100, found 100.5"]
+        );
+    }
+
+    #[test]
+    fn infinite_and_huge_values_are_refused_with_their_keys() {
+        for (key, value, reason) in [
+            (
+                "fleet.request_timeout_seconds",
+                "inf",
+                "expected a number, found the number inf",
+            ),
+            (
+                "fleet.request_timeout_seconds",
+                "86401",
+                "must be at most 86400, found 86401",
+            ),
+            (
+                "service.mean_ms",
+                "0.0001",
+                "must be at least 0.001, found 0.0001",
+            ),
+            (
+                "traffic.rate",
+                "1e9",
+                "must be at most 1000000, found 1000000000",
+            ),
+            (
+                "fleet.replicas",
+                "4294967297",
+                "must be at most 10000, found 4294967297",
+            ),
+            ("client.retries", "17", "must be at most 16, found 17"),
+            (
+                "observability.scrape_interval_seconds",
+                "0.5",
+                "must be at least 1, found 0.5",
+            ),
+            (
+                "baseline.memory.limit_mb",
+                "1e300",
+                "must be at most 1048576, found 1e300",
+            ),
+            (
+                "baseline.latency_multiplier",
+                "nan",
+                "expected a number, found the number NaN",
+            ),
+        ] {
+            assert_eq!(
+                refused(&[(key, value)]),
+                [format!("--set: {key}: {reason}")],
+                "{key} = {value}"
+            );
+        }
+    }
+
+    /// Every duration and instant at its largest accepted value still converts to the
+    /// engine's integer time, and the world it makes passes the engine's own checks.
+    #[test]
+    fn the_largest_accepted_values_make_a_valid_world() {
+        let text = "[run]\nhorizon_seconds = 2592000\nmitigation_hold_seconds = 2592000\n\
+            [release]\nstart_seconds = 2591999\n\
+            [fleet]\nrequest_timeout_seconds = 86400\ndrain_timeout_seconds = 86400\n\
+            backoff_initial_seconds = 86400\nbackoff_max_seconds = 86400\nbackoff_reset_seconds = 86400\n\
+            [load_balancer]\nhealth_check_interval_seconds = 3600\nunhealthy_threshold = 100\n\
+            [traffic]\nprofile = \"diurnal\"\nrate = 1\nperiod_seconds = 2592000\npeak_at_seconds = 2592000\n\
+            [service]\ndistribution = \"lognormal\"\nmean_ms = 600000\nsigma = 4\n\
+            [baseline]\nlatency_multiplier = 1000\nstartup_seconds = 86400\n\
+            [baseline.memory]\nbase_mb = 1048575\nlimit_mb = 1048576\nleak_mb_per_second = 1048576\n\
+            [slo]\nlatency_threshold_ms = 86400000\nwindow_days = 365\n[slo.pager]\nack_seconds = 86400\n\
+            [observability]\nscrape_interval_seconds = 3600\nmetrics_lag_seconds = 86400\n\
+            [client]\nretries = 1\nretry_backoff_ms = 60000\n\
+            [sessions]\nrate = 0.001\nrequests_per_session = 1000000\nthink_time_seconds = 86400\nlifetime_seconds = 2592000\n\
+            [[faults]]\nkind = \"latency\"\nmultiplier = 1000\nshift_ms = 600000\nstart_seconds = 2592000\nduration_seconds = 2592000\n\
+            [[faults]]\nkind = \"lb-pinning\"\nconnections = 100000\nlifetime_seconds = 2592000\n\
+            [[faults]]\nkind = \"schema-forward\"\nrecords = 1000000000\nbackfill_seconds = 2592000\n\
+            [[faults]]\nkind = \"zone-loss\"\nzones = 64\nzone = 63\nreschedule_seconds = 2592000\n\
+            [[faults]]\nkind = \"metrics-delay\"\nextra_seconds = 86400\non_seconds = 2592000\noff_seconds = 2592000\n\
+            [[faults]]\nkind = \"traffic-spike\"\nmultiplier = 100\n\
+            [[faults]]\nkind = \"instance-kill\"\nrate_per_hour = 60\n";
+        let s = read(text, &[]).unwrap_or_else(|e| panic!("{e:?}"));
+        let w = s.world(RunSeed::new(1, 2, 3));
+        w.check().unwrap();
+        assert_eq!(w.slo.window.0, 365 * 86_400 * 1_000_000_000);
     }
 }

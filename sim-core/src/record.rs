@@ -81,6 +81,9 @@ pub struct Counts {
     /// Requests cut because a draining pod reached its drain timeout (unattributed
     /// errors: the rollout's own cost).
     pub drain_cuts: u64,
+    /// Requests refused because their pod's queue held `fleet.queue_limit` requests
+    /// (counted among the errors).
+    pub shed: u64,
 }
 
 impl Counts {

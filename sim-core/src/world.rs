@@ -24,6 +24,9 @@ pub struct FleetConfig {
     pub backoff_initial: SimDuration,
     pub backoff_max: SimDuration,
     pub backoff_reset: SimDuration,
+    /// Requests an instance queues beyond its busy workers; one more is refused as an
+    /// error (load shedding), which keeps an overloaded run's memory flat.
+    pub queue_limit: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -137,6 +140,10 @@ impl WorldConfig {
         need(
             self.fleet.concurrency > 0,
             "fleet.concurrency must be at least 1",
+        );
+        need(
+            self.fleet.queue_limit > 0,
+            "fleet.queue_limit must be at least 1",
         );
         need(
             self.fleet.request_timeout > SimDuration::ZERO,

@@ -100,3 +100,37 @@ fn crash_loop_backoff_doubles_to_five_minutes() {
         assert_eq!(pair[1].0 - pair[0].0, pair[0].1 + 10.0);
     }
 }
+
+/// A kill storm the engine is told nothing against (the scenario reader caps kills at 60
+/// per pod per hour; the engine itself does not): a thousand kills per pod per second
+/// with restarts a microsecond later log about 40 000 lines a simulated second. The log
+/// stops at its bound and the run ends there as a reported failure, so its memory is
+/// bounded although the events stay far under `max_events`.
+#[test]
+fn a_kill_storm_ends_at_the_log_bound() {
+    use sim_core::SimDuration;
+    use sim_core::engine::MAX_LOG_RECORDS;
+    use sim_core::fault::WorldFault;
+    let mut cfg = common::world(3, 600);
+    cfg.traffic = sim_core::traffic::RateProfile::Constant { rate: 0.0 };
+    cfg.fleet.backoff_initial = SimDuration(1_000);
+    cfg.fleet.backoff_max = SimDuration(1_000);
+    cfg.faults.push(FaultDef {
+        name: "storm".into(),
+        target: Target::both(),
+        window: Window::ALWAYS,
+        release: false,
+        kind: FaultKind::World(WorldFault::InstanceKill {
+            rate_per_hour: 3.6e6,
+        }),
+    });
+    let rec = run(&cfg, &mut common::Idle);
+    assert_eq!(
+        rec.limit_hit.as_deref(),
+        Some(format!("event log bound of {MAX_LOG_RECORDS} records reached").as_str())
+    );
+    assert!(rec.log.len() <= MAX_LOG_RECORDS + 16, "{}", rec.log.len());
+    assert_eq!(rec.log.last().unwrap().kind, LogKind::Limit);
+    assert!(rec.events_processed < cfg.max_events);
+    assert!(rec.log.last().unwrap().at < SimTime::from_secs(600));
+}

@@ -148,6 +148,11 @@ enum Event {
     },
 }
 
+/// The most lines a run's event log (`events.csv`) may hold, about 100 MB: a crash
+/// loop or a kill storm on a large fleet could otherwise log without end while staying
+/// under `max_events`. Reaching it ends the run as a reported failure, like `max_events`.
+pub const MAX_LOG_RECORDS: usize = 1_000_000;
+
 /// Rounds a positive float of nanoseconds to at least 1 ns, without a libm call.
 #[inline]
 fn round_nanos(x: f64) -> u64 {
@@ -420,10 +425,7 @@ impl<'c> World<'c> {
             self.now = t;
             self.events_processed += 1;
             if self.events_processed > self.cfg.max_events {
-                let why = format!("event bound of {} reached", self.cfg.max_events);
-                self.log
-                    .push(LogRecord::new(t, LogKind::Limit, "engine", why.clone()));
-                self.limit_hit = Some(why);
+                self.stop(format!("event bound of {} reached", self.cfg.max_events));
                 break;
             }
             // The two events of every request get a direct path; the rest (a few per
@@ -431,9 +433,31 @@ impl<'c> World<'c> {
             match ev {
                 Event::Arrival => self.on_arrival(),
                 Event::Completion { inst, slot, epoch } => self.on_completion(inst, slot, epoch),
-                other => self.handle(other, controller),
+                other => {
+                    self.handle(other, controller);
+                    // Every log line comes from such an event (a crash on the request
+                    // path needs a restart first), so checking here bounds the log.
+                    if self.log.len() > MAX_LOG_RECORDS {
+                        self.stop(format!(
+                            "event log bound of {MAX_LOG_RECORDS} records reached"
+                        ));
+                        break;
+                    }
+                }
             }
         }
+    }
+
+    /// Ends the run at a hard bound, as a reported failure.
+    #[cold]
+    fn stop(&mut self, why: String) {
+        self.log.push(LogRecord::new(
+            self.now,
+            LogKind::Limit,
+            "engine",
+            why.clone(),
+        ));
+        self.limit_hit = Some(why);
     }
 
     #[inline(never)]

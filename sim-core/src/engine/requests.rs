@@ -69,6 +69,7 @@ impl World<'_> {
     /// A request arrives at a chosen instance.
     #[inline(always)]
     pub(super) fn admit_to(&mut self, id: InstanceId, req: Request) {
+        let limit = self.cfg.fleet.queue_limit as usize;
         let inst = &mut self.instances[id.index()];
         if !inst.serving() {
             // Dead but not yet taken out by health checks: connection refused.
@@ -84,9 +85,33 @@ impl World<'_> {
                 if let Some(cause) = self.capacity_fault.or(self.load_fault) {
                     inst.backlog_cause = Some(cause);
                 }
-                inst.queue.push_back(req);
+                if inst.queue.len() < limit {
+                    inst.queue.push_back(req);
+                } else {
+                    self.shed(id, req);
+                }
             }
         }
+    }
+
+    /// A request that finds its instance's queue full is refused at once, as a server
+    /// shedding load answers 503: an error, retried by the client like any other, so
+    /// memory stays flat however far the load exceeds capacity. The overload is blamed
+    /// as a timeout in that queue would be: on the fault that slows the instance or
+    /// built its backlog, else on one holding capacity down or adding load.
+    #[cold]
+    #[inline(never)]
+    fn shed(&mut self, id: InstanceId, req: Request) {
+        let inst = &self.instances[id.index()];
+        let v = inst.version;
+        let cause = inst
+            .params
+            .slow_fault()
+            .or(inst.backlog_cause)
+            .or(self.capacity_fault)
+            .or(self.load_fault);
+        self.counts.shed += 1;
+        self.fail_request(req, v, cause);
     }
 
     #[inline(always)]
@@ -414,4 +439,122 @@ pub(super) fn weight_of(
         w *= (age / ramp.0 as f64).clamp(1.0 / 64.0, 1.0);
     }
     w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::ServiceDist;
+    use crate::lb::Strategy;
+    use crate::rng::RunSeed;
+    use crate::slo::{PagerConfig, SloConfig};
+    use crate::traffic::RateProfile;
+    use crate::version::{MemoryModel, VersionModel};
+    use crate::world::{ClientConfig, FleetConfig, LbConfig, Observability};
+
+    /// One pod with one worker, no traffic of its own, service slower than the test:
+    /// every request admitted by hand stays where it was put.
+    fn one_pod(queue_limit: u32) -> WorldConfig {
+        let model = VersionModel {
+            service: ServiceDist::Constant {
+                value: SimDuration::from_secs(1000),
+            },
+            service_multiplier: 1.0,
+            error_probability: 0.0,
+            memory: MemoryModel::NO_LEAK,
+            startup: SimDuration::from_secs(10),
+            crash_on_start_probability: 0.0,
+        };
+        WorldConfig {
+            seed: RunSeed::new(1, 0, 0),
+            horizon: SimTime::from_secs(60),
+            max_events: 1_000,
+            fleet: FleetConfig {
+                replicas: 1,
+                concurrency: 1,
+                request_timeout: SimDuration::from_secs(10),
+                drain_timeout: SimDuration::from_secs(30),
+                backoff_initial: SimDuration::from_secs(10),
+                backoff_max: SimDuration::from_secs(300),
+                backoff_reset: SimDuration::from_secs(600),
+                queue_limit,
+            },
+            lb: LbConfig {
+                strategy: Strategy::Random,
+                health_interval: SimDuration::from_secs(5),
+                unhealthy_threshold: 2,
+            },
+            traffic: RateProfile::Constant { rate: 0.0 },
+            versions: [model.clone(), model],
+            faults: vec![],
+            sessions: None,
+            schema: None,
+            kpi: None,
+            client: ClientConfig::NO_RETRIES,
+            slo: SloConfig {
+                objective: 0.999,
+                latency_threshold: SimDuration::from_millis(500),
+                window: SimDuration::from_secs(30 * 86_400),
+                pager: PagerConfig::workbook(SimDuration::from_secs(300)),
+            },
+            observability: Observability {
+                scrape_interval: SimDuration::from_secs(15),
+                metrics_lag: SimDuration::from_secs(30),
+            },
+            rollout_start: None,
+        }
+    }
+
+    fn admit(w: &mut World<'_>, n: usize) {
+        for _ in 0..n {
+            w.admit_new(Request {
+                arrival: w.now,
+                session: NO_SESSION,
+                attempt: 0,
+            });
+        }
+    }
+
+    #[test]
+    fn a_full_queue_refuses_the_next_request_as_an_error() {
+        let cfg = one_pod(3);
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        // One request on the worker, then the queue filled exactly to its limit: all
+        // accepted.
+        admit(&mut w, 1 + 3);
+        assert_eq!(w.instances[0].queue.len(), 3);
+        assert_eq!((w.counts.errors, w.counts.shed), (0, 0));
+        // One more is shed: an error, counted once, and the queue does not grow.
+        admit(&mut w, 1);
+        assert_eq!(w.instances[0].queue.len(), 3);
+        assert_eq!((w.counts.errors, w.counts.shed), (1, 1));
+        assert_eq!(w.counts.bad_unattributed, 1, "no fault: shed unattributed");
+        admit(&mut w, 10);
+        assert_eq!(w.instances[0].queue.len(), 3);
+        assert_eq!((w.counts.errors, w.counts.shed), (11, 11));
+        let c = w.counts;
+        let held = w.instances[0].outstanding() as u64;
+        assert_eq!(c.arrived, c.succeeded + c.errors + c.timeouts + held);
+    }
+
+    #[test]
+    fn a_shed_request_is_retried_like_any_error() {
+        let mut cfg = one_pod(1);
+        cfg.client = ClientConfig {
+            retries: 2,
+            backoff: SimDuration::from_secs(1),
+        };
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        admit(&mut w, 2);
+        let pending = w.queue.len();
+        admit(&mut w, 1);
+        assert_eq!(w.counts.shed, 1);
+        assert_eq!(w.queue.len(), pending + 1, "one retry scheduled");
+        let mut retries = 0;
+        while let Some((_, e)) = w.queue.pop() {
+            retries += matches!(e, Event::Retry { attempt: 1, .. }) as u32;
+        }
+        assert_eq!(retries, 1, "the client retries the refused request");
+    }
 }

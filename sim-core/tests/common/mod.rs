@@ -35,6 +35,7 @@ pub fn world(seed: u64, horizon_s: u64) -> WorldConfig {
             backoff_initial: SimDuration::from_secs(10),
             backoff_max: SimDuration::from_secs(300),
             backoff_reset: SimDuration::from_secs(600),
+            queue_limit: 1000,
         },
         lb: LbConfig {
             strategy: Strategy::Random,

@@ -33,7 +33,10 @@ fn blocks(markdown: &str, lang: &str) -> Vec<String> {
 fn readme_toml_blocks_are_the_example_files() {
     let blocks = toml_blocks(&readme());
     assert_eq!(blocks.len(), 2, "the README shows a scenario and a policy");
-    for (block, file) in blocks.iter().zip(["examples/checkout.toml", "examples/careful.toml"]) {
+    for (block, file) in blocks
+        .iter()
+        .zip(["examples/checkout.toml", "examples/careful.toml"])
+    {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(block, &text, "README block differs from {file}");
@@ -83,13 +86,23 @@ fn readme_commands(markdown: &str) -> Vec<(Vec<String>, String)> {
 #[test]
 fn readme_commands_run_as_written() {
     let commands = readme_commands(&readme());
-    assert!(commands.len() >= 20, "found only {} commands", commands.len());
+    assert!(
+        commands.len() >= 20,
+        "found only {} commands",
+        commands.len()
+    );
     let dir = temp_dir("readme-commands");
     copy_tree(
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")),
         &dir.join("examples"),
     );
-    let outcomes = ["succeeded", "caught", "escaped", "false_rollback", "stalled"];
+    let outcomes = [
+        "succeeded",
+        "caught",
+        "escaped",
+        "false_rollback",
+        "stalled",
+    ];
     let mut ran = 0;
     for (words, comment) in &commands {
         let line = words.join(" ");
@@ -99,7 +112,10 @@ fn readme_commands_run_as_written() {
         let args = line
             .strip_prefix("cargo run --release -- ")
             .unwrap_or_else(|| panic!("README command not in the runnable form: {line}"));
-        assert!(!args.contains(['\'', '"']), "quoting is not parsed here: {line}");
+        assert!(
+            !args.contains(['\'', '"']),
+            "quoting is not parsed here: {line}"
+        );
         let mut args: Vec<&str> = args.split(' ').collect();
         if args[0] == "sweep" {
             let i = args.iter().position(|a| *a == "--seeds").expect("--seeds");

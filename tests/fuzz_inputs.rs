@@ -294,7 +294,9 @@ fn scenario_texts() -> Vec<String> {
         .collect();
     texts.push(read_example("examples/checkout.toml"));
     for f in ["checkout-good", "checkout-leak", "checkout-errors"] {
-        texts.push(read_example(&format!("examples/ci/checkout/scenarios/{f}.toml")));
+        texts.push(read_example(&format!(
+            "examples/ci/checkout/scenarios/{f}.toml"
+        )));
     }
     texts
 }
@@ -438,8 +440,14 @@ impl Reached {
         let modelled = self.modelled.load(Ordering::Relaxed);
         eprintln!("fuzz {name}: {total} cases, {parsed} parsed, {modelled} read into a model");
         if total >= 100 {
-            assert!(parsed * 2 >= total, "fuzz {name}: only {parsed} of {total} parsed");
-            assert!(modelled * 20 >= total, "fuzz {name}: only {modelled} of {total} modelled");
+            assert!(
+                parsed * 2 >= total,
+                "fuzz {name}: only {parsed} of {total} parsed"
+            );
+            assert!(
+                modelled * 20 >= total,
+                "fuzz {name}: only {modelled} of {total} modelled"
+            );
         }
     }
 }
@@ -466,7 +474,7 @@ fn check_scenario(m: &Mutated, reached: &Reached) {
     reached.modelled.fetch_add(1, Ordering::Relaxed);
     let seed = runner::execute::run_seed(1, &scenario, 0);
     let _ = scenario.world(seed);
-    if fnv(&m.text) % 40 == 0 {
+    if fnv(&m.text).is_multiple_of(40) {
         let mut short = scenario.clone();
         short.run.horizon_seconds = short.run.horizon_seconds.min(120.0);
         short.release.start_seconds = short.release.start_seconds.min(30.0);
@@ -507,6 +515,10 @@ fn malformed_scenarios_are_refused_without_panic() {
 #[test]
 fn malformed_policies_are_refused_without_panic() {
     let reached = Reached::default();
+    let export_options = policies::export::Options {
+        service: "checkout".parse().unwrap(),
+        prometheus_address: "http://prometheus:9090".parse().unwrap(),
+    };
     fuzz(
         "policy",
         mutated(
@@ -520,9 +532,12 @@ fn malformed_policies_are_refused_without_panic() {
                 && let Ok(policy) = policies::Policy::from_doc(&doc)
             {
                 reached.modelled.fetch_add(1, Ordering::Relaxed);
-                // What export, plan and the simulator build from a policy.
+                // What the simulator and every export build from a policy.
                 let _ = policy.controller();
                 let _ = policies::file_form::to_file(&policy);
+                for target in policies::export::targets_for(&policy.kind) {
+                    let _ = policies::export::export(&policy, *target, &export_options);
+                }
             }
         },
     );
@@ -539,9 +554,19 @@ fn malformed_suites_are_refused_without_panic() {
     );
     let suite = read_example("examples/ci/checkout/suite.toml");
     let path = dir.join("fuzz-suite.toml");
-    let keys = ["seeds", "seed", "bootstrap", "judge", "set", "assertions", "policies", "scenarios", "name"]
-        .map(str::to_string)
-        .to_vec();
+    let keys = [
+        "seeds",
+        "seed",
+        "bootstrap",
+        "judge",
+        "set",
+        "assertions",
+        "policies",
+        "scenarios",
+        "name",
+    ]
+    .map(str::to_string)
+    .to_vec();
     let assertion = prop::sample::select(
         &[
             "all: budget_consumed.p95 <= ",
@@ -555,18 +580,22 @@ fn malformed_suites_are_refused_without_panic() {
     .prop_map(|a| format!("[\"{a}\"]"));
     let values = prop_oneof![2 => nasty(), 1 => assertion].boxed();
     let reached = Reached::default();
-    fuzz("suite", mutated(vec![suite], Just(String::new()).boxed(), keys, values), |m| {
-        // The suite is read from a file beside its scenarios, as `check` reads it; the
-        // overrides are applied to the document and written back.
-        let text = match doc_of(m, &reached) {
-            Some(doc) => toml::to_string(doc.table()).unwrap_or_else(|_| m.text.clone()),
-            None => m.text.clone(),
-        };
-        std::fs::write(&path, text).unwrap();
-        if runner::check::suite::Suite::load(&path).is_ok() {
-            reached.modelled.fetch_add(1, Ordering::Relaxed);
-        }
-    });
+    fuzz(
+        "suite",
+        mutated(vec![suite], Just(String::new()).boxed(), keys, values),
+        |m| {
+            // The suite is read from a file beside its scenarios, as `check` reads it; the
+            // overrides are applied to the document and written back.
+            let text = match doc_of(m, &reached) {
+                Some(doc) => toml::to_string(doc.table()).unwrap_or_else(|_| m.text.clone()),
+                None => m.text.clone(),
+            };
+            std::fs::write(&path, text).unwrap();
+            if runner::check::suite::Suite::load(&path).is_ok() {
+                reached.modelled.fetch_add(1, Ordering::Relaxed);
+            }
+        },
+    );
     reached.check("suite");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -589,7 +618,10 @@ fn metrics_csv() -> String {
     let mut t = String::from(
         "time,version,requests,errors,restarts,memory_mb,conversions,sessions_lost,le_50,le_100,le_250,le_inf\n",
     );
-    for (i, time) in [1_700_000_000u64, 1_700_000_015, 1_700_000_030].iter().enumerate() {
+    for (i, time) in [1_700_000_000u64, 1_700_000_015, 1_700_000_030]
+        .iter()
+        .enumerate()
+    {
         for (version, errors) in [("stable", 1), ("canary", 2 + i)] {
             t.push_str(&format!(
                 "{time},{version},1000,{errors},0,512,50,0,600,900,990,1000\n"
@@ -617,14 +649,16 @@ fn metrics_json() -> String {
 /// Edits of one CSV cell, or of one JSON number, by a nasty value.
 fn metrics_input() -> impl Strategy<Value = String> {
     let cell = prop_oneof![
-        prop::sample::select(&[
-            "-1", "+Inf", "-Inf", "NaN", "1e400", "", "x", "1000000", "0", "1e308", "-0",
-        ][..])
+        prop::sample::select(
+            &[
+                "-1", "+Inf", "-Inf", "NaN", "1e400", "", "x", "1000000", "0", "1e308", "-0",
+            ][..]
+        )
         .prop_map(str::to_string),
         any::<i64>().prop_map(|i| i.to_string()),
     ];
     let csv_edit = (any::<usize>(), any::<usize>(), cell.clone()).prop_map(|(r, c, v)| (r, c, v));
-    let csv = prop::collection::vec(csv_edit, 1..4).prop_map(|edits| {
+    let csv = prop::collection::vec(csv_edit, 0..3).prop_map(|edits| {
         let base = metrics_csv();
         let mut rows: Vec<Vec<String>> = base
             .lines()
@@ -635,7 +669,10 @@ fn metrics_input() -> impl Strategy<Value = String> {
             let c = c % rows[r].len();
             rows[r][c] = v;
         }
-        rows.iter().map(|r| r.join(",")).collect::<Vec<_>>().join("\n")
+        rows.iter()
+            .map(|r| r.join(","))
+            .collect::<Vec<_>>()
+            .join("\n")
     });
     let json = (any::<usize>(), cell, prop::bool::ANY).prop_map(|(i, v, quoted)| {
         let base = metrics_json();

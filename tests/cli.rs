@@ -630,3 +630,47 @@ fn a_stale_lock_file_neither_blocks_nor_counts_as_content() {
     assert!(!out.join(".rollcage.lock").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Regression (found by tests/fuzz_inputs.rs): a traffic-spike fault that divides the
+/// rate by 1e300 for the rest of the run made the arrival process draw candidates
+/// until the clock overflowed, so `run` never ended though `validate` said ok. The run
+/// must end, well within a bounded wait (the child is killed past it).
+#[test]
+fn a_spike_that_stops_the_traffic_ends_the_run() {
+    let dir = temp_dir("dip");
+    let file = dir.join("dip.toml");
+    std::fs::write(
+        &file,
+        "schema_version = 1\nname = \"dip\"\n[run]\nhorizon_seconds = 120\n\
+         [release]\nstart_seconds = 30\n\
+         [[faults]]\nkind = \"traffic-spike\"\nname = \"dip\"\nmultiplier = 3.4e-295\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollcage"))
+        .args([
+            "run",
+            "--scenario",
+            file.to_str().unwrap(),
+            "--policy",
+            "gated-10pct",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let status = status.expect("rollcage run did not end within 60 s");
+    assert!(status.success(), "{status:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -36,6 +36,11 @@ pub struct Estimate {
     pub live_sessions: f64,
     /// Client retries waiting at once if every request failed.
     pub pending_retries: f64,
+    /// Candidate arrivals the engine draws when it thins a varying rate (a profile
+    /// other than constant, or any spike): the peak rate over the whole horizon. Each
+    /// is a few instructions, not an event, but they are work all the same: a spike
+    /// that divides the rate by 1e300 would otherwise keep drawing forever.
+    pub thinning_draws: f64,
 }
 
 impl Estimate {
@@ -182,6 +187,9 @@ pub fn estimate(s: &Scenario) -> Estimate {
     // profile piecewise between the switches, crediting each spike with its share of
     // the extra requests. Too many switches are refused below, so skip the sum then.
     let mut spike_requests: Vec<(usize, f64)> = spikes.iter().map(|&(i, _)| (i, 0.0)).collect();
+    // The largest product of spikes live together (those above 1), as the engine's
+    // thinning envelope (`sim_core::traffic::peak_spike_product`).
+    let mut spike_peak: f64 = 1.0;
     if !spikes.is_empty() && edges_total <= MAX_WINDOW_EDGES {
         let mut cuts = vec![0.0, horizon];
         for &(i, _) in &spikes {
@@ -200,6 +208,7 @@ pub fn estimate(s: &Scenario) -> Estimate {
                 continue;
             }
             let product: f64 = live.iter().map(|&k| spikes[k].1).product();
+            spike_peak = spike_peak.max(live.iter().map(|&k| spikes[k].1.max(1.0)).product());
             let extra = (product - 1.0) * profile_integral(&s.traffic, a, b);
             // Shared between the live spikes by the log of their multipliers, so a
             // spike that adds nothing (×1) is credited nothing.
@@ -243,8 +252,9 @@ pub fn estimate(s: &Scenario) -> Estimate {
         / 3600.0;
     let scrapes = horizon / s.observability.scrape_interval_seconds;
     let health_checks = horizon / s.load_balancer.health_check_interval_seconds;
-    let peak_rate = profile_peak(&s.traffic) * spikes.iter().map(|s| s.1.max(1.0)).product::<f64>()
-        + session_rate;
+    let traffic_peak = profile_peak(&s.traffic) * spike_peak;
+    let thinned = !spikes.is_empty() || !matches!(s.traffic, Traffic::Constant { .. });
+    let peak_rate = traffic_peak + session_rate;
     let pending_retries = if s.client.retries > 0 {
         let waits = s.client.retry_backoff_ms / 1000.0 * (2f64.powi(s.client.retries as i32) - 1.0);
         peak_rate * waits.min(horizon)
@@ -260,6 +270,7 @@ pub fn estimate(s: &Scenario) -> Estimate {
         window_edges,
         live_sessions,
         pending_retries,
+        thinning_draws: if thinned { traffic_peak * horizon } else { 0.0 },
     }
 }
 
@@ -333,8 +344,8 @@ pub fn check(s: &Scenario) -> Vec<(String, String)> {
             ),
         ));
     }
-    let events = e.events();
     let max = s.run.max_events;
+    let events = e.events();
     if events > max as f64 {
         // Name the key that contributes most.
         let mut parts: Vec<(String, f64)> = vec![
@@ -360,6 +371,24 @@ pub fn check(s: &Scenario) -> Vec<(String, String)> {
                  run.max_events (at most {MAX_EVENTS})",
                 about(e.requests()),
                 about(events)
+            ),
+        ));
+    } else if e.thinning_draws > max as f64 {
+        // Only when the events fit: one problem per cause is enough.
+        let key = e
+            .spike_requests
+            .first()
+            .map_or("traffic.rate".to_string(), |&(i, _)| {
+                format!("faults[{i}].multiplier")
+            });
+        problems.push((
+            key,
+            format!(
+                "the varying rate is drawn at its peak over the whole horizon: about {} \
+                 candidate arrivals over the {h} s horizon exceed run.max_events = {max}; \
+                 lower the peak rate or the horizon, or raise run.max_events (at most \
+                 {MAX_EVENTS})",
+                about(e.thinning_draws)
             ),
         ));
     }
@@ -460,6 +489,52 @@ mod tests {
         );
         assert_eq!(e.spike_requests.len(), 2);
         assert!(e.spike_requests[0].1 > e.spike_requests[1].1);
+    }
+
+    /// Thinning draws at the peak rate for the whole horizon: ×3 and ×2 apart peak at
+    /// ×3, together at ×6; a dip (×1e-300) draws at the base rate; a constant rate
+    /// draws nothing extra.
+    #[test]
+    fn thinning_draws_follow_the_envelope_of_spikes_live_together() {
+        let two = |b_start: u32| {
+            format!(
+                "[run]\nhorizon_seconds = 1000\n[traffic]\nrate = 100\n\
+                 [[faults]]\nkind = \"traffic-spike\"\nname = \"a\"\nmultiplier = 3\nstart_seconds = 500\nduration_seconds = 100\n\
+                 [[faults]]\nkind = \"traffic-spike\"\nname = \"b\"\nmultiplier = 2\nstart_seconds = {b_start}\nduration_seconds = 50\n"
+            )
+        };
+        assert_eq!(
+            read(&two(700), &[]).unwrap().estimate().thinning_draws,
+            300_000.0
+        );
+        assert_eq!(
+            read(&two(550), &[]).unwrap().estimate().thinning_draws,
+            600_000.0
+        );
+        let dip = "[run]\nhorizon_seconds = 1000\n[traffic]\nrate = 100\n\
+                   [[faults]]\nkind = \"traffic-spike\"\nname = \"d\"\nmultiplier = 1e-300\nstart_seconds = 10\n";
+        assert_eq!(read(dip, &[]).unwrap().estimate().thinning_draws, 100_000.0);
+        assert_eq!(read(STEADY, &[]).unwrap().estimate().thinning_draws, 0.0);
+    }
+
+    /// The draws are judged against run.max_events like the events: at it accepted,
+    /// one below refused, naming the spike.
+    #[test]
+    fn thinning_draws_at_max_events_are_accepted_and_one_over_refused() {
+        // ×100 for 1 s of a 1000 s horizon at 10/s: 10 000 requests plus 990 from the
+        // spike, but the envelope draws 1 000 000 candidates.
+        let text = "[run]\nhorizon_seconds = 1000\n[traffic]\nrate = 10\n\
+                    [[faults]]\nkind = \"traffic-spike\"\nname = \"s\"\nmultiplier = 100\nstart_seconds = 500\nduration_seconds = 1\n";
+        let e = read(text, &[]).unwrap().estimate();
+        assert_eq!(e.thinning_draws, 1_000_000.0);
+        assert!(read(text, &[("run.max_events", "1000000")]).is_ok());
+        let err = read(text, &[("run.max_events", "999999")]).unwrap_err();
+        assert!(
+            err.iter().any(|p| p.contains("faults[0].multiplier")
+                && p.contains("candidate arrivals")
+                && p.contains("run.max_events = 999999")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -122,12 +122,15 @@ pub struct ArrivalProcess {
 
 impl ArrivalProcess {
     pub fn new(profile: RateProfile) -> Self {
-        ArrivalProcess::with_spikes(profile, Vec::new())
+        ArrivalProcess::with_spikes(profile, Vec::new(), SimTime::MAX)
     }
 
-    /// `spikes` multiply the rate while their window is live.
-    pub fn with_spikes(profile: RateProfile, spikes: Vec<(Window, f64)>) -> Self {
-        let peak = profile.peak_rate() * spikes.iter().map(|s| s.1.max(1.0)).product::<f64>();
+    /// `spikes` multiply the rate while their window is live. Thinning draws candidates
+    /// at the highest rate the process reaches before `horizon`: the profile's peak times
+    /// the largest product of spikes live together (not of all spikes, which for spikes
+    /// that never overlap would draw many candidates for nothing).
+    pub fn with_spikes(profile: RateProfile, spikes: Vec<(Window, f64)>, horizon: SimTime) -> Self {
+        let peak = profile.peak_rate() * peak_spike_product(&spikes, horizon);
         let thinning = !matches!(profile, RateProfile::Constant { .. }) || !spikes.is_empty();
         ArrivalProcess {
             mean_gap_nanos: if peak > 0.0 {
@@ -157,8 +160,16 @@ impl ArrivalProcess {
         r
     }
 
-    /// The next arrival strictly after `now`, or `None` if the rate is zero forever.
-    pub fn next_after<R: Rng + ?Sized>(&self, now: SimTime, rng: &mut R) -> Option<SimTime> {
+    /// The next arrival strictly after `now` and no later than `until`, or `None`. The
+    /// bound is what ends thinning where the rate is (nearly) zero: without it, a
+    /// spike window that divides the rate by 1e300 would draw candidates until the
+    /// clock overflowed.
+    pub fn next_after<R: Rng + ?Sized>(
+        &self,
+        now: SimTime,
+        until: SimTime,
+        rng: &mut R,
+    ) -> Option<SimTime> {
         if !self.mean_gap_nanos.is_finite() {
             return None;
         }
@@ -166,11 +177,36 @@ impl ArrivalProcess {
         loop {
             let gap = ((exp_nanos(rng, self.mean_gap_nanos) + 0.5) as u64).max(1);
             t = SimTime(t.0.checked_add(gap)?);
+            if t > until {
+                return None;
+            }
             if !self.thinning || unit(rng) * self.peak < self.rate_at(t) {
                 return Some(t);
             }
         }
     }
+}
+
+/// The largest product of the multipliers (those above 1) of spikes live at the same
+/// time before `horizon`. Liveness only changes at window edges, so the product is
+/// constant from one edge to the next and its maximum is at t = 0 or at an edge.
+pub fn peak_spike_product(spikes: &[(Window, f64)], horizon: SimTime) -> f64 {
+    let product_at = |t: SimTime| -> f64 {
+        spikes
+            .iter()
+            .filter(|(w, _)| w.live_at(t))
+            .map(|(_, m)| m.max(1.0))
+            .product()
+    };
+    let mut peak = product_at(SimTime::ZERO);
+    for (w, _) in spikes {
+        for (t, live) in w.edges(horizon) {
+            if live {
+                peak = peak.max(product_at(t));
+            }
+        }
+    }
+    peak
 }
 
 #[cfg(test)]
@@ -183,7 +219,7 @@ mod tests {
         let mut rng = RunSeed::new(3, 0, 0).stream(Purpose::Arrivals);
         let mut t = SimTime::ZERO;
         let mut n = 0;
-        while let Some(next) = p.next_after(t, &mut rng) {
+        while let Some(next) = p.next_after(t, SimTime::MAX, &mut rng) {
             if next >= to {
                 break;
             }
@@ -237,12 +273,15 @@ mod tests {
             end: SimTime::from_secs(100),
             period: None,
         };
-        let p =
-            ArrivalProcess::with_spikes(RateProfile::Constant { rate: 100.0 }, vec![(spike, 3.0)]);
+        let p = ArrivalProcess::with_spikes(
+            RateProfile::Constant { rate: 100.0 },
+            vec![(spike, 3.0)],
+            SimTime::MAX,
+        );
         let mut rng = RunSeed::new(4, 0, 0).stream(Purpose::Arrivals);
         let (mut before, mut inside) = (0, 0);
         let mut t = SimTime::ZERO;
-        while let Some(next) = p.next_after(t, &mut rng) {
+        while let Some(next) = p.next_after(t, SimTime::MAX, &mut rng) {
             if next >= SimTime::from_secs(100) {
                 break;
             }
@@ -269,5 +308,66 @@ mod tests {
         assert!((d.rate_at(SimTime::from_secs(3600 + 43_200)) - 50.0).abs() < 1e-9);
         let day = d.expected_arrivals(SimTime::from_secs(86_400));
         assert!((day - 8_640_000.0).abs() < 1.0, "{day}");
+    }
+
+    /// Regression: a spike that divides the rate by 1e300 for the rest of the run once
+    /// made thinning draw candidates until the clock overflowed (a hang the input fuzz
+    /// found). Arrivals end at the bound instead.
+    #[test]
+    fn thinning_stops_at_the_bound_where_the_rate_is_nearly_zero() {
+        let dip = Window {
+            start: SimTime::from_secs(10),
+            end: SimTime::MAX,
+            period: None,
+        };
+        let until = SimTime::from_secs(100);
+        let p = ArrivalProcess::with_spikes(
+            RateProfile::Constant { rate: 600.0 },
+            vec![(dip, 1e-300)],
+            until,
+        );
+        let mut rng = RunSeed::new(5, 0, 0).stream(Purpose::Arrivals);
+        let (mut t, mut before, mut after) = (SimTime::ZERO, 0, 0);
+        while let Some(next) = p.next_after(t, until, &mut rng) {
+            assert!(next <= until, "{next:?} past the bound");
+            if next < SimTime::from_secs(10) {
+                before += 1;
+            } else {
+                after += 1;
+            }
+            t = next;
+        }
+        assert!((5_500..6_500).contains(&before), "{before}");
+        assert_eq!(after, 0);
+    }
+
+    #[test]
+    fn the_thinning_envelope_is_the_largest_product_live_together() {
+        let w = |a: u64, b: u64| Window {
+            start: SimTime::from_secs(a),
+            end: SimTime::from_secs(b),
+            period: None,
+        };
+        let h = SimTime::from_secs(1000);
+        // Apart: the larger alone.
+        assert_eq!(
+            peak_spike_product(&[(w(10, 20), 3.0), (w(30, 40), 5.0)], h),
+            5.0
+        );
+        // Overlapping: both together.
+        assert_eq!(
+            peak_spike_product(&[(w(10, 35), 3.0), (w(30, 40), 5.0)], h),
+            15.0
+        );
+        // Touching ends do not overlap: a window is live on [start, end).
+        assert_eq!(
+            peak_spike_product(&[(w(10, 30), 3.0), (w(30, 40), 5.0)], h),
+            5.0
+        );
+        // After the horizon, or dividing the rate: no spike at all.
+        assert_eq!(peak_spike_product(&[(w(2000, 3000), 3.0)], h), 1.0);
+        assert_eq!(peak_spike_product(&[(w(10, 20), 0.5)], h), 1.0);
+        // Live from the start.
+        assert_eq!(peak_spike_product(&[(w(0, 20), 4.0)], h), 4.0);
     }
 }

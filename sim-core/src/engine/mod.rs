@@ -282,7 +282,7 @@ impl<'c> World<'c> {
                 lifecycle: cfg.seed.stream(Purpose::Lifecycle),
                 sessions: cfg.seed.stream(Purpose::Sessions),
             },
-            arrivals: ArrivalProcess::with_spikes(cfg.traffic.clone(), spikes),
+            arrivals: ArrivalProcess::with_spikes(cfg.traffic.clone(), spikes, cfg.horizon),
             instances: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             live: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             lb: LoadBalancer::new(cfg.lb.strategy),
@@ -345,10 +345,9 @@ impl<'c> World<'c> {
             self.create_pod(Version::Baseline, Start::Warm);
         }
         self.update_fleet_extremes();
-        self.next_arrival = self
-            .arrivals
-            .next_after(SimTime::ZERO, &mut self.rng.arrivals)
-            .filter(|&t| t <= self.cfg.horizon);
+        self.next_arrival =
+            self.arrivals
+                .next_after(SimTime::ZERO, self.cfg.horizon, &mut self.rng.arrivals);
         self.queue.push(
             SimTime::ZERO + self.cfg.lb.health_interval,
             Event::HealthCheck,

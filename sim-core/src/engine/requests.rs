@@ -11,10 +11,9 @@ use super::*;
 impl World<'_> {
     #[inline(always)]
     pub(super) fn on_arrival(&mut self) {
-        self.next_arrival = self
-            .arrivals
-            .next_after(self.now, &mut self.rng.arrivals)
-            .filter(|&t| t <= self.cfg.horizon);
+        self.next_arrival =
+            self.arrivals
+                .next_after(self.now, self.cfg.horizon, &mut self.rng.arrivals);
         self.admit_new(Request {
             arrival: self.now,
             session: NO_SESSION,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{cli, copy_tree, stderr, stdout, temp_dir};
 
 fn toml_blocks(markdown: &str) -> Vec<String> {
     blocks(markdown, "toml")
@@ -151,19 +151,6 @@ fn readme_commands_run_as_written() {
     }
     assert!(ran >= 20, "ran only {ran} README commands");
     std::fs::remove_dir_all(dir).unwrap();
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The gate input docs are real: their JSON and CSV examples read, the example

@@ -17,6 +17,8 @@
 //! ROLLCAGE_FUZZ_CASES=250000 cargo test --release --test fuzz_inputs
 //! ```
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -481,12 +483,7 @@ fn check_scenario(m: &Mutated, reached: &Reached) {
         let policy =
             policies::Policy::from_doc(&policies::builtin("gated-10pct").unwrap()).unwrap();
         let (record, _) = runner::execute::run_once(&short, &policy, 1, 0);
-        let c = record.counts;
-        assert_eq!(
-            c.arrived,
-            c.succeeded + c.errors + c.timeouts + c.in_flight_end,
-            "request conservation"
-        );
+        common::assert_conserved(&record);
     }
 }
 
@@ -548,7 +545,7 @@ fn malformed_policies_are_refused_without_panic() {
 fn malformed_suites_are_refused_without_panic() {
     let dir = std::env::temp_dir().join(format!("rollcage-fuzz-suite-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(
+    common::copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/checkout"),
         &dir,
     );
@@ -598,19 +595,6 @@ fn malformed_suites_are_refused_without_panic() {
     );
     reached.check("suite");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A valid gate input: three scrapes of both versions, with latency buckets.

@@ -134,3 +134,23 @@ fn a_kill_storm_ends_at_the_log_bound() {
     assert!(rec.events_processed < cfg.max_events);
     assert!(rec.log.last().unwrap().at < SimTime::from_secs(600));
 }
+
+/// Regression (found by tests/fuzz_inputs.rs): a leak so slow that its time to OOM is
+/// not finite (a subnormal rate) panicked when the OOM was scheduled. It never fills
+/// the limit, so no pod crashes; a leak that fills it inside the horizon still does.
+#[test]
+fn a_leak_too_slow_to_fill_its_limit_never_crashes() {
+    let run_with = |mb_per_s: f64| {
+        let mut cfg = common::world(5, 120);
+        cfg.versions[0].memory = MemoryModel {
+            limit_mb: 1000.0,
+            leak_mb_per_s: mb_per_s,
+            ..MemoryModel::NO_LEAK
+        };
+        run(&cfg, &mut common::Idle).crashes
+    };
+    assert_eq!(run_with(4.19e-309), 0);
+    assert_eq!(run_with(1e-3), 0);
+    // 800 MB of headroom at 8 MB/s: every pod is OOM-killed at 100 s.
+    assert!(run_with(8.0) >= 20);
+}

@@ -40,6 +40,20 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Copies a directory tree (the examples a test runs from).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// Checks the request conservation law of a run.
 pub fn assert_conserved(rec: &RunRecord) {
     let c = rec.counts;

@@ -129,8 +129,15 @@ impl World<'_> {
                 }
             }
         }
-        if params.leak_mb_per_s > 0.0 && model.memory.limit_mb.is_finite() {
-            let secs = (model.memory.limit_mb - model.memory.base_mb) / params.leak_mb_per_s;
+        let oom_secs = (model.memory.limit_mb - model.memory.base_mb) / params.leak_mb_per_s;
+        // A leak so slow (a subnormal rate) that its limit is never reached has an
+        // infinite time to OOM, and one past the horizon never happens in this run:
+        // neither is scheduled. (The input fuzz found the first one panicking.)
+        if params.leak_mb_per_s > 0.0
+            && oom_secs.is_finite()
+            && oom_secs <= self.cfg.horizon.since(now).as_secs_f64()
+        {
+            let secs = oom_secs;
             self.queue.push(
                 now + SimDuration::from_secs_f64(secs),
                 Event::Crash {

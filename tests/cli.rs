@@ -674,3 +674,25 @@ fn a_spike_that_stops_the_traffic_ends_the_run() {
     assert!(status.success(), "{status:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Kubernetes takes whole percentages only: `max_surge = "10.5%"` is refused, not
+/// exported verbatim for the controller to reject.
+#[test]
+fn fractional_percentages_are_refused() {
+    for cmd in [
+        &["export", "--policy", "k8s-default", "--to", "k8s"][..],
+        &["run", "--policy", "k8s-default"][..],
+    ] {
+        let mut args = cmd.to_vec();
+        args.extend(["--set", "policy.max_surge=10.5%"]);
+        let o = cli(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(
+            stderr(&o).contains("max_surge")
+                && stderr(&o).contains("\"10.5%\" is not a whole percentage"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -39,13 +39,21 @@ impl IntOrPercent {
                 "\"{s}\" is neither a count nor a percentage; write 2 or \"25%\""
             ));
         };
-        match num.trim().parse::<f64>() {
-            Ok(p) if p > MAX_PERCENT && p.is_finite() => Err(format!(
+        // Kubernetes reads the digits before `%` as a whole number (`strconv.Atoi` in
+        // `GetScaledValueFromIntOrPercent`), so `"10.5%"` or `" 25%"` is refused there:
+        // refuse it here rather than export what the controller rejects.
+        if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "\"{s}\" is not a whole percentage; Kubernetes takes whole numbers only, e.g. \"25%\""
+            ));
+        }
+        match num.parse::<f64>() {
+            Ok(p) if p > MAX_PERCENT => Err(format!(
                 "must be at most {}%, found {s}",
                 config::number(MAX_PERCENT)
             )),
-            Ok(p) if p >= 0.0 && p.is_finite() => Ok(IntOrPercent::Percent(p)),
-            _ => Err(format!("\"{s}\" is not a valid percentage")),
+            Ok(p) => Ok(IntOrPercent::Percent(p)),
+            Err(_) => Err(format!("\"{s}\" is not a valid percentage")),
         }
     }
 
@@ -90,5 +98,32 @@ impl Serialize for IntOrPercent {
             IntOrPercent::Int(n) => s.serialize_u32(*n),
             IntOrPercent::Percent(_) => s.serialize_str(&self.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_are_whole_numbers_as_kubernetes_reads_them() {
+        assert_eq!(IntOrPercent::parse("25%"), Ok(IntOrPercent::Percent(25.0)));
+        assert_eq!(IntOrPercent::parse("0%"), Ok(IntOrPercent::Percent(0.0)));
+        let max = format!("{}%", MAX_PERCENT as u32);
+        assert_eq!(
+            IntOrPercent::parse(&max),
+            Ok(IntOrPercent::Percent(MAX_PERCENT))
+        );
+        let over = format!("{}%", MAX_PERCENT as u32 + 1);
+        assert!(IntOrPercent::parse(&over).unwrap_err().contains("at most"));
+        for bad in ["10.5%", " 25%", "25 %", "-5%", "+5%", "%", "1e2%", "0x10%"] {
+            let e = IntOrPercent::parse(bad).unwrap_err();
+            assert!(e.contains("whole percentage"), "{bad}: {e}");
+        }
+        assert!(
+            IntOrPercent::parse("25")
+                .unwrap_err()
+                .contains("neither a count")
+        );
     }
 }

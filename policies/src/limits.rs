@@ -132,8 +132,8 @@ mod tests {
         );
         assert!(read("max_surge = \"1000%\"\n").is_ok());
         assert_eq!(
-            read("max_surge = \"1000.5%\"\n").unwrap_err(),
-            ["p.toml: max_surge: must be at most 1000%, found 1000.5%"]
+            read("max_surge = \"1001%\"\n").unwrap_err(),
+            ["p.toml: max_surge: must be at most 1000%, found 1001%"]
         );
         assert_eq!(
             read(

@@ -534,6 +534,27 @@ impl<'a> Section<'a> {
         default
     }
 
+    /// A string key read straight into the caller's type: each of `choices` is named by
+    /// `name`, so the value is parsed once, here, and nothing downstream compares
+    /// strings or falls back to a default of its own. An unknown value is reported (with
+    /// a suggestion, as `choice` does) and reads as `default`, which never reaches a model
+    /// because the document then has a problem.
+    pub fn choice_of<T: Copy>(
+        &self,
+        key: &str,
+        default: T,
+        choices: &[T],
+        name: impl Fn(T) -> &'static str,
+    ) -> T {
+        let names: Vec<&'static str> = choices.iter().map(|&c| name(c)).collect();
+        let found = self.choice(key, name(default), &names);
+        choices
+            .iter()
+            .copied()
+            .find(|&c| name(c) == found)
+            .unwrap_or(default)
+    }
+
     /// A sub-table; an absent one reads as empty, so defaults apply.
     pub fn section(&self, key: &str) -> Section<'a> {
         static EMPTY: std::sync::OnceLock<Table> = std::sync::OnceLock::new();

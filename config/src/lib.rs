@@ -646,29 +646,16 @@ pub fn number(v: f64) -> String {
     }
 }
 
-/// The closest candidate within a small edit distance, for "did you mean".
+/// The closest candidate within a small edit distance, for "did you mean": Levenshtein
+/// over characters (strsim's), ties broken by the candidate's name so the suggestion
+/// does not depend on the order of the candidates.
 pub fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     let limit = (word.len() / 3).clamp(1, 3);
     candidates
-        .map(|c| (edit_distance(word, c), c))
+        .map(|c| (strsim::levenshtein(word, c), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, c)| (d, c))
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance over characters.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -897,8 +884,20 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_basics() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    fn suggestions_are_the_nearest_name_within_a_third_of_the_word() {
+        assert_eq!(
+            suggest("kitten", ["sitting", "mitten"].into_iter()),
+            Some("mitten")
+        );
+        // Distance is counted in characters, not bytes.
+        assert_eq!(suggest("défaut", ["default"].into_iter()), Some("default"));
+        // Equally near: the first by name, whatever the order given.
+        assert_eq!(suggest("ab", ["ac", "aa"].into_iter()), Some("aa"));
+        assert_eq!(suggest("ab", ["aa", "ac"].into_iter()), Some("aa"));
+        assert_eq!(
+            suggest("replicass", ["replicas", "concurrency"].into_iter()),
+            Some("replicas")
+        );
         assert_eq!(
             suggest("replcas", ["replicas", "concurrency"].into_iter()),
             Some("replicas")

@@ -14,6 +14,7 @@ use std::any::TypeId;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, Command};
 use runner::sweep::plan::Shard;
+use sim_core::duration_text;
 
 /// A whole number from `MIN` to `MAX`, as the type the flag holds.
 pub fn whole<T: TryFrom<u64>, const MIN: u64, const MAX: u64>(s: &str) -> Result<T, String> {
@@ -36,22 +37,9 @@ pub fn percent(s: &str) -> Result<f64, String> {
 }
 
 /// `30m`, `90s`, `1.5h` or a bare number of seconds; not negative.
+/// The workspace's one duration parser (`sim_core::duration_text::parse`).
 pub fn duration(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, unit) = match t.char_indices().last() {
-        Some((i, 's')) => (&t[..i], 1.0),
-        Some((i, 'm')) => (&t[..i], 60.0),
-        Some((i, 'h')) => (&t[..i], 3600.0),
-        _ => (t, 1.0),
-    };
-    num.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .map(|v| v * unit)
-        .ok_or_else(|| {
-            "expected a duration of 0 or more, e.g. 30m, 90s, 1h (a bare number is seconds)"
-                .to_string()
-        })
+    duration_text::parse(s).ok_or_else(|| format!("expected {}", duration_text::EXPECTED))
 }
 
 /// Seconds since the Unix epoch, 0 or more.

@@ -16,6 +16,7 @@ use runner::sweep::{
     PAIRED_CSV, PARETO_CSV, Progress, RUNS_CSV, SUMMARY_CSV, SUMMARY_JSON, SweepOptions, merge,
     sweep,
 };
+use sim_core::duration_text::{self, Style};
 
 use crate::numbers::{duration, percent, whole};
 use crate::report_cmd::write_report;
@@ -138,7 +139,7 @@ impl Lines {
         let left = if ran > 0 && self.done < self.total {
             format!(
                 ", about {} left",
-                human_secs((self.total - self.done) as f64 / rate)
+                duration_text::format((self.total - self.done) as f64 / rate, Style::Elapsed)
             )
         } else {
             String::new()
@@ -150,16 +151,6 @@ impl Lines {
             self.total,
             self.done * 100 / self.total.max(1)
         )
-    }
-}
-
-/// `42 s`, `3 min 5 s`, `2 h 10 min`.
-fn human_secs(s: f64) -> String {
-    let s = s.round() as u64;
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }
 

@@ -488,9 +488,7 @@ fn check_scenario(m: &Mutated, reached: &Reached) {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    sim_core::hash::fnv1a(s.as_bytes())
 }
 
 #[test]

@@ -534,6 +534,27 @@ impl<'a> Section<'a> {
         default
     }
 
+    /// A string key read straight into the caller's type: each of `choices` is named by
+    /// `name`, so the value is parsed once, here, and nothing downstream compares
+    /// strings or falls back to a default of its own. An unknown value is reported (with
+    /// a suggestion, as `choice` does) and reads as `default`, which never reaches a model
+    /// because the document then has a problem.
+    pub fn choice_of<T: Copy>(
+        &self,
+        key: &str,
+        default: T,
+        choices: &[T],
+        name: impl Fn(T) -> &'static str,
+    ) -> T {
+        let names: Vec<&'static str> = choices.iter().map(|&c| name(c)).collect();
+        let found = self.choice(key, name(default), &names);
+        choices
+            .iter()
+            .copied()
+            .find(|&c| name(c) == found)
+            .unwrap_or(default)
+    }
+
     /// A sub-table; an absent one reads as empty, so defaults apply.
     pub fn section(&self, key: &str) -> Section<'a> {
         static EMPTY: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
@@ -625,29 +646,16 @@ pub fn number(v: f64) -> String {
     }
 }
 
-/// The closest candidate within a small edit distance, for "did you mean".
+/// The closest candidate within a small edit distance, for "did you mean": Levenshtein
+/// over characters (strsim's), ties broken by the candidate's name so the suggestion
+/// does not depend on the order of the candidates.
 pub fn suggest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     let limit = (word.len() / 3).clamp(1, 3);
     candidates
-        .map(|c| (edit_distance(word, c), c))
+        .map(|c| (strsim::levenshtein(word, c), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, c)| (d, c))
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance over characters.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -876,8 +884,20 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_basics() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    fn suggestions_are_the_nearest_name_within_a_third_of_the_word() {
+        assert_eq!(
+            suggest("kitten", ["sitting", "mitten"].into_iter()),
+            Some("mitten")
+        );
+        // Distance is counted in characters, not bytes.
+        assert_eq!(suggest("défaut", ["default"].into_iter()), Some("default"));
+        // Equally near: the first by name, whatever the order given.
+        assert_eq!(suggest("ab", ["ac", "aa"].into_iter()), Some("aa"));
+        assert_eq!(suggest("ab", ["aa", "ac"].into_iter()), Some("aa"));
+        assert_eq!(
+            suggest("replicass", ["replicas", "concurrency"].into_iter()),
+            Some("replicas")
+        );
         assert_eq!(
             suggest("replcas", ["replicas", "concurrency"].into_iter()),
             Some("replicas")

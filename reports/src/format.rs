@@ -2,6 +2,7 @@
 //! byte-identical across platforms and runs.
 
 use crate::stats::{Estimate, Rate};
+use sim_core::duration_text::{self, Style};
 
 /// Seconds with millisecond resolution; empty for `None`.
 pub fn secs(v: Option<f64>) -> String {
@@ -31,15 +32,10 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A human duration: `45.0 s`, `12.5 min`, `2.1 h`.
+/// A human duration: `45.0 s`, `12.5 min`, `2.1 h` (the workspace's one formatter,
+/// `sim_core::duration_text`, in its `Human` style).
 pub fn human_secs(s: f64) -> String {
-    if s.abs() < 120.0 {
-        format!("{s:.1} s")
-    } else if s.abs() < 7200.0 {
-        format!("{:.1} min", s / 60.0)
-    } else {
-        format!("{:.1} h", s / 3600.0)
-    }
+    duration_text::format(s, Style::Human)
 }
 
 /// A rate as a percentage with one decimal: `75.0%`.
@@ -59,13 +55,7 @@ pub fn rate_full(r: &Rate) -> String {
 
 /// A duration estimate's interval in the unit of its value: `4.1–4.5 min`.
 pub fn secs_ci(e: &Estimate) -> String {
-    let (div, unit) = if e.value.abs() < 120.0 {
-        (1.0, "s")
-    } else if e.value.abs() < 7200.0 {
-        (60.0, "min")
-    } else {
-        (3600.0, "h")
-    };
+    let (div, unit) = duration_text::human_unit(e.value);
     format!("{:.1}–{:.1} {unit}", e.lo / div, e.hi / div)
 }
 

@@ -84,12 +84,7 @@ pub fn pager_thresholds() -> Vec<Threshold> {
 }
 
 fn window(d: SimDuration) -> String {
-    let s = d.as_secs_f64();
-    if s >= 3600.0 {
-        format!("{} h", s / 3600.0)
-    } else {
-        format!("{} m", s / 60.0)
-    }
+    sim_core::duration_text::format(d.as_secs_f64(), sim_core::duration_text::Style::Window)
 }
 
 /// The figures of a run report.

@@ -92,13 +92,12 @@ pub const QUANTILES: [f64; 3] = [0.50, 0.95, 0.99];
 pub fn bootstrap_rng(master_seed: u64, identity: &[&str]) -> ChaCha8Rng {
     // FNV-1a over the parts, each followed by a 0xff separator that cannot occur in
     // UTF-8, so ["ab", "c"] and ["a", "bc"] differ.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = sim_core::hash::Fnv1a::new();
     for part in identity {
-        for b in part.bytes().chain([0xff]) {
-            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        h.write(part.as_bytes());
+        h.write(&[0xff]);
     }
-    ChaCha8Rng::seed_from_u64(master_seed ^ h.rotate_left(17))
+    ChaCha8Rng::seed_from_u64(master_seed ^ h.finish().rotate_left(17))
 }
 
 /// A uniform index below `n` by multiply-shift (bias below 2⁻³², irrelevant here).

@@ -9,10 +9,7 @@ use sim_core::rng::RunSeed;
 /// The stable per-scenario component of a run's seed: a hash of the scenario's name,
 /// so a scenario draws the same streams whatever list it appears in.
 pub fn scenario_key(name: &str) -> u64 {
-    // FNV-1a, 64 bit.
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    sim_core::hash::fnv1a(name.as_bytes())
 }
 
 /// The seed of replicate `replicate` of `scenario` under master seed `master`. The

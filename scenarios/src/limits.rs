@@ -108,5 +108,6 @@ pub const MAX_RECORDS: u64 = 1_000_000_000;
 pub const MAX_ZONES: u32 = 64;
 /// A memory-leak fault's GC multiplier at the limit.
 pub const MAX_GC_MULTIPLIER: f64 = 100.0;
-/// Faults in one scenario, implied ones included (a bit mask of 64 per instance).
-pub const MAX_FAULTS: usize = 64;
+/// Faults in one scenario, implied ones included: the engine's cap (a bit mask of 64
+/// per instance), re-exported so the reader refuses what `WorldConfig::check` would.
+pub const MAX_FAULTS: usize = sim_core::fault::MAX_FAULTS;

@@ -52,11 +52,53 @@ pub struct Sessions {
     pub requests_per_session: f64,
     pub think_time_seconds: f64,
     pub lifetime_seconds: f64,
-    /// `cookie` or `none`.
-    pub affinity: String,
-    /// `memory` (state dies with its instance) or `external`.
-    pub store: String,
+    pub affinity: Affinity,
+    pub store: SessionStore,
     pub format_compatible: bool,
+}
+
+/// Whether the load balancer keeps a session on the instance that served it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Affinity {
+    /// Sticky: a session cookie pins it to one instance.
+    Cookie,
+    /// Every request of a session is routed afresh.
+    None,
+}
+
+impl Affinity {
+    pub const ALL: [Affinity; 2] = [Affinity::Cookie, Affinity::None];
+
+    /// The name in a scenario file; the same as its serde name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Affinity::Cookie => "cookie",
+            Affinity::None => "none",
+        }
+    }
+}
+
+/// Where session state lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStore {
+    /// In the instance's memory: it dies with its instance (a `session_lost` bad event).
+    Memory,
+    /// In a shared store that outlives instances.
+    External,
+}
+
+impl SessionStore {
+    pub const ALL: [SessionStore; 2] = [SessionStore::Memory, SessionStore::External];
+
+    /// The name in a scenario file; the same as its serde name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionStore::Memory => "memory",
+            SessionStore::External => "external",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -67,6 +109,11 @@ pub struct Schema {
     pub baseline: Vec<String>,
     pub candidate: Vec<String>,
 }
+
+/// The conversion rate of the KPI model when a scenario leaves it unsaid (in `[kpi]`, or
+/// by having no `[kpi]` while a fault touches the KPI): one default for both paths, so
+/// an implied KPI model and an empty `[kpi]` table behave alike.
+pub const DEFAULT_CONVERSION_PROBABILITY: f64 = 0.05;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Kpi {
@@ -104,9 +151,15 @@ pub struct Fleet {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LoadBalancer {
-    pub strategy: String,
+    /// Written to `run.json` by its file name (`Strategy::name`): sim-core has no serde.
+    #[serde(serialize_with = "strategy_name")]
+    pub strategy: Strategy,
     pub health_check_interval_seconds: f64,
     pub unhealthy_threshold: u32,
+}
+
+fn strategy_name<S: serde::Serializer>(s: &Strategy, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.name())
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -301,7 +354,7 @@ impl Scenario {
         }
         faults.extend(self.faults.iter().map(FaultSpec::def));
         if let Some(s) = &self.sessions {
-            if s.store == "memory" {
+            if s.store == SessionStore::Memory {
                 faults.push(implied(
                     "session-state",
                     Target::both(),
@@ -386,7 +439,7 @@ impl Scenario {
                 queue_limit: f.queue_limit,
             },
             lb: LbConfig {
-                strategy: Strategy::parse(&self.load_balancer.strategy).unwrap_or(Strategy::Random),
+                strategy: self.load_balancer.strategy,
                 health_interval: secs(self.load_balancer.health_check_interval_seconds),
                 unhealthy_threshold: self.load_balancer.unhealthy_threshold,
             },
@@ -405,7 +458,7 @@ impl Scenario {
                     requests_mean: s.requests_per_session,
                     think_time: secs(s.think_time_seconds),
                     lifetime: secs(s.lifetime_seconds),
-                    sticky: s.affinity == "cookie",
+                    sticky: s.affinity == Affinity::Cookie,
                 }),
             schema: self.schema.as_ref().map(|s| SchemaConfig {
                 initial: s.initial.clone(),
@@ -446,7 +499,7 @@ impl Scenario {
                 conversion_probability: k.conversion_probability,
             }),
             None if needed => Some(KpiConfig {
-                conversion_probability: 0.05,
+                conversion_probability: DEFAULT_CONVERSION_PROBABILITY,
             }),
             None => None,
         }

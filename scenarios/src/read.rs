@@ -71,7 +71,8 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
         kpi: root.has("kpi").then(|| {
             let s = root.section("kpi");
             Kpi {
-                conversion_probability: s.fraction("conversion_probability", 0.05),
+                conversion_probability: s
+                    .fraction("conversion_probability", DEFAULT_CONVERSION_PROBABILITY),
             }
         }),
         faults,
@@ -97,12 +98,13 @@ fn sessions(s: &Section<'_>) -> Sessions {
             MIN_DURATION_SECONDS..=MAX_DELAY_SECONDS,
         ),
         lifetime_seconds: s.positive_in("lifetime_seconds", 1800.0, MAX_HORIZON_SECONDS),
-        affinity: s
-            .choice("affinity", "cookie", &["cookie", "none"])
-            .to_string(),
-        store: s
-            .choice("store", "memory", &["memory", "external"])
-            .to_string(),
+        affinity: s.choice_of("affinity", Affinity::Cookie, &Affinity::ALL, Affinity::name),
+        store: s.choice_of(
+            "store",
+            SessionStore::Memory,
+            &SessionStore::ALL,
+            SessionStore::name,
+        ),
         format_compatible: s.bool("format_compatible", true),
     }
 }
@@ -239,7 +241,7 @@ fn fleet(s: &Section<'_>) -> Fleet {
 
 fn load_balancer(s: &Section<'_>) -> LoadBalancer {
     LoadBalancer {
-        strategy: s.choice("strategy", "random", &Strategy::NAMES).to_string(),
+        strategy: s.choice_of("strategy", Strategy::Random, &Strategy::ALL, Strategy::name),
         health_check_interval_seconds: s.f64_in(
             "health_check_interval_seconds",
             5.0,
@@ -574,5 +576,49 @@ mod tests {
         let w = s.world(RunSeed::new(1, 2, 3));
         w.check().unwrap();
         assert_eq!(w.slo.window.0, 365 * 86_400 * 1_000_000_000);
+    }
+
+    /// The choices are parsed once into enums; every file name reaches the world as that
+    /// enum, an unknown one is a problem with a suggestion (never a silent default), and
+    /// `run.json` writes each back under the name it was read by.
+    #[test]
+    fn choices_parse_into_their_enums_and_serialise_by_name() {
+        use crate::model::{Affinity, SessionStore};
+        use sim_core::lb::Strategy;
+        for strategy in Strategy::ALL {
+            let s = read("", &[("load_balancer.strategy", strategy.name())]).unwrap();
+            assert_eq!(s.load_balancer.strategy, strategy);
+            assert_eq!(s.world(RunSeed::new(1, 2, 3)).lb.strategy, strategy);
+            let json = serde_json::to_value(&s.load_balancer).unwrap();
+            assert_eq!(json["strategy"], strategy.name());
+        }
+        for (affinity, store) in [
+            (Affinity::Cookie, SessionStore::Memory),
+            (Affinity::None, SessionStore::External),
+        ] {
+            let text = format!(
+                "[sessions]\naffinity = \"{}\"\nstore = \"{}\"\n",
+                affinity.name(),
+                store.name()
+            );
+            let s = read(&text, &[]).unwrap();
+            let sessions = s.sessions.as_ref().unwrap();
+            assert_eq!((sessions.affinity, sessions.store), (affinity, store));
+            let sticky = s.world(RunSeed::new(1, 2, 3)).sessions.unwrap().sticky;
+            assert_eq!(sticky, affinity == Affinity::Cookie);
+            let json = serde_json::to_value(sessions).unwrap();
+            assert_eq!(json["affinity"], affinity.name());
+            assert_eq!(json["store"], store.name());
+        }
+        assert_eq!(
+            refused(&[("load_balancer.strategy", "round_robin")]),
+            [
+                "--set: load_balancer.strategy: unknown value \"round_robin\" (did you mean \"round-robin\"?); expected one of: random, round-robin, least-outstanding, power-of-two"
+            ]
+        );
+        assert_eq!(
+            read("[sessions]\nstore = \"disk\"\n", &[]).unwrap_err(),
+            ["r.toml: sessions.store: unknown value \"disk\"; expected one of: memory, external"]
+        );
     }
 }

@@ -9,6 +9,11 @@
 use crate::ids::Version;
 use crate::time::{SimDuration, SimTime};
 
+/// The most faults a world may hold, implied ones included. Each instance records the
+/// faults placed on it as bit `i` of one `u64` (`Instance::affected`), so the mask, not
+/// a policy, sets the cap; `WorldConfig::check` and the scenario reader both use this.
+pub const MAX_FAULTS: usize = u64::BITS as usize;
+
 /// An effect on the instances a fault targets.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {

@@ -21,16 +21,20 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const NAMES: [&'static str; 4] =
-        ["random", "round-robin", "least-outstanding", "power-of-two"];
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Random,
+        Strategy::RoundRobin,
+        Strategy::LeastOutstanding,
+        Strategy::PowerOfTwo,
+    ];
 
-    pub fn parse(s: &str) -> Option<Strategy> {
-        match s {
-            "random" => Some(Strategy::Random),
-            "round-robin" => Some(Strategy::RoundRobin),
-            "least-outstanding" => Some(Strategy::LeastOutstanding),
-            "power-of-two" => Some(Strategy::PowerOfTwo),
-            _ => None,
+    /// The name a scenario file gives the strategy (and `run.json` writes back).
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Random => "random",
+            Strategy::RoundRobin => "round-robin",
+            Strategy::LeastOutstanding => "least-outstanding",
+            Strategy::PowerOfTwo => "power-of-two",
         }
     }
 }

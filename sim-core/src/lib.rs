@@ -6,8 +6,10 @@
 
 pub mod control;
 pub mod dist;
+pub mod duration_text;
 pub mod engine;
 pub mod fault;
+pub mod hash;
 pub mod hist;
 pub mod ids;
 pub mod instance;

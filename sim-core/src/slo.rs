@@ -78,17 +78,18 @@ impl PagerConfig {
     }
 }
 
-/// A window as alerting rules write it: `1h`, `5m`, `90s`.
+/// A window as alerting rules write it: `1h`, `5m`, `90s` (the one formatter's Go
+/// style), or `1.500s` for a window of fractional seconds, which the Go style would
+/// round. The rules' windows are whole, positive constants, so the Go style's floor of
+/// `1s` never applies.
 pub fn window_label(d: SimDuration) -> String {
-    let secs = d.0 / 1_000_000_000;
     if !d.0.is_multiple_of(1_000_000_000) {
         format!("{:.3}s", d.as_secs_f64())
-    } else if secs.is_multiple_of(3600) {
-        format!("{}h", secs / 3600)
-    } else if secs.is_multiple_of(60) {
-        format!("{}m", secs / 60)
     } else {
-        format!("{secs}s")
+        crate::duration_text::format(
+            d.as_secs_f64(),
+            crate::duration_text::Style::Go { hours: true },
+        )
     }
 }
 

@@ -170,7 +170,10 @@ impl WorldConfig {
             self.traffic.peak_rate() >= 0.0,
             "traffic rate must be non-negative",
         );
-        need(self.faults.len() <= 64, "at most 64 faults");
+        need(
+            self.faults.len() <= crate::fault::MAX_FAULTS,
+            "at most 64 faults",
+        );
         for v in &self.versions {
             need(
                 v.service_multiplier > 0.0 && v.service.mean() > SimDuration::ZERO,

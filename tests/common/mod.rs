@@ -89,9 +89,7 @@ pub fn run_text(scenario: &str, policy: &str, seed: u64, sets: &[&str]) -> (RunR
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    sim_core::hash::fnv1a(s.as_bytes())
 }
 
 /// Bad events the named fault caused, all classes.

@@ -9,9 +9,11 @@ use crate::blue_green::BlueGreenSpec;
 use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
 use crate::gate::GateSpec;
 use crate::rolling::{FailureAction, RollingSpec};
+use sim_core::duration_text::{self, Style};
 
+/// Argo Rollouts' durations, in whole seconds (`600s`).
 fn secs(s: f64) -> String {
-    format!("{}s", s.round() as i64)
+    duration_text::format(s, Style::WholeSeconds)
 }
 
 /// How each template's metrics are run: a counted analysis, or (background analysis of

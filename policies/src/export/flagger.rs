@@ -5,15 +5,11 @@ use super::yaml::Y;
 use super::{ExportError, Options};
 use crate::canary_flagger::FlaggerSpec;
 use crate::k8s_names::DnsSubdomain;
+use sim_core::duration_text::{self, Style};
 
 /// Flagger durations match `^[0-9]+(m|s)`.
 fn duration(seconds: f64) -> String {
-    let s = seconds.round().max(1.0) as i64;
-    if s / 60 * 60 == s {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
+    duration_text::format(seconds, Style::Go { hours: false })
 }
 
 /// The Canary and its MetricTemplates. A template is named `SERVICE-GATE`, an object

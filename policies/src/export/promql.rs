@@ -9,6 +9,7 @@
 //! the margin `candidate − (threshold × baseline + slack)`, which passes at or below 0.
 
 use crate::gate::{Comparison, GateMetric, GateSpec};
+use sim_core::duration_text::{self, Style};
 
 /// Label matchers selecting one version's series.
 #[derive(Clone, Debug)]
@@ -29,14 +30,7 @@ impl Selectors {
 
 /// A Prometheus duration for a window in seconds (`90s`, `5m`).
 pub fn duration(seconds: f64) -> String {
-    let s = seconds.round().max(1.0) as u64;
-    if s / 3600 * 3600 == s {
-        format!("{}h", s / 3600)
-    } else if s / 60 * 60 == s {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
+    duration_text::format(seconds, Style::Go { hours: true })
 }
 
 /// The metric of one version over the gate's window.

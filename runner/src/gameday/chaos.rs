@@ -19,6 +19,7 @@
 use policies::export::yaml::{self, Y};
 use policies::k8s_names::{DnsLabel, Port, ServiceName};
 use scenarios::Scenario;
+use sim_core::duration_text::{self, Style};
 use sim_core::fault::{Effect, FaultDef, FaultKind, Target, WorldFault};
 use sim_core::{SimTime, Version};
 
@@ -66,13 +67,10 @@ fn dns_name(s: &str) -> String {
     cut.trim_end_matches('-').to_string()
 }
 
+/// A Chaos Mesh duration (`45s`, `5m`): the workspace's one formatter, in the Go style
+/// without hours, as the runbooks and experiments have always been written.
 fn secs_text(s: f64) -> String {
-    let s = s.round().max(1.0) as u64;
-    if s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
+    duration_text::format(s, Style::Go { hours: false })
 }
 
 /// Which pods a fault targets: the service's, of the versions it touches.

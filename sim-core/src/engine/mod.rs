@@ -126,7 +126,7 @@ enum Event {
     RolloutStart,
     PagerAck,
     FaultWindow {
-        fault: u16,
+        fault: FaultId,
         opening: bool,
     },
     SessionArrival,
@@ -136,15 +136,15 @@ enum Event {
     },
     /// A Chaos-Monkey kill by an instance-kill fault.
     Kill {
-        fault: u16,
+        fault: FaultId,
     },
     /// A schema migration runs.
     Migrate {
-        fault: u16,
+        fault: FaultId,
     },
     /// New-format records are converted back after the writer left.
     Backfill {
-        fault: u16,
+        fault: FaultId,
     },
 }
 
@@ -360,7 +360,7 @@ impl<'c> World<'c> {
             self.queue.push(t, Event::RolloutStart);
         }
         for (i, f) in self.cfg.faults.iter().enumerate() {
-            let fault = i as u16;
+            let fault = FaultId::from_index(i);
             for (t, opening) in f.window.edges(self.cfg.horizon) {
                 self.queue.push(t, Event::FaultWindow { fault, opening });
             }
@@ -549,15 +549,15 @@ impl<'c> World<'c> {
                 ));
                 self.request_sync();
             }
-            Event::FaultWindow { fault, opening } => self.on_fault_window(fault as usize, opening),
+            Event::FaultWindow { fault, opening } => self.on_fault_window(fault.index(), opening),
             Event::SessionArrival => self.on_session_arrival(),
             Event::SessionRequest {
                 session,
                 generation,
             } => self.on_session_request(session, generation),
-            Event::Kill { fault } => self.on_kill(fault as usize),
-            Event::Migrate { fault } => self.migrate(fault as usize),
-            Event::Backfill { fault } => self.backfill(fault as usize),
+            Event::Kill { fault } => self.on_kill(fault.index()),
+            Event::Migrate { fault } => self.migrate(fault.index()),
+            Event::Backfill { fault } => self.backfill(fault.index()),
         }
     }
 

@@ -423,6 +423,11 @@ impl World<'_> {
     }
 }
 
+/// The least share of its weight a slow-starting pod gets, however fresh: a pod just
+/// ready still takes a trickle, so a pool of fresh pods (after a zone comes back, say)
+/// can route at all. A power of two, so the multiply is exact.
+const SLOW_START_MIN_SHARE: f64 = 1.0 / 64.0;
+
 /// An instance's load-balancer weight now: its fault-given weight, ramped up after
 /// readiness when slow start is on.
 pub(super) fn weight_of(
@@ -435,7 +440,7 @@ pub(super) fn weight_of(
         && ready > SimTime::ZERO
     {
         let age = now.since(ready).0 as f64;
-        w *= (age / ramp.0 as f64).clamp(1.0 / 64.0, 1.0);
+        w *= (age / ramp.0 as f64).clamp(SLOW_START_MIN_SHARE, 1.0);
     }
     w
 }

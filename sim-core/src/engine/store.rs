@@ -173,12 +173,8 @@ impl World<'_> {
                 sf.generation += 1;
             } else if !present && !sf.backfill_pending && sf.new_records > 0 {
                 sf.backfill_pending = true;
-                self.queue.push(
-                    self.now + sf.backfill,
-                    Event::Backfill {
-                        fault: sf.fault.index() as u16,
-                    },
-                );
+                self.queue
+                    .push(self.now + sf.backfill, Event::Backfill { fault: sf.fault });
                 self.log.push(LogRecord::new(
                     self.now,
                     LogKind::Fault,

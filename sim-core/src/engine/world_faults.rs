@@ -150,7 +150,7 @@ impl World<'_> {
             self.queue.push(
                 at,
                 Event::Kill {
-                    fault: fault as u16,
+                    fault: FaultId::from_index(fault),
                 },
             );
         }

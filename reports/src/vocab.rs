@@ -138,6 +138,19 @@ pub enum Sample {
     /// Runs without a value are left out and counted as censored when the function
     /// says the figure's start happened but its end did not by the horizon.
     Censored(fn(&RunRow) -> bool),
+    /// Runs without a value are left out and none is censored: the figure is
+    /// undefined there (a ratio over nothing), not late.
+    WhenObserved,
+}
+
+impl Sample {
+    /// Whether a run without a value counts as censored.
+    pub fn censored(self, row: &RunRow) -> bool {
+        match self {
+            Sample::Censored(censored) => censored(row),
+            Sample::Every | Sample::WhenObserved => false,
+        }
+    }
 }
 
 macro_rules! metrics {

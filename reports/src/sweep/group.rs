@@ -16,15 +16,12 @@ use serde::{Deserialize, Serialize};
 use super::runs_csv::RunRow;
 use crate::metrics::Outcome;
 use crate::stats::{Describe, Estimate, Rate, bootstrap_rng, describe, mean_difference, wilson};
-use crate::vocab::{self, Metric, Quantity, Sample};
+use crate::vocab::{self, Metric, Quantity};
 
 /// A summarised figure's value in a run (`None` if not observed) and whether it was
 /// censored (its start happened, its end did not by the horizon).
 fn observe(row: &RunRow, metric: Metric) -> (Option<f64>, bool) {
-    let censored = match metric.sample() {
-        Some(Sample::Censored(censored)) => censored(row),
-        Some(Sample::Every) | None => false,
-    };
+    let censored = metric.sample().is_some_and(|s| s.censored(row));
     (row.value(metric), censored)
 }
 

@@ -15,15 +15,16 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::stats::{Estimate, Rate};
+use crate::stats::Estimate;
 use crate::sweep::{GroupSummary, Paired};
+use crate::vocab::{self, Direction, Metric, Quantity, Rate, Stat, Unit};
 
 /// What an assertion measures.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Measure {
-    Rate(&'static str),
-    /// A statistic of a summarised metric: (`ttd_s`, `p95`).
-    Stat(&'static str, &'static str),
+    Rate(Rate),
+    /// A statistic of a summarised figure: (`Metric::Ttd`, `Stat::P95`).
+    Stat(Metric, Stat),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,16 +73,6 @@ pub struct Assertion {
     pub threshold: f64,
 }
 
-const RATE_NAMES: [&str; 3] = ["detection_rate", "false_rollback_rate", "escape_rate"];
-const FIGURES: [(&str, &str); 5] = [
-    ("ttd", "ttd_s"),
-    ("impact_duration", "impact_duration_s"),
-    ("tt_recover", "tt_recover_s"),
-    ("budget_consumed", "budget_consumed_pct"),
-    ("deploy_duration", "deploy_duration_s"),
-];
-const STATS: [&str; 4] = ["mean", "p50", "p95", "p99"];
-
 /// Parses a duration: `90s`, `20m`, `1.5h`, or bare seconds.
 pub fn parse_seconds(s: &str) -> Option<f64> {
     let s = s.trim();
@@ -125,44 +116,8 @@ impl Assertion {
             ">=" => Op::Ge,
             _ => Op::Gt,
         };
-        let measure = if let Some(&r) = RATE_NAMES.iter().find(|r| **r == metric) {
-            Measure::Rate(r)
-        } else {
-            let (figure, stat) = metric
-                .split_once('.')
-                .ok_or_else(|| unknown_metric(metric))?;
-            let (_, column) = FIGURES
-                .iter()
-                .find(|(f, _)| *f == figure)
-                .ok_or_else(|| unknown_metric(metric))?;
-            let stat = STATS.iter().find(|s| **s == stat).ok_or_else(|| {
-                format!(
-                    "unknown statistic `{stat}`; use one of {}",
-                    STATS.join(", ")
-                )
-            })?;
-            Measure::Stat(column, stat)
-        };
-        let percent = value.strip_suffix('%').map(str::trim);
-        let threshold = match &measure {
-            Measure::Rate(_) => match percent {
-                Some(p) => p.parse::<f64>().ok().map(|p| p / 100.0),
-                None => value.parse::<f64>().ok(),
-            }
-            .filter(|v| (0.0..=1.0).contains(v))
-            .ok_or_else(|| format!("`{value}` is not a share: write 0.95 or 95%"))?,
-            Measure::Stat("budget_consumed_pct", _) => percent
-                .unwrap_or(value)
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| {
-                    format!("`{value}` is not a budget share: write 2% (of the error budget)")
-                })?,
-            Measure::Stat(..) => parse_seconds(value).ok_or_else(|| {
-                format!("`{value}` is not a duration: write 90s, 20m, 1h or seconds")
-            })?,
-        };
+        let measure = parse_measure(metric)?;
+        let threshold = a_unit(measure).parse_threshold(value)?;
         Ok(Assertion {
             text: text.trim().to_string(),
             scenario: (scope != "all").then(|| scope.to_string()),
@@ -173,36 +128,62 @@ impl Assertion {
     }
 
     fn unit(&self) -> Unit {
-        match self.measure {
-            Measure::Rate(_) => Unit::Share,
-            Measure::Stat("budget_consumed_pct", _) => Unit::BudgetPct,
-            Measure::Stat(..) => Unit::Seconds,
-        }
+        a_unit(self.measure)
     }
+}
+
+fn a_unit(m: Measure) -> Unit {
+    match m {
+        Measure::Rate(r) => r.unit(),
+        Measure::Stat(f, _) => f.unit(),
+    }
+}
+
+/// Reads METRIC through the vocabulary: a rate, or `FIGURE.STAT` for a summarised
+/// figure (`ttd.p95`).
+fn parse_measure(metric: &str) -> Result<Measure, String> {
+    if let Some(r) = Rate::parse(metric) {
+        return Ok(Measure::Rate(r));
+    }
+    let Some((figure, stat)) = metric.split_once('.') else {
+        return Err(unknown_metric(metric));
+    };
+    let figure = Metric::summarised()
+        .find(|m| m.check_name() == figure)
+        .ok_or_else(|| unknown_metric(metric))?;
+    let stat = Stat::parse(stat).ok_or_else(|| {
+        let names = Stat::ALL.map(Stat::name);
+        format!(
+            "unknown statistic `{stat}`; use one of {}",
+            names.join(", ")
+        )
+    })?;
+    Ok(Measure::Stat(figure, stat))
+}
+
+/// Every name an assertion may use, as written: the rates and `FIGURE.STAT`.
+fn assertion_names() -> Vec<String> {
+    let mut names: Vec<String> = Rate::ALL.map(|r| r.name().to_string()).to_vec();
+    for m in Metric::summarised() {
+        names.extend(Stat::ALL.map(|s| format!("{}.{}", m.check_name(), s.name())));
+    }
+    names
 }
 
 fn unknown_metric(metric: &str) -> String {
-    let figures: Vec<String> = FIGURES.iter().map(|(f, _)| format!("{f}.p95")).collect();
+    let names = assertion_names();
+    let hint = vocab::suggest(metric, names.iter().map(String::as_str))
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    let rates = Rate::ALL.map(Rate::name);
+    let figures: Vec<String> = Metric::summarised()
+        .map(|m| format!("{}.p95", m.check_name()))
+        .collect();
     format!(
-        "unknown metric `{metric}`; use {} or one of {} (with .mean, .p50, .p95 or .p99)",
-        RATE_NAMES.join(", "),
+        "unknown metric `{metric}`{hint}; use {} or one of {} (with .mean, .p50, .p95 or .p99)",
+        rates.join(", "),
         figures.join(", ")
     )
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Unit {
-    Share,
-    BudgetPct,
-    Seconds,
-}
-
-fn show(unit: Unit, v: f64) -> String {
-    match unit {
-        Unit::Share => format!("{:.2}%", v * 100.0),
-        Unit::BudgetPct => format!("{v:.3}%"),
-        Unit::Seconds => crate::format::human_secs(v),
-    }
 }
 
 /// How assertions read their confidence intervals.
@@ -239,46 +220,35 @@ impl Verdict {
 /// Judges `a` on one group.
 pub fn judge(a: &Assertion, g: &GroupSummary, how: Judge) -> Verdict {
     let unit = a.unit();
-    let (value, lo, hi, what) = match &a.measure {
-        Measure::Rate(name) => {
-            let rate: Option<Rate> = match *name {
-                "detection_rate" => g.detection_rate,
-                "false_rollback_rate" => g.false_rollback_rate,
-                _ => g.escape_rate,
-            };
-            match rate {
-                Some(r) => (
-                    r.rate,
-                    r.lo,
-                    r.hi,
-                    format!("{} of {} runs, 95% Wilson interval", r.k, r.n),
-                ),
-                None => {
-                    let why = if *name == "false_rollback_rate" {
-                        "every run had a release fault"
-                    } else {
-                        "no run had a release fault"
-                    };
-                    return Verdict {
-                        assertion: a.text.clone(),
-                        scenario: g.scenario.clone(),
-                        policy: g.policy.clone(),
-                        passed: false,
-                        measured: None,
-                        detail: format!("{name} is undefined here: {why}"),
-                    };
-                }
+    let undefined = |detail: String| Verdict {
+        assertion: a.text.clone(),
+        scenario: g.scenario.clone(),
+        policy: g.policy.clone(),
+        passed: false,
+        measured: None,
+        detail,
+    };
+    let (value, lo, hi, what) = match a.measure {
+        Measure::Rate(rate) => match rate.of(g) {
+            Some(r) => (
+                r.rate,
+                r.lo,
+                r.hi,
+                format!("{} of {} runs, 95% Wilson interval", r.k, r.n),
+            ),
+            None => {
+                return undefined(format!(
+                    "{} is undefined here: {}",
+                    rate.name(),
+                    rate.undefined_because()
+                ));
             }
-        }
+        },
         Measure::Stat(metric, stat) => {
-            let m = g.metric(metric);
-            let est: Option<Estimate> = m.stats.map(|d| match *stat {
-                "mean" => d.mean,
-                "p50" => d.p50,
-                "p95" => d.p95,
-                _ => d.p99,
-            });
-            match est {
+            let Some(m) = g.metric(metric) else {
+                return undefined(format!("{metric} is not in this summary"));
+            };
+            match m.stats.map(|d| stat.of(&d)) {
                 Some(e) => (
                     e.value,
                     e.lo,
@@ -289,17 +259,10 @@ pub fn judge(a: &Assertion, g: &GroupSummary, how: Judge) -> Verdict {
                     ),
                 ),
                 None => {
-                    return Verdict {
-                        assertion: a.text.clone(),
-                        scenario: g.scenario.clone(),
-                        policy: g.policy.clone(),
-                        passed: false,
-                        measured: None,
-                        detail: format!(
-                            "{metric} was observed in no run ({} censored)",
-                            m.censored
-                        ),
-                    };
+                    return undefined(format!(
+                        "{metric} was observed in no run ({} censored)",
+                        m.censored
+                    ));
                 }
             }
         }
@@ -321,16 +284,16 @@ pub fn judge(a: &Assertion, g: &GroupSummary, how: Judge) -> Verdict {
         policy: g.policy.clone(),
         passed,
         measured: Some((
-            show(unit, value),
-            format!("{} – {}", show(unit, lo), show(unit, hi)),
+            unit.show(value),
+            format!("{} – {}", unit.show(lo), unit.show(hi)),
         )),
         detail: format!(
             "measured {} [{}, {}] ({what}); needs {} {} judged by the {}",
-            show(unit, value),
-            show(unit, lo),
-            show(unit, hi),
+            unit.show(value),
+            unit.show(lo),
+            unit.show(hi),
             a.op.symbol(),
-            show(unit, a.threshold),
+            unit.show(a.threshold),
             match how {
                 Judge::Estimate => "point estimate",
                 Judge::Interval => "whole interval",
@@ -373,7 +336,7 @@ impl Change {
 pub struct MetricChange {
     pub scenario: String,
     pub policy: String,
-    pub metric: &'static str,
+    pub metric: Quantity,
     pub pairs: u64,
     pub difference: Option<Estimate>,
     pub change: Change,
@@ -386,7 +349,7 @@ impl MetricChange {
 
     /// Paired difference and its interval, in the metric's unit.
     pub fn detail(&self) -> String {
-        let unit = metric_unit(self.metric);
+        let unit = self.metric.unit();
         match self.difference {
             Some(d) => format!(
                 "change {} [{}, {}] over {} paired runs: {}",
@@ -401,18 +364,8 @@ impl MetricChange {
     }
 }
 
-fn metric_unit(metric: &str) -> Unit {
-    if metric.ends_with("_rate") {
-        Unit::Share
-    } else if metric == "budget_consumed_pct" {
-        Unit::BudgetPct
-    } else {
-        Unit::Seconds
-    }
-}
-
 fn signed(unit: Unit, v: f64) -> String {
-    let s = show(unit, v.abs());
+    let s = unit.show(v.abs());
     if v < 0.0 {
         format!("-{s}")
     } else {
@@ -421,10 +374,10 @@ fn signed(unit: Unit, v: f64) -> String {
 }
 
 /// Classifies paired differences (current − baseline): a change counts only when at
-/// least `MIN_PAIRS` replicates pair up and its 95% interval excludes zero; up is worse
-/// for every metric but the detection rate.
+/// least `MIN_PAIRS` replicates pair up and its 95% interval excludes zero; which way
+/// is worse is the vocabulary's direction (a figure with none counts up as worse).
 pub fn classify(p: &Paired) -> MetricChange {
-    let higher_better = p.metric == "detection_rate";
+    let higher_better = p.metric.direction() == Direction::HigherIsBetter;
     let change = match p.difference {
         None => Change::NoPairs,
         Some(_) if p.pairs < MIN_PAIRS => Change::TooFewPairs,
@@ -723,13 +676,12 @@ mod tests {
             detection_rate: crate::stats::wilson(detected, of),
             false_rollback_rate: None,
             escape_rate: crate::stats::wilson(of - detected, of),
-            metrics: crate::sweep::group::METRICS
-                .iter()
-                .map(|&metric| MetricSummary {
+            metrics: Metric::summarised()
+                .map(|metric| MetricSummary {
                     metric,
                     n: of,
                     censored: 0,
-                    stats: Some(describe(if metric == "budget_consumed_pct" {
+                    stats: Some(describe(if metric == Metric::BudgetConsumed {
                         budget_p95
                     } else {
                         600.0
@@ -746,7 +698,7 @@ mod tests {
             (a.scenario.as_deref(), &a.measure, a.op, a.threshold),
             (
                 Some("memory-leak"),
-                &Measure::Rate("detection_rate"),
+                &Measure::Rate(Rate::Detection),
                 Op::Ge,
                 0.95
             )
@@ -756,13 +708,17 @@ mod tests {
         let a = Assertion::parse("all: budget_consumed.p95 <= 2%").unwrap();
         assert_eq!(
             (a.scenario, a.measure, a.threshold),
-            (None, Measure::Stat("budget_consumed_pct", "p95"), 2.0)
+            (None, Measure::Stat(Metric::BudgetConsumed, Stat::P95), 2.0)
         );
         let a = Assertion::parse("good-release: deploy_duration.p50 <= 20m").unwrap();
         assert_eq!(a.threshold, 1200.0);
         for (bad, why) in [
             ("detection_rate >= 0.9", "expected `SCOPE"),
-            ("x: detection_rat >= 0.9", "unknown metric"),
+            ("x: detection_rat >= 0.9", "did you mean `detection_rate`?"),
+            (
+                "x: budget_consumd.p95 <= 2%",
+                "did you mean `budget_consumed.p95`?",
+            ),
             ("x: ttd.p42 <= 1m", "unknown statistic"),
             ("x: detection_rate = 0.9", "no comparison"),
             ("x: detection_rate >= 1.5", "not a share"),
@@ -805,9 +761,12 @@ mod tests {
         assert!(!v.passed && v.detail.contains("undefined"));
     }
 
+    const TTD: Quantity = Quantity::Metric(Metric::Ttd);
+    const DETECTION: Quantity = Quantity::Rate(Rate::Detection);
+
     #[test]
     fn changes_count_only_outside_noise() {
-        let p = |metric: &'static str, lo: f64, hi: f64| Paired {
+        let p = |metric: Quantity, lo: f64, hi: f64| Paired {
             scenario: "s".into(),
             policy: "p".into(),
             baseline: "p".into(),
@@ -819,18 +778,15 @@ mod tests {
                 hi,
             }),
         };
-        assert_eq!(classify(&p("ttd_s", 5.0, 9.0)).change, Change::Regressed);
-        assert_eq!(classify(&p("ttd_s", -9.0, -5.0)).change, Change::Improved);
-        assert_eq!(classify(&p("ttd_s", -1.0, 3.0)).change, Change::WithinNoise);
+        assert_eq!(classify(&p(TTD, 5.0, 9.0)).change, Change::Regressed);
+        assert_eq!(classify(&p(TTD, -9.0, -5.0)).change, Change::Improved);
+        assert_eq!(classify(&p(TTD, -1.0, 3.0)).change, Change::WithinNoise);
         assert_eq!(
-            classify(&p("detection_rate", -0.3, -0.1)).change,
+            classify(&p(DETECTION, -0.3, -0.1)).change,
             Change::Regressed
         );
-        assert_eq!(
-            classify(&p("detection_rate", 0.1, 0.3)).change,
-            Change::Improved
-        );
-        let mut one = p("ttd_s", 5.0, 5.0);
+        assert_eq!(classify(&p(DETECTION, 0.1, 0.3)).change, Change::Improved);
+        let mut one = p(TTD, 5.0, 5.0);
         one.pairs = 1;
         assert_eq!(classify(&one).change, Change::TooFewPairs);
     }

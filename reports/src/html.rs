@@ -1,6 +1,7 @@
 //! `report.html`: one self-contained page. Charts are inline SVG (no network, no
 //! JavaScript), styles are inline, and the page says which `schema_version` it is.
 
+use crate::vocab::{Metric, Stat};
 use std::fmt::Write;
 
 use crate::SCHEMA_VERSION;
@@ -232,15 +233,11 @@ fn budget_cell(e: Option<Estimate>) -> String {
 }
 
 /// A metric's estimate picked by `stat` (`p50`, `p95`), and its censored count.
-pub fn metric(g: &GroupSummary, name: &str, stat: &str) -> (Option<Estimate>, u64) {
-    let m = g.metric(name);
-    let e = m.stats.map(|d| match stat {
-        "mean" => d.mean,
-        "p50" => d.p50,
-        "p95" => d.p95,
-        _ => d.p99,
-    });
-    (e, m.censored)
+pub fn metric(g: &GroupSummary, metric: Metric, stat: Stat) -> (Option<Estimate>, u64) {
+    match g.metric(metric) {
+        Some(m) => (m.stats.map(|d| stat.of(&d)), m.censored),
+        None => (None, 0),
+    }
 }
 
 /// The marks after a policy's name: frontier, recommended, baseline.
@@ -406,10 +403,10 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
         .filter(|(n, _)| *n > 0)
         .map(|(n, name)| format!("{n} {name}"))
         .collect();
-        let (ttd, ttd_c) = metric(g, "ttd_s", "p50");
-        let (impact, impact_c) = metric(g, "impact_duration_s", "p50");
-        let (budget_e, _) = metric(g, "budget_consumed_pct", "p95");
-        let (deploy, deploy_c) = metric(g, "deploy_duration_s", "p50");
+        let (ttd, ttd_c) = metric(g, Metric::Ttd, Stat::P50);
+        let (impact, impact_c) = metric(g, Metric::ImpactDuration, Stat::P50);
+        let (budget_e, _) = metric(g, Metric::BudgetConsumed, Stat::P95);
+        let (deploy, deploy_c) = metric(g, Metric::DeployDuration, Stat::P50);
         let _ = writeln!(
             b,
             "<tr{}><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td>{}{}{}{}{}{}{}</tr>",

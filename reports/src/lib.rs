@@ -16,6 +16,7 @@ pub mod stats;
 pub mod summary;
 pub mod sweep;
 pub mod view;
+pub mod vocab;
 
 pub use metrics::{Outcome, RunMetrics};
 

@@ -1,6 +1,7 @@
 //! `report.md`: a summary fit for a pull-request comment: the outcome or the
 //! recommendation, tables, and links to the PNG charts beside it.
 
+use crate::vocab::{Metric, Stat};
 use std::fmt::Write;
 
 use crate::SCHEMA_VERSION;
@@ -188,9 +189,9 @@ pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
         "| scenario | policy | runs | detection | false rollbacks | escapes | ttd p50 | budget p95 | deploy p50 |\n|---|---|--:|--:|--:|--:|--:|--:|--:|"
     );
     for g in &v.groups {
-        let (ttd, ttd_c) = metric(g, "ttd_s", "p50");
-        let (budget_e, _) = metric(g, "budget_consumed_pct", "p95");
-        let (deploy, deploy_c) = metric(g, "deploy_duration_s", "p50");
+        let (ttd, ttd_c) = metric(g, Metric::Ttd, Stat::P50);
+        let (budget_e, _) = metric(g, Metric::BudgetConsumed, Stat::P95);
+        let (deploy, deploy_c) = metric(g, Metric::DeployDuration, Stat::P50);
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",

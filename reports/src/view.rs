@@ -4,6 +4,7 @@
 use crate::format::{budget, human_secs, thousands};
 use crate::metrics::Outcome;
 use crate::sweep::{GroupSummary, ParetoPoint, Recommendation};
+use crate::vocab::Metric;
 
 /// One row of `timeline.csv`: the truth over one scrape interval.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -66,6 +67,9 @@ pub struct RunFigures {
     pub crashes: u64,
     pub limit_hit: Option<String>,
     pub faults: Vec<FaultMark>,
+    /// The figures the vocabulary lists for the facts table (`Metric::fact_label`),
+    /// in vocabulary order; `None` when the run did not have it.
+    pub more: Vec<(Metric, Option<f64>)>,
 }
 
 /// A row of a run report's facts table: a moment of the run and when it happened,
@@ -94,7 +98,11 @@ impl RunFigures {
             figure,
             value,
         };
-        vec![
+        let more = self.more.iter().filter_map(|&(m, v)| {
+            let value = v.map_or_else(|| "n/a".to_string(), |v| m.unit().show(v));
+            Some(row("", String::new(), m.fact_label()?, value))
+        });
+        let mut rows = vec![
             row(
                 "release started",
                 at(self.t_change_start_s),
@@ -166,7 +174,9 @@ impl RunFigures {
                     self.crashes
                 ),
             ),
-        ]
+        ];
+        rows.extend(more);
+        rows
     }
 }
 

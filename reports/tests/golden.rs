@@ -8,6 +8,7 @@
 //! The HTML report and the PNG charts are checked for structure and byte-for-byte
 //! determinism instead: their pixels and SVG coordinates are plotters' to choose.
 
+use reports::vocab::Metric;
 use std::fs;
 use std::path::PathBuf;
 
@@ -235,11 +236,14 @@ fn run_row(
         mitigated: fault,
         recovered: fault,
         limit_hit: false,
-        ttd_s: ttd,
-        impact_duration_s: fault.then_some(60.0 + 10.0 * k as f64),
-        tt_recover_s: fault.then_some(90.0 + 10.0 * k as f64),
-        budget_consumed_pct: budget,
-        deploy_duration_s: Some(deploy),
+        values: RunRow::values_by(|m| match m {
+            Metric::Ttd => ttd,
+            Metric::ImpactDuration => fault.then_some(60.0 + 10.0 * k as f64),
+            Metric::TtRecover => fault.then_some(90.0 + 10.0 * k as f64),
+            Metric::BudgetConsumed => Some(budget),
+            Metric::DeployDuration => Some(deploy),
+            _ => None,
+        }),
     }
 }
 
@@ -314,9 +318,12 @@ fn sweep() -> Sweep {
                 ttd_s: rows
                     .iter()
                     .filter(|r| r.fault_active)
-                    .filter_map(|r| r.ttd_s)
+                    .filter_map(|r| r.value(Metric::Ttd))
                     .collect(),
-                budget_pct: rows.iter().map(|r| r.budget_consumed_pct).collect(),
+                budget_pct: rows
+                    .iter()
+                    .filter_map(|r| r.value(Metric::BudgetConsumed))
+                    .collect(),
             });
         }
     }
@@ -467,6 +474,7 @@ fn run_view() -> RunView {
                 t_active_s: Some(60.0),
                 release: true,
             }],
+            more: Metric::facts().map(|m| (m, Some(1.0))).collect(),
         },
         timeline: vec![
             point(15.0, 0, Some(0.0)),
@@ -630,4 +638,53 @@ fn pngs_are_drawn_with_text_and_colour() {
         .filter(|&i| px[i] < 100 && px[i + 1] < 100 && px[i + 2] < 100)
         .count();
     assert!(title_dark > 100, "title glyphs: {title_dark} dark pixels");
+}
+
+/// Every figure of the vocabulary is the same number under its name in `run.json`
+/// (the `bad_*` figures are `run.json`'s `bad_events`), in `runs.csv` and through
+/// `Metric::value`: one name, one value, wherever it is written.
+#[test]
+fn the_vocabulary_names_run_json_and_runs_csv_alike() {
+    let m = metrics();
+    let inputs = RunInputs {
+        scenario: "s".into(),
+        scenario_source: "built-in".into(),
+        policy: "p".into(),
+        policy_source: "built-in".into(),
+        overrides: vec![],
+        seed: 1,
+        reproduce: String::new(),
+        scenario_resolved: serde_json::json!({}),
+        policy_resolved: serde_json::json!({}),
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&run_json(&inputs, &m, "rollcage 0.1.0")).unwrap();
+    let id = RunIdentity {
+        run_id: 0,
+        scenario: "s",
+        policy: "p",
+        grid_values: &[],
+        seed: 1,
+        replicate: 0,
+    };
+    let (head, cells) = (header(&[]), row(&id, &m));
+    for &f in Metric::ALL {
+        let name = f.name();
+        let in_json = match name.strip_prefix("bad_") {
+            Some(class) => &json["bad_events"][class],
+            None => &json[name],
+        };
+        assert!(
+            json.get(name).is_some() || in_json.is_u64(),
+            "run.json has no `{name}`"
+        );
+        assert_eq!(in_json.as_f64(), f.value(&m), "run.json `{name}`");
+        let at = head.iter().position(|h| h == name).unwrap();
+        let cell = &cells[at];
+        let parsed = (!cell.is_empty()).then(|| cell.parse::<f64>().unwrap());
+        match (parsed, f.value(&m)) {
+            (Some(a), Some(b)) => assert!((a - b).abs() <= 5e-4, "runs.csv `{name}`: {a} vs {b}"),
+            (a, b) => assert_eq!(a, b, "runs.csv `{name}`"),
+        }
+    }
 }

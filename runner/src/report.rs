@@ -21,6 +21,7 @@ use reports::sweep::{GroupSummary, ParetoPoint, Recommendation};
 use reports::view::{
     Axis, FaultMark, GroupRuns, LogEvent, PolicyInfo, RunFigures, RunView, SweepView, TimelinePoint,
 };
+use reports::vocab::Metric;
 use serde_json::Value;
 
 use crate::RunnerError;
@@ -263,27 +264,31 @@ pub fn read_run(dir: &Path) -> Result<RunView, RunnerError> {
     let figures = RunFigures {
         outcome,
         detector: d.opt_str("detector")?,
-        t_change_start_s: d.opt_f64("t_change_start_s")?,
-        t_change_end_s: d.opt_f64("t_change_end_s")?,
-        t_fault_active_s: d.opt_f64("t_fault_active_s")?,
-        t_impact_start_s: d.opt_f64("t_impact_start_s")?,
-        t_detect_s: d.opt_f64("t_detect_s")?,
-        t_mitigate_s: d.opt_f64("t_mitigate_s")?,
-        t_recover_s: d.opt_f64("t_recover_s")?,
-        ttd_s: d.opt_f64("ttd_s")?,
-        ttm_s: d.opt_f64("ttm_s")?,
-        impact_duration_s: d.opt_f64("impact_duration_s")?,
-        tt_recover_s: d.opt_f64("tt_recover_s")?,
-        deploy_duration_s: d.opt_f64("deploy_duration_s")?,
-        budget_consumed_pct: d.f64("budget_consumed_pct")?,
-        peak_burn_rate_5m: d.f64("peak_burn_rate_5m")?,
-        peak_burn_rate_1h: d.f64("peak_burn_rate_1h")?,
-        requests_total: d.u64("requests_total")?,
-        requests_bad: d.u64("requests_bad")?,
-        latency_p99_ms: d.opt_f64("latency_p99_ms")?,
-        crashes: d.u64("crashes")?,
+        t_change_start_s: d.opt_f64(Metric::TChangeStart.name())?,
+        t_change_end_s: d.opt_f64(Metric::TChangeEnd.name())?,
+        t_fault_active_s: d.opt_f64(Metric::TFaultActive.name())?,
+        t_impact_start_s: d.opt_f64(Metric::TImpactStart.name())?,
+        t_detect_s: d.opt_f64(Metric::TDetect.name())?,
+        t_mitigate_s: d.opt_f64(Metric::TMitigate.name())?,
+        t_recover_s: d.opt_f64(Metric::TRecover.name())?,
+        ttd_s: d.opt_f64(Metric::Ttd.name())?,
+        ttm_s: d.opt_f64(Metric::Ttm.name())?,
+        impact_duration_s: d.opt_f64(Metric::ImpactDuration.name())?,
+        tt_recover_s: d.opt_f64(Metric::TtRecover.name())?,
+        deploy_duration_s: d.opt_f64(Metric::DeployDuration.name())?,
+        budget_consumed_pct: d.f64(Metric::BudgetConsumed.name())?,
+        peak_burn_rate_5m: d.f64(Metric::PeakBurnRate5m.name())?,
+        peak_burn_rate_1h: d.f64(Metric::PeakBurnRate1h.name())?,
+        requests_total: d.u64(Metric::RequestsTotal.name())?,
+        requests_bad: d.u64(Metric::RequestsBad.name())?,
+        latency_p99_ms: d.opt_f64(Metric::LatencyP99.name())?,
+        crashes: d.u64(Metric::Crashes.name())?,
         limit_hit: d.opt_str("limit_hit")?,
         faults,
+        // A run written before a figure existed lacks its key: shown as n/a.
+        more: Metric::facts()
+            .map(|m| (m, root.get(m.name()).and_then(Value::as_f64)))
+            .collect(),
     };
     let timeline = read_timeline(&dir.join(TIMELINE_CSV))?;
     let events = read_events(&dir.join(EVENTS_CSV))?;
@@ -614,11 +619,11 @@ fn read_group_runs(dir: &Path, m: &Manifest) -> Result<Vec<GroupRuns>, RunnerErr
                 let row = rows.next(m)?;
                 if row.fault_active {
                     g.fault_runs += 1;
-                    if let Some(t) = row.ttd_s.filter(|_| row.detected) {
+                    if let Some(t) = row.value(Metric::Ttd).filter(|_| row.detected) {
                         g.ttd_s.push(t);
                     }
                 }
-                g.budget_pct.push(row.budget_consumed_pct);
+                g.budget_pct.extend(row.value(Metric::BudgetConsumed));
             }
             out.push(g);
         }

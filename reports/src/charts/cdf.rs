@@ -3,6 +3,7 @@
 //! line ends at the detection rate and the gap above it is the censored share: runs
 //! nothing detected by the horizon.
 
+use crate::vocab::{Metric, capitalised};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -68,7 +69,7 @@ pub fn figures(v: &SweepView) -> Vec<Figure> {
             };
             out.push(Figure {
                 id: format!("ttd-{}-{}{suffix}", si + 1, slug(scenario)),
-                title: format!("Time to detect on {scenario}{part}"),
+                title: format!("{} on {scenario}{part}", capitalised(Metric::Ttd.label())),
                 caption: "The share of fault runs detected within a given time of the first \
                           impact. Each line ends at its policy's detection rate: the gap above \
                           it is the censored share, runs where nothing detected the fault by \
@@ -76,7 +77,7 @@ pub fn figures(v: &SweepView) -> Vec<Figure> {
                           two apart so that each stays visible."
                     .into(),
                 chart: super::Chart::Cdf(Cdf {
-                    title: format!("Time to detect on {scenario}{part}"),
+                    title: format!("{} on {scenario}{part}", capitalised(Metric::Ttd.label())),
                     lines: chunk.to_vec(),
                 }),
             });

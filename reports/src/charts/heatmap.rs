@@ -2,6 +2,7 @@
 //! fault scenario and its p50 deploy time on the slowest good release, one cell per
 //! combination of the two grid values, the recommended combination outlined.
 
+use crate::vocab::{Metric, Unit};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -99,16 +100,22 @@ pub fn figures(v: &SweepView) -> Vec<Figure> {
             let mut panels = Vec::new();
             if has_fault {
                 panels.push(Panel {
-                    name: "budget burned, p95 on the worst fault scenario".into(),
+                    name: format!(
+                        "{}, p95 on the worst fault scenario",
+                        Metric::BudgetConsumed.label()
+                    ),
                     cells: budget,
-                    seconds: false,
+                    seconds: Metric::BudgetConsumed.unit() == Unit::Seconds,
                 });
             }
             if has_deploy {
                 panels.push(Panel {
-                    name: "deploy time, p50 on the slowest good release".into(),
+                    name: format!(
+                        "{}, p50 on the slowest good release",
+                        Metric::DeployDuration.label()
+                    ),
                     cells: deploy,
-                    seconds: true,
+                    seconds: Metric::DeployDuration.unit() == Unit::Seconds,
                 });
             }
             let title = format!("{base}: {} × {}", short_key(&ax.key), short_key(&ay.key));

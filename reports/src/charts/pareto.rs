@@ -3,6 +3,7 @@
 //! intervals as whiskers, the frontier joined and highlighted, the recommended policy
 //! ringed, and the recommendation's limits as dashed lines.
 
+use crate::vocab::Metric;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -80,7 +81,7 @@ pub fn figures(v: &SweepView) -> Vec<Figure> {
     }
     vec![Figure {
         id: "pareto".into(),
-        title: "Pareto frontier: deploy time against budget burned".into(),
+        title: frontier_title(),
         caption,
         chart: super::Chart::Pareto(Pareto {
             points,
@@ -112,7 +113,7 @@ impl Pareto {
     }
 
     pub fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let area = title(root, "Pareto frontier: deploy time against budget burned")?;
+        let area = title(root, &frontier_title())?;
         let (plot_area, key_area) = area.split_vertically(PLOT_H);
         let key_area = key_area.margin(8, 0, LEFT as i32, RIGHT as i32);
 
@@ -300,3 +301,12 @@ fn overlaps(a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)) -> bool {
 }
 
 use plotters::style::text_anchor::Pos;
+
+/// The frontier's title, naming its two axes as the vocabulary labels them.
+fn frontier_title() -> String {
+    format!(
+        "Pareto frontier: {} against {}",
+        Metric::DeployDuration.label(),
+        Metric::BudgetConsumed.label()
+    )
+}

@@ -5,10 +5,11 @@
 use serde::Serialize;
 
 use super::frontier::{ParetoPoint, Recommendation};
-use super::group::{GroupSummary, METRICS, Paired};
+use super::group::{GroupSummary, Paired};
 use crate::SCHEMA_VERSION;
 use crate::format::num;
 use crate::stats::{Estimate, Rate};
+use crate::vocab::{self, Metric, Stat};
 
 fn csv_text(header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -52,12 +53,12 @@ pub fn summary_csv(groups: &[GroupSummary]) -> String {
     ]
     .map(String::from)
     .to_vec();
-    for rate in ["detection_rate", "false_rollback_rate", "escape_rate"] {
+    for rate in vocab::Rate::ALL.map(vocab::Rate::name) {
         header.extend([rate.to_string(), format!("{rate}_lo"), format!("{rate}_hi")]);
     }
-    for m in METRICS {
+    for m in Metric::summarised() {
         header.extend([format!("{m}_n"), format!("{m}_censored")]);
-        for stat in ["mean", "p50", "p95", "p99"] {
+        for stat in Stat::ALL.map(Stat::name) {
             header.extend([
                 format!("{m}_{stat}"),
                 format!("{m}_{stat}_lo"),
@@ -83,19 +84,18 @@ pub fn summary_csv(groups: &[GroupSummary]) -> String {
             ]
             .map(|v| v.to_string()),
         );
-        for rate in [&g.detection_rate, &g.false_rollback_rate, &g.escape_rate] {
-            r.extend(rate_fields(rate));
+        for rate in vocab::Rate::ALL {
+            r.extend(rate_fields(&rate.of(g)));
         }
-        for m in &g.metrics {
-            r.extend([m.n.to_string(), m.censored.to_string()]);
-            let d = m.stats;
-            for e in [
-                d.map(|d| d.mean),
-                d.map(|d| d.p50),
-                d.map(|d| d.p95),
-                d.map(|d| d.p99),
-            ] {
-                r.extend(estimate_fields(e));
+        for metric in Metric::summarised() {
+            let m = g.metric(metric);
+            r.extend([
+                m.map(|m| m.n.to_string()).unwrap_or_default(),
+                m.map(|m| m.censored.to_string()).unwrap_or_default(),
+            ]);
+            let d = m.and_then(|m| m.stats);
+            for stat in Stat::ALL {
+                r.extend(estimate_fields(d.map(|d| stat.of(&d))));
             }
         }
         r
@@ -133,7 +133,7 @@ pub fn paired_csv(paired: &[Paired]) -> String {
 
 /// `pareto.csv`: one row per policy, the frontier flagged.
 pub fn pareto_csv(points: &[ParetoPoint]) -> String {
-    let header = [
+    let mut header = [
         "policy",
         "deploy_p50_s",
         "deploy_p50_lo_s",
@@ -143,16 +143,13 @@ pub fn pareto_csv(points: &[ParetoPoint]) -> String {
         "budget_p95_lo_pct",
         "budget_p95_hi_pct",
         "budget_scenario",
-        "false_rollback_rate",
-        "false_rollback_rate_lo",
-        "false_rollback_rate_hi",
-        "detection_rate",
-        "escape_rate",
-        "eligible",
-        "frontier",
     ]
     .map(String::from)
     .to_vec();
+    let fr = vocab::Rate::FalseRollback.name();
+    header.extend([fr.to_string(), format!("{fr}_lo"), format!("{fr}_hi")]);
+    header.extend([vocab::Rate::Detection, vocab::Rate::Escape].map(|r| r.name().to_string()));
+    header.extend(["eligible", "frontier"].map(String::from));
     let rows = points.iter().map(|p| {
         let mut r = vec![p.policy.clone()];
         for w in [&p.deploy_p50_s, &p.budget_p95_pct] {

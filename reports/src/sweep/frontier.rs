@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::group::GroupSummary;
 use crate::stats::{Estimate, Rate, wilson};
+use crate::vocab::Metric;
 
 /// What the user accepts. Percentages as the flags take them.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,10 +111,14 @@ pub fn pareto(groups: &[GroupSummary], policies: &[String]) -> Vec<ParetoPoint> 
         .map(|p| {
             let mine: Vec<&GroupSummary> = groups.iter().filter(|g| &g.policy == p).collect();
             let deploy = worst(&mine, &good, |g| {
-                g.metric("deploy_duration_s").stats.map(|d| d.p50)
+                g.metric(Metric::DeployDuration)
+                    .and_then(|m| m.stats)
+                    .map(|d| d.p50)
             });
             let budget = worst(&mine, &fault, |g| {
-                g.metric("budget_consumed_pct").stats.map(|d| d.p95)
+                g.metric(Metric::BudgetConsumed)
+                    .and_then(|m| m.stats)
+                    .map(|d| d.p95)
             });
             let sum = |f: fn(&GroupSummary) -> u64| mine.iter().map(|g| f(g)).sum::<u64>();
             let fault_runs = sum(|g| g.fault_runs);
@@ -321,11 +326,14 @@ mod tests {
                 mitigated: fault,
                 recovered: fault,
                 limit_hit: false,
-                ttd_s: fault.then_some(30.0),
-                impact_duration_s: fault.then_some(60.0),
-                tt_recover_s: fault.then_some(90.0),
-                budget_consumed_pct: budget,
-                deploy_duration_s: Some(deploy),
+                values: RunRow::values_by(|m| match m {
+                    Metric::Ttd => fault.then_some(30.0),
+                    Metric::ImpactDuration => fault.then_some(60.0),
+                    Metric::TtRecover => fault.then_some(90.0),
+                    Metric::BudgetConsumed => Some(budget),
+                    Metric::DeployDuration => Some(deploy),
+                    _ => None,
+                }),
             })
             .collect();
         let boot = Bootstrap {
@@ -407,7 +415,7 @@ mod tests {
         let mut groups = vec![group("good", "p", false, 60.0, 0.0)];
         let mut idle = group("good", "noop", false, 0.0, 0.0);
         idle.metrics.iter_mut().for_each(|m| {
-            if m.metric == "deploy_duration_s" {
+            if m.metric == Metric::DeployDuration {
                 m.n = 0;
                 m.stats = None;
             }

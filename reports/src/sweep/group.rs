@@ -11,35 +11,18 @@
 //! start happened but the end did not by the horizon is *censored*: counted, never
 //! averaged in, never dropped silently.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::runs_csv::RunRow;
 use crate::metrics::Outcome;
 use crate::stats::{Describe, Estimate, Rate, bootstrap_rng, describe, mean_difference, wilson};
+use crate::vocab::{self, Metric, Quantity};
 
-/// The summarised metrics, in output order.
-pub const METRICS: [&str; 5] = [
-    "ttd_s",
-    "impact_duration_s",
-    "tt_recover_s",
-    "budget_consumed_pct",
-    "deploy_duration_s",
-];
-
-/// A metric's value in a run (`None` if not observed) and whether it was censored
-/// (its start happened, its end did not by the horizon).
-fn observe(row: &RunRow, metric: &str) -> (Option<f64>, bool) {
-    match metric {
-        "ttd_s" => (row.ttd_s, row.impact_started && !row.detected),
-        "impact_duration_s" => (row.impact_duration_s, row.impact_started && !row.mitigated),
-        "tt_recover_s" => (row.tt_recover_s, row.impact_started && !row.recovered),
-        "budget_consumed_pct" => (Some(row.budget_consumed_pct), false),
-        "deploy_duration_s" => (
-            row.deploy_duration_s,
-            row.change_started && !row.change_ended,
-        ),
-        other => unreachable!("unknown metric {other}"),
-    }
+/// A summarised figure's value in a run (`None` if not observed) and whether it was
+/// censored (its start happened, its end did not by the horizon).
+fn observe(row: &RunRow, metric: Metric) -> (Option<f64>, bool) {
+    let censored = metric.sample().is_some_and(|s| s.censored(row));
+    (row.value(metric), censored)
 }
 
 /// How the bootstrap is drawn: the sweep's master seed and resample count.
@@ -49,41 +32,16 @@ pub struct Bootstrap {
     pub resamples: usize,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One summarised figure of a group; read back from `summary.json` by its name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricSummary {
-    pub metric: &'static str,
+    pub metric: Metric,
     /// Runs where the metric was observed: the sample the statistics describe.
     pub n: u64,
     /// Runs where its start happened but its end did not by the horizon.
     pub censored: u64,
     #[serde(flatten)]
     pub stats: Option<Describe>,
-}
-
-/// Read back from `summary.json`; the metric's name must be one of [`METRICS`].
-impl<'de> Deserialize<'de> for MetricSummary {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            metric: String,
-            n: u64,
-            censored: u64,
-            #[serde(flatten)]
-            stats: Option<Describe>,
-        }
-        let r = Raw::deserialize(d)?;
-        let metric = METRICS
-            .iter()
-            .find(|m| **m == r.metric)
-            .copied()
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown metric {:?}", r.metric)))?;
-        Ok(MetricSummary {
-            metric,
-            n: r.n,
-            censored: r.censored,
-            stats: r.stats,
-        })
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,11 +89,10 @@ pub struct GroupSummary {
 }
 
 impl GroupSummary {
-    pub fn metric(&self, name: &str) -> &MetricSummary {
-        self.metrics
-            .iter()
-            .find(|m| m.metric == name)
-            .expect("every metric is summarised")
+    /// A summarised figure; `None` if the summary does not hold it (a `summary.json`
+    /// written before the figure existed).
+    pub fn metric(&self, metric: Metric) -> Option<&MetricSummary> {
+        self.metrics.iter().find(|m| m.metric == metric)
     }
 }
 
@@ -152,9 +109,8 @@ pub fn summarize(scenario: &str, policy: &str, rows: &[RunRow], boot: Bootstrap)
     }
     let n = rows.len() as u64;
     let no_fault_runs = n - fault_runs;
-    let metrics = METRICS
-        .iter()
-        .map(|&metric| {
+    let metrics = Metric::summarised()
+        .map(|metric| {
             let mut values = Vec::with_capacity(rows.len());
             let mut censored = 0;
             for r in rows {
@@ -162,7 +118,7 @@ pub fn summarize(scenario: &str, policy: &str, rows: &[RunRow], boot: Bootstrap)
                 values.extend(v);
                 censored += c as u64;
             }
-            let mut rng = bootstrap_rng(boot.master_seed, &[scenario, policy, metric]);
+            let mut rng = bootstrap_rng(boot.master_seed, &[scenario, policy, metric.name()]);
             MetricSummary {
                 metric,
                 n: values.len() as u64,
@@ -195,7 +151,7 @@ pub struct Paired {
     pub scenario: String,
     pub policy: String,
     pub baseline: String,
-    pub metric: &'static str,
+    pub metric: Quantity,
     pub pairs: u64,
     pub difference: Option<Estimate>,
 }
@@ -214,32 +170,19 @@ pub fn paired(
     if rows.is_empty() || baseline_rows.is_empty() {
         return Vec::new();
     }
-    METRICS
-        .iter()
-        .map(|&metric| {
+    Metric::summarised()
+        .map(|metric| {
             let ids = [scenario, policy, baseline];
-            paired_by(&ids, metric, baseline_rows, rows, boot, |r| {
-                observe(r, metric).0
-            })
+            paired_by(
+                &ids,
+                Quantity::Metric(metric),
+                baseline_rows,
+                rows,
+                boot,
+                |r| observe(r, metric).0,
+            )
         })
         .collect()
-}
-
-/// The rates as per-run indicators (1 or 0) on the runs they are defined for, so that
-/// they can be paired like any metric: detection and escape on fault runs, false
-/// rollback on the others.
-pub const RATES: [&str; 3] = ["detection_rate", "false_rollback_rate", "escape_rate"];
-
-fn indicator(r: &RunRow, rate: &str) -> Option<f64> {
-    let flag = |b: bool| f64::from(u8::from(b));
-    match rate {
-        "detection_rate" => r.fault_active.then(|| flag(r.detected)),
-        "false_rollback_rate" => {
-            (!r.fault_active).then(|| flag(r.outcome == Outcome::FalseRollback))
-        }
-        "escape_rate" => r.fault_active.then(|| flag(r.outcome == Outcome::Escaped)),
-        other => unreachable!("unknown rate {other}"),
-    }
 }
 
 /// As `paired`, for the rates: the mean paired difference of the indicators is the
@@ -252,12 +195,12 @@ pub fn paired_rates(
     rows: &[RunRow],
     boot: Bootstrap,
 ) -> Vec<Paired> {
-    RATES
-        .iter()
-        .map(|&rate| {
+    vocab::Rate::ALL
+        .into_iter()
+        .map(|rate| {
             let ids = [scenario, policy, baseline];
-            paired_by(&ids, rate, baseline_rows, rows, boot, |r| {
-                indicator(r, rate)
+            paired_by(&ids, Quantity::Rate(rate), baseline_rows, rows, boot, |r| {
+                rate.indicator(r)
             })
         })
         .collect()
@@ -267,7 +210,7 @@ pub fn paired_rates(
 /// with a seeded bootstrap interval of their mean.
 fn paired_by(
     ids: &[&str; 3],
-    metric: &'static str,
+    metric: Quantity,
     baseline_rows: &[RunRow],
     rows: &[RunRow],
     boot: Bootstrap,
@@ -287,7 +230,7 @@ fn paired_by(
     let [scenario, policy, baseline] = *ids;
     let mut rng = bootstrap_rng(
         boot.master_seed,
-        &[scenario, policy, baseline, metric, "paired"],
+        &[scenario, policy, baseline, metric.name(), "paired"],
     );
     Paired {
         scenario: scenario.to_string(),
@@ -316,11 +259,14 @@ mod tests {
             mitigated: fault,
             recovered: fault,
             limit_hit: false,
-            ttd_s: ttd,
-            impact_duration_s: fault.then_some(100.0),
-            tt_recover_s: fault.then_some(120.0),
-            budget_consumed_pct: replicate as f64,
-            deploy_duration_s: Some(300.0),
+            values: RunRow::values_by(|m| match m {
+                Metric::Ttd => ttd,
+                Metric::ImpactDuration => fault.then_some(100.0),
+                Metric::TtRecover => fault.then_some(120.0),
+                Metric::BudgetConsumed => Some(replicate as f64),
+                Metric::DeployDuration => Some(300.0),
+                _ => None,
+            }),
         }
     }
 
@@ -347,14 +293,14 @@ mod tests {
         let e = g.escape_rate.unwrap();
         assert_eq!((e.k, e.n), (2, 3));
         assert_eq!(g.undetected, 1);
-        let ttd = g.metric("ttd_s");
+        let ttd = g.metric(Metric::Ttd).unwrap();
         assert_eq!(
             (ttd.n, ttd.censored),
             (2, 1),
             "the undetected run is censored"
         );
         assert_eq!(ttd.stats.unwrap().mean.value, 60.0);
-        assert_eq!(g.metric("budget_consumed_pct").n, 5);
+        assert_eq!(g.metric(Metric::BudgetConsumed).unwrap().n, 5);
     }
 
     #[test]
@@ -370,12 +316,15 @@ mod tests {
             row(2, Outcome::Caught, true, Some(99.0)),
         ];
         let p = paired("s", "p", "b", &base, &other, BOOT);
-        let ttd = p.iter().find(|p| p.metric == "ttd_s").unwrap();
+        let ttd = p
+            .iter()
+            .find(|p| p.metric == Quantity::Metric(Metric::Ttd))
+            .unwrap();
         assert_eq!(ttd.pairs, 2);
         assert_eq!(ttd.difference.unwrap().value, 10.0);
         let budget = p
             .iter()
-            .find(|p| p.metric == "budget_consumed_pct")
+            .find(|p| p.metric == Quantity::Metric(Metric::BudgetConsumed))
             .unwrap();
         assert_eq!(budget.pairs, 3);
         assert_eq!(budget.difference.unwrap().value, 0.0);

@@ -9,5 +9,5 @@ pub mod runs_csv;
 pub mod table;
 
 pub use frontier::{Constraints, ParetoPoint, Recommendation, pareto, recommend};
-pub use group::{Bootstrap, GroupSummary, Paired, RATES, paired, paired_rates, summarize};
+pub use group::{Bootstrap, GroupSummary, Paired, paired, paired_rates, summarize};
 pub use runs_csv::{Columns, RunIdentity, RunRow};

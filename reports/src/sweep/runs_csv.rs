@@ -4,53 +4,18 @@
 
 use csv::StringRecord;
 
-use crate::format::{num, secs};
 use crate::metrics::{Outcome, RunMetrics};
+use crate::vocab::{Metric, Sample};
 
 /// The columns after the identity columns (`run_id`, `scenario`, `policy`, one per
-/// grid key, `seed`, `replicate`).
-const FIGURES: [&str; 40] = [
-    "outcome",
-    "detector",
-    "t_change_start_s",
-    "t_change_end_s",
-    "t_full_fleet_s",
-    "t_fault_active_s",
-    "t_release_fault_active_s",
-    "t_impact_start_s",
-    "t_detect_s",
-    "t_mitigate_s",
-    "t_recover_s",
-    "ttd_s",
-    "ttm_s",
-    "impact_duration_s",
-    "tt_recover_s",
-    "deploy_duration_s",
-    "requests_total",
-    "requests_bad",
-    "bad_error",
-    "bad_timeout",
-    "bad_slow",
-    "bad_session_lost",
-    "fault_bad_events",
-    "budget_consumed_pct",
-    "peak_burn_rate_5m",
-    "peak_burn_rate_1h",
-    "latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "crashes",
-    "instances_max",
-    "available_min",
-    "sessions_lost",
-    "retries",
-    "kpi_conversion_rate",
-    "kpi_lost",
-    "unattributed_bad_events",
-    "events_processed",
-    "limit_hit",
-];
+/// grid key, `seed`, `replicate`): the outcome and detector, every figure of the
+/// vocabulary in its order, and `limit_hit`.
+pub fn figure_columns() -> impl Iterator<Item = &'static str> {
+    ["outcome", "detector"]
+        .into_iter()
+        .chain(Metric::ALL.iter().map(|m| m.name()))
+        .chain(["limit_hit"])
+}
 
 /// The header row for a sweep whose grid has `grid_keys` (as given, e.g.
 /// `policy.bake_seconds`).
@@ -58,7 +23,7 @@ pub fn header(grid_keys: &[String]) -> Vec<String> {
     let mut h: Vec<String> = ["run_id", "scenario", "policy"].map(String::from).to_vec();
     h.extend(grid_keys.iter().cloned());
     h.extend(["seed", "replicate"].map(String::from));
-    h.extend(FIGURES.iter().map(|s| s.to_string()));
+    h.extend(figure_columns().map(String::from));
     h
 }
 
@@ -83,49 +48,10 @@ pub fn row(id: &RunIdentity<'_>, m: &RunMetrics) -> Vec<String> {
     ];
     r.extend(id.grid_values.iter().cloned());
     r.extend([id.seed.to_string(), id.replicate.to_string()]);
-    let b = &m.bad_events;
-    r.extend([
-        m.outcome.name().to_string(),
-        m.detector.clone().unwrap_or_default(),
-        secs(m.t_change_start_s),
-        secs(m.t_change_end_s),
-        secs(m.t_full_fleet_s),
-        secs(m.t_fault_active_s),
-        secs(m.t_release_fault_active_s),
-        secs(m.t_impact_start_s),
-        secs(m.t_detect_s),
-        secs(m.t_mitigate_s),
-        secs(m.t_recover_s),
-        secs(m.ttd_s),
-        secs(m.ttm_s),
-        secs(m.impact_duration_s),
-        secs(m.tt_recover_s),
-        secs(m.deploy_duration_s),
-        m.requests_total.to_string(),
-        m.requests_bad.to_string(),
-        b.error.to_string(),
-        b.timeout.to_string(),
-        b.slow.to_string(),
-        b.session_lost.to_string(),
-        m.fault_bad_events.to_string(),
-        num(Some(m.budget_consumed_pct)),
-        num(Some(m.peak_burn_rate_5m)),
-        num(Some(m.peak_burn_rate_1h)),
-        num(m.latency_mean_ms),
-        num(m.latency_p50_ms),
-        num(m.latency_p95_ms),
-        num(m.latency_p99_ms),
-        m.crashes.to_string(),
-        m.instances_max.to_string(),
-        m.available_min.to_string(),
-        m.sessions_lost.to_string(),
-        m.retries.to_string(),
-        num(m.kpi_conversion_rate),
-        m.kpi_lost.to_string(),
-        m.unattributed_bad_events.to_string(),
-        m.events_processed.to_string(),
-        m.limit_hit.clone().unwrap_or_default(),
-    ]);
+    r.push(m.outcome.name().to_string());
+    r.push(m.detector.clone().unwrap_or_default());
+    r.extend(Metric::ALL.iter().map(|f| f.cell(m)));
+    r.push(m.limit_hit.clone().unwrap_or_default());
     r
 }
 
@@ -156,104 +82,146 @@ pub struct RunRow {
     pub mitigated: bool,
     pub recovered: bool,
     pub limit_hit: bool,
-    pub ttd_s: Option<f64>,
-    pub impact_duration_s: Option<f64>,
-    pub tt_recover_s: Option<f64>,
-    pub budget_consumed_pct: f64,
-    pub deploy_duration_s: Option<f64>,
+    /// The summarised figures, in `Metric::summarised()` order (`None`: not observed).
+    pub values: Vec<Option<f64>>,
 }
 
-/// Where each needed column sits, found by name in the header.
+impl RunRow {
+    /// A summarised figure's value in this run; `None` if it was not observed or is
+    /// not summarised.
+    pub fn value(&self, m: Metric) -> Option<f64> {
+        Metric::summarised()
+            .position(|s| s == m)
+            .and_then(|i| self.values.get(i).copied().flatten())
+    }
+
+    /// The `values` of a row, figure by figure.
+    pub fn values_by(f: impl FnMut(Metric) -> Option<f64>) -> Vec<Option<f64>> {
+        Metric::summarised().map(f).collect()
+    }
+}
+
+/// The columns that say what happened in a run (after the identity and outcome): a
+/// run's moments, whose presence the censoring reads, and whether a bound cut it.
+const MOMENTS: [Metric; 7] = [
+    Metric::TChangeStart,
+    Metric::TChangeEnd,
+    Metric::TReleaseFaultActive,
+    Metric::TImpactStart,
+    Metric::TDetect,
+    Metric::TMitigate,
+    Metric::TRecover,
+];
+
+/// The columns the summaries read, in the order a baseline file keeps them: identity,
+/// outcome, the moments, `limit_hit`, then every summarised figure.
+pub fn needed() -> Vec<&'static str> {
+    let mut v = vec!["run_id", "scenario", "policy", "replicate", "outcome"];
+    v.extend(MOMENTS.iter().map(|m| m.name()));
+    v.push("limit_hit");
+    v.extend(Metric::summarised().map(Metric::name));
+    v
+}
+
+/// Where each needed column sits, found by name in the header. A summarised figure
+/// sampled from some runs only may be missing (a baseline written before the figure
+/// existed): it reads as observed in no run.
 #[derive(Clone, Debug)]
 pub struct Columns {
-    idx: [usize; 18],
+    /// Identity, outcome, moments and `limit_hit`, in `needed()` order.
+    fixed: [usize; 13],
+    /// One per summarised figure.
+    figures: Vec<Option<usize>>,
 }
-
-/// The columns the summaries read; a baseline file keeps just these.
-pub const NEEDED: [&str; 18] = [
-    "run_id",
-    "scenario",
-    "policy",
-    "replicate",
-    "outcome",
-    "t_change_start_s",
-    "t_change_end_s",
-    "t_release_fault_active_s",
-    "t_impact_start_s",
-    "t_detect_s",
-    "t_mitigate_s",
-    "t_recover_s",
-    "limit_hit",
-    "ttd_s",
-    "impact_duration_s",
-    "tt_recover_s",
-    "budget_consumed_pct",
-    "deploy_duration_s",
-];
 
 impl Columns {
     /// Locates the needed columns; the error names the first one missing.
     pub fn from_header(header: &StringRecord) -> Result<Columns, String> {
-        let mut idx = [0usize; 18];
-        for (slot, name) in idx.iter_mut().zip(NEEDED) {
-            *slot = header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| format!("no `{name}` column"))?;
+        let find = |name: &str| header.iter().position(|h| h == name);
+        let names = needed();
+        let mut fixed = [0usize; 13];
+        for (slot, name) in fixed.iter_mut().zip(&names) {
+            *slot = find(name).ok_or_else(|| format!("no `{name}` column"))?;
         }
-        Ok(Columns { idx })
+        let figures = Metric::summarised()
+            .map(|m| match (find(m.name()), m.sample()) {
+                (None, Some(Sample::Every)) => Err(format!("no `{}` column", m.name())),
+                (i, _) => Ok(i),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Columns { fixed, figures })
+    }
+
+    /// The needed columns the header has, by name and index, in `needed()` order.
+    pub fn present(&self) -> Vec<(&'static str, usize)> {
+        let names = needed();
+        let fixed = self.fixed.iter().copied().map(Some);
+        names
+            .into_iter()
+            .zip(fixed.chain(self.figures.iter().copied()))
+            .filter_map(|(n, i)| Some((n, i?)))
+            .collect()
     }
 
     /// The scenario and policy names of a row.
     pub fn identity<'r>(&self, rec: &'r StringRecord) -> (&'r str, &'r str) {
         (
-            rec.get(self.idx[1]).unwrap_or(""),
-            rec.get(self.idx[2]).unwrap_or(""),
+            rec.get(self.fixed[1]).unwrap_or(""),
+            rec.get(self.fixed[2]).unwrap_or(""),
         )
     }
 
     /// Parses one row; the error names the column and the bad value.
     pub fn parse(&self, rec: &StringRecord) -> Result<RunRow, String> {
-        let field = |i: usize| -> Result<&str, String> {
-            rec.get(self.idx[i])
-                .ok_or_else(|| format!("row has no `{}` field", NEEDED[i]))
+        let names = needed();
+        let cell = |i: usize, name: &str| -> Result<&str, String> {
+            rec.get(i)
+                .ok_or_else(|| format!("row has no `{name}` field"))
         };
-        let int = |i: usize| -> Result<u64, String> {
-            let v = field(i)?;
-            v.parse()
-                .map_err(|_| format!("`{}`: not an integer: {v:?}", NEEDED[i]))
-        };
-        let opt = |i: usize| -> Result<Option<f64>, String> {
-            let v = field(i)?;
+        let opt = |i: usize, name: &str| -> Result<Option<f64>, String> {
+            let v = cell(i, name)?;
             if v.is_empty() {
                 return Ok(None);
             }
             v.parse()
                 .map(Some)
-                .map_err(|_| format!("`{}`: not a number: {v:?}", NEEDED[i]))
+                .map_err(|_| format!("`{name}`: not a number: {v:?}"))
         };
+        let field = |k: usize| cell(self.fixed[k], names[k]);
+        let int = |k: usize| -> Result<u64, String> {
+            let v = field(k)?;
+            v.parse()
+                .map_err(|_| format!("`{}`: not an integer: {v:?}", names[k]))
+        };
+        let happened = |k: usize| opt(self.fixed[k], names[k]).map(|v| v.is_some());
         let outcome = {
             let v = field(4)?;
             Outcome::parse(v).ok_or_else(|| format!("`outcome`: unknown outcome {v:?}"))?
         };
+        let values = Metric::summarised()
+            .zip(&self.figures)
+            .map(|(m, at)| {
+                let Some(i) = *at else { return Ok(None) };
+                let v = opt(i, m.name())?;
+                match (v, m.sample()) {
+                    (None, Some(Sample::Every)) => Err(format!("`{}`: empty", m.name())),
+                    (v, _) => Ok(v),
+                }
+            })
+            .collect::<Result<_, String>>()?;
         Ok(RunRow {
             run_id: int(0)?,
             replicate: int(3)?,
             outcome,
-            change_started: opt(5)?.is_some(),
-            change_ended: opt(6)?.is_some(),
-            fault_active: opt(7)?.is_some(),
-            impact_started: opt(8)?.is_some(),
-            detected: opt(9)?.is_some(),
-            mitigated: opt(10)?.is_some(),
-            recovered: opt(11)?.is_some(),
+            change_started: happened(5)?,
+            change_ended: happened(6)?,
+            fault_active: happened(7)?,
+            impact_started: happened(8)?,
+            detected: happened(9)?,
+            mitigated: happened(10)?,
+            recovered: happened(11)?,
             limit_hit: !field(12)?.is_empty(),
-            ttd_s: opt(13)?,
-            impact_duration_s: opt(14)?,
-            tt_recover_s: opt(15)?,
-            budget_consumed_pct: opt(16)?
-                .ok_or_else(|| "`budget_consumed_pct`: empty".to_string())?,
-            deploy_duration_s: opt(17)?,
+            values,
         })
     }
 }

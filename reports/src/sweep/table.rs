@@ -7,16 +7,16 @@ use super::group::GroupSummary;
 use crate::format::human_secs;
 use crate::paint::Paint;
 use crate::stats::Rate;
+use crate::vocab::Metric;
 
 fn rate(r: &Option<Rate>) -> String {
     r.map(|r| format!("{:.1}%", 100.0 * r.rate))
         .unwrap_or_else(|| "-".into())
 }
 
-fn p(g: &GroupSummary, metric: &str, pick: fn(&crate::stats::Describe) -> f64) -> String {
-    match g.metric(metric).stats {
-        Some(d) if metric == "budget_consumed_pct" => format!("{:.3}%", pick(&d)),
-        Some(d) => human_secs(pick(&d)),
+fn p(g: &GroupSummary, metric: Metric, pick: fn(&crate::stats::Describe) -> f64) -> String {
+    match g.metric(metric).and_then(|m| m.stats) {
+        Some(d) => metric.unit().show(pick(&d)),
         None => "-".into(),
     }
 }
@@ -87,10 +87,10 @@ pub fn sweep_table_painted(
             g.n,
             rate(&g.detection_rate),
             rate(&g.false_rollback_rate),
-            p(g, "ttd_s", |d| d.p50.value),
-            p(g, "impact_duration_s", |d| d.p50.value),
-            p(g, "budget_consumed_pct", |d| d.p95.value),
-            p(g, "deploy_duration_s", |d| d.p50.value),
+            p(g, Metric::Ttd, |d| d.p50.value),
+            p(g, Metric::ImpactDuration, |d| d.p50.value),
+            p(g, Metric::BudgetConsumed, |d| d.p95.value),
+            p(g, Metric::DeployDuration, |d| d.p50.value),
         );
     }
     let cut: u64 = groups.iter().map(|g| g.limit_hit).sum();

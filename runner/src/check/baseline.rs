@@ -3,11 +3,11 @@
 //!
 //! JSON with a `schema_version`: the suite's name, master seed and seeds, and every
 //! run's row reduced to the columns the summaries read (`reports::sweep::runs_csv::
-//! NEEDED`). Committed next to the suite; `--update-baseline` rewrites it.
+//! needed()`). Committed next to the suite; `--update-baseline` rewrites it.
 
 use std::path::Path;
 
-use reports::sweep::runs_csv::NEEDED;
+use reports::sweep::runs_csv::needed;
 use reports::sweep::{Columns, RunRow};
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +36,7 @@ pub struct Group {
     pub kept: Vec<Vec<String>>,
 }
 
-/// Groups records (any columns that include `NEEDED`) in order of first appearance.
+/// Groups records (any columns that include `needed()`) in order of first appearance.
 pub fn group_records(
     shown: &str,
     header: &csv::StringRecord,
@@ -44,15 +44,7 @@ pub fn group_records(
 ) -> Result<Vec<Group>, RunnerError> {
     let bad = |why: String| RunnerError::Usage(format!("{shown}: {why}"));
     let columns = Columns::from_header(header).map_err(&bad)?;
-    let keep: Vec<usize> = NEEDED
-        .iter()
-        .map(|n| {
-            header
-                .iter()
-                .position(|h| h == *n)
-                .expect("checked by Columns")
-        })
-        .collect();
+    let keep: Vec<usize> = columns.present().into_iter().map(|(_, i)| i).collect();
     let mut groups: Vec<Group> = Vec::new();
     for (i, rec) in records.enumerate() {
         let rec = rec.map_err(&bad)?;
@@ -103,7 +95,7 @@ impl BaselineFile {
             suite: suite.to_string(),
             master_seed,
             seeds,
-            columns: NEEDED.iter().map(|s| s.to_string()).collect(),
+            columns: needed().into_iter().map(String::from).collect(),
             runs: groups.iter().flat_map(|g| g.kept.iter().cloned()).collect(),
         }
     }

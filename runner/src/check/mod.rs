@@ -7,8 +7,8 @@ pub mod suite;
 use std::path::{Path, PathBuf};
 
 use reports::check::{CheckResult, classify, judge};
-use reports::sweep::group::METRICS;
-use reports::sweep::{Bootstrap, Constraints, Paired, RATES, paired, paired_rates};
+use reports::sweep::{Bootstrap, Constraints, Paired, paired, paired_rates};
+use reports::vocab::Quantity;
 
 use crate::RunnerError;
 use crate::output::{OutputDir, refuse_existing_file, write_atomic, write_new_file};
@@ -166,10 +166,8 @@ pub fn check(
                 .map_or(&[][..], |x| x.rows.as_slice());
             let pairs: Vec<Paired> = if base.is_empty() {
                 // A group the baseline does not hold: every metric has no pairs.
-                RATES
-                    .iter()
-                    .chain(METRICS.iter())
-                    .map(|&metric| Paired {
+                Quantity::all()
+                    .map(|metric| Paired {
                         scenario: g.scenario.clone(),
                         policy: g.policy.clone(),
                         baseline: g.policy.clone(),

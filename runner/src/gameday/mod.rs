@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use reports::Outcome;
 use reports::stats::quantile_sorted;
 use reports::sweep::Constraints;
+use reports::vocab::Metric;
 
 use crate::RunnerError;
 use crate::inputs::resolve;
@@ -66,11 +67,11 @@ fn forecast(dir: &Path, master_seed: u64) -> Result<Forecast, RunnerError> {
     let (outcome, detector, ttd, impact, recover, budget, t_impact) = (
         col("outcome")?,
         col("detector")?,
-        col("ttd_s")?,
-        col("impact_duration_s")?,
-        col("tt_recover_s")?,
-        col("budget_consumed_pct")?,
-        col("t_impact_start_s")?,
+        col(Metric::Ttd.name())?,
+        col(Metric::ImpactDuration.name())?,
+        col(Metric::TtRecover.name())?,
+        col(Metric::BudgetConsumed.name())?,
+        col(Metric::TImpactStart.name())?,
     );
     let mut runs = 0u64;
     let mut outcomes = vec![0u64; Outcome::ALL.len()];

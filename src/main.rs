@@ -5,6 +5,8 @@
 //! error; 3 `gate` inconclusive; 4 a run panicked (a bug in rollcage: the message
 //! names the run and a command reproducing it). Bad input never panics.
 
+#![forbid(unsafe_code)]
+
 mod check_cmd;
 mod gameday_cmd;
 mod numbers;
@@ -90,6 +92,18 @@ enum Command {
     /// The directory is locked while the report is written. Of the files in charts/,
     /// only rollcage's own charts that the report no longer draws are removed.
     Report(report_cmd::ReportArgs),
+    /// Print a shell completion script on stdout, e.g.
+    /// `rollcage completions bash > ~/.local/share/bash-completion/completions/rollcage`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout, e.g. `rollcage man | man -l -`; with a
+    /// subcommand, its own page (the rollcage-SUBCOMMAND(1) the main page refers to).
+    Man {
+        /// A subcommand whose page to print instead of the main one.
+        subcommand: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -158,6 +172,8 @@ fn main() -> ExitCode {
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
         Command::Check(args) => check_cmd::cmd_check(args),
         Command::Gameday(args) => gameday_cmd::cmd_gameday(args),
+        Command::Completions { shell } => cmd_completions(shell),
+        Command::Man { subcommand } => cmd_man(subcommand.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -166,6 +182,43 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// The completion script for `shell`, generated from the same clap definitions that
+/// parse the flags, so it never lists a flag the parser does not take.
+fn cmd_completions(shell: clap_complete::Shell) -> Result<ExitCode, RunnerError> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rollcage", &mut script);
+    print(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The manual page, from the clap definitions: the synopsis, every subcommand with its
+/// summary, the version. Byte-stable (no date), so it can be packaged as built.
+fn cmd_man(subcommand: Option<&str>) -> Result<ExitCode, RunnerError> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let man = match subcommand {
+        None => clap_mangen::Man::new(cmd),
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => clap_mangen::Man::new(sub.clone())
+                .title(format!("rollcage-{name}"))
+                .source(PROGRAM),
+            None => {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                eprintln!(
+                    "error: no subcommand \"{name}\"; expected one of: {}",
+                    names.join(", ")
+                );
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let mut page = Vec::new();
+    man.render(&mut page)
+        .map_err(|e| RunnerError::io("stdout", e))?;
+    print(&String::from_utf8_lossy(&page))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod args;
 mod check_cmd;
 mod gameday_cmd;
 mod numbers;
@@ -114,15 +115,13 @@ struct RunArgs {
     /// A built-in policy name or a policy file.
     #[arg(long, default_value = "reference")]
     policy: String,
-    /// Master seed. The same seed gives byte-identical results.
-    #[arg(long, default_value_t = 1, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
-    seed: u64,
+    #[command(flatten)]
+    master: args::MasterSeed,
     /// Replicate index under the master seed (a sweep's replicate k).
     #[arg(long, default_value_t = 0, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
     replicate: u64,
-    /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    overrides: args::Overrides,
     /// Write run.json, timeline.csv, events.csv and the report here (locked while
     /// written: a second writer is refused).
     #[arg(long)]
@@ -239,14 +238,14 @@ fn reproduce(r: &Resolved, args: &RunArgs) -> String {
     runner::execute::reproduce_command(
         &args.scenario,
         &args.policy,
-        args.seed,
+        args.master.seed,
         args.replicate,
         &r.overrides,
     )
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
-    let resolved = resolve(&args.scenario, &args.policy, &args.sets)?;
+    let resolved = resolve(&args.scenario, &args.policy, &args.overrides.sets)?;
     // Create the output directory before the run so that a refusal costs nothing.
     let out = args
         .out
@@ -256,7 +255,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
     let (record, metrics) = runner::execute::run_once(
         &resolved.scenario,
         &resolved.policy,
-        args.seed,
+        args.master.seed,
         args.replicate,
     );
     let inputs = RunInputs {
@@ -265,7 +264,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         policy: resolved.policy.name.clone(),
         policy_source: resolved.policy_source.clone(),
         overrides: resolved.overrides.clone(),
-        seed: args.seed,
+        seed: args.master.seed,
         reproduce: reproduce(&resolved, &args),
         scenario_resolved: serde_json::to_value(&resolved.scenario).expect("scenario serializes"),
         policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
@@ -284,7 +283,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
     } else {
         let title = format!(
             "rollcage run: scenario {} under policy {}, seed {} replicate {}",
-            resolved.scenario.name, resolved.policy.name, args.seed, args.replicate
+            resolved.scenario.name, resolved.policy.name, args.master.seed, args.replicate
         );
         print(&run_summary_painted(&title, &metrics, report_cmd::paint()))?;
         if let Some(out) = &out {

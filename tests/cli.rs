@@ -778,3 +778,36 @@ fn man_page_lists_every_subcommand_and_each_has_its_page() {
     );
     assert_eq!(stdout(&cli(&["man"])), page, "the page is byte-stable");
 }
+
+/// The shared flags are one definition (src/args.rs): every command that takes them
+/// documents and checks them alike.
+#[test]
+fn shared_flags_read_and_refuse_alike_in_every_command() {
+    let threads = "Worker threads, 1 to 1024 (default: one per CPU); results never depend on it";
+    for cmd in ["sweep", "check", "gameday"] {
+        let help = stdout(&cli(&[cmd, "--help"]));
+        assert!(help.contains(threads), "{cmd} --help:\n{help}");
+        let o = cli(&[cmd, "--threads", "0"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(
+            stderr(&o).contains("--threads: expected a whole number from 1 to 1024, found 0"),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+    }
+    for cmd in ["run", "sweep", "gameday"] {
+        let help = stdout(&cli(&[cmd, "--help"]));
+        assert!(
+            help.contains("Master seed. The same seed gives byte-identical outputs"),
+            "{cmd}"
+        );
+        assert!(help.contains("--set <KEY=VALUE>"), "{cmd}");
+    }
+    for cmd in ["plan", "export", "gate"] {
+        let help = stdout(&cli(&[cmd, "--help"]));
+        assert!(
+            help.contains("Override a policy field: policy.KEY=VALUE (repeatable)"),
+            "{cmd}"
+        );
+    }
+}

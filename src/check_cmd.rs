@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use runner::RunnerError;
 use runner::check::{CheckOptions, check};
 
-use crate::sweep_cmd::{Bar, THREADS, threads};
+use crate::args::Workers;
+use crate::sweep_cmd::Bar;
 use crate::{PROGRAM, print};
 
 #[derive(clap::Args)]
@@ -35,15 +36,14 @@ pub struct CheckArgs {
     /// non-empty --out.
     #[arg(long)]
     force: bool,
-    /// Worker threads, 1 to 1024 (default: one per CPU); results never depend on it.
-    #[arg(long, value_parser = THREADS)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    workers: Workers,
 }
 
 /// Exit 0 when every assertion holds and nothing regressed, 1 otherwise; bad input is
 /// an error (2).
 pub fn cmd_check(args: CheckArgs) -> Result<ExitCode, RunnerError> {
-    let threads = threads(args.threads);
+    let threads = args.workers.count();
     let opts = CheckOptions {
         suite: args.suite,
         baseline: args.baseline,

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::args::PolicyOverrides;
 use policies::export::{self, Options, Target};
 use policies::k8s_names::{HttpUrl, ServiceName};
 use runner::RunnerError;
@@ -14,9 +15,8 @@ pub struct ExportArgs {
     /// A built-in policy name or a policy file (TOML or exported JSON).
     #[arg(long)]
     policy: String,
-    /// Override a policy field: policy.KEY=VALUE (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    overrides: PolicyOverrides,
     /// k8s, argo, flagger, codedeploy or json.
     #[arg(long = "to", value_parser = parse_target)]
     to: Target,
@@ -46,7 +46,7 @@ fn parse_target(s: &str) -> Result<Target, String> {
 }
 
 pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
-    let policy = load_policy_with_sets(&args.policy, &args.sets)?;
+    let policy = load_policy_with_sets(&args.policy, &args.overrides.sets)?;
     if let Some(out) = &args.out
         && out.exists()
         && !args.force

@@ -8,8 +8,9 @@ use runner::RunnerError;
 use runner::gameday::chaos::ChaosOptions;
 use runner::gameday::{GamedayOptions, gameday};
 
+use crate::args::{MasterSeed, Overrides, Workers};
 use crate::numbers::whole;
-use crate::sweep_cmd::{Bar, THREADS, threads};
+use crate::sweep_cmd::Bar;
 use crate::{PROGRAM, print};
 use runner::limits::MAX_SEEDS;
 
@@ -24,12 +25,10 @@ pub struct GamedayArgs {
     /// Simulations behind the expected figures (1 to 1000000000).
     #[arg(long, default_value_t = 50, value_parser = whole::<u64, 1, MAX_SEEDS>)]
     seeds: u64,
-    /// Master seed.
-    #[arg(long, default_value_t = 1, value_parser = whole::<u64, 0, { u64::MAX }>)]
-    seed: u64,
-    /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    master: MasterSeed,
+    #[command(flatten)]
+    overrides: Overrides,
     /// Write gameday.md, chaos/*.yaml and the simulations here (locked while
     /// written).
     #[arg(long)]
@@ -47,19 +46,18 @@ pub struct GamedayArgs {
     /// The service's HTTP port (for HTTPChaos), 1 to 65535.
     #[arg(long, default_value_t = 8080, value_parser = whole::<u16, 1, 65535>)]
     port: u16,
-    /// Worker threads, 1 to 1024 (default: one per CPU); results never depend on it.
-    #[arg(long, value_parser = THREADS)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    workers: Workers,
 }
 
 pub fn cmd_gameday(args: GamedayArgs) -> Result<ExitCode, RunnerError> {
-    let threads = threads(args.threads);
+    let threads = args.workers.count();
     let opts = GamedayOptions {
         scenario: args.scenario,
         policy: args.policy,
-        sets: args.sets,
+        sets: args.overrides.sets,
         seeds: args.seeds,
-        master_seed: args.seed,
+        master_seed: args.master.seed,
         out: args.out,
         force: args.force,
         threads,

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::args::PolicyOverrides;
 use policies::gate::Verdict;
 use policies::{CanarySpec, PolicyKind};
 use runner::RunnerError;
@@ -18,9 +19,8 @@ pub struct GateArgs {
     /// A built-in policy name or a policy file (TOML or exported JSON).
     #[arg(long)]
     policy: String,
-    /// Override a policy field: policy.KEY=VALUE (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    overrides: PolicyOverrides,
     /// Prometheus query_range responses (JSON) or a CSV: series, columns, units and
     /// examples in docs/exports.md ("Gate input"); examples/gate/ has files that pass
     /// and fail. Input that is not what those queries produce exits 2.
@@ -65,7 +65,7 @@ fn read_bounded(path: &Path) -> Result<String, RunnerError> {
 }
 
 pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
-    let policy = load_policy_with_sets(&args.policy, &args.sets)?;
+    let policy = load_policy_with_sets(&args.policy, &args.overrides.sets)?;
     let gates = policy.kind.gates();
     if gates.is_empty() {
         return Err(RunnerError::Usage(format!(

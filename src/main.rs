@@ -5,6 +5,9 @@
 //! error; 3 `gate` inconclusive; 4 a run panicked (a bug in rollcage: the message
 //! names the run and a command reproducing it). Bad input never panics.
 
+#![forbid(unsafe_code)]
+
+mod args;
 mod check_cmd;
 mod gameday_cmd;
 mod numbers;
@@ -90,6 +93,18 @@ enum Command {
     /// The directory is locked while the report is written. Of the files in charts/,
     /// only rollcage's own charts that the report no longer draws are removed.
     Report(report_cmd::ReportArgs),
+    /// Print a shell completion script on stdout, e.g.
+    /// `rollcage completions bash > ~/.local/share/bash-completion/completions/rollcage`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout, e.g. `rollcage man | man -l -`; with a
+    /// subcommand, its own page (the rollcage-SUBCOMMAND(1) the main page refers to).
+    Man {
+        /// A subcommand whose page to print instead of the main one.
+        subcommand: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -100,15 +115,13 @@ struct RunArgs {
     /// A built-in policy name or a policy file.
     #[arg(long, default_value = "reference")]
     policy: String,
-    /// Master seed. The same seed gives byte-identical results.
-    #[arg(long, default_value_t = 1, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
-    seed: u64,
+    #[command(flatten)]
+    master: args::MasterSeed,
     /// Replicate index under the master seed (a sweep's replicate k).
     #[arg(long, default_value_t = 0, value_parser = numbers::whole::<u64, 0, { u64::MAX }>)]
     replicate: u64,
-    /// Override any field: scenario.KEY=VALUE or policy.KEY=VALUE (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    overrides: args::Overrides,
     /// Write run.json, timeline.csv, events.csv and the report here (locked while
     /// written: a second writer is refused).
     #[arg(long)]
@@ -158,6 +171,8 @@ fn main() -> ExitCode {
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
         Command::Check(args) => check_cmd::cmd_check(args),
         Command::Gameday(args) => gameday_cmd::cmd_gameday(args),
+        Command::Completions { shell } => cmd_completions(shell),
+        Command::Man { subcommand } => cmd_man(subcommand.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -166,6 +181,43 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// The completion script for `shell`, generated from the same clap definitions that
+/// parse the flags, so it never lists a flag the parser does not take.
+fn cmd_completions(shell: clap_complete::Shell) -> Result<ExitCode, RunnerError> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rollcage", &mut script);
+    print(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The manual page, from the clap definitions: the synopsis, every subcommand with its
+/// summary, the version. Byte-stable (no date), so it can be packaged as built.
+fn cmd_man(subcommand: Option<&str>) -> Result<ExitCode, RunnerError> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let man = match subcommand {
+        None => clap_mangen::Man::new(cmd),
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => clap_mangen::Man::new(sub.clone())
+                .title(format!("rollcage-{name}"))
+                .source(PROGRAM),
+            None => {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                eprintln!(
+                    "error: no subcommand \"{name}\"; expected one of: {}",
+                    names.join(", ")
+                );
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let mut page = Vec::new();
+    man.render(&mut page)
+        .map_err(|e| RunnerError::io("stdout", e))?;
+    print(&String::from_utf8_lossy(&page))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
@@ -186,14 +238,14 @@ fn reproduce(r: &Resolved, args: &RunArgs) -> String {
     runner::execute::reproduce_command(
         &args.scenario,
         &args.policy,
-        args.seed,
+        args.master.seed,
         args.replicate,
         &r.overrides,
     )
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
-    let resolved = resolve(&args.scenario, &args.policy, &args.sets)?;
+    let resolved = resolve(&args.scenario, &args.policy, &args.overrides.sets)?;
     // Create the output directory before the run so that a refusal costs nothing.
     let out = args
         .out
@@ -203,7 +255,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
     let (record, metrics) = runner::execute::run_once(
         &resolved.scenario,
         &resolved.policy,
-        args.seed,
+        args.master.seed,
         args.replicate,
     );
     let inputs = RunInputs {
@@ -212,7 +264,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         policy: resolved.policy.name.clone(),
         policy_source: resolved.policy_source.clone(),
         overrides: resolved.overrides.clone(),
-        seed: args.seed,
+        seed: args.master.seed,
         reproduce: reproduce(&resolved, &args),
         scenario_resolved: serde_json::to_value(&resolved.scenario).expect("scenario serializes"),
         policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
@@ -231,7 +283,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
     } else {
         let title = format!(
             "rollcage run: scenario {} under policy {}, seed {} replicate {}",
-            resolved.scenario.name, resolved.policy.name, args.seed, args.replicate
+            resolved.scenario.name, resolved.policy.name, args.master.seed, args.replicate
         );
         print(&run_summary_painted(&title, &metrics, report_cmd::paint()))?;
         if let Some(out) = &out {

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use crate::args::PolicyOverrides;
 use runner::RunnerError;
 use runner::inputs::load_policy_with_sets;
 
@@ -10,9 +11,8 @@ pub struct PlanArgs {
     /// A built-in policy name or a policy file (TOML or exported JSON).
     #[arg(long)]
     policy: String,
-    /// Override a policy field: policy.KEY=VALUE (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    overrides: PolicyOverrides,
     /// Desired replicas.
     #[arg(long, value_parser = crate::numbers::whole::<u32, 1, 100_000>)]
     replicas: u32,
@@ -22,7 +22,7 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs) -> Result<(String, ExitCode), RunnerError> {
-    let policy = load_policy_with_sets(&args.policy, &args.sets)?;
+    let policy = load_policy_with_sets(&args.policy, &args.overrides.sets)?;
     let plan = policies::plan::plan(&policy, args.replicas);
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&plan).expect("a plan serializes");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::sweep::Constraints;
 use runner::RunnerError;
-use runner::limits::{MAX_BOOTSTRAP, MAX_SEEDS, MAX_THREADS, MIN_BOOTSTRAP};
+use runner::limits::{MAX_BOOTSTRAP, MAX_SEEDS, MIN_BOOTSTRAP};
 use runner::sweep::plan::{Shard, SweepRequest, plan};
 use runner::sweep::{
     PAIRED_CSV, PARETO_CSV, Progress, RUNS_CSV, SUMMARY_CSV, SUMMARY_JSON, SweepOptions, merge,
@@ -18,17 +18,10 @@ use runner::sweep::{
 };
 use sim_core::duration_text::{self, Style};
 
+use crate::args::{MasterSeed, Overrides, Workers};
 use crate::numbers::{duration, percent, whole};
 use crate::report_cmd::write_report;
 use crate::{PROGRAM, print};
-
-/// `--threads`: 1 to `MAX_THREADS`.
-pub(crate) const THREADS: fn(&str) -> Result<usize, String> = whole::<usize, 1, MAX_THREADS>;
-
-/// The worker threads to use: as given, or one per CPU.
-pub(crate) fn threads(given: Option<usize>) -> usize {
-    given.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
 
 #[derive(clap::Args)]
 pub struct SweepArgs {
@@ -43,21 +36,17 @@ pub struct SweepArgs {
     /// cartesian product of all grids applies to every policy).
     #[arg(long = "grid", value_name = "KEY=V1,V2,...")]
     grid: Vec<String>,
-    /// Override any field of every scenario or policy: scenario.KEY=VALUE or
-    /// policy.KEY=VALUE (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
+    #[command(flatten)]
+    overrides: Overrides,
     /// Replicates per scenario and policy (1 to 1000000000; a sweep holds at most
     /// 1000000000 runs). Replicate k of a scenario has the same seed under every
     /// policy.
     #[arg(long, value_parser = whole::<u64, 1, MAX_SEEDS>)]
     seeds: u64,
-    /// Master seed. The same seed gives byte-identical outputs.
-    #[arg(long, default_value_t = 1, value_parser = whole::<u64, 0, { u64::MAX }>)]
-    seed: u64,
-    /// Worker threads, 1 to 1024 (default: one per CPU). Outputs do not depend on it.
-    #[arg(long, value_parser = THREADS)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    master: MasterSeed,
+    #[command(flatten)]
+    workers: Workers,
     /// Run only slice I of N (0-based, N at most 100000): the replicates k with
     /// k mod N = I. Merge the shard directories with `rollcage merge`.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
@@ -228,14 +217,14 @@ impl Progress for Bar {
 }
 
 pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
-    let threads = threads(args.threads);
+    let threads = args.workers.count();
     let request = SweepRequest {
         scenarios: args.scenarios,
         policies: args.policies,
         grid: args.grid,
-        sets: args.sets,
+        sets: args.overrides.sets,
         seeds: args.seeds,
-        master_seed: args.seed,
+        master_seed: args.master.seed,
         baseline: args.baseline,
         constraints: Constraints {
             max_budget_p95_pct: args.max_budget_p95,

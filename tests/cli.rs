@@ -696,3 +696,118 @@ fn fractional_percentages_are_refused() {
         );
     }
 }
+
+/// The subcommands as `rollcage --help` lists them (the `Commands:` block), so the
+/// completion and man-page tests follow the CLI as it grows.
+fn subcommands() -> Vec<String> {
+    let help = stdout(&cli(&["--help"]));
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_string)
+        .collect();
+    for expected in ["run", "sweep", "check", "gameday", "completions", "man"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
+    }
+    names
+}
+
+#[test]
+fn completions_for_every_shell_name_every_subcommand() {
+    let names = subcommands();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = cli(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.len() > 1000, "{shell}: {} bytes", script.len());
+        for name in &names {
+            assert!(
+                script.contains(name.as_str()),
+                "{shell} script lacks {name}"
+            );
+        }
+        // Flags too (fish writes `-l scenario`, the others `--scenario`).
+        assert!(
+            script.contains("scenario"),
+            "{shell} script lacks run's flags"
+        );
+    }
+    let o = cli(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}
+
+#[test]
+fn man_page_lists_every_subcommand_and_each_has_its_page() {
+    let names = subcommands();
+    let o = cli(&["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH rollcage 1"),
+        "{page}"
+    );
+    assert!(page.contains(".SH SUBCOMMANDS"));
+    for name in &names {
+        // roff escapes the dash: rollcage\-run(1).
+        assert!(
+            page.contains(&format!("rollcage\\-{name}(1)")),
+            "man lacks {name}"
+        );
+        let sub = cli(&["man", name]);
+        assert!(sub.status.success(), "{name}: {}", stderr(&sub));
+        assert!(
+            stdout(&sub).contains(&format!(".TH rollcage-{name} 1")),
+            "{name}"
+        );
+    }
+    assert!(stdout(&cli(&["man", "sweep"])).contains("\\-\\-shard"));
+    let o = cli(&["man", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no subcommand \"nope\""),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&cli(&["man"])), page, "the page is byte-stable");
+}
+
+/// The shared flags are one definition (src/args.rs): every command that takes them
+/// documents and checks them alike.
+#[test]
+fn shared_flags_read_and_refuse_alike_in_every_command() {
+    let threads = "Worker threads, 1 to 1024 (default: one per CPU); results never depend on it";
+    for cmd in ["sweep", "check", "gameday"] {
+        let help = stdout(&cli(&[cmd, "--help"]));
+        assert!(help.contains(threads), "{cmd} --help:\n{help}");
+        let o = cli(&[cmd, "--threads", "0"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(
+            stderr(&o).contains("--threads: expected a whole number from 1 to 1024, found 0"),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+    }
+    for cmd in ["run", "sweep", "gameday"] {
+        let help = stdout(&cli(&[cmd, "--help"]));
+        assert!(
+            help.contains("Master seed. The same seed gives byte-identical outputs"),
+            "{cmd}"
+        );
+        assert!(help.contains("--set <KEY=VALUE>"), "{cmd}");
+    }
+    for cmd in ["plan", "export", "gate"] {
+        let help = stdout(&cli(&[cmd, "--help"]));
+        assert!(
+            help.contains("Override a policy field: policy.KEY=VALUE (repeatable)"),
+            "{cmd}"
+        );
+    }
+}

@@ -6,6 +6,8 @@
 //! key, reason) and keep going with the default. When a `Section` is dropped, every key
 //! it was not asked for is reported as unknown, with the nearest known key suggested.
 
+#![forbid(unsafe_code)]
+
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;

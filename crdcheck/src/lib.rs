@@ -6,6 +6,8 @@
 //! Kubernetes OpenAPI v3 documents (`components.schemas` with
 //! `x-kubernetes-group-version-kind`). Only tests use this crate.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -4,6 +4,8 @@
 //! A policy file is TOML with a `schema_version`; `Policy::from_doc` reads it and
 //! reports every problem at once.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod batched;
 pub mod blue_green;

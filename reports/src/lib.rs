@@ -2,6 +2,8 @@
 //! design defines them, and the bytes of every output format. Nothing here touches
 //! the file system or the clock.
 
+#![forbid(unsafe_code)]
+
 pub mod charts;
 pub mod check;
 pub mod format;

@@ -2,6 +2,8 @@
 //! scenario and a policy, runs them, and writes output files without ever leaving one
 //! half-written or silently replacing one.
 
+#![forbid(unsafe_code)]
+
 pub mod check;
 pub mod execute;
 pub mod gameday;

@@ -5,6 +5,8 @@
 //! `WorldConfig` for one seed. The candidate's defects relative to the baseline become
 //! faults with their own ids, so every bad event they cause is attributed to them.
 
+#![forbid(unsafe_code)]
+
 pub mod faults;
 pub mod limits;
 mod model;

@@ -4,6 +4,8 @@
 //! Architecture invariant: this crate does no I/O, never reads the clock, and starts
 //! no threads. A run is a pure function of its `WorldConfig` and its controller.
 
+#![forbid(unsafe_code)]
+
 pub mod control;
 pub mod dist;
 pub mod duration_text;

@@ -1,0 +1,67 @@
+//! The flags several subcommands share, defined once and turned into checked inputs once
+//! (ripgrep's low and high args): each group is a `clap::Args` that the subcommands
+//! flatten, and its method gives the validated value, so no subcommand repeats a flag's
+//! text, its bounds or its default. Numeric values are parsed by `numbers` as before;
+//! `--set` overrides are checked where they are applied (`runner::inputs`), against the
+//! files they change.
+
+use runner::limits::MAX_THREADS;
+
+use crate::numbers::whole;
+
+/// `--threads`: 1 to `MAX_THREADS`.
+#[derive(clap::Args)]
+pub struct Workers {
+    /// Worker threads, 1 to 1024 (default: one per CPU); results never depend on it.
+    #[arg(long, value_parser = whole::<usize, 1, MAX_THREADS>)]
+    threads: Option<usize>,
+}
+
+impl Workers {
+    /// The worker threads to use: as given, or one per CPU up to `MAX_THREADS` (so the
+    /// default is never a count the flag would refuse).
+    pub fn count(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_THREADS as usize)
+        })
+    }
+}
+
+/// `--seed`: the master seed every run's seed derives from.
+#[derive(clap::Args)]
+pub struct MasterSeed {
+    /// Master seed. The same seed gives byte-identical outputs.
+    #[arg(long, default_value_t = 1, value_parser = whole::<u64, 0, { u64::MAX }>)]
+    pub seed: u64,
+}
+
+/// `--set` for commands that read a scenario and a policy.
+#[derive(clap::Args)]
+pub struct Overrides {
+    /// Override any field (of every scenario or policy read): scenario.KEY=VALUE or
+    /// policy.KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// `--set` for commands that read a policy only.
+#[derive(clap::Args)]
+pub struct PolicyOverrides {
+    /// Override a policy field: policy.KEY=VALUE (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_thread_count_is_one_the_flag_would_take() {
+        let default = Workers { threads: None }.count();
+        assert!((1..=MAX_THREADS as usize).contains(&default), "{default}");
+        assert_eq!(Workers { threads: Some(3) }.count(), 3);
+    }
+}

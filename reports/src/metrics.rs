@@ -145,6 +145,24 @@ pub struct RunMetrics {
     /// Set when a hard bound cut the run short: its figures are incomplete.
     pub limit_hit: Option<String>,
     pub events_processed: u64,
+    /// Deployment progress (M3): rollout steps during the change (see
+    /// `sim_core::record::RolloutRecord::steps`), the time each batch took (from its
+    /// step to the next, the last to the end of the change) and batches per hour.
+    pub batches: u32,
+    pub batch_time_mean_s: Option<f64>,
+    pub batch_time_max_s: Option<f64>,
+    pub batches_per_hour: Option<f64>,
+    /// Healthy instance ratio (M5): available pods (at most the desired count) over the
+    /// desired count during the change, its minimum and its time-weighted mean.
+    pub healthy_ratio_min: Option<f64>,
+    pub healthy_ratio_mean: Option<f64>,
+    /// New-version crash rate (M6): candidate crashes per 1000 candidate starts.
+    pub candidate_starts: u64,
+    pub candidate_crashes: u64,
+    pub candidate_crash_rate: Option<f64>,
+    /// Dependency error rate (M10): requests failed by a dependency fault over the calls
+    /// to it during the change; 0 when nothing called a failing dependency.
+    pub dependency_error_rate: f64,
 }
 
 fn s(t: Option<SimTime>) -> Option<f64> {
@@ -168,6 +186,9 @@ impl RunMetrics {
         let ttm = diff(t_mitigate_s, t_detect_s).map(|d| d.max(0.0));
         let fault_bad = r.faults.iter().map(|f| f.bad.iter().sum::<u64>()).sum();
         let budget_events = r.error_budget * r.slo_window_events;
+        let ro = &r.rollout;
+        let batches = batch_times(r);
+        let healthy = healthy_ratio(r);
         RunMetrics {
             outcome: outcome(r),
             requests_total: c.arrived,
@@ -232,8 +253,65 @@ impl RunMetrics {
             final_phase: r.final_phase.name(),
             limit_hit: r.limit_hit.clone(),
             events_processed: r.events_processed,
+            batches: r.rollout.steps,
+            batch_time_mean_s: batches.map(|b| b.mean),
+            batch_time_max_s: batches.map(|b| b.max),
+            batches_per_hour: batches.and_then(|b| (b.mean > 0.0).then(|| 3600.0 / b.mean)),
+            healthy_ratio_min: healthy.map(|h| h.0),
+            healthy_ratio_mean: healthy.and_then(|h| h.1),
+            candidate_starts: ro.candidate_starts,
+            candidate_crashes: ro.candidate_crashes,
+            candidate_crash_rate: (ro.candidate_starts > 0)
+                .then(|| 1000.0 * ro.candidate_crashes as f64 / ro.candidate_starts as f64),
+            dependency_error_rate: if ro.dependency_calls > 0.0 {
+                ro.dependency_errors as f64 / ro.dependency_calls
+            } else {
+                0.0
+            },
         }
     }
+}
+
+/// Time per batch over the rollout's completed batches, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct BatchTimes {
+    mean: f64,
+    max: f64,
+}
+
+/// A batch runs from its step to the next step, and the last one to the end of the
+/// change; a change still running at the end of the run leaves its last batch
+/// unfinished, not counted. `None` without a completed batch.
+fn batch_times(r: &RunRecord) -> Option<BatchTimes> {
+    let ro = &r.rollout;
+    let (first, last) = (ro.t_first_step?, ro.t_last_step?);
+    let gap_max = ro.step_gap_max.as_secs_f64();
+    let (span, done, max) = match r.t_change_end {
+        Some(end) => {
+            let tail = end.since(last).as_secs_f64();
+            (end.since(first).as_secs_f64(), ro.steps, gap_max.max(tail))
+        }
+        None => (last.since(first).as_secs_f64(), ro.steps - 1, gap_max),
+    };
+    (done > 0).then(|| BatchTimes {
+        mean: span / f64::from(done),
+        max,
+    })
+}
+
+/// The healthy ratio's minimum and time-weighted mean over the change (the mean is
+/// `None` for a change that took no time). `None` if the change never started or the
+/// fleet desires no pods.
+fn healthy_ratio(r: &RunRecord) -> Option<(f64, Option<f64>)> {
+    let ro = &r.rollout;
+    let desired = f64::from(r.desired);
+    let min = f64::from(ro.healthy_min?) / desired;
+    if r.desired == 0 {
+        return None;
+    }
+    let window = ro.change_window.0 as f64;
+    let mean = (window > 0.0).then(|| ro.healthy_pod_nanos as f64 / (window * desired));
+    Some((min, mean))
 }
 
 /// The outcome class of DESIGN §5. With a release fault (one the candidate carries):

@@ -34,6 +34,10 @@ pub enum Unit {
     Count,
     /// A share between 0 and 1.
     Share,
+    /// Events per 1000 of something (crashes per 1000 starts).
+    PerThousand,
+    /// Events per hour.
+    PerHour,
 }
 
 impl Unit {
@@ -46,6 +50,8 @@ impl Unit {
             Unit::BurnRate => "burn rate",
             Unit::Count => "count",
             Unit::Share => "share",
+            Unit::PerThousand => "per 1000",
+            Unit::PerHour => "per hour",
         }
     }
 
@@ -56,7 +62,7 @@ impl Unit {
             Unit::Seconds => "_s",
             Unit::Millis => "_ms",
             Unit::BudgetPct => "_pct",
-            Unit::BurnRate | Unit::Count | Unit::Share => "",
+            Unit::BurnRate | Unit::Count | Unit::Share | Unit::PerThousand | Unit::PerHour => "",
         }
     }
 
@@ -68,6 +74,8 @@ impl Unit {
             Unit::BudgetPct => format!("{v:.3}%"),
             Unit::Share => format!("{:.2}%", v * 100.0),
             Unit::BurnRate | Unit::Count => format!("{v:.3}"),
+            Unit::PerThousand => format!("{v:.1} per 1000"),
+            Unit::PerHour => format!("{v:.1} per hour"),
         }
     }
 
@@ -93,11 +101,13 @@ impl Unit {
             Unit::Seconds => crate::check::parse_seconds(value).ok_or_else(|| {
                 format!("`{value}` is not a duration: write 90s, 20m, 1h or seconds")
             }),
-            Unit::Millis | Unit::BurnRate | Unit::Count => value
-                .parse::<f64>()
-                .ok()
-                .filter(finite)
-                .ok_or_else(|| format!("`{value}` is not a number")),
+            Unit::Millis | Unit::BurnRate | Unit::Count | Unit::PerThousand | Unit::PerHour => {
+                value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(finite)
+                    .ok_or_else(|| format!("`{value}` is not a number"))
+            }
         }
     }
 }
@@ -203,13 +213,34 @@ metrics!(
     KpiLost,
     UnattributedBadEvents,
     EventsProcessed,
+    Batches,
+    BatchTimeMean,
+    BatchTimeMax,
+    BatchesPerHour,
+    HealthyRatioMin,
+    HealthyRatioMean,
+    CandidateStarts,
+    CandidateCrashes,
+    CandidateCrashRate,
+    DependencyErrorRate,
 );
 
 use Direction::{HigherIsBetter, LowerIsBetter, Neither};
 
 /// The figures a run report's facts table shows after its fixed rows, with their
 /// labels, in table order.
-const FACTS: &[(Metric, &str)] = &[];
+const FACTS: &[(Metric, &str)] = &[
+    (Metric::BatchTimeMean, "time per batch, mean"),
+    (Metric::BatchTimeMax, "time per batch, longest"),
+    (Metric::BatchesPerHour, "batches per hour"),
+    (Metric::HealthyRatioMin, "healthy instance ratio, min"),
+    (Metric::HealthyRatioMean, "healthy instance ratio, mean"),
+    (
+        Metric::CandidateCrashRate,
+        "candidate crashes per 1000 starts",
+    ),
+    (Metric::DependencyErrorRate, "dependency error rate"),
+];
 
 /// The figures a sweep summarises, in the order of `summary.csv`, `summary.json` and
 /// `paired.csv`, how each is sampled, and its label in charts and tables. A duration whose end did not happen is
@@ -235,6 +266,37 @@ const SUMMARISED: &[(Metric, Sample, &str)] = &[
         Metric::DeployDuration,
         Sample::Censored(|r| r.change_started && !r.change_ended),
         "deploy time",
+    ),
+    (
+        Metric::BatchTimeMean,
+        Sample::WhenObserved,
+        "time per batch",
+    ),
+    (Metric::BatchTimeMax, Sample::WhenObserved, "longest batch"),
+    (
+        Metric::BatchesPerHour,
+        Sample::WhenObserved,
+        "batches per hour",
+    ),
+    (
+        Metric::HealthyRatioMin,
+        Sample::WhenObserved,
+        "healthy ratio, min",
+    ),
+    (
+        Metric::HealthyRatioMean,
+        Sample::WhenObserved,
+        "healthy ratio, mean",
+    ),
+    (
+        Metric::CandidateCrashRate,
+        Sample::WhenObserved,
+        "candidate crash rate",
+    ),
+    (
+        Metric::DependencyErrorRate,
+        Sample::WhenObserved,
+        "dependency error rate",
     ),
 ];
 
@@ -470,6 +532,66 @@ impl Metric {
                 Neither,
                 "simulation events processed",
             ),
+            Batches => (
+                "batches",
+                Count,
+                Neither,
+                "rollout steps during the change: instants a command raised the candidate's replicas or traffic weight",
+            ),
+            BatchTimeMean => (
+                "batch_time_mean_s",
+                Seconds,
+                LowerIsBetter,
+                "mean time per completed batch, from its step to the next (the last to t_change_end)",
+            ),
+            BatchTimeMax => (
+                "batch_time_max_s",
+                Seconds,
+                LowerIsBetter,
+                "longest completed batch",
+            ),
+            BatchesPerHour => (
+                "batches_per_hour",
+                PerHour,
+                HigherIsBetter,
+                "3600 / batch_time_mean_s: the rollout's pace",
+            ),
+            HealthyRatioMin => (
+                "healthy_ratio_min",
+                Share,
+                HigherIsBetter,
+                "fewest available pods (at most the desired count) over the desired count during the change",
+            ),
+            HealthyRatioMean => (
+                "healthy_ratio_mean",
+                Share,
+                HigherIsBetter,
+                "time-weighted mean of that ratio from t_change_start to t_change_end",
+            ),
+            CandidateStarts => (
+                "candidate_starts",
+                Count,
+                Neither,
+                "candidate processes whose start finished: ready, or crashed while starting",
+            ),
+            CandidateCrashes => (
+                "candidate_crashes",
+                Count,
+                LowerIsBetter,
+                "candidate crashes of any kind",
+            ),
+            CandidateCrashRate => (
+                "candidate_crash_rate",
+                PerThousand,
+                LowerIsBetter,
+                "1000 × candidate_crashes / candidate_starts",
+            ),
+            DependencyErrorRate => (
+                "dependency_error_rate",
+                Share,
+                LowerIsBetter,
+                "requests failed by a dependency fault over calls to it during the change; 0 without one",
+            ),
         }
     }
 
@@ -516,6 +638,16 @@ impl Metric {
             KpiLost => C(m.kpi_lost),
             UnattributedBadEvents => C(m.unattributed_bad_events),
             EventsProcessed => C(m.events_processed),
+            Batches => C(m.batches.into()),
+            BatchTimeMean => R(m.batch_time_mean_s),
+            BatchTimeMax => R(m.batch_time_max_s),
+            BatchesPerHour => R(m.batches_per_hour),
+            HealthyRatioMin => R(m.healthy_ratio_min),
+            HealthyRatioMean => R(m.healthy_ratio_mean),
+            CandidateStarts => C(m.candidate_starts),
+            CandidateCrashes => C(m.candidate_crashes),
+            CandidateCrashRate => R(m.candidate_crash_rate),
+            DependencyErrorRate => R(Some(m.dependency_error_rate)),
         }
     }
 

@@ -124,6 +124,16 @@ fn metrics() -> RunMetrics {
         final_phase: "rolled_back",
         limit_hit: None,
         events_processed: 2_157_478,
+        batches: 2,
+        batch_time_mean_s: Some(130.0),
+        batch_time_max_s: Some(200.0),
+        batches_per_hour: Some(3600.0 / 130.0),
+        healthy_ratio_min: Some(0.9),
+        healthy_ratio_mean: Some(0.975),
+        candidate_starts: 4,
+        candidate_crashes: 2,
+        candidate_crash_rate: Some(500.0),
+        dependency_error_rate: 0.0,
     }
 }
 
@@ -242,6 +252,14 @@ fn run_row(
             Metric::TtRecover => fault.then_some(90.0 + 10.0 * k as f64),
             Metric::BudgetConsumed => Some(budget),
             Metric::DeployDuration => Some(deploy),
+            // Four equal batches; one pod of ten down at a time; a leak that crashes
+            // every candidate start; no dependency.
+            Metric::BatchTimeMean | Metric::BatchTimeMax => Some(deploy / 4.0),
+            Metric::BatchesPerHour => Some(4.0 * 3600.0 / deploy),
+            Metric::HealthyRatioMin => Some(0.9),
+            Metric::HealthyRatioMean => Some(0.95),
+            Metric::CandidateCrashRate => Some(if fault { 1000.0 } else { 0.0 }),
+            Metric::DependencyErrorRate => Some(0.0),
             _ => None,
         }),
     }
@@ -474,7 +492,7 @@ fn run_view() -> RunView {
                 t_active_s: Some(60.0),
                 release: true,
             }],
-            more: Metric::facts().map(|m| (m, Some(1.0))).collect(),
+            more: Metric::facts().map(|m| (m, m.value(&metrics()))).collect(),
         },
         timeline: vec![
             point(15.0, 0, Some(0.0)),

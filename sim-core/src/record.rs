@@ -4,7 +4,7 @@ use crate::control::Phase;
 use crate::hist::Histogram;
 use crate::log::LogRecord;
 use crate::metrics::{BadClass, MetricsStore};
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 
 /// Pods of one version by state, at one scrape.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,6 +109,38 @@ pub struct Detection {
     pub reason: String,
 }
 
+/// How the rollout progressed, from the engine's own bookkeeping (O(1) per step and
+/// per pod status change): what the deployment-progress, healthy-ratio, crash-rate and
+/// dependency-error figures are derived from.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RolloutRecord {
+    /// Rollout steps during the change: instants at which a controller command raised
+    /// the candidate's desired replicas or its traffic weight (several commands at one
+    /// instant are one step).
+    pub steps: u32,
+    pub t_first_step: Option<SimTime>,
+    pub t_last_step: Option<SimTime>,
+    /// The longest time between two consecutive steps.
+    pub step_gap_max: SimDuration,
+    /// Over the change (`t_change_start` to `t_change_end`, or to the end of the run if
+    /// it never ended): the fewest available pods held for some time, capped at the
+    /// desired count, and the integral of that count over time in pod-nanoseconds.
+    /// `None` if the change never started.
+    pub healthy_min: Option<u32>,
+    pub healthy_pod_nanos: u128,
+    /// The length of that window.
+    pub change_window: SimDuration,
+    /// Candidate processes whose start finished (they became ready, or crashed while
+    /// starting), and candidate crashes of any kind.
+    pub candidate_starts: u64,
+    pub candidate_crashes: u64,
+    /// During the change: calls to a failing dependency, counted in expectation (each
+    /// request served by a pod with a live dependency fault adds its `call_share`, as
+    /// calls are not drawn one by one), and requests failed by a dependency fault.
+    pub dependency_calls: f64,
+    pub dependency_errors: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct RunRecord {
     pub horizon: SimTime,
@@ -148,4 +180,5 @@ pub struct RunRecord {
     pub timeline: Vec<TimelineRow>,
     pub log: Vec<LogRecord>,
     pub metrics: MetricsStore,
+    pub rollout: RolloutRecord,
 }

@@ -82,6 +82,10 @@ pub struct InstanceParams {
     /// Load-balancer weight (1 = fair share), and the fault that skews it.
     pub lb_weight: f64,
     pub weight_fault: Option<FaultId>,
+    /// The share of requests that call a failing dependency (summed over dependency
+    /// faults, at most 1), and those faults as a bit set of fault indices.
+    pub dependency_share: f64,
+    pub dependency_faults: u64,
 }
 
 impl InstanceParams {
@@ -112,6 +116,8 @@ impl InstanceParams {
             kpi_fault: None,
             lb_weight: 1.0,
             weight_fault: None,
+            dependency_share: 0.0,
+            dependency_faults: 0,
         };
         let mut worst_latency = 1.0;
         let mut worst_leak = model.memory.leak_mb_per_s + model.memory.leak_kb_per_request;
@@ -180,6 +186,8 @@ impl InstanceParams {
                     latency,
                 } => {
                     p.push_error(call_share * error_probability, Some(id));
+                    p.dependency_share = (p.dependency_share + call_share).min(1.0);
+                    p.dependency_faults |= 1 << id.index();
                     if latency > SimDuration::ZERO && latency >= p.shift {
                         p.shift = latency;
                         p.shift_share = call_share;

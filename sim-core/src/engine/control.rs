@@ -15,6 +15,11 @@ impl World<'_> {
         self.request_sync();
     }
 
+    /// The change has started and not yet ended (promoted or rolled back).
+    pub(super) fn in_change(&self) -> bool {
+        self.t_change_start.is_some() && self.t_change_end.is_none()
+    }
+
     pub(super) fn request_sync(&mut self) {
         if !self.sync_pending {
             self.sync_pending = true;
@@ -39,6 +44,9 @@ impl World<'_> {
         self.capacity_fault = capacity_fault;
         self.instances_max = self.instances_max.max(pods[0] + pods[1]);
         self.available_min = self.available_min.min(available);
+        let window = (self.t_change_start, self.t_change_end);
+        self.rollout
+            .availability(self.now, window, available, self.cfg.fleet.replicas);
         if self.t_full_fleet.is_none() && pods[0] == 0 && pods[1] >= self.cfg.fleet.replicas {
             self.t_full_fleet = Some(self.now);
         }
@@ -107,6 +115,11 @@ impl World<'_> {
                 }
                 self.spec[version.index()] = count;
                 self.reconcile(version);
+                // After reconcile: the first raise creates the pod that starts the change.
+                if version == Version::Candidate && count > old {
+                    let in_change = self.in_change();
+                    self.rollout.step(self.now, in_change);
+                }
             }
             Command::SetTraffic(split) => {
                 if self.lb.split() != split {
@@ -118,6 +131,13 @@ impl World<'_> {
                     };
                     self.log
                         .push(LogRecord::new(self.now, LogKind::Step, "traffic", what));
+                }
+                if let TrafficSplit::CandidateWeight(w) = split {
+                    if w > self.rollout.weight {
+                        let in_change = self.in_change();
+                        self.rollout.step(self.now, in_change);
+                    }
+                    self.rollout.weight = w;
                 }
                 self.lb.set_split(split);
             }

@@ -185,6 +185,9 @@ impl World<'_> {
         inst.health_failures = 0;
         inst.crash_cause = None;
         let v = inst.version;
+        if v == Version::Candidate {
+            self.rollout.rec.candidate_starts += 1;
+        }
         if self.min_ready == SimDuration::ZERO {
             inst.available = true;
         } else {
@@ -232,6 +235,11 @@ impl World<'_> {
         inst.restarts += 1;
         let v = inst.version;
         self.crashes += 1;
+        if v == Version::Candidate {
+            let r = &mut self.rollout.rec;
+            r.candidate_crashes += 1;
+            r.candidate_starts += u64::from(kind == CrashKind::OnStart);
+        }
         self.acc[v.index()].crashes += 1;
         let mut reason = format!("{v} {}", kind.describe());
         if let Some(f) = cause {

@@ -14,6 +14,7 @@ mod control;
 mod lifecycle;
 mod observe;
 mod requests;
+mod rollout;
 mod sessions;
 mod store;
 mod world_faults;
@@ -252,6 +253,7 @@ struct World<'c> {
     log: Vec<LogRecord>,
     events_processed: u64,
     limit_hit: Option<String>,
+    rollout: rollout::RolloutStats,
 }
 
 impl<'c> World<'c> {
@@ -334,6 +336,7 @@ impl<'c> World<'c> {
             log: Vec::new(),
             events_processed: 0,
             limit_hit: None,
+            rollout: rollout::RolloutStats::default(),
         };
         w.boot();
         w
@@ -583,6 +586,15 @@ impl<'c> World<'c> {
             .min();
         let t_last_bad = self.faults.iter().filter_map(|f| f.t_last_bad).max();
         let slo_window_events = self.cfg.steady_rate() * self.cfg.slo.window.as_secs_f64();
+        // The run ends at its horizon, or where a hard bound stopped it.
+        let end = if self.limit_hit.is_some() {
+            self.now
+        } else {
+            self.cfg.horizon
+        };
+        let window = (self.t_change_start, self.t_change_end);
+        let rollout =
+            std::mem::take(&mut self.rollout).finish(end, window, self.cfg.fleet.replicas);
         RunRecord {
             horizon: self.cfg.horizon,
             limit_hit: self.limit_hit,
@@ -612,6 +624,7 @@ impl<'c> World<'c> {
             timeline: self.timeline,
             log: self.log,
             metrics: self.observed.unwrap_or(self.store),
+            rollout,
         }
     }
 }

@@ -148,6 +148,14 @@ impl World<'_> {
         } else {
             None
         };
+        if p.dependency_share > 0.0 && self.t_change_start.is_some() && self.t_change_end.is_none()
+        {
+            let r = &mut self.rollout.rec;
+            r.dependency_calls += p.dependency_share;
+            if let Some(Some(cause)) = fails {
+                r.dependency_errors += u64::from(p.dependency_faults & (1 << cause.index()) != 0);
+            }
+        }
         let mut corrupt = None;
         if self.data.is_some() && fails.is_none() {
             (fails, corrupt) = self.db_access(v);

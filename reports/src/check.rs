@@ -73,23 +73,10 @@ pub struct Assertion {
     pub threshold: f64,
 }
 
-/// Parses a duration: `90s`, `20m`, `1.5h`, or bare seconds.
+/// Parses a duration: `90s`, `20m`, `1.5h`, or bare seconds (the one parser in
+/// `sim_core::duration_text`, kept under this name for the assertion reader).
 pub fn parse_seconds(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let (num, scale) = if let Some(n) = s.strip_suffix('h') {
-        (n, 3600.0)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1.0)
-    } else {
-        (s, 1.0)
-    };
-    num.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .map(|v| v * scale)
+    sim_core::duration_text::parse(s)
 }
 
 impl Assertion {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{cli, run_fails, run_ok, stderr, stdout, temp_dir, write_file};
 
 const RUN_JSON_KEYS: [&str; 27] = [
     "outcome",
@@ -38,7 +38,7 @@ const RUN_JSON_KEYS: [&str; 27] = [
 fn run_writes_the_three_files_with_every_key() {
     let dir = temp_dir("run-files");
     let out_dir = dir.join("out");
-    let o = cli(&[
+    let text = run_ok(&[
         "run",
         "--scenario",
         "reference",
@@ -47,8 +47,6 @@ fn run_writes_the_three_files_with_every_key() {
         "--out",
         out_dir.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = stdout(&o);
     assert!(text.contains("outcome"), "{text}");
     assert!(text.contains("MTTR, user view") && text.contains("MTTR, system view"));
     let json: serde_json::Value =
@@ -75,10 +73,12 @@ fn run_writes_the_three_files_with_every_key() {
     assert!(events.starts_with("time_s,kind,subject,value,threshold,verdict,reason\n"));
     assert!(events.contains(",crash,"), "OOM crashes are logged");
     // A second run into the same directory is refused without --force.
-    let again = cli(&["run", "--out", out_dir.to_str().unwrap()]);
-    assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("pass --force"));
-    let forced = cli(&[
+    run_fails(
+        &["run", "--out", out_dir.to_str().unwrap()],
+        2,
+        "pass --force",
+    );
+    run_ok(&[
         "run",
         "--out",
         out_dir.to_str().unwrap(),
@@ -86,13 +86,12 @@ fn run_writes_the_three_files_with_every_key() {
         "--seed",
         "2",
     ]);
-    assert!(forced.status.success());
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn json_flag_prints_run_json() {
-    let o = cli(&[
+    let out = run_ok(&[
         "run",
         "--scenario",
         "good-release",
@@ -100,8 +99,7 @@ fn json_flag_prints_run_json() {
         "one-at-a-time",
         "--json",
     ]);
-    assert!(o.status.success());
-    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["outcome"], "succeeded");
     assert!(json["detector"].is_null());
 }
@@ -109,16 +107,12 @@ fn json_flag_prints_run_json() {
 #[test]
 fn bad_files_report_every_problem_with_file_key_and_reason() {
     let dir = temp_dir("bad-files");
-    let path = dir.join("svc.toml");
-    std::fs::write(
-        &path,
+    let p = &write_file(
+        &dir,
+        "svc.toml",
         "schema_version = 1\nname = \"svc\"\n[fleet]\nreplicsa = 3\nconcurrency = 0\n[traffic]\nprofile = \"diurnl\"\n[slo]\nobjective = 2\n",
-    )
-    .unwrap();
-    let p = path.to_str().unwrap();
-    let o = cli(&["run", "--scenario", p, "--policy", "noop"]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    );
+    let err = run_fails(&["run", "--scenario", p, "--policy", "noop"], 2, "");
     for needle in [
         format!("{p}: fleet.replicsa: unknown key (did you mean `replicas`?)"),
         format!("{p}: fleet.concurrency: must be a whole number of at least 1"),
@@ -128,27 +122,24 @@ fn bad_files_report_every_problem_with_file_key_and_reason() {
         assert!(err.contains(&needle), "missing `{needle}` in:\n{err}");
     }
     assert!(!err.contains("panicked"));
-    let v = cli(&["validate", p]);
-    assert_eq!(v.status.code(), Some(2));
-    assert!(stderr(&v).contains("fleet.replicsa"));
+    run_fails(&["validate", p], 2, "fleet.replicsa");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn syntax_errors_and_missing_files_exit_2() {
     let dir = temp_dir("syntax");
-    let path = dir.join("broken.toml");
-    std::fs::write(&path, "schema_version = 1\n[fleet\n").unwrap();
-    let o = cli(&["run", "--scenario", path.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("broken.toml: not valid TOML"),
-        "{}",
-        stderr(&o)
+    let path = write_file(&dir, "broken.toml", "schema_version = 1\n[fleet\n");
+    run_fails(
+        &["run", "--scenario", &path],
+        2,
+        "broken.toml: not valid TOML",
     );
-    let o = cli(&["run", "--scenario", "memory-leek"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `memory-leak`?"));
+    run_fails(
+        &["run", "--scenario", "memory-leek"],
+        2,
+        "did you mean `memory-leak`?",
+    );
     let o = cli(&["validate", dir.join("absent.toml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     std::fs::remove_dir_all(dir).unwrap();
@@ -156,7 +147,7 @@ fn syntax_errors_and_missing_files_exit_2() {
 
 #[test]
 fn set_overrides_any_field_and_validates() {
-    let o = cli(&[
+    let out = run_ok(&[
         "run",
         "--scenario",
         "good-release",
@@ -166,34 +157,30 @@ fn set_overrides_any_field_and_validates() {
         "scenario.fleet.replicas=10",
         "--json",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     // 25% of 10: surge 3 (rounded up), unavailable 2 (rounded down).
     assert_eq!(json["instances_max"], 13);
     assert_eq!(json["available_min"], 8);
-    let o = cli(&[
-        "run",
-        "--set",
-        "policy.max_surge=0%",
-        "--set",
-        "policy.max_unavailable=0",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
-    assert!(
-        err.contains("--set: max_unavailable: may not be 0 when max_surge is 0"),
-        "{err}"
-    );
-    let o = cli(&["run", "--set", "fleet.replicas=3"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("keys start with `scenario.` or `policy.`"));
-    let o = cli(&["run", "--set", "policy.max_surge=\"5\""]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("neither a count nor a percentage"),
-        "{}",
-        stderr(&o)
-    );
+    for (set, needle) in [
+        (
+            &["policy.max_surge=0%", "policy.max_unavailable=0"][..],
+            "--set: max_unavailable: may not be 0 when max_surge is 0",
+        ),
+        (
+            &["fleet.replicas=3"],
+            "keys start with `scenario.` or `policy.`",
+        ),
+        (
+            &["policy.max_surge=\"5\""],
+            "neither a count nor a percentage",
+        ),
+    ] {
+        let mut args = vec!["run"];
+        for s in set {
+            args.extend(["--set", s]);
+        }
+        run_fails(&args, 2, needle);
+    }
 }
 
 #[test]
@@ -208,26 +195,26 @@ fn expect_turns_an_outcome_into_an_exit_code() {
         "caught",
     ]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    let fail = cli(&[
-        "run",
-        "--scenario",
-        "memory-leak",
-        "--policy",
-        "k8s-default",
-        "--expect",
-        "caught,succeeded",
-    ]);
-    assert_eq!(fail.status.code(), Some(1));
-    assert!(stderr(&fail).contains("reproduce with: rollcage run --scenario memory-leak"));
+    run_fails(
+        &[
+            "run",
+            "--scenario",
+            "memory-leak",
+            "--policy",
+            "k8s-default",
+            "--expect",
+            "caught,succeeded",
+        ],
+        1,
+        "reproduce with: rollcage run --scenario memory-leak",
+    );
     let bad = cli(&["run", "--expect", "fine"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]
 fn list_and_validate_builtins() {
-    let o = cli(&["list"]);
-    assert!(o.status.success());
-    let text = stdout(&o);
+    let text = run_ok(&["list"]);
     for name in [
         "steady",
         "good-release",
@@ -245,32 +232,19 @@ fn list_and_validate_builtins() {
         .iter()
         .chain(policies::BUILTIN.iter())
         .enumerate()
-        .map(|(i, (name, text))| {
-            let p = dir.join(format!("{i}-{name}.toml"));
-            std::fs::write(&p, text).unwrap();
-            p.to_string_lossy().into_owned()
-        })
+        .map(|(i, (name, text))| write_file(&dir, &format!("{i}-{name}.toml"), text))
         .collect();
     let mut args = vec!["validate"];
     args.extend(files.iter().map(String::as_str));
-    let o = cli(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o).lines().count(), files.len());
+    assert_eq!(run_ok(&args).lines().count(), files.len());
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn missing_schema_version_is_an_error() {
     let dir = temp_dir("schema");
-    let path = dir.join("p.toml");
-    std::fs::write(&path, "kind = \"rolling\"\nmax_surge = 1\n").unwrap();
-    let o = cli(&["validate", path.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("schema_version: missing"),
-        "{}",
-        stderr(&o)
-    );
+    let path = write_file(&dir, "p.toml", "kind = \"rolling\"\nmax_surge = 1\n");
+    run_fails(&["validate", &path], 2, "schema_version: missing");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -281,23 +255,17 @@ fn missing_schema_version_is_an_error() {
 #[test]
 fn hard_event_bound_is_a_reported_failure() {
     let dir = temp_dir("event-bound");
-    let path = dir.join("retry-storm.toml");
-    std::fs::write(
-        &path,
+    let p = &write_file(
+        &dir,
+        "retry-storm.toml",
         "schema_version = 1\nname = \"retry-storm\"\n[run]\nhorizon_seconds = 100\nmax_events = 5000\n\
          [release]\nenabled = false\n[traffic]\nrate = 10\n[client]\nretries = 3\nretry_backoff_ms = 10\n\
          [[faults]]\nkind = \"dependency\"\nerror_probability = 1.0\n",
-    )
-    .unwrap();
-    let p = path.to_str().unwrap();
-    let v = cli(&["validate", p]);
-    assert!(v.status.success(), "{}", stderr(&v));
+    );
+    let v = run_ok(&["validate", p]);
     assert!(
-        stdout(&v).contains(
-            "ok (scenario retry-storm, about 1000 requests, 2027 events of at most 5000)"
-        ),
-        "{}",
-        stdout(&v)
+        v.contains("ok (scenario retry-storm, about 1000 requests, 2027 events of at most 5000)"),
+        "{v}"
     );
     let o = cli(&["run", "--scenario", p, "--policy", "noop", "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -312,23 +280,15 @@ fn hard_event_bound_is_a_reported_failure() {
 /// reason, without a panic.
 fn refused_everywhere(name: &str, text: &str, policy: bool, expected: &str) {
     let dir = temp_dir(&format!("refused-{name}"));
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(
-        &path,
+    let p = &write_file(
+        &dir,
+        &format!("{name}.toml"),
         format!("schema_version = 1\nname = \"{name}\"\n{text}"),
-    )
-    .unwrap();
-    let p = path.to_str().unwrap();
+    );
     let needle = format!("{p}: {expected}");
     let flag = if policy { "--policy" } else { "--scenario" };
     for args in [vec!["validate", p], vec!["run", flag, p]] {
-        let o = cli(&args);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(
-            err.contains(&needle),
-            "{args:?}: missing `{needle}` in:\n{err}"
-        );
+        let err = run_fails(&args, 2, &needle);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
     std::fs::remove_dir_all(dir).unwrap();
@@ -417,21 +377,19 @@ fn endless_or_infinite_policy_durations_are_refused() {
 
 #[test]
 fn a_set_override_beyond_its_bound_is_labelled() {
-    let o = cli(&["run", "--set", "scenario.fleet.queue_limit=100001"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--set: fleet.queue_limit: must be at most 100000, found 100001"),
-        "{}",
-        stderr(&o)
+    run_fails(
+        &["run", "--set", "scenario.fleet.queue_limit=100001"],
+        2,
+        "--set: fleet.queue_limit: must be at most 100000, found 100001",
     );
 }
 
 #[test]
 fn bad_fault_entries_are_reported_with_their_keys() {
     let dir = temp_dir("bad-faults");
-    let path = dir.join("faults.toml");
-    std::fs::write(
-        &path,
+    let p = &write_file(
+        &dir,
+        "faults.toml",
         r#"schema_version = 1
 name = "bad-faults"
 [[faults]]
@@ -452,12 +410,8 @@ target = "candidate"
 kind = "errors"
 on_seconds = 10
 "#,
-    )
-    .unwrap();
-    let p = path.to_str().unwrap();
-    let o = cli(&["validate", p]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    );
+    let err = run_fails(&["validate", p], 2, "");
     for needle in [
         format!(
             "{p}: faults[0].kind: unknown value \"memory-leek\" (did you mean \"memory-leak\"?)"
@@ -477,9 +431,7 @@ on_seconds = 10
 
 #[test]
 fn list_faults_prints_the_catalog() {
-    let o = cli(&["list", "faults"]);
-    assert!(o.status.success());
-    let text = stdout(&o);
+    let text = run_ok(&["list", "faults"]);
     for kind in scenarios::faults::CATALOG {
         assert!(text.contains(kind.kind), "list faults lacks {}", kind.kind);
     }
@@ -490,7 +442,7 @@ fn list_faults_prints_the_catalog() {
 /// to measure prints `n/a`, not blank figures.
 #[test]
 fn run_summary_explains_itself_and_prints_na_for_missing_figures() {
-    let o = cli(&[
+    let text = run_ok(&[
         "run",
         "--set",
         "scenario.traffic.rate=0.001",
@@ -499,8 +451,6 @@ fn run_summary_explains_itself_and_prints_na_for_missing_figures() {
         "--set",
         "scenario.release.start_seconds=10",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = stdout(&o);
     assert!(
         text.contains("  latency      mean n/a, p50 n/a, p95 n/a, p99 n/a\n"),
         "{text}"
@@ -585,11 +535,9 @@ fn negative_numbers_name_their_flag_and_what_it_accepts() {
         // Both spellings: `--seed -1` and `--seed=-1`.
         let joined = format!("{flag}={value}");
         for args in [vec![command, flag, value], vec![command, joined.as_str()]] {
-            let o = cli(&args);
-            let err = stderr(&o);
-            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            let err = run_fails(&args, 2, accepts);
             assert!(
-                err.starts_with(&format!("error: {flag}: ")) && err.contains(accepts),
+                err.starts_with(&format!("error: {flag}: ")),
                 "{args:?}: {err}"
             );
             assert!(err.contains(&format!("found {value}")), "{args:?}: {err}");
@@ -602,9 +550,7 @@ fn negative_numbers_name_their_flag_and_what_it_accepts() {
         stderr(&o),
         "error: --seed: expected a whole number from 0 to 18446744073709551615, found -1\n"
     );
-    let o = cli(&["run", "--no-such-flag"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--no-such-flag"), "{}", stderr(&o));
+    run_fails(&["run", "--no-such-flag"], 2, "--no-such-flag");
     // A flag that takes no value does not start taking negative numbers.
     let o = cli(&["run", "--json", "-1"]);
     assert_eq!(o.status.code(), Some(2));
@@ -618,14 +564,13 @@ fn a_stale_lock_file_neither_blocks_nor_counts_as_content() {
     let out = dir.join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join(".rollcage.lock"), "4194303\n").unwrap();
-    let o = cli(&[
+    run_ok(&[
         "run",
         "--set",
         "scenario.run.horizon_seconds=120",
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.join("run.json").exists());
     assert!(!out.join(".rollcage.lock").exists());
     std::fs::remove_dir_all(dir).unwrap();
@@ -638,22 +583,15 @@ fn a_stale_lock_file_neither_blocks_nor_counts_as_content() {
 #[test]
 fn a_spike_that_stops_the_traffic_ends_the_run() {
     let dir = temp_dir("dip");
-    let file = dir.join("dip.toml");
-    std::fs::write(
-        &file,
+    let file = write_file(
+        &dir,
+        "dip.toml",
         "schema_version = 1\nname = \"dip\"\n[run]\nhorizon_seconds = 120\n\
          [release]\nstart_seconds = 30\n\
          [[faults]]\nkind = \"traffic-spike\"\nname = \"dip\"\nmultiplier = 3.4e-295\n",
-    )
-    .unwrap();
+    );
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollcage"))
-        .args([
-            "run",
-            "--scenario",
-            file.to_str().unwrap(),
-            "--policy",
-            "gated-10pct",
-        ])
+        .args(["run", "--scenario", &file, "--policy", "gated-10pct"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -700,7 +638,7 @@ fn fractional_percentages_are_refused() {
 /// The subcommands as `rollcage --help` lists them (the `Commands:` block), so the
 /// completion and man-page tests follow the CLI as it grows.
 fn subcommands() -> Vec<String> {
-    let help = stdout(&cli(&["--help"]));
+    let help = run_ok(&["--help"]);
     let names: Vec<String> = help
         .lines()
         .skip_while(|l| !l.starts_with("Commands:"))
@@ -723,9 +661,7 @@ fn subcommands() -> Vec<String> {
 fn completions_for_every_shell_name_every_subcommand() {
     let names = subcommands();
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let o = cli(&["completions", shell]);
-        assert!(o.status.success(), "{shell}: {}", stderr(&o));
-        let script = stdout(&o);
+        let script = run_ok(&["completions", shell]);
         assert!(script.len() > 1000, "{shell}: {} bytes", script.len());
         for name in &names {
             assert!(
@@ -739,17 +675,13 @@ fn completions_for_every_shell_name_every_subcommand() {
             "{shell} script lacks run's flags"
         );
     }
-    let o = cli(&["completions", "tcsh"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+    run_fails(&["completions", "tcsh"], 2, "possible values");
 }
 
 #[test]
 fn man_page_lists_every_subcommand_and_each_has_its_page() {
     let names = subcommands();
-    let o = cli(&["man"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let page = stdout(&o);
+    let page = run_ok(&["man"]);
     assert!(
         page.starts_with(".ie") && page.contains(".TH rollcage 1"),
         "{page}"
@@ -761,21 +693,13 @@ fn man_page_lists_every_subcommand_and_each_has_its_page() {
             page.contains(&format!("rollcage\\-{name}(1)")),
             "man lacks {name}"
         );
-        let sub = cli(&["man", name]);
-        assert!(sub.status.success(), "{name}: {}", stderr(&sub));
         assert!(
-            stdout(&sub).contains(&format!(".TH rollcage-{name} 1")),
+            run_ok(&["man", name]).contains(&format!(".TH rollcage-{name} 1")),
             "{name}"
         );
     }
     assert!(stdout(&cli(&["man", "sweep"])).contains("\\-\\-shard"));
-    let o = cli(&["man", "nope"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("no subcommand \"nope\""),
-        "{}",
-        stderr(&o)
-    );
+    run_fails(&["man", "nope"], 2, "no subcommand \"nope\"");
     assert_eq!(stdout(&cli(&["man"])), page, "the page is byte-stable");
 }
 
@@ -787,12 +711,10 @@ fn shared_flags_read_and_refuse_alike_in_every_command() {
     for cmd in ["sweep", "check", "gameday"] {
         let help = stdout(&cli(&[cmd, "--help"]));
         assert!(help.contains(threads), "{cmd} --help:\n{help}");
-        let o = cli(&[cmd, "--threads", "0"]);
-        assert_eq!(o.status.code(), Some(2), "{cmd}");
-        assert!(
-            stderr(&o).contains("--threads: expected a whole number from 1 to 1024, found 0"),
-            "{cmd}: {}",
-            stderr(&o)
+        run_fails(
+            &[cmd, "--threads", "0"],
+            2,
+            "--threads: expected a whole number from 1 to 1024, found 0",
         );
     }
     for cmd in ["run", "sweep", "gameday"] {

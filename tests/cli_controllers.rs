@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{cli, run_fails, run_ok, stderr, stdout, temp_dir, write_file};
 
 fn fixture(name: &str) -> String {
     format!(
@@ -14,7 +14,7 @@ fn fixture(name: &str) -> String {
 
 #[test]
 fn plan_shows_the_kubernetes_syncs() {
-    let o = cli(&[
+    let out = run_ok(&[
         "plan",
         "--policy",
         "k8s-default",
@@ -22,8 +22,7 @@ fn plan_shows_the_kubernetes_syncs() {
         "10",
         "--json",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let counts: Vec<(u64, u64)> = v["steps"]
         .as_array()
         .unwrap()
@@ -50,7 +49,7 @@ fn plan_shows_the_kubernetes_syncs() {
 
 #[test]
 fn plan_export_and_gate_take_policy_overrides() {
-    let o = cli(&[
+    let out = run_ok(&[
         "plan",
         "--policy",
         "k8s-default",
@@ -60,8 +59,7 @@ fn plan_export_and_gate_take_policy_overrides() {
         "policy.max_surge=50%",
         "--json",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     // 50% surge of 10 is 5 extra pods; 25% unavailable lets 2 old pods go at once.
     assert_eq!(v["steps"][0]["new_desired"].as_u64(), Some(5));
     let yaml = stdout(&cli(&[
@@ -87,12 +85,10 @@ fn plan_export_and_gate_take_policy_overrides() {
     ] {
         let mut args = command.to_vec();
         args.extend(["--set", "scenario.fleet.replicas=3"]);
-        let o = cli(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(
-            stderr(&o).contains("scenario.fleet.replicas=3: this command takes no scenario"),
-            "{}",
-            stderr(&o)
+        run_fails(
+            &args,
+            2,
+            "scenario.fleet.replicas=3: this command takes no scenario",
         );
     }
 }
@@ -121,7 +117,7 @@ fn export_writes_refuses_and_tells_what_it_dropped() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("# rollcage could not express everything"));
     assert!(text.contains("kind: Deployment"));
-    let again = cli(&[
+    let again = [
         "export",
         "--policy",
         "gated-10pct",
@@ -129,26 +125,13 @@ fn export_writes_refuses_and_tells_what_it_dropped() {
         "k8s",
         "--out",
         out.to_str().unwrap(),
-    ]);
-    assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("exists; pass --force"));
-    let forced = cli(&[
-        "export",
-        "--policy",
-        "gated-10pct",
-        "--to",
-        "k8s",
-        "--out",
-        out.to_str().unwrap(),
-        "--force",
-    ]);
-    assert!(forced.status.success());
-    let refused = cli(&["export", "--policy", "argo-canary", "--to", "k8s"]);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(
-        stderr(&refused).contains("it exports to: argo, json"),
-        "{}",
-        stderr(&refused)
+    ];
+    run_fails(&again, 2, "exists; pass --force");
+    run_ok(&[&again[..], &["--force"]].concat());
+    run_fails(
+        &["export", "--policy", "argo-canary", "--to", "k8s"],
+        2,
+        "it exports to: argo, json",
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -159,22 +142,19 @@ fn export_writes_refuses_and_tells_what_it_dropped() {
 fn exported_json_runs_like_the_original() {
     let dir = temp_dir("json-export");
     let file = dir.join("exported.json");
-    let o = cli(&[
+    let f = file.to_str().unwrap();
+    run_ok(&[
         "export",
         "--policy",
         "flagger-canary",
         "--to",
         "json",
         "--out",
-        file.to_str().unwrap(),
+        f,
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let f = file.to_str().unwrap();
-    let v = cli(&["validate", f]);
-    assert!(v.status.success(), "{}", stderr(&v));
-    assert!(stdout(&v).contains("ok (policy flagger-canary, canary)"));
-    let args = |p: &str| {
-        vec![
+    assert!(run_ok(&["validate", f]).contains("ok (policy flagger-canary, canary)"));
+    let run = |p: &str| -> serde_json::Value {
+        let out = run_ok(&[
             "run",
             "--scenario",
             "error-regression",
@@ -183,21 +163,10 @@ fn exported_json_runs_like_the_original() {
             "--json",
             "--set",
             "scenario.run.horizon_seconds=900",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>()
+        ]);
+        serde_json::from_str(&out).unwrap()
     };
-    let a = cli(&args(f).iter().map(String::as_str).collect::<Vec<_>>());
-    let b = cli(&args("flagger-canary")
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
-    assert!(a.status.success(), "{}", stderr(&a));
-    let (ja, jb): (serde_json::Value, serde_json::Value) = (
-        serde_json::from_str(&stdout(&a)).unwrap(),
-        serde_json::from_str(&stdout(&b)).unwrap(),
-    );
+    let (ja, jb) = (run(f), run("flagger-canary"));
     for key in ["outcome", "t_detect_s", "requests_bad", "deploy_duration_s"] {
         assert_eq!(ja[key], jb[key], "{key}");
     }
@@ -254,34 +223,19 @@ fn gate_bad_input_exits_2_naming_the_problem() {
     assert_eq!(code, Some(2));
     assert!(err.contains("missing.json"), "{err}");
     let dir = temp_dir("gate-bad");
-    let f = dir.join("bad.json");
-    std::fs::write(
-        &f,
+    let f = &write_file(
+        &dir,
+        "bad.json",
         r#"{"requests": {"status": "success", "data": {"resultType": "vector", "result": []}}}"#,
-    )
-    .unwrap();
-    let o = cli(&[
-        "gate",
-        "--policy",
-        "codedeploy-half",
-        "--metrics",
-        f.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("requests.data.resultType: expected \"matrix\""),
-        "{}",
-        stderr(&o)
     );
-    let o = cli(&[
-        "gate",
-        "--policy",
-        "k8s-default",
-        "--metrics",
-        f.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("has no gates"));
+    let gate = |policy: &str, needle: &str| {
+        run_fails(&["gate", "--policy", policy, "--metrics", f], 2, needle);
+    };
+    gate(
+        "codedeploy-half",
+        "requests.data.resultType: expected \"matrix\"",
+    );
+    gate("k8s-default", "has no gates");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -328,7 +282,7 @@ fn the_gate_examples_pass_and_fail_as_documented() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     // The help says where the format is described.
-    let help = stdout(&cli(&["gate", "--help"]));
+    let help = run_ok(&["gate", "--help"]);
     assert!(
         help.contains("docs/exports.md") && help.contains("examples/gate/"),
         "{help}"
@@ -357,9 +311,7 @@ fn json_with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
 /// Runs `gate` on `text` written to `dir/name`; the garbage must exit 2 with the file,
 /// the place and the reason on stderr, and no verdict on stdout.
 fn refuses(dir: &std::path::Path, name: &str, text: &str, place_and_reason: &str) {
-    let f = dir.join(name);
-    std::fs::write(&f, text).unwrap();
-    let path = f.to_str().unwrap();
+    let path = &write_file(dir, name, text);
     let o = cli(&["gate", "--policy", "gated-10pct", "--metrics", path]);
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(
@@ -426,83 +378,36 @@ fn gate_refuses_garbage_json_naming_series_labels_time_and_reason() {
     let canary = "version=\"canary\"";
     let increases = ": values are increases over the step, never below 0 (increase() already accounts for counter resets)";
     // latency_bucket: result[0..7] are the canary's bounds 0.025 ... +Inf.
-    let b = |k: usize, le: &str| at("latency_bucket", k, &format!("{canary}, le=\"{le}\""));
-    let cases: Vec<(&str, String, String)> = vec![
-        (
-            "neg-requests",
-            set("requests", 0, 3, json!("-1")),
-            format!(
-                "{}: requests -1 is negative{increases}",
-                at("requests", 0, canary)
-            ),
-        ),
-        (
-            "neg-errors",
-            set("errors", 0, 3, json!("-1")),
-            format!(
-                "{}: errors -1 is negative{increases}",
-                at("errors", 0, canary)
-            ),
-        ),
-        (
-            "neg-restarts",
-            set("restarts", 1, 3, json!("-1")),
-            format!(
-                "{}: restarts -1 is negative{increases}",
-                at("restarts", 1, "version=\"stable\"")
-            ),
-        ),
-        (
-            "neg-bucket",
-            set("latency_bucket", 0, 3, json!("-3")),
-            format!(
-                "{}: latency bucket -3 is negative{increases}",
-                b(0, "0.025")
-            ),
-        ),
-        (
-            "neg-memory",
-            set("memory_mb", 0, 3, json!("-300")),
-            format!("{}: memory_mb -300 is negative", at("memory_mb", 0, canary)),
-        ),
-        (
-            "pos-inf",
-            set("errors", 0, 3, json!("+Inf")),
-            format!("{}: errors inf is not finite", at("errors", 0, canary)),
-        ),
-        (
-            "neg-inf",
-            set("requests", 0, 3, json!("-Inf")),
-            format!("{}: requests -inf is not finite", at("requests", 0, canary)),
-        ),
-        (
-            "nan",
-            set("errors", 0, 3, json!("NaN")),
-            format!("{}: errors NaN is not a number", at("errors", 0, canary)),
-        ),
-        (
-            "overflow",
-            set("restarts", 0, 3, json!("1e400")),
-            format!("{}: restarts inf is not finite", at("restarts", 0, canary)),
-        ),
-        (
-            "errors-over-requests",
-            set("errors", 0, 3, json!("9999")),
-            format!("{}: errors 9999 > requests ", at("errors", 0, canary)),
-        ),
-        (
-            "not-cumulative",
-            set("latency_bucket", 2, 3, json!("1")),
-            format!(
-                "{}: latency buckets are not cumulative: 1 under 100 ms < ",
-                b(2, "0.1")
-            ),
-        ),
-        (
-            "not-a-number",
-            set("errors", 0, 3, json!("many")),
-            format!("{}: the value is not a number", at("errors", 0, canary)),
-        ),
+    let bucket = |le: &str| format!("{canary}, le=\"{le}\"");
+    // One value at point 3 of one series replaced: the case's name, the series' key,
+    // index and labels, the value, and the reason after the place.
+    #[rustfmt::skip]
+    let points: [(&str, &'static str, usize, String, &str, String); 12] = [
+        ("neg-requests", "requests", 0, canary.into(), "-1", format!("requests -1 is negative{increases}")),
+        ("neg-errors", "errors", 0, canary.into(), "-1", format!("errors -1 is negative{increases}")),
+        ("neg-restarts", "restarts", 1, "version=\"stable\"".into(), "-1", format!("restarts -1 is negative{increases}")),
+        ("neg-bucket", "latency_bucket", 0, bucket("0.025"), "-3", format!("latency bucket -3 is negative{increases}")),
+        ("neg-memory", "memory_mb", 0, canary.into(), "-300", "memory_mb -300 is negative".into()),
+        ("pos-inf", "errors", 0, canary.into(), "+Inf", "errors inf is not finite".into()),
+        ("neg-inf", "requests", 0, canary.into(), "-Inf", "requests -inf is not finite".into()),
+        ("nan", "errors", 0, canary.into(), "NaN", "errors NaN is not a number".into()),
+        ("overflow", "restarts", 0, canary.into(), "1e400", "restarts inf is not finite".into()),
+        ("errors-over-requests", "errors", 0, canary.into(), "9999", "errors 9999 > requests ".into()),
+        ("not-cumulative", "latency_bucket", 2, bucket("0.1"), "1", "latency buckets are not cumulative: 1 under 100 ms < ".into()),
+        ("not-a-number", "errors", 0, canary.into(), "many", "the value is not a number".into()),
+    ];
+    let mut cases: Vec<(&str, String, String)> = points
+        .into_iter()
+        .map(|(name, key, series, labels, value, reason)| {
+            let place = at(key, series, &labels);
+            (
+                name,
+                set(key, series, 3, json!(value)),
+                format!("{place}: {reason}"),
+            )
+        })
+        .collect();
+    cases.extend([
         (
             "duplicate-timestamp",
             json_with(|v| v["requests"]["data"]["result"][0]["values"][4][0] = json!(1700000060)),
@@ -546,7 +451,7 @@ fn gate_refuses_garbage_json_naming_series_labels_time_and_reason() {
             }),
             format!(
                 "{}: latency buckets without the +Inf bucket",
-                b(5, "1").replace("values[3] (t=1700000060)", "values[0] (t=1700000015)")
+                at("latency_bucket", 5, &bucket("1")).replace("values[3] (t=1700000060)", "values[0] (t=1700000015)")
             ),
         ),
         (
@@ -554,7 +459,7 @@ fn gate_refuses_garbage_json_naming_series_labels_time_and_reason() {
             json_with(|v| v["errors"]["data"]["resultType"] = json!("vector")),
             "errors.data.resultType: expected \"matrix\"".into(),
         ),
-    ];
+    ]);
     for (name, text, want) in &cases {
         refuses(&dir, &format!("{name}.json"), text, want);
     }
@@ -595,18 +500,16 @@ fn gate_refuses_empty_oversized_and_non_text_files() {
         b"time,version,requests,errors,restarts,memory_mb\n15,can\xe4ry,1,0,0,1\n",
     )
     .unwrap();
-    let o = cli(&[
-        "gate",
-        "--policy",
-        "gated-10pct",
-        "--metrics",
-        &f("latin1.csv"),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("latin1.csv: not UTF-8 text: byte 55"),
-        "{}",
-        stderr(&o)
+    run_fails(
+        &[
+            "gate",
+            "--policy",
+            "gated-10pct",
+            "--metrics",
+            &f("latin1.csv"),
+        ],
+        2,
+        "latin1.csv: not UTF-8 text: byte 55",
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -662,23 +565,20 @@ fn export_refuses_names_and_addresses_kubernetes_would() {
     assert_eq!(run(&["--service", &"a".repeat(55)]).0, Some(0));
     // The default, the policy's name, is held to the same rule.
     let dir = temp_dir("export-policy-name");
-    let p = dir.join("p.toml");
     let builtin = std::fs::read_to_string(format!(
         "{}/policies/builtin/argo-canary.toml",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    std::fs::write(
-        &p,
+    let p = write_file(
+        &dir,
+        "p.toml",
         builtin.replace("name = \"argo-canary\"", "name = \"Argo_Canary\""),
-    )
-    .unwrap();
-    let o = cli(&["export", "--policy", p.to_str().unwrap(), "--to", "argo"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    assert!(
-        stderr(&o).contains("--service not given, and the policy's name \"Argo_Canary\" cannot stand for it: it has 'A' at position 1, which is uppercase"),
-        "{}",
-        stderr(&o)
+    );
+    run_fails(
+        &["export", "--policy", &p, "--to", "argo"],
+        2,
+        "--service not given, and the policy's name \"Argo_Canary\" cannot stand for it: it has 'A' at position 1, which is uppercase",
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{cli, run_fails, run_ok, stderr, temp_dir};
 
 const SHORT: &str = "scenario.run.horizon_seconds=300";
 
@@ -35,13 +35,6 @@ fn sweep_args(out: &Path, seeds: u64, extra: &[&str]) -> Vec<String> {
     a.extend(["--out".into(), out.display().to_string()]);
     a.extend(extra.iter().map(|s| s.to_string()));
     a
-}
-
-fn run_ok(args: &[String]) -> String {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = cli(&args);
-    assert!(o.status.success(), "{args:?}\n{}", stderr(&o));
-    stdout(&o)
 }
 
 /// Every file of a directory and its sub-directories (the report's `charts/`), by
@@ -211,26 +204,8 @@ fn resume_after_a_kill_finishes_byte_identical() {
     let (killed, whole) = (dir.join("killed"), dir.join("whole"));
     // 2 x 2 x 40 = 160 runs on one thread: seconds, long enough to kill mid-way.
     let args = sweep_args(&killed, 40, &["--threads", "1"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcage"))
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let partial = killed.join("runs.csv.partial");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let rows = fs::read_to_string(&partial).map_or(0, |t| t.lines().count());
-        if rows >= 6 {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the sweep finished before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "no rows after two minutes");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut child = spawn_until_rows(&args, &partial, 6);
     let pid = child.id();
     child.kill().unwrap();
     child.wait().unwrap();
@@ -252,19 +227,11 @@ fn resume_after_a_kill_finishes_byte_identical() {
     fs::write(&partial, text).unwrap();
 
     // Without --resume or --force the directory is refused.
-    let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    run_fails(&args, 2, "--resume");
     // Resuming with other inputs is refused, naming what differs.
     let mut other = sweep_args(&killed, 41, &["--resume"]);
     other.extend(["--threads".into(), "2".into()]);
-    let o = cli(&other.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("differs in: runs, seeds"),
-        "{}",
-        stderr(&o)
-    );
+    run_fails(&other, 2, "differs in: runs, seeds");
 
     let resumed = run_ok(&sweep_args(&killed, 40, &["--threads", "2", "--resume"]));
     assert!(resumed.contains("Recommendation"), "{resumed}");
@@ -289,15 +256,10 @@ fn force_starts_over_and_resume_of_a_complete_sweep_changes_nothing() {
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["seeds"], 3);
     // A directory that is not a sweep is not resumed.
-    let o = cli(&sweep_args(&dir, 2, &["--resume"])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("not a sweep directory"),
-        "{}",
-        stderr(&o)
+    run_fails(
+        &sweep_args(&dir, 2, &["--resume"]),
+        2,
+        "not a sweep directory",
     );
     fs::remove_dir_all(dir).unwrap();
 }
@@ -482,9 +444,7 @@ fn bad_sweep_input_exits_2_with_a_clear_message() {
             Some(at) => args[at + 1] = extra[1].to_string(),
             None => args.extend(extra.iter().map(|s| s.to_string())),
         }
-        let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        assert_eq!(o.status.code(), Some(2), "{extra:?}");
-        assert!(stderr(&o).contains(expected), "{extra:?}: {}", stderr(&o));
+        run_fails(&args, 2, expected);
         assert!(
             !out.exists(),
             "{extra:?}: nothing written before the inputs check out"
@@ -500,42 +460,45 @@ fn merge_refuses_incompatible_or_missing_shards() {
     run_ok(&sweep_args(&a, 2, &["--shard", "0/2"]));
     run_ok(&sweep_args(&b, 3, &["--shard", "1/2"]));
     run_ok(&sweep_args(&c, 2, &["--shard", "0/2"]));
-    let merge = |dirs: &[&Path]| {
+    let merge_refused = |dirs: &[&Path], needle: &str| {
         let mut args: Vec<String> = vec!["merge".into()];
         args.extend(dirs.iter().map(|d| d.display().to_string()));
         args.extend(["--out".into(), dir.join("merged").display().to_string()]);
-        cli(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        run_fails(&args, 2, needle);
     };
-    let o = merge(&[&a, &b]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("shards of different sweeps"),
-        "{}",
-        stderr(&o)
-    );
-    let o = merge(&[&a]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("missing shard 1/2"), "{}", stderr(&o));
-    let o = merge(&[&a, &c]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("both are shard 0/2"), "{}", stderr(&o));
+    merge_refused(&[&a, &b], "shards of different sweeps");
+    merge_refused(&[&a], "missing shard 1/2");
+    merge_refused(&[&a, &c], "both are shard 0/2");
     let d = dir.join("d");
     run_ok(&sweep_args(&d, 2, &["--shard", "1/2"]));
     let mut args: Vec<String> = vec!["merge".into(), a.display().to_string()];
     args.push(d.display().to_string());
     args.extend(["--out".into(), a.display().to_string(), "--force".into()]);
-    let o = cli(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--out is one of the shards"),
-        "{}",
-        stderr(&o)
-    );
-    let o = merge(&[&dir]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no manifest.json"), "{}", stderr(&o));
+    run_fails(&args, 2, "--out is one of the shards");
+    merge_refused(&[&dir], "no manifest.json");
     assert!(!dir.join("merged").exists());
     fs::remove_dir_all(dir).unwrap();
+}
+
+/// Starts a sweep in the background and waits until its `partial` file holds `rows`
+/// lines (the header counts), the sweep still running.
+fn spawn_until_rows(args: &[String], partial: &Path, rows: usize) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcage"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while fs::read_to_string(partial).map_or(0, |t| t.lines().count()) < rows {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep finished before {rows} lines were written"
+        );
+        assert!(Instant::now() < deadline, "no rows after two minutes");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
 }
 
 /// Waits for `child` at most `limit`, killing it if it is still running then.
@@ -628,20 +591,8 @@ fn a_second_writer_is_refused_while_a_sweep_runs() {
     let (first, alone) = (dir.join("first"), dir.join("alone"));
     // 2 x 2 x 60 = 240 runs on one thread: several seconds.
     let args = sweep_args(&first, 60, &["--threads", "1"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcage"))
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     // Rows on disk mean the lock is held (it is taken before anything is written).
-    let partial = first.join("runs.csv.partial");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while fs::read_to_string(&partial).map_or(0, |t| t.lines().count()) < 2 {
-        assert!(child.try_wait().unwrap().is_none(), "finished too soon");
-        assert!(Instant::now() < deadline, "no rows after two minutes");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut child = spawn_until_rows(&args, &first.join("runs.csv.partial"), 2);
     let holder = format!(
         "{}: another rollcage process (pid {}) is writing this directory",
         first.display(),
@@ -654,9 +605,7 @@ fn a_second_writer_is_refused_while_a_sweep_runs() {
         sweep_args(&first, 60, &["--threads", "1", "--force"]),
         std::mem::take(&mut report),
     ] {
-        let o = cli(&second.iter().map(String::as_str).collect::<Vec<_>>());
-        assert_eq!(o.status.code(), Some(2), "{second:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains(&holder), "{second:?}: {}", stderr(&o));
+        run_fails(&second, 2, &holder);
     }
     assert!(
         child.try_wait().unwrap().is_none(),

@@ -1,7 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use reports::RunMetrics;
@@ -32,6 +32,35 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs the `rollcage` binary, which must succeed; its stdout.
+pub fn run_ok(args: &[impl AsRef<str>]) -> String {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let o = cli(&args);
+    assert!(o.status.success(), "{args:?}\n{}", stderr(&o));
+    stdout(&o)
+}
+
+/// Runs the `rollcage` binary, which must exit with `code` and say `needle` on stderr;
+/// its stderr.
+pub fn run_fails(args: &[impl AsRef<str>], code: i32, needle: &str) -> String {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let o = cli(&args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: missing `{needle}` in:\n{err}"
+    );
+    err
+}
+
+/// Writes `text` to `dir/name`; the file's path.
+pub fn write_file(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
 /// A fresh, empty temporary directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rollcage-test-{}-{name}", std::process::id()));
@@ -41,7 +70,7 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// Copies a directory tree (the examples a test runs from).
-pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -74,9 +103,7 @@ pub fn run_text(scenario: &str, policy: &str, seed: u64, sets: &[&str]) -> (RunR
     ));
     let as_file = |name: &str, text: &str| -> String {
         if text.contains('\n') {
-            let p = dir.join(name);
-            std::fs::write(&p, text).unwrap();
-            p.to_string_lossy().into_owned()
+            write_file(&dir, name, text)
         } else {
             text.to_string()
         }

@@ -22,6 +22,8 @@ pub mod queue;
 pub mod record;
 pub mod rng;
 pub mod slo;
+#[doc(hidden)]
+pub mod testing;
 pub mod time;
 pub mod traffic;
 pub mod version;

@@ -457,12 +457,10 @@ pub(super) fn weight_of(
 mod tests {
     use super::*;
     use crate::dist::ServiceDist;
-    use crate::lb::Strategy;
-    use crate::rng::RunSeed;
-    use crate::slo::{PagerConfig, SloConfig};
+    use crate::testing;
     use crate::traffic::RateProfile;
-    use crate::version::{MemoryModel, VersionModel};
-    use crate::world::{ClientConfig, FleetConfig, LbConfig, Observability};
+    use crate::version::VersionModel;
+    use crate::world::ClientConfig;
 
     /// One pod with one worker, no traffic of its own, service slower than the test:
     /// every request admitted by hand stays where it was put.
@@ -471,50 +469,15 @@ mod tests {
             service: ServiceDist::Constant {
                 value: SimDuration::from_secs(1000),
             },
-            service_multiplier: 1.0,
-            error_probability: 0.0,
-            memory: MemoryModel::NO_LEAK,
-            startup: SimDuration::from_secs(10),
-            crash_on_start_probability: 0.0,
+            ..testing::model()
         };
-        WorldConfig {
-            seed: RunSeed::new(1, 0, 0),
-            horizon: SimTime::from_secs(60),
-            max_events: 1_000,
-            fleet: FleetConfig {
-                replicas: 1,
-                concurrency: 1,
-                request_timeout: SimDuration::from_secs(10),
-                drain_timeout: SimDuration::from_secs(30),
-                backoff_initial: SimDuration::from_secs(10),
-                backoff_max: SimDuration::from_secs(300),
-                backoff_reset: SimDuration::from_secs(600),
-                queue_limit,
-            },
-            lb: LbConfig {
-                strategy: Strategy::Random,
-                health_interval: SimDuration::from_secs(5),
-                unhealthy_threshold: 2,
-            },
-            traffic: RateProfile::Constant { rate: 0.0 },
-            versions: [model.clone(), model],
-            faults: vec![],
-            sessions: None,
-            schema: None,
-            kpi: None,
-            client: ClientConfig::NO_RETRIES,
-            slo: SloConfig {
-                objective: 0.999,
-                latency_threshold: SimDuration::from_millis(500),
-                window: SimDuration::from_secs(30 * 86_400),
-                pager: PagerConfig::workbook(SimDuration::from_secs(300)),
-            },
-            observability: Observability {
-                scrape_interval: SimDuration::from_secs(15),
-                metrics_lag: SimDuration::from_secs(30),
-            },
-            rollout_start: None,
-        }
+        let mut w = testing::world(1, 60);
+        w.max_events = 1_000;
+        w.fleet.replicas = 1;
+        w.fleet.queue_limit = queue_limit;
+        w.traffic = RateProfile::Constant { rate: 0.0 };
+        w.versions = [model.clone(), model];
+        w
     }
 
     fn admit(w: &mut World<'_>, n: usize) {

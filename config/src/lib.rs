@@ -802,23 +802,16 @@ mod tests {
                 vec!["b.toml: s.x: must be at most 365, found 365.0001".to_string()]
             )
         );
-        assert_eq!(
-            read("[s]\nx = 1e308\n").1,
-            ["b.toml: s.x: must be at most 365, found 1e308"]
-        );
-        assert_eq!(
-            read("[s]\nx = 0.999\n").1,
-            ["b.toml: s.x: must be at least 1, found 0.999"]
-        );
-        // TOML's inf and nan are numbers nothing can hold: refused as not finite.
-        assert_eq!(
-            read("[s]\nx = inf\n").1,
-            ["b.toml: s.x: expected a number, found the number inf"]
-        );
-        assert_eq!(
-            read("[s]\nx = nan\n").1,
-            ["b.toml: s.x: expected a number, found the number NaN"]
-        );
+        for (x, problem) in [
+            ("1e308", "must be at most 365, found 1e308"),
+            ("0.999", "must be at least 1, found 0.999"),
+            // TOML's inf and nan are numbers nothing can hold: refused as not finite.
+            ("inf", "expected a number, found the number inf"),
+            ("nan", "expected a number, found the number NaN"),
+        ] {
+            let problems = read(&format!("[s]\nx = {x}\n")).1;
+            assert_eq!(problems, [format!("b.toml: s.x: {problem}")], "{x}");
+        }
         let opt = |text: &str| bounded(text, |s| s.opt_f64_in("x", 0.0..=10.0));
         assert_eq!(opt("[s]\nx = 10\n"), (Some(10.0), vec![]));
         assert_eq!(opt("").0, None);

@@ -211,28 +211,33 @@ impl AnalysisRun {
                 }
             };
             log_gate(act, obs.now, g, &r, phase);
+            // Why a limit ended the run: "failed (3) > failureLimit (2): <the gate's reason>".
+            let over = |count: &str, n: u32, limit: &str, max: u32| {
+                format!("{count} ({n}) > {limit} ({max}): {}", r.reason)
+            };
             let status = if m.failed > spec.failure_limit {
                 RunStatus::Failed {
                     gate: g.name.clone(),
-                    reason: format!(
-                        "failed ({}) > failureLimit ({}): {}",
-                        m.failed, spec.failure_limit, r.reason
-                    ),
+                    reason: over("failed", m.failed, "failureLimit", spec.failure_limit),
                 }
             } else if m.inconclusive > spec.inconclusive_limit {
                 RunStatus::Inconclusive {
                     gate: g.name.clone(),
-                    reason: format!(
-                        "inconclusive ({}) > inconclusiveLimit ({}): {}",
-                        m.inconclusive, spec.inconclusive_limit, r.reason
+                    reason: over(
+                        "inconclusive",
+                        m.inconclusive,
+                        "inconclusiveLimit",
+                        spec.inconclusive_limit,
                     ),
                 }
             } else if m.consecutive_errors > spec.consecutive_error_limit {
                 RunStatus::Error {
                     gate: g.name.clone(),
-                    reason: format!(
-                        "consecutiveErrors ({}) > consecutiveErrorLimit ({}): {}",
-                        m.consecutive_errors, spec.consecutive_error_limit, r.reason
+                    reason: over(
+                        "consecutiveErrors",
+                        m.consecutive_errors,
+                        "consecutiveErrorLimit",
+                        spec.consecutive_error_limit,
                     ),
                 }
             } else {

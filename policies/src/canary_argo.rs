@@ -162,26 +162,24 @@ pub fn basic_canary_counts(
                 current
             }
         };
+        // The ReplicaSet moving away from its share shrinks first; the other adjusts.
+        let shrink_first = |first: ReplicaSet, other: ReplicaSet, want: i64, counts: (i64, i64)| {
+            let first_count = shrink(first, want, counts.0);
+            adjust_within_limits(
+                first,
+                other,
+                first_count,
+                counts.1,
+                max_allowed,
+                min_available,
+            )
+        };
         if !increasing {
-            new_count = shrink(new, want_new, new_count);
-            (new_count, stable_count) = adjust_within_limits(
-                new,
-                stable,
-                new_count,
-                stable_count,
-                max_allowed,
-                min_available,
-            );
+            (new_count, stable_count) =
+                shrink_first(new, stable, want_new, (new_count, stable_count));
         } else {
-            stable_count = shrink(stable, want_stable, stable_count);
-            (stable_count, new_count) = adjust_within_limits(
-                stable,
-                new,
-                stable_count,
-                new_count,
-                max_allowed,
-                min_available,
-            );
+            (stable_count, new_count) =
+                shrink_first(stable, new, want_stable, (stable_count, new_count));
         }
     }
     (new_count.max(0) as u32, stable_count.max(0) as u32)
@@ -246,8 +244,8 @@ impl ArgoCanaryController {
     /// Moves the ReplicaSets (and the router) towards `weight`; true once there.
     fn reconcile(&mut self, obs: &Observation<'_>, act: &mut Actions, weight: u32) -> bool {
         let desired = obs.desired;
-        let new = rs(obs, Version::Candidate);
-        let stable = rs(obs, Version::Baseline);
+        let new = ReplicaSet::of(obs, Version::Candidate);
+        let stable = ReplicaSet::of(obs, Version::Baseline);
         if self.spec.traffic_routing {
             let want = (desired as f64 * weight as f64 / 100.0).ceil() as u32;
             if new.spec != want {
@@ -371,14 +369,6 @@ impl ArgoCanaryController {
                 analysis: None,
             };
         }
-    }
-}
-
-fn rs(obs: &Observation<'_>, v: Version) -> ReplicaSet {
-    let c = obs.cohort(v);
-    ReplicaSet {
-        spec: c.spec,
-        available: c.available,
     }
 }
 

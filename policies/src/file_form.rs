@@ -23,6 +23,12 @@ fn fenceposts(m: &mut Map<String, Value>, f: Fenceposts) {
     m.insert("max_unavailable".into(), intstr(f.max_unavailable));
 }
 
+/// The two scale-down delays Argo's canary and blue-green strategies share.
+fn scale_down_delays(put: &mut impl FnMut(&str, Value), delay: f64, abort_delay: f64) {
+    put("scale_down_delay_seconds", json!(delay));
+    put("abort_scale_down_delay_seconds", json!(abort_delay));
+}
+
 fn analysis(a: &AnalysisSpec) -> Value {
     json!({
         "count": a.count,
@@ -120,13 +126,10 @@ pub fn to_file(p: &Policy) -> Value {
             put("steps", Value::Array(steps));
             put("traffic_routing", json!(s.traffic_routing));
             put("min_ready_seconds", json!(s.min_ready_seconds));
-            put(
-                "scale_down_delay_seconds",
-                json!(s.scale_down_delay_seconds),
-            );
-            put(
-                "abort_scale_down_delay_seconds",
-                json!(s.abort_scale_down_delay_seconds),
+            scale_down_delays(
+                &mut put,
+                s.scale_down_delay_seconds,
+                s.abort_scale_down_delay_seconds,
             );
             fenceposts(&mut m, s.fenceposts);
             gates(&mut m, &s.gates);
@@ -164,13 +167,10 @@ pub fn to_file(p: &Policy) -> Value {
                 put("post_promotion_analysis", analysis(a));
             }
             put("auto_promotion_seconds", json!(s.auto_promotion_seconds));
-            put(
-                "scale_down_delay_seconds",
-                json!(s.scale_down_delay_seconds),
-            );
-            put(
-                "abort_scale_down_delay_seconds",
-                json!(s.abort_scale_down_delay_seconds),
+            scale_down_delays(
+                &mut put,
+                s.scale_down_delay_seconds,
+                s.abort_scale_down_delay_seconds,
             );
             put("preview_traffic_share", json!(s.preview_traffic_share));
             put("min_ready_seconds", json!(s.min_ready_seconds));

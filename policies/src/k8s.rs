@@ -6,6 +6,8 @@
 //! These are pure functions of ReplicaSet counts so that the controller's documented
 //! cases can be pinned in unit tests.
 
+use sim_core::{Observation, Version};
+
 use crate::intstr::IntOrPercent;
 
 /// `ResolveFenceposts`: surge rounds up, unavailable rounds down, and if both come to
@@ -27,6 +29,25 @@ pub struct ReplicaSet {
     pub spec: u32,
     /// `status.availableReplicas`.
     pub available: u32,
+}
+
+impl ReplicaSet {
+    /// A ReplicaSet of `n` pods, all available (a healthy rollout's).
+    pub fn all_available(n: u32) -> ReplicaSet {
+        ReplicaSet {
+            spec: n,
+            available: n,
+        }
+    }
+
+    /// The ReplicaSet of version `v`, as the controller observes it.
+    pub fn of(obs: &Observation<'_>, v: Version) -> ReplicaSet {
+        let c = obs.cohort(v);
+        ReplicaSet {
+            spec: c.spec,
+            available: c.available,
+        }
+    }
 }
 
 /// What one sync does.

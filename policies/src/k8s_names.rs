@@ -303,21 +303,22 @@ mod tests {
         for ok in ["a", "0", "9abc", "a-b", "a--b", "default", "kube-system"] {
             assert!(DnsLabel::new(ok).is_ok(), "{ok}");
         }
-        assert_eq!(reason(DnsLabel::new("")), "is empty");
-        assert_eq!(
-            reason(DnsLabel::new("Shop")),
-            "has 'S' at position 1, which is uppercase"
-        );
-        assert_eq!(
-            reason(DnsLabel::new("my_ns")),
-            "has '_' at position 3, which is not a lowercase letter, digit or '-'"
-        );
-        assert_eq!(
-            reason(DnsLabel::new("bad ns!")),
-            "has ' ' at position 4, which is not a lowercase letter, digit or '-'"
-        );
-        assert_eq!(reason(DnsLabel::new("-a")), "starts with '-' at position 1");
-        assert_eq!(reason(DnsLabel::new("a-")), "ends with '-' at position 2");
+        for (bad, why) in [
+            ("", "is empty"),
+            ("Shop", "has 'S' at position 1, which is uppercase"),
+            (
+                "my_ns",
+                "has '_' at position 3, which is not a lowercase letter, digit or '-'",
+            ),
+            (
+                "bad ns!",
+                "has ' ' at position 4, which is not a lowercase letter, digit or '-'",
+            ),
+            ("-a", "starts with '-' at position 1"),
+            ("a-", "ends with '-' at position 2"),
+        ] {
+            assert_eq!(reason(DnsLabel::new(bad)), why, "{bad:?}");
+        }
         assert!(DnsLabel::new("a.b").is_err(), "a dot makes a subdomain");
         assert!(DnsLabel::new("é").is_err());
     }
@@ -333,22 +334,14 @@ mod tests {
         let s253 = format!("{}.{}", "a".repeat(126), "b".repeat(126));
         assert_eq!(s253.len(), 253);
         assert!(DnsSubdomain::new(&s253).is_ok());
-        assert_eq!(
-            reason(DnsSubdomain::new(&format!("{s253}c"))),
-            "is 254 characters long, over 253"
-        );
-        assert_eq!(
-            reason(DnsSubdomain::new("a..b")),
-            "has an empty label at position 3"
-        );
-        assert_eq!(
-            reason(DnsSubdomain::new("a.-b")),
-            "starts with '-' at position 3"
-        );
-        assert_eq!(
-            reason(DnsSubdomain::new("checkout-Off")),
-            "has 'O' at position 10, which is uppercase"
-        );
+        for (bad, why) in [
+            (&format!("{s253}c")[..], "is 254 characters long, over 253"),
+            ("a..b", "has an empty label at position 3"),
+            ("a.-b", "starts with '-' at position 3"),
+            ("checkout-Off", "has 'O' at position 10, which is uppercase"),
+        ] {
+            assert_eq!(reason(DnsSubdomain::new(bad)), why, "{bad:?}");
+        }
         assert!(DnsSubdomain::new(".a").is_err());
         assert!(DnsSubdomain::new("a.").is_err());
     }

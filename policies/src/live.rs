@@ -1105,6 +1105,11 @@ mod tests {
         format!(r#"{{"status":"success","data":{{"resultType":"matrix","result":[{series}]}}}}"#)
     }
 
+    /// A JSON input holding only the request counts, of `series`.
+    fn requests(series: &str) -> String {
+        format!(r#"{{"requests": {}}}"#, matrix(series))
+    }
+
     #[test]
     fn prometheus_series_become_samples() {
         let text = format!(
@@ -1139,10 +1144,7 @@ mod tests {
         );
         let e = read(
             "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(r#"{"metric":{"version":"blue"},"values":[]}"#)
-            ),
+            &requests(r#"{"metric":{"version":"blue"},"values":[]}"#),
         )
         .unwrap_err();
         assert!(
@@ -1336,10 +1338,7 @@ mod tests {
             e.starts_with("m.json: latency_bucket.data.result[0] {version=\"canary\", le=\"0.1\"}, values[0] (t=15): latency bucket -1 is negative"),
             "{e}"
         );
-        let e = refused(
-            "m.json",
-            &format!(r#"{{"requests": {}}}"#, matrix(&canary(r#"[[15,"-100"]]"#))),
-        );
+        let e = refused("m.json", &requests(&canary(r#"[[15,"-100"]]"#)));
         assert!(e.contains("requests -100 is negative"), "{e}");
     }
 
@@ -1396,13 +1395,7 @@ mod tests {
             ("-15", "timestamp -15 is negative"),
             ("1e11", "timestamp 100000000000 is after 10000000000"),
         ] {
-            let e = refused(
-                "m.json",
-                &format!(
-                    r#"{{"requests": {}}}"#,
-                    matrix(&canary(&format!("[[{t},\"1\"]]")))
-                ),
-            );
+            let e = refused("m.json", &requests(&canary(&format!("[[{t},\"1\"]]"))));
             assert!(e.contains(why), "{t}: {e}");
         }
         let e = refused("m.csv", &csv("", &["NaN,canary,10,0,0,300"]));
@@ -1442,10 +1435,7 @@ mod tests {
         );
         let e = refused(
             "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(&canary(r#"[[15,"1"],[30,"1"],[30,"2"]]"#))
-            ),
+            &requests(&canary(r#"[[15,"1"],[30,"1"],[30,"2"]]"#)),
         );
         assert_eq!(
             e,
@@ -1454,14 +1444,11 @@ mod tests {
         // Two series for one version (a query without sum by (version)).
         let e = refused(
             "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(&format!(
-                    "{},{}",
-                    canary(r#"[[15,"1"]]"#),
-                    r#"{"metric":{"version":"new"},"values":[[15,"1"]]}"#
-                ))
-            ),
+            &requests(&format!(
+                "{},{}",
+                canary(r#"[[15,"1"]]"#),
+                r#"{"metric":{"version":"new"},"values":[[15,"1"]]}"#
+            )),
         );
         assert_eq!(
             e,
@@ -1476,10 +1463,7 @@ mod tests {
         assert!(e.contains("series \"requests\" appears twice"), "{e}");
         let e = refused(
             "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(r#"{"metric":{"version":"canary","version":"stable"},"values":[]}"#)
-            ),
+            &requests(r#"{"metric":{"version":"canary","version":"stable"},"values":[]}"#),
         );
         assert!(e.contains("duplicate field `version`"), "{e}");
     }
@@ -1501,13 +1485,7 @@ mod tests {
             e,
             "m.csv: line 4 (t=15, version=canary): time goes back: line 2 has t=30 for this version; a version's rows are in time order"
         );
-        let e = refused(
-            "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(&canary(r#"[[30,"1"],[15,"1"]]"#))
-            ),
-        );
+        let e = refused("m.json", &requests(&canary(r#"[[30,"1"],[15,"1"]]"#)));
         assert!(
             e.starts_with("m.json: requests.data.result[0] {version=\"canary\"}, values[1] (t=15): timestamps go back: after t=30 (values[0])"),
             "{e}"
@@ -1651,29 +1629,11 @@ mod tests {
             e.contains("column time: a time in Unix seconds is required"),
             "{e}"
         );
-        let e = refused(
-            "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(r#"{"metric":{},"values":[]}"#)
-            ),
-        );
+        let e = refused("m.json", &requests(r#"{"metric":{},"values":[]}"#));
         assert!(e.contains("result[0].metric: no `version` label"), "{e}");
-        let e = refused(
-            "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(r#"{"metric":{"version":"canary"}}"#)
-            ),
-        );
+        let e = refused("m.json", &requests(r#"{"metric":{"version":"canary"}}"#));
         assert!(e.contains("result[0].values: missing"), "{e}");
-        let e = refused(
-            "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(&canary(r#"[[15,"1","2"]]"#))
-            ),
-        );
+        let e = refused("m.json", &requests(&canary(r#"[[15,"1","2"]]"#)));
         assert!(
             e.starts_with("m.json: requests.data.result[0].values[0]: invalid length 3"),
             "{e}"
@@ -1702,11 +1662,7 @@ mod tests {
         assert_eq!(s[0].cohort(Version::Candidate).requests, 10);
         // A header alone, or empty results, are no data (the gates' on_empty), not garbage.
         assert!(read("m.csv", &csv("", &[])).unwrap().is_empty());
-        assert!(
-            read("m.json", &format!(r#"{{"requests": {}}}"#, matrix("")))
-                .unwrap()
-                .is_empty()
-        );
+        assert!(read("m.json", &requests("")).unwrap().is_empty());
     }
 
     #[test]
@@ -1735,10 +1691,7 @@ mod tests {
         let points: Vec<String> = (0..=MAX_VALUES).map(|t| format!("[{t},\"1\"]")).collect();
         let e = refused(
             "m.json",
-            &format!(
-                r#"{{"requests": {}}}"#,
-                matrix(&canary(&format!("[{}]", points.join(","))))
-            ),
+            &requests(&canary(&format!("[{}]", points.join(",")))),
         );
         assert!(
             e.starts_with(&format!(

@@ -108,14 +108,8 @@ fn rolling(spec: &RollingSpec, replicas: u32, rows: &mut Rows) {
         ),
     };
     for _ in 0..10_000 {
-        let new = ReplicaSet {
-            spec: rows.new,
-            available: rows.new,
-        };
-        let old = ReplicaSet {
-            spec: rows.old,
-            available: rows.old,
-        };
+        let new = ReplicaSet::all_available(rows.new);
+        let old = ReplicaSet::all_available(rows.old);
         if k8s::complete(replicas, new, rows.old) {
             break;
         }
@@ -159,14 +153,8 @@ fn argo(spec: &ArgoCanarySpec, replicas: u32, rows: &mut Rows) {
             return;
         }
         for _ in 0..1000 {
-            let new = ReplicaSet {
-                spec: rows.new,
-                available: rows.new,
-            };
-            let stable = ReplicaSet {
-                spec: rows.old,
-                available: rows.old,
-            };
+            let new = ReplicaSet::all_available(rows.new);
+            let stable = ReplicaSet::all_available(rows.old);
             let (n, s) = basic_canary_counts(replicas, w, surge, unavailable, new, stable);
             if (n, s) == (rows.new, rows.old) {
                 break;

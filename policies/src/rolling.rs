@@ -129,9 +129,7 @@ impl RollingController {
 
     fn forward(&mut self, obs: &Observation<'_>, act: &mut Actions) {
         let now = obs.now;
-        let desired = obs.desired;
-        let new = rs(obs, Version::Candidate);
-        let old = rs(obs, Version::Baseline);
+        let new = ReplicaSet::of(obs, Version::Candidate);
         if new != self.last_new {
             if new.spec != self.last_new.spec || new.available > self.last_new.available {
                 self.last_progress = now;
@@ -189,16 +187,10 @@ impl RollingController {
             // The hold was deliberate: it does not count against the deadline.
             self.last_progress = now;
         }
-        if k8s::complete(desired, new, obs.cohort(Version::Baseline).pods) {
+        if sync_towards(obs, act, Version::Candidate, &self.spec.step) {
             self.state = State::Promoted;
             act.phase(Phase::Promoted, "all replicas updated and available");
             return;
-        }
-        let (surge, unavailable) = self.spec.step.resolve(desired);
-        match k8s::rolling_sync(desired, surge, unavailable, new, old) {
-            SyncAction::ScaleNew(n) => act.set_replicas(Version::Candidate, n),
-            SyncAction::ScaleOld(n) => act.set_replicas(Version::Baseline, n),
-            SyncAction::Wait => {}
         }
         self.check_deadline(now, act);
     }
@@ -291,29 +283,35 @@ impl RollingController {
     /// `kubectl rollout undo`: the baseline's ReplicaSet becomes the new one and the
     /// same RollingUpdate runs the other way, with the rollback's own fenceposts.
     fn roll_back(&mut self, obs: &Observation<'_>, act: &mut Actions) {
-        let desired = obs.desired;
-        let new = rs(obs, Version::Baseline);
-        let old = rs(obs, Version::Candidate);
-        if k8s::complete(desired, new, obs.cohort(Version::Candidate).pods) {
+        if sync_towards(obs, act, Version::Baseline, &self.spec.rollback) {
             self.state = State::RolledBack;
             act.phase(Phase::RolledBack, "all replicas back on the baseline");
-            return;
-        }
-        let (surge, unavailable) = self.spec.rollback.resolve(desired);
-        match k8s::rolling_sync(desired, surge, unavailable, new, old) {
-            SyncAction::ScaleNew(n) => act.set_replicas(Version::Baseline, n),
-            SyncAction::ScaleOld(n) => act.set_replicas(Version::Candidate, n),
-            SyncAction::Wait => {}
         }
     }
 }
 
-fn rs(obs: &Observation<'_>, v: Version) -> ReplicaSet {
-    let c = obs.cohort(v);
-    ReplicaSet {
-        spec: c.spec,
-        available: c.available,
+/// One RollingUpdate sync with `to`'s ReplicaSet as the new one and the other
+/// version's as the old one, within `fenceposts`; true, and nothing done, once the
+/// rollout to `to` is complete.
+fn sync_towards(
+    obs: &Observation<'_>,
+    act: &mut Actions,
+    to: Version,
+    fenceposts: &Fenceposts,
+) -> bool {
+    let desired = obs.desired;
+    let from = to.other();
+    let (new, old) = (ReplicaSet::of(obs, to), ReplicaSet::of(obs, from));
+    if k8s::complete(desired, new, obs.cohort(from).pods) {
+        return true;
     }
+    let (surge, unavailable) = fenceposts.resolve(desired);
+    match k8s::rolling_sync(desired, surge, unavailable, new, old) {
+        SyncAction::ScaleNew(n) => act.set_replicas(to, n),
+        SyncAction::ScaleOld(n) => act.set_replicas(from, n),
+        SyncAction::Wait => {}
+    }
+    false
 }
 
 impl Controller for RollingController {

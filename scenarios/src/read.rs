@@ -216,26 +216,21 @@ fn fleet(s: &Section<'_>) -> Fleet {
             "must be at least backoff_initial_seconds",
         );
     }
-    let workers = u64::from(f.replicas) * u64::from(f.concurrency);
-    if workers > MAX_WORKERS {
-        s.problem(
-            "concurrency",
-            format!(
-                "replicas × concurrency must be at most {MAX_WORKERS} workers, found {} × {} = {workers}",
-                f.replicas, f.concurrency
-            ),
-        );
-    }
-    let queued = u64::from(f.replicas) * u64::from(f.queue_limit);
-    if queued > MAX_QUEUED {
-        s.problem(
-            "queue_limit",
-            format!(
-                "replicas × queue_limit must be at most {MAX_QUEUED} queued requests, found {} × {} = {queued}",
-                f.replicas, f.queue_limit
-            ),
-        );
-    }
+    // A per-pod figure whose fleet-wide total has a bound of its own.
+    let fleet_total = |key: &str, per_pod: u32, max: u64, what: &str| {
+        let total = u64::from(f.replicas) * u64::from(per_pod);
+        if total > max {
+            s.problem(
+                key,
+                format!(
+                    "replicas × {key} must be at most {max} {what}, found {} × {per_pod} = {total}",
+                    f.replicas
+                ),
+            );
+        }
+    };
+    fleet_total("concurrency", f.concurrency, MAX_WORKERS, "workers");
+    fleet_total("queue_limit", f.queue_limit, MAX_QUEUED, "queued requests");
     f
 }
 

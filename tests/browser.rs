@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cli, stderr, temp_dir};
+use common::{run_ok, stderr, temp_dir};
 
 fn chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("ROLLCAGE_CHROMIUM") {
@@ -226,7 +226,7 @@ fn reports_render_in_chromium() {
     fs::create_dir_all(&work).unwrap();
     let dir = temp_dir("browser");
     let run = dir.join("run");
-    let o = cli(&[
+    run_ok(&[
         "run",
         "--scenario",
         "memory-leak",
@@ -237,9 +237,8 @@ fn reports_render_in_chromium() {
         "--out",
         &run.display().to_string(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     let sweep = dir.join("sweep");
-    let o = cli(&[
+    run_ok(&[
         "sweep",
         "--scenarios",
         "good-release,memory-leak",
@@ -258,7 +257,6 @@ fn reports_render_in_chromium() {
         "--out",
         &sweep.display().to_string(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
 
     let started = Instant::now();
     let run_shot = check_in_browser(&browser, &run.join("report.html"), &work, 1);

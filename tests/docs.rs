@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cli, copy_tree, stderr, stdout, temp_dir};
+use common::{cli, copy_tree, run_ok, stderr, stdout, temp_dir};
 
 fn toml_blocks(markdown: &str) -> Vec<String> {
     blocks(markdown, "toml")
@@ -205,11 +205,7 @@ fn readme_memory_leak_story_is_what_runs_print() {
     assert!(readme.contains("The first escapes: the whole fleet runs the candidate 20 s after"));
     assert!(readme.contains("only the SLO pager notices"));
     assert!(readme.contains("The second is caught by a\ngate and rolled back."));
-    let run = |policy: &str| {
-        let o = cli(&["run", "--scenario", "memory-leak", "--policy", policy]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
-    };
+    let run = |policy: &str| run_ok(&["run", "--scenario", "memory-leak", "--policy", policy]);
     let k8s = run("k8s-default");
     assert!(
         k8s.contains("outcome      escaped (detected by slo_pager)"),
@@ -234,7 +230,7 @@ fn readme_gameday_figure_is_what_the_command_writes() {
         .expect("the README quotes a game-day cost");
     let dir = temp_dir("readme-gameday");
     let out = dir.join("gameday");
-    let o = cli(&[
+    run_ok(&[
         "gameday",
         "--scenario",
         "memory-leak-gc",
@@ -243,7 +239,6 @@ fn readme_gameday_figure_is_what_the_command_writes() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     let runbook = std::fs::read_to_string(out.join("gameday.md")).unwrap();
     for part in quoted.split(" … ") {
         assert!(

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{cli, run_fails, run_ok, stderr, temp_dir};
 use crdcheck::{Checker, parse_yaml};
 
 fn chaos_checker() -> Checker {
@@ -77,7 +77,7 @@ fn every_fault_is_an_experiment_or_a_manual_step_and_experiments_validate() {
     let dir = temp_dir("gameday-all");
     std::fs::write(dir.join("s.toml"), SCENARIO).unwrap();
     let out = dir.join("out");
-    let o = cli(&[
+    let text = run_ok(&[
         "gameday",
         "--scenario",
         dir.join("s.toml").to_str().unwrap(),
@@ -92,11 +92,9 @@ fn every_fault_is_an_experiment_or_a_manual_step_and_experiments_validate() {
         "--namespace",
         "shop",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("8 Chaos Mesh experiments, 3 manual steps"),
-        "{}",
-        stdout(&o)
+        text.contains("8 Chaos Mesh experiments, 3 manual steps"),
+        "{text}"
     );
     let checker = chaos_checker();
     let mut kinds = Vec::new();
@@ -199,8 +197,7 @@ fn the_runbook_carries_the_simulations_figures() {
         "--out",
         out.to_str().unwrap(),
     ];
-    let o = cli(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    run_ok(&args);
     let runbook = std::fs::read_to_string(out.join("gameday.md")).unwrap();
     for section in [
         "## Hypothesis",
@@ -216,7 +213,7 @@ fn the_runbook_carries_the_simulations_figures() {
     }
     // The same figures as a sweep of the same runs.
     let sweep = dir.join("sweep");
-    let s = cli(&[
+    run_ok(&[
         "sweep",
         "--scenarios",
         "memory-leak-gc",
@@ -227,7 +224,6 @@ fn the_runbook_carries_the_simulations_figures() {
         "--out",
         sweep.to_str().unwrap(),
     ]);
-    assert!(s.status.success());
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sweep.join("summary.json")).unwrap())
             .unwrap();
@@ -255,15 +251,13 @@ fn the_runbook_carries_the_simulations_figures() {
     let again = dir.join("again");
     let mut a = args.to_vec();
     a[8] = again.to_str().unwrap();
-    assert!(cli(&a).status.success());
+    run_ok(&a);
     assert_eq!(
         runbook,
         std::fs::read_to_string(again.join("gameday.md")).unwrap()
     );
     // An existing runbook is not overwritten without --force.
-    let o = cli(&args);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("pass --force"));
+    run_fails(&args, 2, "pass --force");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -336,17 +330,19 @@ fn gameday_refuses_names_and_ports_kubernetes_would() {
 fn bad_gameday_input_exits_2() {
     let dir = temp_dir("gameday-bad");
     let out = dir.join("out");
-    let o = cli(&[
-        "gameday",
-        "--scenario",
-        "memory-leek",
-        "--policy",
-        "gated-10pct",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `memory-leak`?"));
+    run_fails(
+        &[
+            "gameday",
+            "--scenario",
+            "memory-leek",
+            "--policy",
+            "gated-10pct",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        2,
+        "did you mean `memory-leak`?",
+    );
     let o = cli(&[
         "gameday",
         "--scenario",

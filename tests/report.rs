@@ -7,22 +7,13 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{run_fails, run_ok, temp_dir};
 
 const SHORT: &str = "scenario.run.horizon_seconds=300";
 
-fn ok(args: &[&str]) -> String {
-    let o = cli(args);
-    assert!(o.status.success(), "{args:?}\n{}", stderr(&o));
-    stdout(&o)
-}
-
 /// Runs `report DIR` expecting exit 2 with `needle` in the message.
 fn refused(dir: &Path, needle: &str) {
-    let o = cli(&["report", &dir.display().to_string()]);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    let err = run_fails(&["report", &dir.display().to_string()], 2, needle);
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -55,7 +46,7 @@ fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn run_out_writes_a_report_that_report_rewrites_identically() {
     let dir = temp_dir("report-run");
     let out = dir.join("run");
-    let text = ok(&[
+    let text = run_ok(&[
         "run",
         "--scenario",
         "memory-leak",
@@ -87,7 +78,7 @@ fn run_out_writes_a_report_that_report_rewrites_identically() {
     fs::write(out.join("charts/my-own.png"), b"mine").unwrap();
     fs::write(out.join("charts/notes.txt"), b"mine too").unwrap();
     fs::remove_file(out.join("report.html")).unwrap();
-    let again = ok(&["report", &out.display().to_string()]);
+    let again = run_ok(&["report", &out.display().to_string()]);
     assert!(again.contains("1 PNG chart"), "{again}");
     assert!(!out.join("charts/budget-2-gone.png").exists());
     assert_eq!(fs::read(out.join("charts/my-own.png")).unwrap(), b"mine");
@@ -98,7 +89,7 @@ fn run_out_writes_a_report_that_report_rewrites_identically() {
     assert!(!out.join(".rollcage.lock").exists());
     // --json keeps stdout pure JSON.
     let json_out = dir.join("json");
-    let text = ok(&[
+    let text = run_ok(&[
         "run",
         "--set",
         SHORT,
@@ -122,7 +113,7 @@ fn report_refuses_what_it_cannot_read() {
     refused(&empty, "neither a run directory");
 
     let run = dir.join("run");
-    ok(&["run", "--set", SHORT, "--out", &run.display().to_string()]);
+    run_ok(&["run", "--set", SHORT, "--out", &run.display().to_string()]);
     let good = |name: &str| fs::read_to_string(run.join(name)).unwrap();
     let (json, timeline, events) = (good("run.json"), good("timeline.csv"), good("events.csv"));
     let case = |name: &str, file: &str, text: &str, needle: &str| {
@@ -194,7 +185,7 @@ fn sweep(out: &Path, extra: &[&str]) -> String {
     args.extend(extra);
     let out = out.display().to_string();
     args.extend(["--out", &out]);
-    ok(&args)
+    run_ok(&args)
 }
 
 #[test]
@@ -215,7 +206,7 @@ fn sweep_reports_and_refusals() {
         assert!(html.contains(&format!("<svg id=\"chart-{id}\"")), "{id}");
     }
     // `report` prints the sweep's table too, and rewrites the same bytes.
-    let again = ok(&["report", &out.display().to_string()]);
+    let again = run_ok(&["report", &out.display().to_string()]);
     assert!(again.contains("Pareto frontier"), "{again}");
     assert_eq!(report_files(&out), first);
 

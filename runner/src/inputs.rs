@@ -105,6 +105,26 @@ fn apply(doc: &mut Doc, overrides: &[Override], target: Target, problems: &mut V
     }
 }
 
+/// Applies `target`'s overrides to `doc` and reads it with `from_doc`: the overrides'
+/// problems first, then the document's, all at once.
+fn read_with<T>(
+    doc: &mut Doc,
+    overrides: &[Override],
+    target: Target,
+    from_doc: impl Fn(&Doc) -> Result<T, Problems>,
+) -> Result<T, RunnerError> {
+    let mut problems = Vec::new();
+    apply(doc, overrides, target, &mut problems);
+    match from_doc(doc) {
+        Ok(read) if problems.is_empty() => Ok(read),
+        Ok(_) => Err(Problems(problems).into()),
+        Err(Problems(mut more)) => {
+            problems.append(&mut more);
+            Err(Problems(problems).into())
+        }
+    }
+}
+
 /// Reads a scenario (name or file) with its overrides applied.
 pub fn load_scenario(
     spec: &str,
@@ -116,16 +136,8 @@ pub fn load_scenario(
         scenarios::builtin,
         &scenario_names(),
     )?;
-    let mut problems = Vec::new();
-    apply(&mut doc, overrides, Target::Scenario, &mut problems);
-    match Scenario::from_doc(&doc) {
-        Ok(s) if problems.is_empty() => Ok((s, source)),
-        Ok(_) => Err(Problems(problems).into()),
-        Err(Problems(mut more)) => {
-            problems.append(&mut more);
-            Err(Problems(problems).into())
-        }
-    }
+    let scenario = read_with(&mut doc, overrides, Target::Scenario, Scenario::from_doc)?;
+    Ok((scenario, source))
 }
 
 /// Reads a policy (name or file) with its overrides applied.
@@ -136,16 +148,8 @@ pub fn load_policy(spec: &str, overrides: &[Override]) -> Result<(Policy, String
         policies::builtin,
         &policy_names(),
     )?;
-    let mut problems = Vec::new();
-    apply(&mut doc, overrides, Target::Policy, &mut problems);
-    match Policy::from_doc(&doc) {
-        Ok(p) if problems.is_empty() => Ok((p, source)),
-        Ok(_) => Err(Problems(problems).into()),
-        Err(Problems(mut more)) => {
-            problems.append(&mut more);
-            Err(Problems(problems).into())
-        }
-    }
+    let policy = read_with(&mut doc, overrides, Target::Policy, Policy::from_doc)?;
+    Ok((policy, source))
 }
 
 /// Reads a policy with `--set policy.KEY=VALUE` overrides, for the commands that

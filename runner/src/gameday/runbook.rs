@@ -250,26 +250,28 @@ pub fn render(
     let _ = writeln!(o, "## Roles\n");
     let _ = writeln!(o, "| role | who | does |");
     let _ = writeln!(o, "|---|---|---|");
-    let _ = writeln!(
-        o,
-        "| game master | | runs the schedule, owns the abort call |"
-    );
-    let _ = writeln!(
-        o,
-        "| operator | | starts the rollout, applies and deletes the experiments, rolls back |"
-    );
-    let _ = writeln!(
-        o,
-        "| observers | | watch the signals above and call out each threshold crossing |"
-    );
-    let _ = writeln!(
-        o,
-        "| scribe | | timestamps every event against the expected timeline |"
-    );
-    let _ = writeln!(
-        o,
-        "| communications | | tells stakeholders before, during and after |\n"
-    );
+    for (role, does) in [
+        ("game master", "runs the schedule, owns the abort call"),
+        (
+            "operator",
+            "starts the rollout, applies and deletes the experiments, rolls back",
+        ),
+        (
+            "observers",
+            "watch the signals above and call out each threshold crossing",
+        ),
+        (
+            "scribe",
+            "timestamps every event against the expected timeline",
+        ),
+        (
+            "communications",
+            "tells stakeholders before, during and after",
+        ),
+    ] {
+        let _ = writeln!(o, "| {role} | | {does} |");
+    }
+    let _ = writeln!(o);
 
     let _ = writeln!(o, "## Checklist\n");
     let _ = writeln!(o, "Before:\n");

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{cli, run_fails, stderr, stdout, temp_dir};
 
 const SUITE: &str = r#"schema_version = 1
 name = "checkout"
@@ -147,15 +147,13 @@ fn a_suite_passes_then_fails_when_a_gate_is_loosened() {
         md.to_str().unwrap(),
     ];
     // The first check's JUnit file is there: replacing it takes --force.
-    let refused = cli(&args);
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused).contains(&format!(
+    run_fails(
+        &args,
+        2,
+        &format!(
             "{}: --junit: the file exists; pass --force to overwrite it",
             junit.display()
-        )),
-        "{}",
-        stderr(&refused)
+        ),
     );
     assert_eq!(junit_counts(&junit), (7, 0), "untouched");
     assert!(!md.exists());
@@ -251,9 +249,7 @@ assertions = [
     )
     .unwrap();
     let p = s.to_str().unwrap();
-    let o = cli(&["check", "--suite", p]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    let err = run_fails(&["check", "--suite", p], 2, "");
     for needle in [
         format!("{p}: judge: unknown value \"strict\""),
         format!("{p}: assertions[0]: `memory-leak detection_rate >= 0.95`: expected `SCOPE: METRIC OP VALUE`"),
@@ -272,27 +268,27 @@ assertions = [
         .replace("  \"memory-leak detection_rate >= 0.95\",\n", "")
         .replace("p42", "p50");
     std::fs::write(&s, fixed).unwrap();
-    let o = cli(&["check", "--suite", p]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("assertions[1]: `good-relase: false_rollback_rate <= 1%`: the suite runs no scenario named `good-relase` (did you mean `good-release`?)"),
-        "{}",
-        stderr(&o)
+    run_fails(
+        &["check", "--suite", p],
+        2,
+        "assertions[1]: `good-relase: false_rollback_rate <= 1%`: the suite runs no scenario named `good-relase` (did you mean `good-release`?)",
     );
     // A baseline that does not exist, without --update-baseline.
     let good = std::fs::read_to_string(&s)
         .unwrap()
         .replace("good-relase", "good-release");
     std::fs::write(&s, good).unwrap();
-    let o = cli(&[
-        "check",
-        "--suite",
-        p,
-        "--baseline",
-        dir.join("nope.json").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no such baseline; write one with --update-baseline"));
+    run_fails(
+        &[
+            "check",
+            "--suite",
+            p,
+            "--baseline",
+            dir.join("nope.json").to_str().unwrap(),
+        ],
+        2,
+        "no such baseline; write one with --update-baseline",
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -325,9 +321,7 @@ fn suite_counts_set_entries_and_existing_outputs_are_refused() {
     let s = dir.join("suite.toml");
     let text = SUITE.replace("seeds = 6", "seeds = 0\nbootstrap = 99\nset = [\"scenario.run.horizon_seconds=300\", \"scenario.fleet.replicas=-1\"]");
     std::fs::write(&s, text).unwrap();
-    let o = cli(&["check", "--suite", &suite]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    let err = run_fails(&["check", "--suite", &suite], 2, "");
     for needle in [
         format!("{suite}: seeds: must be at least 1"),
         format!("{suite}: bootstrap: 99 resamples: expected 100 to 100000"),
@@ -340,42 +334,33 @@ fn suite_counts_set_entries_and_existing_outputs_are_refused() {
     assert!(!err.contains("--set"), "the suite has no --set: {err}");
     // `seeds = 0` used to pass on one run; `bootstrap = 0` gave zero-width intervals.
     std::fs::write(&s, SUITE.replace("seeds = 6", "seeds = 2\nbootstrap = 0")).unwrap();
-    let o = cli(&["check", "--suite", &suite]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("bootstrap: 0 resamples"),
-        "{}",
-        stderr(&o)
-    );
+    run_fails(&["check", "--suite", &suite], 2, "bootstrap: 0 resamples");
 
     std::fs::write(&s, SUITE.replace("seeds = 6", "seeds = 2")).unwrap();
     let out = dir.join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
-    let o = cli(&["check", "--suite", &suite, "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
-    assert!(
-        err.contains("pass --force") && !err.contains("--resume"),
-        "{err}"
+    let err = run_fails(
+        &["check", "--suite", &suite, "--out", out.to_str().unwrap()],
+        2,
+        "pass --force",
     );
+    assert!(!err.contains("--resume"), "{err}");
     let md = dir.join("check.md");
     std::fs::write(&md, "my notes").unwrap();
-    let o = cli(&[
-        "check",
-        "--suite",
-        &suite,
-        "--markdown",
-        md.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(&format!(
+    run_fails(
+        &[
+            "check",
+            "--suite",
+            &suite,
+            "--markdown",
+            md.to_str().unwrap(),
+        ],
+        2,
+        &format!(
             "{}: --markdown: the file exists; pass --force",
             md.display()
-        )),
-        "{}",
-        stderr(&o)
+        ),
     );
     assert_eq!(std::fs::read_to_string(&md).unwrap(), "my notes");
     assert!(

@@ -40,8 +40,8 @@ pub fn run_ok(args: &[impl AsRef<str>]) -> String {
     stdout(&o)
 }
 
-/// Runs the `rollcage` binary, which must exit with `code` and say `needle` on stderr;
-/// its stderr.
+/// Runs the `rollcage` binary, which must exit with `code` and say `needle` on stderr
+/// (an empty needle: the code alone); its stderr.
 pub fn run_fails(args: &[impl AsRef<str>], code: i32, needle: &str) -> String {
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     let o = cli(&args);

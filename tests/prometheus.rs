@@ -750,6 +750,46 @@ fn exported_queries_return_finite_values_on_real_series() {
     let v = server.query(&old_p99, (T_IDLE + 300) as f64).single();
     assert!(v.is_some_and(f64::is_nan), "{v:?}");
 
+    // The documented verdict of a relative gate whose baseline is idle: the baseline's
+    // latest window with traffic answers (so a good canary passes as before), and with
+    // no baseline ever the result is empty (Argo's Error, Flagger's failed check).
+    let every = every_form("argo");
+    let p99 = |case: Case| {
+        let e = export::export(
+            &every,
+            Target::Argo,
+            &options(case.service(), names.clone()),
+        )
+        .unwrap();
+        exported(&every, Target::Argo, &e.text, case.service())
+            .into_iter()
+            .find(|q| q.gate.name == "p99-rel-min")
+            .unwrap()
+    };
+    let idle = p99(Case::Idle);
+    let before = server.query(&idle.query, (T_IDLE - 60) as f64).single();
+    let after = server.query(&idle.query, (T_IDLE + 300) as f64).single();
+    assert!(before.is_some_and(|v| v < 0.0), "{before:?}");
+    assert_eq!(
+        before.map(|v| (v * 1e6).round()),
+        after.map(|v| (v * 1e6).round())
+    );
+    let stable_now = format!(
+        "sum(rate(http_requests_total{{{}}}[2m])) > 0",
+        sel("idle", "stable")
+    );
+    assert_eq!(
+        server.query(&stable_now, (T_IDLE + 300) as f64).single(),
+        None
+    );
+    let first_release = p99(Case::NoBase);
+    assert_eq!(
+        server
+            .query(&first_release.query, (T0 + 300) as f64)
+            .single(),
+        None
+    );
+
     let mut work = Vec::new();
     for (policy, target) in policies_to_check() {
         for case in CASES {

@@ -1,11 +1,12 @@
 //! `rollcage export`: a policy in the format a real rollout controller reads.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::args::PolicyOverrides;
 use policies::export::{self, Options, Target};
 use policies::k8s_names::{HttpUrl, ServiceName};
+use policies::series::{self, SeriesNames};
 use runner::RunnerError;
 use runner::inputs::load_policy_with_sets;
 use runner::output::write_atomic;
@@ -28,6 +29,11 @@ pub struct ExportArgs {
     /// port and path).
     #[arg(long, default_value = "http://prometheus.monitoring:9090")]
     prometheus_address: HttpUrl,
+    /// A TOML file renaming the metrics and labels the queries read, for a service whose
+    /// series are named differently (keys and defaults: docs/exports.md, "Metrics the
+    /// queries assume").
+    #[arg(long, value_name = "FILE")]
+    metric_names: Option<PathBuf>,
     /// Write here instead of stdout (refused if it exists, unless --force).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -66,9 +72,14 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
             ))
         })?,
     };
+    let series = match &args.metric_names {
+        Some(path) => read_names(path)?,
+        None => SeriesNames::default(),
+    };
     let opts = Options {
         service,
         prometheus_address: args.prometheus_address.clone(),
+        series,
     };
     let e =
         export::export(&policy, args.to, &opts).map_err(|e| RunnerError::Usage(e.to_string()))?;
@@ -82,4 +93,24 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
         }
         None => Ok((e.text, ExitCode::SUCCESS)),
     }
+}
+
+/// The `--metric-names` file, read up to its bound (a larger file is refused unread).
+fn read_names(path: &Path) -> Result<SeriesNames, RunnerError> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| RunnerError::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(series::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| RunnerError::io(path, e))?;
+    let origin = path.display().to_string();
+    if bytes.len() > series::MAX_FILE_BYTES {
+        return Err(RunnerError::Usage(format!(
+            "{origin}: over {} bytes; a names mapping is at most that",
+            series::MAX_FILE_BYTES
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| RunnerError::Usage(format!("{origin}: not UTF-8 text")))?;
+    Ok(SeriesNames::from_toml(&origin, &text)?)
 }

@@ -582,3 +582,91 @@ fn export_refuses_names_and_addresses_kubernetes_would() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--metric-names` renames what the queries read; a bad mapping is refused (exit 2)
+/// with the file, the key and the problem.
+#[test]
+fn export_reads_a_metric_names_mapping() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/metric-names.toml");
+    let o = cli(&[
+        "export",
+        "--policy",
+        "gated-10pct",
+        "--to",
+        "argo",
+        "--service",
+        "checkout",
+        "--metric-names",
+        example,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(r#"api_requests_total{job=\"checkout\", track=\"canary\", status=~\"5..\"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("api_request_latency_seconds_bucket{job="),
+        "{text}"
+    );
+    assert!(!text.contains("http_requests_total"), "{text}");
+    // Restarts are mapped to their default name: unchanged.
+    assert!(text.contains("kube_pod_container_status_restarts_total{job="));
+
+    let dir = temp_dir("metric-names");
+    let bad = dir.join("names.toml");
+    std::fs::write(
+        &bad,
+        "[metrics]\nrequest = \"x_total\"\nmemory = \"mem-bytes\"\n[labels]\nle = \"bucket\"\n",
+    )
+    .unwrap();
+    let o = cli(&[
+        "export",
+        "--policy",
+        "flagger-canary",
+        "--to",
+        "flagger",
+        "--metric-names",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let file = bad.display().to_string();
+    for want in [
+        format!("{file}: metrics.request: unknown key (did you mean `requests`?)"),
+        format!("{file}: metrics.memory: \"mem-bytes\" is not a Prometheus metric name"),
+        format!("{file}: labels.le: cannot be renamed"),
+    ] {
+        assert!(err.contains(&want), "{want} not in:\n{err}");
+    }
+    assert!(stdout(&o).is_empty());
+    std::fs::write(&bad, "").unwrap();
+    let o = cli(&[
+        "export",
+        "--policy",
+        "flagger-canary",
+        "--to",
+        "flagger",
+        "--metric-names",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the file maps no name"),
+        "{}",
+        stderr(&o)
+    );
+    let missing = dir.join("absent.toml");
+    let o = cli(&[
+        "export",
+        "--policy",
+        "flagger-canary",
+        "--to",
+        "flagger",
+        "--metric-names",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("absent.toml"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).unwrap();
+}

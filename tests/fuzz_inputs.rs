@@ -513,6 +513,7 @@ fn malformed_policies_are_refused_without_panic() {
     let export_options = policies::export::Options {
         service: "checkout".parse().unwrap(),
         prometheus_address: "http://prometheus:9090".parse().unwrap(),
+        series: Default::default(),
     };
     fuzz(
         "policy",

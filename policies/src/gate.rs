@@ -56,7 +56,7 @@ impl GateMetric {
     }
 
     /// Whether the metric needs requests to mean anything.
-    fn needs_requests(&self) -> bool {
+    pub fn needs_requests(&self) -> bool {
         matches!(
             self,
             GateMetric::ErrorRatio | GateMetric::Latency { .. } | GateMetric::Kpi

@@ -22,6 +22,7 @@ pub mod live;
 pub mod plan;
 pub mod read;
 pub mod rolling;
+pub mod series;
 pub mod stats;
 
 use config::{Doc, Problems, Section};

@@ -38,6 +38,7 @@ fn options() -> Options {
     Options {
         service: ServiceName::new("checkout").unwrap(),
         prometheus_address: HttpUrl::new("http://prometheus.monitoring:9090").unwrap(),
+        series: Default::default(),
     }
 }
 

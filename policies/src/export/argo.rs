@@ -2,7 +2,7 @@
 
 use super::Options;
 use super::k8s::{intstr, pod_template, selector};
-use super::promql::{Selectors, gate_query};
+use super::promql::{Reader, Selectors, gate_query};
 use super::yaml::Y;
 use crate::analysis::AnalysisSpec;
 use crate::blue_green::BlueGreenSpec;
@@ -24,8 +24,8 @@ enum Runs {
 }
 
 fn metric(g: &GateSpec, runs: &Runs, o: &Options, notes: &mut Vec<String>) -> Y {
-    let sel = Selectors::by_version(o.service.as_str(), "canary", "stable");
-    let q = gate_query(g, &sel);
+    let sel = Selectors::by_version(&o.series, o.service.as_str(), "canary", "stable");
+    let q = gate_query(&o.series, g, &sel, Reader::Argo);
     notes.extend(q.notes.iter().cloned());
     let mut m = vec![("name", Y::str(&g.name))];
     match runs {

@@ -1,6 +1,6 @@
 //! Flagger: a Canary and one MetricTemplate per gate.
 
-use super::promql::{Selectors, gate_query};
+use super::promql::{Reader, Selectors, gate_query};
 use super::yaml::Y;
 use super::{ExportError, Options};
 use crate::canary_flagger::FlaggerSpec;
@@ -18,14 +18,11 @@ fn duration(seconds: f64) -> String {
 pub fn canary(s: &FlaggerSpec, o: &Options) -> Result<(Vec<Y>, Vec<String>), ExportError> {
     let mut notes = Vec::new();
     // Flagger's canary pods carry app=<target>, the primary's app=<target>-primary.
-    let sel = Selectors {
-        candidate: "namespace=\"{{ namespace }}\", app=\"{{ target }}\"".into(),
-        baseline: "namespace=\"{{ namespace }}\", app=\"{{ target }}-primary\"".into(),
-    };
+    let sel = Selectors::flagger(&o.series);
     let mut metrics = Vec::new();
     let mut templates = Vec::new();
     for g in &s.gates {
-        let q = gate_query(g, &sel);
+        let q = gate_query(&o.series, g, &sel, Reader::Flagger);
         notes.extend(q.notes);
         let name = format!("{}-{}", o.service, g.name);
         DnsSubdomain::new(&name).map_err(|e| {

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use policies::Policy;
-use policies::export::promql::{Selectors, gate_query};
+use policies::export::promql::{Reader, Selectors, gate_query};
+use policies::series::SeriesNames;
 use reports::format::human_secs;
 use scenarios::Scenario;
 
@@ -187,9 +188,10 @@ pub fn render(
         o,
         "Stop the experiment (delete the chaos experiments, roll the release back) as soon as any of these holds:\n"
     );
-    let sel = Selectors::by_version(service, "canary", "stable");
+    let names = SeriesNames::default();
+    let sel = Selectors::by_version(&names, service, "canary", "stable");
     for g in p.kind.gates() {
-        let q = gate_query(g, &sel);
+        let q = gate_query(&names, g, &sel, Reader::Argo);
         let _ = writeln!(
             o,
             "- gate `{}` fails (window {}): `{}` {} {}",
@@ -226,13 +228,18 @@ pub fn render(
     let budget = 1.0 - s.slo.objective;
     let _ = writeln!(
         o,
-        "| error ratio, all versions | burn 14.4 = {:.2}% over 1 h | `sum(rate(http_requests_total{{service=\"{service}\", code=~\"5..\"}}[5m])) / sum(rate(http_requests_total{{service=\"{service}\"}}[5m]))` |",
-        14.4 * budget * 100.0
+        "| error ratio, all versions | burn 14.4 = {:.2}% over 1 h | `sum(rate({req}{{{svc}=\"{service}\", {code}=~\"5..\"}}[5m])) / sum(rate({req}{{{svc}=\"{service}\"}}[5m]))` |",
+        14.4 * budget * 100.0,
+        req = names.requests,
+        svc = names.labels.service,
+        code = names.labels.code,
     );
     let _ = writeln!(
         o,
-        "| p99 latency | {} ms (the SLO threshold) | `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{service=\"{service}\"}}[5m])))` |",
-        s.slo.latency_threshold_ms
+        "| p99 latency | {} ms (the SLO threshold) | `histogram_quantile(0.99, sum by (le) (rate({bucket}{{{svc}=\"{service}\"}}[5m])))` |",
+        s.slo.latency_threshold_ms,
+        bucket = names.latency_bucket(),
+        svc = names.labels.service,
     );
     let _ = writeln!(
         o,
@@ -240,7 +247,10 @@ pub fn render(
     );
     let _ = writeln!(
         o,
-        "| restarts | any on the new version | `sum by (version) (increase(kube_pod_container_status_restarts_total{{service=\"{service}\"}}[5m]))` |"
+        "| restarts | any on the new version | `sum by ({version}) (increase({restarts}{{{svc}=\"{service}\"}}[5m]))` |",
+        version = names.labels.version,
+        restarts = names.restarts,
+        svc = names.labels.service,
     );
     let _ = writeln!(
         o,

@@ -1,0 +1,285 @@
+//! A Prometheus server for a test: OpenMetrics text backfilled with `promtool tsdb
+//! create-blocks-from openmetrics`, served on 127.0.0.1 on a free port with no scrape
+//! targets, queried through its HTTP API, and killed (by its pid) when the guard drops,
+//! so a failing assertion still stops it.
+//!
+//! Prometheus and promtool come from Debian's `prometheus` package (`.ci/run` installs
+//! it when missing); `ROLLCAGE_PROMETHEUS` and `ROLLCAGE_PROMTOOL` name other binaries.
+//! `ROLLCAGE_PROMETHEUS_TESTS=off` skips the tests that need them. When they are absent
+//! the tests say so and skip, except in CI (`CI` set), where they fail.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long the server gets to load its blocks and answer `/-/ready`.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+/// Ports tried before giving up (another process may take a port between our probe
+/// and the server's bind).
+const PORT_ATTEMPTS: usize = 5;
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn binary(var: &str, name: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => on_path(name),
+    }
+}
+
+/// The `prometheus` and `promtool` binaries, or `None` (with the reason printed) when
+/// the test is to be skipped. Panics when they are missing in CI.
+pub fn binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
+    if std::env::var("ROLLCAGE_PROMETHEUS_TESTS").as_deref() == Ok("off") {
+        eprintln!("{test} skipped: ROLLCAGE_PROMETHEUS_TESTS=off");
+        return None;
+    }
+    let server = binary("ROLLCAGE_PROMETHEUS", "prometheus");
+    let tool = binary("ROLLCAGE_PROMTOOL", "promtool");
+    match (server, tool) {
+        (Some(s), Some(t)) => Some((s, t)),
+        (s, t) => {
+            let missing: Vec<&str> = [("prometheus", s.is_none()), ("promtool", t.is_none())]
+                .iter()
+                .filter(|(_, m)| *m)
+                .map(|(n, _)| *n)
+                .collect();
+            let why = format!(
+                "{test}: {} not found on PATH: install Debian's prometheus package (apt-get install prometheus; .ci/run does), \
+                 name the binaries with ROLLCAGE_PROMETHEUS / ROLLCAGE_PROMTOOL, or set ROLLCAGE_PROMETHEUS_TESTS=off to skip",
+                missing.join(" and ")
+            );
+            if std::env::var_os("CI").is_some() {
+                panic!("{why} (CI is set, so this fails)");
+            }
+            eprintln!("{why}; skipped (it fails when CI is set)");
+            None
+        }
+    }
+}
+
+/// A running server. Dropping it kills the process and waits for it.
+pub struct Prometheus {
+    child: Child,
+    pub port: u16,
+    dir: PathBuf,
+    agent: ureq::Agent,
+    /// Whether dropping removes `dir` (not for a failed start, whose retry reuses it,
+    /// nor after a panic, when the logs are worth reading).
+    cleanup: bool,
+}
+
+/// What an instant query returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// A vector result: (labels as `k=v,...`, value) per element, in the server's order.
+    Vector(Vec<(String, f64)>),
+    /// A scalar result.
+    Scalar(f64),
+}
+
+impl Answer {
+    /// The single value of a one-element vector or a scalar; `None` when empty.
+    pub fn single(&self) -> Option<f64> {
+        match self {
+            Answer::Scalar(v) => Some(*v),
+            Answer::Vector(v) if v.len() == 1 => Some(v[0].1),
+            Answer::Vector(v) if v.is_empty() => None,
+            Answer::Vector(v) => panic!("more than one series: {v:?}"),
+        }
+    }
+}
+
+/// The retention that keeps blocks starting at `earliest` (Unix seconds): the age of
+/// the oldest sample plus a day, in days.
+fn retention_for(earliest: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let days = (now - earliest).max(0) / 86_400 + 2;
+    format!("{days}d")
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("binds a port on 127.0.0.1");
+    l.local_addr().unwrap().port()
+}
+
+fn tail(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+impl Prometheus {
+    /// Backfills `openmetrics` (whose earliest sample is at `earliest`, Unix seconds)
+    /// into a fresh TSDB under `work` and starts a server on it.
+    pub fn start(
+        (server, tool): &(PathBuf, PathBuf),
+        openmetrics: &str,
+        earliest: i64,
+        work: &Path,
+    ) -> Prometheus {
+        let _ = fs::remove_dir_all(work);
+        fs::create_dir_all(work).unwrap();
+        let om = work.join("series.om");
+        fs::write(&om, openmetrics).unwrap();
+        let data = work.join("data");
+        let out = Command::new(tool)
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&om)
+            .arg(&data)
+            .stdin(Stdio::null())
+            .output()
+            .expect("promtool runs");
+        assert!(
+            out.status.success(),
+            "promtool tsdb create-blocks-from openmetrics failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // No scrape targets: the server holds the backfilled blocks only.
+        let config = work.join("prometheus.yml");
+        fs::write(
+            &config,
+            "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
+        )
+        .unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(20)))
+            .http_status_as_error(false)
+            // Only 127.0.0.1 is spoken to: never through a proxy from the environment.
+            .proxy(None)
+            .build()
+            .into();
+        let mut last_log = String::new();
+        for attempt in 0..PORT_ATTEMPTS {
+            let port = free_port();
+            let log = work.join(format!("prometheus-{attempt}.log"));
+            let child = Command::new(server)
+                .arg(format!("--storage.tsdb.path={}", data.display()))
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .arg(format!(
+                    "--storage.tsdb.retention.time={}",
+                    retention_for(earliest)
+                ))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("prometheus starts");
+            // The guard owns the child from here: a panic below kills it.
+            let mut p = Prometheus {
+                child,
+                port,
+                dir: work.to_path_buf(),
+                agent: agent.clone(),
+                cleanup: false,
+            };
+            match p.wait_ready() {
+                Ok(()) => {
+                    p.cleanup = true;
+                    return p;
+                }
+                Err(why) => {
+                    last_log = format!("{why}\n{}", tail(&log));
+                    drop(p);
+                    if !last_log.contains("address already in use") {
+                        break;
+                    }
+                }
+            }
+        }
+        panic!("prometheus did not become ready:\n{last_log}");
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + READY_WITHIN;
+        let url = format!("http://127.0.0.1:{}/-/ready", self.port);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Err(format!("prometheus exited with {status}"));
+            }
+            if let Ok(r) = self.agent.get(&url).call()
+                && r.status() == 200
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("not ready within {READY_WITHIN:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// An instant query at `time` (Unix seconds). Panics, with Prometheus' message,
+    /// on an error answer.
+    pub fn query(&self, query: &str, time: f64) -> Answer {
+        let url = format!("http://127.0.0.1:{}/api/v1/query", self.port);
+        let mut r = self
+            .agent
+            .get(&url)
+            .query("query", query)
+            .query("time", format!("{time}"))
+            .call()
+            .unwrap_or_else(|e| panic!("query failed: {e}: {query}"));
+        let body = r.body_mut().read_to_string().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+        assert_eq!(
+            v["status"], "success",
+            "Prometheus refused the query at t={time}: {body}\nquery: {query}"
+        );
+        let number = |x: &serde_json::Value| -> f64 {
+            let s = x[1].as_str().expect("a value is a string");
+            match s {
+                "NaN" => f64::NAN,
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                s => s.parse().unwrap(),
+            }
+        };
+        let data = &v["data"];
+        match data["resultType"].as_str() {
+            Some("scalar") => Answer::Scalar(number(&data["result"])),
+            Some("vector") => Answer::Vector(
+                data["result"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| {
+                        let labels = e["metric"]
+                            .as_object()
+                            .unwrap()
+                            .iter()
+                            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                            .collect::<Vec<_>>()
+                            .join(",");
+                        (labels, number(&e["value"]))
+                    })
+                    .collect(),
+            ),
+            other => panic!("unexpected result type {other:?}: {body}"),
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if self.cleanup && !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}

@@ -114,8 +114,10 @@ fn json_error(e: &serde_json::Error, path: Option<String>) -> ArtifactError {
 pub(crate) fn json_from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ArtifactError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let doc: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // A syntax error has no value to name; the root is named by no path.
         let path = e.path().to_string();
-        let path = (path != "." && !path.is_empty()).then_some(path);
+        let value = e.inner().classify() == serde_json::error::Category::Data;
+        let path = (value && path != "." && !path.is_empty()).then_some(path);
         json_error(e.inner(), path)
     })?;
     de.end().map_err(|e| json_error(&e, None))?;

@@ -24,7 +24,8 @@ mod gate_cmd;
 mod plan_cmd;
 mod report_cmd;
 use reports::Outcome;
-use reports::run_files::{RunInputs, events_csv, run_json, timeline_csv};
+use reports::artifacts::run_json::{RunInputs, RunJson};
+use reports::artifacts::{events_csv, run_json, timeline_csv};
 use reports::summary::run_summary_painted;
 use runner::RunnerError;
 use runner::inputs::{Resolved, resolve, validate_file};
@@ -269,23 +270,27 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         scenario_resolved: serde_json::to_value(&resolved.scenario).expect("scenario serializes"),
         policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
     };
-    let json = run_json(&inputs, &metrics, PROGRAM);
+    let doc = RunJson::new(inputs, metrics, PROGRAM);
+    let json = doc.to_bytes();
+    let (inputs, metrics) = (&doc.inputs, &doc.metrics);
     let mut report_line = String::new();
     if let Some(out) = &out {
         let interval = resolved.scenario.observability.scrape_interval_seconds;
-        out.write("run.json", json.as_bytes())?;
-        out.write("timeline.csv", timeline_csv(&record, interval).as_bytes())?;
-        out.write("events.csv", events_csv(&record).as_bytes())?;
+        out.write(run_json::FILE_NAME, &json)?;
+        let timeline = timeline_csv::records(&record.timeline, interval);
+        out.write(timeline_csv::FILE_NAME, &timeline_csv::to_bytes(&timeline))?;
+        let events = events_csv::records(&record.log);
+        out.write(events_csv::FILE_NAME, &events_csv::to_bytes(&events))?;
         report_line = report_cmd::write_report(out)?.1;
     }
     if args.json {
-        print(&json)?;
+        print(&String::from_utf8_lossy(&json))?;
     } else {
         let title = format!(
             "rollcage run: scenario {} under policy {}, seed {} replicate {}",
             resolved.scenario.name, resolved.policy.name, args.master.seed, args.replicate
         );
-        print(&run_summary_painted(&title, &metrics, report_cmd::paint()))?;
+        print(&run_summary_painted(&title, metrics, report_cmd::paint()))?;
         if let Some(out) = &out {
             print(&format!(
                 "  files        {}/{{run.json,timeline.csv,events.csv}}\n",

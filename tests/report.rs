@@ -135,7 +135,12 @@ fn report_refuses_what_it_cannot_read() {
         assert!(!d.join("report.html").exists(), "nothing written on error");
         assert!(!d.join("charts").exists(), "nothing written on error");
     };
-    case("not-json", "run.json", "{ nope", "run.json: not valid JSON");
+    case(
+        "not-json",
+        "run.json",
+        "{ nope",
+        "run.json: line 1, column 3: not valid JSON",
+    );
     case(
         "future",
         "run.json",
@@ -146,7 +151,11 @@ fn report_refuses_what_it_cannot_read() {
         "no-outcome",
         "run.json",
         &json.replace("\"outcome\"", "\"result\""),
-        "run.json: no `outcome`",
+        // Found missing where the document ends: its last line.
+        &format!(
+            "run.json: line {}, column 1: missing field `outcome`",
+            json.lines().count()
+        ),
     );
     let mut lines: Vec<String> = timeline.lines().map(String::from).collect();
     lines[2] = lines[2].replacen(",0.0", ",zero", 1);
@@ -154,13 +163,13 @@ fn report_refuses_what_it_cannot_read() {
         "bad-number",
         "timeline.csv",
         &(lines.join("\n") + "\n"),
-        "timeline.csv: line 3: ",
+        "timeline.csv: line 3, column 13: `error_ratio`: not a number: \"zero00000\"",
     );
     case(
         "no-column",
         "timeline.csv",
         &timeline.replacen("burn_rate_1h", "burn_1h", 1),
-        "timeline.csv: no `burn_rate_1h` column",
+        "timeline.csv: line 1: no `burn_rate_1h` column",
     );
     case("no-events", "events.csv", "", "events.csv: missing");
     fs::remove_dir_all(dir).unwrap();

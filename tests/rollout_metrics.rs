@@ -5,8 +5,8 @@
 mod common;
 
 use common::run;
+use reports::artifacts::runs_csv::{Columns, RunIdentity, header, row};
 use reports::check::{Assertion, Judge, judge};
-use reports::sweep::runs_csv::{Columns, RunIdentity, header, row};
 use reports::sweep::{Bootstrap, summarize};
 use reports::vocab::{Metric, Stat};
 use reports::{Outcome, RunMetrics};

@@ -15,6 +15,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::artifacts::junit::{Failure, JUnit, TestCase, TestSuite};
 use crate::stats::Estimate;
 use crate::sweep::{GroupSummary, Paired};
 use crate::vocab::{self, Direction, Metric, Quantity, Rate, Stat, Unit};
@@ -547,89 +548,50 @@ pub fn markdown(r: &CheckResult) -> String {
     s
 }
 
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
+/// JUnit XML as CI systems read it (`artifacts::junit`): one test case per assertion
+/// (per scenario and policy) and per baseline metric.
+pub fn junit_doc(r: &CheckResult) -> JUnit {
+    let mut suites = vec![TestSuite {
+        name: "assertions".into(),
+        cases: r
+            .verdicts
+            .iter()
+            .map(|v| TestCase {
+                classname: format!("rollcage.check.{}", v.scenario),
+                name: v.name(),
+                failure: (!v.passed).then(|| Failure {
+                    kind: "assertion".into(),
+                    message: v.detail.clone(),
+                }),
+            })
+            .collect(),
+    }];
+    if !r.changes.is_empty() {
+        suites.push(TestSuite {
+            name: "baseline".into(),
+            cases: r
+                .changes
+                .iter()
+                .map(|c| TestCase {
+                    classname: format!("rollcage.baseline.{}", c.scenario),
+                    name: c.name(),
+                    failure: (c.change == Change::Regressed).then(|| Failure {
+                        kind: "regression".into(),
+                        message: c.detail(),
+                    }),
+                })
+                .collect(),
+        });
     }
-    out
+    JUnit {
+        name: format!("rollcage check {}", r.suite),
+        suites,
+    }
 }
 
-/// JUnit XML as CI systems read it: `testsuites` > `testsuite` > `testcase` >
-/// `failure`, one test case per assertion (per scenario and policy) and per baseline
-/// metric.
+/// The bytes of `junit_doc`.
 pub fn junit(r: &CheckResult) -> String {
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let total = r.verdicts.len() + r.changes.len();
-    let failures = r.failed() + r.regressed();
-    let _ = writeln!(
-        s,
-        "<testsuites name=\"rollcage check {}\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">",
-        xml_escape(&r.suite)
-    );
-    let case = |s: &mut String, class: &str, name: &str, failure: Option<(&str, &str)>| {
-        let _ = write!(
-            s,
-            "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
-            xml_escape(class),
-            xml_escape(name)
-        );
-        match failure {
-            None => {
-                let _ = writeln!(s, "/>");
-            }
-            Some((kind, message)) => {
-                let _ = writeln!(
-                    s,
-                    ">\n      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n    </testcase>",
-                    xml_escape(message),
-                    xml_escape(message)
-                );
-            }
-        }
-    };
-    let _ = writeln!(
-        s,
-        "  <testsuite name=\"assertions\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
-        r.verdicts.len(),
-        r.failed()
-    );
-    for v in &r.verdicts {
-        let class = format!("rollcage.check.{}", v.scenario);
-        case(
-            &mut s,
-            &class,
-            &v.name(),
-            (!v.passed).then_some(("assertion", v.detail.as_str())),
-        );
-    }
-    let _ = writeln!(s, "  </testsuite>");
-    if !r.changes.is_empty() {
-        let _ = writeln!(
-            s,
-            "  <testsuite name=\"baseline\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
-            r.changes.len(),
-            r.regressed()
-        );
-        for c in &r.changes {
-            let class = format!("rollcage.baseline.{}", c.scenario);
-            let detail = c.detail();
-            let failure =
-                (c.change == Change::Regressed).then_some(("regression", detail.as_str()));
-            case(&mut s, &class, &c.name(), failure);
-        }
-        let _ = writeln!(s, "  </testsuite>");
-    }
-    let _ = writeln!(s, "</testsuites>");
-    s
+    String::from_utf8(junit_doc(r).to_bytes()).expect("JUnit is UTF-8")
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ fn outcome_badge(o: Outcome) -> String {
 
 /// `report.html` of a run.
 pub fn run_html(v: &RunView, figures: &[Drawn<'_>]) -> String {
-    let f = &v.figures;
+    let f = &v.metrics;
     let mut b = String::new();
     let _ = writeln!(
         b,
@@ -161,7 +161,7 @@ pub fn run_html(v: &RunView, figures: &[Drawn<'_>]) -> String {
             .unwrap_or_default()
     );
     b.push_str("<table>\n<tr><th>moment</th><th>at</th><th>figure</th><th>value</th></tr>\n");
-    for r in f.fact_rows() {
+    for r in v.fact_rows() {
         let _ = writeln!(
             b,
             "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",

@@ -4,16 +4,17 @@
 
 #![forbid(unsafe_code)]
 
+pub mod artifacts;
 pub mod charts;
 pub mod check;
 pub mod format;
 pub mod html;
+pub mod limits;
 pub mod markdown;
 pub mod metrics;
 pub mod paint;
 pub mod png;
 pub mod report;
-pub mod run_files;
 pub mod stats;
 pub mod summary;
 pub mod sweep;

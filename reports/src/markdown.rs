@@ -61,7 +61,7 @@ fn charts(out: &mut String, figures: &[Figure]) {
 
 /// `report.md` of a run.
 pub fn run_markdown(v: &RunView, figures: &[Figure]) -> String {
-    let f = &v.figures;
+    let f = &v.metrics;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -83,7 +83,7 @@ pub fn run_markdown(v: &RunView, figures: &[Figure]) -> String {
         );
     }
     let _ = writeln!(s, "\n| moment | at | figure | value |\n|---|--:|---|--:|");
-    for r in f.fact_rows() {
+    for r in v.fact_rows() {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",

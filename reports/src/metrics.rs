@@ -13,12 +13,12 @@
 //! `deploy_duration = t_change_end − t_change_start`. Anything that did not happen
 //! within the horizon is `None`: censored, never dropped.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_core::metrics::BadClass;
 use sim_core::{Phase, RunRecord, SimDuration, SimTime};
 
 /// How a run ended, from the rollout's point of view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Promoted, no fault (or nothing to change).
@@ -58,7 +58,7 @@ impl Outcome {
 }
 
 /// What one fault did, in seconds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultSummary {
     pub name: String,
     pub t_active_s: Option<f64>,
@@ -67,11 +67,13 @@ pub struct FaultSummary {
     pub bad_events: BadByClass,
     /// Business-KPI losses it caused (lost conversions, corrupted answers).
     pub kpi_lost: u64,
-    /// Carried by the release rather than the environment.
+    /// Carried by the release rather than the environment (`false` in a file written
+    /// before the distinction).
+    #[serde(default)]
     pub release: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BadByClass {
     pub error: u64,
     pub timeout: u64,
@@ -94,8 +96,11 @@ impl BadByClass {
     }
 }
 
-/// Every per-run figure, in seconds, milliseconds and percent.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Every per-run figure, in seconds, milliseconds and percent: the metrics of
+/// `run.json` (`artifacts::run_json`), read back by the same type. A figure added
+/// after a file was written reads as absent: `Option`s as `None` (serde's rule for a
+/// missing optional key), the later counts (`#[serde(default)]`) as 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunMetrics {
     pub outcome: Outcome,
     pub requests_total: u64,
@@ -141,13 +146,15 @@ pub struct RunMetrics {
     pub fault_bad_events: u64,
     pub unattributed_bad_events: u64,
     pub faults: Vec<FaultSummary>,
-    pub final_phase: &'static str,
+    /// `Phase::name()` of the rollout at the end of the run.
+    pub final_phase: String,
     /// Set when a hard bound cut the run short: its figures are incomplete.
     pub limit_hit: Option<String>,
     pub events_processed: u64,
     /// Deployment progress (M3): rollout steps during the change (see
     /// `sim_core::record::RolloutRecord::steps`), the time each batch took (from its
     /// step to the next, the last to the end of the change) and batches per hour.
+    #[serde(default)]
     pub batches: u32,
     pub batch_time_mean_s: Option<f64>,
     pub batch_time_max_s: Option<f64>,
@@ -157,11 +164,14 @@ pub struct RunMetrics {
     pub healthy_ratio_min: Option<f64>,
     pub healthy_ratio_mean: Option<f64>,
     /// New-version crash rate (M6): candidate crashes per 1000 candidate starts.
+    #[serde(default)]
     pub candidate_starts: u64,
+    #[serde(default)]
     pub candidate_crashes: u64,
     pub candidate_crash_rate: Option<f64>,
     /// Dependency error rate (M10): requests failed by a dependency fault over the calls
     /// to it during the change; 0 when nothing called a failing dependency.
+    #[serde(default)]
     pub dependency_error_rate: f64,
 }
 
@@ -250,7 +260,7 @@ impl RunMetrics {
                     release: f.release,
                 })
                 .collect(),
-            final_phase: r.final_phase.name(),
+            final_phase: r.final_phase.name().to_string(),
             limit_hit: r.limit_hit.clone(),
             events_processed: r.events_processed,
             batches: r.rollout.steps,

@@ -25,6 +25,11 @@ pub fn png_path(f: &Figure) -> String {
     format!("charts/{}.png", f.id)
 }
 
+pub const REPORT_HTML: &str = "report.html";
+pub const REPORT_MD: &str = "report.md";
+/// The folder beside `report.html` that holds one PNG per chart.
+pub const CHARTS_DIR: &str = "charts";
+
 /// Whether `file` (a name in `charts/`) is named as rollcage names its charts:
 /// `timeline.png`, `pareto.png`, `rates.png`, `ttd-K-SLUG.png` (or `ttd-K-SLUG-J.png`
 /// for a part), `budget-K-SLUG.png` and `heatmap-K-SLUG.png`, with `K` and `J` counting

@@ -1,8 +1,10 @@
 //! What a report is drawn from: plain structs the runner fills by reading a run or
 //! sweep directory back. Nothing here reads a file; everything is already parsed.
 
+use crate::artifacts::events_csv::EventRecord;
+use crate::artifacts::timeline_csv::TimelineRecord;
 use crate::format::{budget, human_secs, thousands};
-use crate::metrics::Outcome;
+use crate::metrics::RunMetrics;
 use crate::sweep::{GroupSummary, ParetoPoint, Recommendation};
 use crate::vocab::Metric;
 
@@ -20,57 +22,23 @@ pub struct TimelinePoint {
     pub burn_rate_1h: Option<f64>,
 }
 
-/// One row of `events.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LogEvent {
-    pub time_s: f64,
-    pub kind: String,
-    pub subject: String,
-    pub value: Option<f64>,
-    pub threshold: Option<f64>,
-    /// `pass`, `fail`, `inconclusive` for gates; empty otherwise.
-    pub verdict: String,
-    pub reason: String,
+impl From<&TimelineRecord> for TimelinePoint {
+    fn from(r: &TimelineRecord) -> TimelinePoint {
+        TimelinePoint {
+            time_s: r.time_s,
+            pods: r.pods(),
+            available: r.available,
+            request_rate_rps: r.request_rate_rps,
+            error_ratio: r.error_ratio,
+            latency_p99_ms: r.latency_p99_ms,
+            burn_rate_5m: r.burn_rate_5m,
+            burn_rate_1h: r.burn_rate_1h,
+        }
+    }
 }
 
-/// A fault of the run and when its mechanism went live.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FaultMark {
-    pub name: String,
-    pub t_active_s: Option<f64>,
-    pub release: bool,
-}
-
-/// The per-run figures a run report shows (a subset of `run.json`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunFigures {
-    pub outcome: Outcome,
-    pub detector: Option<String>,
-    pub t_change_start_s: Option<f64>,
-    pub t_change_end_s: Option<f64>,
-    pub t_fault_active_s: Option<f64>,
-    pub t_impact_start_s: Option<f64>,
-    pub t_detect_s: Option<f64>,
-    pub t_mitigate_s: Option<f64>,
-    pub t_recover_s: Option<f64>,
-    pub ttd_s: Option<f64>,
-    pub ttm_s: Option<f64>,
-    pub impact_duration_s: Option<f64>,
-    pub tt_recover_s: Option<f64>,
-    pub deploy_duration_s: Option<f64>,
-    pub budget_consumed_pct: f64,
-    pub peak_burn_rate_5m: f64,
-    pub peak_burn_rate_1h: f64,
-    pub requests_total: u64,
-    pub requests_bad: u64,
-    pub latency_p99_ms: Option<f64>,
-    pub crashes: u64,
-    pub limit_hit: Option<String>,
-    pub faults: Vec<FaultMark>,
-    /// The figures the vocabulary lists for the facts table (`Metric::fact_label`),
-    /// in vocabulary order; `None` when the run did not have it.
-    pub more: Vec<(Metric, Option<f64>)>,
-}
+/// One row of `events.csv`: the file's own row type.
+pub type LogEvent = EventRecord;
 
 /// A row of a run report's facts table: a moment of the run and when it happened,
 /// beside a figure and its value (either pair may be empty).
@@ -81,13 +49,15 @@ pub struct FactRow {
     pub value: String,
 }
 
-impl RunFigures {
+impl RunView {
     /// The facts table, as plain text: the HTML and Markdown reports escape the cells
-    /// their own way and show the same rows.
+    /// their own way and show the same rows. The figures after the fixed rows are the
+    /// vocabulary's facts (`Metric::facts`), `n/a` when the run did not have them.
     pub fn fact_rows(&self) -> Vec<FactRow> {
+        let m = &self.metrics;
         let at = |t: Option<f64>| t.map_or_else(|| "never".to_string(), |t| format!("{t:.1} s"));
         let dur = |d: Option<f64>| d.map_or_else(|| "n/a".to_string(), human_secs);
-        let faults: Vec<String> = self
+        let faults: Vec<String> = m
             .faults
             .iter()
             .map(|x| format!("{}{}", x.name, if x.release { " (release)" } else { "" }))
@@ -98,20 +68,22 @@ impl RunFigures {
             figure,
             value,
         };
-        let more = self.more.iter().filter_map(|&(m, v)| {
-            let value = v.map_or_else(|| "n/a".to_string(), |v| m.unit().show(v));
-            Some(row("", String::new(), m.fact_label()?, value))
+        let more = Metric::facts().filter_map(|f| {
+            let value = f
+                .value(m)
+                .map_or_else(|| "n/a".to_string(), |v| f.unit().show(v));
+            Some(row("", String::new(), f.fact_label()?, value))
         });
         let mut rows = vec![
             row(
                 "release started",
-                at(self.t_change_start_s),
+                at(m.t_change_start_s),
                 "deploy duration",
-                dur(self.deploy_duration_s),
+                dur(m.deploy_duration_s),
             ),
             row(
                 "fault live",
-                at(self.t_fault_active_s),
+                at(m.t_fault_active_s),
                 "faults",
                 if faults.is_empty() {
                     "none".into()
@@ -121,37 +93,34 @@ impl RunFigures {
             ),
             row(
                 "first impact",
-                at(self.t_impact_start_s),
+                at(m.t_impact_start_s),
                 "ttd (MTTD sample)",
-                dur(self.ttd_s),
+                dur(m.ttd_s),
             ),
-            row("detected", at(self.t_detect_s), "ttm", dur(self.ttm_s)),
+            row("detected", at(m.t_detect_s), "ttm", dur(m.ttm_s)),
             row(
                 "mitigated",
-                at(self.t_mitigate_s),
+                at(m.t_mitigate_s),
                 "impact duration (MTTR, user view)",
-                dur(self.impact_duration_s),
+                dur(m.impact_duration_s),
             ),
             row(
                 "recovered",
-                at(self.t_recover_s),
+                at(m.t_recover_s),
                 "tt_recover (MTTR, system view)",
-                dur(self.tt_recover_s),
+                dur(m.tt_recover_s),
             ),
             row(
                 "change ended",
-                at(self.t_change_end_s),
+                at(m.t_change_end_s),
                 "error budget consumed",
-                budget(self.budget_consumed_pct),
+                budget(m.budget_consumed_pct),
             ),
             row(
                 "",
                 String::new(),
                 "peak burn rate 5 m / 1 h",
-                format!(
-                    "{:.1} / {:.1}",
-                    self.peak_burn_rate_5m, self.peak_burn_rate_1h
-                ),
+                format!("{:.1} / {:.1}", m.peak_burn_rate_5m, m.peak_burn_rate_1h),
             ),
             row(
                 "",
@@ -159,8 +128,8 @@ impl RunFigures {
                 "requests (bad)",
                 format!(
                     "{} ({})",
-                    thousands(self.requests_total),
-                    thousands(self.requests_bad)
+                    thousands(m.requests_total),
+                    thousands(m.requests_bad)
                 ),
             ),
             row(
@@ -169,9 +138,9 @@ impl RunFigures {
                 "p99 latency, crashes",
                 format!(
                     "{}, {}",
-                    self.latency_p99_ms
+                    m.latency_p99_ms
                         .map_or_else(|| "n/a".into(), |l| format!("{l:.1} ms")),
-                    self.crashes
+                    m.crashes
                 ),
             ),
         ];
@@ -192,7 +161,8 @@ pub struct RunView {
     pub reproduce: String,
     pub horizon_s: f64,
     pub slo_objective: Option<f64>,
-    pub figures: RunFigures,
+    /// Every figure of `run.json`.
+    pub metrics: RunMetrics,
     pub timeline: Vec<TimelinePoint>,
     pub events: Vec<LogEvent>,
 }

@@ -14,7 +14,6 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::format::{num, secs};
 use crate::metrics::RunMetrics;
 use crate::stats;
 use crate::sweep::{GroupSummary, RunRow};
@@ -659,16 +658,6 @@ impl Metric {
         }
     }
 
-    /// The figure's `runs.csv` cell: integers exactly, seconds to the millisecond,
-    /// everything else to six decimals, empty when it did not happen.
-    pub fn cell(self, m: &RunMetrics) -> String {
-        match (self.read(m), self.unit()) {
-            (Reading::Count(n), _) => n.to_string(),
-            (Reading::Real(v), Unit::Seconds) => secs(v),
-            (Reading::Real(v), _) => num(v),
-        }
-    }
-
     /// Whether and how a sweep summarises the figure (mean, p50, p95, p99 with
     /// bootstrap intervals); `None` for the figures it only records.
     pub fn sample(self) -> Option<Sample> {
@@ -862,6 +851,15 @@ impl fmt::Display for Quantity {
 impl Serialize for Quantity {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Quantity::all()
+            .find(|q| q.name() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown quantity {name:?}")))
     }
 }
 

@@ -12,22 +12,72 @@ use reports::vocab::Metric;
 use std::fs;
 use std::path::PathBuf;
 
+use reports::artifacts::run_json::{RunInputs, RunJson};
+use reports::artifacts::runs_csv::{RunIdentity, RunRow, header, line, row};
+use reports::artifacts::summary_json::SummaryJson;
+use reports::artifacts::{events_csv, timeline_csv};
 use reports::charts::{self, Chart};
 use reports::metrics::{BadByClass, FaultSummary, Outcome, RunMetrics};
 use reports::report::{run_figures, run_report, sweep_figures, sweep_report};
-use reports::run_files::{RunInputs, events_csv_rows, run_json, timeline_csv_rows};
-use reports::sweep::files::{SummaryParts, paired_csv, pareto_csv, summary_csv, summary_json};
-use reports::sweep::runs_csv::{RunIdentity, RunRow, header, line, row};
 use reports::sweep::{
     Bootstrap, Constraints, GroupSummary, ParetoPoint, Recommendation, paired, pareto, recommend,
     summarize,
 };
-use reports::view::{
-    Axis, FaultMark, GroupRuns, LogEvent, PolicyInfo, RunFigures, RunView, SweepView, TimelinePoint,
-};
+use reports::view::{Axis, GroupRuns, LogEvent, PolicyInfo, RunView, SweepView, TimelinePoint};
 use sim_core::SimTime;
 use sim_core::log::{LogKind, LogRecord};
 use sim_core::record::{StateCounts, TimelineRow};
+
+/// The files' bytes as text, through the artifacts' writers, each checked to read
+/// back to the same bytes through its reader.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap()
+}
+
+fn run_json(inputs: &RunInputs, m: &RunMetrics, program: &str) -> String {
+    let bytes = RunJson::new(inputs.clone(), m.clone(), program).to_bytes();
+    assert_eq!(RunJson::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+    text(bytes)
+}
+
+fn timeline_csv_rows(rows: &[TimelineRow], interval_s: f64) -> String {
+    let bytes = timeline_csv::to_bytes(&timeline_csv::records(rows, interval_s));
+    assert_eq!(
+        timeline_csv::to_bytes(&timeline_csv::from_bytes(&bytes).unwrap()),
+        bytes
+    );
+    text(bytes)
+}
+
+fn events_csv_rows(log: &[LogRecord]) -> String {
+    let bytes = events_csv::to_bytes(&events_csv::records(log));
+    assert_eq!(
+        events_csv::to_bytes(&events_csv::from_bytes(&bytes).unwrap()),
+        bytes
+    );
+    text(bytes)
+}
+
+fn summary_csv(groups: &[GroupSummary]) -> String {
+    use reports::artifacts::summary_csv::{from_bytes, records, to_bytes};
+    let bytes = to_bytes(&records(groups));
+    assert_eq!(to_bytes(&from_bytes(&bytes).unwrap()), bytes);
+    text(bytes)
+}
+
+fn paired_csv(pairs: &[reports::sweep::Paired]) -> String {
+    use reports::artifacts::paired_csv::{from_bytes, records, to_bytes};
+    let bytes = to_bytes(&records(pairs));
+    assert_eq!(to_bytes(&from_bytes(&bytes).unwrap()), bytes);
+    text(bytes)
+}
+
+fn pareto_csv(points: &[ParetoPoint]) -> String {
+    use reports::artifacts::pareto_csv::{from_bytes, records, to_bytes};
+    let bytes = to_bytes(&records(points));
+    assert_eq!(to_bytes(&from_bytes(&bytes).unwrap()), bytes);
+    text(bytes)
+}
 
 /// Compares `actual` with `tests/golden/NAME`, or rewrites it when
 /// `ROLLCAGE_UPDATE_GOLDEN` is set.
@@ -121,7 +171,7 @@ fn metrics() -> RunMetrics {
             kpi_lost: 0,
             release: true,
         }],
-        final_phase: "rolled_back",
+        final_phase: "rolled_back".into(),
         limit_hit: None,
         events_processed: 2_157_478,
         batches: 2,
@@ -400,16 +450,19 @@ fn sweep_file_formats() {
     golden("summary.csv", &summary_csv(&s.groups));
     golden("paired.csv", &paired_csv(&s.pairs));
     golden("pareto.csv", &pareto_csv(&s.points));
-    let json = summary_json(&SummaryParts {
+    let doc = SummaryJson {
+        schema_version: reports::SCHEMA_VERSION,
         master_seed: 1,
         seeds: 4,
         bootstrap_resamples: 50,
-        baseline: "fast[bake_seconds=30]",
-        groups: &s.groups,
-        paired: &s.pairs,
-        pareto: &s.points,
-        recommendation: &s.rec,
-    });
+        baseline: "fast[bake_seconds=30]".into(),
+        groups: s.groups.clone(),
+        paired: s.pairs.clone(),
+        pareto: s.points.clone(),
+        recommendation: s.rec.clone(),
+    };
+    let json = text(doc.to_bytes());
+    assert_eq!(SummaryJson::from_bytes(json.as_bytes()).unwrap(), doc);
     golden("summary.json", &json);
 
     // What the report reads back from summary.json is what was written.
@@ -464,36 +517,7 @@ fn run_view() -> RunView {
             "rollcage run --scenario memory-leak --policy gated-10pct --seed 1 --replicate 0".into(),
         horizon_s: 600.0,
         slo_objective: Some(0.999),
-        figures: RunFigures {
-            outcome: m.outcome,
-            detector: m.detector.clone(),
-            t_change_start_s: m.t_change_start_s,
-            t_change_end_s: m.t_change_end_s,
-            t_fault_active_s: m.t_fault_active_s,
-            t_impact_start_s: m.t_impact_start_s,
-            t_detect_s: m.t_detect_s,
-            t_mitigate_s: m.t_mitigate_s,
-            t_recover_s: m.t_recover_s,
-            ttd_s: m.ttd_s,
-            ttm_s: m.ttm_s,
-            impact_duration_s: m.impact_duration_s,
-            tt_recover_s: m.tt_recover_s,
-            deploy_duration_s: m.deploy_duration_s,
-            budget_consumed_pct: m.budget_consumed_pct,
-            peak_burn_rate_5m: m.peak_burn_rate_5m,
-            peak_burn_rate_1h: m.peak_burn_rate_1h,
-            requests_total: m.requests_total,
-            requests_bad: m.requests_bad,
-            latency_p99_ms: m.latency_p99_ms,
-            crashes: m.crashes,
-            limit_hit: None,
-            faults: vec![FaultMark {
-                name: "memory-leak".into(),
-                t_active_s: Some(60.0),
-                release: true,
-            }],
-            more: Metric::facts().map(|m| (m, m.value(&metrics()))).collect(),
-        },
+        metrics: m,
         timeline: vec![
             point(15.0, 0, Some(0.0)),
             point(75.0, 2, Some(0.0)),

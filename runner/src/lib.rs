@@ -8,10 +8,13 @@ pub mod check;
 pub mod execute;
 pub mod gameday;
 pub mod inputs;
-pub mod limits;
 pub mod output;
 pub mod report;
 pub mod sweep;
+
+/// The largest sweep accepted, with the checked arithmetic that enforces it; it lives
+/// with the manifest it bounds (`reports::artifacts::manifest`).
+pub use reports::limits;
 
 use thiserror::Error;
 

@@ -13,30 +13,25 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use reports::Outcome;
+use reports::artifacts::events_csv;
+use reports::artifacts::manifest::{self, Manifest};
+use reports::artifacts::run_json::{self, RunJson};
+use reports::artifacts::summary_json::{self, SummaryJson};
+use reports::artifacts::timeline_csv;
+use reports::artifacts::{ArtifactError, runs_csv};
 use reports::paint::Paint;
 use reports::report::{self as render, ReportFiles};
+pub use reports::report::{CHARTS_DIR, REPORT_HTML, REPORT_MD};
 use reports::sweep::table::sweep_table_painted;
-use reports::sweep::{GroupSummary, ParetoPoint, Recommendation};
-use reports::view::{
-    Axis, FaultMark, GroupRuns, LogEvent, PolicyInfo, RunFigures, RunView, SweepView, TimelinePoint,
-};
+use reports::view::{Axis, GroupRuns, PolicyInfo, RunView, SweepView, TimelinePoint};
 use reports::vocab::Metric;
-use serde_json::Value;
 
 use crate::RunnerError;
 use crate::output::{OutputDir, write_atomic};
-use crate::sweep::plan::Manifest;
 use crate::sweep::render::Rows;
-use crate::sweep::{MANIFEST, RUNS_CSV, SUMMARY_JSON};
 
-pub const RUN_JSON: &str = "run.json";
-pub const TIMELINE_CSV: &str = "timeline.csv";
-pub const EVENTS_CSV: &str = "events.csv";
-pub const REPORT_HTML: &str = "report.html";
-pub const REPORT_MD: &str = "report.md";
-/// The folder beside `report.html` that holds one PNG per chart.
-pub const CHARTS_DIR: &str = "charts";
+const RUN_JSON: &str = run_json::FILE_NAME;
+const MANIFEST: &str = manifest::FILE_NAME;
 
 /// What a directory holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,365 +138,45 @@ fn write(dir: &Path, kind: Kind, files: &ReportFiles) -> Result<Written, RunnerE
     })
 }
 
-fn read_text(path: &Path) -> Result<String, RunnerError> {
+/// Reads `path` and parses it with `from_bytes` (the format's own reader); a problem
+/// is named after the file.
+fn read<T>(
+    path: &Path,
+    from_bytes: impl FnOnce(&[u8]) -> Result<T, ArtifactError>,
+) -> Result<T, RunnerError> {
     if !path.exists() {
         return Err(bad(path, "missing"));
     }
-    fs::read_to_string(path).map_err(|e| RunnerError::io(path, e))
-}
-
-fn read_json(path: &Path) -> Result<Value, RunnerError> {
-    let text = read_text(path)?;
-    let v: Value =
-        serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON: {e}")))?;
-    check_schema(path, &v)?;
-    Ok(v)
-}
-
-fn check_schema(path: &Path, v: &Value) -> Result<(), RunnerError> {
-    match v.get("schema_version").and_then(Value::as_u64) {
-        Some(n) if n == u64::from(reports::SCHEMA_VERSION) => Ok(()),
-        Some(n) => Err(bad(
-            path,
-            format!(
-                "schema_version {n}; this build reads schema_version {}",
-                reports::SCHEMA_VERSION
-            ),
-        )),
-        None => Err(bad(path, "no `schema_version`")),
-    }
-}
-
-/// Typed access to the keys of a JSON document, with errors that name the file and
-/// the key.
-struct Doc<'a> {
-    path: &'a Path,
-    root: &'a Value,
-}
-
-impl<'a> Doc<'a> {
-    fn get(&self, key: &str) -> Result<&'a Value, RunnerError> {
-        let mut v = self.root;
-        for part in key.split('.') {
-            v = v
-                .get(part)
-                .ok_or_else(|| bad(self.path, format!("no `{key}`")))?;
-        }
-        Ok(v)
-    }
-
-    fn opt_f64(&self, key: &str) -> Result<Option<f64>, RunnerError> {
-        match self.get(key)? {
-            Value::Null => Ok(None),
-            v => v
-                .as_f64()
-                .map(Some)
-                .ok_or_else(|| bad(self.path, format!("`{key}`: not a number: {v}"))),
-        }
-    }
-
-    fn f64(&self, key: &str) -> Result<f64, RunnerError> {
-        self.opt_f64(key)?
-            .ok_or_else(|| bad(self.path, format!("`{key}`: null, expected a number")))
-    }
-
-    fn u64(&self, key: &str) -> Result<u64, RunnerError> {
-        let v = self.get(key)?;
-        v.as_u64().ok_or_else(|| {
-            bad(
-                self.path,
-                format!("`{key}`: not a non-negative integer: {v}"),
-            )
-        })
-    }
-
-    fn opt_str(&self, key: &str) -> Result<Option<String>, RunnerError> {
-        match self.get(key)? {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s.clone())),
-            v => Err(bad(self.path, format!("`{key}`: not a string: {v}"))),
-        }
-    }
-
-    fn str(&self, key: &str) -> Result<String, RunnerError> {
-        self.opt_str(key)?
-            .ok_or_else(|| bad(self.path, format!("`{key}`: null, expected a string")))
-    }
+    let bytes = fs::read(path).map_err(|e| RunnerError::io(path, e))?;
+    from_bytes(&bytes).map_err(|e| bad(path, e))
 }
 
 /// Reads a run directory: `run.json`, `timeline.csv`, `events.csv`.
 pub fn read_run(dir: &Path) -> Result<RunView, RunnerError> {
-    let path = dir.join(RUN_JSON);
-    let root = read_json(&path)?;
-    let d = Doc {
-        path: &path,
-        root: &root,
-    };
-    let outcome_name = d.str("outcome")?;
-    let outcome = Outcome::parse(&outcome_name).ok_or_else(|| {
-        bad(
-            &path,
-            format!("`outcome`: unknown outcome {outcome_name:?}"),
-        )
-    })?;
-    let faults = match d.get("faults")? {
-        Value::Array(items) => items
-            .iter()
-            .map(|f| {
-                let fd = Doc {
-                    path: &path,
-                    root: f,
-                };
-                Ok(FaultMark {
-                    name: fd.str("name")?,
-                    t_active_s: fd.opt_f64("t_active_s")?,
-                    release: fd.get("release")?.as_bool().unwrap_or(false),
-                })
-            })
-            .collect::<Result<Vec<_>, RunnerError>>()?,
-        v => return Err(bad(&path, format!("`faults`: not a list: {v}"))),
-    };
-    let figures = RunFigures {
-        outcome,
-        detector: d.opt_str("detector")?,
-        t_change_start_s: d.opt_f64(Metric::TChangeStart.name())?,
-        t_change_end_s: d.opt_f64(Metric::TChangeEnd.name())?,
-        t_fault_active_s: d.opt_f64(Metric::TFaultActive.name())?,
-        t_impact_start_s: d.opt_f64(Metric::TImpactStart.name())?,
-        t_detect_s: d.opt_f64(Metric::TDetect.name())?,
-        t_mitigate_s: d.opt_f64(Metric::TMitigate.name())?,
-        t_recover_s: d.opt_f64(Metric::TRecover.name())?,
-        ttd_s: d.opt_f64(Metric::Ttd.name())?,
-        ttm_s: d.opt_f64(Metric::Ttm.name())?,
-        impact_duration_s: d.opt_f64(Metric::ImpactDuration.name())?,
-        tt_recover_s: d.opt_f64(Metric::TtRecover.name())?,
-        deploy_duration_s: d.opt_f64(Metric::DeployDuration.name())?,
-        budget_consumed_pct: d.f64(Metric::BudgetConsumed.name())?,
-        peak_burn_rate_5m: d.f64(Metric::PeakBurnRate5m.name())?,
-        peak_burn_rate_1h: d.f64(Metric::PeakBurnRate1h.name())?,
-        requests_total: d.u64(Metric::RequestsTotal.name())?,
-        requests_bad: d.u64(Metric::RequestsBad.name())?,
-        latency_p99_ms: d.opt_f64(Metric::LatencyP99.name())?,
-        crashes: d.u64(Metric::Crashes.name())?,
-        limit_hit: d.opt_str("limit_hit")?,
-        faults,
-        // A run written before a figure existed lacks its key: shown as n/a.
-        more: Metric::facts()
-            .map(|m| (m, root.get(m.name()).and_then(Value::as_f64)))
-            .collect(),
-    };
-    let timeline = read_timeline(&dir.join(TIMELINE_CSV))?;
-    let events = read_events(&dir.join(EVENTS_CSV))?;
+    let run = read(&dir.join(RUN_JSON), RunJson::from_bytes)?;
+    let timeline = read(&dir.join(timeline_csv::FILE_NAME), timeline_csv::from_bytes)?;
+    let events = read(&dir.join(events_csv::FILE_NAME), events_csv::from_bytes)?;
     let last = timeline.last().map_or(0.0, |p| p.time_s);
     Ok(RunView {
-        program: d.str("program")?,
-        scenario: d.str("inputs.scenario")?,
-        policy: d.str("inputs.policy")?,
-        seed: d.u64("inputs.seed")?,
-        reproduce: d.str("inputs.reproduce")?,
-        horizon_s: d
-            .opt_f64("inputs.scenario_resolved.run.horizon_seconds")
-            .ok()
-            .flatten()
+        horizon_s: run
+            .scenario_number("run.horizon_seconds")
             .unwrap_or(last)
             .max(last),
-        slo_objective: d
-            .opt_f64("inputs.scenario_resolved.slo.objective")
-            .ok()
-            .flatten(),
-        figures,
-        timeline,
+        slo_objective: run.scenario_number("slo.objective"),
+        program: run.program,
+        scenario: run.inputs.scenario,
+        policy: run.inputs.policy,
+        seed: run.inputs.seed,
+        reproduce: run.inputs.reproduce,
+        metrics: run.metrics,
+        timeline: timeline.iter().map(TimelinePoint::from).collect(),
         events,
     })
 }
 
-/// A CSV file read by column name, with errors that name the file, line and column.
-struct Csv {
-    path: PathBuf,
-    header: csv::StringRecord,
-    reader: csv::Reader<fs::File>,
-}
-
-impl Csv {
-    fn open(path: &Path) -> Result<Csv, RunnerError> {
-        if !path.exists() {
-            return Err(bad(path, "missing"));
-        }
-        let file = fs::File::open(path).map_err(|e| RunnerError::io(path, e))?;
-        let mut reader = csv::Reader::from_reader(file);
-        let header = reader
-            .headers()
-            .map_err(|e| bad(path, format!("not readable as CSV: {e}")))?
-            .clone();
-        Ok(Csv {
-            path: path.to_path_buf(),
-            header,
-            reader,
-        })
-    }
-
-    fn columns<const N: usize>(&self, names: [&str; N]) -> Result<[usize; N], RunnerError> {
-        let mut out = [0; N];
-        for (slot, name) in out.iter_mut().zip(names) {
-            *slot = self
-                .header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| bad(&self.path, format!("no `{name}` column")))?;
-        }
-        Ok(out)
-    }
-
-    /// Calls `f` with each record and its line number.
-    fn each(
-        &mut self,
-        mut f: impl FnMut(&csv::StringRecord, &Field<'_>) -> Result<(), String>,
-    ) -> Result<(), RunnerError> {
-        let mut rec = csv::StringRecord::new();
-        let mut line = 1;
-        loop {
-            line += 1;
-            match self.reader.read_record(&mut rec) {
-                Ok(false) => return Ok(()),
-                Ok(true) => {}
-                Err(e) => return Err(bad(&self.path, format!("line {line}: {e}"))),
-            }
-            let field = Field {
-                header: &self.header,
-            };
-            f(&rec, &field).map_err(|why| bad(&self.path, format!("line {line}: {why}")))?;
-        }
-    }
-}
-
-/// Parses fields of a record by column index, naming the column on error.
-struct Field<'a> {
-    header: &'a csv::StringRecord,
-}
-
-impl Field<'_> {
-    fn raw<'r>(&self, rec: &'r csv::StringRecord, i: usize) -> Result<&'r str, String> {
-        rec.get(i)
-            .ok_or_else(|| format!("no `{}` field", self.header.get(i).unwrap_or("?")))
-    }
-
-    fn opt_f64(&self, rec: &csv::StringRecord, i: usize) -> Result<Option<f64>, String> {
-        let v = self.raw(rec, i)?;
-        if v.is_empty() {
-            return Ok(None);
-        }
-        match v.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(Some(x)),
-            _ => Err(format!(
-                "`{}`: not a number: {v:?}",
-                self.header.get(i).unwrap_or("?")
-            )),
-        }
-    }
-
-    fn f64(&self, rec: &csv::StringRecord, i: usize) -> Result<f64, String> {
-        self.opt_f64(rec, i)?
-            .ok_or_else(|| format!("`{}`: empty", self.header.get(i).unwrap_or("?")))
-    }
-
-    fn u32(&self, rec: &csv::StringRecord, i: usize) -> Result<u32, String> {
-        let v = self.raw(rec, i)?;
-        v.parse().map_err(|_| {
-            format!(
-                "`{}`: not a whole number: {v:?}",
-                self.header.get(i).unwrap_or("?")
-            )
-        })
-    }
-}
-
-const TIMELINE_COLUMNS: [&str; 15] = [
-    "time_s",
-    "baseline_starting",
-    "baseline_ready",
-    "baseline_crashed",
-    "baseline_terminating",
-    "candidate_starting",
-    "candidate_ready",
-    "candidate_crashed",
-    "candidate_terminating",
-    "available",
-    "request_rate_rps",
-    "error_ratio",
-    "latency_p99_ms",
-    "burn_rate_5m",
-    "burn_rate_1h",
-];
-
-fn read_timeline(path: &Path) -> Result<Vec<TimelinePoint>, RunnerError> {
-    let mut csv = Csv::open(path)?;
-    let c = csv.columns(TIMELINE_COLUMNS)?;
-    let mut out = Vec::new();
-    let mut last = f64::NEG_INFINITY;
-    csv.each(|rec, f| {
-        let mut pods = [[0u32; 4]; 2];
-        for (v, version) in pods.iter_mut().enumerate() {
-            for (s, n) in version.iter_mut().enumerate() {
-                *n = f.u32(rec, c[1 + 4 * v + s])?;
-            }
-        }
-        let time_s = f.f64(rec, c[0])?;
-        if time_s < last {
-            return Err(format!(
-                "`time_s` goes back in time ({time_s} after {last})"
-            ));
-        }
-        last = time_s;
-        out.push(TimelinePoint {
-            time_s,
-            pods,
-            available: f.u32(rec, c[9])?,
-            request_rate_rps: f.f64(rec, c[10])?,
-            error_ratio: f.opt_f64(rec, c[11])?,
-            latency_p99_ms: f.opt_f64(rec, c[12])?,
-            burn_rate_5m: f.opt_f64(rec, c[13])?,
-            burn_rate_1h: f.opt_f64(rec, c[14])?,
-        });
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-fn read_events(path: &Path) -> Result<Vec<LogEvent>, RunnerError> {
-    let mut csv = Csv::open(path)?;
-    let c = csv.columns([
-        "time_s",
-        "kind",
-        "subject",
-        "value",
-        "threshold",
-        "verdict",
-        "reason",
-    ])?;
-    let mut out = Vec::new();
-    csv.each(|rec, f| {
-        out.push(LogEvent {
-            time_s: f.f64(rec, c[0])?,
-            kind: f.raw(rec, c[1])?.to_string(),
-            subject: f.raw(rec, c[2])?.to_string(),
-            value: f.opt_f64(rec, c[3])?,
-            threshold: f.opt_f64(rec, c[4])?,
-            verdict: f.raw(rec, c[5])?.to_string(),
-            reason: f.raw(rec, c[6])?.to_string(),
-        });
-        Ok(())
-    })?;
-    Ok(out)
-}
-
 /// Reads a sweep directory: `manifest.json`, `summary.json`, `runs.csv`.
 pub fn read_sweep(dir: &Path) -> Result<SweepView, RunnerError> {
-    let manifest_path = dir.join(MANIFEST);
-    let m: Manifest = {
-        let v = read_json(&manifest_path)?;
-        serde_json::from_value(v)
-            .map_err(|e| bad(&manifest_path, format!("not a sweep manifest: {e}")))?
-    };
+    let m = read(&dir.join(MANIFEST), Manifest::from_bytes)?;
     if let Some(shard) = m.shard {
         return Err(bad(
             dir,
@@ -510,64 +185,17 @@ pub fn read_sweep(dir: &Path) -> Result<SweepView, RunnerError> {
             ),
         ));
     }
-    m.check_counts().map_err(|e| bad(&manifest_path, e))?;
-    let summary_path = dir.join(SUMMARY_JSON);
-    if !summary_path.exists() && dir.join(format!("{RUNS_CSV}.partial")).exists() {
+    let summary_path = dir.join(summary_json::FILE_NAME);
+    if !summary_path.exists() && dir.join(runs_csv::PARTIAL_FILE_NAME).exists() {
         return Err(bad(
             dir,
             "the sweep did not finish (runs.csv.partial, no summary.json); finish it with `rollcage sweep ... --resume`",
         ));
     }
-    let summary = read_json(&summary_path)?;
-    let field = |key: &str| -> Result<Value, RunnerError> {
-        summary
-            .get(key)
-            .cloned()
-            .ok_or_else(|| bad(&summary_path, format!("no `{key}`")))
-    };
-    let groups: Vec<GroupSummary> = serde_json::from_value(field("groups")?)
-        .map_err(|e| bad(&summary_path, format!("`groups`: {e}")))?;
-    let pareto: Vec<ParetoPoint> = serde_json::from_value(field("pareto")?)
-        .map_err(|e| bad(&summary_path, format!("`pareto`: {e}")))?;
-    let recommendation: Recommendation = serde_json::from_value(field("recommendation")?)
-        .map_err(|e| bad(&summary_path, format!("`recommendation`: {e}")))?;
-
-    // The summary must be of this manifest's sweep: one group per scenario × policy
-    // in run order, one Pareto point per policy.
-    let expected: Vec<(&str, &str)> = m
-        .scenarios
-        .iter()
-        .flat_map(|s| {
-            m.policies
-                .iter()
-                .map(move |p| (s.name.as_str(), p.name.as_str()))
-        })
-        .collect();
-    let found: Vec<(&str, &str)> = groups
-        .iter()
-        .map(|g| (g.scenario.as_str(), g.policy.as_str()))
-        .collect();
-    if found != expected {
-        return Err(bad(
-            &summary_path,
-            format!(
-                "its groups do not match {MANIFEST} ({} groups, expected {} scenario × policy pairs in run order); was the sweep rerun without its summaries?",
-                found.len(),
-                expected.len()
-            ),
-        ));
-    }
-    if pareto
-        .iter()
-        .map(|p| p.policy.as_str())
-        .ne(m.policies.iter().map(|p| p.name.as_str()))
-    {
-        return Err(bad(
-            &summary_path,
-            format!("its Pareto points do not match the policies of {MANIFEST}"),
-        ));
-    }
-
+    let summary = read(&summary_path, SummaryJson::from_bytes)?;
+    summary
+        .check_matches(&m)
+        .map_err(|e| bad(&summary_path, e))?;
     let runs = read_group_runs(dir, &m)?;
     Ok(SweepView {
         program: m.program.clone(),
@@ -592,9 +220,9 @@ pub fn read_sweep(dir: &Path) -> Result<SweepView, RunnerError> {
             })
             .collect(),
         baseline: m.baseline.clone(),
-        groups,
-        pareto,
-        recommendation,
+        groups: summary.groups,
+        pareto: summary.pareto,
+        recommendation: summary.recommendation,
         runs,
     })
 }
@@ -602,7 +230,7 @@ pub fn read_sweep(dir: &Path) -> Result<SweepView, RunnerError> {
 /// The per-run values of every group, from `runs.csv` (checked row by row against the
 /// manifest's run order).
 fn read_group_runs(dir: &Path, m: &Manifest) -> Result<Vec<GroupRuns>, RunnerError> {
-    let path = dir.join(RUNS_CSV);
+    let path = dir.join(runs_csv::FILE_NAME);
     if !path.exists() {
         return Err(bad(&path, "missing"));
     }

@@ -86,7 +86,7 @@ const LANE: i32 = 16;
 impl Timeline {
     /// The timeline of a run, with the pager thresholds of `thresholds`.
     pub fn from_view(v: &RunView, thresholds: Vec<Threshold>) -> Timeline {
-        let f = &v.figures;
+        let f = &v.metrics;
         let mut marks = Vec::new();
         let mut push = |t: Option<f64>, label: String, color: RGBColor| {
             if let Some(time_s) = t {

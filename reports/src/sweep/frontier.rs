@@ -302,9 +302,9 @@ pub fn recommend(points: &[ParetoPoint], c: Constraints) -> Recommendation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifacts::runs_csv::RunRow;
     use crate::metrics::Outcome;
     use crate::sweep::group::{Bootstrap, summarize};
-    use crate::sweep::runs_csv::RunRow;
 
     /// A group of `n` runs of `scenario` under `policy`; fault scenarios have an active
     /// fault in every run. Deploys take `deploy` seconds and burn `budget` percent.

@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::runs_csv::RunRow;
+use crate::artifacts::runs_csv::RunRow;
 use crate::metrics::Outcome;
 use crate::stats::{Describe, Estimate, Rate, bootstrap_rng, describe, mean_difference, wilson};
 use crate::vocab::{self, Metric, Quantity};
@@ -146,7 +146,7 @@ pub fn summarize(scenario: &str, policy: &str, rows: &[RunRow], boot: Bootstrap)
 
 /// A policy against the baseline on one scenario and metric: the mean of the paired
 /// differences (policy minus baseline) over the replicates where both observed it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Paired {
     pub scenario: String,
     pub policy: String,

@@ -1,7 +1,6 @@
 //! `rollcage check`: runs a suite's sweep, judges its assertions, compares it with a
 //! baseline on the same seeds, and writes JUnit XML, Markdown and a new baseline.
 
-pub mod baseline;
 pub mod suite;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +13,7 @@ use crate::RunnerError;
 use crate::output::{OutputDir, refuse_existing_file, write_atomic, write_new_file};
 use crate::sweep::plan::{SweepRequest, plan};
 use crate::sweep::{Progress, RUNS_CSV, sweep_into};
-use baseline::{BaselineFile, Group, group_records};
+use reports::artifacts::baseline::{BaselineFile, Group, group_records};
 use suite::Suite;
 
 /// What to check and where to write.
@@ -59,7 +58,7 @@ fn read_runs(dir: &Path) -> Result<Vec<Group>, RunnerError> {
         .map_err(|e| RunnerError::Usage(format!("{shown}: {e}")))?
         .clone();
     let records = reader.records().map(|r| r.map_err(|e| e.to_string()));
-    group_records(&shown, &header, records)
+    group_records(&header, records).map_err(|e| RunnerError::Usage(format!("{shown}: {e}")))
 }
 
 /// Runs the check. The result says whether it passed; I/O and input problems are
@@ -82,7 +81,15 @@ pub fn check(
         ));
     }
     let old = match &opts.baseline {
-        Some(p) if p.exists() => Some(BaselineFile::load(p)?),
+        Some(p) if p.exists() => {
+            let bytes = std::fs::read(p).map_err(|e| RunnerError::io(p, e))?;
+            Some(BaselineFile::from_bytes(&bytes).map_err(|e| {
+                RunnerError::Usage(format!(
+                    "{}: not a rollcage baseline file: {e}",
+                    p.display()
+                ))
+            })?)
+        }
         Some(p) if !opts.update_baseline => {
             return Err(RunnerError::Usage(format!(
                 "{}: no such baseline; write one with --update-baseline",
@@ -158,7 +165,9 @@ pub fn check(
     if let (Some(b), Some(p)) = (&old, &opts.baseline)
         && b.master_seed == suite.master_seed
     {
-        let before = b.groups(&p.display().to_string())?;
+        let before = b
+            .groups()
+            .map_err(|e| RunnerError::Usage(format!("{}: {e}", p.display())))?;
         for g in &groups {
             let base = before
                 .iter()
@@ -211,7 +220,7 @@ pub fn check(
             suite.seeds,
             &groups,
         );
-        write_atomic(p, fresh.to_json().as_bytes())?;
+        write_atomic(p, &fresh.to_bytes())?;
     }
     Ok(result)
 }

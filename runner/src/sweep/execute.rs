@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, TryRecvError};
 use std::sync::{Condvar, Mutex};
 
-use reports::sweep::runs_csv::{self, RunIdentity};
+use reports::artifacts::runs_csv::{RunIdentity, RunsRecord};
 
 use super::plan::Plan;
 
@@ -96,7 +96,7 @@ pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
         seed: m.master_seed,
         replicate,
     };
-    runs_csv::line(runs_csv::row(&id, &metrics))
+    RunsRecord::new(&id, &metrics).line()
 }
 
 /// Runs positions `from..to` of `plan` on `threads` threads, appending their rows to

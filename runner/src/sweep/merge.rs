@@ -12,8 +12,7 @@ use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use reports::sweep::Columns;
-use reports::sweep::runs_csv;
+use reports::artifacts::runs_csv::{self, Columns};
 
 use super::plan::Manifest;
 use super::{MANIFEST, OUTPUTS, RUNS_CSV, render};
@@ -28,13 +27,8 @@ fn read_manifest(dir: &Path) -> Result<Manifest, RunnerError> {
             dir.display()
         )));
     }
-    let text = fs::read_to_string(&path).map_err(|e| RunnerError::io(&path, e))?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|e| {
-        RunnerError::Usage(format!("{}: not a sweep manifest: {e}", path.display()))
-    })?;
-    m.check_counts()
-        .map_err(|e| RunnerError::Usage(format!("{}: {e}", path.display())))?;
-    Ok(m)
+    let bytes = fs::read(&path).map_err(|e| RunnerError::io(&path, e))?;
+    Manifest::from_bytes(&bytes).map_err(|e| RunnerError::Usage(format!("{}: {e}", path.display())))
 }
 
 /// The merged manifest, after checking the shards belong together.
@@ -167,7 +161,7 @@ pub fn merge(
             fs::remove_file(&p).map_err(|e| RunnerError::io(&p, e))?;
         }
     }
-    write_atomic(&out.join(MANIFEST), m.to_json().as_bytes())?;
+    write_atomic(&out.join(MANIFEST), &m.to_bytes())?;
 
     let target = out.join(RUNS_CSV);
     let tmp = out.join(format!(".{RUNS_CSV}.tmp"));

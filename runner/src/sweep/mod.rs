@@ -31,19 +31,20 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use reports::sweep::runs_csv;
+use reports::artifacts::{manifest, paired_csv, pareto_csv, runs_csv, summary_csv, summary_json};
+use reports::report::{REPORT_HTML, REPORT_MD};
 
 use crate::RunnerError;
 use crate::output::OutputDir;
 use plan::{Manifest, Plan};
 
-pub const MANIFEST: &str = "manifest.json";
-pub const RUNS_CSV: &str = "runs.csv";
-pub const RUNS_PARTIAL: &str = "runs.csv.partial";
-pub const SUMMARY_CSV: &str = "summary.csv";
-pub const SUMMARY_JSON: &str = "summary.json";
-pub const PAIRED_CSV: &str = "paired.csv";
-pub const PARETO_CSV: &str = "pareto.csv";
+pub const MANIFEST: &str = manifest::FILE_NAME;
+pub const RUNS_CSV: &str = runs_csv::FILE_NAME;
+pub const RUNS_PARTIAL: &str = runs_csv::PARTIAL_FILE_NAME;
+pub const SUMMARY_CSV: &str = summary_csv::FILE_NAME;
+pub const SUMMARY_JSON: &str = summary_json::FILE_NAME;
+pub const PAIRED_CSV: &str = paired_csv::FILE_NAME;
+pub const PARETO_CSV: &str = pareto_csv::FILE_NAME;
 
 /// Every file a sweep writes; `--force` removes these (and only these) first. The
 /// report's PNGs in `charts/` are replaced when the new report is written.
@@ -55,8 +56,8 @@ pub const OUTPUTS: [&str; 9] = [
     SUMMARY_JSON,
     PAIRED_CSV,
     PARETO_CSV,
-    crate::report::REPORT_HTML,
-    crate::report::REPORT_MD,
+    REPORT_HTML,
+    REPORT_MD,
 ];
 
 /// Told how a sweep advances; the CLI draws a progress bar with it.
@@ -261,7 +262,7 @@ fn run_in(
                 fs::remove_file(&p).map_err(|e| RunnerError::io(&p, e))?;
             }
         }
-        dir.write(MANIFEST, m.to_json().as_bytes())?;
+        dir.write(MANIFEST, &m.to_bytes())?;
         let mut f = File::create(&partial).map_err(|e| RunnerError::io(&partial, e))?;
         f.write_all(&runs_csv::line(runs_csv::header(&m.grid_keys())))
             .map_err(|e| RunnerError::io(&partial, e))?;
@@ -332,7 +333,7 @@ fn check_manifest(out: &Path, m: &Manifest) -> Result<(), RunnerError> {
         )));
     }
     let old = fs::read_to_string(&path).map_err(|e| RunnerError::io(&path, e))?;
-    if old != m.to_json() {
+    if old.as_bytes() != m.to_bytes() {
         return Err(RunnerError::Usage(format!(
             "{}: written by a different sweep (differs in: {}); resume with the same inputs, or start over with --force",
             path.display(),

@@ -9,103 +9,50 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use reports::sweep::files::{SummaryParts, paired_csv, pareto_csv, summary_csv, summary_json};
-use reports::sweep::runs_csv::{Columns, RunRow, header};
+use reports::SCHEMA_VERSION;
+use reports::artifacts::runs_csv::{self, RunRow, SweepRows};
+use reports::artifacts::summary_json::{self, SummaryJson};
+use reports::artifacts::{ArtifactError, paired_csv, pareto_csv, summary_csv};
 use reports::sweep::table::sweep_table;
 use reports::sweep::{Bootstrap, GroupSummary, paired, pareto, recommend, summarize};
 
 use super::plan::Manifest;
-use super::{PAIRED_CSV, PARETO_CSV, RUNS_CSV, SUMMARY_CSV, SUMMARY_JSON};
 use crate::RunnerError;
 use crate::output::write_atomic;
 
-/// Reads a complete, unsharded `runs.csv` row by row, checking that row `j` is run `j`
-/// of the manifest's plan.
+/// `runs.csv` of a finished sweep, read row by row (`SweepRows`), its errors named
+/// after the file.
 pub(crate) struct Rows {
-    reader: csv::Reader<BufReader<File>>,
-    columns: Columns,
-    record: csv::StringRecord,
-    next_id: u64,
+    rows: SweepRows<BufReader<File>>,
     path: String,
 }
 
 impl Rows {
     pub(crate) fn open(path: &Path, m: &Manifest) -> Result<Rows, RunnerError> {
-        let shown = path.display().to_string();
         let file = File::open(path).map_err(|e| RunnerError::io(path, e))?;
-        let mut reader = csv::Reader::from_reader(BufReader::new(file));
-        let found = reader
-            .headers()
-            .map_err(|e| RunnerError::Usage(format!("{shown}: {e}")))?
-            .clone();
-        if found
-            .iter()
-            .ne(header(&m.grid_keys()).iter().map(String::as_str))
-        {
-            return Err(RunnerError::Usage(format!(
-                "{shown}: the header does not match this sweep's columns"
-            )));
-        }
-        let columns = Columns::from_header(&found)
+        let shown = path.display().to_string();
+        let rows = SweepRows::new(BufReader::new(file), m)
             .map_err(|e| RunnerError::Usage(format!("{shown}: {e}")))?;
-        Ok(Rows {
-            reader,
-            columns,
-            record: csv::StringRecord::new(),
-            next_id: 0,
-            path: shown,
-        })
+        Ok(Rows { rows, path: shown })
     }
 
-    /// The next row, which must exist and be the next run of the plan.
+    fn bad(&self, e: ArtifactError) -> RunnerError {
+        RunnerError::Usage(format!("{}: {e}", self.path))
+    }
+
     pub(crate) fn next(&mut self, m: &Manifest) -> Result<RunRow, RunnerError> {
-        let bad = |why: String| RunnerError::Usage(format!("{}: {why}", self.path));
-        let line = self.next_id + 2;
-        match self.reader.read_record(&mut self.record) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(bad(format!(
-                    "ends after {} runs; the sweep has {}",
-                    self.next_id, m.runs
-                )));
-            }
-            Err(e) => return Err(bad(e.to_string())),
-        }
-        let row = self
-            .columns
-            .parse(&self.record)
-            .map_err(|e| bad(format!("line {line}: {e}")))?;
-        let (scenario, policy) = self.columns.identity(&self.record);
-        let (s, v, k) = m.locate(self.next_id);
-        if row.run_id != self.next_id
-            || scenario != m.scenarios[s].name
-            || policy != m.policies[v].name
-            || row.replicate != k
-        {
-            return Err(bad(format!(
-                "line {line}: expected run {} ({} under {}, replicate {k}), found run {} ({scenario} under {policy}, replicate {})",
-                self.next_id, m.scenarios[s].name, m.policies[v].name, row.run_id, row.replicate
-            )));
-        }
-        self.next_id += 1;
-        Ok(row)
+        self.rows.next_row(m).map_err(|e| self.bad(e))
     }
 
     pub(crate) fn expect_end(&mut self) -> Result<(), RunnerError> {
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => Ok(()),
-            _ => Err(RunnerError::Usage(format!(
-                "{}: more rows than the sweep's {} runs",
-                self.path, self.next_id
-            ))),
-        }
+        self.rows.expect_end().map_err(|e| self.bad(e))
     }
 }
 
 /// Computes every summary of the complete sweep in `dir` and writes `summary.csv`,
 /// `paired.csv`, `pareto.csv` and `summary.json`. Returns the terminal table.
 pub fn render(dir: &Path, m: &Manifest) -> Result<String, RunnerError> {
-    let runs = dir.join(RUNS_CSV);
+    let runs = dir.join(runs_csv::FILE_NAME);
     let boot = Bootstrap {
         master_seed: m.master_seed,
         resamples: m.bootstrap_resamples,
@@ -166,19 +113,24 @@ pub fn render(dir: &Path, m: &Manifest) -> Result<String, RunnerError> {
 
     let points = pareto(&groups, &m.policy_names());
     let rec = recommend(&points, m.constraints);
-    write_atomic(&dir.join(SUMMARY_CSV), summary_csv(&groups).as_bytes())?;
-    write_atomic(&dir.join(PAIRED_CSV), paired_csv(&pairs).as_bytes())?;
-    write_atomic(&dir.join(PARETO_CSV), pareto_csv(&points).as_bytes())?;
-    let json = summary_json(&SummaryParts {
+    let summary = summary_csv::to_bytes(&summary_csv::records(&groups));
+    write_atomic(&dir.join(summary_csv::FILE_NAME), &summary)?;
+    let paired = paired_csv::to_bytes(&paired_csv::records(&pairs));
+    write_atomic(&dir.join(paired_csv::FILE_NAME), &paired)?;
+    let frontier = pareto_csv::to_bytes(&pareto_csv::records(&points));
+    write_atomic(&dir.join(pareto_csv::FILE_NAME), &frontier)?;
+    let table = sweep_table(&groups, &points, &rec);
+    let json = SummaryJson {
+        schema_version: SCHEMA_VERSION,
         master_seed: m.master_seed,
         seeds: m.seeds,
         bootstrap_resamples: m.bootstrap_resamples,
-        baseline: &m.baseline,
-        groups: &groups,
-        paired: &pairs,
-        pareto: &points,
-        recommendation: &rec,
-    });
-    write_atomic(&dir.join(SUMMARY_JSON), json.as_bytes())?;
-    Ok(sweep_table(&groups, &points, &rec))
+        baseline: m.baseline.clone(),
+        groups,
+        paired: pairs,
+        pareto: points,
+        recommendation: rec,
+    };
+    write_atomic(&dir.join(summary_json::FILE_NAME), &json.to_bytes())?;
+    Ok(table)
 }

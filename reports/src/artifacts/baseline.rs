@@ -1,18 +1,18 @@
-//! The baseline file of `rollcage check`: the runs of an earlier check, kept so that a
-//! later check can pair its runs with them seed by seed.
+//! The baseline file of `rollcage check` (`--baseline FILE`): the runs of an earlier
+//! check, kept so that a later check can pair its runs with them seed by seed.
 //!
-//! JSON with a `schema_version`: the suite's name, master seed and seeds, and every
-//! run's row reduced to the columns the summaries read (`reports::sweep::runs_csv::
-//! needed()`). Committed next to the suite; `--update-baseline` rewrites it.
+//! JSON with its own `schema_version`: the suite's name, master seed and seeds, and
+//! every run's `runs.csv` row reduced to the columns the summaries read
+//! (`runs_csv::needed()`). Committed next to the suite; `--update-baseline` rewrites
+//! it. The file name is the user's.
 
-use std::path::Path;
-
-use reports::sweep::runs_csv::needed;
-use reports::sweep::{Columns, RunRow};
+use csv::StringRecord;
 use serde::{Deserialize, Serialize};
 
-use crate::RunnerError;
+use super::runs_csv::{Columns, RunRow, needed};
+use super::{ArtifactError, check_schema_version, json_from_bytes, json_to_bytes};
 
+/// The baseline file's own version (it lives outside a sweep directory).
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +22,7 @@ pub struct BaselineFile {
     pub suite: String,
     pub master_seed: u64,
     pub seeds: u64,
+    /// The columns of `runs`, a subset of `runs.csv`'s that includes `needed()`.
     pub columns: Vec<String>,
     pub runs: Vec<Vec<String>>,
 }
@@ -37,20 +38,17 @@ pub struct Group {
 }
 
 /// Groups records (any columns that include `needed()`) in order of first appearance.
+/// The error says which run (`run 3: ...`) and why.
 pub fn group_records(
-    shown: &str,
-    header: &csv::StringRecord,
-    records: impl Iterator<Item = Result<csv::StringRecord, String>>,
-) -> Result<Vec<Group>, RunnerError> {
-    let bad = |why: String| RunnerError::Usage(format!("{shown}: {why}"));
-    let columns = Columns::from_header(header).map_err(&bad)?;
+    header: &StringRecord,
+    records: impl Iterator<Item = Result<StringRecord, String>>,
+) -> Result<Vec<Group>, String> {
+    let columns = Columns::from_header(header)?;
     let keep: Vec<usize> = columns.present().into_iter().map(|(_, i)| i).collect();
     let mut groups: Vec<Group> = Vec::new();
     for (i, rec) in records.enumerate() {
-        let rec = rec.map_err(&bad)?;
-        let row = columns
-            .parse(&rec)
-            .map_err(|e| bad(format!("run {i}: {e}")))?;
+        let rec = rec?;
+        let row = columns.parse(&rec).map_err(|e| format!("run {i}: {e}"))?;
         let (scenario, policy) = columns.identity(&rec);
         let kept: Vec<String> = keep
             .iter()
@@ -100,38 +98,35 @@ impl BaselineFile {
         }
     }
 
-    pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("a baseline serializes");
-        s.push('\n');
-        s
+    /// Pretty JSON ending in a newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        json_to_bytes(self)
     }
 
-    pub fn load(path: &Path) -> Result<BaselineFile, RunnerError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| RunnerError::io(path, e))?;
-        let b: BaselineFile = serde_json::from_str(&text).map_err(|e| {
-            RunnerError::Usage(format!("{shown}: not a rollcage baseline file: {e}"))
-        })?;
-        if b.schema_version != SCHEMA_VERSION {
-            return Err(RunnerError::Usage(format!(
-                "{shown}: schema_version {} is not supported; this build reads {SCHEMA_VERSION} (rewrite it with --update-baseline)",
-                b.schema_version
-            )));
-        }
+    /// Refuses another `schema_version` (saying how to rewrite it) before reading the
+    /// rest, then checks every run row as the summaries will read it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<BaselineFile, ArtifactError> {
+        check_schema_version(
+            bytes,
+            SCHEMA_VERSION,
+            " (rewrite it with --update-baseline)",
+        )?;
+        let b: BaselineFile = json_from_bytes(bytes)?;
+        b.groups().map_err(ArtifactError::file)?;
         Ok(b)
     }
 
     /// The runs, grouped.
-    pub fn groups(&self, shown: &str) -> Result<Vec<Group>, RunnerError> {
-        let header = csv::StringRecord::from(self.columns.clone());
+    pub fn groups(&self) -> Result<Vec<Group>, String> {
+        let header = StringRecord::from(self.columns.clone());
         let width = self.columns.len();
         let records = self.runs.iter().enumerate().map(|(i, r)| {
             if r.len() == width {
-                Ok(csv::StringRecord::from(r.clone()))
+                Ok(StringRecord::from(r.clone()))
             } else {
                 Err(format!("runs[{i}]: {} fields, {width} columns", r.len()))
             }
         });
-        group_records(shown, &header, records)
+        group_records(&header, records)
     }
 }

@@ -55,7 +55,7 @@ pub fn cmd_check(args: CheckArgs) -> Result<ExitCode, RunnerError> {
         threads,
     };
     let result = check(&opts, PROGRAM, &Bar::new("check"))?;
-    print(&reports::check::text(&result))?;
+    print(&render::check::text(&result))?;
     if opts.update_baseline
         && let Some(p) = &opts.baseline
     {

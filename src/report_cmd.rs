@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use reports::paint::Paint;
+use render::paint::Paint;
 use runner::RunnerError;
 use runner::output::OutputDir;
 use runner::report::{CHARTS_DIR, Kind, REPORT_MD, Written};

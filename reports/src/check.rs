@@ -1,6 +1,7 @@
 //! `rollcage check`: assertions over sweep statistics and comparisons against a
-//! baseline, judged and rendered (terminal text, Markdown, JUnit XML). Pure: the runner
-//! runs the sweep and hands over the group summaries and rows.
+//! baseline, judged (the text and Markdown are `render::check`'s; the JUnit file is
+//! built here as an artifact). Pure: the runner runs the sweep and hands over the group
+//! summaries and rows.
 //!
 //! An assertion reads `SCOPE: METRIC OP VALUE`, e.g. `memory-leak: detection_rate >=
 //! 0.95` or `all: budget_consumed.p95 <= 2%`. SCOPE is a scenario name or `all` (every
@@ -10,8 +11,6 @@
 //! `.mean`, `.p50`, `.p95` or `.p99`); OP is `<=`, `<`, `>=` or `>`. Rates take a share
 //! (`0.95` or `95%`), durations a time (`90s`, `20m`, `1h`, or seconds), the budget a
 //! percentage of the error budget (`2%` or `2`).
-
-use std::fmt::Write;
 
 use serde::Serialize;
 
@@ -72,12 +71,6 @@ pub struct Assertion {
     pub op: Op,
     /// In the measure's unit: a share for rates, seconds, or percent of the budget.
     pub threshold: f64,
-}
-
-/// Parses a duration: `90s`, `20m`, `1.5h`, or bare seconds (the one parser in
-/// `sim_core::duration_text`, kept under this name for the assertion reader).
-pub fn parse_seconds(s: &str) -> Option<f64> {
-    sim_core::duration_text::parse(s)
 }
 
 impl Assertion {
@@ -402,17 +395,6 @@ impl Change {
     }
 }
 
-/// The metrics that did not move, counted.
-fn quiet_line(r: &CheckResult) -> String {
-    let count = |k: Change| r.changes.iter().filter(|c| c.change == k).count();
-    format!(
-        "{} metrics within noise, {} with too few paired runs (fewer than {MIN_PAIRS}), {} with none",
-        count(Change::WithinNoise),
-        count(Change::TooFewPairs),
-        count(Change::NoPairs)
-    )
-}
-
 /// Everything a check found.
 #[derive(Clone, Debug, Default)]
 pub struct CheckResult {
@@ -437,115 +419,6 @@ impl CheckResult {
     pub fn ok(&self) -> bool {
         self.failed() == 0 && self.regressed() == 0
     }
-}
-
-/// The terminal report.
-pub fn text(r: &CheckResult) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "rollcage check: suite {}", r.suite);
-    for v in &r.verdicts {
-        let mark = if v.passed { "pass" } else { "FAIL" };
-        let _ = writeln!(s, "  {mark}  {}\n        {}", v.name(), v.detail);
-    }
-    if !r.changes.is_empty() {
-        let _ = writeln!(s, "  against the baseline:");
-        for c in r.changes.iter().filter(|c| c.change.moved()) {
-            let _ = writeln!(
-                s,
-                "  {:<12} {}\n        {}",
-                c.change.name(),
-                c.name(),
-                c.detail()
-            );
-        }
-        let _ = writeln!(s, "  {}", quiet_line(r));
-    }
-    let _ = writeln!(
-        s,
-        "  {} of {} assertions hold; {} metrics regressed",
-        r.verdicts.len() - r.failed(),
-        r.verdicts.len(),
-        r.regressed()
-    );
-    s
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
-/// A Markdown summary fit for a pull-request comment.
-pub fn markdown(r: &CheckResult) -> String {
-    let mut s = String::new();
-    let status = if r.ok() { "passed" } else { "FAILED" };
-    let _ = writeln!(s, "### rollcage check `{}`: {status}\n", r.suite);
-    let _ = writeln!(
-        s,
-        "{} of {} assertions hold; {} metrics regressed against the baseline.\n",
-        r.verdicts.len() - r.failed(),
-        r.verdicts.len(),
-        r.regressed()
-    );
-    let _ = writeln!(
-        s,
-        "| | scenario | policy | assertion | measured | 95% interval |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|");
-    for v in &r.verdicts {
-        let mark = if v.passed { "✅" } else { "❌" };
-        let (value, interval) = match &v.measured {
-            Some((value, interval)) => (value.clone(), interval.clone()),
-            None => (md_cell(&v.detail), String::new()),
-        };
-        let _ = writeln!(
-            s,
-            "| {mark} | {} | {} | `{}` | {value} | {interval} |",
-            md_cell(&v.scenario),
-            md_cell(&v.policy),
-            md_cell(&v.assertion),
-        );
-    }
-    let judged_by = if r
-        .verdicts
-        .iter()
-        .any(|v| v.detail.contains("whole interval"))
-    {
-        "only when the whole 95% interval is on the wrong side"
-    } else {
-        "by the point estimate"
-    };
-    let _ = writeln!(s, "\nAssertions fail {judged_by}.");
-    if !r.changes.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n| change | scenario | policy | metric | paired difference |"
-        );
-        let _ = writeln!(s, "|---|---|---|---|---|");
-        for c in r.changes.iter().filter(|c| c.change.moved()) {
-            let mark = match c.change {
-                Change::Improved => "🟢 improved",
-                Change::Regressed => "🔴 regressed",
-                Change::WithinNoise => "within noise",
-                Change::NoPairs => "no pairs",
-                Change::TooFewPairs => "too few pairs",
-            };
-            let _ = writeln!(
-                s,
-                "| {mark} | {} | {} | `{}` | {} |",
-                md_cell(&c.scenario),
-                md_cell(&c.policy),
-                c.metric,
-                md_cell(&c.detail())
-            );
-        }
-        let _ = writeln!(s, "\n{}.", quiet_line(r));
-    }
-    let _ = writeln!(
-        s,
-        "\n<sub>rollcage check, schema_version {}</sub>",
-        crate::SCHEMA_VERSION
-    );
-    s
 }
 
 /// JUnit XML as CI systems read it (`artifacts::junit`): one test case per assertion

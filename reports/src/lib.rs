@@ -1,22 +1,18 @@
-//! Reports are pure functions of run results: per-run metrics derived exactly as the
-//! design defines them, and the bytes of every output format. Nothing here touches
-//! the file system or the clock.
+//! Computing, as pure functions of run results: per-run metrics derived exactly as the
+//! design defines them (`metrics`, named by `vocab`), statistics (`stats`), sweep groups,
+//! comparisons and the frontier (`sweep`), `check`'s judging, and the bytes of every
+//! file rollcage writes or reads back (`artifacts`). Nothing here draws (that is the
+//! `render` crate, which depends on this one and never the other way) or touches the
+//! file system or the clock.
 
 #![forbid(unsafe_code)]
 
 pub mod artifacts;
-pub mod charts;
 pub mod check;
 pub mod format;
-pub mod html;
 pub mod limits;
-pub mod markdown;
 pub mod metrics;
-pub mod paint;
-pub mod png;
-pub mod report;
 pub mod stats;
-pub mod summary;
 pub mod sweep;
 pub mod view;
 pub mod vocab;

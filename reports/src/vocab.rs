@@ -97,7 +97,7 @@ impl Unit {
                 .ok_or_else(|| {
                     format!("`{value}` is not a budget share: write 2% (of the error budget)")
                 }),
-            Unit::Seconds => crate::check::parse_seconds(value).ok_or_else(|| {
+            Unit::Seconds => sim_core::duration_text::parse(value).ok_or_else(|| {
                 format!("`{value}` is not a duration: write 90s, 20m, 1h or seconds")
             }),
             Unit::Millis | Unit::BurnRate | Unit::Count | Unit::PerThousand | Unit::PerHour => {

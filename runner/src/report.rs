@@ -13,22 +13,23 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use render::figures::is_chart_file;
+use render::paint::Paint;
+use render::report::{self as pages, ReportFiles};
+pub use render::report::{CHARTS_DIR, REPORT_HTML, REPORT_MD};
+use render::table::sweep_table_painted;
 use reports::artifacts::events_csv;
 use reports::artifacts::manifest::{self, Manifest};
 use reports::artifacts::run_json::{self, RunJson};
 use reports::artifacts::summary_json::{self, SummaryJson};
 use reports::artifacts::timeline_csv;
 use reports::artifacts::{ArtifactError, runs_csv};
-use reports::paint::Paint;
-use reports::report::{self as render, ReportFiles};
-pub use reports::report::{CHARTS_DIR, REPORT_HTML, REPORT_MD};
-use reports::sweep::table::sweep_table_painted;
 use reports::view::{Axis, GroupRuns, PolicyInfo, RunView, SweepView, TimelinePoint};
 use reports::vocab::Metric;
 
 use crate::RunnerError;
 use crate::output::{OutputDir, write_atomic};
-use crate::sweep::render::Rows;
+use crate::sweep::summaries::Rows;
 
 const RUN_JSON: &str = run_json::FILE_NAME;
 const MANIFEST: &str = manifest::FILE_NAME;
@@ -93,11 +94,11 @@ pub fn report(out: &OutputDir, paint: Paint) -> Result<Written, RunnerError> {
     let dir = out.path();
     let kind = detect(dir)?;
     let (files, table) = match kind {
-        Kind::Run => (render::run_report(&read_run(dir)?), None),
+        Kind::Run => (pages::run_report(&read_run(dir)?), None),
         Kind::Sweep => {
             let v = read_sweep(dir)?;
             let table = sweep_table_painted(&v.groups, &v.pareto, &v.recommendation, paint);
-            (render::sweep_report(&v), Some(table))
+            (pages::sweep_report(&v), Some(table))
         }
     };
     let files = files.map_err(|e| bad(dir, e))?;
@@ -119,7 +120,7 @@ fn write(dir: &Path, kind: Kind, files: &ReportFiles) -> Result<Written, RunnerE
     for entry in entries {
         let entry = entry.map_err(|e| RunnerError::io(&charts_dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let stale = render::is_chart_file(&name)
+        let stale = is_chart_file(&name)
             && entry.file_type().is_ok_and(|t| t.is_file())
             && !files.charts.iter().any(|(drawn, _)| *drawn == name);
         if stale {

@@ -5,7 +5,6 @@
 
 pub mod frontier;
 pub mod group;
-pub mod table;
 
 pub use crate::artifacts::runs_csv::{Columns, RunIdentity, RunRow};
 pub use frontier::{Constraints, ParetoPoint, Recommendation, pareto, recommend};

@@ -205,7 +205,7 @@ pub fn check(
     if let Some(p) = &opts.markdown {
         write_new_file(
             p,
-            reports::check::markdown(&result).as_bytes(),
+            render::check::markdown(&result).as_bytes(),
             opts.force,
             "--markdown",
         )?;

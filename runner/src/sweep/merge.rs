@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use reports::artifacts::runs_csv::{self, Columns};
 
 use super::plan::Manifest;
-use super::{MANIFEST, OUTPUTS, RUNS_CSV, render};
+use super::{MANIFEST, OUTPUTS, RUNS_CSV, summaries};
 use crate::RunnerError;
 use crate::output::{OutputDir, write_atomic};
 
@@ -214,6 +214,6 @@ pub fn merge(
         let _ = fs::remove_file(&tmp);
     }
     result?;
-    let table = render::render(out, &m)?;
+    let table = summaries::write_summaries(out, &m)?;
     Ok((table, dir))
 }

@@ -24,15 +24,15 @@
 pub mod execute;
 pub mod merge;
 pub mod plan;
-pub mod render;
+pub mod summaries;
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use render::report::{REPORT_HTML, REPORT_MD};
 use reports::artifacts::{manifest, paired_csv, pareto_csv, runs_csv, summary_csv, summary_json};
-use reports::report::{REPORT_HTML, REPORT_MD};
 
 use crate::RunnerError;
 use crate::output::OutputDir;
@@ -313,7 +313,7 @@ fn run_in(
     }
     let table = match m.shard {
         Some(_) => None,
-        None => Some(render::render(out, m)?),
+        None => Some(summaries::write_summaries(out, m)?),
     };
     Ok(SweepReport {
         total,

@@ -1,16 +1,16 @@
 //! `report.html`: one self-contained page. Charts are inline SVG (no network, no
 //! JavaScript), styles are inline, and the page says which `schema_version` it is.
 
-use crate::vocab::{Metric, Stat};
+use reports::vocab::{Metric, Stat};
 use std::fmt::Write;
 
-use crate::SCHEMA_VERSION;
-use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
-use crate::metrics::Outcome;
-use crate::report::{Drawn, png_path};
-use crate::stats::{Estimate, Rate};
-use crate::sweep::GroupSummary;
-use crate::view::{RunView, SweepView};
+use crate::figures::{Drawn, png_path};
+use crate::words::{metric, policy_marks};
+use reports::SCHEMA_VERSION;
+use reports::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
+use reports::metrics::Outcome;
+use reports::stats::{Estimate, Rate};
+use reports::view::{RunView, SweepView};
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -26,12 +26,6 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// A burn-rate factor as the SRE Workbook writes it: `14.4`, `6`.
-pub fn factor(f: f64) -> String {
-    let s = format!("{f:.1}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
 const STYLE: &str = "
@@ -230,29 +224,6 @@ fn budget_cell(e: Option<Estimate>) -> String {
         ),
         None => "<td class=\"num\"><span class=\"note\">n/a</span></td>".into(),
     }
-}
-
-/// A metric's estimate picked by `stat` (`p50`, `p95`), and its censored count.
-pub fn metric(g: &GroupSummary, metric: Metric, stat: Stat) -> (Option<Estimate>, u64) {
-    match g.metric(metric) {
-        Some(m) => (m.stats.map(|d| stat.of(&d)), m.censored),
-        None => (None, 0),
-    }
-}
-
-/// The marks after a policy's name: frontier, recommended, baseline.
-pub fn policy_marks(v: &SweepView, policy: &str) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if v.recommendation.policy.as_deref() == Some(policy) {
-        out.push("recommended");
-    }
-    if v.pareto.iter().any(|p| p.policy == policy && p.frontier) {
-        out.push("frontier");
-    }
-    if v.baseline == policy {
-        out.push("baseline");
-    }
-    out
 }
 
 /// `report.html` of a sweep.

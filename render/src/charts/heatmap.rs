@@ -2,14 +2,14 @@
 //! fault scenario and its p50 deploy time on the slowest good release, one cell per
 //! combination of the two grid values, the recommended combination outlined.
 
-use crate::vocab::{Metric, Unit};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+use reports::vocab::{Metric, Unit};
 
 use super::{DrawResult, Figure, GREY, WIDTH, anchored, ellipsize, measure, slug, title};
-use crate::format::human_secs;
-use crate::view::SweepView;
+use reports::format::human_secs;
+use reports::view::SweepView;
 
 /// One panel: a value per (column, row) cell.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,34 +1,19 @@
-//! The report of a run or a sweep: `report.html` (one self-contained page with inline
-//! SVG charts), `report.md` (for a pull-request comment) and one PNG per chart, all
-//! pure functions of the directory's files as `view` holds them.
+//! The figures a report draws, what their PNG files are called, and how a chart file
+//! of rollcage's is told from a user's own: shared by the HTML and Markdown pages and
+//! the report's writer.
 
 use sim_core::SimDuration;
 use sim_core::slo::PagerConfig;
 
 use crate::charts::timeline::{Threshold, Timeline};
-use crate::charts::{self, Chart, ChartError, Figure};
-use crate::view::{RunView, SweepView};
-use crate::{html, markdown, png};
-
-/// The files of a report: names relative to the directory (PNG names relative to
-/// its `charts/` folder).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReportFiles {
-    pub html: String,
-    pub markdown: String,
-    /// `(file name, PNG bytes)`, one per figure, in report order.
-    pub charts: Vec<(String, Vec<u8>)>,
-}
+use crate::charts::{self, Chart, Figure};
+use crate::words::factor;
+use reports::view::{RunView, SweepView};
 
 /// Where the PNG of a figure goes, relative to `report.html`.
 pub fn png_path(f: &Figure) -> String {
     format!("charts/{}.png", f.id)
 }
-
-pub const REPORT_HTML: &str = "report.html";
-pub const REPORT_MD: &str = "report.md";
-/// The folder beside `report.html` that holds one PNG per chart.
-pub const CHARTS_DIR: &str = "charts";
 
 /// Whether `file` (a name in `charts/`) is named as rollcage names its charts:
 /// `timeline.png`, `pareto.png`, `rates.png`, `ttd-K-SLUG.png` (or `ttd-K-SLUG-J.png`
@@ -74,7 +59,7 @@ pub fn pager_thresholds() -> Vec<Threshold> {
             factor: r.factor,
             label: format!(
                 "pager: {} over {} and {}{}",
-                crate::html::factor(r.factor),
+                factor(r.factor),
                 window(r.long),
                 window(r.short),
                 // The timeline has the 5 m and 1 h burn rates only.
@@ -121,44 +106,6 @@ pub fn sweep_figures(v: &SweepView) -> Vec<Figure> {
 pub struct Drawn<'a> {
     pub figure: &'a Figure,
     pub svg: String,
-}
-
-/// `(file name, PNG bytes)` of each chart.
-type Pngs = Vec<(String, Vec<u8>)>;
-
-fn draw(figures: &[Figure]) -> Result<(Vec<Drawn<'_>>, Pngs), ChartError> {
-    let mut drawn = Vec::with_capacity(figures.len());
-    let mut pngs = Vec::with_capacity(figures.len());
-    for f in figures {
-        drawn.push(Drawn {
-            figure: f,
-            svg: charts::svg(&f.chart)?,
-        });
-        pngs.push((format!("{}.png", f.id), png::png(&f.chart)?));
-    }
-    Ok((drawn, pngs))
-}
-
-/// The report of one run.
-pub fn run_report(v: &RunView) -> Result<ReportFiles, ChartError> {
-    let figures = run_figures(v);
-    let (drawn, charts) = draw(&figures)?;
-    Ok(ReportFiles {
-        html: html::run_html(v, &drawn),
-        markdown: markdown::run_markdown(v, &figures),
-        charts,
-    })
-}
-
-/// The report of a sweep.
-pub fn sweep_report(v: &SweepView) -> Result<ReportFiles, ChartError> {
-    let figures = sweep_figures(v);
-    let (drawn, charts) = draw(&figures)?;
-    Ok(ReportFiles {
-        html: html::sweep_html(v, &drawn),
-        markdown: markdown::sweep_markdown(v, &figures),
-        charts,
-    })
 }
 
 #[cfg(test)]

@@ -2,19 +2,19 @@
 
 use std::fmt::Write;
 
-use super::frontier::{ParetoPoint, Recommendation};
-use super::group::GroupSummary;
-use crate::format::human_secs;
 use crate::paint::Paint;
-use crate::stats::Rate;
-use crate::vocab::Metric;
+use reports::format::human_secs;
+use reports::stats::Rate;
+use reports::sweep::frontier::{ParetoPoint, Recommendation};
+use reports::sweep::group::GroupSummary;
+use reports::vocab::Metric;
 
 fn rate(r: &Option<Rate>) -> String {
     r.map(|r| format!("{:.1}%", 100.0 * r.rate))
         .unwrap_or_else(|| "-".into())
 }
 
-fn p(g: &GroupSummary, metric: Metric, pick: fn(&crate::stats::Describe) -> f64) -> String {
+fn p(g: &GroupSummary, metric: Metric, pick: fn(&reports::stats::Describe) -> f64) -> String {
     match g.metric(metric).and_then(|m| m.stats) {
         Some(d) => metric.unit().show(pick(&d)),
         None => "-".into(),

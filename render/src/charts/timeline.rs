@@ -15,7 +15,7 @@ use super::{
     ChartError, DrawResult, FAIL, GREY, PASS, Swatch, WIDTH, anchored, ellipsize, legend,
     legend_height, measure, nice_max, text, tick, time_unit, title,
 };
-use crate::view::{RunView, TimelinePoint};
+use reports::view::{RunView, TimelinePoint};
 
 /// A labelled moment of the run.
 #[derive(Clone, Debug, PartialEq)]

@@ -44,8 +44,8 @@ impl Paint {
 
     /// An outcome in the colour of its meaning: green when the policy did its job,
     /// red when it did not, yellow when it never finished.
-    pub fn outcome(self, o: crate::Outcome, s: &str) -> String {
-        use crate::Outcome::*;
+    pub fn outcome(self, o: reports::Outcome, s: &str) -> String {
+        use reports::Outcome::*;
         match o {
             Succeeded | Caught => self.green(s),
             Escaped | FalseRollback => self.red(s),

@@ -1,16 +1,16 @@
 //! `report.md`: a summary fit for a pull-request comment: the outcome or the
 //! recommendation, tables, and links to the PNG charts beside it.
 
-use crate::vocab::{Metric, Stat};
+use reports::vocab::{Metric, Stat};
 use std::fmt::Write;
 
-use crate::SCHEMA_VERSION;
 use crate::charts::Figure;
-use crate::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
-use crate::html::{metric, policy_marks};
-use crate::report::png_path;
-use crate::stats::{Estimate, Rate};
-use crate::view::{RunView, SweepView};
+use crate::figures::png_path;
+use crate::words::{metric, policy_marks};
+use reports::SCHEMA_VERSION;
+use reports::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
+use reports::stats::{Estimate, Rate};
+use reports::view::{RunView, SweepView};
 
 /// Escapes the characters that would break a table cell or start markup.
 fn cell(s: &str) -> String {

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{DrawResult, Figure, GREY, WIDTH, anchored, ellipsize_middle, measure, text, title};
-use crate::stats::Rate;
-use crate::view::SweepView;
+use reports::stats::Rate;
+use reports::view::SweepView;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {

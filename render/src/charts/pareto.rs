@@ -3,17 +3,17 @@
 //! intervals as whiskers, the frontier joined and highlighted, the recommended policy
 //! ringed, and the recommendation's limits as dashed lines.
 
-use crate::vocab::Metric;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+use reports::vocab::Metric;
 
 use super::{
     Axes, DrawResult, Figure, GREY, LIGHT_GREY, Swatch, WIDTH, anchored, legend, legend_height,
     measure, nice_max, text, tick, time_unit, title,
 };
-use crate::view::SweepView;
+use reports::view::SweepView;
 
 const FRONTIER: RGBColor = RGBColor(0, 114, 178);
 const RECOMMENDED: RGBColor = RGBColor(0, 158, 115);
@@ -52,7 +52,7 @@ pub fn figures(v: &SweepView) -> Vec<Figure> {
             ineligible.push(p.policy.clone());
             continue;
         }
-        let e = |w: &Option<crate::sweep::frontier::Worst>| {
+        let e = |w: &Option<reports::sweep::frontier::Worst>| {
             w.as_ref()
                 .map(|w| (w.estimate.value, w.estimate.lo, w.estimate.hi))
         };

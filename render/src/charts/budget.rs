@@ -11,8 +11,8 @@ use super::{
     DrawResult, Figure, GREY, Swatch, WIDTH, anchored, ellipsize_middle, legend, measure, nice_max,
     series_color, slug, text, tick, title,
 };
-use crate::stats::quantile_sorted;
-use crate::view::SweepView;
+use reports::stats::quantile_sorted;
+use reports::view::SweepView;
 
 /// What one box shows, in % of the SLO window's budget.
 #[derive(Clone, Copy, Debug, PartialEq)]

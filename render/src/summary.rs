@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::format::{human_secs, thousands};
-use crate::metrics::RunMetrics;
 use crate::paint::Paint;
+use reports::format::{human_secs, thousands};
+use reports::metrics::RunMetrics;
 
 fn at(label: &str, t: Option<f64>) -> String {
     match t {

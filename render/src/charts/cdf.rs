@@ -3,16 +3,16 @@
 //! line ends at the detection rate and the gap above it is the censored share: runs
 //! nothing detected by the horizon.
 
-use crate::vocab::{Metric, capitalised};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use reports::vocab::{Metric, capitalised};
 
 use super::{
     Axes, DrawResult, Figure, GREY, Swatch, WIDTH, legend, legend_height, nice_max, series_color,
     slug, tick, time_unit, title,
 };
-use crate::view::SweepView;
+use reports::view::SweepView;
 
 /// At most this many policies share one chart; more are split over several.
 pub const PER_CHART: usize = 8;

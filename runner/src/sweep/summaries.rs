@@ -9,11 +9,11 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
+use render::table::sweep_table;
 use reports::SCHEMA_VERSION;
 use reports::artifacts::runs_csv::{self, RunRow, SweepRows};
 use reports::artifacts::summary_json::{self, SummaryJson};
 use reports::artifacts::{ArtifactError, paired_csv, pareto_csv, summary_csv};
-use reports::sweep::table::sweep_table;
 use reports::sweep::{Bootstrap, GroupSummary, paired, pareto, recommend, summarize};
 
 use super::plan::Manifest;
@@ -51,7 +51,7 @@ impl Rows {
 
 /// Computes every summary of the complete sweep in `dir` and writes `summary.csv`,
 /// `paired.csv`, `pareto.csv` and `summary.json`. Returns the terminal table.
-pub fn render(dir: &Path, m: &Manifest) -> Result<String, RunnerError> {
+pub fn write_summaries(dir: &Path, m: &Manifest) -> Result<String, RunnerError> {
     let runs = dir.join(runs_csv::FILE_NAME);
     let boot = Bootstrap {
         master_seed: m.master_seed,

@@ -1,0 +1,148 @@
+//! Golden files pin the two Markdown reports; the HTML report and the PNG charts are
+//! checked for structure and byte-for-byte determinism instead, since their pixels and
+//! SVG coordinates are plotters' to choose. The inputs are the hand-made ones of
+//! `reports`' golden tests. Review a change to a golden file like code;
+//! `ROLLCAGE_UPDATE_GOLDEN=1 cargo test -p render --test golden` rewrites them.
+
+#[path = "../../reports/tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use render::charts::{self, Chart};
+use render::figures::{run_figures, sweep_figures};
+use render::report::{run_report, sweep_report};
+use reports::view::Axis;
+
+#[test]
+fn markdown_formats() {
+    let run = run_view();
+    let run_md = render::markdown::run_markdown(&run, &run_figures(&run));
+    golden("run.md", &run_md);
+    let v = sweep_view(&sweep());
+    let sweep_md = render::markdown::sweep_markdown(&v, &sweep_figures(&v));
+    golden("sweep.md", &sweep_md);
+    for md in [&run_md, &sweep_md] {
+        assert!(md.contains("schema_version 1"), "{md}");
+    }
+}
+
+/// The HTML's structure: self-contained, versioned, one labelled SVG per figure.
+fn check_html(html: &str, ids: &[String]) {
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<meta name=\"rollcage-schema-version\" content=\"1\">"));
+    assert!(html.contains("schema_version 1"), "a visible footer");
+    let lower = html.to_lowercase();
+    assert!(!lower.contains("<script"), "no JavaScript");
+    for external in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!lower.contains(external), "no network: {external}");
+    }
+    for id in ids {
+        assert!(
+            html.contains(&format!("<svg id=\"chart-{id}\" class=\"chart\"")),
+            "chart {id}"
+        );
+        assert!(html.contains(&format!("href=\"charts/{id}.png\"")), "{id}");
+    }
+    assert_eq!(html.matches("<svg ").count(), ids.len());
+}
+
+#[test]
+fn run_report_is_self_contained_and_deterministic() {
+    let v = run_view();
+    let a = run_report(&v).unwrap();
+    let b = run_report(&v).unwrap();
+    assert_eq!(a, b, "byte-identical");
+    let ids: Vec<String> = run_figures(&v).into_iter().map(|f| f.id).collect();
+    assert_eq!(ids, ["timeline"]);
+    check_html(&a.html, &ids);
+    assert!(
+        a.html.contains("detected (gate:error-ratio)"),
+        "marks are labelled"
+    );
+    assert!(a.html.contains("pager: 14.4 over 1 h and 5 m"));
+    assert_eq!(a.charts.len(), 1);
+    assert_eq!(a.charts[0].0, "timeline.png");
+}
+
+#[test]
+fn sweep_report_is_self_contained_and_deterministic() {
+    let v = sweep_view(&sweep());
+    let a = sweep_report(&v).unwrap();
+    assert_eq!(a, sweep_report(&v).unwrap(), "byte-identical");
+    let ids: Vec<String> = sweep_figures(&v).into_iter().map(|f| f.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "pareto",
+            "rates",
+            "ttd-1-memory-leak",
+            "budget-1-good-release",
+            "budget-2-memory-leak"
+        ],
+        "one grid axis: no heat map"
+    );
+    check_html(&a.html, &ids);
+    assert!(
+        a.html
+            .contains("Recommendation: <code>careful[bake_seconds=120]</code>")
+    );
+    let names: Vec<&str> = a.charts.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.len(), ids.len());
+}
+
+/// Decodes a PNG to (width, height, RGB bytes).
+fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+#[test]
+fn pngs_are_drawn_with_text_and_colour() {
+    let v = sweep_view(&sweep());
+    let mut two_axes = v.clone();
+    two_axes.grid.push(Axis {
+        key: "policy.max_surge".into(),
+        values: vec!["25%".into()],
+    });
+    for p in &mut two_axes.policies {
+        p.grid_values.push("25%".into());
+    }
+    let figures = sweep_figures(&two_axes);
+    assert!(
+        figures.iter().any(|f| f.id.starts_with("heatmap-1-fast")),
+        "two axes: a heat map per policy"
+    );
+    let run = run_view();
+    for f in figures.iter().chain(run_figures(&run).iter()) {
+        let bytes = render::png::png(&f.chart).unwrap();
+        let (w, h, px) = decode(&bytes);
+        assert_eq!((w, h), f.chart.size(), "{}", f.id);
+        let mut colours: Vec<[u8; 3]> = px.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+        colours.sort();
+        colours.dedup();
+        // Antialiased text alone gives many greys; series add hues.
+        assert!(colours.len() > 20, "{}: {} colours", f.id, colours.len());
+        let hued = px
+            .chunks(3)
+            .filter(|c| c.iter().max().unwrap() - c.iter().min().unwrap() > 60)
+            .count();
+        assert!(hued > 200, "{}: {hued} coloured pixels", f.id);
+        let svg = charts::svg(&f.chart).unwrap();
+        assert!(svg.contains("<text"), "{}: text in the SVG", f.id);
+    }
+    // The embedded font draws glyphs: a chart's title region is not blank.
+    let chart = Chart::Timeline(match &run_figures(&run)[0].chart {
+        Chart::Timeline(t) => t.clone(),
+        _ => unreachable!(),
+    });
+    let (w, _, px) = decode(&render::png::png(&chart).unwrap());
+    let title_dark = (0..30)
+        .flat_map(|y| (0..w as usize).map(move |x| (y * w as usize + x) * 3))
+        .filter(|&i| px[i] < 100 && px[i + 1] < 100 && px[i + 2] < 100)
+        .count();
+    assert!(title_dark > 100, "title glyphs: {title_dark} dark pixels");
+}

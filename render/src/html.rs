@@ -5,7 +5,7 @@ use reports::vocab::{Metric, Stat};
 use std::fmt::Write;
 
 use crate::figures::{Drawn, png_path};
-use crate::words::{metric, policy_marks};
+use crate::words::{figure_rows, metric, policy_marks, shown};
 use reports::SCHEMA_VERSION;
 use reports::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
 use reports::metrics::Outcome;
@@ -405,6 +405,41 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
             b,
             "<p><strong>{cut} runs were cut short by a hard bound (<code>limit_hit</code> in runs.csv); their figures are incomplete.</strong></p>"
         );
+    }
+
+    // Every summarised figure, scenario by scenario: what the table above has no room for.
+    b.push_str("<h2>Every figure, scenario by scenario</h2>\n");
+    b.push_str(
+        "<p>The mean of each per-run figure the sweep summarises, with its bootstrap 95% \
+         interval; n/a where no run of the group observed it (a figure of a rollout that \
+         never started, say). Definitions in <code>docs/metrics.md</code>.</p>\n",
+    );
+    for scenario in &v.scenarios {
+        let _ = writeln!(b, "<h3>scenario {}</h3>", escape(scenario));
+        b.push_str("<div class=\"wide\"><table>\n<tr><th>figure</th>");
+        for p in &v.policies {
+            let _ = write!(b, "<th><code>{}</code></th>", escape(&p.name));
+        }
+        b.push_str("</tr>\n");
+        for row in figure_rows(v, scenario) {
+            let _ = write!(
+                b,
+                "<tr><td>{} <span class=\"note\">({})</span></td>",
+                escape(row.metric.label()),
+                escape(row.metric.name())
+            );
+            for mean in &row.means {
+                let (value, interval) = shown(row.metric, *mean);
+                let _ = write!(
+                    b,
+                    "<td class=\"num\">{} <span class=\"ci\">{}</span></td>",
+                    escape(&value),
+                    escape(&interval)
+                );
+            }
+            b.push_str("</tr>\n");
+        }
+        b.push_str("</table></div>\n");
     }
 
     b.push_str("<h2>Charts</h2>\n");

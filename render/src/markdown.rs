@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::charts::Figure;
 use crate::figures::png_path;
-use crate::words::{metric, policy_marks};
+use crate::words::{figure_rows, metric, policy_marks, shown};
 use reports::SCHEMA_VERSION;
 use reports::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
 use reports::stats::{Estimate, Rate};
@@ -212,6 +212,34 @@ pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
             s,
             "\n**{cut} runs were cut short by a hard bound; their figures are incomplete.**"
         );
+    }
+    let _ = writeln!(
+        s,
+        "\n### Every figure, scenario by scenario\n\nMeans of every summarised per-run figure, bootstrap 95% intervals in brackets; n/a where no run observed it.\n"
+    );
+    for scenario in &v.scenarios {
+        let _ = writeln!(s, "#### {}\n", cell(scenario));
+        let mut header = String::from("| figure |");
+        let mut rule = String::from("|---|");
+        for p in &v.policies {
+            let _ = write!(header, " {} |", code(&p.name));
+            rule.push_str("--:|");
+        }
+        let _ = writeln!(s, "{header}\n{rule}");
+        for row in figure_rows(v, scenario) {
+            let _ = write!(s, "| {} |", cell(row.metric.label()));
+            for mean in &row.means {
+                let (value, interval) = shown(row.metric, *mean);
+                let shown = if interval.is_empty() {
+                    value
+                } else {
+                    format!("{value} {interval}")
+                };
+                let _ = write!(s, " {} |", cell(&shown));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
     }
     charts(&mut s, figures);
     footer(&mut s, &v.program);

@@ -34,3 +34,45 @@ pub fn policy_marks(v: &SweepView, policy: &str) -> Vec<&'static str> {
     }
     out
 }
+
+/// A summarised figure's mean for each policy of the sweep, in sweep order (`None`: no
+/// run of that group observed it).
+pub struct FigureRow {
+    pub metric: Metric,
+    pub means: Vec<Option<Estimate>>,
+}
+
+/// Every figure the vocabulary summarises, for one scenario, policy by policy. The
+/// headline table has room for four figures; this one takes them all from the
+/// vocabulary (batch times, the healthy ratio, crash and dependency error rates
+/// included), so a figure added there shows up here with no line of the pages naming it.
+pub fn figure_rows(v: &SweepView, scenario: &str) -> Vec<FigureRow> {
+    Metric::summarised()
+        .map(|m| FigureRow {
+            metric: m,
+            means: v
+                .policies
+                .iter()
+                .map(|p| {
+                    v.groups
+                        .iter()
+                        .find(|g| g.scenario == scenario && g.policy == p.name)
+                        .and_then(|g| metric(g, m, Stat::Mean).0)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// An estimate in its figure's unit and its 95% interval, `("12.5 min", "[11.0 min,
+/// 14.1 min]")`, or `n/a` and nothing.
+pub fn shown(m: Metric, e: Option<Estimate>) -> (String, String) {
+    let unit = m.unit();
+    match e {
+        Some(e) => (
+            unit.show(e.value),
+            format!("[{}, {}]", unit.show(e.lo), unit.show(e.hi)),
+        ),
+        None => ("n/a".into(), String::new()),
+    }
+}

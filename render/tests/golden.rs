@@ -12,6 +12,7 @@ use render::charts::{self, Chart};
 use render::figures::{run_figures, sweep_figures};
 use render::report::{run_report, sweep_report};
 use reports::view::Axis;
+use reports::vocab::Metric;
 
 #[test]
 fn markdown_formats() {
@@ -88,6 +89,65 @@ fn sweep_report_is_self_contained_and_deterministic() {
     );
     let names: Vec<&str> = a.charts.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names.len(), ids.len());
+}
+
+/// Every figure the vocabulary summarises is on both sweep pages, for every scenario,
+/// with each policy's mean as the group summary holds it: the rollout figures (batch
+/// times, healthy ratio, crash and dependency error rates) included.
+#[test]
+fn every_summarised_figure_is_on_the_sweep_pages() {
+    let v = sweep_view(&sweep());
+    let files = sweep_report(&v).unwrap();
+    let section = |text: &str, heading: &str| -> String {
+        let at = text
+            .find(heading)
+            .unwrap_or_else(|| panic!("no {heading:?}"));
+        text[at..].to_string()
+    };
+    let html = section(&files.html, "<h2>Every figure, scenario by scenario</h2>");
+    let md = section(&files.markdown, "### Every figure, scenario by scenario");
+    let figures: Vec<Metric> = Metric::summarised().collect();
+    assert!(
+        figures.contains(&Metric::HealthyRatioMin) && figures.contains(&Metric::CandidateCrashRate)
+    );
+    for scenario in &v.scenarios {
+        let html = section(&html, &format!("<h3>scenario {scenario}</h3>"));
+        let html = &html[..html.find("</table>").unwrap()];
+        let md = section(&md, &format!("#### {scenario}"));
+        assert_eq!(
+            html.matches("<tr><td>").count(),
+            figures.len(),
+            "{scenario}"
+        );
+        for m in &figures {
+            let row = section(html, &format!("({})</span></td>", m.name()));
+            let row = &row[..row.find("</tr>").unwrap()];
+            let md_row = section(&md, &format!("| {} |", m.label()));
+            let md_row = &md_row[..md_row.find('\n').unwrap()];
+            for p in &v.policies {
+                let g = v
+                    .groups
+                    .iter()
+                    .find(|g| &g.scenario == scenario && g.policy == p.name)
+                    .unwrap();
+                let want = g
+                    .metric(*m)
+                    .and_then(|s| s.stats)
+                    .map(|d| m.unit().show(d.mean.value))
+                    .unwrap_or_else(|| "n/a".into());
+                assert!(
+                    row.contains(&want),
+                    "{scenario} {m:?} {}: {want} in {row}",
+                    p.name
+                );
+                assert!(
+                    md_row.contains(&want),
+                    "{scenario} {m:?} {}: {want} in {md_row}",
+                    p.name
+                );
+            }
+        }
+    }
 }
 
 /// Decodes a PNG to (width, height, RGB bytes).

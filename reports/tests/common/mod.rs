@@ -39,7 +39,7 @@ pub fn golden(name: &str, actual: &str) {
             .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
         panic!(
             "{} differs from the output at line {}:\n  golden: {:?}\n  output: {:?}\n\
-             (if the change is intended: ROLLCAGE_UPDATE_GOLDEN=1 cargo test -p reports --test golden)",
+             (if the change is intended: ROLLCAGE_UPDATE_GOLDEN=1 cargo test -p reports -p render --test golden)",
             path.display(),
             line + 1,
             expected.lines().nth(line).unwrap_or("<end>"),

@@ -138,6 +138,12 @@ impl RunsRecord {
         r
     }
 
+    /// A figure's value in this run (`None`: not observed).
+    pub fn value(&self, m: Metric) -> Option<f64> {
+        let k = Metric::ALL.iter().position(|&x| x == m)?;
+        self.figures.get(k).copied().flatten()
+    }
+
     /// The row as one CSV line, newline included: what the sweep appends.
     pub fn line(&self) -> Vec<u8> {
         line(self.fields())

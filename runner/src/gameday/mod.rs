@@ -9,6 +9,7 @@ pub mod runbook;
 use std::path::{Path, PathBuf};
 
 use reports::Outcome;
+use reports::artifacts::runs_csv::RunsCsv;
 use reports::stats::quantile_sorted;
 use reports::sweep::Constraints;
 use reports::vocab::Metric;
@@ -54,52 +55,30 @@ fn spread(mut v: Vec<f64>) -> Spread {
 /// The expected figures, from the sweep's `runs.csv`.
 fn forecast(dir: &Path, master_seed: u64) -> Result<Forecast, RunnerError> {
     let path = dir.join(RUNS_CSV);
-    let shown = path.display().to_string();
-    let bad = |e: String| RunnerError::Usage(format!("{shown}: {e}"));
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
-    let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(format!("no `{name}` column")))
-    };
-    let (outcome, detector, ttd, impact, recover, budget, t_impact) = (
-        col("outcome")?,
-        col("detector")?,
-        col(Metric::Ttd.name())?,
-        col(Metric::ImpactDuration.name())?,
-        col(Metric::TtRecover.name())?,
-        col(Metric::BudgetConsumed.name())?,
-        col(Metric::TImpactStart.name())?,
-    );
-    let mut runs = 0u64;
+    let bytes = std::fs::read(&path).map_err(|e| RunnerError::io(&path, e))?;
+    let table = RunsCsv::from_bytes(&bytes)
+        .map_err(|e| RunnerError::Usage(format!("{}: {e}", path.display())))?;
+    let runs = table.rows.len() as u64;
     let mut outcomes = vec![0u64; Outcome::ALL.len()];
     let mut detectors: Vec<(String, u64)> = Vec::new();
     let (mut detect, mut mitigate, mut rec, mut budgets) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut impact_runs = 0;
-    for r in reader.records() {
-        let r = r.map_err(|e| bad(e.to_string()))?;
-        runs += 1;
-        let num = |i: usize| r.get(i).and_then(|v| v.parse::<f64>().ok());
-        if let Some(k) = Outcome::parse(r.get(outcome).unwrap_or(""))
-            .and_then(|o| Outcome::ALL.iter().position(|x| *x == o))
-        {
+    for r in &table.rows {
+        if let Some(k) = Outcome::ALL.iter().position(|x| *x == r.outcome) {
             outcomes[k] += 1;
         }
-        let d = r.get(detector).unwrap_or("");
-        if !d.is_empty() {
+        if let Some(d) = &r.detector {
             match detectors.iter_mut().find(|(n, _)| n == d) {
                 Some((_, k)) => *k += 1,
-                None => detectors.push((d.to_string(), 1)),
+                None => detectors.push((d.clone(), 1)),
             }
         }
-        impact_runs += u64::from(num(t_impact).is_some());
-        detect.extend(num(ttd));
-        mitigate.extend(num(impact));
-        rec.extend(num(recover));
-        budgets.extend(num(budget));
+        impact_runs += u64::from(r.value(Metric::TImpactStart).is_some());
+        detect.extend(r.value(Metric::Ttd));
+        mitigate.extend(r.value(Metric::ImpactDuration));
+        rec.extend(r.value(Metric::TtRecover));
+        budgets.extend(r.value(Metric::BudgetConsumed));
     }
     detectors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let n = budgets.len().max(1) as f64;

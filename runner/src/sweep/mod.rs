@@ -405,7 +405,9 @@ fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
             continue;
         }
         let expected = m.run_at(count);
-        if count >= m.shard_runs() || rec.get(0) != Some(expected.to_string().as_str()) {
+        let row = runs_csv::RunsRecord::parse(&rec, m.grid.len())
+            .map_err(|e| bad(format!("row {}: {e}", count + 1)))?;
+        if count >= m.shard_runs() || row.run_id != expected {
             return Err(bad(format!("row {} is not run {expected}", count + 1)));
         }
         count += 1;

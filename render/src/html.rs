@@ -407,6 +407,12 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
         );
     }
 
+    b.push_str("<h2>Charts</h2>\n");
+    for d in figures {
+        let _ = writeln!(b, "<h3>{}</h3>", escape(&d.figure.title));
+        figure(&mut b, d);
+    }
+
     // Every summarised figure, scenario by scenario: what the table above has no room for.
     b.push_str("<h2>Every figure, scenario by scenario</h2>\n");
     b.push_str(
@@ -440,12 +446,6 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
             b.push_str("</tr>\n");
         }
         b.push_str("</table></div>\n");
-    }
-
-    b.push_str("<h2>Charts</h2>\n");
-    for d in figures {
-        let _ = writeln!(b, "<h3>{}</h3>", escape(&d.figure.title));
-        figure(&mut b, d);
     }
     page(
         &format!(

@@ -213,6 +213,7 @@ pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
             "\n**{cut} runs were cut short by a hard bound; their figures are incomplete.**"
         );
     }
+    charts(&mut s, figures);
     let _ = writeln!(
         s,
         "\n### Every figure, scenario by scenario\n\nMeans of every summarised per-run figure, bootstrap 95% intervals in brackets; n/a where no run observed it.\n"
@@ -241,7 +242,6 @@ pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
         }
         s.push('\n');
     }
-    charts(&mut s, figures);
     footer(&mut s, &v.program);
     s
 }

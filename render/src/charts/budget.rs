@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    DrawResult, Figure, GREY, Swatch, WIDTH, anchored, ellipsize_middle, legend, measure, nice_max,
-    series_color, slug, text, tick, title,
+    DrawResult, Figure, GREY, Swatch, WIDTH, anchored, ellipsize_middle, fifths_grid, legend,
+    measure, nice_max, series_color, slug, text, tick, title,
 };
 use reports::stats::quantile_sorted;
 use reports::view::SweepView;
@@ -157,23 +157,13 @@ impl Budget {
             (names, 6),
             anchored(13.0, HPos::Left, VPos::Top),
         ))?;
-        for k in 0..=5 {
-            let v = x_max * k as f64 / 5.0;
-            let x = x_of(v);
-            area.draw(&PathElement::new(
-                vec![(x, top), (x, top + rows_h)],
-                BLACK.mix(if k == 0 { 0.6 } else { 0.08 }),
-            ))?;
-            area.draw(&Text::new(
-                tick(v, x_max),
-                (x, top + rows_h + 6),
-                anchored(
-                    12.0,
-                    if k == 5 { HPos::Right } else { HPos::Center },
-                    VPos::Top,
-                ),
-            ))?;
-        }
+        fifths_grid(
+            &area,
+            top,
+            rows_h,
+            |k| x_of(x_max * f64::from(k) / 5.0),
+            |k| tick(x_max * f64::from(k) / 5.0, x_max),
+        )?;
         if show_limit {
             let x = x_of(self.limit_pct);
             area.draw(&DashedPathElement::new(

@@ -251,6 +251,35 @@ pub fn legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The vertical grid of a row chart (budget, rates): six lines at fifths of the axis,
+/// from `top` down `rows_h` pixels, the first one (the axis) darker, each labelled
+/// under the rows by `label(k)`, the last label right-aligned so it stays inside.
+pub fn fifths_grid<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    top: i32,
+    rows_h: i32,
+    x_of_fifth: impl Fn(u32) -> i32,
+    label: impl Fn(u32) -> String,
+) -> DrawResult {
+    for k in 0..=5 {
+        let x = x_of_fifth(k);
+        area.draw(&PathElement::new(
+            vec![(x, top), (x, top + rows_h)],
+            BLACK.mix(if k == 0 { 0.6 } else { 0.08 }),
+        ))?;
+        area.draw(&Text::new(
+            label(k),
+            (x, top + rows_h + 6),
+            anchored(
+                12.0,
+                if k == 5 { HPos::Right } else { HPos::Center },
+                VPos::Top,
+            ),
+        ))?;
+    }
+    Ok(())
+}
+
 /// A nice upper bound for an axis showing values up to `max` (at least `floor`).
 pub fn nice_max(max: f64, floor: f64) -> f64 {
     let m = if max.is_finite() {

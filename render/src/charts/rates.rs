@@ -5,7 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{DrawResult, Figure, GREY, WIDTH, anchored, ellipsize_middle, measure, text, title};
+use super::{
+    DrawResult, Figure, GREY, WIDTH, anchored, ellipsize_middle, fifths_grid, measure, text, title,
+};
 use reports::stats::Rate;
 use reports::view::SweepView;
 
@@ -116,22 +118,13 @@ impl Rates {
             anchored(13.0, HPos::Left, VPos::Top),
         ))?;
         // Grid at every 20%, with labels under the rows.
-        for k in 0..=5 {
-            let x = x_of(k as f64 / 5.0);
-            area.draw(&PathElement::new(
-                vec![(x, top), (x, top + rows_h)],
-                BLACK.mix(if k == 0 { 0.6 } else { 0.08 }),
-            ))?;
-            area.draw(&Text::new(
-                format!("{}%", 20 * k),
-                (x, top + rows_h + 6),
-                anchored(
-                    12.0,
-                    if k == 5 { HPos::Right } else { HPos::Center },
-                    VPos::Top,
-                ),
-            ))?;
-        }
+        fifths_grid(
+            area,
+            top,
+            rows_h,
+            |k| x_of(f64::from(k) / 5.0),
+            |k| format!("{}%", 20 * k),
+        )?;
         for (i, r) in self.rows.iter().enumerate() {
             let y0 = top + i as i32 * ROW as i32;
             let mid = y0 + ROW as i32 / 2;

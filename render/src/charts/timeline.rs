@@ -261,8 +261,22 @@ impl Timeline {
         let legend_area = rest.margin(4, 0, Y_AREA as i32, RIGHT as i32);
 
         self.draw_pods(&panels[1], x_range.clone(), div)?;
-        self.draw_errors(&panels[2], x_range.clone(), div)?;
-        self.draw_latency(&panels[3], x_range.clone(), div)?;
+        self.draw_series(
+            &panels[2],
+            x_range.clone(),
+            div,
+            "error ratio (% of requests)",
+            0.1,
+            |p| p.error_ratio.map(|r| 100.0 * r),
+        )?;
+        self.draw_series(
+            &panels[3],
+            x_range.clone(),
+            div,
+            "p99 latency (ms)",
+            1.0,
+            |p| p.latency_p99_ms,
+        )?;
         self.draw_burn(&panels[4], x_range.clone(), div)?;
         self.draw_gates(&panels[5], x_range.clone(), div, unit)?;
         self.draw_strip(&panels[0])?;
@@ -456,54 +470,25 @@ impl Timeline {
         flush(&mut segment)
     }
 
-    fn draw_errors<DB: DrawingBackend>(
+    /// A panel of one series on a linear axis from 0: the error ratio, the p99 latency.
+    /// `value` reads a point (already in the panel's unit); `floor` is the smallest top
+    /// of the axis, so a flat series still has a readable scale.
+    fn draw_series<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         x: Range<f64>,
         div: f64,
+        label: &str,
+        floor: f64,
+        value: impl Fn(&TimelinePoint) -> Option<f64>,
     ) -> DrawResult {
-        let max = self
-            .points
-            .iter()
-            .filter_map(|p| p.error_ratio)
-            .fold(0.0, f64::max);
-        let y_max = nice_max(100.0 * max * 1.1, 0.1);
+        let max = self.points.iter().filter_map(&value).fold(0.0, f64::max);
+        let y_max = nice_max(max * 1.1, floor);
         let mut chart = Self::panel(area, x, 0.0..y_max, false)?;
-        Self::mesh(
-            &mut chart,
-            "error ratio (% of requests)",
-            &|v| tick(*v, y_max),
-            4,
-        )?;
+        Self::mesh(&mut chart, label, &|v| tick(*v, y_max), 4)?;
         Self::lines(
             &mut chart,
-            self.points
-                .iter()
-                .map(|p| (p.time_s / div, p.error_ratio.map(|r| 100.0 * r))),
-            LINE.stroke_width(2),
-        )?;
-        self.vertical_marks(&mut chart, 0.0..y_max, div)
-    }
-
-    fn draw_latency<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        x: Range<f64>,
-        div: f64,
-    ) -> DrawResult {
-        let max = self
-            .points
-            .iter()
-            .filter_map(|p| p.latency_p99_ms)
-            .fold(0.0, f64::max);
-        let y_max = nice_max(max * 1.1, 1.0);
-        let mut chart = Self::panel(area, x, 0.0..y_max, false)?;
-        Self::mesh(&mut chart, "p99 latency (ms)", &|v| tick(*v, y_max), 4)?;
-        Self::lines(
-            &mut chart,
-            self.points
-                .iter()
-                .map(|p| (p.time_s / div, p.latency_p99_ms)),
+            self.points.iter().map(|p| (p.time_s / div, value(p))),
             LINE.stroke_width(2),
         )?;
         self.vertical_marks(&mut chart, 0.0..y_max, div)

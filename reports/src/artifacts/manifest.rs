@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{ArtifactError, check_schema_version, json_from_bytes, json_to_bytes};
 use crate::SCHEMA_VERSION;
 use crate::limits::{self, MAX_SHARDS};
-use crate::sweep::frontier::Constraints;
+use crate::sweep::constraints::Constraints;
 
 pub const FILE_NAME: &str = "manifest.json";
 

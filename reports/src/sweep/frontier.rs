@@ -14,31 +14,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::constraints::Constraints;
 use super::group::GroupSummary;
 use crate::stats::{Estimate, Rate, wilson};
 use crate::vocab::Metric;
-
-/// What the user accepts. Percentages as the flags take them.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Constraints {
-    /// Largest acceptable p95 of budget consumed on the worst fault scenario, in % of
-    /// the SLO window's error budget.
-    pub max_budget_p95_pct: f64,
-    /// Largest acceptable p50 deploy duration on the worst good-release scenario.
-    pub max_deploy_p50_s: f64,
-    /// Largest acceptable false-rollback rate, in %.
-    pub max_false_rollback_pct: f64,
-}
-
-impl Default for Constraints {
-    fn default() -> Self {
-        Constraints {
-            max_budget_p95_pct: 2.0,
-            max_deploy_p50_s: 1800.0,
-            max_false_rollback_pct: 1.0,
-        }
-    }
-}
 
 /// A figure and the scenario it was taken from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! from and written to are `crate::artifacts`'; reading and writing files is the
 //! runner's job.
 
+pub mod constraints;
 pub mod frontier;
 pub mod group;
 

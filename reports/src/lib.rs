@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod paint;
 pub mod png;
+pub mod prometheus;
 pub mod report;
 pub mod stats;
 pub mod summary;

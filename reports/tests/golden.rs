@@ -26,7 +26,7 @@ use reports::sweep::{
 use reports::view::{Axis, GroupRuns, LogEvent, PolicyInfo, RunView, SweepView, TimelinePoint};
 use sim_core::SimTime;
 use sim_core::log::{LogKind, LogRecord};
-use sim_core::record::{StateCounts, TimelineRow};
+use sim_core::record::{StateCounts, TimelineRow, VersionCounts};
 
 /// The files' bytes as text, through the artifacts' writers, each checked to read
 /// back to the same bytes through its reader.
@@ -212,6 +212,14 @@ fn pods(starting: u32, ready: u32, crashed: u32, terminating: u32) -> StateCount
     }
 }
 
+fn counts(requests: u64, errors: u64, timeouts: u64) -> VersionCounts {
+    VersionCounts {
+        requests,
+        errors,
+        timeouts,
+    }
+}
+
 #[test]
 fn timeline_and_events_csv_formats() {
     let rows = vec![
@@ -230,6 +238,9 @@ fn timeline_and_events_csv_formats() {
             in_flight: 14,
             sessions_lost: 0,
             scraped: true,
+            versions: [counts(8990, 0, 0), counts(0, 0, 0)],
+            slo_events: 8990,
+            slo_bad_events: 3,
         },
         TimelineRow {
             at: SimTime::from_secs(30),
@@ -246,6 +257,9 @@ fn timeline_and_events_csv_formats() {
             in_flight: 3,
             sessions_lost: 1,
             scraped: false,
+            versions: [counts(0, 0, 0), counts(0, 0, 0)],
+            slo_events: 0,
+            slo_bad_events: 1,
         },
     ];
     golden("timeline.csv", &timeline_csv_rows(&rows, 15.0));

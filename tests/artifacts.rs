@@ -85,8 +85,7 @@ fn a_run_directory_reads_back_byte_for_byte() {
     assert!(om.ends_with("\n# EOF\n"));
     let last = |series: &str| -> u64 {
         om.lines()
-            .filter(|l| l.starts_with(series))
-            .last()
+            .rfind(|l| l.starts_with(series))
             .and_then(|l| l.split(' ').nth(1))
             .unwrap_or_else(|| panic!("no {series} in metrics.om"))
             .parse()

@@ -161,14 +161,11 @@ fn times(m: &Input<'_>) -> Vec<i64> {
         .collect()
 }
 
+/// A counter's value in one cohort's interval.
+type Count = fn(&CohortSample) -> u64;
+
 /// One counter family: per version, `value` summed over the scrapes, from 0 at t = 0.
-fn counter(
-    out: &mut String,
-    m: &Input<'_>,
-    name: &str,
-    help: &str,
-    extra: &[(&str, fn(&CohortSample) -> u64)],
-) {
+fn counter(out: &mut String, m: &Input<'_>, name: &str, help: &str, extra: &[(&str, Count)]) {
     header(out, name, "counter", None, help);
     let labels = version_labels(m);
     let t = times(m);
@@ -191,15 +188,11 @@ pub fn to_bytes(m: &Input<'_>) -> Vec<u8> {
     let code = &n.labels.code;
     let mut out = String::new();
     let by_code = [
-        (
-            format!(",{code}=\"{CODE_OK}\""),
-            ok as fn(&CohortSample) -> u64,
-        ),
+        (format!(",{code}=\"{CODE_OK}\""), ok as Count),
         (format!(",{code}=\"{CODE_ERROR}\""), |c| c.errors),
         (format!(",{code}=\"{CODE_TIMEOUT}\""), |c| c.timeouts),
     ];
-    let by_code: Vec<(&str, fn(&CohortSample) -> u64)> =
-        by_code.iter().map(|(l, f)| (l.as_str(), *f)).collect();
+    let by_code: Vec<(&str, Count)> = by_code.iter().map(|(l, f)| (l.as_str(), *f)).collect();
     counter(
         &mut out,
         m,

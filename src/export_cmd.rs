@@ -1,4 +1,5 @@
-//! `rollcage export`: a policy in the format a real rollout controller reads.
+//! `rollcage export`: a policy in the format a real rollout controller reads; a
+//! scenario's SLO as Prometheus rules; a run as a `promtool test rules` file.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,16 +14,29 @@ use runner::output::write_atomic;
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
-    /// A built-in policy name or a policy file (TOML or exported JSON).
-    #[arg(long)]
-    policy: String,
+    /// A built-in policy name or a policy file (TOML or exported JSON): for k8s, argo,
+    /// flagger, codedeploy and json.
+    #[arg(long, conflicts_with_all = ["scenario", "run"])]
+    policy: Option<String>,
+    /// A built-in scenario name or a scenario file: its SLO, for prometheus-rules.
+    #[arg(long, conflicts_with = "run")]
+    scenario: Option<String>,
+    /// A run directory (`rollcage run --out`): for promtool-test, or prometheus-rules
+    /// of the run's scenario.
+    #[arg(long, value_name = "DIR")]
+    run: Option<PathBuf>,
     #[command(flatten)]
     overrides: PolicyOverrides,
-    /// k8s, argo, flagger, codedeploy or json.
-    #[arg(long = "to", value_parser = parse_target)]
-    to: Target,
+    /// k8s, argo, flagger, codedeploy, json (a policy); prometheus-rules (a scenario or
+    /// a run); promtool-test (a run).
+    #[arg(long = "to", value_parser = parse_to)]
+    to: To,
+    /// promtool-test: the rule file the test loads (as written in its `rule_files`).
+    #[arg(long, value_name = "FILE", default_value = "slo-rules.yaml")]
+    rule_file: String,
     /// Object names and the `service` label the metric queries select (a DNS-1035
-    /// label of at most 55 characters; default: the policy's name).
+    /// label of at most 55 characters; default: the policy's name). prometheus-rules:
+    /// the one service the rules select (default: every service, each apart).
     #[arg(long)]
     service: Option<ServiceName>,
     /// Prometheus the analysis queries go to (http:// or https://, a host, an optional
@@ -42,17 +56,28 @@ pub struct ExportArgs {
     force: bool,
 }
 
-fn parse_target(s: &str) -> Result<Target, String> {
-    Target::parse(s).ok_or_else(|| {
-        format!(
-            "unknown target \"{s}\"; expected one of: {}",
-            Target::NAMES.join(", ")
-        )
-    })
+/// What `--to` asks for: a policy's target, or one of the Prometheus files.
+#[derive(Clone, Copy, Debug)]
+pub enum To {
+    Policy(Target),
+    PrometheusRules,
+    PromtoolTest,
+}
+
+fn parse_to(s: &str) -> Result<To, String> {
+    match s {
+        "prometheus-rules" => Ok(To::PrometheusRules),
+        "promtool-test" => Ok(To::PromtoolTest),
+        _ => Target::parse(s).map(To::Policy).ok_or_else(|| {
+            format!(
+                "unknown target \"{s}\"; expected one of: {}, prometheus-rules, promtool-test",
+                Target::NAMES.join(", ")
+            )
+        }),
+    }
 }
 
 pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
-    let policy = load_policy_with_sets(&args.policy, &args.overrides.sets)?;
     if let Some(out) = &args.out
         && out.exists()
         && !args.force
@@ -62,6 +87,17 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
             out.display()
         )));
     }
+    let target = match args.to {
+        To::Policy(t) => t,
+        To::PrometheusRules | To::PromtoolTest => return prometheus(&args),
+    };
+    let Some(policy) = &args.policy else {
+        return Err(RunnerError::Usage(format!(
+            "--to {} exports a policy: pass --policy",
+            target.name()
+        )));
+    };
+    let policy = load_policy_with_sets(policy, &args.overrides.sets)?;
     let service = match &args.service {
         Some(s) => s.clone(),
         // Checked by the same rule as the flag, and said so: the user never typed it.
@@ -82,17 +118,71 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
         series,
     };
     let e =
-        export::export(&policy, args.to, &opts).map_err(|e| RunnerError::Usage(e.to_string()))?;
+        export::export(&policy, target, &opts).map_err(|e| RunnerError::Usage(e.to_string()))?;
     for n in &e.notes {
-        eprintln!("rollcage export: not expressed in {}: {n}", args.to.name());
+        eprintln!("rollcage export: not expressed in {}: {n}", target.name());
     }
+    emit(&args, e.text)
+}
+
+/// Writes `text` to `--out` (atomically) or returns it for stdout.
+fn emit(args: &ExportArgs, text: String) -> Result<(String, ExitCode), RunnerError> {
     match &args.out {
         Some(path) => {
-            write_atomic(path, e.text.as_bytes())?;
+            write_atomic(path, text.as_bytes())?;
             Ok((String::new(), ExitCode::SUCCESS))
         }
-        None => Ok((e.text, ExitCode::SUCCESS)),
+        None => Ok((text, ExitCode::SUCCESS)),
     }
+}
+
+/// `--to prometheus-rules` (from `--scenario` or `--run`) and `--to promtool-test`
+/// (from `--run`).
+fn prometheus(args: &ExportArgs) -> Result<(String, ExitCode), RunnerError> {
+    let what = match args.to {
+        To::PromtoolTest => "promtool-test",
+        _ => "prometheus-rules",
+    };
+    if args.policy.is_some() {
+        return Err(RunnerError::Usage(format!(
+            "--to {what} reads a scenario's SLO, not a policy: pass --scenario S or --run DIR"
+        )));
+    }
+    if !args.overrides.sets.is_empty() {
+        return Err(RunnerError::Usage(format!(
+            "--set does not apply to --to {what}: edit the scenario, or export from a run directory"
+        )));
+    }
+    let names = match &args.metric_names {
+        Some(path) => read_names(path)?,
+        None => SeriesNames::default(),
+    };
+    let text = match (args.to, &args.scenario, &args.run) {
+        (To::PromtoolTest, _, Some(dir)) => {
+            runner::prometheus::promtool_test(dir, &args.rule_file, &names)?
+        }
+        (To::PromtoolTest, _, None) => {
+            return Err(RunnerError::Usage(
+                "--to promtool-test replays a run: pass --run DIR (a `rollcage run --out` directory)".into(),
+            ));
+        }
+        (_, scenario, run) => {
+            let mut rules = match (scenario, run) {
+                (Some(s), _) => runner::prometheus::rules_for_scenario(
+                    &runner::inputs::load_scenario(s, &[])?.0,
+                ),
+                (None, Some(dir)) => runner::prometheus::rules_for_run(dir)?,
+                (None, None) => {
+                    return Err(RunnerError::Usage(
+                        "--to prometheus-rules writes a scenario's SLO: pass --scenario S or --run DIR".into(),
+                    ));
+                }
+            };
+            rules.service = args.service.as_ref().map(|s| s.as_str().to_string());
+            rules.rules_yaml(&names)
+        }
+    };
+    emit(args, text)
 }
 
 /// The `--metric-names` file, read up to its bound (a larger file is refused unread).

@@ -23,10 +23,11 @@ mod export_cmd;
 mod gate_cmd;
 mod plan_cmd;
 mod report_cmd;
+use policies::series::SeriesNames;
 use render::summary::run_summary_painted;
 use reports::Outcome;
 use reports::artifacts::run_json::{RunInputs, RunJson};
-use reports::artifacts::{events_csv, run_json, timeline_csv};
+use reports::artifacts::{events_csv, metrics_om, run_json, timeline_csv};
 use runner::RunnerError;
 use runner::inputs::{Resolved, resolve, validate_file};
 use runner::output::OutputDir;
@@ -123,10 +124,13 @@ struct RunArgs {
     replicate: u64,
     #[command(flatten)]
     overrides: args::Overrides,
-    /// Write run.json, timeline.csv, events.csv and the report here (locked while
-    /// written: a second writer is refused).
+    /// Write run.json, timeline.csv, events.csv, metrics.om and the report here (locked
+    /// while written: a second writer is refused).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The time of simulated t = 0 in metrics.om (RFC 3339; never the clock).
+    #[arg(long, default_value = metrics_om::DEFAULT_EPOCH, value_parser = metrics_om::parse_epoch)]
+    epoch: i64,
     /// Allow writing into a non-empty --out directory.
     #[arg(long)]
     force: bool,
@@ -281,6 +285,15 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         out.write(timeline_csv::FILE_NAME, &timeline_csv::to_bytes(&timeline))?;
         let events = events_csv::records(&record.log);
         out.write(events_csv::FILE_NAME, &events_csv::to_bytes(&events))?;
+        let names = SeriesNames::default();
+        let om = metrics_om::Input {
+            names: &names,
+            service: &resolved.policy.name,
+            epoch_ms: args.epoch,
+            samples: record.metrics.samples(),
+            kpi: resolved.scenario.has_kpi(),
+        };
+        out.write(metrics_om::FILE_NAME, &metrics_om::to_bytes(&om))?;
         report_line = report_cmd::write_report(out)?.1;
     }
     if args.json {
@@ -293,7 +306,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         print(&run_summary_painted(&title, metrics, report_cmd::paint()))?;
         if let Some(out) = &out {
             print(&format!(
-                "  files        {}/{{run.json,timeline.csv,events.csv}}\n",
+                "  files        {}/{{run.json,timeline.csv,events.csv,metrics.om}}\n",
                 out.path().display()
             ))?;
             print(&report_line)?;

@@ -16,8 +16,8 @@ use reports::artifacts::run_json::RunJson;
 use reports::artifacts::runs_csv::RunsCsv;
 use reports::artifacts::summary_json::SummaryJson;
 use reports::artifacts::{
-    events_csv, manifest, paired_csv, pareto_csv, run_json, runs_csv, summary_csv, summary_json,
-    timeline_csv,
+    events_csv, manifest, metrics_om, paired_csv, pareto_csv, run_json, runs_csv, summary_csv,
+    summary_json, timeline_csv,
 };
 
 const SHORT: &str = "scenario.run.horizon_seconds=300";
@@ -79,6 +79,55 @@ fn a_run_directory_reads_back_byte_for_byte() {
         events_csv::to_bytes(r)
     });
     assert!(!events.is_empty());
+    // metrics.om (written, not read back) holds the timeline's per-version counts: its
+    // last cumulative request counters are the sums of the timeline's columns.
+    let om = std::fs::read_to_string(out.join(metrics_om::FILE_NAME)).unwrap();
+    assert!(om.ends_with("\n# EOF\n"));
+    let last = |series: &str| -> u64 {
+        om.lines()
+            .rfind(|l| l.starts_with(series))
+            .and_then(|l| l.split(' ').nth(1))
+            .unwrap_or_else(|| panic!("no {series} in metrics.om"))
+            .parse()
+            .unwrap()
+    };
+    let labels = |v: &str, app: &str| {
+        format!("service=\"reference\",version=\"{v}\",namespace=\"default\",app=\"{app}\"")
+    };
+    for (v, app, req, err, tmo) in [
+        ("stable", "reference-primary", 0, 1, 2),
+        ("canary", "reference", 3, 4, 5),
+    ] {
+        let sum = |k: usize| -> u64 {
+            timeline
+                .iter()
+                .map(|r| {
+                    [
+                        r.baseline_requests,
+                        r.baseline_errors,
+                        r.baseline_timeouts,
+                        r.candidate_requests,
+                        r.candidate_errors,
+                        r.candidate_timeouts,
+                    ][k]
+                })
+                .sum()
+        };
+        let series =
+            |code: &str| format!("http_requests_total{{{},code=\"{code}\"}} ", labels(v, app));
+        assert_eq!(last(&series("500")), sum(err), "{v}");
+        assert_eq!(last(&series("504")), sum(tmo), "{v}");
+        assert_eq!(last(&series("200")) + sum(err) + sum(tmo), sum(req), "{v}");
+    }
+    let slo: u64 = timeline.iter().map(|r| r.slo_bad_events).sum();
+    let bad = last(&format!(
+        "slo_bad_events_total{{{}}} ",
+        labels("stable", "reference-primary")
+    )) + last(&format!(
+        "slo_bad_events_total{{{}}} ",
+        labels("canary", "reference")
+    ));
+    assert_eq!(bad, slo);
     // `run --json` prints the same document.
     let o = cli(&["run", "--scenario", "memory-leak", "--set", SHORT, "--json"]);
     assert_eq!(

@@ -21,6 +21,7 @@ use policies::export::{self, Options, Target};
 use policies::gate::{Comparison, GateMetric, GateSpec};
 use policies::series::SeriesNames;
 use prom::Prometheus;
+use reports::artifacts::{metrics_om, timeline_csv};
 use serde::Deserialize as _;
 
 /// The release's first step (a multiple of 60 s, so subquery steps fall on samples).
@@ -36,6 +37,8 @@ const T_ERR: i64 = T0 + 300;
 /// When the stable side of the `idle` case loses its traffic.
 const T_IDLE: i64 = T0 + 600;
 const NAMESPACE: &str = "prod";
+/// The policy of the simulated good release (its name is the series' `service`).
+const GOOD_POLICY: &str = "gated-10pct";
 
 /// Latency buckets (seconds) and the cumulative share of requests under each.
 const BOUNDS: [f64; 6] = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -393,10 +396,10 @@ fn str_at<'a>(v: &'a serde_norway::Value, path: &[&str]) -> &'a str {
 }
 
 /// Flagger renders a MetricTemplate's query as a Go template with these functions.
-fn render_flagger(query: &str, service: &str, interval: &str) -> String {
+fn render_flagger(query: &str, service: &str, namespace: &str, interval: &str) -> String {
     let out = query
         .replace("{{ target }}", service)
-        .replace("{{ namespace }}", NAMESPACE)
+        .replace("{{ namespace }}", namespace)
         .replace("{{ name }}", service)
         .replace("{{ service }}", service)
         .replace("{{ interval }}", interval);
@@ -406,6 +409,17 @@ fn render_flagger(query: &str, service: &str, interval: &str) -> String {
 
 /// Every query of `policy`'s export to `target` for `service`, with its gate.
 fn exported(policy: &Policy, target: Target, text: &str, service: &str) -> Vec<Exported> {
+    exported_in(policy, target, text, service, NAMESPACE)
+}
+
+/// The same, for Flagger's queries in `namespace`.
+fn exported_in(
+    policy: &Policy,
+    target: Target,
+    text: &str,
+    service: &str,
+    namespace: &str,
+) -> Vec<Exported> {
     let gate = |name: &str| {
         policy
             .kind
@@ -467,7 +481,12 @@ fn exported(policy: &Policy, target: Target, text: &str, service: &str) -> Vec<E
                 out.push(Exported {
                     origin: format!("{} flagger {template}", policy.name),
                     gate: gate(name),
-                    query: render_flagger(&templates[template], service, str_at(m, &["interval"])),
+                    query: render_flagger(
+                        &templates[template],
+                        service,
+                        namespace,
+                        str_at(m, &["interval"]),
+                    ),
                     bound,
                     at_least,
                 });
@@ -732,7 +751,32 @@ fn exported_queries_return_finite_values_on_real_series() {
     om.truncate(om.len() - "# EOF\n".len());
     om.push_str(&openmetrics(&renamed, &[Case::Healthy]));
     let work = std::env::temp_dir().join(format!("rollcage-prometheus-{}", std::process::id()));
-    let server = Prometheus::start(&bins, &om, STABLE_FROM, &work);
+    // A simulated good release too, as `run --out` writes it (metrics.om at the default
+    // epoch, its series labelled with the policy's name).
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let run_dir = work.join("good-release");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rollcage"))
+        .args([
+            "run",
+            "--scenario",
+            "good-release",
+            "--policy",
+            GOOD_POLICY,
+            "--out",
+        ])
+        .arg(&run_dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fixture = work.join("fixture.om");
+    std::fs::write(&fixture, &om).unwrap();
+    let server = Prometheus::start_files(
+        &bins,
+        &[fixture, run_dir.join(metrics_om::FILE_NAME)],
+        STABLE_FROM,
+        &work,
+    );
 
     // The old forms are shown to fail on these series, so this test can fail: no 5xx
     // series gives an empty ratio, an idle stable side a NaN quantile.
@@ -828,5 +872,59 @@ fn exported_queries_return_finite_values_on_real_series() {
         checked.exact * 10 > checked.queries * steps * 7,
         "{} exact",
         checked.exact
+    );
+
+    // The simulated good release: every query of every export, for the run's service,
+    // is finite and non-empty at every scrape at which both versions served throughout
+    // the longest window (10 minutes), i.e. whenever the data allows a value.
+    let timeline =
+        timeline_csv::from_bytes(&std::fs::read(run_dir.join(timeline_csv::FILE_NAME)).unwrap())
+            .unwrap();
+    let epoch = metrics_om::parse_epoch(metrics_om::DEFAULT_EPOCH).unwrap() / 1000;
+    let both =
+        |r: &timeline_csv::TimelineRecord| r.baseline_requests > 0 && r.candidate_requests > 0;
+    let steps: Vec<f64> = timeline
+        .iter()
+        .filter(|r| {
+            r.time_s >= 600.0
+                && timeline
+                    .iter()
+                    .filter(|p| p.time_s > r.time_s - 600.0 && p.time_s <= r.time_s)
+                    .all(both)
+        })
+        .map(|r| r.time_s)
+        .collect();
+    assert!(
+        steps.len() >= 20,
+        "{} steps with both versions serving",
+        steps.len()
+    );
+    let mut queries = Vec::new();
+    for (policy, target) in policies_to_check() {
+        let e = export::export(&policy, target, &options(GOOD_POLICY, names.clone())).unwrap();
+        queries.extend(exported_in(
+            &policy,
+            target,
+            &e.text,
+            GOOD_POLICY,
+            metrics_om::NAMESPACE,
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    queries.retain(|q| seen.insert(q.query.clone()));
+    let mut problems = Vec::new();
+    for q in &queries {
+        for &t in &steps {
+            match server.query(&q.query, epoch as f64 + t).single() {
+                Some(v) if v.is_finite() => {}
+                v => problems.push(format!("{} at t={t}: {v:?}\n  {}", q.origin, q.query)),
+            }
+        }
+    }
+    report(&problems);
+    eprintln!(
+        "simulated good release: {} distinct queries at {} steps, all finite",
+        queries.len(),
+        steps.len()
     );
 }

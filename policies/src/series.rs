@@ -1,8 +1,9 @@
 //! The Prometheus series rollcage's queries read, and will write: one owner for their
 //! names and labels.
 //!
-//! The exported Argo and Flagger queries (`export::promql`), the gameday runbook and the
-//! OpenMetrics a run writes all take the names from a [`SeriesNames`]; nothing else
+//! The exported Argo and Flagger queries (`export::promql`), the gameday runbook, the
+//! OpenMetrics a run writes (`reports::artifacts::metrics_om`) and the SLO rules
+//! (`reports::prometheus`) all take the names from a [`SeriesNames`]; nothing else
 //! spells them. The defaults are the usual names (the Prometheus client libraries',
 //! kube-state-metrics' and cAdvisor's); a service whose metrics are named differently
 //! gives a mapping file (`rollcage export --metric-names FILE`, read by
@@ -16,6 +17,9 @@
 //! memory = "container_memory_working_set_bytes"     # gauge, bytes
 //! conversions = "business_conversions_total"
 //! sessions_lost = "sessions_lost_total"
+//! ready_pods = "kube_replicaset_status_ready_replicas" # gauge
+//! slo_events = "slo_events_total"                  # counter: the SLO's events
+//! slo_bad_events = "slo_bad_events_total"          # counter: the SLO's bad events
 //!
 //! [labels]
 //! service = "service"
@@ -55,6 +59,14 @@ pub struct SeriesNames {
     pub conversions: String,
     /// Sessions lost, a counter.
     pub sessions_lost: String,
+    /// Pods ready to serve, a gauge (kube-state-metrics' ReplicaSet status).
+    pub ready_pods: String,
+    /// The SLO's events (requests resolved), a counter: the denominator of the SLO
+    /// error ratio the burn-rate rules record.
+    pub slo_events: String,
+    /// The SLO's bad events (errors, timeouts, slow successes, lost sessions), a
+    /// counter: the numerator.
+    pub slo_bad_events: String,
     pub labels: LabelNames,
 }
 
@@ -82,6 +94,9 @@ impl Default for SeriesNames {
             memory: "container_memory_working_set_bytes".into(),
             conversions: "business_conversions_total".into(),
             sessions_lost: "sessions_lost_total".into(),
+            ready_pods: "kube_replicaset_status_ready_replicas".into(),
+            slo_events: "slo_events_total".into(),
+            slo_bad_events: "slo_bad_events_total".into(),
             labels: LabelNames::default(),
         }
     }
@@ -99,13 +114,16 @@ impl Default for LabelNames {
     }
 }
 
-const METRIC_KEYS: [&str; 6] = [
+const METRIC_KEYS: [&str; 9] = [
     "requests",
     "latency_histogram",
     "restarts",
     "memory",
     "conversions",
     "sessions_lost",
+    "ready_pods",
+    "slo_events",
+    "slo_bad_events",
 ];
 const LABEL_KEYS: [&str; 5] = ["service", "version", "code", "namespace", "app"];
 
@@ -116,7 +134,7 @@ impl SeriesNames {
     }
 
     /// The metric names with their mapping-file keys, in file order.
-    pub fn metrics(&self) -> [(&'static str, &str); 6] {
+    pub fn metrics(&self) -> [(&'static str, &str); 9] {
         [
             (METRIC_KEYS[0], &self.requests),
             (METRIC_KEYS[1], &self.latency_histogram),
@@ -124,6 +142,9 @@ impl SeriesNames {
             (METRIC_KEYS[3], &self.memory),
             (METRIC_KEYS[4], &self.conversions),
             (METRIC_KEYS[5], &self.sessions_lost),
+            (METRIC_KEYS[6], &self.ready_pods),
+            (METRIC_KEYS[7], &self.slo_events),
+            (METRIC_KEYS[8], &self.slo_bad_events),
         ]
     }
 
@@ -184,6 +205,9 @@ impl SeriesNames {
             (true, "memory") => &mut self.memory,
             (true, "conversions") => &mut self.conversions,
             (true, "sessions_lost") => &mut self.sessions_lost,
+            (true, "ready_pods") => &mut self.ready_pods,
+            (true, "slo_events") => &mut self.slo_events,
+            (true, "slo_bad_events") => &mut self.slo_bad_events,
             (false, "service") => &mut l.service,
             (false, "version") => &mut l.version,
             (false, "code") => &mut l.code,

@@ -18,7 +18,7 @@ use reports::sweep::{GroupSummary, ParetoPoint, Recommendation};
 use reports::vocab::Metric;
 use sim_core::SimTime;
 use sim_core::log::{LogKind, LogRecord};
-use sim_core::record::TimelineRow;
+use sim_core::record::{TimelineRow, VersionCounts};
 
 /// The files' bytes as text, through the artifacts' writers, each checked to read
 /// back to the same bytes through its reader.
@@ -89,6 +89,14 @@ fn run_json_format() {
     golden("run.json", &run_json(&inputs, &metrics(), "rollcage 0.1.0"));
 }
 
+fn counts(requests: u64, errors: u64, timeouts: u64) -> VersionCounts {
+    VersionCounts {
+        requests,
+        errors,
+        timeouts,
+    }
+}
+
 #[test]
 fn timeline_and_events_csv_formats() {
     let rows = vec![
@@ -107,6 +115,9 @@ fn timeline_and_events_csv_formats() {
             in_flight: 14,
             sessions_lost: 0,
             scraped: true,
+            versions: [counts(8990, 0, 0), counts(0, 0, 0)],
+            slo_events: 8990,
+            slo_bad_events: 3,
         },
         TimelineRow {
             at: SimTime::from_secs(30),
@@ -123,6 +134,9 @@ fn timeline_and_events_csv_formats() {
             in_flight: 3,
             sessions_lost: 1,
             scraped: false,
+            versions: [counts(0, 0, 0), counts(0, 0, 0)],
+            slo_events: 0,
+            slo_bad_events: 1,
         },
     ];
     golden("timeline.csv", &timeline_csv_rows(&rows, 15.0));

@@ -152,11 +152,30 @@ fn read<T>(
     from_bytes(&bytes).map_err(|e| bad(path, e))
 }
 
+/// The files of a run directory, each read by its type.
+pub struct RunFiles {
+    pub run: RunJson,
+    pub timeline: Vec<timeline_csv::TimelineRecord>,
+    pub events: Vec<events_csv::EventRecord>,
+}
+
+/// Reads `run.json`, `timeline.csv` and `events.csv` of a run directory; a missing or
+/// bad file is refused with its path and the reason.
+pub fn read_run_files(dir: &Path) -> Result<RunFiles, RunnerError> {
+    Ok(RunFiles {
+        run: read(&dir.join(RUN_JSON), RunJson::from_bytes)?,
+        timeline: read(&dir.join(timeline_csv::FILE_NAME), timeline_csv::from_bytes)?,
+        events: read(&dir.join(events_csv::FILE_NAME), events_csv::from_bytes)?,
+    })
+}
+
 /// Reads a run directory: `run.json`, `timeline.csv`, `events.csv`.
 pub fn read_run(dir: &Path) -> Result<RunView, RunnerError> {
-    let run = read(&dir.join(RUN_JSON), RunJson::from_bytes)?;
-    let timeline = read(&dir.join(timeline_csv::FILE_NAME), timeline_csv::from_bytes)?;
-    let events = read(&dir.join(events_csv::FILE_NAME), events_csv::from_bytes)?;
+    let RunFiles {
+        run,
+        timeline,
+        events,
+    } = read_run_files(dir)?;
     let last = timeline.last().map_or(0.0, |p| p.time_s);
     Ok(RunView {
         horizon_s: run

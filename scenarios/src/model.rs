@@ -490,6 +490,11 @@ impl Scenario {
         }
     }
 
+    /// Whether the run has a business KPI (configured, or implied by a fault).
+    pub fn has_kpi(&self) -> bool {
+        self.kpi_config().is_some()
+    }
+
     /// The KPI model: as configured, or a 5% conversion rate when a fault touches the
     /// KPI and the scenario did not say.
     fn kpi_config(&self) -> Option<KpiConfig> {

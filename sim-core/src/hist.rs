@@ -37,6 +37,43 @@ pub fn bucket_value(index: usize) -> f64 {
     lower as f64 + (width as f64 - 1.0) / 2.0
 }
 
+/// The integer microsecond values a bucket holds: `(lowest, highest)`, both included.
+/// Buckets are contiguous (bucket `i + 1` starts one above bucket `i`'s highest), and
+/// [`bucket_value`] is the midpoint of the two. The last bucket also holds every value
+/// above its range (2^36 µs and more, about 19 hours).
+pub fn bucket_range(index: usize) -> (u64, u64) {
+    if index < SUB {
+        return (index as u64, index as u64);
+    }
+    let shift = (index / SUB - 1) as u32;
+    let lower = ((index % SUB + SUB) as u64) << shift;
+    (lower, lower + (1u64 << shift) - 1)
+}
+
+/// The nearest-rank quantile, in microseconds, from cumulative bucket counts such as
+/// Prometheus holds: `(le, count)` pairs in seconds, sorted by `le`, the `+Inf` bucket
+/// last, where the bounds are the edges of this module's buckets as `metrics.om`
+/// writes them (each bucket that holds a value has both its edges among the bounds,
+/// at half a microsecond outside its integer range). The rank is that of
+/// [`SparseHistogram::quantile`], `ceil(q × total)` (at least 1); the answer is the
+/// midpoint of the first bucket whose cumulative count reaches it and the bound before
+/// it, which is [`bucket_value`] of the bucket holding that rank. `None` without counts.
+pub fn quantile_from_bounds(buckets: &[(f64, f64)], q: f64) -> Option<f64> {
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let rank = (q.clamp(0.0, 1.0) * total).ceil().max(1.0);
+    let mut lower = None;
+    for &(le, count) in buckets {
+        if count >= rank && le.is_finite() {
+            return lower.map(|lo: f64| (lo + le) / 2.0 * 1e6);
+        }
+        lower = Some(le);
+    }
+    None
+}
+
 /// A dense histogram: a count per bucket plus the exact sum for the mean.
 #[derive(Clone)]
 pub struct Histogram {
@@ -172,6 +209,17 @@ impl SparseHistogram {
             .map(|&(i, c)| (bucket_value(i as usize), c as u64))
     }
 
+    /// The non-empty buckets in order, as (bucket index, count): for writers that keep
+    /// the buckets themselves (`bucket_range` gives their bounds).
+    pub fn bins(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts.iter().map(|&(i, c)| (i as usize, c as u64))
+    }
+
+    /// The exact sum of the recorded values, in microseconds.
+    pub fn sum_micros(&self) -> u128 {
+        self.sum_micros
+    }
+
     /// Builds one from (latency µs, count) pairs (imported metrics).
     pub fn from_counts(values: impl IntoIterator<Item = (u64, u64)>) -> Self {
         let mut h = Histogram::new();
@@ -228,6 +276,19 @@ mod tests {
             v = v + 1 + v / 37;
         }
         assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
+    fn bucket_ranges_are_contiguous_and_centred_on_their_values() {
+        let mut next = 0;
+        for i in 0..BUCKETS {
+            let (lo, hi) = bucket_range(i);
+            assert_eq!(lo, next, "bucket {i}");
+            assert_eq!(bucket_of(lo), i);
+            assert_eq!(bucket_of(hi), i);
+            assert_eq!(bucket_value(i), (lo as f64 + hi as f64) / 2.0);
+            next = hi + 1;
+        }
     }
 
     #[test]

@@ -38,6 +38,22 @@ pub struct TimelineRow {
     pub sessions_lost: u64,
     /// Whether the metrics pipeline delivered this scrape to detectors.
     pub scraped: bool,
+    /// The interval's requests, errors and timeouts of each version (indexed by
+    /// `Version::index()`): the counts the gates read (`failed = errors + timeouts`).
+    pub versions: [VersionCounts; 2],
+    /// The SLO's events in the interval: requests resolved (`requests`) and bad events
+    /// (errors, timeouts, slow successes and lost sessions), as the pager counts them.
+    pub slo_events: u64,
+    pub slo_bad_events: u64,
+}
+
+/// One version's request counts over one scrape interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VersionCounts {
+    /// Requests resolved: ok, errors and timeouts.
+    pub requests: u64,
+    pub errors: u64,
+    pub timeouts: u64,
 }
 
 /// What one fault did.

@@ -124,7 +124,7 @@ impl Prometheus {
     /// Backfills `openmetrics` (whose earliest sample is at `earliest`, Unix seconds)
     /// into a fresh TSDB under `work` and starts a server on it.
     pub fn start(
-        (server, tool): &(PathBuf, PathBuf),
+        bins: &(PathBuf, PathBuf),
         openmetrics: &str,
         earliest: i64,
         work: &Path,
@@ -133,20 +133,36 @@ impl Prometheus {
         fs::create_dir_all(work).unwrap();
         let om = work.join("series.om");
         fs::write(&om, openmetrics).unwrap();
+        Prometheus::start_files(bins, &[om], earliest, work)
+    }
+
+    /// Backfills each OpenMetrics file (a `metrics.om`, say) into one fresh TSDB under
+    /// `work` and starts a server on it. Files whose samples share a 2-hour block
+    /// range would overlap: give each run its own `--epoch` a few hours apart.
+    pub fn start_files(
+        (server, tool): &(PathBuf, PathBuf),
+        files: &[PathBuf],
+        earliest: i64,
+        work: &Path,
+    ) -> Prometheus {
+        fs::create_dir_all(work).unwrap();
         let data = work.join("data");
-        let out = Command::new(tool)
-            .args(["tsdb", "create-blocks-from", "openmetrics"])
-            .arg(&om)
-            .arg(&data)
-            .stdin(Stdio::null())
-            .output()
-            .expect("promtool runs");
-        assert!(
-            out.status.success(),
-            "promtool tsdb create-blocks-from openmetrics failed: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for om in files {
+            let out = Command::new(tool)
+                .args(["tsdb", "create-blocks-from", "openmetrics"])
+                .arg(om)
+                .arg(&data)
+                .stdin(Stdio::null())
+                .output()
+                .expect("promtool runs");
+            assert!(
+                out.status.success(),
+                "promtool tsdb create-blocks-from openmetrics {} failed: {}\n{}",
+                om.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         // No scrape targets: the server holds the backfilled blocks only.
         let config = work.join("prometheus.yml");
         fs::write(
@@ -220,6 +236,24 @@ impl Prometheus {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Runs `promtool` with `args` in `dir`: (success, stdout and stderr).
+    pub fn promtool(tool: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
+        let out = Command::new(tool)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("promtool runs");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
     }
 
     /// An instant query at `time` (Unix seconds). Panics, with Prometheus' message,

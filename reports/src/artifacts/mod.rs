@@ -17,6 +17,7 @@ pub mod baseline;
 pub mod events_csv;
 pub mod junit;
 pub mod manifest;
+pub mod metrics_om;
 pub mod paired_csv;
 pub mod pareto_csv;
 pub mod run_json;

@@ -47,6 +47,19 @@ pub struct TimelineRecord {
     /// Whether the metrics pipeline delivered this scrape to detectors (`0`/`1`).
     #[serde(serialize_with = "cell::bit", deserialize_with = "cell::de_bit")]
     pub scraped: bool,
+    /// The interval's counts per version: requests resolved, error responses and
+    /// timeouts (the gates' `failed` is errors + timeouts; they are kept apart, as
+    /// `metrics.om` writes them under two status codes).
+    pub baseline_requests: u64,
+    pub baseline_errors: u64,
+    pub baseline_timeouts: u64,
+    pub candidate_requests: u64,
+    pub candidate_errors: u64,
+    pub candidate_timeouts: u64,
+    /// The SLO's events in the interval (requests resolved) and its bad events (errors,
+    /// timeouts, slow successes, lost sessions), as the pager counts them.
+    pub slo_events: u64,
+    pub slo_bad_events: u64,
 }
 
 impl TimelineRecord {
@@ -75,6 +88,14 @@ impl TimelineRecord {
             in_flight: r.in_flight,
             sessions_lost: r.sessions_lost,
             scraped: r.scraped,
+            baseline_requests: r.versions[0].requests,
+            baseline_errors: r.versions[0].errors,
+            baseline_timeouts: r.versions[0].timeouts,
+            candidate_requests: r.versions[1].requests,
+            candidate_errors: r.versions[1].errors,
+            candidate_timeouts: r.versions[1].timeouts,
+            slo_events: r.slo_events,
+            slo_bad_events: r.slo_bad_events,
         }
     }
 
@@ -145,6 +166,12 @@ mod tests {
             burn_rate_1h: Some(2.0),
             in_flight: 4,
             scraped: true,
+            baseline_requests: 150,
+            baseline_errors: 2,
+            candidate_requests: 4,
+            candidate_timeouts: 1,
+            slo_events: 154,
+            slo_bad_events: 5,
             ..TimelineRecord::default()
         }
     }
@@ -177,9 +204,9 @@ mod tests {
         );
         let e = from_bytes(text.replacen("burn_rate_1h", "burn_1h", 1).as_bytes()).unwrap_err();
         assert_eq!(e.to_string(), "line 1: no `burn_rate_1h` column");
-        let e = from_bytes(text.replacen(",1\n", ",yes\n", 1).as_bytes()).unwrap_err();
+        let e = from_bytes(text.replacen(",4,0,1,", ",4,0,yes,", 1).as_bytes()).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("scraped"));
-        let e = from_bytes(text.replacen(",1\n", ",1,2\n", 1).as_bytes()).unwrap_err();
+        let e = from_bytes(text.replacen(",5\n", ",5,2\n", 1).as_bytes()).unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         let e = from_bytes(text.replacen(",3,", ",-3,", 1).as_bytes()).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("baseline_ready"), "{e}");

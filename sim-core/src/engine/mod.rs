@@ -31,7 +31,9 @@ use crate::lb::{LoadBalancer, TrafficSplit};
 use crate::log::{LogKind, LogRecord};
 use crate::metrics::{BadClass, CohortAccumulator, CohortSample, MetricsStore};
 use crate::queue::EventQueue;
-use crate::record::{Counts, Detection, FaultRecord, RunRecord, StateCounts, TimelineRow};
+use crate::record::{
+    Counts, Detection, FaultRecord, RunRecord, StateCounts, TimelineRow, VersionCounts,
+};
 use crate::rng::Purpose;
 use crate::time::{SimDuration, SimTime};
 use crate::traffic::ArrivalProcess;

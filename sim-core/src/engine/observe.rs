@@ -42,6 +42,12 @@ impl World<'_> {
         }
         let requests = cohorts[0].requests + cohorts[1].requests;
         let failed = cohorts[0].failed() + cohorts[1].failed();
+        let slo_bad_events = cohorts[0].bad() + cohorts[1].bad();
+        let versions = cohorts.each_ref().map(|c| VersionCounts {
+            requests: c.requests,
+            errors: c.errors,
+            timeouts: c.timeouts,
+        });
         let ms = |q: f64, h: &Histogram| h.quantile(q).map(|us| us / 1000.0);
         let (p50, p95, p99) = (
             ms(0.5, &self.scratch_hist),
@@ -72,6 +78,9 @@ impl World<'_> {
             in_flight,
             sessions_lost: self.counts.sessions_lost - self.counts_at_scrape.sessions_lost,
             scraped,
+            versions,
+            slo_events: requests,
+            slo_bad_events,
         });
         self.counts_at_scrape = self.counts;
         self.evaluate_pager();

@@ -1,0 +1,680 @@
+//! `metrics.om` of `rollcage run --out`: the run as the Prometheus series a real
+//! service would have left, in OpenMetrics text at scrape resolution, for
+//! `promtool tsdb create-blocks-from openmetrics`.
+//!
+//! It lives with the other files of a run directory, and takes every series and label
+//! name from [`policies::series::SeriesNames`], the one owner of those names, so what
+//! it writes is what the exported queries, `gate` and the SLO rules
+//! ([`crate::prometheus`]) read. (That is why `reports` depends on `policies`.)
+//!
+//! What is written, per version (`version="stable"` for the baseline, `"canary"` for
+//! the candidate), from the scrapes the metrics pipeline delivered (the detectors'
+//! samples, `RunRecord::metrics`), each counter cumulative from 0 at t = 0:
+//!
+//! - requests by status `code`: `200` for successes, `500` for error responses,
+//!   `504` for timeouts, so `code=~"5.."` counts errors + timeouts, the gates' failed
+//!   requests;
+//! - the latency histogram of served requests (successes and error responses; a
+//!   timeout is not served), in seconds, with the bounds of [`bucket_bounds`];
+//! - restarts, ready pods (a gauge), working-set memory of the largest pod (a gauge, in
+//!   bytes; no sample while the version has no pod), sessions lost, conversions (only
+//!   when the scenario has a KPI), and the SLO's events and bad events.
+//!
+//! Timestamps are the scrape times after the epoch (`run --epoch`, RFC 3339, default
+//! [`DEFAULT_EPOCH`]), in seconds with millisecond resolution. Nothing reads the clock.
+
+use std::fmt::Write as _;
+
+use policies::series::SeriesNames;
+use sim_core::hist::bucket_range;
+use sim_core::metrics::{CohortSample, Sample};
+
+pub const FILE_NAME: &str = "metrics.om";
+
+/// The time of simulated t = 0 when `run --epoch` is not given.
+pub const DEFAULT_EPOCH: &str = "2026-01-01T00:00:00Z";
+
+/// The `namespace` label (Flagger's queries select by it).
+pub const NAMESPACE: &str = "default";
+
+/// Status codes: successes, error responses, timeouts.
+pub const CODE_OK: &str = "200";
+pub const CODE_ERROR: &str = "500";
+pub const CODE_TIMEOUT: &str = "504";
+
+/// The `version` label of the baseline's and the candidate's series (the Argo
+/// export's pod labels), indexed by `Version::index()`.
+pub const VERSION_LABELS: [&str; 2] = ["stable", "canary"];
+
+/// What `metrics.om` is written from.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    pub names: &'a SeriesNames,
+    /// The `service` label; `app` is this for the canary and `SERVICE-primary` for the
+    /// stable side, as Flagger names them.
+    pub service: &'a str,
+    /// Unix time of simulated t = 0, in milliseconds.
+    pub epoch_ms: i64,
+    /// The delivered scrapes, in time order.
+    pub samples: &'a [Sample],
+    /// Whether the scenario has a business KPI (conversions are written only then).
+    pub kpi: bool,
+}
+
+/// The latency buckets' bounds, in half microseconds (`2 × µs`, odd numbers): both
+/// edges of every bucket of `sim_core::hist` that holds a value in some scrape of
+/// either version, half a microsecond outside its integer range, sorted. A fixed set
+/// for the whole run: at most twice the number of buckets used (adjacent buckets share
+/// an edge, so usually little more than that number), each written as `le` in seconds.
+pub fn bucket_bounds(samples: &[Sample]) -> Vec<i64> {
+    let mut used: Vec<usize> = samples
+        .iter()
+        .flat_map(|s| s.cohorts.iter())
+        .flat_map(|c| c.latency.bins().map(|(i, _)| i))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut out: Vec<i64> = used
+        .iter()
+        .flat_map(|&i| {
+            let (lo, hi) = bucket_range(i);
+            [2 * lo as i64 - 1, 2 * hi as i64 + 1]
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+/// A bound in half microseconds as `le` text in seconds: exact, 7 decimals (an odd
+/// number of half microseconds ends in 5 at the seventh).
+pub fn bound_text(half_micros: i64) -> String {
+    let tenths_of_micro = half_micros.unsigned_abs() * 5;
+    let sign = if half_micros < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}.{:07}",
+        tenths_of_micro / 10_000_000,
+        tenths_of_micro % 10_000_000
+    )
+}
+
+/// A timestamp in milliseconds as OpenMetrics seconds.
+fn time_text(ms: i64) -> String {
+    let (s, frac) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    if frac == 0 {
+        format!("{s}")
+    } else {
+        format!("{s}.{frac:03}")
+    }
+}
+
+/// A label value with OpenMetrics' escapes.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The family header: the family name (a counter's without `_total`), its type, its
+/// unit when the name ends in it, and its help.
+fn header(out: &mut String, name: &str, kind: &str, unit: Option<&str>, help: &str) {
+    let (family, kind) = match kind {
+        // OpenMetrics counters' samples end in `_total`; a counter renamed without
+        // the suffix is written as `unknown`, which every reader takes.
+        "counter" => match name.strip_suffix("_total") {
+            Some(f) => (f, "counter"),
+            None => (name, "unknown"),
+        },
+        k => (name, k),
+    };
+    let _ = writeln!(out, "# TYPE {family} {kind}");
+    if let Some(u) = unit.filter(|u| family.ends_with(&format!("_{u}"))) {
+        let _ = writeln!(out, "# UNIT {family} {u}");
+    }
+    let _ = writeln!(out, "# HELP {family} {help}");
+}
+
+/// The label sets of the two versions, without the braces.
+fn version_labels(m: &Input<'_>) -> [String; 2] {
+    let l = &m.names.labels;
+    let svc = escape(m.service);
+    [0, 1].map(|v| {
+        let app = if v == 0 {
+            format!("{svc}-primary")
+        } else {
+            svc.clone()
+        };
+        format!(
+            "{}=\"{svc}\",{}=\"{}\",{}=\"{NAMESPACE}\",{}=\"{app}\"",
+            l.service, l.version, VERSION_LABELS[v], l.namespace, l.app
+        )
+    })
+}
+
+/// The scrape times in milliseconds after the epoch, t = 0 first.
+fn times(m: &Input<'_>) -> Vec<i64> {
+    std::iter::once(m.epoch_ms)
+        .chain(
+            m.samples
+                .iter()
+                .map(|s| m.epoch_ms + (s.at.0 / 1_000_000) as i64),
+        )
+        .collect()
+}
+
+/// A counter's value in one cohort's interval.
+type Count = fn(&CohortSample) -> u64;
+
+/// One counter family: per version, `value` summed over the scrapes, from 0 at t = 0.
+fn counter(out: &mut String, m: &Input<'_>, name: &str, help: &str, extra: &[(&str, Count)]) {
+    header(out, name, "counter", None, help);
+    let labels = version_labels(m);
+    let t = times(m);
+    for (v, lab) in labels.iter().enumerate() {
+        for (more, value) in extra {
+            let mut total = 0u64;
+            let series = format!("{name}{{{lab}{more}}}");
+            let _ = writeln!(out, "{series} 0 {}", time_text(t[0]));
+            for (s, at) in m.samples.iter().zip(&t[1..]) {
+                total += value(&s.cohorts[v]);
+                let _ = writeln!(out, "{series} {total} {}", time_text(*at));
+            }
+        }
+    }
+}
+
+/// The OpenMetrics text of a run.
+pub fn to_bytes(m: &Input<'_>) -> Vec<u8> {
+    let n = m.names;
+    let code = &n.labels.code;
+    let mut out = String::new();
+    let by_code = [
+        (format!(",{code}=\"{CODE_OK}\""), ok as Count),
+        (format!(",{code}=\"{CODE_ERROR}\""), |c| c.errors),
+        (format!(",{code}=\"{CODE_TIMEOUT}\""), |c| c.timeouts),
+    ];
+    let by_code: Vec<(&str, Count)> = by_code.iter().map(|(l, f)| (l.as_str(), *f)).collect();
+    counter(
+        &mut out,
+        m,
+        &n.requests,
+        "Requests answered or timed out, by status code (200 ok, 500 error, 504 timeout).",
+        &by_code,
+    );
+    histogram(&mut out, m);
+    counter(
+        &mut out,
+        m,
+        &n.restarts,
+        "Container restarts (process crashes).",
+        &[("", |c| c.crashes)],
+    );
+    gauge(
+        &mut out,
+        m,
+        &n.ready_pods,
+        None,
+        "Pods ready to serve at the scrape.",
+        |c| Some(c.ready_instances.to_string()),
+    );
+    gauge(
+        &mut out,
+        m,
+        &n.memory,
+        Some("bytes"),
+        "Working-set memory of the version's largest pod; no sample without a pod.",
+        |c| (c.memory_max_mb > 0.0).then(|| format!("{}", c.memory_max_mb * 1_048_576.0)),
+    );
+    counter(
+        &mut out,
+        m,
+        &n.sessions_lost,
+        "User sessions lost with their pod.",
+        &[("", |c| c.sessions_lost)],
+    );
+    if m.kpi {
+        counter(
+            &mut out,
+            m,
+            &n.conversions,
+            "Business conversions (the KPI is conversions per successful request).",
+            &[("", |c| c.conversions)],
+        );
+    }
+    counter(
+        &mut out,
+        m,
+        &n.slo_events,
+        "The SLO's events: requests answered or timed out.",
+        &[("", |c| c.requests)],
+    );
+    counter(
+        &mut out,
+        m,
+        &n.slo_bad_events,
+        "The SLO's bad events: errors, timeouts, successes slower than the SLO's latency threshold, lost sessions.",
+        &[("", CohortSample::bad)],
+    );
+    out.push_str("# EOF\n");
+    out.into_bytes()
+}
+
+fn ok(c: &CohortSample) -> u64 {
+    c.requests - c.failed()
+}
+
+fn gauge(
+    out: &mut String,
+    m: &Input<'_>,
+    name: &str,
+    unit: Option<&str>,
+    help: &str,
+    value: impl Fn(&CohortSample) -> Option<String>,
+) {
+    header(out, name, "gauge", unit, help);
+    let labels = version_labels(m);
+    let t = times(m);
+    for (v, lab) in labels.iter().enumerate() {
+        for (s, at) in m.samples.iter().zip(&t[1..]) {
+            if let Some(x) = value(&s.cohorts[v]) {
+                let _ = writeln!(out, "{name}{{{lab}}} {x} {}", time_text(*at));
+            }
+        }
+    }
+}
+
+/// The latency histogram: per version and scrape, every bound's cumulative count,
+/// `+Inf`, `_count` and `_sum` (the exact sum of the latencies, in seconds).
+fn histogram(out: &mut String, m: &Input<'_>) {
+    let name = &m.names.latency_histogram;
+    header(
+        out,
+        name,
+        "histogram",
+        Some("seconds"),
+        "Latency of served requests (timeouts are not served). Bounds: both edges of every rollcage histogram bin used in the run.",
+    );
+    let bounds = bucket_bounds(m.samples);
+    let texts: Vec<String> = bounds.iter().map(|&b| bound_text(b)).collect();
+    let labels = version_labels(m);
+    let t = times(m);
+    for (v, lab) in labels.iter().enumerate() {
+        // Counts per bucket between bounds (index k: at most bounds[k]), over time.
+        let mut below = vec![0u64; bounds.len()];
+        let mut total = 0u64;
+        let mut sum_micros = 0u128;
+        let cohorts = std::iter::once(None).chain(m.samples.iter().map(|s| Some(&s.cohorts[v])));
+        for (c, at) in cohorts.zip(&t) {
+            if let Some(c) = c {
+                for (i, count) in c.latency.bins() {
+                    let (_, hi) = bucket_range(i);
+                    let k = bounds.partition_point(|&b| b < 2 * hi as i64 + 1);
+                    below[k] += count;
+                }
+                total += c.latency.total();
+                sum_micros += c.latency.sum_micros();
+            }
+            let ts = time_text(*at);
+            let mut cum = 0u64;
+            for (k, le) in texts.iter().enumerate() {
+                cum += below[k];
+                let _ = writeln!(out, "{name}_bucket{{{lab},le=\"{le}\"}} {cum} {ts}");
+            }
+            let _ = writeln!(out, "{name}_bucket{{{lab},le=\"+Inf\"}} {total} {ts}");
+            let _ = writeln!(out, "{name}_count{{{lab}}} {total} {ts}");
+            let _ = writeln!(
+                out,
+                "{name}_sum{{{lab}}} {}.{:06} {ts}",
+                sum_micros / 1_000_000,
+                sum_micros % 1_000_000
+            );
+        }
+    }
+}
+
+/// Reads an RFC 3339 time (`2026-01-01T00:00:00Z`, `2026-01-01T02:00:00.250+02:00`;
+/// `t` and `z` in either case) as Unix milliseconds. At most millisecond precision, and
+/// no earlier than 1970 (Prometheus' timestamps start there) nor later than 9999.
+pub fn parse_epoch(s: &str) -> Result<i64, String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "\"{}\" is not an RFC 3339 time such as {DEFAULT_EPOCH}: {why}",
+            s.escape_debug()
+        ))
+    };
+    let b = s.as_bytes();
+    if b.len() < 20 || !s.is_ascii() {
+        return bad("too short");
+    }
+    let digits = |t: &str| -> Option<i64> {
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let num = |r: std::ops::Range<usize>| digits(&s[r]);
+    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if seps.iter().any(|&(i, c)| b[i] != c) || !matches!(b[10], b'T' | b't') {
+        return bad("expected YYYY-MM-DDTHH:MM:SS");
+    }
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
+        return bad("expected digits in YYYY-MM-DDTHH:MM:SS");
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in[(mo - 1).clamp(0, 11) as usize] {
+        return bad("no such date");
+    }
+    if h > 23 || mi > 59 || sec > 59 {
+        return bad("no such time of day (hours 00-23, minutes and seconds 00-59)");
+    }
+    let mut rest = &s[19..];
+    let mut ms = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return bad("no digits after the decimal point");
+        }
+        let (f, tail) = frac.split_at(digits);
+        if f.len() > 3 && f[3..].bytes().any(|c| c != b'0') {
+            return bad("finer than a millisecond (Prometheus keeps milliseconds)");
+        }
+        ms = format!("{:0<3}", &f[..f.len().min(3)])
+            .parse::<i64>()
+            .unwrap_or(0);
+        rest = tail;
+    }
+    let offset_min = match rest {
+        "Z" | "z" => 0,
+        o if o.len() == 6 && matches!(&o[..1], "+" | "-") && &o[3..4] == ":" => {
+            let (Some(oh), Some(om)) = (digits(&o[1..3]), digits(&o[4..6])) else {
+                return bad("a bad UTC offset (expected Z or ±HH:MM)");
+            };
+            if oh > 23 || om > 59 {
+                return bad("a bad UTC offset (expected Z or ±HH:MM)");
+            }
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            sign * (oh * 60 + om)
+        }
+        _ => return bad("expected Z or a UTC offset ±HH:MM at the end"),
+    };
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+    if secs < 0 {
+        return bad("before 1970-01-01T00:00:00Z, where Prometheus' timestamps start");
+    }
+    Ok(secs * 1000 + ms)
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::SimTime;
+    use sim_core::hist::{SparseHistogram, bucket_of, bucket_value, quantile_from_bounds};
+    use sim_core::metrics::MetricsStore;
+
+    fn cohort(requests: u64, errors: u64, timeouts: u64, latencies: &[u64]) -> CohortSample {
+        CohortSample {
+            requests,
+            errors,
+            timeouts,
+            slow: 1,
+            latency: SparseHistogram::from_values(latencies.iter().copied()),
+            memory_max_mb: 256.0,
+            ready_instances: 3,
+            conversions: 2,
+            kpi_requests: requests - errors - timeouts,
+            ..CohortSample::default()
+        }
+    }
+
+    fn store() -> MetricsStore {
+        let mut m = MetricsStore::default();
+        m.push(
+            SimTime::from_secs(15),
+            [
+                cohort(10, 1, 1, &[1000, 1001, 20_000, 20_000, 5]),
+                CohortSample::default(),
+            ],
+        );
+        m.push(
+            SimTime::from_secs(30),
+            [cohort(6, 0, 2, &[1000]), cohort(4, 1, 0, &[300_000])],
+        );
+        m
+    }
+
+    fn text(kpi: bool) -> String {
+        let m = store();
+        let names = SeriesNames::default();
+        let input = Input {
+            names: &names,
+            service: "web",
+            epoch_ms: parse_epoch(DEFAULT_EPOCH).unwrap(),
+            samples: m.samples(),
+            kpi,
+        };
+        String::from_utf8(to_bytes(&input)).unwrap()
+    }
+
+    #[test]
+    fn epochs_read_as_rfc3339() {
+        assert_eq!(parse_epoch("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse_epoch(DEFAULT_EPOCH), Ok(1_767_225_600_000));
+        assert_eq!(
+            parse_epoch("2026-01-01T02:00:00.25+02:00"),
+            Ok(1_767_225_600_250)
+        );
+        assert_eq!(parse_epoch("2024-02-29t12:00:00z"), Ok(1_709_208_000_000));
+        for (bad, why) in [
+            ("2026-01-01", "too short"),
+            ("2026-01-01 00:00:00Z", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("2025-02-29T00:00:00Z", "no such date"),
+            ("2026-01-01T24:00:00Z", "no such time of day"),
+            ("2026-01-01T00:00:00", "too short"),
+            ("2026-01-01T00:00:00+0200", "expected Z or a UTC offset"),
+            ("2026-01-01T00:00:00.0001Z", "finer than a millisecond"),
+            ("1969-12-31T23:59:59Z", "before 1970"),
+            ("now", "too short"),
+        ] {
+            let e = parse_epoch(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert_eq!(
+            parse_epoch("2026-01-01T00:00:00.500000Z"),
+            Ok(1_767_225_600_500)
+        );
+    }
+
+    #[test]
+    fn bounds_are_both_edges_of_every_bin_used_in_seconds() {
+        let m = store();
+        let b = bucket_bounds(m.samples());
+        // Bins of 5, 1000, 1001 (one bin of width 8 at 1000?), 20 000, 300 000 µs.
+        let bins = [5u64, 1000, 20_000, 300_000].map(bucket_of);
+        assert_eq!(bucket_of(1000), bucket_of(1001));
+        assert_eq!(b.len(), 2 * bins.len());
+        for (k, i) in bins.iter().enumerate() {
+            let (lo, hi) = bucket_range(*i);
+            assert_eq!(
+                (b[2 * k], b[2 * k + 1]),
+                (2 * lo as i64 - 1, 2 * hi as i64 + 1)
+            );
+            // The documented recovery: the midpoint of the two bounds.
+            let mid = (bound_text(b[2 * k]).parse::<f64>().unwrap()
+                + bound_text(b[2 * k + 1]).parse::<f64>().unwrap())
+                / 2.0
+                * 1e6;
+            assert!(
+                (mid - bucket_value(*i)).abs() <= 1e-9 * bucket_value(*i),
+                "{mid}"
+            );
+        }
+        assert_eq!(bound_text(9), "0.0000045");
+        assert_eq!(bound_text(2 * 20_479 + 1), "0.0204795");
+        assert_eq!(bound_text(-1), "-0.0000005");
+        assert_eq!(bound_text(2_000_001), "1.0000005");
+    }
+
+    #[test]
+    fn a_known_run_is_written_with_its_counts() {
+        let t = text(false);
+        let has = |line: &str| assert!(t.lines().any(|l| l == line), "no line {line:?} in\n{t}");
+        let stable = "service=\"web\",version=\"stable\",namespace=\"default\",app=\"web-primary\"";
+        let canary = "service=\"web\",version=\"canary\",namespace=\"default\",app=\"web\"";
+        has("# TYPE http_requests counter");
+        has(
+            "# HELP http_requests Requests answered or timed out, by status code (200 ok, 500 error, 504 timeout).",
+        );
+        has(&format!(
+            "http_requests_total{{{stable},code=\"200\"}} 0 1767225600"
+        ));
+        has(&format!(
+            "http_requests_total{{{stable},code=\"200\"}} 8 1767225615"
+        ));
+        has(&format!(
+            "http_requests_total{{{stable},code=\"200\"}} 12 1767225630"
+        ));
+        has(&format!(
+            "http_requests_total{{{stable},code=\"500\"}} 1 1767225630"
+        ));
+        has(&format!(
+            "http_requests_total{{{stable},code=\"504\"}} 3 1767225630"
+        ));
+        has(&format!(
+            "http_requests_total{{{canary},code=\"500\"}} 1 1767225630"
+        ));
+        has("# TYPE http_request_duration_seconds histogram");
+        has("# UNIT http_request_duration_seconds seconds");
+        has(&format!(
+            "http_request_duration_seconds_bucket{{{stable},le=\"+Inf\"}} 6 1767225630"
+        ));
+        has(&format!(
+            "http_request_duration_seconds_count{{{canary}}} 1 1767225630"
+        ));
+        has(&format!(
+            "http_request_duration_seconds_sum{{{stable}}} 0.043006 1767225630"
+        ));
+        has(&format!(
+            "http_request_duration_seconds_sum{{{canary}}} 0.300000 1767225630"
+        ));
+        // 1000 µs is bin [1000, 1007]: cumulative 1 + 5 µs's... at the upper edge.
+        let (_, hi) = bucket_range(bucket_of(1000));
+        let le = bound_text(2 * hi as i64 + 1);
+        has(&format!(
+            "http_request_duration_seconds_bucket{{{stable},le=\"{le}\"}} 3 1767225615"
+        ));
+        has(&format!(
+            "http_request_duration_seconds_bucket{{{stable},le=\"{le}\"}} 4 1767225630"
+        ));
+        has(&format!(
+            "kube_pod_container_status_restarts_total{{{stable}}} 0 1767225630"
+        ));
+        has("# TYPE kube_replicaset_status_ready_replicas gauge");
+        has(&format!(
+            "kube_replicaset_status_ready_replicas{{{stable}}} 3 1767225615"
+        ));
+        has(&format!(
+            "kube_replicaset_status_ready_replicas{{{canary}}} 0 1767225615"
+        ));
+        has("# UNIT container_memory_working_set_bytes bytes");
+        has(&format!(
+            "container_memory_working_set_bytes{{{stable}}} 268435456 1767225615"
+        ));
+        // No canary pod at 15 s: no memory sample.
+        assert!(!t.contains(&format!(
+            "container_memory_working_set_bytes{{{canary}}} 268435456 1767225615"
+        )));
+        has(&format!(
+            "container_memory_working_set_bytes{{{canary}}} 268435456 1767225630"
+        ));
+        has(&format!("slo_events_total{{{stable}}} 16 1767225630"));
+        // bad = errors + timeouts + slow (1 each scrape here) + sessions lost.
+        has(&format!("slo_bad_events_total{{{stable}}} 6 1767225630"));
+        has(&format!("slo_bad_events_total{{{canary}}} 2 1767225630"));
+        assert!(!t.contains("business_conversions"));
+        assert!(t.ends_with("\n# EOF\n"));
+        let k = text(true);
+        assert!(k.contains(&format!(
+            "business_conversions_total{{{stable}}} 4 1767225630"
+        )));
+    }
+
+    #[test]
+    fn quantiles_come_back_from_the_cumulative_buckets() {
+        // The histogram of the first scrape's stable side, as Prometheus holds it.
+        let m = store();
+        let t = text(false);
+        let stable = "service=\"web\",version=\"stable\",namespace=\"default\",app=\"web-primary\"";
+        let prefix = format!("http_request_duration_seconds_bucket{{{stable},le=\"");
+        let buckets: Vec<(f64, f64)> = t
+            .lines()
+            .filter(|l| l.starts_with(&prefix) && l.ends_with(" 1767225615"))
+            .map(|l| {
+                let rest = &l[prefix.len()..];
+                let (le, tail) = rest.split_once('"').unwrap();
+                let count = tail
+                    .trim_start_matches('}')
+                    .split_whitespace()
+                    .next()
+                    .unwrap();
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().unwrap()
+                };
+                (le, count.parse().unwrap())
+            })
+            .collect();
+        let h = &m.samples()[0].cohorts[0].latency;
+        for q in [0.0, 0.2, 0.5, 0.6, 0.9, 0.99, 1.0] {
+            let want = h.quantile(q).unwrap();
+            let got = quantile_from_bounds(&buckets, q).unwrap();
+            assert!((got - want).abs() <= 1e-9 * want, "q{q}: {got} vs {want}");
+        }
+        assert_eq!(quantile_from_bounds(&[(f64::INFINITY, 0.0)], 0.5), None);
+    }
+
+    #[test]
+    fn bytes_are_deterministic_and_counters_need_the_total_suffix() {
+        assert_eq!(text(true), text(true));
+        let mut out = String::new();
+        header(&mut out, "api_hits", "counter", None, "h");
+        assert_eq!(out, "# TYPE api_hits unknown\n# HELP api_hits h\n");
+        let mut out = String::new();
+        header(&mut out, "mem", "gauge", Some("bytes"), "h");
+        assert!(!out.contains("UNIT"));
+        assert_eq!(time_text(1_500), "1.500");
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

@@ -96,7 +96,7 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
 }
 
 /// The `--metric-names` file, read up to its bound (a larger file is refused unread).
-fn read_names(path: &Path) -> Result<SeriesNames, RunnerError> {
+pub(crate) fn read_names(path: &Path) -> Result<SeriesNames, RunnerError> {
     use std::io::Read as _;
     let file = std::fs::File::open(path).map_err(|e| RunnerError::io(path, e))?;
     let mut bytes = Vec::new();

@@ -218,9 +218,7 @@ pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
     }
     let mode = match (args.from, args.to) {
         (Some(a), Some(b)) if b < a => {
-            return Err(RunnerError::Usage(format!(
-                "--to {b} is before --from {a}"
-            )));
+            return Err(RunnerError::Usage(format!("--to {b} is before --from {a}")));
         }
         (Some(a), Some(b)) => Mode::Range(a, b),
         _ => Mode::At(args.at),

@@ -117,7 +117,9 @@ fn rfc3339(s: &str) -> Result<f64, String> {
         if i == start || i - start > 9 {
             return Err("fractions of a second need 1 to 9 digits".into());
         }
-        fraction = format!("0.{}", &s[start..i]).parse::<f64>().expect("digits");
+        fraction = format!("0.{}", &s[start..i])
+            .parse::<f64>()
+            .expect("digits");
     }
     let offset = match b.get(i) {
         Some(b'Z' | b'z') if i + 1 == b.len() => 0,
@@ -134,13 +136,28 @@ fn rfc3339(s: &str) -> Result<f64, String> {
         _ => return Err("expected Z or an offset such as +01:00 after the time".into()),
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days_in = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&month) || day < 1 || day > days_in[month as usize - 1] {
         return Err(format!("{year:04}-{month:02}-{day:02} is not a date"));
     }
     // A leap second (:60) is refused: Unix time has none.
     if hour > 23 || minute > 59 || second > 59 {
-        return Err(format!("{hour:02}:{minute:02}:{second:02} is not a time of day"));
+        return Err(format!(
+            "{hour:02}:{minute:02}:{second:02} is not a time of day"
+        ));
     }
     // Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
     let y = if month <= 2 { year - 1 } else { year };
@@ -257,7 +274,10 @@ mod tests {
         assert_eq!(time_point("1700000000.5"), Ok(1_700_000_000.5));
         assert_eq!(time_point("2023-11-14T22:13:20Z"), Ok(1_700_000_000.0));
         assert_eq!(time_point("2023-11-14t22:13:20z"), Ok(1_700_000_000.0));
-        assert_eq!(time_point("2023-11-14 23:13:20.25+01:00"), Ok(1_700_000_000.25));
+        assert_eq!(
+            time_point("2023-11-14 23:13:20.25+01:00"),
+            Ok(1_700_000_000.25)
+        );
         assert_eq!(time_point("2023-11-14T17:13:20-05:00"), Ok(1_700_000_000.0));
         assert_eq!(time_point("1970-01-01T00:00:00Z"), Ok(0.0));
         assert_eq!(time_point("2000-03-01T00:00:00Z"), Ok(951_868_800.0));
@@ -279,6 +299,10 @@ mod tests {
         ] {
             assert!(time_point(bad).is_err(), "{bad}");
         }
-        assert!(time_point("2023-02-29T00:00:00Z").unwrap_err().contains("is not a date"));
+        assert!(
+            time_point("2023-02-29T00:00:00Z")
+                .unwrap_err()
+                .contains("is not a date")
+        );
     }
 }

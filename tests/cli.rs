@@ -528,7 +528,12 @@ fn negative_numbers_name_their_flag_and_what_it_accepts() {
             "-1",
             "a whole number from 1 to 100000",
         ),
-        ("gate", "--at", "-1", "Unix seconds, a number of 0 or more"),
+        (
+            "gate",
+            "--at",
+            "-1",
+            "expected Unix seconds or an RFC 3339 time",
+        ),
         ("run", "--seed", "-1.5", SEED),
     ];
     for (command, flag, value, accepts) in cases {

@@ -84,8 +84,10 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_TIMESTAMPS: usize = 100_000;
 /// The most values (JSON points or filled CSV cells) in one file.
 pub const MAX_VALUES: usize = 2_000_000;
-/// The most distinct latency bucket bounds.
-pub const MAX_BUCKETS: usize = 200;
+/// The most distinct latency bucket bounds: enough for both edges of every bucket of
+/// the simulator's histogram (`sim_core::hist::BUCKETS`), so a run's OpenMetrics, with
+/// a bound at each edge of every bucket it used, reads back to the same quantiles.
+pub const MAX_BUCKETS: usize = 4096;
 /// The largest count in one interval: a latency bucket keeps its count in 32 bits.
 pub const MAX_COUNT: f64 = u32::MAX as f64;
 /// The latest timestamp, in Unix seconds (in the year 2286), so that every time fits
@@ -319,6 +321,15 @@ fn check_cells(
             }
             let mut b: Vec<(f64, Field)> = c.buckets.clone();
             b.sort_by(|x, y| x.0.total_cmp(&y.0));
+            if let Some(w) = b.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err((
+                    at(w[1].1.at),
+                    format!(
+                        "a second latency bucket value for this version, bound and time, after {}: one series per version and bound (aggregate with sum by (version, le))",
+                        at(w[0].1.at)
+                    ),
+                ));
+            }
             let (last_le, last) = b[b.len() - 1];
             if last_le.is_finite() {
                 return Err((
@@ -768,13 +779,13 @@ pub fn from_prometheus(file: &str, text: &str) -> Result<Vec<Sample>, LiveError>
                 let field = Field { x, at: origin };
                 let cell = cell_at(&mut cells, ms, v, label).map_err(|r| err(here.clone(), r))?;
                 let earlier = match le {
-                    Some(le) => match cell.buckets.iter().find(|(b, _)| *b == le) {
-                        Some((_, f)) => Some(f.at),
-                        None => {
-                            cell.buckets.push((le, field));
-                            None
-                        }
-                    },
+                    // A second value for a bound is found once the cell's buckets are
+                    // sorted (`check_cells`): a search here would cost the bounds
+                    // already in the cell for every value.
+                    Some(le) => {
+                        cell.buckets.push((le, field));
+                        None
+                    }
                     None => {
                         let slot = kind.slot(cell);
                         match slot {
@@ -1704,6 +1715,8 @@ mod tests {
             header.push_str(&format!(",le_{b}"));
         }
         header.push_str(",le_inf\n");
-        assert!(refused("m.csv", &header).contains("bucket columns, more than 200"));
+        assert!(
+            refused("m.csv", &header).contains(&format!("bucket columns, more than {MAX_BUCKETS}"))
+        );
     }
 }

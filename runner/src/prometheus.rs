@@ -280,9 +280,10 @@ impl Client {
 fn transport(e: &ureq::Error, config: &ClientConfig) -> Failure {
     use ureq::Error as E;
     let (text, retry) = match e {
-        E::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            ("connection refused (is Prometheus listening there?)".to_string(), true)
-        }
+        E::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => (
+            "connection refused (is Prometheus listening there?)".to_string(),
+            true,
+        ),
         E::Io(io) => (format!("connection failed: {io}"), true),
         E::ConnectionFailed => ("connection failed".to_string(), true),
         E::Timeout(_) => (

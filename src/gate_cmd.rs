@@ -105,7 +105,7 @@ fn parse_step(s: &str) -> Result<u64, String> {
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let expected = "expected a duration from 1ms to 10m, e.g. 10s";
+    let expected = "expected a duration from 0.001s to 10m, e.g. 10s";
     let secs = crate::numbers::duration(s).map_err(|_| expected.to_string())?;
     if !(0.001..=600.0).contains(&secs) {
         return Err(expected.into());

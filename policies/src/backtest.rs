@@ -169,7 +169,9 @@ pub fn run(
             available: p.available,
             restarts: 0,
         });
-        let visible = &samples[..samples.partition_point(|s| s.at <= now)];
+        // A scrape at the very moment of a sync is not seen by it: in the simulator the
+        // sync was scheduled an interval earlier, before that scrape, so it runs first.
+        let visible = &samples[..samples.partition_point(|s| s.at < now)];
         let obs = Observation {
             now,
             desired: replicas,

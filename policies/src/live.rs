@@ -9,15 +9,10 @@
 //! (`canary`/`candidate`/`new` or `stable`/`baseline`/`primary`/`old`) and each value is
 //! the increase over the step ending at its timestamp:
 //!
-//! | key | query (step S, the scrape interval) |
-//! |---|---|
-//! | `requests` | `sum by (version) (increase(http_requests_total{service="X"}[S]))` |
-//! | `errors` | `sum by (version) (increase(http_requests_total{service="X", code=~"5.."}[S]))` |
-//! | `latency_bucket` | `sum by (version, le) (increase(http_request_duration_seconds_bucket{service="X"}[S]))` |
-//! | `restarts` | `sum by (version) (increase(kube_pod_container_status_restarts_total{service="X"}[S]))` |
-//! | `memory_mb` | `max by (version) (container_memory_working_set_bytes{service="X"}) / 1048576` |
-//! | `conversions` | `sum by (version) (increase(business_conversions_total{service="X"}[S]))` |
-//! | `sessions_lost` | `sum by (version) (increase(sessions_lost_total{service="X"}[S]))` |
+//! The queries, one per key of [`SERIES`], are `live_query::queries`: the counter's
+//! difference between the step's two ends (exact at any alignment of the query to the
+//! scrapes, on Prometheus 2 and 3; why is in that module), `max by (version)` of the
+//! memory gauge.
 //!
 //! CSV input has the header `time,version,requests,errors,restarts,memory_mb` followed
 //! by optional `conversions` and `sessions_lost` columns and optional latency bucket
@@ -30,8 +25,8 @@
 //!
 //! - every value is a number; counts (everything but `memory_mb`) are increases, so they
 //!   are finite, at least 0 and at most [`MAX_COUNT`]; memory is finite and at least 0.
-//!   A counter reset is no reason for a negative value: `increase()` already accounts
-//!   for it, so a negative value means the input is not `increase()` output (a raw
+//!   A counter reset is no reason for a negative value: the queries (`live_query`) account
+//!   for it, so a negative value means the input is not their output (a raw
 //!   counter's difference, or a corrupted file), and it is refused, not read as a reset;
 //! - `NaN` is refused (a missing value is a missing point or an empty cell);
 //! - timestamps are Unix seconds from 0 to [`MAX_TIME`]; within a series (JSON) or the
@@ -227,7 +222,7 @@ fn check_value(kind: Kind, x: f64, text: &str) -> Result<f64, String> {
     }
     if x < 0.0 {
         return Err(format!(
-            "{} {text} is negative: values are increases over the step, never below 0 (increase() already accounts for counter resets)",
+            "{} {text} is negative: values are increases over the step, never below 0 (the queries already account for counter resets)",
             kind.name()
         ));
     }
@@ -1300,7 +1295,7 @@ mod tests {
                     if col == "memory_mb" {
                         ""
                     } else {
-                        ": values are increases over the step, never below 0 (increase() already accounts for counter resets)"
+                        ": values are increases over the step, never below 0 (the queries already account for counter resets)"
                     }
                 )
             );

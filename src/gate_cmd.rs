@@ -468,10 +468,11 @@ fn text_of(r: &Report) -> String {
             out.push_str(&format!("  {time}{} {}: {}\n", e.kind, e.subject, e.reason));
         }
         let last_at_time = r.events.get(k + 1).is_none_or(|n| n.time_s != e.time_s);
-        if backtest && last_at_time {
-            if let Some(d) = decisions.next_if(|d| d.time_s == e.time_s) {
-                out.push_str(&format!("  t={:<14} -> {}\n", d.time_s, d.decision));
-            }
+        if backtest
+            && last_at_time
+            && let Some(d) = decisions.next_if(|d| d.time_s == e.time_s)
+        {
+            out.push_str(&format!("  t={:<14} -> {}\n", d.time_s, d.decision));
         }
     }
     if r.cut_short {

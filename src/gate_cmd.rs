@@ -65,10 +65,10 @@ pub struct GateArgs {
     step: u64,
     /// The longest a request to Prometheus may take, answer included.
     #[arg(long, default_value = "10s", value_parser = parse_timeout)]
-    timeout: Duration,
+    timeout: f64,
     /// The longest connecting to Prometheus may take.
     #[arg(long, default_value = "3s", value_parser = parse_timeout)]
-    connect_timeout: Duration,
+    connect_timeout: f64,
     /// Further attempts after a refused connection, a timeout or an HTTP 5xx (0 to 5).
     #[arg(long, default_value_t = 2, value_parser = crate::numbers::whole::<u32, 0, 5>)]
     retries: u32,
@@ -104,13 +104,14 @@ fn parse_step(s: &str) -> Result<u64, String> {
     Ok(secs as u64)
 }
 
-fn parse_timeout(s: &str) -> Result<Duration, String> {
+/// Seconds, from a millisecond to 10 minutes.
+fn parse_timeout(s: &str) -> Result<f64, String> {
     let expected = "expected a duration from 0.001s to 10m, e.g. 10s";
     let secs = crate::numbers::duration(s).map_err(|_| expected.to_string())?;
     if !(0.001..=600.0).contains(&secs) {
         return Err(expected.into());
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(secs)
 }
 
 /// Reads the metrics file, refusing one over `live::MAX_FILE_BYTES` before it is in
@@ -302,8 +303,8 @@ fn fetch(
     let client = Client::new(
         url,
         ClientConfig {
-            connect_timeout: args.connect_timeout,
-            timeout: args.timeout,
+            connect_timeout: Duration::from_secs_f64(args.connect_timeout),
+            timeout: Duration::from_secs_f64(args.timeout),
             retries: args.retries,
         },
     )?;

@@ -159,7 +159,7 @@ fn prometheus(args: &ExportArgs) -> Result<(String, ExitCode), RunnerError> {
     };
     let text = match (args.to, &args.scenario, &args.run) {
         (To::PromtoolTest, _, Some(dir)) => {
-            runner::prometheus::promtool_test(dir, &args.rule_file, &names)?
+            runner::slo_rules::promtool_test(dir, &args.rule_file, &names)?
         }
         (To::PromtoolTest, _, None) => {
             return Err(RunnerError::Usage(
@@ -168,10 +168,10 @@ fn prometheus(args: &ExportArgs) -> Result<(String, ExitCode), RunnerError> {
         }
         (_, scenario, run) => {
             let mut rules = match (scenario, run) {
-                (Some(s), _) => runner::prometheus::rules_for_scenario(
-                    &runner::inputs::load_scenario(s, &[])?.0,
-                ),
-                (None, Some(dir)) => runner::prometheus::rules_for_run(dir)?,
+                (Some(s), _) => {
+                    runner::slo_rules::rules_for_scenario(&runner::inputs::load_scenario(s, &[])?.0)
+                }
+                (None, Some(dir)) => runner::slo_rules::rules_for_run(dir)?,
                 (None, None) => {
                     return Err(RunnerError::Usage(
                         "--to prometheus-rules writes a scenario's SLO: pass --scenario S or --run DIR".into(),
@@ -186,7 +186,7 @@ fn prometheus(args: &ExportArgs) -> Result<(String, ExitCode), RunnerError> {
 }
 
 /// The `--metric-names` file, read up to its bound (a larger file is refused unread).
-fn read_names(path: &Path) -> Result<SeriesNames, RunnerError> {
+pub(crate) fn read_names(path: &Path) -> Result<SeriesNames, RunnerError> {
     use std::io::Read as _;
     let file = std::fs::File::open(path).map_err(|e| RunnerError::io(path, e))?;
     let mut bytes = Vec::new();

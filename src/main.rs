@@ -430,6 +430,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 16, "{checked:?}");
+        assert_eq!(checked.len(), 23, "{checked:?}");
     }
 }

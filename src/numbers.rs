@@ -51,6 +51,126 @@ pub fn unix_seconds(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "expected Unix seconds, a number of 0 or more".to_string())
 }
 
+/// A moment: Unix seconds (`1700000000`, `1700000000.5`) or an RFC 3339 date-time
+/// (`2023-11-14T22:13:20Z`, `2023-11-14T23:13:20.5+01:00`), at or after 1970 and at or
+/// before `policies::live::MAX_TIME`; as Unix seconds.
+pub fn time_point(s: &str) -> Result<f64, String> {
+    let s = s.trim();
+    let expected = "expected Unix seconds or an RFC 3339 time such as 2023-11-14T22:13:20Z";
+    let t = if s.contains('-') && s.len() > 10 {
+        rfc3339(s).map_err(|why| format!("{why}: {expected}"))?
+    } else {
+        unix_seconds(s).map_err(|_| expected.to_string())?
+    };
+    if t < 0.0 {
+        return Err(format!("before 1970: {expected}"));
+    }
+    if t > policies::live::MAX_TIME {
+        return Err(format!(
+            "after {} (Unix seconds, the year 2286)",
+            policies::live::MAX_TIME
+        ));
+    }
+    Ok(t)
+}
+
+/// RFC 3339 `date-time`: `YYYY-MM-DD`, `T` (or `t` or a space), `hh:mm:ss`, optional
+/// fractions, and `Z` or an offset `±hh:mm`.
+fn rfc3339(s: &str) -> Result<f64, String> {
+    let b = s.as_bytes();
+    let digits = |from: usize, n: usize| -> Result<i64, String> {
+        let part = s.get(from..from + n).ok_or("too short")?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(format!("{part:?} is not {n} digits"));
+        }
+        Ok(part.parse::<i64>().expect("digits"))
+    };
+    let sep = |at: usize, want: &[u8]| -> Result<(), String> {
+        match b.get(at) {
+            Some(c) if want.contains(c) => Ok(()),
+            _ => Err(format!(
+                "expected {:?} at position {}",
+                want.iter().map(|&c| c as char).collect::<String>(),
+                at + 1
+            )),
+        }
+    };
+    let year = digits(0, 4)?;
+    sep(4, b"-")?;
+    let month = digits(5, 2)?;
+    sep(7, b"-")?;
+    let day = digits(8, 2)?;
+    sep(10, b"Tt ")?;
+    let hour = digits(11, 2)?;
+    sep(13, b":")?;
+    let minute = digits(14, 2)?;
+    sep(16, b":")?;
+    let second = digits(17, 2)?;
+    let mut i = 19;
+    let mut fraction = 0.0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start || i - start > 9 {
+            return Err("fractions of a second need 1 to 9 digits".into());
+        }
+        fraction = format!("0.{}", &s[start..i])
+            .parse::<f64>()
+            .expect("digits");
+    }
+    let offset = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(c @ (b'+' | b'-')) if i + 6 == b.len() => {
+            let h = digits(i + 1, 2)?;
+            sep(i + 3, b":")?;
+            let m = digits(i + 4, 2)?;
+            if h > 23 || m > 59 {
+                return Err("the offset is not a time of day".into());
+            }
+            let o = h * 3600 + m * 60;
+            if *c == b'-' { -o } else { o }
+        }
+        _ => return Err("expected Z or an offset such as +01:00 after the time".into()),
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day < 1 || day > days_in[month as usize - 1] {
+        return Err(format!("{year:04}-{month:02}-{day:02} is not a date"));
+    }
+    // A leap second (:60) is refused: Unix time has none.
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(format!(
+            "{hour:02}:{minute:02}:{second:02} is not a time of day"
+        ));
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    Ok(secs as f64 + fraction)
+}
+
 /// Lets every numeric flag of `cmd` and its subcommands take a value that looks like
 /// a negative number, and `--shard` a value starting with `-` (`-1/3`), so that their
 /// parsers, not clap, judge it. Flags are recognised by the type their parser gives.
@@ -146,5 +266,43 @@ mod tests {
         assert!(duration("-1").is_err() && duration("-1m").is_err() && duration("inf").is_err());
         assert_eq!(unix_seconds("0"), Ok(0.0));
         assert!(unix_seconds("-1").is_err() && unix_seconds("NaN").is_err());
+    }
+
+    #[test]
+    fn times_in_unix_seconds_and_rfc3339() {
+        assert_eq!(time_point("1700000000"), Ok(1_700_000_000.0));
+        assert_eq!(time_point("1700000000.5"), Ok(1_700_000_000.5));
+        assert_eq!(time_point("2023-11-14T22:13:20Z"), Ok(1_700_000_000.0));
+        assert_eq!(time_point("2023-11-14t22:13:20z"), Ok(1_700_000_000.0));
+        assert_eq!(
+            time_point("2023-11-14 23:13:20.25+01:00"),
+            Ok(1_700_000_000.25)
+        );
+        assert_eq!(time_point("2023-11-14T17:13:20-05:00"), Ok(1_700_000_000.0));
+        assert_eq!(time_point("1970-01-01T00:00:00Z"), Ok(0.0));
+        assert_eq!(time_point("2000-03-01T00:00:00Z"), Ok(951_868_800.0));
+        assert_eq!(time_point("2024-02-29T00:00:00Z"), Ok(1_709_164_800.0));
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2023-13-01T00:00:00Z",
+            "2023-11-14T24:00:00Z",
+            "2023-11-14T23:59:60Z",
+            "2023-11-14T22:13:20",
+            "2023-11-14T22:13:20+1:00",
+            "2023-11-14T22:13:20.Z",
+            "2023-11-14",
+            "1969-12-31T23:59:59Z",
+            "2300-01-01T00:00:00Z",
+            "-1",
+            "soon",
+            "",
+        ] {
+            assert!(time_point(bad).is_err(), "{bad}");
+        }
+        assert!(
+            time_point("2023-02-29T00:00:00Z")
+                .unwrap_err()
+                .contains("is not a date")
+        );
     }
 }

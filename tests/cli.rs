@@ -481,7 +481,7 @@ fn run_summary_explains_itself_and_prints_na_for_missing_figures() {
 fn negative_numbers_name_their_flag_and_what_it_accepts() {
     const SEED: &str = "a whole number from 0 to 18446744073709551615";
     const THREADS: &str = "a whole number from 1 to 1024";
-    let cases: [(&str, &str, &str, &str); 18] = [
+    let cases: [(&str, &str, &str, &str); 21] = [
         ("run", "--seed", "-1", SEED),
         ("run", "--replicate", "-1", SEED),
         (
@@ -528,7 +528,20 @@ fn negative_numbers_name_their_flag_and_what_it_accepts() {
             "-1",
             "a whole number from 1 to 100000",
         ),
-        ("gate", "--at", "-1", "Unix seconds, a number of 0 or more"),
+        (
+            "gate",
+            "--from",
+            "-1",
+            "expected Unix seconds or an RFC 3339 time",
+        ),
+        ("gate", "--timeout", "-1", "a duration from 0.001s to 10m"),
+        ("gate", "--retries", "-1", "a whole number from 0 to 5"),
+        (
+            "gate",
+            "--at",
+            "-1",
+            "expected Unix seconds or an RFC 3339 time",
+        ),
         ("run", "--seed", "-1.5", SEED),
     ];
     for (command, flag, value, accepts) in cases {

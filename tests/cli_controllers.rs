@@ -331,7 +331,7 @@ fn gate_refuses_garbage_csv_naming_line_time_version_and_reason() {
     // Line 7 is the stable row at t=1700000045; line 6 the canary row.
     let at7 = "line 7 (t=1700000045, version=stable)";
     let at6 = "line 6 (t=1700000045, version=canary)";
-    let increases = ": values are increases over the step, never below 0 (increase() already accounts for counter resets)";
+    let increases = ": values are increases over the step, never below 0 (the queries already account for counter resets)";
     let cases: Vec<(&str, String, String)> = vec![
         ("neg-requests", csv_with(7, "requests", "-4200"), format!("{at7}, column requests: requests -4200 is negative{increases}")),
         ("neg-errors", csv_with(7, "errors", "-1"), format!("{at7}, column errors: errors -1 is negative{increases}")),
@@ -376,7 +376,7 @@ fn gate_refuses_garbage_json_naming_series_labels_time_and_reason() {
         format!("{key}.data.result[{series}] {{{labels}}}, values[3] (t=1700000060)")
     };
     let canary = "version=\"canary\"";
-    let increases = ": values are increases over the step, never below 0 (increase() already accounts for counter resets)";
+    let increases = ": values are increases over the step, never below 0 (the queries already account for counter resets)";
     // latency_bucket: result[0..7] are the canary's bounds 0.025 ... +Inf.
     let bucket = |le: &str| format!("{canary}, le=\"{le}\"");
     // One value at point 3 of one series replaced: the case's name, the series' key,

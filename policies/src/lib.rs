@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod backtest;
 pub mod batched;
 pub mod blue_green;
 pub mod canary_argo;
@@ -19,6 +20,7 @@ pub mod k8s;
 pub mod k8s_names;
 pub mod limits;
 pub mod live;
+pub mod live_query;
 pub mod plan;
 pub mod read;
 pub mod rolling;

@@ -9,15 +9,10 @@
 //! (`canary`/`candidate`/`new` or `stable`/`baseline`/`primary`/`old`) and each value is
 //! the increase over the step ending at its timestamp:
 //!
-//! | key | query (step S, the scrape interval) |
-//! |---|---|
-//! | `requests` | `sum by (version) (increase(http_requests_total{service="X"}[S]))` |
-//! | `errors` | `sum by (version) (increase(http_requests_total{service="X", code=~"5.."}[S]))` |
-//! | `latency_bucket` | `sum by (version, le) (increase(http_request_duration_seconds_bucket{service="X"}[S]))` |
-//! | `restarts` | `sum by (version) (increase(kube_pod_container_status_restarts_total{service="X"}[S]))` |
-//! | `memory_mb` | `max by (version) (container_memory_working_set_bytes{service="X"}) / 1048576` |
-//! | `conversions` | `sum by (version) (increase(business_conversions_total{service="X"}[S]))` |
-//! | `sessions_lost` | `sum by (version) (increase(sessions_lost_total{service="X"}[S]))` |
+//! The queries, one per key of [`SERIES`], are `live_query::queries`: the counter's
+//! difference between the step's two ends (exact at any alignment of the query to the
+//! scrapes, on Prometheus 2 and 3; why is in that module), `max by (version)` of the
+//! memory gauge.
 //!
 //! CSV input has the header `time,version,requests,errors,restarts,memory_mb` followed
 //! by optional `conversions` and `sessions_lost` columns and optional latency bucket
@@ -30,8 +25,8 @@
 //!
 //! - every value is a number; counts (everything but `memory_mb`) are increases, so they
 //!   are finite, at least 0 and at most [`MAX_COUNT`]; memory is finite and at least 0.
-//!   A counter reset is no reason for a negative value: `increase()` already accounts
-//!   for it, so a negative value means the input is not `increase()` output (a raw
+//!   A counter reset is no reason for a negative value: the queries (`live_query`) account
+//!   for it, so a negative value means the input is not their output (a raw
 //!   counter's difference, or a corrupted file), and it is refused, not read as a reset;
 //! - `NaN` is refused (a missing value is a missing point or an empty cell);
 //! - timestamps are Unix seconds from 0 to [`MAX_TIME`]; within a series (JSON) or the
@@ -84,8 +79,10 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_TIMESTAMPS: usize = 100_000;
 /// The most values (JSON points or filled CSV cells) in one file.
 pub const MAX_VALUES: usize = 2_000_000;
-/// The most distinct latency bucket bounds.
-pub const MAX_BUCKETS: usize = 200;
+/// The most distinct latency bucket bounds: enough for both edges of every bucket of
+/// the simulator's histogram (`sim_core::hist::BUCKETS`), so a run's OpenMetrics, with
+/// a bound at each edge of every bucket it used, reads back to the same quantiles.
+pub const MAX_BUCKETS: usize = 4096;
 /// The largest count in one interval: a latency bucket keeps its count in 32 bits.
 pub const MAX_COUNT: f64 = u32::MAX as f64;
 /// The latest timestamp, in Unix seconds (in the year 2286), so that every time fits
@@ -225,7 +222,7 @@ fn check_value(kind: Kind, x: f64, text: &str) -> Result<f64, String> {
     }
     if x < 0.0 {
         return Err(format!(
-            "{} {text} is negative: values are increases over the step, never below 0 (increase() already accounts for counter resets)",
+            "{} {text} is negative: values are increases over the step, never below 0 (the queries already account for counter resets)",
             kind.name()
         ));
     }
@@ -319,6 +316,15 @@ fn check_cells(
             }
             let mut b: Vec<(f64, Field)> = c.buckets.clone();
             b.sort_by(|x, y| x.0.total_cmp(&y.0));
+            if let Some(w) = b.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err((
+                    at(w[1].1.at),
+                    format!(
+                        "a second latency bucket value for this version, bound and time, after {}: one series per version and bound (aggregate with sum by (version, le))",
+                        at(w[0].1.at)
+                    ),
+                ));
+            }
             let (last_le, last) = b[b.len() - 1];
             if last_le.is_finite() {
                 return Err((
@@ -768,13 +774,13 @@ pub fn from_prometheus(file: &str, text: &str) -> Result<Vec<Sample>, LiveError>
                 let field = Field { x, at: origin };
                 let cell = cell_at(&mut cells, ms, v, label).map_err(|r| err(here.clone(), r))?;
                 let earlier = match le {
-                    Some(le) => match cell.buckets.iter().find(|(b, _)| *b == le) {
-                        Some((_, f)) => Some(f.at),
-                        None => {
-                            cell.buckets.push((le, field));
-                            None
-                        }
-                    },
+                    // A second value for a bound is found once the cell's buckets are
+                    // sorted (`check_cells`): a search here would cost the bounds
+                    // already in the cell for every value.
+                    Some(le) => {
+                        cell.buckets.push((le, field));
+                        None
+                    }
                     None => {
                         let slot = kind.slot(cell);
                         match slot {
@@ -1289,7 +1295,7 @@ mod tests {
                     if col == "memory_mb" {
                         ""
                     } else {
-                        ": values are increases over the step, never below 0 (increase() already accounts for counter resets)"
+                        ": values are increases over the step, never below 0 (the queries already account for counter resets)"
                     }
                 )
             );
@@ -1704,6 +1710,8 @@ mod tests {
             header.push_str(&format!(",le_{b}"));
         }
         header.push_str(",le_inf\n");
-        assert!(refused("m.csv", &header).contains("bucket columns, more than 200"));
+        assert!(
+            refused("m.csv", &header).contains(&format!("bucket columns, more than {MAX_BUCKETS}"))
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod inputs;
 pub mod output;
 pub mod prometheus;
 pub mod report;
+pub mod slo_rules;
 pub mod sweep;
 
 /// The largest sweep accepted, with the checked arithmetic that enforces it; it lives

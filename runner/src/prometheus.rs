@@ -1,124 +1,348 @@
-//! The SLO rules and their `promtool` test, from a scenario or a run directory
-//! (`rollcage export --to prometheus-rules | promtool-test`): the inputs of
-//! `reports::prometheus`, read and checked here.
+//! A Prometheus HTTP API client for `rollcage gate --prometheus`: one `query_range` per
+//! series of the gate input, sent as a form POST to `URL/api/v1/query_range`, with
+//! bounded time, retries and memory, and every failure an exit-2 message that names the
+//! address, the series key and the problem.
+//!
+//! - **Time.** A connect timeout and a timeout for the whole request (sending, waiting,
+//!   reading the body); the second is also sent as the query's `timeout` parameter so
+//!   the server gives up when rollcage does.
+//! - **Retries.** A refused or failed connection, a timeout, an answer cut short and an
+//!   HTTP 5xx are retried (`retries` times, after 250 ms, then twice as long each time):
+//!   they may pass. An HTTP 4xx (a query Prometheus refuses), a `"status": "error"`
+//!   answer with a success code, an answer that is not JSON and an unknown host are not:
+//!   asking again gives the same answer.
+//! - **Memory.** The answers together are at most `live::MAX_FILE_BYTES`, the bound of a
+//!   gate input file; a larger one is refused while it is read, not after.
+//! - **One reader.** The answers are checked here only for what the transport owns (a
+//!   single JSON value, the `status`); then they are put under their keys into one JSON
+//!   object, the Prometheus form of the gate input, and read by
+//!   `policies::live::from_prometheus`, the reader of the file form, so the rules for
+//!   values (`NaN` refused, an empty result being no data, ...) are one code path.
+//!
+//! Plain HTTP only: the build carries no TLS stack. Redirects are not followed and the
+//! environment's proxy settings are not used: the address given is the one spoken to.
 
-use std::path::Path;
+use std::io::Read as _;
+use std::time::Duration;
 
-use policies::series::SeriesNames;
-use reports::artifacts::{events_csv, run_json, timeline_csv};
-use reports::prometheus::{Replay, SloRules};
-use scenarios::Scenario;
-use sim_core::SimDuration;
+use policies::k8s_names::HttpUrl;
+use serde::Deserialize;
 
 use crate::RunnerError;
-use crate::report::{RunFiles, read_run_files};
 
-/// The rules of a scenario's SLO.
-pub fn rules_for_scenario(s: &Scenario) -> SloRules {
-    SloRules::new(
-        &s.name,
-        s.slo.objective,
-        SimDuration::from_secs_f64(s.observability.scrape_interval_seconds),
-        s.slo.pager.enabled,
-    )
+/// Most retries a user may ask for.
+pub const MAX_RETRIES: u32 = 5;
+/// The first retry's wait; each later one waits twice as long.
+const BACKOFF: Duration = Duration::from_millis(250);
+
+/// How to talk to the server.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub connect_timeout: Duration,
+    /// The whole request: connecting, sending, waiting for and reading the answer.
+    pub timeout: Duration,
+    /// Further attempts after a failure that may pass.
+    pub retries: u32,
 }
 
-/// What a run directory's `run.json` says of its SLO, pager and traffic.
-struct RunSlo {
-    rules: SloRules,
-    lag: SimDuration,
-    history_rps: f64,
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            connect_timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(10),
+            retries: 2,
+        }
+    }
 }
 
-fn run_slo(dir: &Path, files: &RunFiles) -> Result<RunSlo, RunnerError> {
-    let run = &files.run;
-    let path = dir.join(run_json::FILE_NAME);
-    let need = |key: &str| {
-        run.scenario_number(key).ok_or_else(|| {
-            RunnerError::Usage(format!(
-                "{}: inputs.scenario_resolved.{key}: missing or not a number",
-                path.display()
-            ))
+/// The range of a `query_range`: Unix seconds and the step in whole seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Range {
+    pub start: f64,
+    pub end: f64,
+    pub step_seconds: u64,
+}
+
+/// A Prometheus server.
+pub struct Client {
+    /// The address as given, for messages.
+    address: String,
+    endpoint: String,
+    agent: ureq::Agent,
+    config: ClientConfig,
+}
+
+/// Why one attempt failed, and whether another may pass.
+struct Failure {
+    text: String,
+    retry: bool,
+}
+
+/// The part of an answer the transport checks.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    status: Option<String>,
+    error_type: Option<String>,
+    error: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    data: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    warnings: Option<serde::de::IgnoredAny>,
+}
+
+impl Client {
+    /// A client for `url` (checked by `HttpUrl`: http or https, a host, no query).
+    pub fn new(url: &HttpUrl, config: ClientConfig) -> Result<Client, RunnerError> {
+        let address = url.as_str().to_string();
+        if address.to_ascii_lowercase().starts_with("https://") {
+            return Err(RunnerError::Usage(format!(
+                "--prometheus {address}: https is not supported (this build speaks plain HTTP only); reach Prometheus over http://, e.g. through kubectl port-forward"
+            )));
+        }
+        if config.retries > MAX_RETRIES {
+            return Err(RunnerError::Usage(format!(
+                "--retries {}: at most {MAX_RETRIES}",
+                config.retries
+            )));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .user_agent(concat!("rollcage/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let endpoint = format!("{}/api/v1/query_range", address.trim_end_matches('/'));
+        Ok(Client {
+            address,
+            endpoint,
+            agent,
+            config,
         })
-    };
-    let objective = need("slo.objective")?;
-    let interval = need("observability.scrape_interval_seconds")?;
-    let lag = need("observability.metrics_lag_seconds")?;
-    let scenario = &run.inputs.scenario_resolved;
-    let enabled = scenario["slo"]["pager"]["enabled"]
-        .as_bool()
-        .ok_or_else(|| {
-            RunnerError::Usage(format!(
-                "{}: inputs.scenario_resolved.slo.pager.enabled: missing or not a boolean",
-                path.display()
-            ))
+    }
+
+    /// The address as given.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Runs every query over `range` and returns the answers as one gate input in the
+    /// Prometheus form (`{"requests": <answer>, ...}`), for `live::from_prometheus`.
+    pub fn fetch(&self, queries: &[(&str, String)], range: Range) -> Result<String, RunnerError> {
+        let limit = policies::live::MAX_FILE_BYTES;
+        let mut doc = String::from("{");
+        for (i, (key, query)) in queries.iter().enumerate() {
+            let room = limit.saturating_sub(doc.len() + key.len() + 6);
+            let body = self.query_range(key, query, range, room)?;
+            if i > 0 {
+                doc.push(',');
+            }
+            doc.push_str(&format!("\n\"{key}\": "));
+            doc.push_str(&body);
+        }
+        doc.push_str("\n}\n");
+        Ok(doc)
+    }
+
+    /// One `query_range`, retried as the module says; the answer's text, at most
+    /// `limit` bytes, checked to be one JSON value with `"status": "success"`.
+    fn query_range(
+        &self,
+        key: &str,
+        query: &str,
+        range: Range,
+        limit: usize,
+    ) -> Result<String, RunnerError> {
+        let mut attempt = 0;
+        loop {
+            match self.attempt(query, range, limit) {
+                Ok(body) => return Ok(body),
+                Err(f) if f.retry && attempt < self.config.retries => {
+                    std::thread::sleep(BACKOFF * 2u32.pow(attempt));
+                    attempt += 1;
+                }
+                Err(f) => {
+                    let tries = if attempt > 0 {
+                        format!(" (after {} attempts)", attempt + 1)
+                    } else {
+                        String::new()
+                    };
+                    return Err(RunnerError::Usage(format!(
+                        "prometheus {}: query {key:?}: {}{tries}",
+                        self.address, f.text
+                    )));
+                }
+            }
+        }
+    }
+
+    fn attempt(&self, query: &str, range: Range, limit: usize) -> Result<String, Failure> {
+        let timeout = format!("{}s", self.config.timeout.as_secs_f64());
+        let form = [
+            ("query", query.to_string()),
+            ("start", number(range.start)),
+            ("end", number(range.end)),
+            ("step", format!("{}s", range.step_seconds)),
+            ("timeout", timeout),
+        ];
+        let sent = self
+            .agent
+            .post(&self.endpoint)
+            .send_form(form.iter().map(|(k, v)| (*k, v.as_str())));
+        let mut resp = sent.map_err(|e| transport(&e, &self.config))?;
+        let status = resp.status().as_u16();
+        let mut bytes = Vec::new();
+        let read = resp
+            .body_mut()
+            .as_reader()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes);
+        if let Err(e) = read {
+            return Err(Failure {
+                text: format!("the answer was cut short: {e}"),
+                retry: true,
+            });
+        }
+        if bytes.len() > limit {
+            return Err(Failure {
+                text: format!(
+                    "the answers are over {} MiB, the most a gate input may have: judge a shorter range",
+                    policies::live::MAX_FILE_BYTES >> 20
+                ),
+                retry: false,
+            });
+        }
+        let text = String::from_utf8(bytes);
+        let envelope = text
+            .as_deref()
+            .ok()
+            .and_then(|t| serde_json::from_str::<Envelope>(t).ok());
+        let said = |e: &Envelope| match (&e.error_type, &e.error) {
+            (Some(t), Some(m)) => format!(": {t}: {m}"),
+            (None, Some(m)) => format!(": {m}"),
+            _ => String::new(),
+        };
+        if status != 200 {
+            let reason = match status {
+                300..=399 => " (redirects are not followed: give the address that answers)",
+                _ => "",
+            };
+            return Err(Failure {
+                text: format!(
+                    "HTTP {status}{}{reason}",
+                    envelope.as_ref().map(said).unwrap_or_default()
+                ),
+                retry: status >= 500,
+            });
+        }
+        let text = text.map_err(|e| Failure {
+            text: format!(
+                "malformed answer: not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to() + 1
+            ),
+            retry: false,
         })?;
-    // The engine's prior rate (`WorldConfig::steady_rate`): the traffic's steady rate
-    // (every profile's `rate`) plus the sessions' requests.
-    let mut history_rps = need("traffic.rate")?;
-    if !scenario["sessions"].is_null() {
-        history_rps += need("sessions.rate")? * need("sessions.requests_per_session")?;
+        let envelope = match serde_json::from_str::<Envelope>(&text) {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(Failure {
+                    text: format!(
+                        "malformed answer: not a Prometheus API answer ({e}): {}",
+                        excerpt(&text)
+                    ),
+                    retry: false,
+                });
+            }
+        };
+        match envelope.status.as_deref() {
+            Some("success") => Ok(text),
+            Some("error") => Err(Failure {
+                text: format!("Prometheus answered status \"error\"{}", said(&envelope)),
+                retry: false,
+            }),
+            other => Err(Failure {
+                text: format!(
+                    "malformed answer: status {other:?}, expected \"success\": {}",
+                    excerpt(&text)
+                ),
+                retry: false,
+            }),
+        }
     }
-    if let Some(f) = scenario["faults"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["kind"] == "metrics-delay")
-    {
-        return Err(RunnerError::Usage(format!(
-            "{}: fault {} delays the metrics the pager reads by more than the scenario's lag, which Prometheus' series cannot show: a test would expect the page too early",
-            path.display(),
-            f["name"]
-        )));
-    }
-    Ok(RunSlo {
-        rules: SloRules::new(
-            &run.inputs.scenario,
-            objective,
-            SimDuration::from_secs_f64(interval),
-            enabled,
+}
+
+/// A transport failure in words, and whether it may pass.
+fn transport(e: &ureq::Error, config: &ClientConfig) -> Failure {
+    use ureq::Error as E;
+    let (text, retry) = match e {
+        E::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => (
+            "connection refused (is Prometheus listening there?)".to_string(),
+            true,
         ),
-        lag: SimDuration::from_secs_f64(lag),
-        history_rps,
-    })
-}
-
-/// The rules of the SLO a run directory's scenario had.
-pub fn rules_for_run(dir: &Path) -> Result<SloRules, RunnerError> {
-    let files = read_run_files(dir)?;
-    Ok(run_slo(dir, &files)?.rules)
-}
-
-/// The `promtool test rules` file of a run directory, loading the rules from
-/// `rule_file`.
-pub fn promtool_test(
-    dir: &Path,
-    rule_file: &str,
-    names: &SeriesNames,
-) -> Result<String, RunnerError> {
-    let files = read_run_files(dir)?;
-    let slo = run_slo(dir, &files)?;
-    let paged_at_s = files
-        .events
-        .iter()
-        .find(|e| e.kind == "pager")
-        .map(|e| e.time_s);
-    let replay = Replay {
-        rules: &slo.rules,
-        rule_file,
-        service: &files.run.inputs.policy,
-        timeline: &files.timeline,
-        history_rps: slo.history_rps,
-        metrics_lag: slo.lag,
-        paged_at_s,
+        E::Io(io) => (format!("connection failed: {io}"), true),
+        E::ConnectionFailed => ("connection failed".to_string(), true),
+        E::Timeout(_) => (
+            format!(
+                "no answer within the timeout ({} s; --timeout, --connect-timeout)",
+                config.timeout.as_secs_f64()
+            ),
+            true,
+        ),
+        E::HostNotFound => ("host not found".to_string(), false),
+        E::Protocol(p) => (format!("not an HTTP answer: {p}"), true),
+        other => (other.to_string(), false),
     };
-    replay.test_yaml(names).map_err(|e| {
-        RunnerError::Usage(format!(
-            "{} ({}, {}): {}",
-            dir.display(),
-            timeline_csv::FILE_NAME,
-            events_csv::FILE_NAME,
-            e.0
-        ))
-    })
+    Failure { text, retry }
+}
+
+/// A Unix time as Prometheus reads it (seconds, with up to millisecond fractions).
+fn number(t: f64) -> String {
+    let ms = (t * 1000.0).round() as i64;
+    if ms % 1000 == 0 {
+        format!("{}", ms / 1000)
+    } else {
+        format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+    }
+}
+
+/// The start of an answer, for a message.
+fn excerpt(text: &str) -> String {
+    let t: String = text.chars().take(120).collect();
+    if t.len() < text.len() {
+        format!("{t:?}...")
+    } else {
+        format!("{t:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_as_prometheus_reads_them() {
+        assert_eq!(number(1_700_000_000.0), "1700000000");
+        assert_eq!(number(1_700_000_000.25), "1700000000.250");
+        assert_eq!(number(0.0), "0");
+    }
+
+    #[test]
+    fn https_and_too_many_retries_are_refused() {
+        let url = HttpUrl::new("https://prometheus:9090").unwrap();
+        let e = Client::new(&url, ClientConfig::default()).err().unwrap();
+        assert!(e.to_string().contains("plain HTTP only"), "{e}");
+        let url = HttpUrl::new("http://prometheus:9090/").unwrap();
+        let c = Client::new(&url, ClientConfig::default()).unwrap();
+        assert_eq!(c.endpoint, "http://prometheus:9090/api/v1/query_range");
+        let many = ClientConfig {
+            retries: 6,
+            ..ClientConfig::default()
+        };
+        assert!(Client::new(&url, many).is_err());
+    }
 }

@@ -98,20 +98,8 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
         )));
     };
     let policy = load_policy_with_sets(policy, &args.overrides.sets)?;
-    let service = match &args.service {
-        Some(s) => s.clone(),
-        // Checked by the same rule as the flag, and said so: the user never typed it.
-        None => ServiceName::new(&policy.name).map_err(|e| {
-            RunnerError::Usage(format!(
-                "--service not given, and the policy's name {:?} cannot stand for it: it {e}; pass --service",
-                policy.name
-            ))
-        })?,
-    };
-    let series = match &args.metric_names {
-        Some(path) => read_names(path)?,
-        None => SeriesNames::default(),
-    };
+    let service = service_or_policy_name(&args.service, &policy)?;
+    let series = series_names(args.metric_names.as_deref())?;
     let opts = Options {
         service,
         prometheus_address: args.prometheus_address.clone(),
@@ -153,10 +141,7 @@ fn prometheus(args: &ExportArgs) -> Result<(String, ExitCode), RunnerError> {
             "--set does not apply to --to {what}: edit the scenario, or export from a run directory"
         )));
     }
-    let names = match &args.metric_names {
-        Some(path) => read_names(path)?,
-        None => SeriesNames::default(),
-    };
+    let names = series_names(args.metric_names.as_deref())?;
     let text = match (args.to, &args.scenario, &args.run) {
         (To::PromtoolTest, _, Some(dir)) => {
             runner::slo_rules::promtool_test(dir, &args.rule_file, &names)?
@@ -183,6 +168,28 @@ fn prometheus(args: &ExportArgs) -> Result<(String, ExitCode), RunnerError> {
         }
     };
     emit(args, text)
+}
+
+/// `--service`, or the policy's name when it is not given: checked by the same rule as
+/// the flag, and said so, since the user never typed it.
+pub(crate) fn service_or_policy_name(
+    service: &Option<ServiceName>,
+    policy: &policies::Policy,
+) -> Result<ServiceName, RunnerError> {
+    match service {
+        Some(s) => Ok(s.clone()),
+        None => ServiceName::new(&policy.name).map_err(|e| {
+            RunnerError::Usage(format!(
+                "--service not given, and the policy's name {:?} cannot stand for it: it {e}; pass --service",
+                policy.name
+            ))
+        }),
+    }
+}
+
+/// The series names of `--metric-names FILE`, or the defaults without the flag.
+pub(crate) fn series_names(path: Option<&Path>) -> Result<SeriesNames, RunnerError> {
+    path.map_or_else(|| Ok(SeriesNames::default()), read_names)
 }
 
 /// The `--metric-names` file, read up to its bound (a larger file is refused unread).

@@ -19,7 +19,6 @@ use crate::args::PolicyOverrides;
 use policies::backtest::{self, Decision};
 use policies::gate::Verdict;
 use policies::k8s_names::{HttpUrl, ServiceName};
-use policies::series::SeriesNames;
 use policies::{CanarySpec, Policy, PolicyKind};
 use runner::RunnerError;
 use runner::inputs::load_policy_with_sets;
@@ -259,19 +258,8 @@ fn fetch(
     url: &HttpUrl,
     mode: Mode,
 ) -> Result<(String, Vec<Sample>), RunnerError> {
-    let service = match &args.service {
-        Some(s) => s.clone(),
-        None => ServiceName::new(&policy.name).map_err(|e| {
-            RunnerError::Usage(format!(
-                "--service not given, and the policy's name {:?} cannot stand for it: it {e}; pass --service",
-                policy.name
-            ))
-        })?,
-    };
-    let names = match &args.metric_names {
-        Some(path) => crate::export_cmd::read_names(path)?,
-        None => SeriesNames::default(),
-    };
+    let service = crate::export_cmd::service_or_policy_name(&args.service, policy)?;
+    let names = crate::export_cmd::series_names(args.metric_names.as_deref())?;
     let step = args.step as f64;
     let (first, last) = match mode {
         Mode::At(Some(t)) => (t, t),

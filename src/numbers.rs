@@ -58,7 +58,9 @@ pub fn time_point(s: &str) -> Result<f64, String> {
     let s = s.trim();
     let expected = "expected Unix seconds or an RFC 3339 time such as 2023-11-14T22:13:20Z";
     let t = if s.contains('-') && s.len() > 10 {
-        rfc3339(s).map_err(|why| format!("{why}: {expected}"))?
+        sim_core::rfc3339::parse(s)
+            .map_err(|why| format!("{why}: {expected}"))?
+            .as_secs_f64()
     } else {
         unix_seconds(s).map_err(|_| expected.to_string())?
     };
@@ -72,103 +74,6 @@ pub fn time_point(s: &str) -> Result<f64, String> {
         ));
     }
     Ok(t)
-}
-
-/// RFC 3339 `date-time`: `YYYY-MM-DD`, `T` (or `t` or a space), `hh:mm:ss`, optional
-/// fractions, and `Z` or an offset `±hh:mm`.
-fn rfc3339(s: &str) -> Result<f64, String> {
-    let b = s.as_bytes();
-    let digits = |from: usize, n: usize| -> Result<i64, String> {
-        let part = s.get(from..from + n).ok_or("too short")?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(format!("{part:?} is not {n} digits"));
-        }
-        Ok(part.parse::<i64>().expect("digits"))
-    };
-    let sep = |at: usize, want: &[u8]| -> Result<(), String> {
-        match b.get(at) {
-            Some(c) if want.contains(c) => Ok(()),
-            _ => Err(format!(
-                "expected {:?} at position {}",
-                want.iter().map(|&c| c as char).collect::<String>(),
-                at + 1
-            )),
-        }
-    };
-    let year = digits(0, 4)?;
-    sep(4, b"-")?;
-    let month = digits(5, 2)?;
-    sep(7, b"-")?;
-    let day = digits(8, 2)?;
-    sep(10, b"Tt ")?;
-    let hour = digits(11, 2)?;
-    sep(13, b":")?;
-    let minute = digits(14, 2)?;
-    sep(16, b":")?;
-    let second = digits(17, 2)?;
-    let mut i = 19;
-    let mut fraction = 0.0;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i = start;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start || i - start > 9 {
-            return Err("fractions of a second need 1 to 9 digits".into());
-        }
-        fraction = format!("0.{}", &s[start..i])
-            .parse::<f64>()
-            .expect("digits");
-    }
-    let offset = match b.get(i) {
-        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-        Some(c @ (b'+' | b'-')) if i + 6 == b.len() => {
-            let h = digits(i + 1, 2)?;
-            sep(i + 3, b":")?;
-            let m = digits(i + 4, 2)?;
-            if h > 23 || m > 59 {
-                return Err("the offset is not a time of day".into());
-            }
-            let o = h * 3600 + m * 60;
-            if *c == b'-' { -o } else { o }
-        }
-        _ => return Err("expected Z or an offset such as +01:00 after the time".into()),
-    };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days_in = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&month) || day < 1 || day > days_in[month as usize - 1] {
-        return Err(format!("{year:04}-{month:02}-{day:02} is not a date"));
-    }
-    // A leap second (:60) is refused: Unix time has none.
-    if hour > 23 || minute > 59 || second > 59 {
-        return Err(format!(
-            "{hour:02}:{minute:02}:{second:02} is not a time of day"
-        ));
-    }
-    // Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    Ok(secs as f64 + fraction)
 }
 
 /// Lets every numeric flag of `cmd` and its subcommands take a value that looks like

@@ -20,6 +20,7 @@ pub mod log;
 pub mod metrics;
 pub mod queue;
 pub mod record;
+pub mod rfc3339;
 pub mod rng;
 pub mod slo;
 #[doc(hidden)]

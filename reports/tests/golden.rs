@@ -116,7 +116,6 @@ fn timeline_and_events_csv_formats() {
             sessions_lost: 0,
             scraped: true,
             versions: [counts(8990, 0, 0), counts(0, 0, 0)],
-            slo_events: 8990,
             slo_bad_events: 3,
         },
         TimelineRow {
@@ -135,7 +134,6 @@ fn timeline_and_events_csv_formats() {
             sessions_lost: 1,
             scraped: false,
             versions: [counts(0, 0, 0), counts(0, 0, 0)],
-            slo_events: 0,
             slo_bad_events: 1,
         },
     ];

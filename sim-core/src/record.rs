@@ -41,9 +41,8 @@ pub struct TimelineRow {
     /// The interval's requests, errors and timeouts of each version (indexed by
     /// `Version::index()`): the counts the gates read (`failed = errors + timeouts`).
     pub versions: [VersionCounts; 2],
-    /// The SLO's events in the interval: requests resolved (`requests`) and bad events
-    /// (errors, timeouts, slow successes and lost sessions), as the pager counts them.
-    pub slo_events: u64,
+    /// The SLO's bad events in the interval (errors, timeouts, slow successes and lost
+    /// sessions), as the pager counts them; its events are the `requests` resolved.
     pub slo_bad_events: u64,
 }
 

@@ -94,7 +94,7 @@ impl TimelineRecord {
             candidate_requests: r.versions[1].requests,
             candidate_errors: r.versions[1].errors,
             candidate_timeouts: r.versions[1].timeouts,
-            slo_events: r.slo_events,
+            slo_events: r.requests,
             slo_bad_events: r.slo_bad_events,
         }
     }

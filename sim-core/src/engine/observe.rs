@@ -79,7 +79,6 @@ impl World<'_> {
             sessions_lost: self.counts.sessions_lost - self.counts_at_scrape.sessions_lost,
             scraped,
             versions,
-            slo_events: requests,
             slo_bad_events,
         });
         self.counts_at_scrape = self.counts;

@@ -8,35 +8,6 @@ use crate::metrics::RunMetrics;
 use crate::sweep::{GroupSummary, ParetoPoint, Recommendation};
 use crate::vocab::Metric;
 
-/// One row of `timeline.csv`: the truth over one scrape interval.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TimelinePoint {
-    pub time_s: f64,
-    /// Pods of the baseline, then the candidate: starting, ready, crashed, terminating.
-    pub pods: [[u32; 4]; 2],
-    pub available: u32,
-    pub request_rate_rps: f64,
-    pub error_ratio: Option<f64>,
-    pub latency_p99_ms: Option<f64>,
-    pub burn_rate_5m: Option<f64>,
-    pub burn_rate_1h: Option<f64>,
-}
-
-impl From<&TimelineRecord> for TimelinePoint {
-    fn from(r: &TimelineRecord) -> TimelinePoint {
-        TimelinePoint {
-            time_s: r.time_s,
-            pods: r.pods(),
-            available: r.available,
-            request_rate_rps: r.request_rate_rps,
-            error_ratio: r.error_ratio,
-            latency_p99_ms: r.latency_p99_ms,
-            burn_rate_5m: r.burn_rate_5m,
-            burn_rate_1h: r.burn_rate_1h,
-        }
-    }
-}
-
 /// One row of `events.csv`: the file's own row type.
 pub type LogEvent = EventRecord;
 
@@ -163,7 +134,7 @@ pub struct RunView {
     pub slo_objective: Option<f64>,
     /// Every figure of `run.json`.
     pub metrics: RunMetrics,
-    pub timeline: Vec<TimelinePoint>,
+    pub timeline: Vec<TimelineRecord>,
     pub events: Vec<LogEvent>,
 }
 

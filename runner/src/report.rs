@@ -24,7 +24,7 @@ use reports::artifacts::run_json::{self, RunJson};
 use reports::artifacts::summary_json::{self, SummaryJson};
 use reports::artifacts::timeline_csv;
 use reports::artifacts::{ArtifactError, runs_csv};
-use reports::view::{Axis, GroupRuns, PolicyInfo, RunView, SweepView, TimelinePoint};
+use reports::view::{Axis, GroupRuns, PolicyInfo, RunView, SweepView};
 use reports::vocab::Metric;
 
 use crate::RunnerError;
@@ -189,7 +189,7 @@ pub fn read_run(dir: &Path) -> Result<RunView, RunnerError> {
         seed: run.inputs.seed,
         reproduce: run.inputs.reproduce,
         metrics: run.metrics,
-        timeline: timeline.iter().map(TimelinePoint::from).collect(),
+        timeline,
         events,
     })
 }

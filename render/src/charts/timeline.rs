@@ -15,7 +15,8 @@ use super::{
     ChartError, DrawResult, FAIL, GREY, PASS, Swatch, WIDTH, anchored, ellipsize, legend,
     legend_height, measure, nice_max, text, tick, time_unit, title,
 };
-use reports::view::{RunView, TimelinePoint};
+use reports::artifacts::timeline_csv::TimelineRecord;
+use reports::view::RunView;
 
 /// A labelled moment of the run.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +51,7 @@ pub struct Threshold {
 pub struct Timeline {
     pub title: String,
     pub horizon_s: f64,
-    pub points: Vec<TimelinePoint>,
+    pub points: Vec<TimelineRecord>,
     pub gates: Vec<GateRow>,
     pub marks: Vec<Mark>,
     pub thresholds: Vec<Threshold>,
@@ -196,7 +197,7 @@ impl Timeline {
     fn legend_entries(&self) -> Vec<(Swatch, String)> {
         let mut out = Vec::new();
         for (i, (v, s, label, color)) in LAYERS.iter().enumerate() {
-            if i == 0 || self.points.iter().any(|p| p.pods[*v][*s] > 0) {
+            if i == 0 || self.points.iter().any(|p| p.pods()[*v][*s] > 0) {
                 out.push((Swatch::Fill(*color), label.to_string()));
             }
         }
@@ -398,7 +399,7 @@ impl Timeline {
         let max = self
             .points
             .iter()
-            .map(|p| p.pods.iter().flatten().sum::<u32>().max(p.available))
+            .map(|p| p.pods().iter().flatten().sum::<u32>().max(p.available))
             .max()
             .unwrap_or(1) as f64;
         let y_max = nice_max(max * 1.05, 1.0);
@@ -411,14 +412,14 @@ impl Timeline {
         )?;
         let mut below = vec![0.0f64; self.points.len()];
         for (v, s, _, color) in LAYERS {
-            if !self.points.iter().any(|p| p.pods[v][s] > 0) {
+            if !self.points.iter().any(|p| p.pods()[v][s] > 0) {
                 continue;
             }
             let above: Vec<f64> = self
                 .points
                 .iter()
                 .zip(&below)
-                .map(|(p, b)| b + p.pods[v][s] as f64)
+                .map(|(p, b)| b + p.pods()[v][s] as f64)
                 .collect();
             let mut poly: Vec<(f64, f64)> = self
                 .points
@@ -480,7 +481,7 @@ impl Timeline {
         div: f64,
         label: &str,
         floor: f64,
-        value: impl Fn(&TimelinePoint) -> Option<f64>,
+        value: impl Fn(&TimelineRecord) -> Option<f64>,
     ) -> DrawResult {
         let max = self.points.iter().filter_map(&value).fold(0.0, f64::max);
         let y_max = nice_max(max * 1.1, floor);
@@ -567,10 +568,10 @@ impl Timeline {
         }
         for (pick, color) in [
             (
-                (|p: &TimelinePoint| p.burn_rate_1h) as fn(&TimelinePoint) -> Option<f64>,
+                (|p: &TimelineRecord| p.burn_rate_1h) as fn(&TimelineRecord) -> Option<f64>,
                 BURN_1H,
             ),
-            (|p: &TimelinePoint| p.burn_rate_5m, BURN_5M),
+            (|p: &TimelineRecord| p.burn_rate_5m, BURN_5M),
         ] {
             Self::lines(
                 &mut chart,

@@ -7,12 +7,13 @@ use std::fs;
 use std::path::PathBuf;
 
 use reports::artifacts::runs_csv::RunRow;
+use reports::artifacts::timeline_csv::TimelineRecord;
 use reports::metrics::{BadByClass, FaultSummary, Outcome, RunMetrics};
 use reports::sweep::{
     Bootstrap, Constraints, GroupSummary, ParetoPoint, Recommendation, paired, pareto, recommend,
     summarize,
 };
-use reports::view::{Axis, GroupRuns, LogEvent, PolicyInfo, RunView, SweepView, TimelinePoint};
+use reports::view::{Axis, GroupRuns, LogEvent, PolicyInfo, RunView, SweepView};
 use reports::vocab::Metric;
 use sim_core::record::StateCounts;
 
@@ -301,15 +302,17 @@ pub fn sweep_view(s: &Sweep) -> SweepView {
 
 pub fn run_view() -> RunView {
     let m = metrics();
-    let point = |t: f64, cand: u32, err: Option<f64>| TimelinePoint {
+    let point = |t: f64, cand: u32, err: Option<f64>| TimelineRecord {
         time_s: t,
-        pods: [[0, 20 - cand, 0, 0], [0, cand, 0, 0]],
+        baseline_ready: 20 - cand,
+        candidate_ready: cand,
         available: 20,
         request_rate_rps: 600.0,
         error_ratio: err,
         latency_p99_ms: Some(220.0 + t / 10.0),
         burn_rate_5m: err.map(|e| e / 0.001),
         burn_rate_1h: Some(0.1),
+        ..TimelineRecord::default()
     };
     RunView {
         program: "rollcage 0.1.0".into(),

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{cli, stderr, stdout, temp_dir};
+use common::{cli, run_ok, stderr, temp_dir};
 use reports::artifacts::baseline::BaselineFile;
 use reports::artifacts::junit::JUnit;
 use reports::artifacts::manifest::Manifest;
@@ -21,11 +21,6 @@ use reports::artifacts::{
 };
 
 const SHORT: &str = "scenario.run.horizon_seconds=300";
-
-fn ok(args: &[&str]) {
-    let o = cli(args);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-}
 
 /// Reads `dir/name` with `from_bytes`, writes it with `to_bytes`, and checks the bytes
 /// are the file's; returns what was read.
@@ -52,7 +47,7 @@ fn round_trip<T>(
 fn a_run_directory_reads_back_byte_for_byte() {
     let dir = temp_dir("artifacts-run");
     let out = dir.join("run");
-    ok(&[
+    run_ok(&[
         "run",
         "--scenario",
         "memory-leak",
@@ -141,7 +136,7 @@ fn a_run_directory_reads_back_byte_for_byte() {
 fn a_sweep_directory_reads_back_byte_for_byte() {
     let dir = temp_dir("artifacts-sweep");
     let out = dir.join("sweep");
-    ok(&[
+    run_ok(&[
         "sweep",
         "--scenarios",
         "good-release,memory-leak",

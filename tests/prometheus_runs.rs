@@ -18,7 +18,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{cli, stderr, temp_dir};
+use common::{cli, run_ok, stderr, temp_dir};
 use reports::artifacts::metrics_om;
 use reports::artifacts::timeline_csv::{self, TimelineRecord};
 use sim_core::hist::quantile_from_bounds;
@@ -79,12 +79,6 @@ fn by_labels(a: &prom::Answer) -> BTreeMap<String, f64> {
         prom::Answer::Vector(v) => v.iter().cloned().collect(),
         prom::Answer::Scalar(_) => panic!("a scalar"),
     }
-}
-
-fn export(args: &[&str]) -> String {
-    let o = cli(args);
-    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    String::from_utf8(o.stdout).unwrap()
 }
 
 /// The runs' counts, quantiles and pages as Prometheus and promtool see them.
@@ -204,8 +198,8 @@ fn simulated_runs_are_prometheus_series_and_their_pages_promtool_tests() {
     let mut paged = 0;
     for run in &runs {
         let d = run.dir.to_str().unwrap();
-        let rules = export(&["export", "--run", d, "--to", "prometheus-rules"]);
-        let test = export(&[
+        let rules = run_ok(&["export", "--run", d, "--to", "prometheus-rules"]);
+        let test = run_ok(&[
             "export",
             "--run",
             d,

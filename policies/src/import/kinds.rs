@@ -33,6 +33,11 @@ pub struct Kind {
 /// Every kind rollcage reads.
 pub const KINDS: &[Kind] = &[
     Kind {
+        api_version: "apps/v1",
+        kind: "Deployment",
+        role: Role::Policy(super::deployment::read),
+    },
+    Kind {
         api_version: "argoproj.io/v1alpha1",
         kind: "AnalysisTemplate",
         role: Role::Template,

@@ -51,6 +51,8 @@
 //! This module does no I/O: the runner reads the files (bounded by
 //! `limits::MAX_MANIFEST_BYTES`) and hands their text over.
 
+pub mod codedeploy;
+pub mod deployment;
 pub mod kinds;
 pub mod manifest;
 pub mod meta;
@@ -216,7 +218,10 @@ pub fn is_manifest(file: &str, text: &str) -> bool {
         return false;
     }
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(m)) => m.contains_key("apiVersion") && m.contains_key("kind"),
+        Ok(serde_json::Value::Object(m)) => {
+            (m.contains_key("apiVersion") && m.contains_key("kind"))
+                || codedeploy::is_codedeploy(&m)
+        }
         // A JSON file that does not parse goes to the importer only when it looks like
         // one of its forms, so its error comes from the right reader.
         _ => text.contains("\"apiVersion\"") || text.contains("\"deploymentConfig"),
@@ -235,12 +240,46 @@ pub fn import(
     select: Option<&str>,
     opts: &Options,
 ) -> Result<Import, Problems> {
+    if manifest::Syntax::of(file) == manifest::Syntax::Json {
+        manifest::check_size(file, text.len()).map_err(|p| Problems(vec![p]))?;
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(text)
+            && codedeploy::is_codedeploy(&m)
+        {
+            if let Some(s) = select {
+                return problems(vec![Problem {
+                    origin: file.to_string(),
+                    key: String::new(),
+                    reason: format!(
+                        "#{s}: a CodeDeploy file holds one deployment configuration; name the file alone"
+                    ),
+                }]);
+            }
+            return finish(opts, &[], |ctx| {
+                codedeploy::read(file, &serde_json::Value::Object(m), ctx)
+            });
+        }
+    }
     let docs = manifest::documents(file, text).map_err(Problems)?;
     kubernetes(file, docs, select, opts)
 }
 
+/// A predefined CodeDeploy configuration by name (`CodeDeployDefault.HalfAtATime`), or
+/// `None` when `name` is not one.
+pub fn import_named(name: &str, opts: &Options) -> Option<Result<Import, Problems>> {
+    let known = codedeploy::predefined(name)?;
+    Some(finish(opts, &[], |ctx| {
+        codedeploy::read_predefined(known, ctx)
+    }))
+}
+
 /// Checks a manifest file as `import` reads it; a file of templates only is fine.
 pub fn validate(file: &str, text: &str, opts: &Options) -> Result<Validated, Problems> {
+    if manifest::Syntax::of(file) == manifest::Syntax::Json
+        && let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(text)
+        && codedeploy::is_codedeploy(&m)
+    {
+        return import(file, text, None, opts).map(|i| Validated::Policy(Box::new(i)));
+    }
     let docs = manifest::documents(file, text).map_err(Problems)?;
     let policies = docs
         .iter()
@@ -541,3 +580,6 @@ fn finish(
         origins: out.origins,
     })
 }
+
+#[cfg(test)]
+mod tests;

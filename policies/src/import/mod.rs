@@ -504,9 +504,8 @@ fn kubernetes(
         ctx.out.from = doc.origin();
         findings
     })?;
-    let mut all = notes;
-    all.append(&mut imported.notes);
-    imported.notes = all;
+    // The policy's notes first, then the other documents'.
+    imported.notes.extend(notes);
     Ok(imported)
 }
 

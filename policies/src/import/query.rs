@@ -607,19 +607,7 @@ fn relative_parts(e: &Expr) -> Option<Rel<'_>> {
     if b.op != BinOp::Sub || b.matching.is_some() || num(&b.lhs).is_some() {
         return None;
     }
-    fn scaled(e: &Expr) -> Option<(f64, &Expr)> {
-        let Expr::Binary(m) = e.unparen() else {
-            return None;
-        };
-        if m.op != BinOp::Mul || m.matching.is_some() {
-            return None;
-        }
-        match (num(&m.lhs), num(&m.rhs)) {
-            (Some(t), None) => Some((t, &m.rhs)),
-            (None, Some(t)) => Some((t, &m.lhs)),
-            _ => None,
-        }
-    }
+    let scaled = factor;
     let rhs = b.rhs.unparen();
     if let Expr::Binary(a) = rhs
         && matches!(a.op, BinOp::Add | BinOp::Sub)
@@ -775,7 +763,11 @@ fn binary(e: &Expr, b: &Binary, cx: &mut Cx) -> Result<Measured, QueryError> {
                 "{} divides by a measurement or by zero: no shape rollcage recognises",
                 show(e)
             )),
-            (None, None) => ratio(e, b, cx),
+            // `100 * a / b` is `(100 * a) / b`: the factor scales the ratio.
+            (None, None) => match factor(&b.lhs) {
+                Some((k, top)) => scale(ratio(e, top, &b.rhs, b, cx)?, k, e),
+                None => ratio(e, &b.lhs, &b.rhs, b, cx),
+            },
         },
         BinOp::Sub => match num(&b.lhs) {
             Some(k) if num(&b.rhs).is_none() => complement(measured(&b.rhs, cx)?, k, e),
@@ -789,6 +781,21 @@ fn binary(e: &Expr, b: &Binary, cx: &mut Cx) -> Result<Measured, QueryError> {
             show(e)
         )),
         _ => fail(format!("{}: no shape rollcage recognises", show(e))),
+    }
+}
+
+/// `k * X` or `X * k`: the number and the rest.
+fn factor(e: &Expr) -> Option<(f64, &Expr)> {
+    let Expr::Binary(m) = e.unparen() else {
+        return None;
+    };
+    if m.op != BinOp::Mul || m.matching.is_some() {
+        return None;
+    }
+    match (num(&m.lhs), num(&m.rhs)) {
+        (Some(k), None) => Some((k, &m.rhs)),
+        (None, Some(k)) => Some((k, &m.lhs)),
+        _ => None,
     }
 }
 
@@ -888,24 +895,30 @@ fn unit_of(base: &str) -> Option<f64> {
 
 /// A request counter's ratio: errors or successes per request, the mean latency, or
 /// the KPI.
-fn ratio(e: &Expr, b: &Binary, cx: &mut Cx) -> Result<Measured, QueryError> {
+fn ratio(
+    e: &Expr,
+    top: &Expr,
+    bottom: &Expr,
+    b: &Binary,
+    cx: &mut Cx,
+) -> Result<Measured, QueryError> {
     if b.matching.is_some() {
         return fail(format!(
             "{} divides series matched by their labels (`on`/`ignoring`): rollcage reads a ratio of two sums",
             show(e)
         ));
     }
-    let (num_e, zero_filled) = match b.lhs.unparen() {
+    let (num_e, zero_filled) = match top.unparen() {
         Expr::Binary(o) if o.op == BinOp::Or && is_vector0(&o.rhs) => (&o.lhs, true),
-        _ => (&b.lhs, false),
+        _ => (top, false),
     };
-    let den_e = match b.rhs.unparen() {
+    let den_e = match bottom.unparen() {
         Expr::Binary(c)
             if matches!(c.op, BinOp::Gt | BinOp::Ne) && !c.bool_mod && num(&c.rhs) == Some(0.0) =>
         {
             &c.lhs
         }
-        _ => &b.rhs,
+        _ => bottom,
     };
     let (Some(n), Some(d)) = (count_sum(num_e), count_sum(den_e)) else {
         return fail(format!(
@@ -1346,4 +1359,618 @@ fn finish(v: Val) -> Result<Measure, QueryError> {
             ));
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ok(q: &str) -> Shape {
+        recognise(q).unwrap_or_else(|e| panic!("{q}\n{e}"))
+    }
+
+    fn refused(q: &str, want: &str) {
+        match recognise(q) {
+            Ok(s) => panic!("{q}\nrecognised as {s:?}, expected a refusal containing {want:?}"),
+            Err(e) => assert!(e.0.contains(want), "{q}\n{e}\nexpected {want:?}"),
+        }
+    }
+
+    fn secs(s: f64) -> Window {
+        Window::Seconds(s)
+    }
+
+    // Success and error shares, in the shapes Argo's and Flagger's docs and Flagger's
+    // built-in observers use (written here with other names).
+
+    #[test]
+    fn argo_style_success_rate_with_irate() {
+        let s = ok(r#"
+            sum(irate(mesh_requests_total{reporter="source", destination_service=~"{{args.svc}}", response_code!~"5.*"}[5m]))
+            /
+            sum(irate(mesh_requests_total{reporter="source", destination_service=~"{{args.svc}}"}[5m]))"#);
+        assert_eq!(s.measure, Measure::SuccessRatio(Scale::Ratio));
+        assert_eq!(s.window, secs(300.0));
+        assert_eq!(s.form, Form::Absolute);
+        assert_eq!(s.result, ResultKind::Vector);
+        assert!(!s.empty_before_first_count);
+        assert!(s.notes.iter().any(|n| n.contains("irate()")), "{:?}", s.notes);
+    }
+
+    #[test]
+    fn flagger_style_success_percentages_over_the_interval() {
+        // Istio-like, Linkerd-like, NGINX-like, Envoy-like (a trailing comma), and a
+        // histogram's +Inf bucket counting requests (Traefik-like).
+        for q in [
+            r#"sum(rate(mesh_requests_total{reporter="destination", ns="{{ namespace }}", wl=~"{{ target }}", response_code!~"5.*"}[{{ interval }}])) / sum(rate(mesh_requests_total{reporter="destination", ns="{{ namespace }}", wl=~"{{ target }}"}[{{ interval }}])) * 100"#,
+            r#"sum(rate(proxy_response_total{namespace="{{ namespace }}", deployment=~"{{ target }}", classification!="failure", direction="inbound"}[{{ interval }}])) / sum(rate(proxy_response_total{namespace="{{ namespace }}", deployment=~"{{ target }}", direction="inbound"}[{{ interval }}])) * 100"#,
+            r#"sum(rate(ingress_requests{namespace="{{ namespace }}", ingress="{{ ingress }}", canary!="", status!~"5.*"}[{{ interval }}])) / sum(rate(ingress_requests{namespace="{{ namespace }}", ingress="{{ ingress }}", canary!=""}[{{ interval }}])) * 100"#,
+            r#"sum(rate(upstream_rq{cluster=~"{{ namespace }}_{{ service }}-canary_[0-9a-z-]+", upstream_response_code!~"5.*"}[{{ interval }}])) / sum(rate(upstream_rq{cluster=~"{{ namespace }}_{{ service }}-canary_[0-9a-z-]+",}[{{ interval }}])) * 100"#,
+            r#"sum(rate(svc_duration_seconds_bucket{service=~"{{ target }}", code!~"5..", le="+Inf"}[{{ interval }}])) / sum(rate(svc_duration_seconds_bucket{service=~"{{ target }}", le="+Inf"}[{{ interval }}])) * 100"#,
+        ] {
+            let s = ok(q);
+            assert_eq!(s.measure, Measure::SuccessRatio(Scale::Percent), "{q}");
+            assert_eq!(s.window, Window::Variable("interval".into()), "{q}");
+        }
+    }
+
+    #[test]
+    fn error_ratios_by_status_class() {
+        for q in [
+            r#"sum(rate(http_requests_total{app="a", code=~"5.."}[2m])) / sum(rate(http_requests_total{app="a"}[2m]))"#,
+            r#"sum(increase(reqs{status=~"5.*"}[2m])) / sum(increase(reqs[2m]))"#,
+            r#"(sum(rate(reqs{status_class="5xx"}[2m])) or vector(0)) / (sum(rate(reqs[2m])) > 0)"#,
+            r#"sum(rate(response_total{classification="failure"}[2m])) / sum(rate(response_total[2m]))"#,
+            r#"sum(rate(reqs{code=~"^5[0-9]{2}$"}[2m])) / sum(rate(reqs[2m]))"#,
+            r#"1 - sum(rate(reqs{code!~"5.."}[2m])) / sum(rate(reqs[2m]))"#,
+        ] {
+            let s = ok(q);
+            assert_eq!(s.measure, Measure::ErrorRatio(Scale::Ratio), "{q}");
+            assert_eq!(s.window, secs(120.0), "{q}");
+        }
+        // A success percentage's complement is an error percentage; a ratio's
+        // complement times 100 too.
+        for q in [
+            r#"100 - sum(rate(reqs{code!~"5.."}[1m])) / sum(rate(reqs[1m])) * 100"#,
+            r#"(1 - sum(rate(reqs{code!~"5.."}[1m])) / sum(rate(reqs[1m]))) * 100"#,
+            r#"100 * sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[1m]))"#,
+        ] {
+            assert_eq!(ok(q).measure, Measure::ErrorRatio(Scale::Percent), "{q}");
+        }
+    }
+
+    #[test]
+    fn scale_one_hundred_is_a_percentage_and_one_a_ratio() {
+        let base = r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[1m]))"#;
+        assert_eq!(
+            ok(&format!("{base} * 1")).measure,
+            Measure::ErrorRatio(Scale::Ratio)
+        );
+        assert_eq!(
+            ok(&format!("{base} * 100")).measure,
+            Measure::ErrorRatio(Scale::Percent)
+        );
+        assert_eq!(
+            ok(&format!("({base} * 1000) / 10")).measure,
+            Measure::ErrorRatio(Scale::Percent)
+        );
+        refused(&format!("{base} * 10"), "neither a ratio (x 1) nor a percentage");
+        refused(&format!("{base} * 100.5"), "neither a ratio");
+        refused(&format!("100 - {base}"), "no complement");
+    }
+
+    #[test]
+    fn a_missing_error_series_empties_the_query_unless_zero_filled() {
+        let bare = r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[1m]))"#;
+        assert!(ok(bare).empty_before_first_count);
+        let filled = r#"(sum(rate(reqs{code=~"5.."}[1m])) or vector(0)) / sum(rate(reqs[1m]))"#;
+        assert!(!ok(filled).empty_before_first_count);
+        // A success share's numerator exists as soon as anything succeeds.
+        let success = r#"sum(rate(reqs{code!~"5.."}[1m])) / sum(rate(reqs[1m]))"#;
+        assert!(!ok(success).empty_before_first_count);
+    }
+
+    #[test]
+    fn grouped_sums_are_read_with_a_note() {
+        let s = ok(
+            r#"sum by (svc) (rate(reqs{code=~"5.."}[1m])) / sum by (svc) (rate(reqs[1m]))"#,
+        );
+        assert_eq!(s.measure, Measure::ErrorRatio(Scale::Ratio));
+        assert!(s.notes.iter().any(|n| n.contains("one value per group")), "{:?}", s.notes);
+        assert!(ok(r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[1m]))"#).notes.is_empty());
+    }
+
+    #[test]
+    fn shares_rollcage_cannot_read_are_refused_with_the_reason() {
+        refused(
+            r#"100 - sum(rate(reqs{code!="404"}[1m])) / sum(rate(reqs[1m])) * 100"#,
+            r#"selects code!="404", which is neither the class of server errors"#,
+        );
+        refused(
+            r#"100 - sum(rate(rpc_handled_total{grpc_code!="OK"}[1m])) / sum(rate(rpc_started_total[1m])) * 100"#,
+            "a ratio of two different counters, rpc_handled_total / rpc_started_total",
+        );
+        refused(
+            r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[5m]))"#,
+            "over 60s and the denominator over 300s",
+        );
+        refused(
+            r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(increase(reqs[1m]))"#,
+            "the numerator takes rate() and the denominator increase()",
+        );
+        refused(
+            r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs{method="GET"}[1m]))"#,
+            r#"the denominator selects method="GET""#,
+        );
+        refused(
+            r#"sum(rate(reqs{code=~"5..", method="GET"}[1m])) / sum(rate(reqs[1m]))"#,
+            "more than the one status class",
+        );
+        refused(
+            r#"sum(rate(reqs[1m])) / sum(rate(reqs[1m]))"#,
+            "the ratio is 1",
+        );
+        refused(
+            r#"rate(reqs{code=~"5.."}[1m]) / rate(reqs[1m])"#,
+            "unaggregated rates",
+        );
+        refused(
+            r#"avg(rate(reqs{code=~"5.."}[1m])) / avg(rate(reqs[1m]))"#,
+            "divides avg() by avg()",
+        );
+        refused(
+            r#"sum by (a) (rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[1m]))"#,
+            "grouped differently",
+        );
+        refused(
+            r#"sum(rate(x_bucket{code=~"5.."}[1m])) / sum(rate(x_bucket[1m]))"#,
+            "once per bucket",
+        );
+        refused(
+            r#"sum(rate(reqs{code=~"5.."}[1m])) / ignoring(code) sum(rate(reqs[1m]))"#,
+            "matched by their labels",
+        );
+    }
+
+    // Latency.
+
+    #[test]
+    fn histogram_quantiles_in_seconds_and_milliseconds() {
+        let cases = [
+            (
+                r#"histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{app="a"}[5m])) by (le))"#,
+                0.99,
+                TimeUnit::Seconds,
+            ),
+            (
+                r#"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) * 1000"#,
+                0.99,
+                TimeUnit::Milliseconds,
+            ),
+            (
+                r#"histogram_quantile(0.95, sum(rate(mesh_request_duration_milliseconds_bucket{wl=~"{{ target }}"}[5m])) by (le))"#,
+                0.95,
+                TimeUnit::Milliseconds,
+            ),
+            (
+                r#"histogram_quantile(0.99, sum(rate(response_latency_ms_bucket{direction="inbound"}[5m])) by (le))"#,
+                0.99,
+                TimeUnit::Milliseconds,
+            ),
+            (
+                r#"histogram_quantile(0.5, sum(increase(rpc_latency_microseconds_bucket[5m])) by (le)) / 1000"#,
+                0.5,
+                TimeUnit::Milliseconds,
+            ),
+            (
+                r#"histogram_quantile(0.9, sum without (pod) (rate(req_seconds_bucket[5m])))"#,
+                0.9,
+                TimeUnit::Seconds,
+            ),
+        ];
+        for (q, quantile, unit) in cases {
+            let s = ok(q);
+            assert_eq!(
+                s.measure,
+                Measure::LatencyQuantile { quantile, unit },
+                "{q}"
+            );
+            assert_eq!(s.window, secs(300.0), "{q}");
+        }
+        // The quantile is read exactly: 0.95 is not 0.99.
+        let p95 = ok(
+            r#"histogram_quantile(0.95, sum(rate(x_seconds_bucket[1m])) by (le))"#,
+        );
+        assert_ne!(
+            p95.measure,
+            Measure::LatencyQuantile {
+                quantile: 0.99,
+                unit: TimeUnit::Seconds
+            }
+        );
+    }
+
+    #[test]
+    fn latency_shapes_rollcage_cannot_read_are_refused() {
+        refused(
+            r#"histogram_quantile(0.99, sum(rate(http_request_duration_seconds[5m])))"#,
+            "without keeping `le`",
+        );
+        refused(
+            r#"histogram_quantile(0.99, sum(rate(http_request_duration_seconds[5m])) by (le))"#,
+            "histogram_quantile over a non-bucket series, http_request_duration_seconds",
+        );
+        refused(
+            r#"histogram_quantile(0.99, sum(rate(upstream_rq_time_bucket[5m])) by (le))"#,
+            "names no unit",
+        );
+        refused(
+            r#"histogram_quantile(1, sum(rate(x_seconds_bucket[5m])) by (le))"#,
+            "outside (0, 1)",
+        );
+        refused(
+            r#"histogram_quantile(0.99, rate(x_seconds_bucket[5m]))"#,
+            "unaggregated buckets",
+        );
+        refused(
+            r#"histogram_quantile(0.99, max(rate(x_seconds_bucket[5m])) by (le))"#,
+            "over max() of buckets",
+        );
+        refused(
+            r#"histogram_quantile({{args.q}}, sum(rate(x_seconds_bucket[5m])) by (le))"#,
+            "the quantile is the template",
+        );
+        refused(
+            r#"histogram_quantile(0.99, sum(rate(x_seconds_bucket[5m])) by (le)) * 60"#,
+            "none of s, ms",
+        );
+    }
+
+    #[test]
+    fn a_mean_latency_is_recognised_to_be_refused_later() {
+        // NGINX-like and Skipper-like request durations: sum / count, in ms.
+        let s = ok(
+            r#"sum(rate(ingress_response_duration_seconds_sum{ingress="{{ ingress }}"}[{{ interval }}])) / sum(rate(ingress_response_duration_seconds_count{ingress="{{ ingress }}"}[{{ interval }}])) * 1000"#,
+        );
+        assert_eq!(s.measure, Measure::LatencyMean(TimeUnit::Milliseconds));
+        refused(
+            r#"sum(rate(a_seconds_sum{x="1"}[1m])) / sum(rate(a_seconds_count[1m]))"#,
+            "different series above and below",
+        );
+    }
+
+    // Restarts and rollcage's other measures.
+
+    #[test]
+    fn container_restarts() {
+        for (q, note) in [
+            (
+                r#"sum(increase(kube_pod_container_status_restarts_total{namespace="shop", pod=~"web-.*"}[10m]))"#,
+                None,
+            ),
+            (
+                r#"sum(changes(kube_pod_container_status_restarts_total{pod=~"web-.*"}[10m]))"#,
+                Some("changes()"),
+            ),
+            (
+                r#"max(delta(kube_pod_container_status_restarts_total[10m]))"#,
+                Some("the most restarts of one series"),
+            ),
+            (
+                r#"sum(increase(app_worker_restarts_total[10m])) or vector(0)"#,
+                None,
+            ),
+            (
+                r#"increase(kube_pod_container_status_restarts_total[10m])"#,
+                Some("one value per group"),
+            ),
+        ] {
+            let s = ok(q);
+            assert_eq!(s.measure, Measure::Restarts, "{q}");
+            assert_eq!(s.window, secs(600.0), "{q}");
+            if let Some(n) = note {
+                assert!(s.notes.iter().any(|x| x.contains(n)), "{q}: {:?}", s.notes);
+            }
+        }
+        refused(
+            r#"sum(rate(kube_pod_container_status_restarts_total[10m]))"#,
+            "restarts per second",
+        );
+        refused(
+            r#"sum(kube_pod_container_status_restarts_total)"#,
+            "read at one instant",
+        );
+        refused(
+            r#"avg(increase(kube_pod_container_status_restarts_total[10m]))"#,
+            "takes avg() of restarts",
+        );
+        refused(
+            r#"sum(increase(kube_pod_container_status_restarts_total[10m])) * 2"#,
+            "scales a count",
+        );
+        refused(r#"sum(increase(jobs_total[10m]))"#, "a count of jobs_total");
+    }
+
+    #[test]
+    fn memory_kpi_and_sessions() {
+        let m = ok(
+            r#"max(max_over_time(container_memory_working_set_bytes{pod=~"web-.*"}[5m])) / 1048576"#,
+        );
+        assert_eq!(m.measure, Measure::Memory(MemoryUnit::Mebibytes));
+        let m = ok(r#"max(max_over_time(container_memory_working_set_bytes[5m])) / 1024 / 1024"#);
+        assert_eq!(m.measure, Measure::Memory(MemoryUnit::Mebibytes));
+        let m = ok(r#"max(max_over_time(container_memory_working_set_bytes[5m]))"#);
+        assert_eq!(m.measure, Measure::Memory(MemoryUnit::Bytes));
+        refused(
+            r#"sum(max_over_time(container_memory_working_set_bytes[5m]))"#,
+            "takes sum() of memory",
+        );
+        refused(
+            r#"max(max_over_time(container_memory_working_set_bytes[5m])) / 1000"#,
+            "neither bytes nor MiB",
+        );
+        let k = ok(
+            r#"(sum(rate(orders_total[5m])) or vector(0)) / (sum(rate(http_requests_total{code!~"5.."}[5m])) > 0)"#,
+        );
+        assert_eq!(k.measure, Measure::Kpi);
+        assert!(k.notes.iter().any(|n| n.contains("business KPI")));
+        assert!(!k.empty_before_first_count);
+        let l = ok(r#"sum(increase(sessions_lost_total[5m]))"#);
+        assert_eq!(l.measure, Measure::SessionsLost);
+        assert!(l.empty_before_first_count);
+        assert!(!ok(r#"sum(increase(sessions_lost_total[5m])) or vector(0)"#).empty_before_first_count);
+    }
+
+    #[test]
+    fn guards_scalars_and_the_relative_form() {
+        let s = ok(
+            r#"((sum(rate(r{code=~"5.."}[1m])) or vector(0)) / (sum(rate(r[1m])) > 0)) and on() (sum(increase(r[1m])) >= 250)"#,
+        );
+        assert_eq!(s.min_requests, Some(250));
+        let s = ok(
+            r#"scalar(sum(rate(r{code=~"5.."}[1m])) / sum(rate(r[1m])))"#,
+        );
+        assert_eq!(s.result, ResultKind::Scalar);
+        let cand = r#"sum(increase(kube_pod_container_status_restarts_total{v="c"}[5m]))"#;
+        let base = r#"sum(increase(kube_pod_container_status_restarts_total{v="b"}[5m]))"#;
+        let s = ok(&format!("({cand}) - (2 * ({base}) + 1)"));
+        assert_eq!(
+            s.form,
+            Form::Relative {
+                threshold: 2.0,
+                offset: Some(1.0)
+            }
+        );
+        let s = ok(&format!("({cand}) - (2 * ({base}) - 1)"));
+        assert_eq!(
+            s.form,
+            Form::Relative {
+                threshold: 2.0,
+                offset: Some(-1.0)
+            }
+        );
+        let s = ok(&format!("({cand}) - (1.5 * ({base}))"));
+        assert_eq!(
+            s.form,
+            Form::Relative {
+                threshold: 1.5,
+                offset: None
+            }
+        );
+        refused(
+            &format!(
+                "({cand}) - (2 * (sum(increase(kube_pod_container_status_restarts_total[1m]))) + 1)"
+            ),
+            "the candidate is read over 300s, the baseline over 60s",
+        );
+        refused(
+            &format!("({cand}) - (2 * (max(max_over_time(container_memory_working_set_bytes[5m]))) + 1)"),
+            "a difference of container restarts and 2 times memory in bytes",
+        );
+        let lat = r#"histogram_quantile(0.99, sum by (le) (rate(l_seconds_bucket[1m]))) * 1000"#;
+        refused(
+            &format!("({lat}) - (1.5 * (({lat}) or last_over_time((max(max_over_time(container_memory_working_set_bytes[1m])))[1h:1m])) + 5)"),
+            "does not repeat the baseline",
+        );
+        refused(
+            &format!("({lat}) and on() (up == 1)"),
+            "no traffic guard",
+        );
+        refused(&format!("{lat} > 500"), "filters the result by a comparison");
+    }
+
+    #[test]
+    fn what_is_not_a_measurement_says_so() {
+        refused("1 + 2", "no shape");
+        refused("42", "the number 42 alone");
+        refused(r#"http_requests_total{code="500"}"#, "read at one instant");
+        refused(
+            r#"sum(rate(reqs{code=~"5.."}[1m] offset 1h)) / sum(rate(reqs[1m]))"#,
+            "divides",
+        );
+        refused(r#"sum(increase(kube_pod_container_status_restarts_total[5m] offset 1h))"#, "rollcage reads increase() of one range selector");
+        refused(r#"sum(increase(kube_pod_container_status_restarts_total[5m])) offset 1h"#, "reads another time");
+        refused("{{ args.query }}", "the template {{ args.query }}");
+        refused("sum(rate(x[5m])", "not a PromQL query rollcage can read");
+        refused(r#"topk(3, increase(kube_pod_container_status_restarts_total[5m]))"#, "keeps some series only");
+        refused(r#"a / b"#, "where rollcage reads a ratio of two sums");
+        refused(r#"x or y"#, "falls back on");
+        refused(r#"-sum(increase(kube_pod_container_status_restarts_total[5m]))"#, "negates");
+    }
+
+    #[test]
+    fn the_map_metric_override_reads_the_window() {
+        let k = parse_kind("latency_p99_ms").unwrap();
+        let s = recognise_as(r#"avg(upstream_rq_time{x="1"}) and on() sum(rate(upstream_rq[2m])) > 0"#, k)
+            .unwrap();
+        assert_eq!(s.window, secs(120.0));
+        assert_eq!(s.measure, k);
+        assert!(s.notes[0].contains("as --map-metric says (latency_p99_ms)"));
+        assert_eq!(
+            recognise_as("quantile_over_time(0.99, lat[{{ interval }}])", k)
+                .unwrap()
+                .window,
+            Window::Variable("interval".into())
+        );
+        assert!(
+            recognise_as("avg(upstream_rq_time)", k)
+                .unwrap_err()
+                .0
+                .contains("no range selector")
+        );
+        assert!(
+            recognise_as("rate(a[1m]) / rate(b[5m])", k)
+                .unwrap_err()
+                .0
+                .contains("ranges of 60s and 300s")
+        );
+    }
+
+    #[test]
+    fn kinds_read_back_what_they_name() {
+        let all = [
+            Measure::ErrorRatio(Scale::Ratio),
+            Measure::ErrorRatio(Scale::Percent),
+            Measure::SuccessRatio(Scale::Ratio),
+            Measure::SuccessRatio(Scale::Percent),
+            Measure::LatencyQuantile {
+                quantile: 0.99,
+                unit: TimeUnit::Milliseconds,
+            },
+            Measure::LatencyQuantile {
+                quantile: 0.95,
+                unit: TimeUnit::Seconds,
+            },
+            Measure::LatencyQuantile {
+                quantile: 0.999,
+                unit: TimeUnit::Microseconds,
+            },
+            Measure::LatencyQuantile {
+                quantile: 0.05,
+                unit: TimeUnit::Milliseconds,
+            },
+            Measure::Restarts,
+            Measure::Memory(MemoryUnit::Mebibytes),
+            Measure::Memory(MemoryUnit::Bytes),
+            Measure::Kpi,
+            Measure::SessionsLost,
+        ];
+        for m in all {
+            assert_eq!(parse_kind(&m.kind()), Ok(m), "{}", m.kind());
+        }
+        assert_eq!(
+            parse_kind("latency_p99.9_s"),
+            Ok(Measure::LatencyQuantile {
+                quantile: 0.999,
+                unit: TimeUnit::Seconds
+            })
+        );
+        assert_eq!(Measure::LatencyMean(TimeUnit::Seconds).kind(), "latency_mean_s");
+        for (bad, want) in [
+            ("error", "unknown kind"),
+            ("latency_p99", "names no unit"),
+            ("latency_p99_min", "none of ms, s, us"),
+            ("latency_p100_ms", "between 0 and 100"),
+            ("latency_p0_ms", "between 0 and 100"),
+            ("latency_p9.9.9_ms", "between 0 and 100"),
+            ("latency_p-1_ms", "between 0 and 100"),
+            ("latency_pe3_ms", "between 0 and 100"),
+            ("latency_p_ms", "between 0 and 100"),
+        ] {
+            let e = parse_kind(bad).unwrap_err();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+    }
+
+    /// Queries in the shapes above, for mutation.
+    const SEEDS: [&str; 6] = [
+        r#"(sum(rate(r{s="a", code=~"5.."}[1m])) or vector(0)) / (sum(rate(r{s="a"}[1m])) > 0)"#,
+        r#"histogram_quantile(0.99, sum by (le) (rate(h_seconds_bucket{s="a"}[1m])) and on() (sum(rate(h_seconds_bucket{le="+Inf"}[1m])) > 0)) * 1000"#,
+        r#"((x) - (1.5 * ((y) or last_over_time((y)[1h:1m])) + 5)) and on() (sum(increase(r[1m])) >= 100)"#,
+        r#"sum(rate(m{a=~"{{ t }}", c!~"5.*",}[{{ interval }}])) / sum(rate(m{a=~"{{ t }}",}[{{ interval }}])) * 100"#,
+        r#"sum by (a, le) (x) offset -5m @ end() # c"#,
+        r#"-2 ^ 3 % atan2 unless bool 0x1F 'q\x41' `raw` "\u00e9" 1e-3 .5 Inf NaN"#,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Any text: a shape or an error, never a panic.
+        #[test]
+        fn any_text_is_a_shape_or_an_error(s in "\\PC{0,200}") {
+            let _ = recognise(&s);
+            let _ = recognise_as(&s, Measure::Restarts);
+        }
+
+        /// PromQL-ish text built from PromQL's own pieces.
+        #[test]
+        fn promql_pieces_are_a_shape_or_an_error(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("sum("), Just("rate("), Just("x"), Just("{a=\"5..\"}"), Just("[5m]"),
+                    Just(")"), Just("("), Just(" / "), Just(" * 100"), Just(" or vector(0)"),
+                    Just(" and on() "), Just(" > 0"), Just("histogram_quantile(0.99, "),
+                    Just(" by (le)"), Just(", "), Just("[1h:1m]"), Just("{{ interval }}"),
+                    Just("1 - "), Just("-"), Just("\""), Just("{"), Just("}"), Just("["),
+                    Just("]"), Just("offset "), Just("@ "), Just("#"), Just("\n"),
+                ],
+                0..40,
+            )
+        ) {
+            let q: String = parts.concat();
+            let _ = recognise(&q);
+        }
+
+        /// Real shapes with bytes deleted, inserted or repeated.
+        #[test]
+        fn mutated_queries_are_a_shape_or_an_error(
+            seed in 0..SEEDS.len(),
+            edits in proptest::collection::vec((any::<usize>(), 0u8..3, any::<char>()), 1..6),
+        ) {
+            let mut q: Vec<char> = SEEDS[seed].chars().collect();
+            for (at, op, ch) in edits {
+                if q.is_empty() {
+                    q.push(ch);
+                    continue;
+                }
+                let i = at % q.len();
+                match op {
+                    0 => { q.remove(i); }
+                    1 => q.insert(i, ch),
+                    _ => {
+                        let piece: Vec<char> = q[i..(i + 8).min(q.len())].to_vec();
+                        for (k, c) in piece.into_iter().enumerate() {
+                            q.insert(i + k, c);
+                        }
+                    }
+                }
+            }
+            let q: String = q.into_iter().collect();
+            let _ = recognise(&q);
+        }
+    }
+
+    #[test]
+    fn the_worst_inputs_end_quickly() {
+        let t = std::time::Instant::now();
+        let n = MAX_QUERY_BYTES;
+        let inputs = [
+            "(".repeat(n),
+            "-".repeat(n),
+            "x + ".repeat(n / 4),
+            "{{".repeat(n / 2),
+            format!("x{{{}}}", "a=\"b\",".repeat(n / 7)),
+            format!("\"{}", "\\x".repeat(n / 3)),
+            "sum(".repeat(MAX_DEPTH - 2) + "x" + &")".repeat(MAX_DEPTH - 2),
+            "1".repeat(n),
+        ];
+        for q in &inputs {
+            assert!(q.len() <= n + 16);
+            let _ = recognise(q);
+        }
+        // Linear work: microseconds each; a generous bound that only an explosion
+        // (or a hang) would cross.
+        assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    }
 }

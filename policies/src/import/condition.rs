@@ -436,6 +436,17 @@ fn tidy(x: f64) -> f64 {
     format!("{x:.14e}").parse().unwrap_or(x)
 }
 
+/// The error share a success share's minimum `x` (of `whole`, 1 or 100) leaves, as
+/// a ratio. The difference is rounded to 13 decimals of a ratio (11 of a percentage)
+/// first: `100 - 99.9` is 0.0999999999999943 in binary, and the manifest meant 0.1.
+fn complement_share(x: f64, whole: f64) -> f64 {
+    let decimals = (13.0 - whole.log10().floor()).max(0.0) as usize;
+    let d: f64 = format!("{:.decimals$}", whole - x)
+        .parse()
+        .unwrap_or(whole - x);
+    tidy(d / whole)
+}
+
 /// Combines a query's shape and its condition into a gate named `name`.
 pub fn to_gate(
     name: &str,
@@ -475,23 +486,39 @@ pub fn to_gate(
     let (comparison, threshold, slack) = match shape.form {
         Form::Absolute => {
             let (mut lower, mut upper) = (cond.lower, cond.upper);
-            if let Some(b) = lower
-                && (b.value < 0.0 || (b.value == 0.0 && b.inclusive))
-            {
-                notes.push(format!(
-                    "{text}: {} is met by every value of {what}, and is dropped",
-                    bound_text(b, true)
-                ));
-                lower = None;
-            }
-            if let (Some(b), Some(w)) = (upper, t.whole)
-                && (b.value > w || (b.value == w && b.inclusive))
-            {
-                notes.push(format!(
-                    "{text}: {} is met by every value of {what}, and is dropped",
-                    bound_text(b, false)
-                ));
-                upper = None;
+            // Every measure is at least 0, and a share at most its whole: a side every
+            // value meets bounds nothing, and is dropped when the other side bounds.
+            let lower_vacuous = lower.is_some_and(|b| b.value < 0.0 || (b.value == 0.0 && b.inclusive));
+            let upper_vacuous = upper.is_some_and(|b| {
+                t.whole
+                    .is_some_and(|w| b.value > w || (b.value == w && b.inclusive))
+            });
+            match (lower, upper) {
+                (Some(_), Some(_)) if lower_vacuous && upper_vacuous => {
+                    return fail(format!(
+                        "{text} passes every value {what} can take: a gate that never fails"
+                    ));
+                }
+                (Some(l), Some(_)) if lower_vacuous => {
+                    notes.push(format!(
+                        "{text}: {} is met by every value of {what}, and is dropped",
+                        bound_text(l, true)
+                    ));
+                    lower = None;
+                }
+                (Some(_), Some(u)) if upper_vacuous => {
+                    notes.push(format!(
+                        "{text}: {} is met by every value of {what}, and is dropped",
+                        bound_text(u, false)
+                    ));
+                    upper = None;
+                }
+                (Some(_), None) if lower_vacuous && t.healthy == Healthy::Low => {
+                    return fail(format!(
+                        "{text} passes every value {what} can take: a gate that never fails"
+                    ));
+                }
+                _ => {}
             }
             let (b, lower_side) = match (lower, upper, t.healthy) {
                 (Some(l), Some(u), _) => {
@@ -521,7 +548,8 @@ pub fn to_gate(
                 }
             };
             let mut x = match (t.complement, t.whole) {
-                (true, Some(w)) => tidy((w - b.value) / w),
+                (true, Some(w)) => complement_share(b.value, w),
+                (false, Some(w)) if w != 1.0 => tidy(b.value / w),
                 _ if t.factor != 1.0 => tidy(b.value * t.factor),
                 _ => b.value,
             };
@@ -647,4 +675,527 @@ pub fn to_gate(
         on_nan: cond.on_nan,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::promql::{Reader, Selectors, gate_query};
+    use crate::gate::MannWhitneyRule;
+    use crate::import::query::recognise;
+    use crate::series::SeriesNames;
+    use proptest::prelude::*;
+
+    const V: ResultKind = ResultKind::Vector;
+
+    fn incl(value: f64) -> Option<Bound> {
+        Some(Bound {
+            value,
+            inclusive: true,
+        })
+    }
+
+    fn strict(value: f64) -> Option<Bound> {
+        Some(Bound {
+            value,
+            inclusive: false,
+        })
+    }
+
+    fn ok(s: Option<&str>, f: Option<&str>, r: ResultKind) -> Condition {
+        argo(s, f, r).unwrap_or_else(|e| panic!("{s:?} / {f:?}: {e}"))
+    }
+
+    fn refused(s: Option<&str>, f: Option<&str>, r: ResultKind, want: &str) {
+        match argo(s, f, r) {
+            Ok(c) => panic!("{s:?} / {f:?} read as {c:?}; expected {want:?}"),
+            Err(e) => assert!(e.0.contains(want), "{s:?} / {f:?}: {e}\nexpected {want:?}"),
+        }
+    }
+
+    #[test]
+    fn argo_conditions_as_written_in_real_manifests() {
+        use Outcome::*;
+        let cases: [(Option<&str>, Option<&str>, ResultKind, Option<Bound>, Option<Bound>, Outcome, Outcome); 17] = [
+            (Some("result[0] < 0.01"), None, V, None, strict(0.01), Error, Fail),
+            (Some("result[0] <= 0.01"), None, V, None, incl(0.01), Error, Fail),
+            (Some("result[0] >= 0.95"), None, V, incl(0.95), None, Error, Fail),
+            (Some("result[0] > 0.95"), None, V, strict(0.95), None, Error, Fail),
+            (Some("result <= 0.05"), None, ResultKind::Scalar, None, incl(0.05), Fail, Fail),
+            (Some("len(result) == 0 || result[0] < 1"), None, V, None, strict(1.0), Pass, Fail),
+            (Some("isNaN(result[0]) || result[0] < 0.01"), None, V, None, strict(0.01), Error, Pass),
+            (Some("all(result, {# < 0.01})"), None, V, None, strict(0.01), Pass, Fail),
+            (Some("all(result, # < 1000)"), None, V, None, strict(1000.0), Pass, Fail),
+            (Some("max(result) < 0.05"), None, V, None, strict(0.05), Error, Fail),
+            (Some("len(result) > 0 && result[0] >= 0.95"), None, V, incl(0.95), None, Fail, Fail),
+            (Some("isNaN(result[0]) || result[0] >= 0.95"), None, V, incl(0.95), None, Error, Pass),
+            (None, Some("result[0] > 0.01"), V, None, incl(0.01), Error, Pass),
+            (Some("result[0] <= 0.01"), Some("result[0] > 0.01"), V, None, incl(0.01), Error, Inconclusive),
+            (Some("result[0] < 0.01"), Some("result[0] >= 0.01"), V, None, strict(0.01), Error, Inconclusive),
+            (Some("result[0] == 0"), None, V, incl(0.0), incl(0.0), Error, Fail),
+            (Some("0.95 <= result[0]"), None, V, incl(0.95), None, Error, Fail),
+        ];
+        for (s, f, r, lower, upper, empty, nan) in cases {
+            let c = ok(s, f, r);
+            assert_eq!((c.lower, c.upper), (lower, upper), "{s:?} / {f:?}");
+            assert_eq!((c.on_empty, c.on_nan), (empty, nan), "{s:?} / {f:?}");
+        }
+        // At exactly the bound neither holds: Inconclusive there, said in a note.
+        let c = ok(Some("result[0] < 0.01"), Some("result[0] > 0.01"), V);
+        assert_eq!(c.upper, strict(0.01));
+        assert!(c.notes[0].contains("exactly 0.01 meets neither condition"), "{:?}", c.notes);
+        assert!(ok(Some("result <= 0.05"), None, ResultKind::Scalar).notes[0].contains("scalar()"));
+    }
+
+    #[test]
+    fn argo_conditions_rollcage_cannot_read_are_refused_naming_them() {
+        refused(Some("result < 0.01"), None, V, "successCondition `result < 0.01`: it compares the list");
+        refused(Some("result[0] < 0.01"), None, ResultKind::Scalar, "is a number here");
+        refused(
+            Some("result[0] <= 0.01"),
+            Some("result[0] > 0.05"),
+            V,
+            "values just above 0.01 meet neither condition",
+        );
+        refused(Some("result[0] < 0.05"), Some("result[0] > 0.01"), V, "contradict each other");
+        refused(Some("result[0] < 0.01"), Some("result[0] < 0.005"), V, "contradict each other");
+        refused(Some("result[0] != 0.5"), None, V, "on both sides");
+        refused(Some("result[0] < 0.01 && result[0] > 0.02"), None, V, "passes no value");
+        refused(Some("result[0] < 1 || result[0] >= 1"), None, V, "passes every value");
+        refused(None, None, V, "neither successCondition nor failureCondition");
+        refused(Some("len(result) > 0"), None, V, "with no number");
+        refused(Some("default(result, 0) < 5"), None, V, "is an Error for the value");
+        refused(Some("result[1] < 5"), None, V, "past the result's 1 values");
+        refused(None, Some("foo(result) > 1"), V, "failureCondition `foo(result) > 1`: it calls foo()");
+        refused(Some("result == 'ok'"), None, V, "strings");
+    }
+
+    #[test]
+    fn flagger_ranges() {
+        let c = flagger(Some(99.0), None).unwrap();
+        assert_eq!((c.lower, c.upper), (incl(99.0), None));
+        assert_eq!((c.on_empty, c.on_nan), (Outcome::Fail, Outcome::Fail));
+        assert_eq!(c.text, "thresholdRange {min: 99}");
+        let c = flagger(Some(10.0), Some(1000.0)).unwrap();
+        assert_eq!((c.lower, c.upper), (incl(10.0), incl(1000.0)));
+        let c = flagger(Some(5.0), Some(5.0)).unwrap();
+        assert_eq!((c.lower, c.upper), (incl(5.0), incl(5.0)));
+        assert!(flagger(Some(2.0), Some(1.0)).unwrap_err().0.contains("min above max"));
+        assert!(flagger(None, None).unwrap_err().0.contains("neither min nor max"));
+        assert!(flagger(Some(f64::NAN), None).unwrap_err().0.contains("finite"));
+    }
+
+    fn defaults() -> GateDefaults {
+        GateDefaults {
+            min_samples: 77,
+            on_empty: EmptyRule::Inconclusive,
+            interval_seconds: Some(60.0),
+        }
+    }
+
+    const ERRORS: &str = r#"(sum(rate(r{code=~"5.."}[1m])) or vector(0)) / (sum(rate(r[1m])) > 0)"#;
+    const SUCCESS: &str = r#"sum(rate(r{code!~"5.."}[1m])) / sum(rate(r[1m]))"#;
+    const LAT_S: &str = r#"histogram_quantile(0.95, sum(rate(l_seconds_bucket[2m])) by (le))"#;
+    const LAT_MS: &str = r#"histogram_quantile(0.99, sum(rate(l_milliseconds_bucket[2m])) by (le))"#;
+    const RESTARTS: &str = r#"sum(increase(kube_pod_container_status_restarts_total[10m]))"#;
+
+    fn gate(q: &str, c: &Condition) -> Result<Imported, ConditionError> {
+        to_gate("g", &recognise(q).unwrap(), c, &defaults())
+    }
+
+    fn argo_gate(q: &str, cond: &str) -> Result<Imported, ConditionError> {
+        gate(q, &argo(Some(cond), None, V).unwrap())
+    }
+
+    #[test]
+    fn shares_become_an_error_ratio() {
+        let g = argo_gate(SUCCESS, "result[0] >= 0.95").unwrap();
+        assert_eq!(g.gate.metric, GateMetric::ErrorRatio);
+        assert_eq!(g.gate.threshold, 0.05, "exactly 0.05, not 1 - 0.95 in binary");
+        assert_eq!(g.gate.comparison, Comparison::Absolute);
+        assert_eq!(g.gate.window_seconds, 60.0);
+        let pct = format!("{SUCCESS} * 100");
+        let g = gate(&pct, &flagger(Some(99.0), None).unwrap()).unwrap();
+        assert_eq!(g.gate.threshold, 0.01);
+        let g = gate(&pct, &flagger(Some(99.9), None).unwrap()).unwrap();
+        assert_eq!(g.gate.threshold, 0.001);
+        // Percent vs ratio: the same number means a hundred times less as a percentage.
+        let g = gate(&format!("{ERRORS} * 100"), &flagger(None, Some(1.0)).unwrap()).unwrap();
+        assert_eq!(g.gate.threshold, 0.01);
+        let g = gate(&format!("{ERRORS} * 100"), &flagger(None, Some(0.3)).unwrap()).unwrap();
+        assert_eq!(g.gate.threshold, 0.003);
+        let g = gate(ERRORS, &flagger(None, Some(1.0)).unwrap()).unwrap();
+        assert_eq!(g.gate.threshold, 1.0);
+        // A vacuous side is dropped, with a note.
+        let g = gate(&pct, &flagger(Some(99.0), Some(100.0)).unwrap()).unwrap();
+        assert_eq!(g.gate.threshold, 0.01);
+        assert!(g.notes.iter().any(|n| n.contains("<= 100 is met by every value")));
+        assert!(gate(&pct, &flagger(Some(0.0), Some(100.0)).unwrap()).unwrap_err().0.contains("never fails"));
+    }
+
+    #[test]
+    fn a_bound_against_the_healthy_direction_is_refused() {
+        let e = argo_gate(ERRORS, "result[0] >= 0.5").unwrap_err();
+        assert!(e.0.contains("asks an error ratio to be >= 0.5"), "{e}");
+        assert!(e.0.contains("lower is better"), "{e}");
+        let e = argo_gate(SUCCESS, "result[0] <= 0.95").unwrap_err();
+        assert!(e.0.contains("higher is better"), "{e}");
+        let e = argo_gate(ERRORS, "result[0] >= 0.001 && result[0] <= 0.05").unwrap_err();
+        assert!(e.0.contains("a band"), "{e}");
+        assert!(argo_gate(ERRORS, "result[0] >= 0").unwrap_err().0.contains("never fails"));
+    }
+
+    #[test]
+    fn strict_bounds_are_read_inclusive_with_a_note_and_exactly_for_counts() {
+        let g = argo_gate(ERRORS, "result[0] < 0.01").unwrap();
+        assert_eq!(g.gate.threshold, 0.01);
+        assert!(
+            g.notes.iter().any(|n| n.contains("the strict < 0.01 is read as error_ratio <= 0.01")),
+            "{:?}",
+            g.notes
+        );
+        assert!(argo_gate(ERRORS, "result[0] <= 0.01").unwrap().notes.iter().all(|n| !n.contains("strict")));
+        let g = argo_gate(SUCCESS, "result[0] > 0.95").unwrap();
+        assert_eq!(g.gate.threshold, 0.05);
+        assert!(g.notes.iter().any(|n| n.contains("the strict > 0.95")), "{:?}", g.notes);
+        for (cond, want) in [
+            ("result[0] < 1", 0.0),
+            ("result[0] <= 0", 0.0),
+            ("result[0] < 1.5", 1.0),
+            ("result[0] <= 1.5", 1.5),
+            ("result[0] < 3", 2.0),
+        ] {
+            assert_eq!(argo_gate(RESTARTS, cond).unwrap().gate.threshold, want, "{cond}");
+        }
+        let g = argo_gate(RESTARTS, "result[0] < 1").unwrap();
+        assert!(g.notes.iter().any(|n| n.contains("is exactly container restarts <= 0")), "{:?}", g.notes);
+        assert!(argo_gate(RESTARTS, "result[0] < 0").unwrap_err().0.contains("no value"));
+        // `== 0` on restarts: the lower side (>= 0) every count meets is dropped.
+        let g = argo_gate(RESTARTS, "result[0] == 0").unwrap();
+        assert_eq!((g.gate.metric, g.gate.threshold), (GateMetric::Restarts, 0.0));
+    }
+
+    #[test]
+    fn latency_thresholds_are_in_milliseconds() {
+        let g = argo_gate(LAT_S, "result[0] <= 0.5").unwrap();
+        assert_eq!(g.gate.metric, GateMetric::Latency { quantile: 0.95 });
+        assert_eq!(g.gate.threshold, 500.0);
+        assert_eq!(g.gate.window_seconds, 120.0);
+        let g = argo_gate(LAT_MS, "result[0] <= 500").unwrap();
+        assert_eq!(g.gate.metric, GateMetric::Latency { quantile: 0.99 });
+        assert_eq!(g.gate.threshold, 500.0);
+        let g = gate(&format!("{LAT_S} * 1000"), &flagger(Some(0.0), Some(350.0)).unwrap()).unwrap();
+        assert_eq!(g.gate.threshold, 350.0);
+        assert!(g.notes.iter().any(|n| n.contains(">= 0 is met by every value")));
+        let mean = r#"sum(rate(l_seconds_sum[1m])) / sum(rate(l_seconds_count[1m]))"#;
+        let e = argo_gate(mean, "result[0] <= 0.5").unwrap_err();
+        assert!(e.0.contains("latency_p50_ms"), "{e}");
+    }
+
+    #[test]
+    fn windows_resolve_or_are_refused() {
+        let q = r#"sum(increase(kube_pod_container_status_restarts_total[{{ interval }}]))"#;
+        let c = flagger(None, Some(0.0)).unwrap();
+        let s = recognise(q).unwrap();
+        assert_eq!(to_gate("g", &s, &c, &defaults()).unwrap().gate.window_seconds, 60.0);
+        let none = GateDefaults {
+            interval_seconds: None,
+            ..defaults()
+        };
+        assert!(to_gate("g", &s, &c, &none).unwrap_err().0.contains("no interval"));
+        let s = recognise(&q.replace("{{ interval }}", "{{ args.window }}")).unwrap();
+        assert!(to_gate("g", &s, &c, &defaults()).unwrap_err().0.contains("{{ args.window }}"));
+        let s = recognise(&q.replace("{{ interval }}", "500ms")).unwrap();
+        assert!(to_gate("g", &s, &c, &defaults()).unwrap_err().0.contains("outside"));
+        let s = recognise(&q.replace("{{ interval }}", "1s")).unwrap();
+        assert_eq!(to_gate("g", &s, &c, &defaults()).unwrap().gate.window_seconds, 1.0);
+    }
+
+    #[test]
+    fn the_relative_form_reads_threshold_and_slack() {
+        let cand = r#"sum(increase(kube_pod_container_status_restarts_total{v="c"}[5m])) or vector(0)"#;
+        let base = r#"sum(increase(kube_pod_container_status_restarts_total{v="b"}[5m])) or vector(0)"#;
+        let rel = format!("({cand}) - (2 * ({base}) + 3)");
+        let g = argo_gate(&rel, "result[0] <= 0").unwrap();
+        assert_eq!(g.gate.comparison, Comparison::Relative);
+        assert_eq!((g.gate.threshold, g.gate.slack), (2.0, 3.0));
+        // A bound other than 0 moves the slack: c - (2b + 3) <= 2 is c <= 2b + 5.
+        assert_eq!(argo_gate(&rel, "result[0] <= 2").unwrap().gate.slack, 5.0);
+        let e = argo_gate(&rel, "result[0] <= -4").unwrap_err();
+        assert!(e.0.contains("leaves a slack of -1"), "{e}");
+        let e = argo_gate(&rel, "result[0] >= 0").unwrap_err();
+        assert!(e.0.contains("at most a bound"), "{e}");
+        // A KPI: c - (0.9b - 0.01) >= 0 is c >= 0.9b - 0.01.
+        let k = |v: &str| format!("(sum(rate(conv{{v=\"{v}\"}}[1m])) or vector(0)) / (sum(rate(r{{v=\"{v}\", code!~\"5..\"}}[1m])) > 0)");
+        let kpi = format!("({}) - (0.9 * ({}) - 0.01)", k("c"), k("b"));
+        let g = argo_gate(&kpi, "result[0] >= 0").unwrap();
+        assert_eq!(g.gate.metric, GateMetric::Kpi);
+        assert_eq!((g.gate.threshold, g.gate.slack), (0.9, 0.01));
+        // Seconds: the slack is converted to ms.
+        let l = |v: &str| format!("histogram_quantile(0.99, sum by (le) (rate(l_seconds_bucket{{v=\"{v}\"}}[1m])))");
+        let lat = format!("({}) - (1.5 * ({}) + 0.005)", l("c"), l("b"));
+        let g = argo_gate(&lat, "result[0] <= 0").unwrap();
+        assert_eq!((g.gate.threshold, g.gate.slack), (1.5, 5.0));
+        // No slack term: read as slack 0, with a note.
+        let mw = format!("({cand}) - (1.1 * ({base}))");
+        let g = argo_gate(&mw, "result[0] <= 0").unwrap();
+        assert_eq!((g.gate.comparison, g.gate.slack), (Comparison::Relative, 0.0));
+        assert!(g.notes.iter().any(|n| n.contains("Mann-Whitney")));
+        let s = |v: &str| format!("sum(rate(r{{v=\"{v}\", code!~\"5..\"}}[1m])) / sum(rate(r{{v=\"{v}\"}}[1m]))");
+        let e = argo_gate(&format!("({}) - (1 * ({}) + 0)", s("c"), s("b")), "result[0] >= 0").unwrap_err();
+        assert!(e.0.contains("relative margin of a success ratio"), "{e}");
+    }
+
+    #[test]
+    fn guards_and_empty_results_reach_the_gate_and_its_notes() {
+        let guarded = format!("({ERRORS}) and on() (sum(increase(r[1m])) >= 250)");
+        let g = argo_gate(&guarded, "result[0] <= 0.01").unwrap();
+        assert_eq!(g.gate.min_samples, 250);
+        assert_eq!(g.on_empty, Outcome::Error);
+        assert_eq!(g.gate.on_empty, EmptyRule::Inconclusive, "the caller's default");
+        assert!(g.notes.iter().any(|n| n.contains("min_samples 250")));
+        let g = argo_gate(ERRORS, "result[0] <= 0.01").unwrap();
+        assert_eq!(g.gate.min_samples, 77, "the caller's default without a guard");
+        let bare = r#"sum(rate(r{code=~"5.."}[1m])) / sum(rate(r[1m]))"#;
+        let g = argo_gate(bare, "len(result) == 0 || result[0] <= 0.01").unwrap();
+        assert_eq!(g.on_empty, Outcome::Pass);
+        assert!(
+            g.notes.iter().any(|n| n.contains("until the candidate's first 5xx response") && n.contains("counts as pass")),
+            "{:?}",
+            g.notes
+        );
+        assert_eq!(Outcome::Error.empty_rule(), None);
+        assert_eq!(Outcome::Fail.empty_rule(), Some(EmptyRule::Fail));
+    }
+
+    // Round trips: what rollcage's Argo and Flagger exports write reads back as the gate.
+
+    fn expected_comparison(c: Comparison) -> Comparison {
+        match c {
+            // The test has no PromQL form: it exports as the mean ratio, slack 0.
+            Comparison::MannWhitney(_) => Comparison::Relative,
+            c => c,
+        }
+    }
+
+    fn check_round_trip(g: &GateSpec, back: &Imported, how: &str) -> Result<(), String> {
+        let b = &back.gate;
+        let min = if g.metric.needs_requests() && g.min_samples > 0 {
+            g.min_samples
+        } else {
+            defaults().min_samples
+        };
+        let slack = if matches!(g.comparison, Comparison::Relative) {
+            g.slack
+        } else {
+            0.0
+        };
+        let want = (g.metric, expected_comparison(g.comparison), g.threshold, slack, g.window_seconds, min);
+        let got = (b.metric, b.comparison, b.threshold, b.slack, b.window_seconds, b.min_samples);
+        if want == got {
+            Ok(())
+        } else {
+            Err(format!("{how}: gate {g:?}\nwant {want:?}\ngot  {got:?}\nnotes {:?}", back.notes))
+        }
+    }
+
+    fn round_trip(g: &GateSpec, reader: Reader) -> Result<(), String> {
+        let n = SeriesNames::default();
+        let sel = match reader {
+            Reader::Argo => Selectors::by_version(&n, "svc", "canary", "stable"),
+            Reader::Flagger => Selectors::flagger(&n),
+        };
+        let q = gate_query(&n, g, &sel, reader);
+        let shape = recognise(&q.query).map_err(|e| format!("{}: {e}", q.query))?;
+        let cond = match reader {
+            Reader::Argo => argo(Some(&q.condition()), None, shape.result),
+            Reader::Flagger if q.at_least => flagger(Some(q.bound), None),
+            Reader::Flagger => flagger(None, Some(q.bound)),
+        }
+        .map_err(|e| e.0)?;
+        let back = to_gate(&g.name, &shape, &cond, &defaults()).map_err(|e| format!("{}: {e}", q.query))?;
+        if matches!(g.comparison, Comparison::MannWhitney(_)) && !back.notes.iter().any(|n| n.contains("Mann-Whitney")) {
+            return Err(format!("no Mann-Whitney note: {:?}", back.notes));
+        }
+        check_round_trip(g, &back, &q.query)
+    }
+
+    fn builtin_policies() -> Vec<crate::Policy> {
+        crate::BUILTIN
+            .iter()
+            .map(|(name, _)| crate::Policy::from_doc(&crate::builtin(name).unwrap()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn every_builtin_gate_reads_back_from_both_exports_queries() {
+        let mut gates = 0;
+        for p in builtin_policies() {
+            for g in p.kind.gates() {
+                for r in [Reader::Argo, Reader::Flagger] {
+                    round_trip(g, r).unwrap_or_else(|e| panic!("policy {}: {e}", p.name));
+                }
+                gates += 1;
+            }
+        }
+        assert!(gates >= 15, "{gates} gates");
+    }
+
+    /// The same through the bytes of the real exports: YAML written, read back by
+    /// libyaml, then imported.
+    #[test]
+    fn every_builtin_export_yaml_reads_back() {
+        use crate::export::{Options, Target, export};
+        use crate::k8s_names::{HttpUrl, ServiceName};
+        use serde::Deserialize;
+        use serde_norway::Value;
+        let o = Options {
+            service: ServiceName::new("svc").unwrap(),
+            prometheus_address: HttpUrl::new("http://prometheus:9090").unwrap(),
+            series: SeriesNames::default(),
+        };
+        let mut checked = 0;
+        for p in builtin_policies() {
+            for target in [Target::Argo, Target::Flagger] {
+                let Ok(out) = export(&p, target, &o) else {
+                    continue;
+                };
+                let docs: Vec<Value> = serde_norway::Deserializer::from_str(&out.text)
+                    .map(|d| Value::deserialize(d).unwrap())
+                    .collect();
+                let kind = |d: &Value| d.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+                for g in p.kind.gates() {
+                    let (query, cond): (String, Condition) = if target == Target::Argo {
+                        let m = docs
+                            .iter()
+                            .filter(|d| kind(d) == "AnalysisTemplate")
+                            .flat_map(|d| d["spec"]["metrics"].as_sequence().unwrap().iter())
+                            .find(|m| m["name"].as_str() == Some(&g.name))
+                            .unwrap_or_else(|| panic!("{}: no metric {}", p.name, g.name));
+                        let q = m["provider"]["prometheus"]["query"].as_str().unwrap().to_string();
+                        let s = m["successCondition"].as_str().unwrap().to_string();
+                        let c = argo(Some(&s), None, recognise(&q).unwrap().result).unwrap();
+                        (q, c)
+                    } else {
+                        let canary = docs.iter().find(|d| kind(d) == "Canary").unwrap();
+                        let m = canary["spec"]["analysis"]["metrics"]
+                            .as_sequence()
+                            .unwrap()
+                            .iter()
+                            .find(|m| m["name"].as_str() == Some(&g.name))
+                            .unwrap();
+                        let template = m["templateRef"]["name"].as_str().unwrap();
+                        let t = docs
+                            .iter()
+                            .find(|d| kind(d) == "MetricTemplate" && d["metadata"]["name"].as_str() == Some(template))
+                            .unwrap();
+                        let range = &m["thresholdRange"];
+                        let c = flagger(range.get("min").and_then(Value::as_f64), range.get("max").and_then(Value::as_f64)).unwrap();
+                        (t["spec"]["query"].as_str().unwrap().to_string(), c)
+                    };
+                    let shape = recognise(&query).unwrap_or_else(|e| panic!("{query}: {e}"));
+                    let back = to_gate(&g.name, &shape, &cond, &defaults()).unwrap();
+                    check_round_trip(g, &back, &query).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 10, "{checked} gates through YAML");
+    }
+
+    fn any_metric() -> impl Strategy<Value = GateMetric> {
+        prop_oneof![
+            Just(GateMetric::ErrorRatio),
+            prop_oneof![
+                Just(0.5),
+                Just(0.9),
+                Just(0.95),
+                Just(0.99),
+                Just(0.999),
+                0.001f64..0.999
+            ]
+            .prop_map(|quantile| GateMetric::Latency { quantile }),
+            Just(GateMetric::Restarts),
+            Just(GateMetric::MemoryMb),
+            Just(GateMetric::Kpi),
+            Just(GateMetric::SessionsLost),
+        ]
+    }
+
+    fn any_number() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(0.0),
+            Just(1.0),
+            0.0f64..1.0,
+            0.0f64..1000.0,
+            0.0f64..MAX_THRESHOLD,
+            (0u32..1000).prop_map(f64::from),
+        ]
+    }
+
+    fn any_gate() -> impl Strategy<Value = GateSpec> {
+        (
+            any_metric(),
+            prop_oneof![
+                Just(Comparison::Absolute),
+                Just(Comparison::Relative),
+                Just(Comparison::MannWhitney(MannWhitneyRule::default())),
+            ],
+            any_number(),
+            any_number(),
+            prop_oneof![Just(1u32), Just(60), Just(3600), 1u32..=2_592_000],
+            prop_oneof![Just(0u64), Just(100), 0u64..1_000_000],
+        )
+            .prop_map(|(metric, comparison, threshold, slack, window, min_samples)| GateSpec {
+                name: "g".into(),
+                metric,
+                comparison,
+                threshold,
+                slack,
+                window_seconds: f64::from(window),
+                min_samples,
+                on_empty: EmptyRule::Inconclusive,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        /// Generated gates: metric x comparison x threshold x slack x window x
+        /// min_samples, through both exports' queries and conditions and back.
+        #[test]
+        fn generated_gates_read_back_from_both_exports(g in any_gate()) {
+            for r in [Reader::Argo, Reader::Flagger] {
+                if let Err(e) = round_trip(&g, r) {
+                    prop_assert!(false, "{}", e);
+                }
+            }
+        }
+
+        /// Any condition text: a bound or an error, never a panic.
+        #[test]
+        fn any_condition_is_a_bound_or_an_error(s in "\\PC{0,120}", f in proptest::option::of("[ -~]{0,60}")) {
+            let _ = argo(Some(&s), f.as_deref(), V);
+            let _ = argo(Some(&s), None, ResultKind::Scalar);
+        }
+
+        /// Conditions built from expr-lang's own pieces.
+        #[test]
+        fn condition_pieces_are_a_bound_or_an_error(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("result"), Just("[0]"), Just("[-1]"), Just(" < "), Just(" >= "), Just(" == "),
+                    Just("0.01"), Just("1"), Just("-2"), Just(" || "), Just(" && "), Just("!"),
+                    Just("("), Just(")"), Just("len(result)"), Just("isNaN("), Just("all(result, {"),
+                    Just("# < 3"), Just("}"), Just(", "), Just("max("), Just("default(result, 0)"),
+                    Just(" not "), Just(" and "), Just("1e300"), Just("NaN"),
+                ],
+                0..24,
+            )
+        ) {
+            let s: String = parts.concat();
+            let _ = argo(Some(&s), None, V);
+            let _ = argo(None, Some(&s), V);
+        }
+    }
 }

@@ -239,10 +239,8 @@ pub fn argo(
         }
         pass.push(j.outcome == Outcome::Pass);
     }
-    let (Some(first), Some(last)) = (
-        pass.iter().position(|&p| p),
-        pass.iter().rposition(|&p| p),
-    ) else {
+    let (Some(first), Some(last)) = (pass.iter().position(|&p| p), pass.iter().rposition(|&p| p))
+    else {
         return fail(format!("{text} passes no value"));
     };
     if pass[first..=last].iter().any(|&p| !p) {
@@ -488,7 +486,8 @@ pub fn to_gate(
             let (mut lower, mut upper) = (cond.lower, cond.upper);
             // Every measure is at least 0, and a share at most its whole: a side every
             // value meets bounds nothing, and is dropped when the other side bounds.
-            let lower_vacuous = lower.is_some_and(|b| b.value < 0.0 || (b.value == 0.0 && b.inclusive));
+            let lower_vacuous =
+                lower.is_some_and(|b| b.value < 0.0 || (b.value == 0.0 && b.inclusive));
             let upper_vacuous = upper.is_some_and(|b| {
                 t.whole
                     .is_some_and(|w| b.value > w || (b.value == w && b.inclusive))
@@ -528,9 +527,7 @@ pub fn to_gate(
                     ));
                 }
                 (None, None, _) => {
-                    return fail(format!(
-                        "{text} bounds none of the values {what} can take"
-                    ));
+                    return fail(format!("{text} bounds none of the values {what} can take"));
                 }
                 (Some(l), None, Healthy::High) => (l, true),
                 (None, Some(u), Healthy::Low) => (u, false),
@@ -624,7 +621,11 @@ pub fn to_gate(
                 notes.push(strict_note(
                     b,
                     t.healthy == Healthy::High,
-                    format!("{}= {}", if t.healthy == Healthy::High { ">" } else { "<" }, b.value),
+                    format!(
+                        "{}= {}",
+                        if t.healthy == Healthy::High { ">" } else { "<" },
+                        b.value
+                    ),
                 ));
             }
             if slack < 0.0 {
@@ -713,27 +714,175 @@ mod tests {
         }
     }
 
+    /// Success and failure conditions, the result's kind, then the bounds and the
+    /// outcomes of an empty and of a NaN result.
+    type Case = (
+        Option<&'static str>,
+        Option<&'static str>,
+        ResultKind,
+        Option<Bound>,
+        Option<Bound>,
+        Outcome,
+        Outcome,
+    );
+
     #[test]
     fn argo_conditions_as_written_in_real_manifests() {
         use Outcome::*;
-        let cases: [(Option<&str>, Option<&str>, ResultKind, Option<Bound>, Option<Bound>, Outcome, Outcome); 17] = [
-            (Some("result[0] < 0.01"), None, V, None, strict(0.01), Error, Fail),
-            (Some("result[0] <= 0.01"), None, V, None, incl(0.01), Error, Fail),
-            (Some("result[0] >= 0.95"), None, V, incl(0.95), None, Error, Fail),
-            (Some("result[0] > 0.95"), None, V, strict(0.95), None, Error, Fail),
-            (Some("result <= 0.05"), None, ResultKind::Scalar, None, incl(0.05), Fail, Fail),
-            (Some("len(result) == 0 || result[0] < 1"), None, V, None, strict(1.0), Pass, Fail),
-            (Some("isNaN(result[0]) || result[0] < 0.01"), None, V, None, strict(0.01), Error, Pass),
-            (Some("all(result, {# < 0.01})"), None, V, None, strict(0.01), Pass, Fail),
-            (Some("all(result, # < 1000)"), None, V, None, strict(1000.0), Pass, Fail),
-            (Some("max(result) < 0.05"), None, V, None, strict(0.05), Error, Fail),
-            (Some("len(result) > 0 && result[0] >= 0.95"), None, V, incl(0.95), None, Fail, Fail),
-            (Some("isNaN(result[0]) || result[0] >= 0.95"), None, V, incl(0.95), None, Error, Pass),
-            (None, Some("result[0] > 0.01"), V, None, incl(0.01), Error, Pass),
-            (Some("result[0] <= 0.01"), Some("result[0] > 0.01"), V, None, incl(0.01), Error, Inconclusive),
-            (Some("result[0] < 0.01"), Some("result[0] >= 0.01"), V, None, strict(0.01), Error, Inconclusive),
-            (Some("result[0] == 0"), None, V, incl(0.0), incl(0.0), Error, Fail),
-            (Some("0.95 <= result[0]"), None, V, incl(0.95), None, Error, Fail),
+        let cases: [Case; 17] = [
+            (
+                Some("result[0] < 0.01"),
+                None,
+                V,
+                None,
+                strict(0.01),
+                Error,
+                Fail,
+            ),
+            (
+                Some("result[0] <= 0.01"),
+                None,
+                V,
+                None,
+                incl(0.01),
+                Error,
+                Fail,
+            ),
+            (
+                Some("result[0] >= 0.95"),
+                None,
+                V,
+                incl(0.95),
+                None,
+                Error,
+                Fail,
+            ),
+            (
+                Some("result[0] > 0.95"),
+                None,
+                V,
+                strict(0.95),
+                None,
+                Error,
+                Fail,
+            ),
+            (
+                Some("result <= 0.05"),
+                None,
+                ResultKind::Scalar,
+                None,
+                incl(0.05),
+                Fail,
+                Fail,
+            ),
+            (
+                Some("len(result) == 0 || result[0] < 1"),
+                None,
+                V,
+                None,
+                strict(1.0),
+                Pass,
+                Fail,
+            ),
+            (
+                Some("isNaN(result[0]) || result[0] < 0.01"),
+                None,
+                V,
+                None,
+                strict(0.01),
+                Error,
+                Pass,
+            ),
+            (
+                Some("all(result, {# < 0.01})"),
+                None,
+                V,
+                None,
+                strict(0.01),
+                Pass,
+                Fail,
+            ),
+            (
+                Some("all(result, # < 1000)"),
+                None,
+                V,
+                None,
+                strict(1000.0),
+                Pass,
+                Fail,
+            ),
+            (
+                Some("max(result) < 0.05"),
+                None,
+                V,
+                None,
+                strict(0.05),
+                Error,
+                Fail,
+            ),
+            (
+                Some("len(result) > 0 && result[0] >= 0.95"),
+                None,
+                V,
+                incl(0.95),
+                None,
+                Fail,
+                Fail,
+            ),
+            (
+                Some("isNaN(result[0]) || result[0] >= 0.95"),
+                None,
+                V,
+                incl(0.95),
+                None,
+                Error,
+                Pass,
+            ),
+            (
+                None,
+                Some("result[0] > 0.01"),
+                V,
+                None,
+                incl(0.01),
+                Error,
+                Pass,
+            ),
+            (
+                Some("result[0] <= 0.01"),
+                Some("result[0] > 0.01"),
+                V,
+                None,
+                incl(0.01),
+                Error,
+                Inconclusive,
+            ),
+            (
+                Some("result[0] < 0.01"),
+                Some("result[0] >= 0.01"),
+                V,
+                None,
+                strict(0.01),
+                Error,
+                Inconclusive,
+            ),
+            (
+                Some("result[0] == 0"),
+                None,
+                V,
+                incl(0.0),
+                incl(0.0),
+                Error,
+                Fail,
+            ),
+            (
+                Some("0.95 <= result[0]"),
+                None,
+                V,
+                incl(0.95),
+                None,
+                Error,
+                Fail,
+            ),
         ];
         for (s, f, r, lower, upper, empty, nan) in cases {
             let c = ok(s, f, r);
@@ -743,30 +892,100 @@ mod tests {
         // At exactly the bound neither holds: Inconclusive there, said in a note.
         let c = ok(Some("result[0] < 0.01"), Some("result[0] > 0.01"), V);
         assert_eq!(c.upper, strict(0.01));
-        assert!(c.notes[0].contains("exactly 0.01 meets neither condition"), "{:?}", c.notes);
+        assert!(
+            c.notes[0].contains("exactly 0.01 meets neither condition"),
+            "{:?}",
+            c.notes
+        );
         assert!(ok(Some("result <= 0.05"), None, ResultKind::Scalar).notes[0].contains("scalar()"));
+    }
+
+    /// The value exactly at a bound and the next one past it, as Argo judges them.
+    #[test]
+    fn argo_judges_the_bound_itself_and_the_next_value() {
+        let at = |s: &str, v: f64| {
+            let c = expr::Cond::read(s, expr::Ty::List).unwrap();
+            judge(Some(&c), None, &expr::V::List(vec![v])).outcome
+        };
+        assert_eq!(at("result[0] <= 0.05", 0.05), Outcome::Pass);
+        assert_eq!(at("result[0] <= 0.05", 0.05f64.next_up()), Outcome::Fail);
+        assert_eq!(at("result[0] < 0.05", 0.05), Outcome::Fail);
+        assert_eq!(at("result[0] < 0.05", 0.05f64.next_down()), Outcome::Pass);
+        assert_eq!(at("result[0] >= 0.95", 0.95), Outcome::Pass);
+        assert_eq!(at("result[0] >= 0.95", 0.95f64.next_down()), Outcome::Fail);
+        let f = expr::Cond::read("result[0] > 0.05", expr::Ty::List).unwrap();
+        let s = expr::Cond::read("result[0] < 0.05", expr::Ty::List).unwrap();
+        let both = |v: f64| judge(Some(&s), Some(&f), &expr::V::List(vec![v])).outcome;
+        assert_eq!(both(0.05), Outcome::Inconclusive);
+        assert_eq!(both(0.05f64.next_up()), Outcome::Fail);
+        assert_eq!(both(0.05f64.next_down()), Outcome::Pass);
     }
 
     #[test]
     fn argo_conditions_rollcage_cannot_read_are_refused_naming_them() {
-        refused(Some("result < 0.01"), None, V, "successCondition `result < 0.01`: it compares the list");
-        refused(Some("result[0] < 0.01"), None, ResultKind::Scalar, "is a number here");
+        refused(
+            Some("result < 0.01"),
+            None,
+            V,
+            "successCondition `result < 0.01`: it compares the list",
+        );
+        refused(
+            Some("result[0] < 0.01"),
+            None,
+            ResultKind::Scalar,
+            "is a number here",
+        );
         refused(
             Some("result[0] <= 0.01"),
             Some("result[0] > 0.05"),
             V,
             "values just above 0.01 meet neither condition",
         );
-        refused(Some("result[0] < 0.05"), Some("result[0] > 0.01"), V, "contradict each other");
-        refused(Some("result[0] < 0.01"), Some("result[0] < 0.005"), V, "contradict each other");
+        refused(
+            Some("result[0] < 0.05"),
+            Some("result[0] > 0.01"),
+            V,
+            "contradict each other",
+        );
+        refused(
+            Some("result[0] < 0.01"),
+            Some("result[0] < 0.005"),
+            V,
+            "contradict each other",
+        );
         refused(Some("result[0] != 0.5"), None, V, "on both sides");
-        refused(Some("result[0] < 0.01 && result[0] > 0.02"), None, V, "passes no value");
-        refused(Some("result[0] < 1 || result[0] >= 1"), None, V, "passes every value");
-        refused(None, None, V, "neither successCondition nor failureCondition");
+        refused(
+            Some("result[0] < 0.01 && result[0] > 0.02"),
+            None,
+            V,
+            "passes no value",
+        );
+        refused(
+            Some("result[0] < 1 || result[0] >= 1"),
+            None,
+            V,
+            "passes every value",
+        );
+        refused(
+            None,
+            None,
+            V,
+            "neither successCondition nor failureCondition",
+        );
         refused(Some("len(result) > 0"), None, V, "with no number");
-        refused(Some("default(result, 0) < 5"), None, V, "is an Error for the value");
+        refused(
+            Some("default(result, 0) < 5"),
+            None,
+            V,
+            "is an Error for the value",
+        );
         refused(Some("result[1] < 5"), None, V, "past the result's 1 values");
-        refused(None, Some("foo(result) > 1"), V, "failureCondition `foo(result) > 1`: it calls foo()");
+        refused(
+            None,
+            Some("foo(result) > 1"),
+            V,
+            "failureCondition `foo(result) > 1`: it calls foo()",
+        );
         refused(Some("result == 'ok'"), None, V, "strings");
     }
 
@@ -780,9 +999,24 @@ mod tests {
         assert_eq!((c.lower, c.upper), (incl(10.0), incl(1000.0)));
         let c = flagger(Some(5.0), Some(5.0)).unwrap();
         assert_eq!((c.lower, c.upper), (incl(5.0), incl(5.0)));
-        assert!(flagger(Some(2.0), Some(1.0)).unwrap_err().0.contains("min above max"));
-        assert!(flagger(None, None).unwrap_err().0.contains("neither min nor max"));
-        assert!(flagger(Some(f64::NAN), None).unwrap_err().0.contains("finite"));
+        assert!(
+            flagger(Some(2.0), Some(1.0))
+                .unwrap_err()
+                .0
+                .contains("min above max")
+        );
+        assert!(
+            flagger(None, None)
+                .unwrap_err()
+                .0
+                .contains("neither min nor max")
+        );
+        assert!(
+            flagger(Some(f64::NAN), None)
+                .unwrap_err()
+                .0
+                .contains("finite")
+        );
     }
 
     fn defaults() -> GateDefaults {
@@ -796,7 +1030,8 @@ mod tests {
     const ERRORS: &str = r#"(sum(rate(r{code=~"5.."}[1m])) or vector(0)) / (sum(rate(r[1m])) > 0)"#;
     const SUCCESS: &str = r#"sum(rate(r{code!~"5.."}[1m])) / sum(rate(r[1m]))"#;
     const LAT_S: &str = r#"histogram_quantile(0.95, sum(rate(l_seconds_bucket[2m])) by (le))"#;
-    const LAT_MS: &str = r#"histogram_quantile(0.99, sum(rate(l_milliseconds_bucket[2m])) by (le))"#;
+    const LAT_MS: &str =
+        r#"histogram_quantile(0.99, sum(rate(l_milliseconds_bucket[2m])) by (le))"#;
     const RESTARTS: &str = r#"sum(increase(kube_pod_container_status_restarts_total[10m]))"#;
 
     fn gate(q: &str, c: &Condition) -> Result<Imported, ConditionError> {
@@ -811,7 +1046,10 @@ mod tests {
     fn shares_become_an_error_ratio() {
         let g = argo_gate(SUCCESS, "result[0] >= 0.95").unwrap();
         assert_eq!(g.gate.metric, GateMetric::ErrorRatio);
-        assert_eq!(g.gate.threshold, 0.05, "exactly 0.05, not 1 - 0.95 in binary");
+        assert_eq!(
+            g.gate.threshold, 0.05,
+            "exactly 0.05, not 1 - 0.95 in binary"
+        );
         assert_eq!(g.gate.comparison, Comparison::Absolute);
         assert_eq!(g.gate.window_seconds, 60.0);
         let pct = format!("{SUCCESS} * 100");
@@ -820,17 +1058,34 @@ mod tests {
         let g = gate(&pct, &flagger(Some(99.9), None).unwrap()).unwrap();
         assert_eq!(g.gate.threshold, 0.001);
         // Percent vs ratio: the same number means a hundred times less as a percentage.
-        let g = gate(&format!("{ERRORS} * 100"), &flagger(None, Some(1.0)).unwrap()).unwrap();
+        let g = gate(
+            &format!("{ERRORS} * 100"),
+            &flagger(None, Some(1.0)).unwrap(),
+        )
+        .unwrap();
         assert_eq!(g.gate.threshold, 0.01);
-        let g = gate(&format!("{ERRORS} * 100"), &flagger(None, Some(0.3)).unwrap()).unwrap();
+        let g = gate(
+            &format!("{ERRORS} * 100"),
+            &flagger(None, Some(0.3)).unwrap(),
+        )
+        .unwrap();
         assert_eq!(g.gate.threshold, 0.003);
         let g = gate(ERRORS, &flagger(None, Some(1.0)).unwrap()).unwrap();
         assert_eq!(g.gate.threshold, 1.0);
         // A vacuous side is dropped, with a note.
         let g = gate(&pct, &flagger(Some(99.0), Some(100.0)).unwrap()).unwrap();
         assert_eq!(g.gate.threshold, 0.01);
-        assert!(g.notes.iter().any(|n| n.contains("<= 100 is met by every value")));
-        assert!(gate(&pct, &flagger(Some(0.0), Some(100.0)).unwrap()).unwrap_err().0.contains("never fails"));
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.contains("<= 100 is met by every value"))
+        );
+        assert!(
+            gate(&pct, &flagger(Some(0.0), Some(100.0)).unwrap())
+                .unwrap_err()
+                .0
+                .contains("never fails")
+        );
     }
 
     #[test]
@@ -842,7 +1097,12 @@ mod tests {
         assert!(e.0.contains("higher is better"), "{e}");
         let e = argo_gate(ERRORS, "result[0] >= 0.001 && result[0] <= 0.05").unwrap_err();
         assert!(e.0.contains("a band"), "{e}");
-        assert!(argo_gate(ERRORS, "result[0] >= 0").unwrap_err().0.contains("never fails"));
+        assert!(
+            argo_gate(ERRORS, "result[0] >= 0")
+                .unwrap_err()
+                .0
+                .contains("never fails")
+        );
     }
 
     #[test]
@@ -850,14 +1110,26 @@ mod tests {
         let g = argo_gate(ERRORS, "result[0] < 0.01").unwrap();
         assert_eq!(g.gate.threshold, 0.01);
         assert!(
-            g.notes.iter().any(|n| n.contains("the strict < 0.01 is read as error_ratio <= 0.01")),
+            g.notes
+                .iter()
+                .any(|n| n.contains("the strict < 0.01 is read as error_ratio <= 0.01")),
             "{:?}",
             g.notes
         );
-        assert!(argo_gate(ERRORS, "result[0] <= 0.01").unwrap().notes.iter().all(|n| !n.contains("strict")));
+        assert!(
+            argo_gate(ERRORS, "result[0] <= 0.01")
+                .unwrap()
+                .notes
+                .iter()
+                .all(|n| !n.contains("strict"))
+        );
         let g = argo_gate(SUCCESS, "result[0] > 0.95").unwrap();
         assert_eq!(g.gate.threshold, 0.05);
-        assert!(g.notes.iter().any(|n| n.contains("the strict > 0.95")), "{:?}", g.notes);
+        assert!(
+            g.notes.iter().any(|n| n.contains("the strict > 0.95")),
+            "{:?}",
+            g.notes
+        );
         for (cond, want) in [
             ("result[0] < 1", 0.0),
             ("result[0] <= 0", 0.0),
@@ -865,14 +1137,32 @@ mod tests {
             ("result[0] <= 1.5", 1.5),
             ("result[0] < 3", 2.0),
         ] {
-            assert_eq!(argo_gate(RESTARTS, cond).unwrap().gate.threshold, want, "{cond}");
+            assert_eq!(
+                argo_gate(RESTARTS, cond).unwrap().gate.threshold,
+                want,
+                "{cond}"
+            );
         }
         let g = argo_gate(RESTARTS, "result[0] < 1").unwrap();
-        assert!(g.notes.iter().any(|n| n.contains("is exactly container restarts <= 0")), "{:?}", g.notes);
-        assert!(argo_gate(RESTARTS, "result[0] < 0").unwrap_err().0.contains("no value"));
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.contains("is exactly container restarts <= 0")),
+            "{:?}",
+            g.notes
+        );
+        assert!(
+            argo_gate(RESTARTS, "result[0] < 0")
+                .unwrap_err()
+                .0
+                .contains("no value")
+        );
         // `== 0` on restarts: the lower side (>= 0) every count meets is dropped.
         let g = argo_gate(RESTARTS, "result[0] == 0").unwrap();
-        assert_eq!((g.gate.metric, g.gate.threshold), (GateMetric::Restarts, 0.0));
+        assert_eq!(
+            (g.gate.metric, g.gate.threshold),
+            (GateMetric::Restarts, 0.0)
+        );
     }
 
     #[test]
@@ -884,9 +1174,17 @@ mod tests {
         let g = argo_gate(LAT_MS, "result[0] <= 500").unwrap();
         assert_eq!(g.gate.metric, GateMetric::Latency { quantile: 0.99 });
         assert_eq!(g.gate.threshold, 500.0);
-        let g = gate(&format!("{LAT_S} * 1000"), &flagger(Some(0.0), Some(350.0)).unwrap()).unwrap();
+        let g = gate(
+            &format!("{LAT_S} * 1000"),
+            &flagger(Some(0.0), Some(350.0)).unwrap(),
+        )
+        .unwrap();
         assert_eq!(g.gate.threshold, 350.0);
-        assert!(g.notes.iter().any(|n| n.contains(">= 0 is met by every value")));
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.contains(">= 0 is met by every value"))
+        );
         let mean = r#"sum(rate(l_seconds_sum[1m])) / sum(rate(l_seconds_count[1m]))"#;
         let e = argo_gate(mean, "result[0] <= 0.5").unwrap_err();
         assert!(e.0.contains("latency_p50_ms"), "{e}");
@@ -897,24 +1195,53 @@ mod tests {
         let q = r#"sum(increase(kube_pod_container_status_restarts_total[{{ interval }}]))"#;
         let c = flagger(None, Some(0.0)).unwrap();
         let s = recognise(q).unwrap();
-        assert_eq!(to_gate("g", &s, &c, &defaults()).unwrap().gate.window_seconds, 60.0);
+        assert_eq!(
+            to_gate("g", &s, &c, &defaults())
+                .unwrap()
+                .gate
+                .window_seconds,
+            60.0
+        );
         let none = GateDefaults {
             interval_seconds: None,
             ..defaults()
         };
-        assert!(to_gate("g", &s, &c, &none).unwrap_err().0.contains("no interval"));
+        assert!(
+            to_gate("g", &s, &c, &none)
+                .unwrap_err()
+                .0
+                .contains("no interval")
+        );
         let s = recognise(&q.replace("{{ interval }}", "{{ args.window }}")).unwrap();
-        assert!(to_gate("g", &s, &c, &defaults()).unwrap_err().0.contains("{{ args.window }}"));
+        assert!(
+            to_gate("g", &s, &c, &defaults())
+                .unwrap_err()
+                .0
+                .contains("{{ args.window }}")
+        );
         let s = recognise(&q.replace("{{ interval }}", "500ms")).unwrap();
-        assert!(to_gate("g", &s, &c, &defaults()).unwrap_err().0.contains("outside"));
+        assert!(
+            to_gate("g", &s, &c, &defaults())
+                .unwrap_err()
+                .0
+                .contains("outside")
+        );
         let s = recognise(&q.replace("{{ interval }}", "1s")).unwrap();
-        assert_eq!(to_gate("g", &s, &c, &defaults()).unwrap().gate.window_seconds, 1.0);
+        assert_eq!(
+            to_gate("g", &s, &c, &defaults())
+                .unwrap()
+                .gate
+                .window_seconds,
+            1.0
+        );
     }
 
     #[test]
     fn the_relative_form_reads_threshold_and_slack() {
-        let cand = r#"sum(increase(kube_pod_container_status_restarts_total{v="c"}[5m])) or vector(0)"#;
-        let base = r#"sum(increase(kube_pod_container_status_restarts_total{v="b"}[5m])) or vector(0)"#;
+        let cand =
+            r#"sum(increase(kube_pod_container_status_restarts_total{v="c"}[5m])) or vector(0)"#;
+        let base =
+            r#"sum(increase(kube_pod_container_status_restarts_total{v="b"}[5m])) or vector(0)"#;
         let rel = format!("({cand}) - (2 * ({base}) + 3)");
         let g = argo_gate(&rel, "result[0] <= 0").unwrap();
         assert_eq!(g.gate.comparison, Comparison::Relative);
@@ -926,23 +1253,40 @@ mod tests {
         let e = argo_gate(&rel, "result[0] >= 0").unwrap_err();
         assert!(e.0.contains("at most a bound"), "{e}");
         // A KPI: c - (0.9b - 0.01) >= 0 is c >= 0.9b - 0.01.
-        let k = |v: &str| format!("(sum(rate(conv{{v=\"{v}\"}}[1m])) or vector(0)) / (sum(rate(r{{v=\"{v}\", code!~\"5..\"}}[1m])) > 0)");
+        let k = |v: &str| {
+            format!(
+                "(sum(rate(conv{{v=\"{v}\"}}[1m])) or vector(0)) / (sum(rate(r{{v=\"{v}\", code!~\"5..\"}}[1m])) > 0)"
+            )
+        };
         let kpi = format!("({}) - (0.9 * ({}) - 0.01)", k("c"), k("b"));
         let g = argo_gate(&kpi, "result[0] >= 0").unwrap();
         assert_eq!(g.gate.metric, GateMetric::Kpi);
         assert_eq!((g.gate.threshold, g.gate.slack), (0.9, 0.01));
         // Seconds: the slack is converted to ms.
-        let l = |v: &str| format!("histogram_quantile(0.99, sum by (le) (rate(l_seconds_bucket{{v=\"{v}\"}}[1m])))");
+        let l = |v: &str| {
+            format!(
+                "histogram_quantile(0.99, sum by (le) (rate(l_seconds_bucket{{v=\"{v}\"}}[1m])))"
+            )
+        };
         let lat = format!("({}) - (1.5 * ({}) + 0.005)", l("c"), l("b"));
         let g = argo_gate(&lat, "result[0] <= 0").unwrap();
         assert_eq!((g.gate.threshold, g.gate.slack), (1.5, 5.0));
         // No slack term: read as slack 0, with a note.
         let mw = format!("({cand}) - (1.1 * ({base}))");
         let g = argo_gate(&mw, "result[0] <= 0").unwrap();
-        assert_eq!((g.gate.comparison, g.gate.slack), (Comparison::Relative, 0.0));
+        assert_eq!(
+            (g.gate.comparison, g.gate.slack),
+            (Comparison::Relative, 0.0)
+        );
         assert!(g.notes.iter().any(|n| n.contains("Mann-Whitney")));
-        let s = |v: &str| format!("sum(rate(r{{v=\"{v}\", code!~\"5..\"}}[1m])) / sum(rate(r{{v=\"{v}\"}}[1m]))");
-        let e = argo_gate(&format!("({}) - (1 * ({}) + 0)", s("c"), s("b")), "result[0] >= 0").unwrap_err();
+        let s = |v: &str| {
+            format!("sum(rate(r{{v=\"{v}\", code!~\"5..\"}}[1m])) / sum(rate(r{{v=\"{v}\"}}[1m]))")
+        };
+        let e = argo_gate(
+            &format!("({}) - (1 * ({}) + 0)", s("c"), s("b")),
+            "result[0] >= 0",
+        )
+        .unwrap_err();
         assert!(e.0.contains("relative margin of a success ratio"), "{e}");
     }
 
@@ -952,15 +1296,25 @@ mod tests {
         let g = argo_gate(&guarded, "result[0] <= 0.01").unwrap();
         assert_eq!(g.gate.min_samples, 250);
         assert_eq!(g.on_empty, Outcome::Error);
-        assert_eq!(g.gate.on_empty, EmptyRule::Inconclusive, "the caller's default");
+        assert_eq!(
+            g.gate.on_empty,
+            EmptyRule::Inconclusive,
+            "the caller's default"
+        );
         assert!(g.notes.iter().any(|n| n.contains("min_samples 250")));
         let g = argo_gate(ERRORS, "result[0] <= 0.01").unwrap();
-        assert_eq!(g.gate.min_samples, 77, "the caller's default without a guard");
+        assert_eq!(
+            g.gate.min_samples, 77,
+            "the caller's default without a guard"
+        );
         let bare = r#"sum(rate(r{code=~"5.."}[1m])) / sum(rate(r[1m]))"#;
         let g = argo_gate(bare, "len(result) == 0 || result[0] <= 0.01").unwrap();
         assert_eq!(g.on_empty, Outcome::Pass);
         assert!(
-            g.notes.iter().any(|n| n.contains("until the candidate's first 5xx response") && n.contains("counts as pass")),
+            g.notes
+                .iter()
+                .any(|n| n.contains("until the candidate's first 5xx response")
+                    && n.contains("counts as pass")),
             "{:?}",
             g.notes
         );
@@ -990,12 +1344,29 @@ mod tests {
         } else {
             0.0
         };
-        let want = (g.metric, expected_comparison(g.comparison), g.threshold, slack, g.window_seconds, min);
-        let got = (b.metric, b.comparison, b.threshold, b.slack, b.window_seconds, b.min_samples);
+        let want = (
+            g.metric,
+            expected_comparison(g.comparison),
+            g.threshold,
+            slack,
+            g.window_seconds,
+            min,
+        );
+        let got = (
+            b.metric,
+            b.comparison,
+            b.threshold,
+            b.slack,
+            b.window_seconds,
+            b.min_samples,
+        );
         if want == got {
             Ok(())
         } else {
-            Err(format!("{how}: gate {g:?}\nwant {want:?}\ngot  {got:?}\nnotes {:?}", back.notes))
+            Err(format!(
+                "{how}: gate {g:?}\nwant {want:?}\ngot  {got:?}\nnotes {:?}",
+                back.notes
+            ))
         }
     }
 
@@ -1013,8 +1384,11 @@ mod tests {
             Reader::Flagger => flagger(None, Some(q.bound)),
         }
         .map_err(|e| e.0)?;
-        let back = to_gate(&g.name, &shape, &cond, &defaults()).map_err(|e| format!("{}: {e}", q.query))?;
-        if matches!(g.comparison, Comparison::MannWhitney(_)) && !back.notes.iter().any(|n| n.contains("Mann-Whitney")) {
+        let back = to_gate(&g.name, &shape, &cond, &defaults())
+            .map_err(|e| format!("{}: {e}", q.query))?;
+        if matches!(g.comparison, Comparison::MannWhitney(_))
+            && !back.notes.iter().any(|n| n.contains("Mann-Whitney"))
+        {
             return Err(format!("no Mann-Whitney note: {:?}", back.notes));
         }
         check_round_trip(g, &back, &q.query)
@@ -1063,7 +1437,12 @@ mod tests {
                 let docs: Vec<Value> = serde_norway::Deserializer::from_str(&out.text)
                     .map(|d| Value::deserialize(d).unwrap())
                     .collect();
-                let kind = |d: &Value| d.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+                let kind = |d: &Value| {
+                    d.get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                };
                 for g in p.kind.gates() {
                     let (query, cond): (String, Condition) = if target == Target::Argo {
                         let m = docs
@@ -1072,7 +1451,10 @@ mod tests {
                             .flat_map(|d| d["spec"]["metrics"].as_sequence().unwrap().iter())
                             .find(|m| m["name"].as_str() == Some(&g.name))
                             .unwrap_or_else(|| panic!("{}: no metric {}", p.name, g.name));
-                        let q = m["provider"]["prometheus"]["query"].as_str().unwrap().to_string();
+                        let q = m["provider"]["prometheus"]["query"]
+                            .as_str()
+                            .unwrap()
+                            .to_string();
                         let s = m["successCondition"].as_str().unwrap().to_string();
                         let c = argo(Some(&s), None, recognise(&q).unwrap().result).unwrap();
                         (q, c)
@@ -1087,15 +1469,23 @@ mod tests {
                         let template = m["templateRef"]["name"].as_str().unwrap();
                         let t = docs
                             .iter()
-                            .find(|d| kind(d) == "MetricTemplate" && d["metadata"]["name"].as_str() == Some(template))
+                            .find(|d| {
+                                kind(d) == "MetricTemplate"
+                                    && d["metadata"]["name"].as_str() == Some(template)
+                            })
                             .unwrap();
                         let range = &m["thresholdRange"];
-                        let c = flagger(range.get("min").and_then(Value::as_f64), range.get("max").and_then(Value::as_f64)).unwrap();
+                        let c = flagger(
+                            range.get("min").and_then(Value::as_f64),
+                            range.get("max").and_then(Value::as_f64),
+                        )
+                        .unwrap();
                         (t["spec"]["query"].as_str().unwrap().to_string(), c)
                     };
                     let shape = recognise(&query).unwrap_or_else(|e| panic!("{query}: {e}"));
                     let back = to_gate(&g.name, &shape, &cond, &defaults()).unwrap();
-                    check_round_trip(g, &back, &query).unwrap_or_else(|e| panic!("{}: {e}", p.name));
+                    check_round_trip(g, &back, &query)
+                        .unwrap_or_else(|e| panic!("{}: {e}", p.name));
                     checked += 1;
                 }
             }
@@ -1146,16 +1536,18 @@ mod tests {
             prop_oneof![Just(1u32), Just(60), Just(3600), 1u32..=2_592_000],
             prop_oneof![Just(0u64), Just(100), 0u64..1_000_000],
         )
-            .prop_map(|(metric, comparison, threshold, slack, window, min_samples)| GateSpec {
-                name: "g".into(),
-                metric,
-                comparison,
-                threshold,
-                slack,
-                window_seconds: f64::from(window),
-                min_samples,
-                on_empty: EmptyRule::Inconclusive,
-            })
+            .prop_map(
+                |(metric, comparison, threshold, slack, window, min_samples)| GateSpec {
+                    name: "g".into(),
+                    metric,
+                    comparison,
+                    threshold,
+                    slack,
+                    window_seconds: f64::from(window),
+                    min_samples,
+                    on_empty: EmptyRule::Inconclusive,
+                },
+            )
     }
 
     proptest! {

@@ -299,14 +299,26 @@ impl Count {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Val {
     /// Errors (or successes) per request, times `scale`.
-    Ratio { errors: bool, scale: f64 },
-    Kpi { scale: f64 },
+    Ratio {
+        errors: bool,
+        scale: f64,
+    },
+    Kpi {
+        scale: f64,
+    },
     /// `unit`: seconds in one unit of the value.
-    Quantile { q: f64, unit: f64 },
-    Mean { unit: f64 },
+    Quantile {
+        q: f64,
+        unit: f64,
+    },
+    Mean {
+        unit: f64,
+    },
     Count(Count),
     /// `bytes`: bytes in one unit of the value.
-    Memory { bytes: f64 },
+    Memory {
+        bytes: f64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -429,9 +441,7 @@ pub fn parse_kind(s: &str) -> Result<Measure, String> {
         "s" => TimeUnit::Seconds,
         "us" => TimeUnit::Microseconds,
         u => {
-            return Err(format!(
-                "kind {s:?}: unit {u:?} is none of ms, s, us"
-            ));
+            return Err(format!("kind {s:?}: unit {u:?} is none of ms, s, us"));
         }
     };
     let well_formed = !pct.is_empty()
@@ -441,7 +451,10 @@ pub fn parse_kind(s: &str) -> Result<Measure, String> {
         && !pct.ends_with('.');
     // Parsing the decimal text shifted by two places gives the double nearest the
     // quantile itself (99.9 becomes exactly the 0.999 a manifest would hold).
-    let q = format!("{pct}e-2").parse::<f64>().ok().filter(|_| well_formed);
+    let q = format!("{pct}e-2")
+        .parse::<f64>()
+        .ok()
+        .filter(|_| well_formed);
     match q {
         Some(q) if q > 0.0 && q < 1.0 => Ok(Measure::LatencyQuantile { quantile: q, unit }),
         _ => Err(format!(
@@ -557,9 +570,7 @@ fn traffic_guard(e: &Expr) -> Option<Option<u64>> {
     cs.agg.filter(|a| a.op == "sum")?;
     match b.op {
         BinOp::Gt if n == 0.0 => Some(None),
-        BinOp::Ge
-            if cs.func == "increase" && n.fract() == 0.0 && (0.0..=1e15).contains(&n) =>
-        {
+        BinOp::Ge if cs.func == "increase" && n.fract() == 0.0 && (0.0..=1e15).contains(&n) => {
             Some(Some(n as u64))
         }
         _ => None,
@@ -632,11 +643,7 @@ fn relative_parts(e: &Expr) -> Option<Rel<'_>> {
     })
 }
 
-fn relative(
-    r: Rel<'_>,
-    guard: Option<u64>,
-    cx: &mut Cx,
-) -> Result<(Measured, Form), QueryError> {
+fn relative(r: Rel<'_>, guard: Option<u64>, cx: &mut Cx) -> Result<(Measured, Form), QueryError> {
     if !r.threshold.is_finite() || r.offset.is_some_and(|o| !o.is_finite()) {
         return fail("the relative form's threshold or slack is not a finite number");
     }
@@ -716,10 +723,7 @@ fn measured(e: &Expr, cx: &mut Cx) -> Result<Measured, QueryError> {
             "{} is a range of raw samples, not one value",
             show(e)
         )),
-        Expr::Subquery { .. } => fail(format!(
-            "{} is a subquery, not one value",
-            show(e)
-        )),
+        Expr::Subquery { .. } => fail(format!("{} is a subquery, not one value", show(e))),
         Expr::Shifted(_, m) => fail(format!(
             "{}: `{m}` reads another time than the analysis's own, which rollcage cannot simulate",
             show(e)
@@ -977,13 +981,7 @@ fn ratio(
     let errors_class = |m: &Matcher| status_class(m).is_some();
     let (val, first_count) = if nn == dn {
         let errors = class(&n, &d, nn)?;
-        (
-            Val::Ratio {
-                errors,
-                scale: 1.0,
-            },
-            errors && !zero_filled,
-        )
+        (Val::Ratio { errors, scale: 1.0 }, errors && !zero_filled)
     } else if let (Some(nb), Some(db)) = (nn.strip_suffix("_sum"), dn.strip_suffix("_count"))
         && nb == db
     {
@@ -1130,8 +1128,7 @@ fn quantile(args: &[Expr], cx: &mut Cx) -> Result<Measured, QueryError> {
             show(inner)
         ));
     }
-    if a
-        .grouping
+    if a.grouping
         .as_ref()
         .is_some_and(|g| g.without || g.labels.len() > 1)
     {
@@ -1332,11 +1329,12 @@ fn finish(v: Val) -> Result<Measure, QueryError> {
             ));
         }
         Val::Quantile { q, unit } => match time(unit) {
-            Some(u) => Measure::LatencyQuantile { quantile: q, unit: u },
+            Some(u) => Measure::LatencyQuantile {
+                quantile: q,
+                unit: u,
+            },
             None => {
-                return fail(format!(
-                    "a latency in units of {unit} s, none of s, ms, µs"
-                ));
+                return fail(format!("a latency in units of {unit} s, none of s, ms, µs"));
             }
         },
         Val::Mean { unit } => match time(unit) {
@@ -1395,7 +1393,11 @@ mod tests {
         assert_eq!(s.form, Form::Absolute);
         assert_eq!(s.result, ResultKind::Vector);
         assert!(!s.empty_before_first_count);
-        assert!(s.notes.iter().any(|n| n.contains("irate()")), "{:?}", s.notes);
+        assert!(
+            s.notes.iter().any(|n| n.contains("irate()")),
+            "{:?}",
+            s.notes
+        );
     }
 
     #[test]
@@ -1455,7 +1457,10 @@ mod tests {
             ok(&format!("({base} * 1000) / 10")).measure,
             Measure::ErrorRatio(Scale::Percent)
         );
-        refused(&format!("{base} * 10"), "neither a ratio (x 1) nor a percentage");
+        refused(
+            &format!("{base} * 10"),
+            "neither a ratio (x 1) nor a percentage",
+        );
         refused(&format!("{base} * 100.5"), "neither a ratio");
         refused(&format!("100 - {base}"), "no complement");
     }
@@ -1473,12 +1478,18 @@ mod tests {
 
     #[test]
     fn grouped_sums_are_read_with_a_note() {
-        let s = ok(
-            r#"sum by (svc) (rate(reqs{code=~"5.."}[1m])) / sum by (svc) (rate(reqs[1m]))"#,
-        );
+        let s = ok(r#"sum by (svc) (rate(reqs{code=~"5.."}[1m])) / sum by (svc) (rate(reqs[1m]))"#);
         assert_eq!(s.measure, Measure::ErrorRatio(Scale::Ratio));
-        assert!(s.notes.iter().any(|n| n.contains("one value per group")), "{:?}", s.notes);
-        assert!(ok(r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[1m]))"#).notes.is_empty());
+        assert!(
+            s.notes.iter().any(|n| n.contains("one value per group")),
+            "{:?}",
+            s.notes
+        );
+        assert!(
+            ok(r#"sum(rate(reqs{code=~"5.."}[1m])) / sum(rate(reqs[1m]))"#)
+                .notes
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1579,9 +1590,7 @@ mod tests {
             assert_eq!(s.window, secs(300.0), "{q}");
         }
         // The quantile is read exactly: 0.95 is not 0.99.
-        let p95 = ok(
-            r#"histogram_quantile(0.95, sum(rate(x_seconds_bucket[1m])) by (le))"#,
-        );
+        let p95 = ok(r#"histogram_quantile(0.95, sum(rate(x_seconds_bucket[1m])) by (le))"#);
         assert_ne!(
             p95.measure,
             Measure::LatencyQuantile {
@@ -1719,7 +1728,9 @@ mod tests {
         let l = ok(r#"sum(increase(sessions_lost_total[5m]))"#);
         assert_eq!(l.measure, Measure::SessionsLost);
         assert!(l.empty_before_first_count);
-        assert!(!ok(r#"sum(increase(sessions_lost_total[5m])) or vector(0)"#).empty_before_first_count);
+        assert!(
+            !ok(r#"sum(increase(sessions_lost_total[5m])) or vector(0)"#).empty_before_first_count
+        );
     }
 
     #[test]
@@ -1728,9 +1739,7 @@ mod tests {
             r#"((sum(rate(r{code=~"5.."}[1m])) or vector(0)) / (sum(rate(r[1m])) > 0)) and on() (sum(increase(r[1m])) >= 250)"#,
         );
         assert_eq!(s.min_requests, Some(250));
-        let s = ok(
-            r#"scalar(sum(rate(r{code=~"5.."}[1m])) / sum(rate(r[1m])))"#,
-        );
+        let s = ok(r#"scalar(sum(rate(r{code=~"5.."}[1m])) / sum(rate(r[1m])))"#);
         assert_eq!(s.result, ResultKind::Scalar);
         let cand = r#"sum(increase(kube_pod_container_status_restarts_total{v="c"}[5m]))"#;
         let base = r#"sum(increase(kube_pod_container_status_restarts_total{v="b"}[5m]))"#;
@@ -1765,19 +1774,23 @@ mod tests {
             "the candidate is read over 300s, the baseline over 60s",
         );
         refused(
-            &format!("({cand}) - (2 * (max(max_over_time(container_memory_working_set_bytes[5m]))) + 1)"),
+            &format!(
+                "({cand}) - (2 * (max(max_over_time(container_memory_working_set_bytes[5m]))) + 1)"
+            ),
             "a difference of container restarts and 2 times memory in bytes",
         );
         let lat = r#"histogram_quantile(0.99, sum by (le) (rate(l_seconds_bucket[1m]))) * 1000"#;
         refused(
-            &format!("({lat}) - (1.5 * (({lat}) or last_over_time((max(max_over_time(container_memory_working_set_bytes[1m])))[1h:1m])) + 5)"),
+            &format!(
+                "({lat}) - (1.5 * (({lat}) or last_over_time((max(max_over_time(container_memory_working_set_bytes[1m])))[1h:1m])) + 5)"
+            ),
             "does not repeat the baseline",
         );
+        refused(&format!("({lat}) and on() (up == 1)"), "no traffic guard");
         refused(
-            &format!("({lat}) and on() (up == 1)"),
-            "no traffic guard",
+            &format!("{lat} > 500"),
+            "filters the result by a comparison",
         );
-        refused(&format!("{lat} > 500"), "filters the result by a comparison");
     }
 
     #[test]
@@ -1789,21 +1802,36 @@ mod tests {
             r#"sum(rate(reqs{code=~"5.."}[1m] offset 1h)) / sum(rate(reqs[1m]))"#,
             "divides",
         );
-        refused(r#"sum(increase(kube_pod_container_status_restarts_total[5m] offset 1h))"#, "rollcage reads increase() of one range selector");
-        refused(r#"sum(increase(kube_pod_container_status_restarts_total[5m])) offset 1h"#, "reads another time");
+        refused(
+            r#"sum(increase(kube_pod_container_status_restarts_total[5m] offset 1h))"#,
+            "rollcage reads increase() of one range selector",
+        );
+        refused(
+            r#"sum(increase(kube_pod_container_status_restarts_total[5m])) offset 1h"#,
+            "reads another time",
+        );
         refused("{{ args.query }}", "the template {{ args.query }}");
         refused("sum(rate(x[5m])", "not a PromQL query rollcage can read");
-        refused(r#"topk(3, increase(kube_pod_container_status_restarts_total[5m]))"#, "keeps some series only");
+        refused(
+            r#"topk(3, increase(kube_pod_container_status_restarts_total[5m]))"#,
+            "keeps some series only",
+        );
         refused(r#"a / b"#, "where rollcage reads a ratio of two sums");
         refused(r#"x or y"#, "falls back on");
-        refused(r#"-sum(increase(kube_pod_container_status_restarts_total[5m]))"#, "negates");
+        refused(
+            r#"-sum(increase(kube_pod_container_status_restarts_total[5m]))"#,
+            "negates",
+        );
     }
 
     #[test]
     fn the_map_metric_override_reads_the_window() {
         let k = parse_kind("latency_p99_ms").unwrap();
-        let s = recognise_as(r#"avg(upstream_rq_time{x="1"}) and on() sum(rate(upstream_rq[2m])) > 0"#, k)
-            .unwrap();
+        let s = recognise_as(
+            r#"avg(upstream_rq_time{x="1"}) and on() sum(rate(upstream_rq[2m])) > 0"#,
+            k,
+        )
+        .unwrap();
         assert_eq!(s.window, secs(120.0));
         assert_eq!(s.measure, k);
         assert!(s.notes[0].contains("as --map-metric says (latency_p99_ms)"));
@@ -1866,7 +1894,10 @@ mod tests {
                 unit: TimeUnit::Seconds
             })
         );
-        assert_eq!(Measure::LatencyMean(TimeUnit::Seconds).kind(), "latency_mean_s");
+        assert_eq!(
+            Measure::LatencyMean(TimeUnit::Seconds).kind(),
+            "latency_mean_s"
+        );
         for (bad, want) in [
             ("error", "unknown kind"),
             ("latency_p99", "names no unit"),
@@ -1971,6 +2002,10 @@ mod tests {
         }
         // Linear work: microseconds each; a generous bound that only an explosion
         // (or a hang) would cross.
-        assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            t.elapsed()
+        );
     }
 }

@@ -162,7 +162,9 @@ fn lex(src: &str) -> Result<Vec<Tok>, CondError> {
             b'<' => (Tok::Cmp(CmpOp::Lt), 1),
             b'>' => (Tok::Cmp(CmpOp::Gt), 1),
             b'!' => (Tok::Not, 1),
-            b'"' | b'\'' | b'`' => return err("it compares strings, which a number result never is"),
+            b'"' | b'\'' | b'`' => {
+                return err("it compares strings, which a number result never is");
+            }
             b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => number(src, &mut i, &mut out)?,
             b'.' => return err("it reads a field (`.`), which a Prometheus result has none of"),
             b'?' | b':' => return err("it uses `?`/`:`, which rollcage does not read"),
@@ -190,7 +192,9 @@ fn lex(src: &str) -> Result<Vec<Tok>, CondError> {
             }
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('?');
-                return err(format!("it holds the character {ch:?}, which rollcage does not read"));
+                return err(format!(
+                    "it holds the character {ch:?}, which rollcage does not read"
+                ));
             }
         };
         if len > 0 {
@@ -343,7 +347,11 @@ impl Parser {
             }
             let i = match self.bump() {
                 Tok::Num(n) if n.fract() == 0.0 && n.abs() < 1e9 => n as i64,
-                _ => return err("it indexes with something other than a whole number (`result[0]`)"),
+                _ => {
+                    return err(
+                        "it indexes with something other than a whole number (`result[0]`)",
+                    );
+                }
             };
             if self.bump() != Tok::RBracket {
                 return err("an index without its `]`");
@@ -474,8 +482,12 @@ impl Cond {
             Cond::Nil => Ty::Nil,
             Cond::Result => result,
             Cond::Hash if in_pred => Ty::Num,
-            Cond::Hash => return err("it reads `#` outside a predicate of all(), any(), none() or one()"),
-            Cond::Predicate(_) => return err("a `{...}` predicate stands outside all(), any(), none() or one()"),
+            Cond::Hash => {
+                return err("it reads `#` outside a predicate of all(), any(), none() or one()");
+            }
+            Cond::Predicate(_) => {
+                return err("a `{...}` predicate stands outside all(), any(), none() or one()");
+            }
             Cond::Index(base, _) => match base.check(result, in_pred)? {
                 Ty::List => Ty::Num,
                 Ty::Any => Ty::Any,
@@ -528,7 +540,13 @@ impl Cond {
         })
     }
 
-    fn check_call(&self, f: &str, args: &[Cond], result: Ty, in_pred: bool) -> Result<Ty, CondError> {
+    fn check_call(
+        &self,
+        f: &str,
+        args: &[Cond],
+        result: Ty,
+        in_pred: bool,
+    ) -> Result<Ty, CondError> {
         let arity = |n: usize| {
             if args.len() == n {
                 Ok(())
@@ -651,9 +669,16 @@ impl Cond {
                     match usize::try_from(at).ok().and_then(|k| l.get(k)) {
                         Some(v) => V::Num(*v),
                         None if l.is_empty() => {
-                            return err("the result is empty (no series), so it has no element to index");
+                            return err(
+                                "the result is empty (no series), so it has no element to index",
+                            );
                         }
-                        None => return err(format!("index {i} is past the result's {} values", l.len())),
+                        None => {
+                            return err(format!(
+                                "index {i} is past the result's {} values",
+                                l.len()
+                            ));
+                        }
                     }
                 }
                 v => return err(format!("it indexes {v:?}")),
@@ -805,12 +830,24 @@ mod tests {
             assert_eq!(c.holds(&V::List(vec![])), Ok(true), "{s}");
             assert_eq!(c.holds(&V::List(vec![0.0, 0.02])), Ok(false), "{s}");
         }
-        assert_eq!(read("any(result, {# > 1})").holds(&V::List(vec![])), Ok(false));
-        assert_eq!(read("none(result, {# > 1})").holds(&V::List(vec![0.5])), Ok(true));
-        assert_eq!(read("one(result, {# > 1})").holds(&V::List(vec![2.0, 3.0])), Ok(false));
+        assert_eq!(
+            read("any(result, {# > 1})").holds(&V::List(vec![])),
+            Ok(false)
+        );
+        assert_eq!(
+            read("none(result, {# > 1})").holds(&V::List(vec![0.5])),
+            Ok(true)
+        );
+        assert_eq!(
+            read("one(result, {# > 1})").holds(&V::List(vec![2.0, 3.0])),
+            Ok(false)
+        );
         let c = read("max(result) < 0.05");
         assert_eq!(c.holds(&V::List(vec![0.01, 0.04])), Ok(true));
-        assert!(c.holds(&V::List(vec![])).is_err(), "max() of nothing is nil");
+        assert!(
+            c.holds(&V::List(vec![])).is_err(),
+            "max() of nothing is nil"
+        );
         // A list is never nil, so default() gives the list, which does not order.
         let c = read("default(result, 0) < 5");
         assert!(at(&c, 1.0).is_err());
@@ -823,7 +860,11 @@ mod tests {
         for (s, ty, want) in [
             ("result < 0.01", Ty::List, "compares the list"),
             ("result[0] < 0.01", Ty::Num, "is a number here"),
-            ("isNaN(result) || result[0] < 1", Ty::List, "isNaN() of the list"),
+            (
+                "isNaN(result) || result[0] < 1",
+                Ty::List,
+                "isNaN() of the list",
+            ),
             ("result[0]", Ty::List, "not true or false"),
             ("len(result) < 1 && 1", Ty::List, "joins a number"),
             ("# < 1", Ty::List, "outside a predicate"),
@@ -834,9 +875,17 @@ mod tests {
             assert!(e.0.contains(want), "{s}: {e}");
         }
         assert!(Cond::read("result < 0.01", Ty::Num).is_ok());
-        assert!(Cond::read("result == 0", Ty::List).unwrap_err().0.contains("compares the list"));
+        assert!(
+            Cond::read("result == 0", Ty::List)
+                .unwrap_err()
+                .0
+                .contains("compares the list")
+        );
         assert!(Cond::read("result[0] == 0", Ty::List).is_ok());
-        assert!(Cond::read("default(result, 0) == 0", Ty::List).is_ok(), "an unknown compares with anything");
+        assert!(
+            Cond::read("default(result, 0) == 0", Ty::List).is_ok(),
+            "an unknown compares with anything"
+        );
     }
 
     #[test]
@@ -872,12 +921,36 @@ mod tests {
     #[test]
     fn size_and_depth_are_bounded() {
         let long = format!("result[0] < {}", "1".repeat(MAX_CONDITION_BYTES));
-        assert!(Cond::read(&long, Ty::List).unwrap_err().0.contains("bytes long"));
-        let deep = format!("{}result[0] < 1{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
-        assert!(Cond::read(&deep, Ty::List).unwrap_err().0.contains("deeper"));
+        assert!(
+            Cond::read(&long, Ty::List)
+                .unwrap_err()
+                .0
+                .contains("bytes long")
+        );
+        let deep = format!(
+            "{}result[0] < 1{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
+        assert!(
+            Cond::read(&deep, Ty::List)
+                .unwrap_err()
+                .0
+                .contains("deeper")
+        );
         let chain = vec!["result[0] < 1"; MAX_DEPTH + 1].join(" || ");
-        assert!(Cond::read(&chain, Ty::List).unwrap_err().0.contains("deeper"));
+        assert!(
+            Cond::read(&chain, Ty::List)
+                .unwrap_err()
+                .0
+                .contains("deeper")
+        );
         let nots = format!("{}result[0] < 1", "!".repeat(MAX_DEPTH + 1));
-        assert!(Cond::read(&nots, Ty::List).unwrap_err().0.contains("deeper"));
+        assert!(
+            Cond::read(&nots, Ty::List)
+                .unwrap_err()
+                .0
+                .contains("deeper")
+        );
     }
 }

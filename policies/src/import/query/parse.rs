@@ -702,7 +702,10 @@ impl Parser {
                 t => {
                     return err(
                         self.at(),
-                        format!("expected `,` or `)` in a label list, found {}", t.describe()),
+                        format!(
+                            "expected `,` or `)` in a label list, found {}",
+                            t.describe()
+                        ),
                     );
                 }
             }
@@ -843,12 +846,15 @@ impl Parser {
         let lower = w.to_ascii_lowercase();
         let next = self.peek().clone();
         if (lower == "inf" || lower == "nan") && !matches!(next, Tok::LParen | Tok::LBrace) {
-            let v = if lower == "inf" { f64::INFINITY } else { f64::NAN };
+            let v = if lower == "inf" {
+                f64::INFINITY
+            } else {
+                f64::NAN
+            };
             return Ok((Expr::Num(v), 1));
         }
         let grouping_word = |t: &Tok| matches!(t, Tok::Ident(g) if g == "by" || g == "without");
-        if AGGREGATIONS.contains(&lower.as_str()) && (next == Tok::LParen || grouping_word(&next))
-        {
+        if AGGREGATIONS.contains(&lower.as_str()) && (next == Tok::LParen || grouping_word(&next)) {
             return self.aggregation(lower);
         }
         if next == Tok::LParen {
@@ -894,7 +900,10 @@ impl Parser {
                 t => {
                     return err(
                         self.at(),
-                        format!("expected `,` or `)` after an argument, found {}", t.describe()),
+                        format!(
+                            "expected `,` or `)` after an argument, found {}",
+                            t.describe()
+                        ),
                     );
                 }
             }
@@ -1043,7 +1052,10 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
     if p.peek() != &Tok::End {
         return err(
             p.at(),
-            format!("expected the end of the query, found {}", p.peek().describe()),
+            format!(
+                "expected the end of the query, found {}",
+                p.peek().describe()
+            ),
         );
     }
     Ok(e)
@@ -1210,7 +1222,9 @@ mod tests {
         assert_eq!(b.op, BinOp::Or);
         // `^` is right-associative and binds tighter than a sign.
         let e = p("-2 ^ 3 ^ 2");
-        let Expr::Neg(inner) = &e else { panic!("{e:?}") };
+        let Expr::Neg(inner) = &e else {
+            panic!("{e:?}")
+        };
         let Expr::Binary(b) = inner.as_ref() else {
             panic!()
         };
@@ -1260,7 +1274,9 @@ mod tests {
             matches!(&e, Expr::Binary(b) if b.matching == Some(Matching { on: true, labels: vec![], group: None }))
         );
         let e = p("a * ignoring(code) group_left b");
-        assert!(matches!(&e, Expr::Binary(b) if b.matching.as_ref().unwrap().group == Some((true, vec![]))));
+        assert!(
+            matches!(&e, Expr::Binary(b) if b.matching.as_ref().unwrap().group == Some((true, vec![])))
+        );
         assert_eq!(p("0x1f"), Expr::Num(31.0));
         assert_eq!(p("1e3"), Expr::Num(1000.0));
         assert_eq!(p(".5"), Expr::Num(0.5));
@@ -1305,7 +1321,11 @@ mod tests {
     fn size_and_depth_are_bounded() {
         let long = "x".repeat(MAX_QUERY_BYTES + 1);
         assert!(parse(&long).unwrap_err().what.contains("bytes long"));
-        let deep = format!("{}x{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}x{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
         assert!(parse(&deep).unwrap_err().what.contains("deeper"));
         let chain = vec!["x"; MAX_DEPTH + 2].join(" + ");
         assert!(parse(&chain).unwrap_err().what.contains("deeper"));

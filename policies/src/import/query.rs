@@ -1410,6 +1410,8 @@ mod tests {
             r#"sum(rate(ingress_requests{namespace="{{ namespace }}", ingress="{{ ingress }}", canary!="", status!~"5.*"}[{{ interval }}])) / sum(rate(ingress_requests{namespace="{{ namespace }}", ingress="{{ ingress }}", canary!=""}[{{ interval }}])) * 100"#,
             r#"sum(rate(upstream_rq{cluster=~"{{ namespace }}_{{ service }}-canary_[0-9a-z-]+", upstream_response_code!~"5.*"}[{{ interval }}])) / sum(rate(upstream_rq{cluster=~"{{ namespace }}_{{ service }}-canary_[0-9a-z-]+",}[{{ interval }}])) * 100"#,
             r#"sum(rate(svc_duration_seconds_bucket{service=~"{{ target }}", code!~"5..", le="+Inf"}[{{ interval }}])) / sum(rate(svc_duration_seconds_bucket{service=~"{{ target }}", le="+Inf"}[{{ interval }}])) * 100"#,
+            // A histogram's _count counts requests too (Flagger's plain Kubernetes one).
+            r#"sum(rate(req_duration_seconds_count{ns="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)", status!~"5.*"}[{{ interval }}])) / sum(rate(req_duration_seconds_count{ns="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[{{ interval }}])) * 100"#,
         ] {
             let s = ok(q);
             assert_eq!(s.measure, Measure::SuccessRatio(Scale::Percent), "{q}");

@@ -48,16 +48,23 @@
 //! rollcage's own `export --to codedeploy`): `is_manifest` tells it by its keys, and
 //! `codedeploy` reads it; the predefined `CodeDeployDefault.*` names are policies too.
 //!
+//! `query` reads what a PromQL query measures (an Argo `AnalysisTemplate` metric's or a
+//! Flagger `MetricTemplate`'s), `condition` reads the bound its condition puts on the
+//! result (`successCondition`/`failureCondition`, `thresholdRange`) and combines the two
+//! into a rollcage gate; both are pure, text in, values or reasons out.
+//!
 //! This module does no I/O: the runner reads the files (bounded by
 //! `limits::MAX_MANIFEST_BYTES`) and hands their text over.
 
 pub mod codedeploy;
+pub mod condition;
 pub mod deployment;
 pub mod kinds;
 pub mod manifest;
 pub mod meta;
 pub mod node;
 pub mod policy_doc;
+pub mod query;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};

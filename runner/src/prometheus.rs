@@ -63,11 +63,28 @@ pub struct Range {
     pub step_seconds: u64,
 }
 
+/// What a query asks for: points on a grid (`query_range`), or one evaluation at a
+/// moment (`query`), which for a range selector `X[5m]` is every raw sample in it,
+/// with the timestamps the series were written at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ask {
+    Range(Range),
+    Instant(f64),
+}
+
+impl Ask {
+    fn path(self) -> &'static str {
+        match self {
+            Ask::Range(_) => "/api/v1/query_range",
+            Ask::Instant(_) => "/api/v1/query",
+        }
+    }
+}
+
 /// A Prometheus server.
 pub struct Client {
     /// The address as given, for messages.
     address: String,
-    endpoint: String,
     agent: ureq::Agent,
     config: ClientConfig,
 }
@@ -117,10 +134,8 @@ impl Client {
             .user_agent(concat!("rollcage/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        let endpoint = format!("{}/api/v1/query_range", address.trim_end_matches('/'));
         Ok(Client {
             address,
-            endpoint,
             agent,
             config,
         })
@@ -131,14 +146,20 @@ impl Client {
         &self.address
     }
 
-    /// Runs every query over `range` and returns the answers as one gate input in the
-    /// Prometheus form (`{"requests": <answer>, ...}`), for `live::from_prometheus`.
-    pub fn fetch(&self, queries: &[(&str, String)], range: Range) -> Result<String, RunnerError> {
+    /// The URL an ask goes to.
+    fn endpoint(&self, ask: Ask) -> String {
+        format!("{}{}", self.address.trim_end_matches('/'), ask.path())
+    }
+
+    /// Runs every query as `ask` says and returns the answers as one document in the
+    /// Prometheus form (`{"requests": <answer>, ...}`): the gate input for
+    /// `live::from_prometheus`, or the fleet for `live_fleet::from_prometheus`.
+    pub fn fetch(&self, queries: &[(&str, String)], ask: Ask) -> Result<String, RunnerError> {
         let limit = policies::live::MAX_FILE_BYTES;
         let mut doc = String::from("{");
         for (i, (key, query)) in queries.iter().enumerate() {
             let room = limit.saturating_sub(doc.len() + key.len() + 6);
-            let body = self.query_range(key, query, range, room)?;
+            let body = self.query(key, query, ask, room)?;
             if i > 0 {
                 doc.push(',');
             }
@@ -149,18 +170,12 @@ impl Client {
         Ok(doc)
     }
 
-    /// One `query_range`, retried as the module says; the answer's text, at most
-    /// `limit` bytes, checked to be one JSON value with `"status": "success"`.
-    fn query_range(
-        &self,
-        key: &str,
-        query: &str,
-        range: Range,
-        limit: usize,
-    ) -> Result<String, RunnerError> {
+    /// One query, retried as the module says; the answer's text, at most `limit` bytes,
+    /// checked to be one JSON value with `"status": "success"`.
+    fn query(&self, key: &str, query: &str, ask: Ask, limit: usize) -> Result<String, RunnerError> {
         let mut attempt = 0;
         loop {
-            match self.attempt(query, range, limit) {
+            match self.attempt(query, ask, limit) {
                 Ok(body) => return Ok(body),
                 Err(f) if f.retry && attempt < self.config.retries => {
                     std::thread::sleep(BACKOFF * 2u32.pow(attempt));
@@ -181,18 +196,21 @@ impl Client {
         }
     }
 
-    fn attempt(&self, query: &str, range: Range, limit: usize) -> Result<String, Failure> {
+    fn attempt(&self, query: &str, ask: Ask, limit: usize) -> Result<String, Failure> {
         let timeout = format!("{}s", self.config.timeout.as_secs_f64());
-        let form = [
-            ("query", query.to_string()),
-            ("start", number(range.start)),
-            ("end", number(range.end)),
-            ("step", format!("{}s", range.step_seconds)),
-            ("timeout", timeout),
-        ];
+        let mut form = vec![("query", query.to_string())];
+        match ask {
+            Ask::Range(range) => form.extend([
+                ("start", number(range.start)),
+                ("end", number(range.end)),
+                ("step", format!("{}s", range.step_seconds)),
+            ]),
+            Ask::Instant(t) => form.push(("time", number(t))),
+        }
+        form.push(("timeout", timeout));
         let sent = self
             .agent
-            .post(&self.endpoint)
+            .post(&self.endpoint(ask))
             .send_form(form.iter().map(|(k, v)| (*k, v.as_str())));
         let mut resp = sent.map_err(|e| transport(&e, &self.config))?;
         let status = resp.status().as_u16();
@@ -338,7 +356,19 @@ mod tests {
         assert!(e.to_string().contains("plain HTTP only"), "{e}");
         let url = HttpUrl::new("http://prometheus:9090/").unwrap();
         let c = Client::new(&url, ClientConfig::default()).unwrap();
-        assert_eq!(c.endpoint, "http://prometheus:9090/api/v1/query_range");
+        let range = Ask::Range(Range {
+            start: 0.0,
+            end: 1.0,
+            step_seconds: 1,
+        });
+        assert_eq!(
+            c.endpoint(range),
+            "http://prometheus:9090/api/v1/query_range"
+        );
+        assert_eq!(
+            c.endpoint(Ask::Instant(0.0)),
+            "http://prometheus:9090/api/v1/query"
+        );
         let many = ClientConfig {
             retries: 6,
             ..ClientConfig::default()

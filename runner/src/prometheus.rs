@@ -4,13 +4,17 @@
 //! address, the series key and the problem.
 //!
 //! - **Time.** A connect timeout and a timeout for the whole request (sending, waiting,
-//!   reading the body); the second is also sent as the query's `timeout` parameter so
-//!   the server gives up when rollcage does.
+//!   reading the body); the second is also sent as the query's `timeout` parameter (in
+//!   whole milliseconds, the form Prometheus reads) so the server gives up when rollcage
+//!   does.
 //! - **Retries.** A refused or failed connection, a timeout, an answer cut short and an
 //!   HTTP 5xx are retried (`retries` times, after 250 ms, then twice as long each time):
 //!   they may pass. An HTTP 4xx (a query Prometheus refuses), a `"status": "error"`
 //!   answer with a success code, an answer that is not JSON and an unknown host are not:
-//!   asking again gives the same answer.
+//!   asking again gives the same answer. A real Prometheus never sends an error with 200:
+//!   it answers 400 (bad_data), 422 (execution: too many samples, say), 503 (timeout,
+//!   canceled) or 500 (internal), with the `"status": "error"` body, and its router's
+//!   plain-text 404 for a path it does not serve (`tests/gate_live_server.rs`).
 //! - **Memory.** The answers together are at most `live::MAX_FILE_BYTES`, the bound of a
 //!   gate input file; a larger one is refused while it is read, not after.
 //! - **One reader.** The answers are checked here only for what the transport owns (a
@@ -197,7 +201,6 @@ impl Client {
     }
 
     fn attempt(&self, query: &str, ask: Ask, limit: usize) -> Result<String, Failure> {
-        let timeout = format!("{}s", self.config.timeout.as_secs_f64());
         let mut form = vec![("query", query.to_string())];
         match ask {
             Ask::Range(range) => form.extend([
@@ -207,7 +210,7 @@ impl Client {
             ]),
             Ask::Instant(t) => form.push(("time", number(t))),
         }
-        form.push(("timeout", timeout));
+        form.push(("timeout", query_timeout(self.config.timeout)));
         let sent = self
             .agent
             .post(&self.endpoint(ask))
@@ -246,15 +249,27 @@ impl Client {
             _ => String::new(),
         };
         if status != 200 {
-            let reason = match status {
-                300..=399 => " (redirects are not followed: give the address that answers)",
+            // Prometheus sends every API error with its own status code (400 bad_data,
+            // 422 execution, 503 timeout or canceled, 500 internal) and a JSON body; a
+            // path it does not serve gets its router's plain-text 404.
+            let said = match (&envelope, &text) {
+                (Some(e), _) => said(e),
+                (None, Ok(t)) if !t.trim().is_empty() => format!(": {}", excerpt(t.trim())),
+                (None, _) => String::new(),
+            };
+            let error_type = envelope.as_ref().and_then(|e| e.error_type.as_deref());
+            let reason = match (status, error_type) {
+                (300..=399, _) => " (redirects are not followed: give the address that answers)",
+                (404, _) => {
+                    " (no Prometheus API under this address: give the server's root, with its --web.route-prefix path if it has one)"
+                }
+                (_, Some("timeout")) => {
+                    " (the server gave up on the query: its --query.timeout caps --timeout)"
+                }
                 _ => "",
             };
             return Err(Failure {
-                text: format!(
-                    "HTTP {status}{}{reason}",
-                    envelope.as_ref().map(said).unwrap_or_default()
-                ),
+                text: format!("HTTP {status}{said}{reason}"),
                 retry: status >= 500,
             });
         }
@@ -318,6 +333,14 @@ fn transport(e: &ureq::Error, config: &ClientConfig) -> Failure {
     Failure { text, retry }
 }
 
+/// The query's `timeout` parameter: whole milliseconds, rounded up. Prometheus reads a
+/// duration either as plain seconds or in its own units, which take whole numbers only:
+/// `1.5s` is refused (HTTP 400, bad_data), `1500ms` is not.
+fn query_timeout(timeout: Duration) -> String {
+    let ms = timeout.as_nanos().div_ceil(1_000_000).max(1);
+    format!("{ms}ms")
+}
+
 /// A Unix time as Prometheus reads it (seconds, with up to millisecond fractions).
 fn number(t: f64) -> String {
     let ms = (t * 1000.0).round() as i64;
@@ -347,6 +370,16 @@ mod tests {
         assert_eq!(number(1_700_000_000.0), "1700000000");
         assert_eq!(number(1_700_000_000.25), "1700000000.250");
         assert_eq!(number(0.0), "0");
+    }
+
+    #[test]
+    fn the_query_timeout_is_in_whole_milliseconds() {
+        assert_eq!(query_timeout(Duration::from_secs(10)), "10000ms");
+        assert_eq!(query_timeout(Duration::from_secs_f64(1.5)), "1500ms");
+        assert_eq!(query_timeout(Duration::from_millis(1)), "1ms");
+        // A fraction of a millisecond is rounded up, never down to nothing.
+        assert_eq!(query_timeout(Duration::from_micros(1001)), "2ms");
+        assert_eq!(query_timeout(Duration::from_micros(1)), "1ms");
     }
 
     #[test]

@@ -481,4 +481,95 @@ mod tests {
             assert_eq!(b.decision(), Decision::Promote, "{name}: {:#?}", b.log);
         }
     }
+
+    fn status(pods: u32, ready: u32) -> CohortStatus {
+        CohortStatus {
+            spec: 0,
+            pods,
+            ready,
+            available: ready,
+            restarts: 0,
+        }
+    }
+
+    /// The times the candidate was scaled up, with the counts.
+    fn candidate_steps(b: &Backtest) -> Vec<(f64, String)> {
+        b.log
+            .iter()
+            .filter(|r| r.kind == LogKind::Step && r.subject == Version::Candidate.name())
+            .map(|r| (r.at.as_secs_f64(), r.reason.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn an_observed_fleet_holds_a_step_until_its_pods_are_there() {
+        let p = policy("gated-10pct");
+        let s = samples(3600, |_| 0);
+        let from = SimTime::from_secs(60);
+        let to = SimTime::from_secs(3600);
+        // The canary pod asked for at 60 s is ready at 100 s; a stable pod goes at 100.2 s.
+        let fleet = [
+            FleetPoint {
+                at: SimTime::ZERO,
+                cohorts: [status(10, 10), status(0, 0)],
+            },
+            FleetPoint {
+                at: from,
+                cohorts: [status(10, 10), status(1, 0)],
+            },
+            FleetPoint {
+                at: SimTime::from_secs(100),
+                cohorts: [status(10, 10), status(1, 1)],
+            },
+            FleetPoint {
+                at: SimTime(100_200_000_000),
+                cohorts: [status(9, 9), status(1, 1)],
+            },
+        ];
+        let instant = run(&p, &s, from, to, 10, Fleet::Instant);
+        let observed = run(&p, &s, from, to, 10, Fleet::Observed(&fleet));
+        let steps = |b: &Backtest| -> Vec<f64> { candidate_steps(b).iter().map(|x| x.0).collect() };
+        // The bake (120 s) starts when the batch's pods are available: at once on the
+        // instant fleet, at 100 s on the observed one.
+        assert_eq!(steps(&instant)[..2], [60.0, 180.0]);
+        assert_eq!(steps(&observed), [60.0, 220.0], "{:#?}", observed.log);
+        // The second batch's pod never appears in the series: the controller waits,
+        // and reports the deadline (600 s) after its last progress, as it would.
+        let deadline: Vec<f64> = observed
+            .log
+            .iter()
+            .filter(|r| r.subject == "ProgressDeadlineExceeded")
+            .map(|r| r.at.as_secs_f64())
+            .collect();
+        assert_eq!(deadline, [820.0]);
+        // Kubernetes only reports the deadline: the rollout is still progressing.
+        assert!(observed.cut_short);
+        assert_eq!(observed.decision(), Decision::Advance);
+    }
+
+    /// A scrape at 30 s with the one before at 15 s.
+    fn wake(asked_at: u64, saw_scrape: bool) -> Option<Wake> {
+        Some(Wake {
+            at: SimTime::from_secs(30),
+            asked_at: SimTime::from_secs(asked_at),
+            saw_scrape,
+        })
+    }
+
+    #[test]
+    fn a_scrape_at_the_sync_is_seen_in_the_engines_order() {
+        let s = samples(60, |_| 0);
+        let at = SimTime::from_secs(30);
+        // Queued after the scrape before (15 s) queued this one: it runs after it.
+        assert!(sees_scrape_at_now(&s, at, wake(20, false)));
+        // Queued before: it runs first and does not see it.
+        assert!(!sees_scrape_at_now(&s, at, wake(14, true)));
+        // Queued at 15 s: as the sync then was ordered with the scrape then.
+        assert!(sees_scrape_at_now(&s, at, wake(15, true)));
+        assert!(!sees_scrape_at_now(&s, at, wake(15, false)));
+        // A sync for a pod's change, or the range's first, is queued at the moment.
+        assert!(sees_scrape_at_now(&s, at, None));
+        // No scrape at that moment: nothing to see.
+        assert!(!sees_scrape_at_now(&s, SimTime::from_secs(31), None));
+    }
 }

@@ -176,6 +176,9 @@ fn times(m: &Input<'_>) -> Vec<i64> {
 /// A counter's value in one cohort's interval.
 type Count = fn(&CohortSample) -> u64;
 
+/// One fleet gauge's value in a version's status.
+type Pods = fn(&CohortStatus) -> u32;
+
 /// One counter family: per version, `value` summed over the scrapes, from 0 at t = 0.
 fn counter(out: &mut String, m: &Input<'_>, name: &str, help: &str, extra: &[(&str, Count)]) {
     header(out, name, "counter", None, help);
@@ -220,7 +223,7 @@ pub fn to_bytes(m: &Input<'_>) -> Vec<u8> {
         "Container restarts (process crashes).",
         &[("", |c| c.crashes)],
     );
-    let fleet: [(&str, &str, fn(&CohortStatus) -> u32); 4] = [
+    let fleet: [(&str, &str, Pods); 4] = [
         (
             &n.desired_pods,
             "Pods the ReplicaSet asks for (spec.replicas).",
@@ -342,7 +345,7 @@ fn fleet_gauge(
     at: &[(i64, usize)],
     name: &str,
     help: &str,
-    value: fn(&CohortStatus) -> u32,
+    value: Pods,
 ) {
     header(out, name, "gauge", None, help);
     for (v, lab) in version_labels(m).iter().enumerate() {

@@ -19,14 +19,16 @@ use crate::args::{Import, PolicyOverrides, print_notes};
 use policies::backtest::{self, Decision};
 use policies::gate::Verdict;
 use policies::k8s_names::{HttpUrl, ServiceName};
+use policies::live_fleet;
 use policies::{CanarySpec, Policy, PolicyKind};
 use runner::RunnerError;
 use runner::inputs::load_policy_with_sets;
-use runner::prometheus::{Client, ClientConfig, Range};
+use runner::prometheus::{Ask, Client, ClientConfig, Range};
 use serde::Serialize;
 use sim_core::SimTime;
 use sim_core::log::{LogKind, LogRecord};
 use sim_core::metrics::{MetricsView, Sample};
+use sim_core::record::FleetPoint;
 
 /// `--replicas` when neither the flag nor a manifest gives it.
 const DEFAULT_REPLICAS: u32 = 10;
@@ -87,6 +89,12 @@ pub struct GateArgs {
     /// Backtest up to this moment (inclusive).
     #[arg(long, value_parser = crate::numbers::time_point, requires = "from")]
     to: Option<f64>,
+    /// Where a backtest's pods come from: `observed` reads the ReplicaSets' status
+    /// series (kube-state-metrics' pods, ready and available replicas by version) and
+    /// fails without them; `instant` takes the pods to follow the controller at once;
+    /// `auto` observes when the server has the series, and is instant for a file.
+    #[arg(long, value_enum, default_value_t = FleetChoice::Auto)]
+    fleet: FleetChoice,
     /// The fleet's desired replicas in a backtest (the controllers' batch arithmetic;
     /// default: a manifest's spec.replicas, else 10).
     #[arg(long, value_parser = crate::numbers::whole::<u32, 1, 10_000>)]
@@ -211,7 +219,17 @@ struct Report {
     decision: &'static str,
     /// A backtest whose range ended before the controller decided.
     cut_short: bool,
+    /// A backtest's pods: `observed` (the fleet's series) or `instant`; none for `at`.
+    fleet: Option<&'static str>,
     exit_code: u8,
+}
+
+/// `--fleet`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum FleetChoice {
+    Auto,
+    Observed,
+    Instant,
 }
 
 pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
@@ -236,20 +254,32 @@ pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
         (Some(a), Some(b)) => Mode::Range(a, b),
         _ => Mode::At(args.at),
     };
-    let (source, samples) = match (&args.metrics, &args.prometheus) {
+    let (source, samples, fleet) = match (&args.metrics, &args.prometheus) {
         (Some(path), _) => {
+            if args.fleet == FleetChoice::Observed {
+                return Err(RunnerError::Usage(
+                    "--fleet observed reads the fleet's series from a server: give --prometheus, or --fleet instant".into(),
+                ));
+            }
             let file = path.display().to_string();
             let text = read_bounded(path)?;
             let samples = policies::live::read(&file, &text)
                 .map_err(|e| RunnerError::Usage(e.to_string()))?;
-            (file, samples)
+            (file, samples, Vec::new())
         }
         (None, Some(url)) => fetch(&args, &policy, url, mode)?,
         (None, None) => unreachable!("clap requires one of --metrics and --prometheus"),
     };
     let report = match mode {
         Mode::At(at) => judge_at(&policy, &source, &samples, at),
-        Mode::Range(a, b) => judge_range(&policy, &source, &samples, a, b, replicas),
+        Mode::Range(a, b) => {
+            let fleet = if fleet.is_empty() {
+                backtest::Fleet::Instant
+            } else {
+                backtest::Fleet::Observed(&fleet)
+            };
+            judge_range(&policy, &source, &samples, a, b, replicas, fleet)
+        }
     };
     let code = ExitCode::from(report.exit_code);
     let text = if args.json {
@@ -264,13 +294,14 @@ pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
 
 /// Queries the server for the samples the mode needs: from the longest gate window and
 /// the baseline's look-back before the first judged moment, on a grid of `--step`
-/// through it, to the last.
+/// through it, to the last; and for a backtest not on an instant fleet, the fleet's
+/// raw samples over the same span (`policies::live_fleet`).
 fn fetch(
     args: &GateArgs,
     policy: &Policy,
     url: &HttpUrl,
     mode: Mode,
-) -> Result<(String, Vec<Sample>), RunnerError> {
+) -> Result<(String, Vec<Sample>, Vec<FleetPoint>), RunnerError> {
     let service = crate::export_cmd::service_or_policy_name(&args.service, policy)?;
     let names = crate::export_cmd::series_names(args.metric_names.as_deref())?;
     let step = args.step as f64;
@@ -318,11 +349,30 @@ fn fetch(
         end: last,
         step_seconds: args.step,
     };
-    let doc = client.fetch(&queries, range)?;
+    let doc = client.fetch(&queries, Ask::Range(range))?;
     let source = client.address().to_string();
     let samples = policies::live::from_prometheus(&source, &doc)
         .map_err(|e| RunnerError::Usage(e.to_string()))?;
-    Ok((source, samples))
+    let fleet = match (mode, args.fleet) {
+        (Mode::Range(..), FleetChoice::Auto | FleetChoice::Observed) => {
+            // From the history's start, and one look-back before it for the state then.
+            let seconds = (last - start).ceil() as u64 + live_fleet::LOOKBACK_MS as u64 / 1000;
+            let queries = live_fleet::queries(&names, service.as_str(), seconds);
+            let doc = client.fetch(&queries, Ask::Instant(last))?;
+            let fleet = live_fleet::from_prometheus(&source, &doc, &names.labels.version)
+                .map_err(|e| RunnerError::Usage(e.to_string()))?;
+            if fleet.is_empty() && args.fleet == FleetChoice::Observed {
+                return Err(RunnerError::Usage(format!(
+                    "prometheus {source}: --fleet observed: no {} series for service {:?}: give --fleet instant, or name the series with --metric-names",
+                    names.pods,
+                    service.as_str()
+                )));
+            }
+            fleet
+        }
+        _ => Vec::new(),
+    };
+    Ok((source, samples, fleet))
 }
 
 /// Every gate once at `at` (default: the latest sample), over everything visible then.
@@ -380,6 +430,7 @@ fn judge_at(policy: &Policy, source: &str, samples: &[Sample], at: Option<f64>) 
         }],
         decision: decision.name(),
         cut_short: false,
+        fleet: None,
         exit_code: decision.exit_code(),
     }
 }
@@ -392,9 +443,14 @@ fn judge_range(
     from: f64,
     to: f64,
     replicas: u32,
+    fleet: backtest::Fleet<'_>,
 ) -> Report {
     let (a, b) = (SimTime::from_secs_f64(from), SimTime::from_secs_f64(to));
-    let bt = backtest::run(policy, samples, a, b, replicas);
+    let fleet_name = match fleet {
+        backtest::Fleet::Instant => "instant",
+        backtest::Fleet::Observed(_) => "observed",
+    };
+    let bt = backtest::run(policy, samples, a, b, replicas, fleet);
     let mut decisions = Vec::new();
     let mut i = 0;
     while i < bt.log.len() {
@@ -433,6 +489,7 @@ fn judge_range(
         decisions,
         decision: decision.name(),
         cut_short: bt.cut_short,
+        fleet: Some(fleet_name),
         exit_code: decision.exit_code(),
     }
 }
@@ -445,8 +502,12 @@ fn text_of(r: &Report) -> String {
             r.policy, r.source, r.samples, r.to_s
         ),
         Some(from) => format!(
-            "rollcage gate: policy {} on {}: backtest from t={from} to t={} ({} samples)\n",
-            r.policy, r.source, r.to_s, r.samples
+            "rollcage gate: policy {} on {}: backtest from t={from} to t={} ({} samples, {} fleet)\n",
+            r.policy,
+            r.source,
+            r.to_s,
+            r.samples,
+            r.fleet.unwrap_or("instant")
         ),
     };
     let backtest = r.from_s.is_some();

@@ -308,6 +308,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
             epoch_ms: args.epoch,
             samples: record.metrics.samples(),
             kpi: resolved.scenario.has_kpi(),
+            fleet: &record.fleet,
         };
         out.write(metrics_om::FILE_NAME, &metrics_om::to_bytes(&om))?;
         report_line = report_cmd::write_report(out)?.1;

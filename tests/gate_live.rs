@@ -17,11 +17,12 @@ use std::time::Duration;
 
 use common::{cli, stderr, stdout};
 use policies::series::SeriesNames;
+use reports::artifacts::{events_csv, metrics_om};
 use serde_json::Value;
-use sim_core::Version;
-use sim_core::hist::{BUCKETS, bucket_of, bucket_value};
+use sim_core::hist::{bucket_of, bucket_value};
 use sim_core::log::LogKind;
 use sim_core::metrics::Sample;
+use sim_core::{Phase, Version};
 
 /// What the stub says to one request.
 #[derive(Clone)]
@@ -437,9 +438,6 @@ fn ranges_are_checked_before_any_query() {
 // The real server: simulated runs' series backfilled, backtested, compared with the
 // simulator's own gate evaluations.
 
-/// Unix time of the runs' t = 0.
-const EPOCH: i64 = 1_700_000_000;
-
 /// Both edges of a histogram bucket in µs, half a µs out so that each bucket's middle
 /// is the simulator's value for it.
 fn edges(index: usize) -> (f64, f64) {
@@ -452,127 +450,8 @@ fn edges(index: usize) -> (f64, f64) {
     (lower - 0.5, lower + width as f64 - 0.5)
 }
 
-/// The OpenMetrics of one run's samples under `service`: cumulative counters per
-/// version (the 5xx series created at its first error), latency buckets at both edges
-/// of every simulator bucket the version used, restarts, memory.
-fn openmetrics_of(
-    out: &mut Vec<(String, String)>,
-    names: &SeriesNames,
-    service: &str,
-    samples: &[Sample],
-) {
-    for v in Version::ALL {
-        let label = if v == Version::Candidate {
-            "canary"
-        } else {
-            "stable"
-        };
-        let lab = format!("service=\"{service}\",version=\"{label}\"");
-        let mut used = vec![false; BUCKETS];
-        for s in samples {
-            for (x, _) in s.cohort(v).latency.buckets() {
-                let i = bucket_of(x as u64);
-                used[i] = true;
-            }
-        }
-        let mut bounds: Vec<f64> = Vec::new();
-        for (i, _) in used.iter().enumerate().filter(|(_, u)| **u) {
-            let (lo, hi) = edges(i);
-            // Below the first bound the reader counts from 0, the middle of bucket 0.
-            if lo > 0.0 {
-                bounds.push(lo);
-            }
-            bounds.push(hi);
-        }
-        bounds.sort_by(f64::total_cmp);
-        bounds.dedup();
-        let (mut ok, mut e500, mut e504, mut restarts) = (0u64, 0u64, 0u64, 0u64);
-        let mut cum = vec![0u64; bounds.len()];
-        let mut total = 0u64;
-        let mut started = false;
-        for s in samples {
-            let c = s.cohort(v);
-            let t = EPOCH as f64 + s.at.as_secs_f64();
-            started |= c.requests > 0 || c.ready_instances > 0;
-            if !started {
-                continue;
-            }
-            ok += c.requests - c.errors - c.timeouts;
-            e500 += c.errors;
-            e504 += c.timeouts;
-            restarts += c.crashes;
-            let req = &names.requests;
-            out.push((req.clone(), format!("{req}{{{lab},code=\"200\"}} {ok} {t}")));
-            if e500 > 0 {
-                out.push((
-                    req.clone(),
-                    format!("{req}{{{lab},code=\"500\"}} {e500} {t}"),
-                ));
-            }
-            if e504 > 0 {
-                out.push((
-                    req.clone(),
-                    format!("{req}{{{lab},code=\"504\"}} {e504} {t}"),
-                ));
-            }
-            for (x, n) in c.latency.buckets() {
-                let i = bucket_of(x as u64);
-                let hi = edges(i).1;
-                let k = bounds.partition_point(|b| *b < hi);
-                for x in &mut cum[k..] {
-                    *x += n;
-                }
-                total += n;
-            }
-            let b = names.latency_bucket();
-            for (k, bound) in bounds.iter().enumerate() {
-                out.push((
-                    names.latency_histogram.clone(),
-                    format!("{b}{{{lab},le=\"{}\"}} {} {t}", bound / 1e6, cum[k]),
-                ));
-            }
-            out.push((
-                names.latency_histogram.clone(),
-                format!("{b}{{{lab},le=\"+Inf\"}} {total} {t}"),
-            ));
-            out.push((
-                names.restarts.clone(),
-                format!("{}{{{lab}}} {restarts} {t}", names.restarts),
-            ));
-            out.push((
-                names.memory.clone(),
-                format!(
-                    "{}{{{lab}}} {} {t}",
-                    names.memory,
-                    c.memory_max_mb * 1_048_576.0
-                ),
-            ));
-        }
-    }
-}
-
-/// Families in one block each, as OpenMetrics wants them.
-fn openmetrics_text(names: &SeriesNames, lines: &[(String, String)]) -> String {
-    let families = [
-        (names.requests.clone(), "counter"),
-        (names.latency_histogram.clone(), "histogram"),
-        (names.restarts.clone(), "counter"),
-        (names.memory.clone(), "gauge"),
-    ];
-    let mut out = String::new();
-    for (name, kind) in families {
-        let _ = writeln!(out, "# TYPE {} {kind}", name.trim_end_matches("_total"));
-        for (_, l) in lines.iter().filter(|(f, _)| *f == name) {
-            out.push_str(l);
-            out.push('\n');
-        }
-    }
-    out.push_str("# EOF\n");
-    out
-}
-
 /// The same samples in the CSV form of the gate input.
-fn csv_of(samples: &[Sample]) -> String {
+fn csv_of(samples: &[Sample], epoch: i64) -> String {
     let mut bounds: Vec<f64> = Vec::new();
     for s in samples {
         for v in Version::ALL {
@@ -603,7 +482,7 @@ fn csv_of(samples: &[Sample]) -> String {
             let _ = write!(
                 out,
                 "{},{label},{},{},{},{}",
-                EPOCH as f64 + s.at.as_secs_f64(),
+                epoch as f64 + s.at.as_secs_f64(),
                 c.requests,
                 c.errors + c.timeouts,
                 c.crashes,
@@ -630,105 +509,143 @@ fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-6 * a.abs().max(b.abs())
 }
 
+/// Prometheus keeps milliseconds: the fleet's changes in `metrics.om` are rounded up to
+/// one, so a backtest's syncs, and the evaluations timed from them, are at most this
+/// far after the simulator's.
+const MS: f64 = 1e-3;
+
 #[test]
 fn a_backtest_on_a_real_server_gives_the_simulators_own_gate_evaluations() {
     let Some(bins) = prom::binaries("gate_live") else {
         return;
     };
-    let names = SeriesNames::default();
-    // (scenario, policy, whether the simulator's evaluation times are the backtest's):
-    // Flagger ticks every interval from the change start whatever the pods do; the
-    // others wait for pods to start, which the backtest's instant fleet does not.
+    // Flagger ticks every interval whatever the pods do; the rolling update and the
+    // Argo canary wait for pods to start, which the backtest reads from the fleet's
+    // series in metrics.om.
     let cases = [
-        ("good-release", "flagger-canary", true),
-        ("memory-leak", "flagger-canary", true),
-        ("error-regression", "flagger-canary", true),
-        ("good-release", "gated-10pct", false),
-        ("memory-leak", "gated-10pct", false),
-        ("error-regression", "argo-canary", false),
+        ("good-release", "flagger-canary"),
+        ("memory-leak", "flagger-canary"),
+        ("error-regression", "flagger-canary"),
+        ("good-release", "gated-10pct"),
+        ("memory-leak", "gated-10pct"),
+        ("error-regression", "argo-canary"),
     ];
     let dir = common::temp_dir("gate-live-prometheus");
-    let mut lines = Vec::new();
+    let lag = "scenario.observability.metrics_lag_seconds=0";
+    let mut files = Vec::new();
     let mut runs = Vec::new();
-    for (k, (scenario, policy, _)) in cases.iter().enumerate() {
-        let (record, _) = common::run(
+    for (k, (scenario, policy)) in cases.iter().enumerate() {
+        // Each run a day after the last, so the same policy's series never meet.
+        let epoch_text = format!("2026-01-0{}T00:00:00Z", k + 1);
+        let epoch = metrics_om::parse_epoch(&epoch_text).unwrap() / 1000;
+        let out = dir.join(format!("run{k}"));
+        let o = cli(&[
+            "run",
+            "--scenario",
             scenario,
+            "--policy",
             policy,
-            1,
-            &["scenario.observability.metrics_lag_seconds=0"],
+            "--set",
+            lag,
+            "--epoch",
+            &epoch_text,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{scenario}/{policy}: {}", stderr(&o));
+        // The same run in this process, for the evaluations at full precision (events.csv
+        // keeps six decimals); the seed is run's default.
+        let (record, _) = common::run(scenario, policy, 1, &[lag]);
+        let events =
+            events_csv::from_bytes(&std::fs::read(out.join(events_csv::FILE_NAME)).unwrap())
+                .unwrap();
+        let gates_csv: Vec<(String, String)> = events
+            .iter()
+            .filter(|e| e.kind == "gate")
+            .map(|e| (format!("{:.3}", e.time_s), e.verdict.clone()))
+            .collect();
+        let gates_rec: Vec<(String, String)> = record
+            .log
+            .iter()
+            .filter(|r| r.kind == LogKind::Gate)
+            .map(|r| {
+                (
+                    format!("{:.3}", r.at.as_secs_f64()),
+                    r.verdict.unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            gates_csv, gates_rec,
+            "{scenario}/{policy}: not the same run"
         );
-        let service = format!("run{k}");
-        openmetrics_of(&mut lines, &names, &service, record.metrics.samples());
-        let csv = csv_of(record.metrics.samples());
-        common::write_file(&dir, &format!("{service}.csv"), csv);
-        runs.push((service, record));
+        common::write_file(
+            &dir,
+            &format!("run{k}.csv"),
+            csv_of(record.metrics.samples(), epoch),
+        );
+        files.push(out.join(metrics_om::FILE_NAME));
+        runs.push((epoch, record));
     }
-    let text = openmetrics_text(&names, &lines);
-    let p = prom::Prometheus::start(&bins, &text, EPOCH, &dir.join("prom"));
+    let p = prom::Prometheus::start_files(&bins, &files, runs[0].0, &dir.join("prom"));
     let url = format!("http://127.0.0.1:{}", p.port);
-    for ((scenario, policy, same_times), (service, record)) in cases.iter().zip(&runs) {
+    for (k, ((scenario, policy), (epoch, record))) in cases.iter().zip(&runs).enumerate() {
+        let epoch = *epoch as f64;
         let start = record
             .t_change_start
             .expect("the change starts")
             .as_secs_f64();
-        let end = record.horizon.as_secs_f64();
-        let from = format!("{}", EPOCH as f64 + start);
-        let to = format!("{}", EPOCH as f64 + end);
+        let from = format!("{}", epoch + start);
+        let to = format!("{}", epoch + record.horizon.as_secs_f64());
         let replicas = record.desired.to_string();
-        let o = cli(&[
-            "gate",
-            "--policy",
-            policy,
+        let backtest = |source: &[&str]| {
+            let mut a = vec![
+                "gate",
+                "--policy",
+                policy,
+                "--from",
+                &from,
+                "--to",
+                &to,
+                "--replicas",
+                &replicas,
+                "--json",
+            ];
+            a.extend_from_slice(source);
+            let o = cli(&a);
+            assert!(
+                matches!(o.status.code(), Some(0 | 1 | 3)),
+                "{scenario}/{policy} {source:?}: {}",
+                stderr(&o)
+            );
+            let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+            (o.status.code(), doc)
+        };
+        let live = [
             "--prometheus",
             &url,
             "--service",
-            service,
-            "--from",
-            &from,
-            "--to",
-            &to,
-            "--replicas",
-            &replicas,
-            "--json",
+            policy,
             "--timeout",
             "60s",
-        ]);
-        assert!(
-            matches!(o.status.code(), Some(0 | 1 | 3)),
-            "{scenario}/{policy}: {}",
-            stderr(&o)
-        );
-        let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        // The file form over the same samples: the same backtest, row for row.
-        let file = dir.join(format!("{service}.csv")).display().to_string();
-        let f = cli(&[
-            "gate",
-            "--policy",
-            policy,
-            "--metrics",
-            &file,
-            "--from",
-            &from,
-            "--to",
-            &to,
-            "--replicas",
-            &replicas,
-            "--json",
-        ]);
-        assert_eq!(
-            f.status.code(),
-            o.status.code(),
-            "{scenario}/{policy}: {}",
-            stderr(&f)
-        );
-        let from_file: Value = serde_json::from_str(&stdout(&f)).unwrap();
+        ];
+        let (_, doc) = backtest(&live);
+        assert_eq!(doc["fleet"], "observed", "{scenario}/{policy}");
+        // On an instant fleet the server's answers backtest as the file form of the same
+        // samples does, row for row.
+        let file = dir.join(format!("run{k}.csv")).display().to_string();
+        let mut instant = live.to_vec();
+        instant.extend(["--fleet", "instant"]);
+        let (icode, idoc) = backtest(&instant);
+        let (fcode, fdoc) = backtest(&["--metrics", &file]);
+        assert_eq!(icode, fcode, "{scenario}/{policy}");
         for key in ["events", "decisions", "decision"] {
-            assert_eq!(doc[key], from_file[key], "{scenario}/{policy}: {key}");
+            assert_eq!(idoc[key], fdoc[key], "{scenario}/{policy}: {key}");
         }
         // One moment at any alignment of the query to the scrapes (on them, 1 s and 7 s
         // after): the same evaluations as the file's samples up to that moment.
         for shift in [0.0, 1.0, 7.0] {
-            let at = format!("{}", EPOCH as f64 + start + 300.0 + shift);
+            let at = format!("{}", epoch + start + 300.0 + shift);
             let one = |source: &[&str]| {
                 let mut a = vec!["gate", "--policy", policy, "--at", &at, "--json"];
                 a.extend_from_slice(source);
@@ -736,29 +653,25 @@ fn a_backtest_on_a_real_server_gives_the_simulators_own_gate_evaluations() {
                 let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
                 v["events"].clone()
             };
-            let live = one(&["--prometheus", &url, "--service", service]);
+            let at_live = one(&["--prometheus", &url, "--service", policy]);
             assert_eq!(
-                live,
+                at_live,
                 one(&["--metrics", &file]),
                 "{scenario}/{policy} at +{shift} s"
             );
-            let values = live
+            let values = at_live
                 .as_array()
                 .unwrap()
                 .iter()
                 .filter(|e| e["value"].is_f64());
             assert!(
                 values.count() > 0,
-                "{scenario}/{policy} at +{shift} s: {live}"
+                "{scenario}/{policy} at +{shift} s: {at_live}"
             );
         }
-        if !same_times {
-            eprintln!(
-                "{scenario}/{policy}: live = file, decision {}",
-                doc["decision"]
-            );
-            continue;
-        }
+        // The observed-fleet backtest is the simulator's own gate evaluations: each at
+        // its time (within a millisecond), with its value (1e-6 relative), threshold
+        // and verdict, one for one, and the same decision.
         let live: Vec<&Value> = doc["events"]
             .as_array()
             .unwrap()
@@ -774,49 +687,47 @@ fn a_backtest_on_a_real_server_gives_the_simulators_own_gate_evaluations() {
             !sim.is_empty(),
             "{scenario}/{policy}: the simulator judged nothing"
         );
-        let mut matched = 0;
-        for r in &sim {
-            let t = EPOCH as f64 + r.at.as_secs_f64();
-            let found = live
-                .iter()
-                .find(|e| e["subject"] == r.subject.as_str() && e["time_s"].as_f64() == Some(t));
-            let Some(e) = found else {
-                panic!(
-                    "{scenario}/{policy}: no live evaluation of {} at t={t} (sim t={}); live times: {:?}",
-                    r.subject,
-                    r.at.as_secs_f64(),
-                    live.iter()
-                        .map(|e| e["time_s"].as_f64().unwrap() - EPOCH as f64)
-                        .collect::<Vec<_>>()
-                )
-            };
-            assert_eq!(
-                e["verdict"].as_str(),
-                r.verdict,
-                "{scenario}/{policy} {} at sim t={}: {e} vs {r:?}",
-                r.subject,
-                r.at.as_secs_f64()
-            );
+        let times = |l: &[&Value]| -> Vec<f64> {
+            l.iter()
+                .map(|e| e["time_s"].as_f64().unwrap() - epoch)
+                .collect()
+        };
+        assert_eq!(
+            live.len(),
+            sim.len(),
+            "{scenario}/{policy}: {} evaluations live, {} simulated; live times {:?}, simulated {:?}",
+            live.len(),
+            sim.len(),
+            times(&live),
+            sim.iter().map(|r| r.at.as_secs_f64()).collect::<Vec<_>>()
+        );
+        for (e, r) in live.iter().zip(&sim) {
+            let t = r.at.as_secs_f64();
+            let at = format!("{scenario}/{policy} {} at sim t={t}", r.subject);
+            assert_eq!(e["subject"], r.subject.as_str(), "{at}: {e}");
+            let dt = e["time_s"].as_f64().unwrap() - epoch - t;
+            assert!((-1e-6..=MS + 1e-6).contains(&dt), "{at}: live {dt} s later");
+            assert_eq!(e["verdict"].as_str(), r.verdict, "{at}: {e} vs {r:?}");
             for (field, want) in [("value", r.value), ("threshold", r.threshold)] {
                 match (e[field].as_f64(), want) {
-                    (Some(a), Some(b)) => assert!(
-                        close(a, b),
-                        "{scenario}/{policy} {} at sim t={}: {field} {a} vs {b}",
-                        r.subject,
-                        r.at.as_secs_f64()
-                    ),
+                    (Some(a), Some(b)) => {
+                        assert!(close(a, b), "{at}: {field} {a} vs {b}")
+                    }
                     (None, None) => {}
-                    (a, b) => panic!(
-                        "{scenario}/{policy} {} at sim t={}: {field} {a:?} vs {b:?}",
-                        r.subject,
-                        r.at.as_secs_f64()
-                    ),
+                    (a, b) => panic!("{at}: {field} {a:?} vs {b:?}"),
                 }
             }
-            matched += 1;
         }
+        let sim_decision = match record.final_phase {
+            Phase::Promoted => "promote",
+            Phase::RollingBack | Phase::RolledBack => "rollback",
+            Phase::Paused => "pause",
+            _ => "advance",
+        };
+        assert_eq!(doc["decision"], sim_decision, "{scenario}/{policy}");
         eprintln!(
-            "{scenario}/{policy}: {matched} evaluations matched, decision {}",
+            "{scenario}/{policy}: {} evaluations matched, decision {}",
+            sim.len(),
             doc["decision"]
         );
     }

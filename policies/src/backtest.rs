@@ -6,11 +6,17 @@
 //! and `consecutiveErrorLimit`; a rolling update or CodeDeploy batches every
 //! `gate_interval` during each bake.
 //!
-//! What the metrics cannot say, the fleet, is taken to follow the controller at once:
-//! a ReplicaSet scaled to `n` has `n` ready pods immediately, available after the
-//! policy's `min_ready_seconds`, and pods removed are gone. So a step waits only for
-//! what the controller itself waits for (pauses, bakes, analyses, intervals), never for
-//! pods to start. The rollout begins at the range's start (`from`, the controller's
+//! The pods are read from the fleet's series when there are some ([`Fleet::Observed`]:
+//! kube-state-metrics' ReplicaSet status, which `metrics.om` writes at every change):
+//! the controller then sees the pods, ready and available counts as they were, and
+//! syncs at each change as a real controller is woken by it, so a step waits for pods
+//! to start as it did. Without them ([`Fleet::Instant`]) the fleet is taken to follow
+//! the controller at once: a ReplicaSet scaled to `n` has `n` ready pods immediately,
+//! available after the policy's `min_ready_seconds`, and pods removed are gone; a step
+//! then waits only for what the controller itself waits for (pauses, bakes, analyses,
+//! intervals). The observed fleet is what happened, whatever this controller asks: a
+//! backtest of the policy that ran follows it exactly, one of another policy sees pods
+//! that did not follow its requests (use the instant fleet for that). The rollout begins at the range's start (`from`, the controller's
 //! change start: gates ignore the candidate's samples up to it, as in a simulation),
 //! and nobody pages or promotes by hand.
 //!
@@ -21,6 +27,7 @@
 use sim_core::lb::TrafficSplit;
 use sim_core::log::{LogKind, LogRecord};
 use sim_core::metrics::{MetricsView, Sample};
+use sim_core::record::FleetPoint;
 use sim_core::{Actions, CohortStatus, Command, Observation, Phase, SimDuration, SimTime, Version};
 
 use crate::Policy;
@@ -117,6 +124,16 @@ pub fn step_decision(records: &[LogRecord]) -> Option<Decision> {
     out
 }
 
+/// Where the backtest's pods come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Fleet<'a> {
+    /// Pods follow the controller at once (no fleet series).
+    Instant,
+    /// The fleet's status at each change, in time order (the ReplicaSets' `spec` is
+    /// ignored: the controller's own requests are its spec).
+    Observed(&'a [FleetPoint]),
+}
+
 /// One version's pods in the instant fleet.
 #[derive(Clone, Copy, Default)]
 struct Pods {
@@ -134,6 +151,7 @@ pub fn run(
     from: SimTime,
     to: SimTime,
     replicas: u32,
+    source: Fleet<'_>,
 ) -> Backtest {
     let mut controller = policy.controller();
     let min_ready = controller.min_ready();
@@ -147,6 +165,9 @@ pub fn run(
     let mut phase = Phase::Idle;
     let mut split = TrafficSplit::Pods;
     let mut act = Actions::default();
+    // Every wake the controller asked for, earliest first: as in the engine's queue, a
+    // later sync (a pod became ready) does not cancel one asked for before.
+    let mut wakes: Vec<Wake> = Vec::new();
     let mut now = from;
     let mut at_instant = 0;
     let mut cut_short = false;
@@ -162,16 +183,23 @@ pub fn run(
                 p.available_at = None;
             }
         }
-        let fleet = pods.map(|p| CohortStatus {
-            spec: p.spec,
-            pods: p.spec,
-            ready: p.spec,
-            available: p.available,
-            restarts: 0,
-        });
-        // A scrape at the very moment of a sync is not seen by it: in the simulator the
-        // sync was scheduled an interval earlier, before that scrape, so it runs first.
-        let visible = &samples[..samples.partition_point(|s| s.at < now)];
+        let fleet = match source {
+            Fleet::Observed(points) => match observed_at(points, now) {
+                Some(p) => {
+                    let mut c = p.cohorts;
+                    for v in Version::ALL {
+                        c[v.index()].spec = pods[v.index()].spec;
+                    }
+                    c
+                }
+                None => instant(&pods),
+            },
+            Fleet::Instant => instant(&pods),
+        };
+        let due = wakes.first().is_some_and(|w| w.at <= now);
+        let trigger = if due { Some(wakes.remove(0)) } else { None };
+        let seen = sees_scrape_at_now(samples, now, trigger);
+        let visible = &samples[..samples.partition_point(|s| s.at < now || (seen && s.at == now))];
         let obs = Observation {
             now,
             desired: replicas,
@@ -183,6 +211,15 @@ pub fn run(
         };
         act.clear();
         controller.sync(&obs, &mut act);
+        if let Some(w) = act.wake_at {
+            let w = Wake {
+                at: w.max(now),
+                asked_at: now,
+                saw_scrape: seen,
+            };
+            let i = wakes.partition_point(|x| x.at <= w.at);
+            wakes.insert(i, w);
+        }
         log.append(&mut act.log);
         let mut changed = false;
         for cmd in act.commands.drain(..) {
@@ -230,11 +267,17 @@ pub fn run(
                 }
             }
         }
-        let pending = pods.iter().filter_map(|p| p.available_at).min();
+        let pending = match source {
+            Fleet::Instant => pods.iter().filter_map(|p| p.available_at).min(),
+            Fleet::Observed(points) => {
+                let i = points.partition_point(|p| p.at <= now);
+                points.get(i).map(|p| p.at)
+            }
+        };
         let next = if changed && at_instant + 1 < SYNCS_PER_INSTANT {
             Some(now)
         } else {
-            match (act.wake_at, pending) {
+            match (wakes.first().map(|w| w.at), pending) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             }
@@ -261,6 +304,54 @@ pub fn run(
         cut_short,
         limit_hit,
     }
+}
+
+/// A wake the controller asked for: when, when it asked, and whether the sync that
+/// asked saw a scrape made at that very moment.
+#[derive(Clone, Copy, Debug)]
+struct Wake {
+    at: SimTime,
+    asked_at: SimTime,
+    saw_scrape: bool,
+}
+
+/// Whether a sync at `now` sees a scrape made at the same instant, as the engine orders
+/// events at one time (by when they were queued): the scrape at `now` is queued by the
+/// scrape before it, at `prev`. A sync woken by the controller's own wake was queued
+/// when it asked (`asked_at`): after `prev` it runs after the scrape and sees it, before
+/// `prev` it runs first and does not, and at `prev` itself it follows the order of that
+/// moment (whether the sync then saw the scrape at `prev`). Any other sync (the range's
+/// first, a pod's change, a change at the same instant) is queued at `now`, after the
+/// scrape, and sees it.
+fn sees_scrape_at_now(samples: &[Sample], now: SimTime, trigger: Option<Wake>) -> bool {
+    let i = samples.partition_point(|s| s.at < now);
+    if samples.get(i).is_none_or(|s| s.at != now) {
+        return false;
+    }
+    let Some(w) = trigger else { return true };
+    match i.checked_sub(1).map(|j| samples[j].at) {
+        None => true,
+        Some(prev) if w.asked_at > prev => true,
+        Some(prev) if w.asked_at == prev => w.saw_scrape,
+        Some(_) => false,
+    }
+}
+
+/// The instant fleet's status: every pod asked for exists and is ready.
+fn instant(pods: &[Pods; 2]) -> [CohortStatus; 2] {
+    pods.map(|p| CohortStatus {
+        spec: p.spec,
+        pods: p.spec,
+        ready: p.spec,
+        available: p.available,
+        restarts: 0,
+    })
+}
+
+/// The observed fleet at `now`: the latest point at or before it.
+fn observed_at(points: &[FleetPoint], now: SimTime) -> Option<&FleetPoint> {
+    let i = points.partition_point(|p| p.at <= now);
+    i.checked_sub(1).map(|i| &points[i])
 }
 
 #[cfg(test)]
@@ -304,7 +395,14 @@ mod tests {
     fn flagger_checks_every_interval_and_promotes_a_healthy_canary() {
         let p = policy("flagger-canary");
         let s = samples(3600, |_| 0);
-        let b = run(&p, &s, SimTime::from_secs(60), SimTime::from_secs(3600), 10);
+        let b = run(
+            &p,
+            &s,
+            SimTime::from_secs(60),
+            SimTime::from_secs(3600),
+            10,
+            Fleet::Instant,
+        );
         assert_eq!(b.decision(), Decision::Promote, "{:#?}", b.log);
         let times = gate_times(&b);
         // The first tick (one interval in) sets the first weight without checks.
@@ -316,7 +414,14 @@ mod tests {
     fn flagger_rolls_back_after_threshold_failed_checks() {
         let p = policy("flagger-canary");
         let s = samples(3600, |_| 100);
-        let b = run(&p, &s, SimTime::from_secs(60), SimTime::from_secs(3600), 10);
+        let b = run(
+            &p,
+            &s,
+            SimTime::from_secs(60),
+            SimTime::from_secs(3600),
+            10,
+            Fleet::Instant,
+        );
         assert_eq!(b.decision(), Decision::Rollback);
         let fails = b
             .log
@@ -334,7 +439,14 @@ mod tests {
     fn a_range_too_short_for_a_decision_advances_and_says_so() {
         let p = policy("gated-10pct");
         let s = samples(600, |_| 0);
-        let b = run(&p, &s, SimTime::from_secs(60), SimTime::from_secs(300), 10);
+        let b = run(
+            &p,
+            &s,
+            SimTime::from_secs(60),
+            SimTime::from_secs(300),
+            10,
+            Fleet::Instant,
+        );
         assert!(b.cut_short);
         assert_eq!(b.decision(), Decision::Advance);
         let bad = samples(600, |_| 100);
@@ -344,6 +456,7 @@ mod tests {
             SimTime::from_secs(60),
             SimTime::from_secs(600),
             10,
+            Fleet::Instant,
         );
         assert_eq!(b.decision(), Decision::Rollback, "{:#?}", b.log);
     }
@@ -362,9 +475,101 @@ mod tests {
                 SimTime::from_secs(60),
                 SimTime::from_secs(4 * 3600),
                 10,
+                Fleet::Instant,
             );
             assert!(b.limit_hit.is_none(), "{name}");
             assert_eq!(b.decision(), Decision::Promote, "{name}: {:#?}", b.log);
         }
+    }
+
+    fn status(pods: u32, ready: u32) -> CohortStatus {
+        CohortStatus {
+            spec: 0,
+            pods,
+            ready,
+            available: ready,
+            restarts: 0,
+        }
+    }
+
+    /// The times the candidate was scaled up, with the counts.
+    fn candidate_steps(b: &Backtest) -> Vec<(f64, String)> {
+        b.log
+            .iter()
+            .filter(|r| r.kind == LogKind::Step && r.subject == Version::Candidate.name())
+            .map(|r| (r.at.as_secs_f64(), r.reason.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn an_observed_fleet_holds_a_step_until_its_pods_are_there() {
+        let p = policy("gated-10pct");
+        let s = samples(3600, |_| 0);
+        let from = SimTime::from_secs(60);
+        let to = SimTime::from_secs(3600);
+        // The canary pod asked for at 60 s is ready at 100 s; a stable pod goes at 100.2 s.
+        let fleet = [
+            FleetPoint {
+                at: SimTime::ZERO,
+                cohorts: [status(10, 10), status(0, 0)],
+            },
+            FleetPoint {
+                at: from,
+                cohorts: [status(10, 10), status(1, 0)],
+            },
+            FleetPoint {
+                at: SimTime::from_secs(100),
+                cohorts: [status(10, 10), status(1, 1)],
+            },
+            FleetPoint {
+                at: SimTime(100_200_000_000),
+                cohorts: [status(9, 9), status(1, 1)],
+            },
+        ];
+        let instant = run(&p, &s, from, to, 10, Fleet::Instant);
+        let observed = run(&p, &s, from, to, 10, Fleet::Observed(&fleet));
+        let steps = |b: &Backtest| -> Vec<f64> { candidate_steps(b).iter().map(|x| x.0).collect() };
+        // The bake (120 s) starts when the batch's pods are available: at once on the
+        // instant fleet, at 100 s on the observed one.
+        assert_eq!(steps(&instant)[..2], [60.0, 180.0]);
+        assert_eq!(steps(&observed), [60.0, 220.0], "{:#?}", observed.log);
+        // The second batch's pod never appears in the series: the controller waits,
+        // and reports the deadline (600 s) after its last progress, as it would.
+        let deadline: Vec<f64> = observed
+            .log
+            .iter()
+            .filter(|r| r.subject == "ProgressDeadlineExceeded")
+            .map(|r| r.at.as_secs_f64())
+            .collect();
+        assert_eq!(deadline, [820.0]);
+        // Kubernetes only reports the deadline: the rollout is still progressing.
+        assert!(observed.cut_short);
+        assert_eq!(observed.decision(), Decision::Advance);
+    }
+
+    /// A scrape at 30 s with the one before at 15 s.
+    fn wake(asked_at: u64, saw_scrape: bool) -> Option<Wake> {
+        Some(Wake {
+            at: SimTime::from_secs(30),
+            asked_at: SimTime::from_secs(asked_at),
+            saw_scrape,
+        })
+    }
+
+    #[test]
+    fn a_scrape_at_the_sync_is_seen_in_the_engines_order() {
+        let s = samples(60, |_| 0);
+        let at = SimTime::from_secs(30);
+        // Queued after the scrape before (15 s) queued this one: it runs after it.
+        assert!(sees_scrape_at_now(&s, at, wake(20, false)));
+        // Queued before: it runs first and does not see it.
+        assert!(!sees_scrape_at_now(&s, at, wake(14, true)));
+        // Queued at 15 s: as the sync then was ordered with the scrape then.
+        assert!(sees_scrape_at_now(&s, at, wake(15, true)));
+        assert!(!sees_scrape_at_now(&s, at, wake(15, false)));
+        // A sync for a pod's change, or the range's first, is queued at the moment.
+        assert!(sees_scrape_at_now(&s, at, None));
+        // No scrape at that moment: nothing to see.
+        assert!(!sees_scrape_at_now(&s, SimTime::from_secs(31), None));
     }
 }

@@ -21,6 +21,7 @@ pub mod k8s;
 pub mod k8s_names;
 pub mod limits;
 pub mod live;
+pub mod live_fleet;
 pub mod live_query;
 pub mod plan;
 pub mod read;

@@ -137,7 +137,7 @@ type Cells = BTreeMap<i64, [Cell; 2]>;
 const NEW: [&str; 3] = ["canary", "candidate", "new"];
 const OLD: [&str; 4] = ["stable", "baseline", "primary", "old"];
 
-fn version(label: &str) -> Option<(Version, &'static str)> {
+pub(crate) fn version(label: &str) -> Option<(Version, &'static str)> {
     if let Some(l) = NEW.iter().find(|l| **l == label) {
         return Some((Version::Candidate, l));
     }
@@ -146,7 +146,7 @@ fn version(label: &str) -> Option<(Version, &'static str)> {
         .map(|l| (Version::Baseline, *l))
 }
 
-fn unknown_version(label: &str) -> String {
+pub(crate) fn unknown_version(label: &str) -> String {
     format!(
         "{label:?} is neither new ({}) nor old ({})",
         NEW.join(", "),

@@ -17,7 +17,10 @@
 //! memory = "container_memory_working_set_bytes"     # gauge, bytes
 //! conversions = "business_conversions_total"
 //! sessions_lost = "sessions_lost_total"
+//! desired_pods = "kube_replicaset_spec_replicas"    # gauge
+//! pods = "kube_replicaset_status_replicas"          # gauge
 //! ready_pods = "kube_replicaset_status_ready_replicas" # gauge
+//! available_pods = "kube_replicaset_status_available_replicas" # gauge
 //! slo_events = "slo_events_total"                  # counter: the SLO's events
 //! slo_bad_events = "slo_bad_events_total"          # counter: the SLO's bad events
 //!
@@ -59,8 +62,14 @@ pub struct SeriesNames {
     pub conversions: String,
     /// Sessions lost, a counter.
     pub sessions_lost: String,
+    /// Pods asked for, a gauge (kube-state-metrics' ReplicaSet `spec.replicas`).
+    pub desired_pods: String,
+    /// Pods that exist and are not terminating, a gauge (`status.replicas`).
+    pub pods: String,
     /// Pods ready to serve, a gauge (kube-state-metrics' ReplicaSet status).
     pub ready_pods: String,
+    /// Pods ready for `minReadySeconds`, a gauge (`status.availableReplicas`).
+    pub available_pods: String,
     /// The SLO's events (requests resolved), a counter: the denominator of the SLO
     /// error ratio the burn-rate rules record.
     pub slo_events: String,
@@ -94,7 +103,10 @@ impl Default for SeriesNames {
             memory: "container_memory_working_set_bytes".into(),
             conversions: "business_conversions_total".into(),
             sessions_lost: "sessions_lost_total".into(),
+            desired_pods: "kube_replicaset_spec_replicas".into(),
+            pods: "kube_replicaset_status_replicas".into(),
             ready_pods: "kube_replicaset_status_ready_replicas".into(),
+            available_pods: "kube_replicaset_status_available_replicas".into(),
             slo_events: "slo_events_total".into(),
             slo_bad_events: "slo_bad_events_total".into(),
             labels: LabelNames::default(),
@@ -114,14 +126,17 @@ impl Default for LabelNames {
     }
 }
 
-const METRIC_KEYS: [&str; 9] = [
+const METRIC_KEYS: [&str; 12] = [
     "requests",
     "latency_histogram",
     "restarts",
     "memory",
     "conversions",
     "sessions_lost",
+    "desired_pods",
+    "pods",
     "ready_pods",
+    "available_pods",
     "slo_events",
     "slo_bad_events",
 ];
@@ -134,7 +149,7 @@ impl SeriesNames {
     }
 
     /// The metric names with their mapping-file keys, in file order.
-    pub fn metrics(&self) -> [(&'static str, &str); 9] {
+    pub fn metrics(&self) -> [(&'static str, &str); 12] {
         [
             (METRIC_KEYS[0], &self.requests),
             (METRIC_KEYS[1], &self.latency_histogram),
@@ -142,9 +157,12 @@ impl SeriesNames {
             (METRIC_KEYS[3], &self.memory),
             (METRIC_KEYS[4], &self.conversions),
             (METRIC_KEYS[5], &self.sessions_lost),
-            (METRIC_KEYS[6], &self.ready_pods),
-            (METRIC_KEYS[7], &self.slo_events),
-            (METRIC_KEYS[8], &self.slo_bad_events),
+            (METRIC_KEYS[6], &self.desired_pods),
+            (METRIC_KEYS[7], &self.pods),
+            (METRIC_KEYS[8], &self.ready_pods),
+            (METRIC_KEYS[9], &self.available_pods),
+            (METRIC_KEYS[10], &self.slo_events),
+            (METRIC_KEYS[11], &self.slo_bad_events),
         ]
     }
 
@@ -205,7 +223,10 @@ impl SeriesNames {
             (true, "memory") => &mut self.memory,
             (true, "conversions") => &mut self.conversions,
             (true, "sessions_lost") => &mut self.sessions_lost,
+            (true, "desired_pods") => &mut self.desired_pods,
+            (true, "pods") => &mut self.pods,
             (true, "ready_pods") => &mut self.ready_pods,
+            (true, "available_pods") => &mut self.available_pods,
             (true, "slo_events") => &mut self.slo_events,
             (true, "slo_bad_events") => &mut self.slo_bad_events,
             (false, "service") => &mut l.service,

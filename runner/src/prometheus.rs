@@ -4,13 +4,17 @@
 //! address, the series key and the problem.
 //!
 //! - **Time.** A connect timeout and a timeout for the whole request (sending, waiting,
-//!   reading the body); the second is also sent as the query's `timeout` parameter so
-//!   the server gives up when rollcage does.
+//!   reading the body); the second is also sent as the query's `timeout` parameter (in
+//!   whole milliseconds, the form Prometheus reads) so the server gives up when rollcage
+//!   does.
 //! - **Retries.** A refused or failed connection, a timeout, an answer cut short and an
 //!   HTTP 5xx are retried (`retries` times, after 250 ms, then twice as long each time):
 //!   they may pass. An HTTP 4xx (a query Prometheus refuses), a `"status": "error"`
 //!   answer with a success code, an answer that is not JSON and an unknown host are not:
-//!   asking again gives the same answer.
+//!   asking again gives the same answer. A real Prometheus never sends an error with 200:
+//!   it answers 400 (bad_data), 422 (execution: too many samples, say), 503 (timeout,
+//!   canceled) or 500 (internal), with the `"status": "error"` body, and its router's
+//!   plain-text 404 for a path it does not serve (`tests/gate_live_server.rs`).
 //! - **Memory.** The answers together are at most `live::MAX_FILE_BYTES`, the bound of a
 //!   gate input file; a larger one is refused while it is read, not after.
 //! - **One reader.** The answers are checked here only for what the transport owns (a
@@ -63,11 +67,28 @@ pub struct Range {
     pub step_seconds: u64,
 }
 
+/// What a query asks for: points on a grid (`query_range`), or one evaluation at a
+/// moment (`query`), which for a range selector `X[5m]` is every raw sample in it,
+/// with the timestamps the series were written at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ask {
+    Range(Range),
+    Instant(f64),
+}
+
+impl Ask {
+    fn path(self) -> &'static str {
+        match self {
+            Ask::Range(_) => "/api/v1/query_range",
+            Ask::Instant(_) => "/api/v1/query",
+        }
+    }
+}
+
 /// A Prometheus server.
 pub struct Client {
     /// The address as given, for messages.
     address: String,
-    endpoint: String,
     agent: ureq::Agent,
     config: ClientConfig,
 }
@@ -117,10 +138,8 @@ impl Client {
             .user_agent(concat!("rollcage/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        let endpoint = format!("{}/api/v1/query_range", address.trim_end_matches('/'));
         Ok(Client {
             address,
-            endpoint,
             agent,
             config,
         })
@@ -131,14 +150,20 @@ impl Client {
         &self.address
     }
 
-    /// Runs every query over `range` and returns the answers as one gate input in the
-    /// Prometheus form (`{"requests": <answer>, ...}`), for `live::from_prometheus`.
-    pub fn fetch(&self, queries: &[(&str, String)], range: Range) -> Result<String, RunnerError> {
+    /// The URL an ask goes to.
+    fn endpoint(&self, ask: Ask) -> String {
+        format!("{}{}", self.address.trim_end_matches('/'), ask.path())
+    }
+
+    /// Runs every query as `ask` says and returns the answers as one document in the
+    /// Prometheus form (`{"requests": <answer>, ...}`): the gate input for
+    /// `live::from_prometheus`, or the fleet for `live_fleet::from_prometheus`.
+    pub fn fetch(&self, queries: &[(&str, String)], ask: Ask) -> Result<String, RunnerError> {
         let limit = policies::live::MAX_FILE_BYTES;
         let mut doc = String::from("{");
         for (i, (key, query)) in queries.iter().enumerate() {
             let room = limit.saturating_sub(doc.len() + key.len() + 6);
-            let body = self.query_range(key, query, range, room)?;
+            let body = self.query(key, query, ask, room)?;
             if i > 0 {
                 doc.push(',');
             }
@@ -149,18 +174,12 @@ impl Client {
         Ok(doc)
     }
 
-    /// One `query_range`, retried as the module says; the answer's text, at most
-    /// `limit` bytes, checked to be one JSON value with `"status": "success"`.
-    fn query_range(
-        &self,
-        key: &str,
-        query: &str,
-        range: Range,
-        limit: usize,
-    ) -> Result<String, RunnerError> {
+    /// One query, retried as the module says; the answer's text, at most `limit` bytes,
+    /// checked to be one JSON value with `"status": "success"`.
+    fn query(&self, key: &str, query: &str, ask: Ask, limit: usize) -> Result<String, RunnerError> {
         let mut attempt = 0;
         loop {
-            match self.attempt(query, range, limit) {
+            match self.attempt(query, ask, limit) {
                 Ok(body) => return Ok(body),
                 Err(f) if f.retry && attempt < self.config.retries => {
                     std::thread::sleep(BACKOFF * 2u32.pow(attempt));
@@ -181,18 +200,20 @@ impl Client {
         }
     }
 
-    fn attempt(&self, query: &str, range: Range, limit: usize) -> Result<String, Failure> {
-        let timeout = format!("{}s", self.config.timeout.as_secs_f64());
-        let form = [
-            ("query", query.to_string()),
-            ("start", number(range.start)),
-            ("end", number(range.end)),
-            ("step", format!("{}s", range.step_seconds)),
-            ("timeout", timeout),
-        ];
+    fn attempt(&self, query: &str, ask: Ask, limit: usize) -> Result<String, Failure> {
+        let mut form = vec![("query", query.to_string())];
+        match ask {
+            Ask::Range(range) => form.extend([
+                ("start", number(range.start)),
+                ("end", number(range.end)),
+                ("step", format!("{}s", range.step_seconds)),
+            ]),
+            Ask::Instant(t) => form.push(("time", number(t))),
+        }
+        form.push(("timeout", query_timeout(self.config.timeout)));
         let sent = self
             .agent
-            .post(&self.endpoint)
+            .post(&self.endpoint(ask))
             .send_form(form.iter().map(|(k, v)| (*k, v.as_str())));
         let mut resp = sent.map_err(|e| transport(&e, &self.config))?;
         let status = resp.status().as_u16();
@@ -228,15 +249,27 @@ impl Client {
             _ => String::new(),
         };
         if status != 200 {
-            let reason = match status {
-                300..=399 => " (redirects are not followed: give the address that answers)",
+            // Prometheus sends every API error with its own status code (400 bad_data,
+            // 422 execution, 503 timeout or canceled, 500 internal) and a JSON body; a
+            // path it does not serve gets its router's plain-text 404.
+            let said = match (&envelope, &text) {
+                (Some(e), _) => said(e),
+                (None, Ok(t)) if !t.trim().is_empty() => format!(": {}", excerpt(t.trim())),
+                (None, _) => String::new(),
+            };
+            let error_type = envelope.as_ref().and_then(|e| e.error_type.as_deref());
+            let reason = match (status, error_type) {
+                (300..=399, _) => " (redirects are not followed: give the address that answers)",
+                (404, _) => {
+                    " (no Prometheus API under this address: give the server's root, with its --web.route-prefix path if it has one)"
+                }
+                (_, Some("timeout")) => {
+                    " (the server gave up on the query: its --query.timeout caps --timeout)"
+                }
                 _ => "",
             };
             return Err(Failure {
-                text: format!(
-                    "HTTP {status}{}{reason}",
-                    envelope.as_ref().map(said).unwrap_or_default()
-                ),
+                text: format!("HTTP {status}{said}{reason}"),
                 retry: status >= 500,
             });
         }
@@ -300,6 +333,14 @@ fn transport(e: &ureq::Error, config: &ClientConfig) -> Failure {
     Failure { text, retry }
 }
 
+/// The query's `timeout` parameter: whole milliseconds, rounded up. Prometheus reads a
+/// duration either as plain seconds or in its own units, which take whole numbers only:
+/// `1.5s` is refused (HTTP 400, bad_data), `1500ms` is not.
+fn query_timeout(timeout: Duration) -> String {
+    let ms = timeout.as_nanos().div_ceil(1_000_000).max(1);
+    format!("{ms}ms")
+}
+
 /// A Unix time as Prometheus reads it (seconds, with up to millisecond fractions).
 fn number(t: f64) -> String {
     let ms = (t * 1000.0).round() as i64;
@@ -332,13 +373,35 @@ mod tests {
     }
 
     #[test]
+    fn the_query_timeout_is_in_whole_milliseconds() {
+        assert_eq!(query_timeout(Duration::from_secs(10)), "10000ms");
+        assert_eq!(query_timeout(Duration::from_secs_f64(1.5)), "1500ms");
+        assert_eq!(query_timeout(Duration::from_millis(1)), "1ms");
+        // A fraction of a millisecond is rounded up, never down to nothing.
+        assert_eq!(query_timeout(Duration::from_micros(1001)), "2ms");
+        assert_eq!(query_timeout(Duration::from_micros(1)), "1ms");
+    }
+
+    #[test]
     fn https_and_too_many_retries_are_refused() {
         let url = HttpUrl::new("https://prometheus:9090").unwrap();
         let e = Client::new(&url, ClientConfig::default()).err().unwrap();
         assert!(e.to_string().contains("plain HTTP only"), "{e}");
         let url = HttpUrl::new("http://prometheus:9090/").unwrap();
         let c = Client::new(&url, ClientConfig::default()).unwrap();
-        assert_eq!(c.endpoint, "http://prometheus:9090/api/v1/query_range");
+        let range = Ask::Range(Range {
+            start: 0.0,
+            end: 1.0,
+            step_seconds: 1,
+        });
+        assert_eq!(
+            c.endpoint(range),
+            "http://prometheus:9090/api/v1/query_range"
+        );
+        assert_eq!(
+            c.endpoint(Ask::Instant(0.0)),
+            "http://prometheus:9090/api/v1/query"
+        );
         let many = ClientConfig {
             retries: 6,
             ..ClientConfig::default()

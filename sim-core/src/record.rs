@@ -1,6 +1,6 @@
 //! What a run leaves behind: raw facts, from which `reports` derives every metric.
 
-use crate::control::Phase;
+use crate::control::{CohortStatus, Phase};
 use crate::hist::Histogram;
 use crate::log::LogRecord;
 use crate::metrics::{BadClass, MetricsStore};
@@ -196,4 +196,17 @@ pub struct RunRecord {
     pub log: Vec<LogRecord>,
     pub metrics: MetricsStore,
     pub rollout: RolloutRecord,
+    /// The fleet as the controller saw it at each sync where it had changed, in time
+    /// order: the ReplicaSets' status a real cluster's kube-state-metrics reports, at
+    /// the moments it changed, so `metrics.om` can carry it and a backtest can follow
+    /// the pods as they were instead of assuming they follow the controller at once.
+    pub fleet: Vec<FleetPoint>,
+}
+
+/// The fleet's status from `at` until the next point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FleetPoint {
+    pub at: SimTime,
+    /// Indexed by `Version::index()`.
+    pub cohorts: [CohortStatus; 2],
 }

@@ -54,6 +54,23 @@ fn crashed_pod_fails_requests_until_health_checks_remove_it() {
     );
     // The OOM is exactly (1000 − 200) / 8 = 100 s after the (warm) start.
     assert_eq!(rec.faults[0].t_first_bad, Some(SimTime::from_secs(100)));
+    // The fleet record: a point only where the status changed, in time order; the crash
+    // at 100 s takes a pod out of readiness with its restart counted.
+    let f = &rec.fleet;
+    assert!(
+        f.windows(2)
+            .all(|w| w[0].at <= w[1].at && w[0].cohorts != w[1].cohorts)
+    );
+    let base = |i: usize| f[i].cohorts[Version::Baseline.index()];
+    let first_crash = (0..f.len())
+        .find(|&i| base(i).ready < base(i).pods)
+        .unwrap();
+    assert_eq!(f[first_crash].at, SimTime::from_secs(100), "{f:#?}");
+    assert_eq!(base(first_crash).ready + 1, base(first_crash).pods);
+    assert_eq!(
+        base(first_crash).restarts,
+        base(first_crash - 1).restarts + 1
+    );
 }
 
 /// Kubernetes crash-loop backoff: 10 s, doubling, capped at 300 s. Every baseline pod

@@ -67,7 +67,8 @@ pub fn binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
     }
 }
 
-/// A running server. Dropping it kills the process and waits for it.
+/// A running server. Dropping it kills the process and waits for it (resuming it
+/// first if `pause` stopped it).
 pub struct Prometheus {
     child: Child,
     pub port: u16,
@@ -76,6 +77,8 @@ pub struct Prometheus {
     /// Whether dropping removes `dir` (not for a failed start, whose retry reuses it,
     /// nor after a panic, when the logs are worth reading).
     cleanup: bool,
+    /// Whether `pause` stopped the process and `resume` has not continued it.
+    paused: bool,
 }
 
 /// What an instant query returned.
@@ -140,10 +143,36 @@ impl Prometheus {
     /// `work` and starts a server on it. Files whose samples share a 2-hour block
     /// range would overlap: give each run its own `--epoch` a few hours apart.
     pub fn start_files(
+        bins: &(PathBuf, PathBuf),
+        files: &[PathBuf],
+        earliest: i64,
+        work: &Path,
+    ) -> Prometheus {
+        Prometheus::start_files_with(bins, files, earliest, work, &[])
+    }
+
+    /// As `start`, with further server flags (`--query.max-samples=1`, say).
+    pub fn start_with(
+        bins: &(PathBuf, PathBuf),
+        openmetrics: &str,
+        earliest: i64,
+        work: &Path,
+        flags: &[&str],
+    ) -> Prometheus {
+        let _ = fs::remove_dir_all(work);
+        fs::create_dir_all(work).unwrap();
+        let om = work.join("series.om");
+        fs::write(&om, openmetrics).unwrap();
+        Prometheus::start_files_with(bins, &[om], earliest, work, flags)
+    }
+
+    /// As `start_files`, with further server flags.
+    pub fn start_files_with(
         (server, tool): &(PathBuf, PathBuf),
         files: &[PathBuf],
         earliest: i64,
         work: &Path,
+        flags: &[&str],
     ) -> Prometheus {
         fs::create_dir_all(work).unwrap();
         let data = work.join("data");
@@ -189,6 +218,7 @@ impl Prometheus {
                     "--storage.tsdb.retention.time={}",
                     retention_for(earliest)
                 ))
+                .args(flags)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(fs::File::create(&log).unwrap())
@@ -201,6 +231,7 @@ impl Prometheus {
                 dir: work.to_path_buf(),
                 agent: agent.clone(),
                 cleanup: false,
+                paused: false,
             };
             match p.wait_ready() {
                 Ok(()) => {
@@ -236,6 +267,51 @@ impl Prometheus {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The server's address, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the process (SIGSTOP): the kernel still accepts connections on its port,
+    /// and nothing answers them, as a server too busy to answer. Until `resume`, or the
+    /// guard's drop, which resumes it before killing it.
+    pub fn pause(&mut self) {
+        self.signal("-STOP");
+        self.paused = true;
+    }
+
+    /// Continues a paused process (SIGCONT).
+    pub fn resume(&mut self) {
+        self.signal("-CONT");
+        self.paused = false;
+    }
+
+    /// Sends a signal with procps' `kill` (the tests link no libc bindings).
+    fn signal(&self, which: &str) {
+        let status = Command::new("kill")
+            .arg(which)
+            .arg(self.child.id().to_string())
+            .stdin(Stdio::null())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {which} {} failed", self.child.id());
+    }
+
+    /// How many `query_range` requests the server has answered with HTTP `code`, from
+    /// its own `prometheus_http_requests_total` (at `/metrics`, which it serves without
+    /// scraping itself); 0 before the first.
+    pub fn query_range_answers(&self, code: u16) -> u64 {
+        let url = format!("http://127.0.0.1:{}/metrics", self.port);
+        let mut r = self.agent.get(&url).call().expect("/metrics answers");
+        let text = r.body_mut().read_to_string().unwrap();
+        let series = format!(
+            "prometheus_http_requests_total{{code=\"{code}\",handler=\"/api/v1/query_range\"}} "
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(&series))
+            .map_or(0, |v| v.trim().parse().expect("a whole count"))
     }
 
     /// Runs `promtool` with `args` in `dir`: (success, stdout and stderr).
@@ -310,6 +386,15 @@ impl Prometheus {
 
 impl Drop for Prometheus {
     fn drop(&mut self) {
+        // SIGKILL ends a stopped process too, but a stopped one is never left behind
+        // should the kill fail: continue it first.
+        if self.paused {
+            let _ = Command::new("kill")
+                .arg("-CONT")
+                .arg(self.child.id().to_string())
+                .stdin(Stdio::null())
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         if self.cleanup && !std::thread::panicking() {

@@ -16,9 +16,13 @@
 //!   requests;
 //! - the latency histogram of served requests (successes and error responses; a
 //!   timeout is not served), in seconds, with the bounds of [`bucket_bounds`];
-//! - restarts, ready pods (a gauge), working-set memory of the largest pod (a gauge, in
-//!   bytes; no sample while the version has no pod), sessions lost, conversions (only
-//!   when the scenario has a KPI), and the SLO's events and bad events.
+//! - restarts, working-set memory of the largest pod (a gauge, in bytes; no sample
+//!   while the version has no pod), sessions lost, conversions (only when the scenario
+//!   has a KPI), and the SLO's events and bad events;
+//! - the ReplicaSets' status as kube-state-metrics reports it (gauges: pods asked for,
+//!   pods, ready pods, available pods), from the fleet the controller saw
+//!   (`RunRecord::fleet`), at every scrape **and at every moment it changed**, so that
+//!   `gate --from/--to` can follow the pods as they were (see [`fleet_times`]).
 //!
 //! Timestamps are the scrape times after the epoch (`run --epoch`, RFC 3339, default
 //! [`DEFAULT_EPOCH`]), in seconds with millisecond resolution. Nothing reads the clock.
@@ -28,6 +32,8 @@ use std::fmt::Write as _;
 use policies::series::SeriesNames;
 use sim_core::hist::bucket_range;
 use sim_core::metrics::{CohortSample, Sample};
+use sim_core::record::FleetPoint;
+use sim_core::{CohortStatus, SimTime};
 
 pub const FILE_NAME: &str = "metrics.om";
 
@@ -59,6 +65,8 @@ pub struct Input<'a> {
     pub samples: &'a [Sample],
     /// Whether the scenario has a business KPI (conversions are written only then).
     pub kpi: bool,
+    /// The fleet at each change, in time order (`RunRecord::fleet`).
+    pub fleet: &'a [FleetPoint],
 }
 
 /// The latency buckets' bounds, in half microseconds (`2 × µs`, odd numbers): both
@@ -66,6 +74,9 @@ pub struct Input<'a> {
 /// either version, half a microsecond outside its integer range, sorted. A fixed set
 /// for the whole run: at most twice the number of buckets used (adjacent buckets share
 /// an edge, so usually little more than that number), each written as `le` in seconds.
+/// The lower edge of the bin of 0 µs, half a µs below 0, is left out: no latency is
+/// below 0, and readers (Prometheus' `histogram_quantile`, `gate`) take the first
+/// bucket to start at 0 when its bound is positive.
 pub fn bucket_bounds(samples: &[Sample]) -> Vec<i64> {
     let mut used: Vec<usize> = samples
         .iter()
@@ -80,6 +91,7 @@ pub fn bucket_bounds(samples: &[Sample]) -> Vec<i64> {
             let (lo, hi) = bucket_range(i);
             [2 * lo as i64 - 1, 2 * hi as i64 + 1]
         })
+        .filter(|&b| b > 0)
         .collect();
     out.dedup();
     out
@@ -164,6 +176,9 @@ fn times(m: &Input<'_>) -> Vec<i64> {
 /// A counter's value in one cohort's interval.
 type Count = fn(&CohortSample) -> u64;
 
+/// One fleet gauge's value in a version's status.
+type Pods = fn(&CohortStatus) -> u32;
+
 /// One counter family: per version, `value` summed over the scrapes, from 0 at t = 0.
 fn counter(out: &mut String, m: &Input<'_>, name: &str, help: &str, extra: &[(&str, Count)]) {
     header(out, name, "counter", None, help);
@@ -208,14 +223,32 @@ pub fn to_bytes(m: &Input<'_>) -> Vec<u8> {
         "Container restarts (process crashes).",
         &[("", |c| c.crashes)],
     );
-    gauge(
-        &mut out,
-        m,
-        &n.ready_pods,
-        None,
-        "Pods ready to serve at the scrape.",
-        |c| Some(c.ready_instances.to_string()),
-    );
+    let fleet: [(&str, &str, Pods); 4] = [
+        (
+            &n.desired_pods,
+            "Pods the ReplicaSet asks for (spec.replicas).",
+            |c| c.spec,
+        ),
+        (
+            &n.pods,
+            "Pods that exist and are not terminating (status.replicas).",
+            |c| c.pods,
+        ),
+        (
+            &n.ready_pods,
+            "Pods passing readiness (status.readyReplicas).",
+            |c| c.ready,
+        ),
+        (
+            &n.available_pods,
+            "Pods ready for at least minReadySeconds (status.availableReplicas).",
+            |c| c.available,
+        ),
+    ];
+    let at = fleet_times(m);
+    for (name, help, value) in fleet {
+        fleet_gauge(&mut out, m, &at, name, help, value);
+    }
     gauge(
         &mut out,
         m,
@@ -278,6 +311,47 @@ fn gauge(
             if let Some(x) = value(&s.cohorts[v]) {
                 let _ = writeln!(out, "{name}{{{lab}}} {x} {}", time_text(*at));
             }
+        }
+    }
+}
+
+/// The times the fleet gauges are written at, in milliseconds after the epoch, each with
+/// the fleet point that holds then: every scrape, and every change rounded **up** to the
+/// millisecond (Prometheus keeps milliseconds). Up, because the simulated controller
+/// that synced at the change saw the scrapes before it and none after: a backtest that
+/// syncs at the rounded time sees the same scrapes (`s.at < now`) unless a scrape fell
+/// within the same millisecond. Changes within one millisecond leave its last state.
+/// Nothing is written before the first point.
+pub fn fleet_times(m: &Input<'_>) -> Vec<(i64, usize)> {
+    let ms = |t: SimTime| t.0.div_ceil(1_000_000) as i64;
+    let mut at: Vec<i64> = times(m)
+        .into_iter()
+        .map(|t| t - m.epoch_ms)
+        .chain(m.fleet.iter().map(|p| ms(p.at)))
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    at.into_iter()
+        .filter_map(|t| {
+            let held = m.fleet.partition_point(|p| p.at.0 <= t as u64 * 1_000_000);
+            held.checked_sub(1).map(|i| (m.epoch_ms + t, i))
+        })
+        .collect()
+}
+
+fn fleet_gauge(
+    out: &mut String,
+    m: &Input<'_>,
+    at: &[(i64, usize)],
+    name: &str,
+    help: &str,
+    value: Pods,
+) {
+    header(out, name, "gauge", None, help);
+    for (v, lab) in version_labels(m).iter().enumerate() {
+        for &(t, i) in at {
+            let x = value(&m.fleet[i].cohorts[v]);
+            let _ = writeln!(out, "{name}{{{lab}}} {x} {}", time_text(t));
         }
     }
 }
@@ -393,15 +467,43 @@ mod tests {
         m
     }
 
+    /// Three stable pods from t = 0; a canary pod created at 20.0000001 s, ready at
+    /// 25.5 s.
+    fn fleet() -> Vec<FleetPoint> {
+        let c = |spec, pods, ready| CohortStatus {
+            spec,
+            pods,
+            ready,
+            available: ready,
+            restarts: 0,
+        };
+        vec![
+            FleetPoint {
+                at: SimTime::ZERO,
+                cohorts: [c(3, 3, 3), c(0, 0, 0)],
+            },
+            FleetPoint {
+                at: SimTime(20_000_000_100),
+                cohorts: [c(3, 3, 3), c(1, 1, 0)],
+            },
+            FleetPoint {
+                at: SimTime(25_500_000_000),
+                cohorts: [c(3, 3, 3), c(1, 1, 1)],
+            },
+        ]
+    }
+
     fn text(kpi: bool) -> String {
         let m = store();
         let names = SeriesNames::default();
+        let fleet = fleet();
         let input = Input {
             names: &names,
             service: "web",
             epoch_ms: parse_epoch(DEFAULT_EPOCH).unwrap(),
             samples: m.samples(),
             kpi,
+            fleet: &fleet,
         };
         String::from_utf8(to_bytes(&input)).unwrap()
     }
@@ -525,6 +627,37 @@ mod tests {
         ));
         has(&format!(
             "kube_replicaset_status_ready_replicas{{{canary}}} 0 1767225615"
+        ));
+        // The fleet at every change as well as every scrape: the canary pod created at
+        // 20.0000001 s is written at 20.001 s (rounded up), ready at 25.5 s.
+        let canary_series = |name: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.starts_with(&format!("{name}{{{canary}}}")))
+                .map(|l| l[name.len() + canary.len() + 3..].to_string())
+                .collect()
+        };
+        assert_eq!(
+            canary_series("kube_replicaset_status_replicas"),
+            [
+                "0 1767225600",
+                "0 1767225615",
+                "1 1767225620.001",
+                "1 1767225625.500",
+                "1 1767225630"
+            ]
+        );
+        assert_eq!(
+            canary_series("kube_replicaset_status_available_replicas"),
+            [
+                "0 1767225600",
+                "0 1767225615",
+                "0 1767225620.001",
+                "1 1767225625.500",
+                "1 1767225630"
+            ]
+        );
+        has(&format!(
+            "kube_replicaset_spec_replicas{{{stable}}} 3 1767225630"
         ));
         has("# UNIT container_memory_working_set_bytes bytes");
         has(&format!(

@@ -77,6 +77,12 @@ impl World<'_> {
 
     pub(super) fn sync(&mut self, controller: &mut dyn Controller) {
         let (fleet, terminating) = self.fleet_status();
+        if self.fleet.last().is_none_or(|p| p.cohorts != fleet) {
+            self.fleet.push(FleetPoint {
+                at: self.now,
+                cohorts: fleet,
+            });
+        }
         let mut actions = std::mem::take(&mut self.actions);
         actions.clear();
         {

@@ -32,7 +32,7 @@ use crate::log::{LogKind, LogRecord};
 use crate::metrics::{BadClass, CohortAccumulator, CohortSample, MetricsStore};
 use crate::queue::EventQueue;
 use crate::record::{
-    Counts, Detection, FaultRecord, RunRecord, StateCounts, TimelineRow, VersionCounts,
+    Counts, Detection, FaultRecord, FleetPoint, RunRecord, StateCounts, TimelineRow, VersionCounts,
 };
 use crate::rng::Purpose;
 use crate::time::{SimDuration, SimTime};
@@ -256,6 +256,7 @@ struct World<'c> {
     events_processed: u64,
     limit_hit: Option<String>,
     rollout: rollout::RolloutStats,
+    fleet: Vec<FleetPoint>,
 }
 
 impl<'c> World<'c> {
@@ -339,6 +340,7 @@ impl<'c> World<'c> {
             events_processed: 0,
             limit_hit: None,
             rollout: rollout::RolloutStats::default(),
+            fleet: Vec::new(),
         };
         w.boot();
         w
@@ -627,6 +629,7 @@ impl<'c> World<'c> {
             log: self.log,
             metrics: self.observed.unwrap_or(self.store),
             rollout,
+            fleet: self.fleet,
         }
     }
 }

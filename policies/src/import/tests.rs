@@ -242,3 +242,77 @@ fn validate_accepts_a_file_of_templates() {
         .is_err()
     );
 }
+
+/// YAML aliases that expand exponentially (a "billion laughs") are refused by the
+/// parser's repetition limit, not expanded.
+#[test]
+fn alias_bombs_are_refused_not_expanded() {
+    let mut text =
+        String::from("apiVersion: v1\nkind: X\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+    }
+    let e = err("bomb.yaml", &text, None, &Options::default());
+    assert!(
+        e[0].starts_with("bomb.yaml: document 1: not valid YAML: "),
+        "{e:?}"
+    );
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const EXAMPLE: &str = include_str!("../../../examples/manifests/deployment.yaml");
+    const CODEDEPLOY: &str = include_str!("../../../examples/manifests/codedeploy.json");
+
+    fn read_all(file: &str, text: &str) {
+        if let Ok(i) = import(file, text, None, &Options::default()) {
+            let _ = crate::Policy::from_doc(&i.doc()).map_err(|ps| i.locate(ps));
+        }
+        let _ = validate(file, text, &Options::default());
+        let _ = is_manifest(file, text);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// A manifest with bytes replaced, cut short or spliced gives a policy or
+        /// problems, never a panic.
+        #[test]
+        fn mutated_manifests_are_read_or_refused(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+            cut in any::<prop::sample::Index>(),
+            json in any::<bool>(),
+        ) {
+            let (file, source) = if json { ("c.json", CODEDEPLOY) } else { ("d.yaml", EXAMPLE) };
+            let mut bytes = source.as_bytes().to_vec();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            let text = String::from_utf8_lossy(&bytes);
+            read_all(file, &text);
+        }
+
+        /// Values of any JSON type at the fields the readers map.
+        #[test]
+        fn any_value_at_a_mapped_field_is_read_or_refused(
+            field in prop::sample::select(vec![
+                "replicas", "minReadySeconds", "progressDeadlineSeconds", "paused", "strategy",
+                "selector", "template", "revisionHistoryLimit",
+            ]),
+            value in prop::sample::select(vec![
+                "null", "true", "-1", "0", "1.5", "1e300", "\"25%\"", "\"x\"", "[]", "[1, {a: b}]",
+                "{}", "{type: Recreate}", "{rollingUpdate: {maxSurge: []}}", "99999999999999999999",
+            ]),
+        ) {
+            let text = format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  {field}: {value}\n");
+            read_all("d.yaml", &text);
+        }
+    }
+}

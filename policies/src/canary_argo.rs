@@ -10,7 +10,9 @@
 //! `CalculateReplicaCountsForBasicCanary` and `approximateWeightedCanaryStableReplicaCounts`
 //! (the closest canary/stable split to the weight, allowing one extra pod when maxSurge
 //! permits, never 0 for a weight of 1–99 on two or more pods), bounded by maxSurge and
-//! maxUnavailable (default 25% / 25%, resolved as Kubernetes does). With a traffic
+//! maxUnavailable (default 25% / 25%, resolved as Kubernetes does). As in Argo's
+//! `reconcileCanaryReplicaSets`, a sync scales one ReplicaSet, the stable first, and the
+//! next sync computes the counts again (`basic_canary_sync`). With a traffic
 //! router (`traffic_routing = true`) the canary gets `ceil(replicas × weight / 100)` pods,
 //! the stable stays at full size, and the load balancer sends the weight's share of
 //! requests to the canary once those pods are available. An abort sets the weight to 0:
@@ -185,6 +187,42 @@ pub fn basic_canary_counts(
     (new_count.max(0) as u32, stable_count.max(0) as u32)
 }
 
+/// What one reconcile of a basic canary does: Argo scales one ReplicaSet per reconcile
+/// and recomputes on the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CanarySync {
+    /// Set the stable ReplicaSet's spec (`reconcileCanaryStableReplicaSet`, first).
+    ScaleStable(u32),
+    /// Set the canary ReplicaSet's spec (`reconcileNewReplicaSet`, only when the stable
+    /// needed nothing).
+    ScaleCanary(u32),
+    /// Both are at the counts this reconcile computes.
+    Wait,
+}
+
+/// One reconcile of `reconcileCanaryReplicaSets` for a basic canary: both counts come
+/// from `CalculateReplicaCountsForBasicCanary`, but only one ReplicaSet is scaled, the
+/// stable one first; a reconcile that scaled the stable returns, and the canary's count
+/// is computed again on the next one, from the counts the stable scaling left. So the
+/// path between two steps goes stable, canary, stable, ... rather than both at once.
+pub fn basic_canary_sync(
+    replicas: u32,
+    weight: u32,
+    max_surge: u32,
+    max_unavailable: u32,
+    new: ReplicaSet,
+    stable: ReplicaSet,
+) -> CanarySync {
+    let (n, s) = basic_canary_counts(replicas, weight, max_surge, max_unavailable, new, stable);
+    if s != stable.spec {
+        CanarySync::ScaleStable(s)
+    } else if n != new.spec {
+        CanarySync::ScaleCanary(n)
+    } else {
+        CanarySync::Wait
+    }
+}
+
 #[derive(Clone, Debug)]
 enum State {
     Waiting,
@@ -248,11 +286,14 @@ impl ArgoCanaryController {
         let stable = ReplicaSet::of(obs, Version::Baseline);
         if self.spec.traffic_routing {
             let want = (desired as f64 * weight as f64 / 100.0).ceil() as u32;
-            if new.spec != want {
-                act.set_replicas(Version::Candidate, want);
-            }
+            // `reconcileCanaryReplicaSets`: the stable first; a sync that scales it
+            // scales nothing else.
             if stable.spec != desired && weight < 100 {
                 act.set_replicas(Version::Baseline, desired);
+                return false;
+            }
+            if new.spec != want {
+                act.set_replicas(Version::Candidate, want);
             }
             let ready = new.spec == want && new.available >= want;
             if ready && self.weight_applied != Some(weight) {
@@ -262,12 +303,10 @@ impl ArgoCanaryController {
             return ready && self.weight_applied == Some(weight);
         }
         let (surge, unavailable) = self.spec.fenceposts.resolve(desired);
-        let (n, s) = basic_canary_counts(desired, weight, surge, unavailable, new, stable);
-        if n != new.spec {
-            act.set_replicas(Version::Candidate, n);
-        }
-        if s != stable.spec {
-            act.set_replicas(Version::Baseline, s);
+        match basic_canary_sync(desired, weight, surge, unavailable, new, stable) {
+            CanarySync::ScaleStable(s) => act.set_replicas(Version::Baseline, s),
+            CanarySync::ScaleCanary(n) => act.set_replicas(Version::Candidate, n),
+            CanarySync::Wait => {}
         }
         let (want_new, want_stable) = approximate_weighted_counts(desired, weight, surge);
         new.spec == want_new
@@ -490,6 +529,47 @@ mod tests {
 
     fn rs(spec: u32, available: u32) -> ReplicaSet {
         ReplicaSet { spec, available }
+    }
+
+    pub(crate) fn argo_spec(toml: &str) -> ArgoCanarySpec {
+        let doc = config::Doc::parse(
+            "t.toml",
+            &format!("schema_version = 1\nkind = \"canary\"\n{toml}"),
+        )
+        .unwrap();
+        match crate::Policy::from_doc(&doc).unwrap().kind {
+            crate::PolicyKind::Canary(crate::CanarySpec::Argo(s)) => s,
+            k => panic!("not an Argo canary: {k:?}"),
+        }
+    }
+
+    /// The controller, synced on an instant fleet, scales one ReplicaSet per sync, the
+    /// stable first, and recomputes: the six-replica path (the steps of
+    /// argo-canary without its analyses, maxSurge 25% = 2, maxUnavailable 0).
+    #[test]
+    fn the_controller_scales_one_replicaset_per_sync() {
+        let spec = argo_spec(
+            "max_surge = \"25%\"\nmax_unavailable = 0\nsteps = [{set_weight = 10}, {set_weight = 30}, {set_weight = 60}, {pause = {duration_seconds = 60}}]",
+        );
+        let mut c = ArgoCanaryController::new(spec);
+        let mut f = crate::test_fleet::Fleet::new(6);
+        f.run(&mut c, 1000, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        assert_eq!(
+            f.path,
+            vec![
+                (6, 0),
+                (6, 1),
+                (5, 1),
+                (5, 2),
+                (4, 2),
+                (4, 4),
+                (3, 4),
+                (2, 4),
+                (2, 6),
+                (0, 6)
+            ]
+        );
     }
 
     #[test]

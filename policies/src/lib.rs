@@ -26,6 +26,8 @@ pub mod read;
 pub mod rolling;
 pub mod series;
 pub mod stats;
+#[cfg(test)]
+mod test_fleet;
 
 use config::{Doc, Problems, Section};
 use serde::Serialize;

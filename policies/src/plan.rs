@@ -1,7 +1,7 @@
 //! `rollcage plan`: what a policy's controller does on a healthy rollout, step by step.
 //!
 //! The plan uses the controllers' own arithmetic (`k8s::rolling_sync`,
-//! `canary_argo::basic_canary_counts`, Flagger's weight schedule, CodeDeploy's batches)
+//! `canary_argo::basic_canary_sync`, Flagger's weight schedule, CodeDeploy's batches)
 //! on a world where every pod becomes available the moment it is asked for and every
 //! gate passes. Each row is one action: the ReplicaSet counts it asks for (desired),
 //! the pods available when it is taken, the traffic weight where a router sets one,
@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::analysis::AnalysisSpec;
 use crate::batched::BatchedSpec;
 use crate::blue_green::BlueGreenSpec;
-use crate::canary_argo::{ArgoCanarySpec, ArgoStep, basic_canary_counts};
+use crate::canary_argo::{ArgoCanarySpec, ArgoStep, CanarySync, basic_canary_sync};
 use crate::canary_flagger::FlaggerSpec;
 use crate::k8s::{self, ReplicaSet, SyncAction};
 use crate::rolling::RollingSpec;
@@ -152,19 +152,29 @@ fn argo(spec: &ArgoCanarySpec, replicas: u32, rows: &mut Rows) {
             );
             return;
         }
+        // One ReplicaSet per reconcile, the stable first, as Argo scales them.
         for _ in 0..1000 {
             let new = ReplicaSet::all_available(rows.new);
             let stable = ReplicaSet::all_available(rows.old);
-            let (n, s) = basic_canary_counts(replicas, w, surge, unavailable, new, stable);
-            if (n, s) == (rows.new, rows.old) {
-                break;
+            match basic_canary_sync(replicas, w, surge, unavailable, new, stable) {
+                CanarySync::ScaleStable(s) => {
+                    let until = if s > rows.old {
+                        format!("{} stable pods available", s - rows.old)
+                    } else {
+                        "pods terminating (no wait)".to_string()
+                    };
+                    rows.push(format!("{label}: stable {s}"), s, rows.new, until);
+                }
+                CanarySync::ScaleCanary(n) => {
+                    let until = if n > rows.new {
+                        format!("{} canary pods available", n - rows.new)
+                    } else {
+                        "pods terminating (no wait)".to_string()
+                    };
+                    rows.push(format!("{label}: canary {n}"), rows.old, n, until);
+                }
+                CanarySync::Wait => break,
             }
-            let until = if n > rows.new {
-                format!("{} canary pods available", n - rows.new)
-            } else {
-                "pods terminating (no wait)".to_string()
-            };
-            rows.push(format!("{label}: canary {n}, stable {s}"), s, n, until);
         }
     };
     for (i, step) in spec.steps.iter().enumerate() {
@@ -427,6 +437,40 @@ mod tests {
         let p = plan(&Policy::from_doc(&doc).unwrap(), 4);
         let weights: Vec<f64> = p.steps.iter().filter_map(|s| s.weight_percent).collect();
         assert_eq!(weights, vec![0.0, 20.0, 40.0, 60.0, 60.0, 100.0, 100.0]);
+    }
+
+    /// The example: argo-canary (setWeight 10, 30, 60, then the promotion's
+    /// 100) on six replicas, maxSurge 25% (2) and maxUnavailable 0. Argo scales one
+    /// ReplicaSet per reconcile, the stable first, and recomputes: derived from
+    /// `reconcileCanaryReplicaSets` and `CalculateReplicaCountsForBasicCanary`, the
+    /// stable/canary path is 6/1, 5/1, 5/2, 4/2, 4/4, 3/4, 2/4, 2/6, 0/6. Applying both
+    /// counts of one calculation at once went 6/1, 5/2, 4/3, 3/4, 2/5, 1/6, 0/6.
+    #[test]
+    fn argo_basic_canary_on_6_scales_one_replicaset_per_reconcile() {
+        let p = plan(&policy("argo-canary"), 6);
+        let mut path = counts(&p);
+        path.dedup();
+        assert_eq!(
+            path,
+            vec![
+                (6, 1),
+                (5, 1),
+                (5, 2),
+                (4, 2),
+                (4, 4),
+                (3, 4),
+                (2, 4),
+                (2, 6),
+                (0, 6)
+            ]
+        );
+        // Every row changes one ReplicaSet, never both.
+        let mut last = (6, 0);
+        for s in &p.steps {
+            let now = (s.old_desired, s.new_desired);
+            assert!(now.0 == last.0 || now.1 == last.1, "{last:?} -> {now:?}");
+            last = now;
+        }
     }
 
     #[test]

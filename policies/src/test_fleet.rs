@@ -17,6 +17,8 @@ pub(crate) struct Fleet {
     pub rollback_requested: Option<SimTime>,
     /// (baseline spec, candidate spec) after every change, in order.
     pub path: Vec<(u32, u32)>,
+    /// When each entry of `path` was made.
+    pub times: Vec<SimTime>,
     pub phases: Vec<Phase>,
     pub detections: Vec<String>,
     pub wake_at: Option<SimTime>,
@@ -36,6 +38,7 @@ impl Fleet {
             release_requested: true,
             rollback_requested: None,
             path: vec![(desired, 0)],
+            times: vec![SimTime::ZERO],
             phases: Vec::new(),
             detections: Vec::new(),
             wake_at: None,
@@ -80,6 +83,7 @@ impl Fleet {
                     self.spec[i] = count;
                     self.changes += 1;
                     self.path.push((self.spec[0], self.spec[1]));
+                    self.times.push(self.now);
                 }
                 Command::Phase { phase, .. } => self.phases.push(phase),
                 Command::Detected { detector, .. } => self.detections.push(detector),

@@ -487,6 +487,7 @@ impl Controller for ArgoCanaryController {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intstr::IntOrPercent;
 
     #[test]
     fn approximations_match_argo_tests() {
@@ -541,6 +542,34 @@ mod tests {
             crate::PolicyKind::Canary(crate::CanarySpec::Argo(s)) => s,
             k => panic!("not an Argo canary: {k:?}"),
         }
+    }
+
+    /// A bare `"25"` is 25% for Argo's canary fenceposts and an error for a Deployment.
+    #[test]
+    fn a_bare_number_string_is_a_percentage_for_argo_only() {
+        let s =
+            argo_spec("max_surge = \"25\"\nmax_unavailable = \"10\"\nsteps = [{set_weight = 10}]");
+        assert_eq!(s.fenceposts.max_surge, IntOrPercent::Percent(25.0));
+        assert_eq!(s.fenceposts.max_unavailable, IntOrPercent::Percent(10.0));
+        assert_eq!(s.fenceposts.resolve(20), (5, 2));
+        let doc = config::Doc::parse(
+            "r.toml",
+            "schema_version = 1\nkind = \"rolling\"\nmax_surge = \"25\"\n",
+        )
+        .unwrap();
+        let e = crate::Policy::from_doc(&doc).unwrap_err().to_string();
+        assert!(
+            e.contains("max_surge") && e.contains("neither a count"),
+            "{e}"
+        );
+        // Both zero is still refused, as Argo's validation refuses it.
+        let doc = config::Doc::parse(
+            "c.toml",
+            "schema_version = 1\nkind = \"canary\"\nmax_surge = \"0\"\nmax_unavailable = 0\nsteps = [{set_weight = 10}]\n",
+        )
+        .unwrap();
+        let e = crate::Policy::from_doc(&doc).unwrap_err().to_string();
+        assert!(e.contains("may not be 0"), "{e}");
     }
 
     /// The controller, synced on an instant fleet, scales one ReplicaSet per sync, the

@@ -9,7 +9,7 @@ use crate::blue_green::BlueGreenSpec;
 use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
 use crate::canary_flagger::FlaggerSpec;
 use crate::gate::GateSpec;
-use crate::intstr::IntOrPercent;
+use crate::intstr::{Dialect, IntOrPercent};
 use crate::limits::*;
 use crate::{CanarySpec, K8S_DEFAULT, interval, read_fenceposts, read_gates, wait};
 
@@ -93,7 +93,7 @@ fn read_argo(root: &Section<'_>, gates: Vec<GateSpec>) -> ArgoCanarySpec {
     }
     ArgoCanarySpec {
         steps,
-        fenceposts: read_fenceposts(root, K8S_DEFAULT),
+        fenceposts: read_fenceposts(root, K8S_DEFAULT, Dialect::Argo),
         traffic_routing: root.bool("traffic_routing", false),
         min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
         scale_down_delay_seconds: wait(root, "scale_down_delay_seconds", 30.0),

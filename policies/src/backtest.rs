@@ -168,6 +168,7 @@ pub fn run(
             ready: p.spec,
             available: p.available,
             restarts: 0,
+            terminating: 0,
         });
         // A scrape at the very moment of a sync is not seen by it: in the simulator the
         // sync was scheduled an interval earlier, before that scrape, so it runs first.

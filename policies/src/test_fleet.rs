@@ -54,6 +54,7 @@ impl Fleet {
             ready: self.available[i],
             available: self.available[i],
             restarts: 0,
+            terminating: self.terminating[i],
         });
         let obs = Observation {
             now: self.now,

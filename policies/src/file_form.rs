@@ -8,6 +8,7 @@ use crate::analysis::AnalysisSpec;
 use crate::canary_argo::ArgoStep;
 use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
 use crate::intstr::IntOrPercent;
+use crate::k8s::StrategyType;
 use crate::rolling::{FailureAction, Fenceposts};
 use crate::{CanarySpec, Policy, PolicyKind};
 
@@ -105,10 +106,15 @@ pub fn to_file(p: &Policy) -> Value {
                 FailureAction::Rollback => "rollback",
             };
             put("on_failure", json!(action));
-            let mut rb = Map::new();
-            fenceposts(&mut rb, s.rollback);
-            put("rollback", Value::Object(rb));
-            fenceposts(&mut m, s.step);
+            if s.strategy == StrategyType::Recreate {
+                // Recreate takes no fenceposts: the reader refuses them.
+                put("strategy", json!(s.strategy.name()));
+            } else {
+                let mut rb = Map::new();
+                fenceposts(&mut rb, s.rollback);
+                put("rollback", Value::Object(rb));
+                fenceposts(&mut m, s.step);
+            }
             gates(&mut m, &s.gates);
         }
         PolicyKind::Canary(CanarySpec::Argo(s)) => {

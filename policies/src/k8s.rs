@@ -123,26 +123,30 @@ pub struct ProgressCondition {
 }
 
 /// `progressDeadlineSeconds` of `i32::MAX` means no deadline (`HasProgressDeadline`).
-pub const NO_PROGRESS_DEADLINE: u32 = i32::MAX as u32;
+pub const NO_PROGRESS_DEADLINE: f64 = i32::MAX as f64;
 
-/// `DeploymentTimedOut`: without a deadline (none, or `i32::MAX` seconds) or a condition
-/// it never times out; a completed rollout has not timed out; one already reported has;
-/// otherwise it has once `lastUpdateTime + deadline` is strictly before `now`.
+/// `HasProgressDeadline`: a deadline unless there is none or it is `i32::MAX` seconds.
+pub fn progress_deadline(seconds: Option<f64>) -> Option<SimDuration> {
+    seconds
+        .filter(|&s| s != NO_PROGRESS_DEADLINE)
+        .map(SimDuration::from_secs_f64)
+}
+
+/// `DeploymentTimedOut`: without a deadline or a condition it never times out; a
+/// completed rollout has not timed out; one already reported has; otherwise it has once
+/// `lastUpdateTime + deadline` is strictly before `now`.
 pub fn deployment_timed_out(
-    deadline_seconds: Option<u32>,
+    deadline: Option<SimDuration>,
     condition: Option<ProgressCondition>,
     now: SimTime,
 ) -> bool {
-    let Some(secs) = deadline_seconds.filter(|&d| d != NO_PROGRESS_DEADLINE) else {
-        return false;
-    };
-    let Some(c) = condition else {
+    let (Some(deadline), Some(c)) = (deadline, condition) else {
         return false;
     };
     match c.reason {
         ProgressReason::NewReplicaSetAvailable => false,
         ProgressReason::TimedOut => true,
-        ProgressReason::Progressing => c.last_update + SimDuration::from_secs(secs as u64) < now,
+        ProgressReason::Progressing => c.last_update + deadline < now,
     }
 }
 
@@ -575,46 +579,47 @@ mod tests {
             })
         };
         use ProgressReason::*;
+        let ten = progress_deadline(Some(10.0));
+        assert_eq!(progress_deadline(None), None);
+        assert_eq!(progress_deadline(Some(NO_PROGRESS_DEADLINE)), None);
         assert!(!deployment_timed_out(
             None,
             cond(Progressing, t(1, 9)),
             t(1, 20)
         ));
+        let infinite = progress_deadline(Some(NO_PROGRESS_DEADLINE));
         assert!(!deployment_timed_out(
-            Some(NO_PROGRESS_DEADLINE),
+            infinite,
             cond(Progressing, t(1, 9)),
             t(1, 20)
         ));
         assert!(deployment_timed_out(
-            Some(10),
+            ten,
             cond(Progressing, t(1, 9)),
             t(1, 20)
         ));
         assert!(!deployment_timed_out(
-            Some(10),
+            ten,
             cond(Progressing, t(1, 11)),
             t(1, 20)
         ));
-        assert!(!deployment_timed_out(
-            Some(10),
-            cond(NewReplicaSetAvailable, SimTime::ZERO),
-            t(1, 20)
-        ));
+        let done = cond(NewReplicaSetAvailable, SimTime::ZERO);
+        assert!(!deployment_timed_out(ten, done, t(1, 20)));
         assert!(deployment_timed_out(
-            Some(10),
+            ten,
             cond(TimedOut, t(1, 19)),
             t(1, 20)
         ));
-        assert!(!deployment_timed_out(Some(10), None, t(1, 20)));
+        assert!(!deployment_timed_out(ten, None, t(1, 20)));
         // The boundary: 10 s exactly is not past the deadline, a nanosecond more is.
         assert!(!deployment_timed_out(
-            Some(10),
+            ten,
             cond(Progressing, t(1, 10)),
             t(1, 20)
         ));
         let just_past = t(1, 20) + SimDuration(1);
         assert!(deployment_timed_out(
-            Some(10),
+            ten,
             cond(Progressing, t(1, 10)),
             just_past
         ));

@@ -39,6 +39,7 @@ use crate::canary_argo::{ArgoCanaryController, ArgoCanarySpec};
 use crate::canary_flagger::{FlaggerController, FlaggerSpec};
 use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec, MannWhitneyRule};
 use crate::intstr::{Dialect, IntOrPercent};
+use crate::k8s::StrategyType;
 use crate::limits::*;
 use crate::rolling::{FailureAction, Fenceposts, NoopController, RollingController, RollingSpec};
 
@@ -203,6 +204,22 @@ pub(crate) const K8S_DEFAULT: Fenceposts = Fenceposts {
 };
 
 fn read_rolling(root: &Section<'_>) -> RollingSpec {
+    let strategy = match root.choice("strategy", "rolling_update", &StrategyType::NAMES) {
+        "recreate" => StrategyType::Recreate,
+        _ => StrategyType::RollingUpdate,
+    };
+    if strategy == StrategyType::Recreate {
+        // The Kubernetes API: "may not be specified when strategy `type` is 'Recreate'".
+        for key in ["max_surge", "max_unavailable", "rollback"] {
+            if root.has(key) {
+                root.problem(
+                    key,
+                    "may not be given with strategy = \"recreate\" (Recreate has no surge or \
+                     unavailability, as the Kubernetes API says)",
+                );
+            }
+        }
+    }
     let step = read_fenceposts(root, K8S_DEFAULT, Dialect::Kubernetes);
     let rollback = read_fenceposts(&root.section("rollback"), step, Dialect::Kubernetes);
     let on_failure =
@@ -210,6 +227,7 @@ fn read_rolling(root: &Section<'_>) -> RollingSpec {
             .unwrap_or(FailureAction::Rollback);
     let gates = read_gates(root);
     RollingSpec {
+        strategy,
         step,
         min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
         progress_deadline_seconds: root.positive_in(

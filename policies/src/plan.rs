@@ -14,7 +14,7 @@ use crate::batched::BatchedSpec;
 use crate::blue_green::BlueGreenSpec;
 use crate::canary_argo::{ArgoCanarySpec, ArgoStep, CanarySync, basic_canary_sync};
 use crate::canary_flagger::FlaggerSpec;
-use crate::k8s::{self, ReplicaSet, SyncAction};
+use crate::k8s::{self, ReplicaSet, StrategyType, SyncAction};
 use crate::rolling::RollingSpec;
 use crate::{CanarySpec, Policy, PolicyKind};
 
@@ -107,6 +107,21 @@ fn rolling(spec: &RollingSpec, replicas: u32, rows: &mut Rows) {
             spec.gate_interval_seconds
         ),
     };
+    if spec.strategy == StrategyType::Recreate {
+        rows.push(
+            "scale old ReplicaSet down to 0",
+            0,
+            rows.new,
+            "every old pod gone, terminating ones included (Recreate waits for them)",
+        );
+        rows.push(
+            "scale new ReplicaSet up",
+            0,
+            replicas,
+            format!("{replicas} new pods available{hold}"),
+        );
+        return;
+    }
     for _ in 0..10_000 {
         let new = ReplicaSet::all_available(rows.new);
         let old = ReplicaSet::all_available(rows.old);
@@ -420,6 +435,27 @@ mod tests {
         assert_eq!((p.steps[0].new_available, p.steps[1].new_available), (0, 3));
         let p = plan(&policy("reference"), 20);
         assert_eq!(p.steps.len(), 20, "ten drains of two and ten starts of two");
+        assert!(
+            p.steps[1].until.contains("bake 30s"),
+            "{}",
+            p.steps[1].until
+        );
+    }
+
+    #[test]
+    fn recreate_takes_everything_down_then_up() {
+        let doc = config::Doc::parse(
+            "r.toml",
+            "schema_version = 1\nstrategy = \"recreate\"\nbake_seconds = 30\n",
+        )
+        .unwrap();
+        let p = plan(&Policy::from_doc(&doc).unwrap(), 5);
+        assert_eq!(counts(&p), vec![(0, 0), (0, 5)]);
+        assert!(
+            p.steps[0].until.contains("terminating"),
+            "{}",
+            p.steps[0].until
+        );
         assert!(
             p.steps[1].until.contains("bake 30s"),
             "{}",

@@ -3,6 +3,7 @@
 //! counted as terminating until the test lets them go. It records every ReplicaSet
 //! change, so a test can pin the path a controller takes sync by sync.
 
+use sim_core::log::LogRecord;
 use sim_core::metrics::MetricsView;
 use sim_core::{Actions, CohortStatus, Command, Controller, Observation, Phase, SimTime};
 
@@ -21,6 +22,8 @@ pub(crate) struct Fleet {
     pub times: Vec<SimTime>,
     pub phases: Vec<Phase>,
     pub detections: Vec<String>,
+    /// Every log record the controller wrote.
+    pub log: Vec<LogRecord>,
     pub wake_at: Option<SimTime>,
     /// ReplicaSet changes made by the latest sync.
     pub changes: usize,
@@ -41,6 +44,7 @@ impl Fleet {
             times: vec![SimTime::ZERO],
             phases: Vec::new(),
             detections: Vec::new(),
+            log: Vec::new(),
             wake_at: None,
             changes: 0,
         }
@@ -68,6 +72,7 @@ impl Fleet {
         let mut act = Actions::default();
         c.sync(&obs, &mut act);
         self.wake_at = act.wake_at;
+        self.log.append(&mut act.log);
         self.changes = 0;
         for cmd in act.commands {
             match cmd {

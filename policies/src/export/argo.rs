@@ -8,6 +8,8 @@ use crate::analysis::AnalysisSpec;
 use crate::blue_green::BlueGreenSpec;
 use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
 use crate::gate::GateSpec;
+use crate::intstr::IntOrPercent;
+use crate::k8s::StrategyType;
 use crate::rolling::{FailureAction, RollingSpec};
 use sim_core::duration_text::{self, Style};
 
@@ -216,9 +218,18 @@ pub fn from_rolling(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
             s.on_failure.name()
         ));
     }
+    let (surge, unavailable) = match s.strategy {
+        StrategyType::RollingUpdate => (s.step.max_surge, s.step.max_unavailable),
+        StrategyType::Recreate => {
+            notes.push(
+                "Argo Rollouts has no Recreate strategy: exported as a canary with maxSurge 0 and maxUnavailable 100%, which scales the stable to zero and then the canary to full size, but does not wait for terminating pods as Recreate does".to_string(),
+            );
+            (IntOrPercent::Int(0), IntOrPercent::Percent(100.0))
+        }
+    };
     let mut c = vec![
-        ("maxSurge", intstr(s.step.max_surge)),
-        ("maxUnavailable", intstr(s.step.max_unavailable)),
+        ("maxSurge", intstr(surge)),
+        ("maxUnavailable", intstr(unavailable)),
     ];
     let mut docs = Vec::new();
     let mut tnotes = Vec::new();

@@ -356,7 +356,7 @@ pub fn proportional_scale(
     let active: Vec<usize> = (0..rss.len()).filter(|&i| rss[i].spec > 0).collect();
     // FindActiveOrLatest
     let only = match active.len() {
-        0 => new.or_else(|| (0..rss.len()).filter(|&i| Some(i) != new).next_back()),
+        0 => new.or_else(|| (0..rss.len()).rfind(|&i| Some(i) != new)),
         1 => Some(active[0]),
         _ => None,
     };

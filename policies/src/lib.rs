@@ -12,6 +12,7 @@ pub mod batched;
 pub mod blue_green;
 pub mod canary_argo;
 pub mod canary_flagger;
+pub mod canary_routed;
 pub mod export;
 pub mod file_form;
 pub mod gate;

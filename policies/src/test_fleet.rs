@@ -4,7 +4,7 @@
 //! change, so a test can pin the path a controller takes sync by sync.
 
 use sim_core::log::LogRecord;
-use sim_core::metrics::MetricsView;
+use sim_core::metrics::{CohortSample, MetricsStore};
 use sim_core::{Actions, CohortStatus, Command, Controller, Observation, Phase, SimTime};
 
 pub(crate) struct Fleet {
@@ -27,6 +27,8 @@ pub(crate) struct Fleet {
     pub wake_at: Option<SimTime>,
     /// ReplicaSet changes made by the latest sync.
     pub changes: usize,
+    /// Scrapes the controller's gates read (none unless a test adds them).
+    pub metrics: MetricsStore,
 }
 
 impl Fleet {
@@ -47,6 +49,19 @@ impl Fleet {
             log: Vec::new(),
             wake_at: None,
             changes: 0,
+            metrics: MetricsStore::default(),
+        }
+    }
+
+    /// A scrape every 15 s up to `until_secs`, both versions serving `requests` per
+    /// scrape without an error.
+    pub fn healthy_scrapes(&mut self, until_secs: u64, requests: u64) {
+        for t in (15..=until_secs).step_by(15) {
+            let c = CohortSample {
+                requests,
+                ..CohortSample::default()
+            };
+            self.metrics.push(SimTime::from_secs(t), [c.clone(), c]);
         }
     }
 
@@ -66,7 +81,7 @@ impl Fleet {
             release_requested: self.release_requested,
             fleet,
             terminating: self.terminating[0] + self.terminating[1],
-            metrics: MetricsView::over(&[], self.now),
+            metrics: self.metrics.view(self.now, sim_core::SimDuration::ZERO),
             rollback_requested: self.rollback_requested,
         };
         let mut act = Actions::default();
@@ -117,7 +132,7 @@ impl Fleet {
                 let settled = self.available == self.spec && self.terminating == [0, 0];
                 if settled {
                     match self.wake_at {
-                        Some(t) if t > self.now => self.now = t,
+                        Some(t) if t >= self.now => self.now = t,
                         _ => return,
                     }
                 } else {

@@ -7,6 +7,7 @@ use super::yaml::Y;
 use crate::analysis::AnalysisSpec;
 use crate::blue_green::BlueGreenSpec;
 use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
+use crate::canary_routed::CanaryScale;
 use crate::gate::GateSpec;
 use crate::intstr::IntOrPercent;
 use crate::k8s::StrategyType;
@@ -33,7 +34,10 @@ fn metric(g: &GateSpec, runs: &Runs, o: &Options, notes: &mut Vec<String>) -> Y 
     match runs {
         Runs::Counted(a) => {
             m.push(("interval", Y::str(secs(a.interval_seconds))));
-            m.push(("count", Y::int(a.count)));
+            // A count of 0 (background) is no count: Argo measures until the rollout ends.
+            if a.count > 0 {
+                m.push(("count", Y::int(a.count)));
+            }
             if a.initial_delay_seconds > 0.0 {
                 m.push(("initialDelay", Y::str(secs(a.initial_delay_seconds))));
             }
@@ -167,6 +171,14 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                 "analysis",
                 analysis_ref(&templates.name_for(o.service.as_str(), a)),
             )]),
+            ArgoStep::SetCanaryScale(c) => Y::map(vec![(
+                "setCanaryScale",
+                Y::map(vec![match c {
+                    CanaryScale::Replicas(n) => ("replicas", Y::int(*n)),
+                    CanaryScale::Weight(w) => ("weight", Y::int(*w)),
+                    CanaryScale::MatchTrafficWeight => ("matchTrafficWeight", Y::Bool(true)),
+                }]),
+            )]),
         })
         .collect();
     let mut c = vec![
@@ -185,20 +197,47 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                 Y::map(vec![("stableIngress", Y::str(o.service.as_str()))]),
             )]),
         ));
-        c.push((
-            "scaleDownDelaySeconds",
-            Y::int(s.scale_down_delay_seconds.round() as i64),
-        ));
-        c.push((
-            "abortScaleDownDelaySeconds",
-            Y::int(s.abort_scale_down_delay_seconds.round() as i64),
-        ));
+        if s.dynamic_stable_scale {
+            // Argo refuses scaleDownDelaySeconds beside dynamicStableScale.
+            c.push(("dynamicStableScale", Y::Bool(true)));
+        } else {
+            c.push((
+                "scaleDownDelaySeconds",
+                Y::int(s.scale_down_delay_seconds.round() as i64),
+            ));
+        }
+        if let Some(d) = s.abort_scale_down_delay_seconds {
+            c.push(("abortScaleDownDelaySeconds", Y::int(d.round() as i64)));
+        }
+        if let Some(n) = s.min_pods_per_replica_set {
+            c.push(("minPodsPerReplicaSet", Y::int(n)));
+        }
         notes.push("traffic routing is written for ingress-nginx (stableIngress = the service name); put your own router there".into());
+    }
+    let mut background = None;
+    if let Some(b) = &s.analysis {
+        let name = format!("{}-background", o.service);
+        let mut a = vec![(
+            "templates",
+            Y::Seq(vec![Y::map(vec![("templateName", Y::str(&name))])]),
+        )];
+        if b.starting_step > 0 {
+            a.push(("startingStep", Y::int(b.starting_step)));
+        }
+        c.push(("analysis", Y::map(a)));
+        background = Some(template(
+            &name,
+            &s.gates,
+            &Runs::Counted(b.run),
+            o,
+            &mut notes,
+        ));
     }
     c.push(("steps", Y::Seq(steps)));
     let strategy = Y::map(vec![("canary", Y::map(c))]);
     let mut docs = vec![rollout(o, s.min_ready_seconds, vec![], strategy)];
     docs.extend(templates.docs(&s.gates, o, &mut notes));
+    docs.extend(background);
     (docs, notes)
 }
 

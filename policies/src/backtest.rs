@@ -345,6 +345,7 @@ fn instant(pods: &[Pods; 2]) -> [CohortStatus; 2] {
         ready: p.spec,
         available: p.available,
         restarts: 0,
+        terminating: 0,
     })
 }
 
@@ -489,6 +490,7 @@ mod tests {
             ready,
             available: ready,
             restarts: 0,
+            terminating: 0,
         }
     }
 
@@ -534,16 +536,26 @@ mod tests {
         assert_eq!(steps(&instant)[..2], [60.0, 180.0]);
         assert_eq!(steps(&observed), [60.0, 220.0], "{:#?}", observed.log);
         // The second batch's pod never appears in the series: the controller waits,
-        // and reports the deadline (600 s) after its last progress, as it would.
+        // and reports the deadline (600 s) after its last progress, as it would: strictly
+        // after it, one nanosecond past (DeploymentTimedOut compares with `Before`).
         let deadline: Vec<f64> = observed
             .log
             .iter()
             .filter(|r| r.subject == "ProgressDeadlineExceeded")
             .map(|r| r.at.as_secs_f64())
             .collect();
-        assert_eq!(deadline, [820.0]);
+        assert_eq!(deadline, [820.000000001]);
         // Kubernetes only reports the deadline: the rollout is still progressing.
         assert!(observed.cut_short);
+        // And the gates go on being evaluated after it, every 15 s.
+        assert!(
+            observed
+                .log
+                .iter()
+                .any(|r| r.kind == LogKind::Gate && r.at == SimTime::from_secs(835)),
+            "{:#?}",
+            &observed.log[observed.log.len().saturating_sub(4)..]
+        );
         assert_eq!(observed.decision(), Decision::Advance);
     }
 

@@ -476,6 +476,7 @@ mod tests {
             ready,
             available: ready,
             restarts: 0,
+            terminating: 0,
         };
         vec![
             FleetPoint {

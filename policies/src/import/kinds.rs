@@ -39,6 +39,11 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         api_version: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        role: Role::Policy(super::argo_rollout::read),
+    },
+    Kind {
+        api_version: "argoproj.io/v1alpha1",
         kind: "AnalysisTemplate",
         role: Role::Template,
     },

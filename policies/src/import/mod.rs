@@ -56,9 +56,13 @@
 //! This module does no I/O: the runner reads the files (bounded by
 //! `limits::MAX_MANIFEST_BYTES`) and hands their text over.
 
+pub mod analysis_template;
+pub mod argo_rollout;
 pub mod codedeploy;
 pub mod condition;
 pub mod deployment;
+pub mod gate_table;
+pub mod go_duration;
 pub mod kinds;
 pub mod manifest;
 pub mod meta;

@@ -35,16 +35,16 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use config::Problem;
 use serde_json::Value as J;
 
+use super::Context;
+use super::collect::Collector;
 use super::condition::{self, GateDefaults, Outcome};
 use super::go_duration;
 use super::manifest::{Document, describe};
 use super::meta;
 use super::node::{Findings, Node};
 use super::query::{self, Form, ResultKind, Shape, Window};
-use super::{Context, Note};
 use crate::analysis::AnalysisSpec;
 use crate::gate::{EmptyRule, GateSpec};
 
@@ -155,8 +155,7 @@ pub struct Analyses<'r, 'c> {
     ctx: &'r Context<'c>,
     rollout: RolloutMeta,
     cache: RefCell<BTreeMap<Key, Option<Vec<MetricRead>>>>,
-    problems: RefCell<Vec<Problem>>,
-    notes: RefCell<Vec<Note>>,
+    found: Collector,
 }
 
 /// The placeholder of an argument the simulation cannot know: a word PromQL reads in a
@@ -317,59 +316,17 @@ impl<'r, 'c> Analyses<'r, 'c> {
             ctx,
             rollout,
             cache: RefCell::new(BTreeMap::new()),
-            problems: RefCell::new(Vec::new()),
-            notes: RefCell::new(Vec::new()),
+            found: Collector::default(),
         }
     }
 
     fn note(&self, origin: &str, key: &str, text: impl Into<String>) {
-        let n = Note {
-            origin: origin.to_string(),
-            key: key.to_string(),
-            text: text.into(),
-        };
-        let mut notes = self.notes.borrow_mut();
-        if !notes.contains(&n) {
-            notes.push(n);
-        }
-    }
-
-    fn merge(&self, findings: Findings) {
-        let (ps, ns) = findings.into_parts();
-        for p in ps {
-            let mut all = self.problems.borrow_mut();
-            if !all.contains(&p) {
-                all.push(p);
-            }
-        }
-        for n in ns {
-            self.note(&n.origin, &n.key, n.text);
-        }
+        self.found.note(origin, key, text);
     }
 
     /// Hands what the templates' reading found to the import.
     pub fn finish(self) {
-        let mut by_origin: BTreeMap<String, Findings> = BTreeMap::new();
-        let mut order = Vec::new();
-        for p in self.problems.into_inner() {
-            let f = by_origin.entry(p.origin.clone()).or_insert_with(|| {
-                order.push(p.origin.clone());
-                Findings::new(p.origin.clone())
-            });
-            f.problem(&p.key, p.reason);
-        }
-        for n in self.notes.into_inner() {
-            let f = by_origin.entry(n.origin.clone()).or_insert_with(|| {
-                order.push(n.origin.clone());
-                Findings::new(n.origin.clone())
-            });
-            f.note(&n.key, n.text);
-        }
-        for o in order {
-            if let Some(f) = by_origin.remove(&o) {
-                self.ctx.keep(f);
-            }
-        }
+        self.found.finish(self.ctx);
     }
 
     /// A `fieldRef` of the Rollout's metadata, as Argo's downward API reads it.
@@ -781,7 +738,7 @@ impl<'r, 'c> Analyses<'r, 'c> {
             spec.map(|spec| self.read_spec(&spec, &template, args, rollout_dry))
         };
         let bad = findings.has_problems();
-        self.merge(findings);
+        self.found.merge(findings);
         match out {
             Some(ms) if !bad => Some(ms),
             _ => None,

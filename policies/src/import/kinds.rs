@@ -54,6 +54,11 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         api_version: "flagger.app/v1beta1",
+        kind: "Canary",
+        role: Role::Policy(super::flagger_canary::read),
+    },
+    Kind {
+        api_version: "flagger.app/v1beta1",
         kind: "MetricTemplate",
         role: Role::Template,
     },

@@ -773,3 +773,6 @@ impl Reader<'_, '_, '_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

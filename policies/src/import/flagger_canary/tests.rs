@@ -429,11 +429,31 @@ fn queries_and_providers_rollcage_does_not_read() {
             "{AT}: spec.analysis.metrics[0].query: an inline query (deprecated by Flagger for templateRef); --map-metric names it CANARY/METRIC"
         ),
     );
+    // A built-in name with a query of its own: Flagger runs both checks, one gate
+    // when they are the same check, refused when they are not.
+    let dup = |q: &str| {
+        canary(&format!(
+            "interval: 1m\nstepWeight: 10\nmetrics:\n- name: request-duration\n  query: '{q}'\n  thresholdRange: {{max: 500}}\n"
+        ))
+    };
+    let same = "histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket[{{ interval }}])))";
+    let (p, i) = read(&dup(same)).unwrap();
+    assert_eq!(p.kind.gates().len(), 1);
+    has(
+        &notes(&i),
+        "metric request-duration: Flagger runs its built-in request-duration check and this metric's query, which measure the same against the same bound: one gate",
+    );
+    has(
+        &refused(&dup(&same.replace("0.99", "0.9"))),
+        &format!(
+            "{AT}: spec.analysis.metrics[0].thresholdRange: metric request-duration: Flagger runs its built-in request-duration check (latency_p99_ms <= 500 over 60 s) and this metric's query (latency_p90_ms 500 over 60 s), each failing the check on its own"
+        ),
+    );
     has(
         &refused(&canary(
-            "interval: 1m\nstepWeight: 10\nmetrics:\n- name: request-duration\n  templateRef: {name: x}\n  thresholdRange: {max: 1}\n",
+            "interval: 1m\nstepWeight: 10\nmetrics:\n- name: e\n  query: x\n  templateRef: {name: x}\n  thresholdRange: {max: 1}\n",
         )),
-        "metric request-duration: Flagger checks a built-in metric, an inline query and a templateRef each on its own",
+        "metric e: Flagger checks an inline query and a templateRef each on its own",
     );
 }
 

@@ -29,9 +29,7 @@ fn builtin(g: &GateSpec, notes: &mut Vec<String>) -> Result<Option<Y>, ExportErr
                 .unwrap_or(100.0 - 100.0 * g.threshold);
             ("min", min)
         }
-        ("request-duration", GateMetric::Latency { quantile }, Comparison::Absolute)
-            if quantile == 0.99 =>
-        {
+        ("request-duration", GateMetric::Latency { quantile: 0.99 }, Comparison::Absolute) => {
             ("max", g.threshold)
         }
         ("request-success-rate" | "request-duration", _, _) => {

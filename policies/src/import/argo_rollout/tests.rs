@@ -1113,3 +1113,107 @@ fn the_spec_beside_the_strategy() {
         &format!("{AT}: spec: missing: a Rollout's spec holds its strategy"),
     );
 }
+
+/// Whatever the bytes, the Rollout, Canary and template readers give a policy or
+/// problems, never a panic.
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const EXAMPLES: [(&str, &str); 3] = [
+        (
+            "r.yaml",
+            include_str!("../../../../examples/manifests/rollout-canary.yaml"),
+        ),
+        (
+            "b.yaml",
+            include_str!("../../../../examples/manifests/rollout-bluegreen.yaml"),
+        ),
+        (
+            "f.yaml",
+            include_str!("../../../../examples/manifests/flagger-canary.yaml"),
+        ),
+    ];
+
+    fn read_all(file: &str, text: &str) {
+        if let Ok(i) = import(file, text, None, &Options::default()) {
+            let _ = Policy::from_doc(&i.doc()).map_err(|ps| i.locate(ps));
+        }
+        let _ = crate::import::validate(file, text, &Options::default());
+    }
+
+    const VALUES: [&str; 16] = [
+        "null",
+        "true",
+        "-1",
+        "0",
+        "1.5",
+        "1e300",
+        "\"25\"",
+        "\"{{args.x}}\"",
+        "\"{{ interval }}\"",
+        "\"1h30m\"",
+        "[]",
+        "[1, {a: b}]",
+        "{}",
+        "{templates: [{templateName: t}]}",
+        "99999999999999999999",
+        "\"x\"",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn mutated_examples_are_read_or_refused(
+            which in 0usize..3,
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let (file, source) = EXAMPLES[which];
+            let mut bytes = source.as_bytes().to_vec();
+            for (at, b) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = b;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            read_all(file, &String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn any_value_at_a_canary_field_is_read_or_refused(
+            field in prop::sample::select(vec![
+                "steps", "maxSurge", "maxUnavailable", "trafficRouting", "analysis",
+                "scaleDownDelaySeconds", "abortScaleDownDelaySeconds", "dynamicStableScale",
+                "minPodsPerReplicaSet",
+            ]),
+            value in prop::sample::select(VALUES.to_vec()),
+        ) {
+            let text = format!("{}{}", canary(&format!("{field}: {value}\n")), errors_template(""));
+            read_all("r.yaml", &text);
+            let step = canary(&format!("steps:\n- {{setWeight: 5}}\n- {{pause: {{duration: {value}}}}}\n- analysis: {value}\n- setCanaryScale: {{weight: {value}}}\n"));
+            read_all("r.yaml", &step);
+        }
+
+        #[test]
+        fn any_value_at_a_metric_field_is_read_or_refused(
+            field in prop::sample::select(vec![
+                "interval", "count", "initialDelay", "failureLimit", "inconclusiveLimit",
+                "consecutiveErrorLimit", "consecutiveSuccessLimit", "successCondition",
+                "failureCondition", "provider",
+            ]),
+            value in prop::sample::select(VALUES.to_vec()),
+        ) {
+            let t = template(
+                "t",
+                &format!("args:\n- name: x\n  value: \"2\"\nmetrics:\n- name: m\n  {field}: {value}\n  successCondition: result[0] < 1\n  provider:\n    prometheus:\n      query: sum(increase(kube_pod_container_status_restarts_total[5m]))\n"),
+            );
+            let text = format!("{}{t}", canary("steps:\n- analysis:\n    templates:\n    - templateName: t\n"));
+            read_all("r.yaml", &text);
+            let f = format!(
+                "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {{name: c}}\nspec:\n  targetRef: {{kind: Deployment, name: c}}\n  analysis:\n    interval: {value}\n    threshold: {value}\n    stepWeight: 10\n    metrics:\n    - {{name: request-success-rate, thresholdRange: {{min: {value}}}, interval: {value}}}\n"
+            );
+            read_all("f.yaml", &f);
+        }
+    }
+}

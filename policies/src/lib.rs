@@ -15,6 +15,7 @@ pub mod canary_flagger;
 pub mod export;
 pub mod file_form;
 pub mod gate;
+pub mod import;
 pub mod intstr;
 pub mod k8s;
 pub mod k8s_names;

@@ -8,7 +8,7 @@ use runner::inputs::resolve;
 
 /// Times one run of `scenario` under `policy` at seed 1 (world construction included).
 fn bench_run(c: &mut Criterion, name: &str, scenario: &str, policy: &str) {
-    let r = resolve(scenario, policy, &[]).expect("built-ins resolve");
+    let r = resolve(scenario, policy, &[], &Default::default()).expect("built-ins resolve");
     let (record, _) = runner::execute::run_once(&r.scenario, &r.policy, 1, 0);
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(record.events_processed));

@@ -24,6 +24,7 @@ fn sweep_throughput(c: &mut Criterion) {
         constraints: Constraints::default(),
         bootstrap_resamples: 1000,
         shard: None,
+        import: Default::default(),
     };
     let plan = plan(&request, "bench").expect("built-ins resolve");
     let mut group = c.benchmark_group("sweep");

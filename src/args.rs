@@ -5,6 +5,9 @@
 //! `--set` overrides are checked where they are applied (`runner::inputs`), against the
 //! files they change.
 
+use std::path::PathBuf;
+
+use runner::inputs::ImportFlags;
 use runner::limits::MAX_THREADS;
 
 use crate::numbers::whole;
@@ -52,6 +55,36 @@ pub struct PolicyOverrides {
     /// Override a policy field: policy.KEY=VALUE (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+}
+
+/// `--analysis` and `--map-metric`, for a policy that is a manifest (docs/import.md).
+#[derive(clap::Args)]
+pub struct Import {
+    /// A manifest file of AnalysisTemplate, ClusterAnalysisTemplate or MetricTemplate
+    /// documents that a manifest policy refers to (repeatable).
+    #[arg(long = "analysis", value_name = "FILE")]
+    analysis: Vec<PathBuf>,
+    /// What an analysis metric whose query rollcage does not recognise measures:
+    /// TEMPLATE/METRIC=KIND (repeatable; the KIND words are in docs/import.md).
+    #[arg(long = "map-metric", value_name = "TEMPLATE/METRIC=KIND")]
+    map_metric: Vec<String>,
+}
+
+impl Import {
+    /// The flags as the runner takes them.
+    pub fn flags(&self) -> ImportFlags {
+        ImportFlags {
+            analysis: self.analysis.clone(),
+            map_metric: self.map_metric.clone(),
+        }
+    }
+}
+
+/// Prints a policy load's notes on stderr (the import's, one line each).
+pub fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("{n}");
+    }
 }
 
 #[cfg(test)]

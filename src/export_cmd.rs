@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::args::PolicyOverrides;
+use crate::args::{Import, PolicyOverrides, print_notes};
 use policies::export::{self, Options, Target};
 use policies::k8s_names::{HttpUrl, ServiceName};
 use policies::series::{self, SeriesNames};
@@ -14,8 +14,8 @@ use runner::output::write_atomic;
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
-    /// A built-in policy name or a policy file (TOML or exported JSON): for k8s, argo,
-    /// flagger, codedeploy and json.
+    /// A built-in policy name, a policy file (TOML or exported JSON) or a manifest
+    /// (docs/import.md): for k8s, argo, flagger, codedeploy and json.
     #[arg(long, conflicts_with_all = ["scenario", "run"])]
     policy: Option<String>,
     /// A built-in scenario name or a scenario file: its SLO, for prometheus-rules.
@@ -27,6 +27,8 @@ pub struct ExportArgs {
     run: Option<PathBuf>,
     #[command(flatten)]
     overrides: PolicyOverrides,
+    #[command(flatten)]
+    import: Import,
     /// k8s, argo, flagger, codedeploy, json (a policy); prometheus-rules (a scenario or
     /// a run); promtool-test (a run).
     #[arg(long = "to", value_parser = parse_to)]
@@ -97,7 +99,9 @@ pub fn run(args: ExportArgs) -> Result<(String, ExitCode), RunnerError> {
             target.name()
         )));
     };
-    let policy = load_policy_with_sets(policy, &args.overrides.sets)?;
+    let loaded = load_policy_with_sets(policy, &args.overrides.sets, &args.import.flags())?;
+    print_notes(&loaded.notes);
+    let policy = loaded.policy;
     let service = service_or_policy_name(&args.service, &policy)?;
     let series = series_names(args.metric_names.as_deref())?;
     let opts = Options {

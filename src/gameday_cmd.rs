@@ -8,7 +8,7 @@ use runner::RunnerError;
 use runner::gameday::chaos::ChaosOptions;
 use runner::gameday::{GamedayOptions, gameday};
 
-use crate::args::{MasterSeed, Overrides, Workers};
+use crate::args::{Import, MasterSeed, Overrides, Workers};
 use crate::numbers::whole;
 use crate::sweep_cmd::Bar;
 use crate::{PROGRAM, print};
@@ -19,9 +19,12 @@ pub struct GamedayArgs {
     /// A built-in scenario name or a scenario file: what the game day injects.
     #[arg(long)]
     scenario: String,
-    /// A built-in policy name or a policy file: how the release is rolled out.
+    /// A built-in policy name, a policy file or a manifest: how the release is rolled
+    /// out.
     #[arg(long)]
     policy: String,
+    #[command(flatten)]
+    import: Import,
     /// Simulations behind the expected figures (1 to 1000000000).
     #[arg(long, default_value_t = 50, value_parser = whole::<u64, 1, MAX_SEEDS>)]
     seeds: u64,
@@ -61,6 +64,7 @@ pub fn cmd_gameday(args: GamedayArgs) -> Result<ExitCode, RunnerError> {
         out: args.out,
         force: args.force,
         threads,
+        import: args.import.flags(),
         chaos: ChaosOptions {
             service: args.service,
             namespace: args.namespace,

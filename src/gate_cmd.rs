@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::args::PolicyOverrides;
+use crate::args::{Import, PolicyOverrides, print_notes};
 use policies::backtest::{self, Decision};
 use policies::gate::Verdict;
 use policies::k8s_names::{HttpUrl, ServiceName};
@@ -30,6 +30,9 @@ use sim_core::log::{LogKind, LogRecord};
 use sim_core::metrics::{MetricsView, Sample};
 use sim_core::record::FleetPoint;
 
+/// `--replicas` when neither the flag nor a manifest gives it.
+const DEFAULT_REPLICAS: u32 = 10;
+
 /// The most points one `query_range` may ask for: Prometheus refuses more than 11,000
 /// per series.
 pub const MAX_POINTS: u64 = 11_000;
@@ -41,11 +44,14 @@ const BASELINE_LOOKBACK_SECONDS: f64 = 3600.0;
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["metrics", "prometheus"])))]
 pub struct GateArgs {
-    /// A built-in policy name or a policy file (TOML or exported JSON).
+    /// A built-in policy name, a policy file (TOML or exported JSON), or a manifest
+    /// (docs/import.md).
     #[arg(long)]
     policy: String,
     #[command(flatten)]
     overrides: PolicyOverrides,
+    #[command(flatten)]
+    import: Import,
     /// Prometheus query_range responses (JSON) or a CSV: series, columns, units and
     /// examples in docs/exports.md ("Gate input"); examples/gate/ has files that pass
     /// and fail. Input that is not what those queries produce exits 2.
@@ -89,9 +95,10 @@ pub struct GateArgs {
     /// `auto` observes when the server has the series, and is instant for a file.
     #[arg(long, value_enum, default_value_t = FleetChoice::Auto)]
     fleet: FleetChoice,
-    /// The fleet's desired replicas in a backtest (the controllers' batch arithmetic).
-    #[arg(long, default_value_t = 10, value_parser = crate::numbers::whole::<u32, 1, 10_000>)]
-    replicas: u32,
+    /// The fleet's desired replicas in a backtest (the controllers' batch arithmetic;
+    /// default: a manifest's spec.replicas, else 10).
+    #[arg(long, value_parser = crate::numbers::whole::<u32, 1, 10_000>)]
+    replicas: Option<u32>,
     /// One JSON document instead of text: the evaluations with the fields of the gate
     /// rows of a run's events.csv, the decisions, and the overall decision.
     #[arg(long)]
@@ -226,7 +233,13 @@ enum FleetChoice {
 }
 
 pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
-    let policy = load_policy_with_sets(&args.policy, &args.overrides.sets)?;
+    let loaded = load_policy_with_sets(&args.policy, &args.overrides.sets, &args.import.flags())?;
+    print_notes(&loaded.notes);
+    let replicas = args
+        .replicas
+        .or(loaded.replicas.as_ref().map(|r| r.count))
+        .unwrap_or(DEFAULT_REPLICAS);
+    let policy = loaded.policy;
     let gates = policy.kind.gates();
     if gates.is_empty() {
         return Err(RunnerError::Usage(format!(
@@ -265,7 +278,7 @@ pub fn run(args: GateArgs) -> Result<(String, ExitCode), RunnerError> {
             } else {
                 backtest::Fleet::Observed(&fleet)
             };
-            judge_range(&policy, &source, &samples, a, b, args.replicas, fleet)
+            judge_range(&policy, &source, &samples, a, b, replicas, fleet)
         }
     };
     let code = ExitCode::from(report.exit_code);

@@ -77,12 +77,9 @@ enum Command {
     /// Plan a game day: a runbook with the expected timeline and cost, abort
     /// conditions, and the scenario's faults as Chaos Mesh experiments.
     Gameday(gameday_cmd::GamedayArgs),
-    /// Check scenario and policy files, reporting every problem at once.
-    Validate {
-        /// Files to check.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
+    /// Check scenario and policy files (and manifests: Deployments, CodeDeploy
+    /// configurations), reporting every problem at once.
+    Validate(ValidateArgs),
     /// Show what a policy's controller does on a healthy rollout, step by step.
     Plan(plan_cmd::PlanArgs),
     /// Write a policy in the format a real rollout controller reads.
@@ -110,13 +107,25 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+struct ValidateArgs {
+    /// Files to check.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    import: args::Import,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
     /// A built-in scenario name or a scenario file.
     #[arg(long, default_value = "reference")]
     scenario: String,
-    /// A built-in policy name or a policy file.
+    /// A built-in policy name, a policy file, or a manifest (FILE.yaml: a Deployment;
+    /// a CodeDeploy configuration's JSON; FILE#NAME picks one policy of several).
     #[arg(long, default_value = "reference")]
     policy: String,
+    #[command(flatten)]
+    import: args::Import,
     #[command(flatten)]
     master: args::MasterSeed,
     /// Replicate index under the master seed (a sweep's replicate k).
@@ -167,7 +176,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd_run(args),
         Command::List { what } => cmd_list(what.as_deref()),
-        Command::Validate { files } => cmd_validate(&files),
+        Command::Validate(args) => cmd_validate(&args),
         Command::Plan(args) => plan_cmd::run(args).and_then(print_with),
         Command::Export(args) => export_cmd::run(args).and_then(print_with),
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
@@ -246,11 +255,18 @@ fn reproduce(r: &Resolved, args: &RunArgs) -> String {
         args.master.seed,
         args.replicate,
         &r.overrides,
+        &args.import.flags().words(),
     )
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
-    let resolved = resolve(&args.scenario, &args.policy, &args.overrides.sets)?;
+    let resolved = resolve(
+        &args.scenario,
+        &args.policy,
+        &args.overrides.sets,
+        &args.import.flags(),
+    )?;
+    args::print_notes(&resolved.notes);
     // Create the output directory before the run so that a refusal costs nothing.
     let out = args
         .out
@@ -388,11 +404,15 @@ fn cmd_list(what: Option<&str>) -> Result<ExitCode, RunnerError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn cmd_validate(files: &[PathBuf]) -> Result<ExitCode, RunnerError> {
+fn cmd_validate(args: &ValidateArgs) -> Result<ExitCode, RunnerError> {
     let mut failed = Vec::new();
-    for f in files {
-        match validate_file(&f.to_string_lossy()) {
-            Ok(line) => print(&format!("{line}\n"))?,
+    let flags = args.import.flags();
+    for f in &args.files {
+        match validate_file(&f.to_string_lossy(), &flags) {
+            Ok(v) => {
+                args::print_notes(&v.notes);
+                print(&format!("{}\n", v.line))?
+            }
             Err(e) => failed.push(e.to_string()),
         }
     }

@@ -18,7 +18,7 @@ use runner::sweep::{
 };
 use sim_core::duration_text::{self, Style};
 
-use crate::args::{MasterSeed, Overrides, Workers};
+use crate::args::{Import, MasterSeed, Overrides, Workers};
 use crate::numbers::{duration, percent, whole};
 use crate::report_cmd::write_report;
 use crate::{PROGRAM, print};
@@ -28,10 +28,13 @@ pub struct SweepArgs {
     /// Scenarios: built-in names or files, comma-separated, or `all` (every built-in).
     #[arg(long, value_delimiter = ',', required = true)]
     scenarios: Vec<String>,
-    /// Policies: built-in names or files, comma-separated. The first is the baseline
-    /// of the paired comparisons unless --baseline says otherwise.
+    /// Policies: built-in names, files or manifests (docs/import.md), comma-separated.
+    /// The first is the baseline of the paired comparisons unless --baseline says
+    /// otherwise.
     #[arg(long, value_delimiter = ',', required = true)]
     policies: Vec<String>,
+    #[command(flatten)]
+    import: Import,
     /// Sweep a policy field over values: policy.KEY=V1,V2,... (repeatable; the
     /// cartesian product of all grids applies to every policy).
     #[arg(long = "grid", value_name = "KEY=V1,V2,...")]
@@ -214,6 +217,12 @@ impl Progress for Bar {
             bar.finish_and_clear();
         }
     }
+    fn note(&self, line: &str) {
+        match self {
+            Bar::Terminal(bar) => bar.suspend(|| eprintln!("{line}")),
+            Bar::Lines(_) => eprintln!("{line}"),
+        }
+    }
 }
 
 pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
@@ -233,6 +242,7 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
         },
         bootstrap_resamples: args.bootstrap,
         shard: args.shard,
+        import: args.import.flags(),
     };
     let plan = plan(&request, PROGRAM)?;
     let started = Instant::now();

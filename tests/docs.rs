@@ -454,3 +454,76 @@ fn documented_limits_are_the_readers() {
     }
     assert!(params > 30, "{params} fault parameters checked");
 }
+
+/// docs/import.md's Limits table is the importer's: each number is its constant in
+/// `policies::limits`, and a file at the bound is read while one past it is refused.
+#[test]
+fn import_limits_are_the_importers() {
+    use policies::import::manifest::documents;
+    use policies::limits::{MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, MAX_MANIFEST_DOCUMENTS};
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/import.md")).unwrap();
+    let rows = table_after(&doc, "## Limits");
+    let bound = |what: &str| -> usize {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == what)
+            .unwrap_or_else(|| panic!("docs/import.md Limits lacks {what}"));
+        row[1].split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(bound("file size"), MAX_MANIFEST_BYTES);
+    assert_eq!(bound("documents per file"), MAX_MANIFEST_DOCUMENTS);
+    assert_eq!(bound("nesting"), MAX_MANIFEST_DEPTH);
+    let obj = "apiVersion: v1\nkind: X\n";
+    let sized = |n: usize| format!("{obj}{}", "#".repeat(n - obj.len()));
+    assert!(documents("f.yaml", &sized(MAX_MANIFEST_BYTES)).is_ok());
+    assert!(documents("f.yaml", &sized(MAX_MANIFEST_BYTES + 1)).is_err());
+    let many = |n: usize| vec![obj; n].join("---\n");
+    assert!(documents("f.yaml", &many(MAX_MANIFEST_DOCUMENTS)).is_ok());
+    assert!(documents("f.yaml", &many(MAX_MANIFEST_DOCUMENTS + 1)).is_err());
+    let nested = |n: usize| format!("{obj}spec: {}1{}\n", "[".repeat(n - 1), "]".repeat(n - 1));
+    assert!(documents("f.yaml", &nested(MAX_MANIFEST_DEPTH)).is_ok());
+    assert!(documents("f.yaml", &nested(MAX_MANIFEST_DEPTH + 1)).is_err());
+}
+
+/// The import docs' example error is what the importer says, and every field a
+/// Deployment's reader maps or notes is in the Deployment table.
+#[test]
+fn import_docs_are_what_the_importer_says() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/import.md")).unwrap();
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  strategy: {rollingUpdate: {maxSurge: \"25\"}}\n";
+    let e = policies::import::import("bad.yaml", text, None, &Default::default()).unwrap_err();
+    assert!(doc.contains(&format!("error: {e}\n")), "{e}");
+    let table = table_after(&doc, "## `apps/v1` Deployment");
+    let cells: String = table
+        .iter()
+        .map(|r| r[0].clone())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let live = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/manifests/deployment.yaml"
+    ))
+    .unwrap();
+    let i = policies::import::import("d.yaml", &live, None, &Default::default()).unwrap();
+    for n in i.notes.iter().filter(|n| n.origin.contains("Deployment")) {
+        let last = n.key.rsplit('.').next().unwrap();
+        assert!(
+            cells.contains(&format!("`{}", n.key)) || cells.contains(last),
+            "{}",
+            n.key
+        );
+    }
+    for field in [
+        "maxSurge",
+        "maxUnavailable",
+        "minReadySeconds",
+        "progressDeadlineSeconds",
+        "replicas",
+        "paused",
+    ] {
+        assert!(cells.contains(field), "{field}");
+    }
+}

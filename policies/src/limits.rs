@@ -45,6 +45,22 @@ pub const MAX_GATES: usize = 32;
 /// Steps of an Argo canary.
 pub const MAX_STEPS: usize = 1_000;
 
+/// The largest manifest file `--policy FILE.yaml` (or `--analysis`) reads: 4 MiB. A
+/// policy's manifests (a Deployment or a Rollout and its templates) are a few kilobytes,
+/// and Kubernetes stores no object over 1.5 MiB (etcd's request limit); a file past a
+/// few such objects is a mistake (a log, a cluster dump) and is refused before it is
+/// parsed into memory.
+pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// Documents in one manifest file (`---` separated, or a `List`'s items): a service's
+/// manifests are tens of objects; each document is parsed and kept in memory.
+pub const MAX_MANIFEST_DOCUMENTS: usize = 256;
+
+/// How deeply a manifest's mappings and lists may nest: Kubernetes objects nest about a
+/// dozen levels (a pod template's container's probe's HTTP headers); the limit keeps a
+/// hostile file from recursing the reader deep (the YAML parser itself stops at 128).
+pub const MAX_MANIFEST_DEPTH: usize = 64;
+
 #[cfg(test)]
 mod tests {
     use crate::Policy;

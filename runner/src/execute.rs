@@ -33,7 +33,8 @@ pub fn run_once(
 }
 
 /// A `rollcage run` command for one run: `scenario` and `policy` as the command takes
-/// them (built-in names or files), every `--set` (a sweep's grid values among them).
+/// them (built-in names or files), every `--set` (a sweep's grid values among them),
+/// then the import flags of a manifest policy (`--analysis FILE`) as words.
 /// Words are quoted for a POSIX shell where they need it; `--set` values always are.
 pub fn reproduce_command(
     scenario: &str,
@@ -41,6 +42,7 @@ pub fn reproduce_command(
     seed: u64,
     replicate: u64,
     sets: &[String],
+    import: &[String],
 ) -> String {
     let mut cmd = format!(
         "rollcage run --scenario {} --policy {} --seed {seed} --replicate {replicate}",
@@ -50,6 +52,10 @@ pub fn reproduce_command(
     for s in sets {
         cmd.push_str(" --set ");
         cmd.push_str(&single_quoted(s));
+    }
+    for w in import {
+        cmd.push(' ');
+        cmd.push_str(&shell_word(w));
     }
     cmd
 }
@@ -84,7 +90,8 @@ mod tests {
                 "gated-10pct",
                 7,
                 3,
-                &["scenario.run.horizon_seconds=300".into()]
+                &["scenario.run.horizon_seconds=300".into()],
+                &[]
             ),
             "rollcage run --scenario memory-leak --policy gated-10pct --seed 7 --replicate 3 \
              --set 'scenario.run.horizon_seconds=300'"
@@ -95,10 +102,23 @@ mod tests {
                 "p.toml",
                 1,
                 0,
-                &["policy.name=it's".into()]
+                &["policy.name=it's".into()],
+                &[]
             ),
             "rollcage run --scenario 'my dir/s.toml' --policy p.toml --seed 1 --replicate 0 \
              --set 'policy.name=it'\\''s'"
+        );
+        assert_eq!(
+            reproduce_command(
+                "steady",
+                "rollout.yaml#web",
+                1,
+                0,
+                &[],
+                &["--analysis".into(), "my templates.yaml".into()]
+            ),
+            "rollcage run --scenario steady --policy 'rollout.yaml#web' --seed 1 --replicate 0 \
+             --analysis 'my templates.yaml'"
         );
     }
 }

@@ -11,7 +11,7 @@ use sim_core::RunRecord;
 /// Runs a built-in (or file) scenario under a policy through the library.
 pub fn run(scenario: &str, policy: &str, seed: u64, sets: &[&str]) -> (RunRecord, RunMetrics) {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let r = resolve(scenario, policy, &sets).unwrap_or_else(|e| panic!("{e}"));
+    let r = resolve(scenario, policy, &sets, &Default::default()).unwrap_or_else(|e| panic!("{e}"));
     runner::execute::run_once(&r.scenario, &r.policy, seed, 0)
 }
 

@@ -32,6 +32,12 @@ pub fn config(s: &BatchedSpec, o: &Options) -> (String, Vec<String>) {
             s.bake_seconds
         ));
     }
+    if s.min_ready_seconds > 0.0 {
+        notes.push(format!(
+            "CodeDeploy has no minimum ready time: min_ready_seconds {} is dropped (an instance is healthy once its lifecycle hooks pass)",
+            s.min_ready_seconds
+        ));
+    }
     if !s.gates.is_empty() {
         let defs: Vec<String> = s
             .gates

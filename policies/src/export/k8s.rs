@@ -62,6 +62,24 @@ pub fn deployment(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
             s.on_failure.name()
         ));
     }
+    for (field, v) in [
+        ("minReadySeconds", s.min_ready_seconds),
+        ("progressDeadlineSeconds", s.progress_deadline_seconds),
+    ] {
+        if v.fract() != 0.0 {
+            notes.push(format!(
+                "{field} is whole seconds: {v} is written as {}",
+                v.round()
+            ));
+        }
+    }
+    if s.progress_deadline_seconds.round() <= s.min_ready_seconds.round() {
+        notes.push(format!(
+            "Kubernetes refuses a progressDeadlineSeconds ({}) not greater than minReadySeconds ({}): apply fails until one changes",
+            s.progress_deadline_seconds.round(),
+            s.min_ready_seconds.round()
+        ));
+    }
     let doc = Y::map(vec![
         ("apiVersion", Y::str("apps/v1")),
         ("kind", Y::str("Deployment")),

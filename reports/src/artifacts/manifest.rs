@@ -117,6 +117,10 @@ pub struct Manifest {
     pub constraints: Constraints,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// The import flags of manifest policies (`--analysis FILE`, `--map-metric M`) as
+    /// command-line words, for a command reproducing a run; absent when none were given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub import: Vec<String>,
 }
 
 pub const RUN_ORDER: &str = "run_id = (scenario_index * policies + policy_index) * seeds + replicate; shard I/N holds the replicates k with k mod N = I";
@@ -253,6 +257,7 @@ mod tests {
             bootstrap_resamples: 100,
             constraints: Constraints::default(),
             shard: Some(Shard { index: 1, count: 2 }),
+            import: vec!["--analysis".into(), "templates.yaml".into()],
         }
     }
 

@@ -120,6 +120,7 @@ pub fn check(
         constraints: Constraints::default(),
         bootstrap_resamples: suite.bootstrap,
         shard: None,
+        import: suite.import.clone(),
     };
     let plan = plan(&request, program)?;
     let scratch;

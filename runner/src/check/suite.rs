@@ -10,6 +10,8 @@
 //! seed = 1                              # master seed (default 1)
 //! set = ["scenario.run.horizon_seconds=1800"]
 //! judge = "estimate"                    # or "interval"
+//! analysis = ["templates.yaml"]         # --analysis files for manifest policies (beside the suite)
+//! map_metric = ["success-rate/errors=error_ratio"]   # --map-metric mappings
 //! assertions = [
 //!   "memory-leak: detection_rate >= 0.95",
 //!   "good-release: false_rollback_rate <= 1%",
@@ -24,7 +26,7 @@ use config::{Doc, Problem, Problems, Section, Value};
 use reports::check::{Assertion, Judge};
 
 use crate::RunnerError;
-use crate::inputs::{Override, Target, load_policy, load_scenario, parse_override};
+use crate::inputs::{ImportFlags, Override, Target, load_policy, load_scenario, parse_override};
 use crate::limits;
 
 /// The suite file format this build reads.
@@ -45,6 +47,9 @@ pub struct Suite {
     pub judge: Judge,
     pub bootstrap: usize,
     pub assertions: Vec<Assertion>,
+    /// `analysis` (files beside the suite) and `map_metric`: what `--analysis` and
+    /// `--map-metric` give the commands that take a policy on the command line.
+    pub import: ImportFlags,
 }
 
 fn strings(s: &Section<'_>, key: &str, required: bool) -> Vec<String> {
@@ -179,6 +184,13 @@ impl Suite {
                     }
                 },
                 assertions,
+                import: ImportFlags {
+                    analysis: strings(&root, "analysis", false)
+                        .iter()
+                        .map(|a| PathBuf::from(beside(dir, a, false)))
+                        .collect(),
+                    map_metric: strings(&root, "map_metric", false),
+                },
             }
         };
         problems.extend(doc.problems());
@@ -214,10 +226,15 @@ impl Suite {
                 Err(e) => take(e, format!("scenarios[{i}]"), Target::Scenario),
             }
         }
-        for (i, spec) in suite.policies.iter().enumerate() {
-            if let Err(e) = load_policy(spec, &overrides) {
-                take(e, format!("policies[{i}]"), Target::Policy);
+        match suite.import.read() {
+            Ok(opts) => {
+                for (i, spec) in suite.policies.iter().enumerate() {
+                    if let Err(e) = load_policy(spec, &overrides, &opts) {
+                        take(e, format!("policies[{i}]"), Target::Policy);
+                    }
+                }
             }
+            Err(e) => take(e, "analysis".into(), Target::Policy),
         }
         if let Err(why) = limits::runs(
             suite.scenarios.len() as u64,

@@ -33,6 +33,8 @@ pub struct GamedayOptions {
     pub force: bool,
     pub threads: usize,
     pub chaos: ChaosOptions,
+    /// `--analysis` and `--map-metric`, for a policy that is a manifest.
+    pub import: crate::inputs::ImportFlags,
 }
 
 /// What was written.
@@ -120,7 +122,7 @@ pub fn gameday(
     program: &str,
     progress: &dyn Progress,
 ) -> Result<GamedayReport, RunnerError> {
-    let resolved = resolve(&opts.scenario, &opts.policy, &opts.sets)?;
+    let resolved = resolve(&opts.scenario, &opts.policy, &opts.sets, &opts.import)?;
     let request = SweepRequest {
         scenarios: vec![opts.scenario.clone()],
         policies: vec![opts.policy.clone()],
@@ -132,6 +134,7 @@ pub fn gameday(
         constraints: Constraints::default(),
         bootstrap_resamples: 200,
         shard: None,
+        import: opts.import.clone(),
     };
     let plan = plan(&request, program)?;
     let out = OutputDir::create(&opts.out, opts.force)?;

@@ -66,6 +66,11 @@ pub trait Progress: Sync {
     fn start(&self, total: u64, done: u64);
     fn advance(&self, runs: u64);
     fn finish(&self);
+    /// A note about the sweep's inputs (what a manifest policy's import noted), told
+    /// once before the runs; the CLI prints it on stderr.
+    fn note(&self, line: &str) {
+        let _ = line;
+    }
 }
 
 /// A `Progress` that shows nothing.
@@ -143,6 +148,7 @@ impl RunPanic {
                 m.master_seed,
                 replicate,
                 &sets,
+                &m.import,
             ),
             partial: Some(partial.to_path_buf()),
             rows_kept: position,
@@ -251,6 +257,9 @@ fn run_in(
     threads: usize,
     progress: &dyn Progress,
 ) -> Result<SweepReport, RunnerError> {
+    for n in &plan.notes {
+        progress.note(n);
+    }
     let out = dir.path();
     let m = &plan.manifest;
     let total = m.shard_runs();

@@ -12,7 +12,10 @@ use reports::sweep::Constraints;
 use scenarios::Scenario;
 
 use crate::RunnerError;
-use crate::inputs::{Override, Target, load_policy, load_scenario, parse_override, scenario_names};
+use crate::inputs::{
+    ImportFlags, Override, Target, load_policy, load_scenario, parse_override, replicas_note,
+    scenario_names,
+};
 use crate::limits;
 pub use reports::artifacts::manifest::{
     GridAxis, Manifest, PolicyEntry, RUN_ORDER, ScenarioEntry, Shard,
@@ -34,6 +37,8 @@ pub struct SweepRequest {
     pub constraints: Constraints,
     pub bootstrap_resamples: usize,
     pub shard: Option<Shard>,
+    /// `--analysis` and `--map-metric`, for the policies that are manifests.
+    pub import: ImportFlags,
 }
 
 /// Parses `policy.KEY=V1,V2,...`.
@@ -76,6 +81,10 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
     pub variants: Vec<Variant>,
     pub manifest: Manifest,
+    /// What the import of manifest policies noted (once per policy file, not per grid
+    /// combination), and where a manifest's replicas differ from a scenario's fleet:
+    /// lines for stderr.
+    pub notes: Vec<String>,
 }
 
 /// Every combination of the grid's values, first axis slowest.
@@ -210,6 +219,14 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
             Vec::new()
         }
     };
+    let import = match req.import.read() {
+        Ok(o) => o,
+        Err(e) => {
+            problems.push(describe(e).trim_start().to_string());
+            policies::import::Options::default()
+        }
+    };
+    let mut notes: Vec<String> = Vec::new();
     let mut variants: Vec<Variant> = Vec::new();
     let mut policy_entries = Vec::new();
     for spec in &req.policies {
@@ -220,8 +237,18 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
                 with_grid.push(parse_override(&raw).expect("grid keys were checked"));
             }
             let label = variant_name(spec, &grid, &values);
-            match load_policy(spec, &with_grid) {
-                Ok((policy, source)) => {
+            match load_policy(spec, &with_grid, &import) {
+                Ok(loaded) => {
+                    let (policy, source) = (loaded.policy, loaded.source);
+                    let replicas = loaded
+                        .replicas
+                        .iter()
+                        .flat_map(|r| scenarios.iter().filter_map(move |s| replicas_note(r, s)));
+                    for n in loaded.notes.into_iter().chain(replicas) {
+                        if !notes.contains(&n) {
+                            notes.push(n);
+                        }
+                    }
                     let name = variant_name(&policy.name, &grid, &values);
                     if variants.iter().any(|v| v.name == name) {
                         problems.push(format!("policy {label}: the name {name} is taken twice"));
@@ -294,11 +321,13 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
         bootstrap_resamples: req.bootstrap_resamples,
         constraints: req.constraints,
         shard: req.shard,
+        import: req.import.words(),
     };
     Ok(Plan {
         scenarios,
         variants,
         manifest,
+        notes,
     })
 }
 
@@ -318,6 +347,7 @@ mod tests {
             constraints: Constraints::default(),
             bootstrap_resamples: 100,
             shard: None,
+            import: ImportFlags::default(),
         }
     }
 

@@ -4,6 +4,7 @@ mod common;
 
 use common::{assert_conserved, run};
 use reports::Outcome;
+use sim_core::{SimDuration, SimTime};
 
 /// Over many seeds, `good-release` under `k8s-default` (25% / 25% of 20: surge 5,
 /// unavailable 5) never has more than 25 pods or fewer than 15 available, and succeeds.
@@ -76,8 +77,10 @@ fn crashloop_stalls_and_reports_the_deadline() {
         .iter()
         .find(|e| e.subject == "ProgressDeadlineExceeded")
         .expect("deadline reported");
-    // No new pod ever becomes available: progress stopped at the first scale-up (60 s).
-    assert_eq!(deadline.at.as_secs_f64(), 660.0);
+    // No new pod ever becomes available: progress stopped at the first scale-up and
+    // the scale-down after it (60 s); `DeploymentTimedOut` holds strictly after the
+    // 600 s deadline, so the report is at the first instant past 660 s.
+    assert_eq!(deadline.at, SimTime::from_secs(660) + SimDuration(1));
     // 25% surge and 25% unavailable: 5 old pods gone, 5 crash-looping new ones.
     assert_eq!(m.available_min, 15);
 }
@@ -218,4 +221,35 @@ fn min_ready_seconds_slows_each_step() {
     );
     assert_eq!(m.deploy_duration_s, Some(300.0));
     assert_eq!(m.available_min, 20);
+}
+
+/// Recreate in the engine: every baseline pod is gone, terminating ones included,
+/// before the first candidate pod starts, so the fleet is never mixed and never larger
+/// than its size, at the cost of a moment with nothing available.
+#[test]
+fn recreate_never_mixes_versions() {
+    let (rec, m) = run(
+        "good-release",
+        "policies/tests/fixtures/policies/rolling-recreate.toml",
+        1,
+        &[],
+    );
+    assert_eq!(m.outcome, Outcome::Succeeded);
+    assert_eq!(m.final_phase, "promoted");
+    assert!(m.instances_max <= 20, "{}", m.instances_max);
+    assert_eq!(m.available_min, 0);
+    let steps: Vec<(&str, &str)> = rec
+        .log
+        .iter()
+        .filter(|e| e.subject == "baseline" || e.subject == "candidate")
+        .map(|e| (e.subject.as_str(), e.reason.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("baseline", "replicas 20 -> 0"),
+            ("candidate", "replicas 0 -> 20")
+        ]
+    );
+    assert_conserved(&rec);
 }

@@ -241,7 +241,8 @@ impl AnalysisRun {
                     ),
                 }
             } else {
-                if m.count >= spec.count {
+                // A count of 0 (a background analysis) measures until it is stopped.
+                if spec.count > 0 && m.count >= spec.count {
                     m.successful_done = true;
                 }
                 RunStatus::Running

@@ -345,6 +345,7 @@ fn instant(pods: &[Pods; 2]) -> [CohortStatus; 2] {
         ready: p.spec,
         available: p.available,
         restarts: 0,
+        terminating: 0,
     })
 }
 
@@ -466,6 +467,7 @@ mod tests {
             ready,
             available: ready,
             restarts: 0,
+            terminating: 0,
         }
     }
 
@@ -511,17 +513,19 @@ mod tests {
         assert_eq!(steps(&instant)[..2], [60.0, 180.0]);
         assert_eq!(steps(&observed), [60.0, 220.0], "{:#?}", observed.log);
         // The second batch's pod never appears in the series: the controller waits,
-        // and reports the deadline (600 s) after its last progress, as it would.
-        let deadline: Vec<f64> = observed
+        // and reports the deadline (600 s after its last progress) once it has passed,
+        // 1 ns later (DeploymentTimedOut: exactly at the deadline is not yet out).
+        let deadline: Vec<SimTime> = observed
             .log
             .iter()
             .filter(|r| r.subject == "ProgressDeadlineExceeded")
-            .map(|r| r.at.as_secs_f64())
+            .map(|r| r.at)
             .collect();
-        assert_eq!(deadline, [820.0]);
-        // Kubernetes only reports the deadline: the rollout is still progressing.
-        assert!(observed.cut_short);
-        assert_eq!(observed.decision(), Decision::Advance);
+        assert_eq!(deadline, [SimTime::from_secs(820) + SimDuration(1)]);
+        // Kubernetes only reports the deadline and waits for nothing more: a stalled
+        // rollout, waiting for a human before the range's end.
+        assert!(!observed.cut_short);
+        assert_eq!(observed.decision(), Decision::Pause);
     }
 
     /// A scrape at 30 s with the one before at 15 s.

@@ -9,7 +9,11 @@
 //! default 30 s) after the switch (or after the post-promotion analysis succeeds), so
 //! that a rollback within that time is a switch back, instant. A failed or errored
 //! analysis aborts (before the switch the preview is simply dropped, after it the
-//! traffic switches back); an Inconclusive one pauses for a human.
+//! traffic switches back); an Inconclusive one pauses for a human. After an abort the
+//! candidate stack is scaled down `abort_scale_down_delay_seconds` after the baseline is
+//! fully available again, and never when that delay is 0 (Argo's
+//! `GetAbortScaleDownDelaySecondsOrDefault` returns no delay for 0 and
+//! `shouldDelayScaleDownOnAbort` then leaves the preview at its size).
 //!
 //! What preview analysis can see: the candidate's restarts and memory always (its pods
 //! run), and requests only through `preview_traffic_share`, a share of real traffic
@@ -52,11 +56,58 @@ enum State {
     },
     Done,
     Paused,
-    /// Traffic back on the baseline (once it is available); candidate removed at `drop_at`.
+    /// Traffic back on the baseline (once it is available); the candidate removed as
+    /// `drop` says.
     Aborting {
-        drop_at: SimTime,
+        drop: AbortDrop,
     },
     RolledBack,
+}
+
+/// When an aborted rollout's preview goes, as Argo's `reconcileNewReplicaSet` decides:
+/// the `scale-down-deadline` is set `abortScaleDownDelaySeconds` after the active stack is
+/// fully available again, and a delay of 0 means the preview is never scaled down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AbortDrop {
+    /// The baseline is not yet fully available: no deadline yet.
+    Pending,
+    /// Scale the candidate to zero at this time.
+    At(SimTime),
+    /// `abort_scale_down_delay_seconds = 0`: the candidate stays up.
+    Never,
+}
+
+impl AbortDrop {
+    /// The state at an abort with `delay` seconds.
+    pub(crate) fn start(delay: f64) -> AbortDrop {
+        if delay == 0.0 {
+            AbortDrop::Never
+        } else {
+            AbortDrop::Pending
+        }
+    }
+
+    /// Moves on once the baseline is fully available; true when the candidate must go
+    /// now. Asks to be woken at the deadline.
+    pub(crate) fn due(
+        &mut self,
+        baseline_ready: bool,
+        delay: f64,
+        now: SimTime,
+        act: &mut Actions,
+    ) -> bool {
+        if *self == AbortDrop::Pending && baseline_ready {
+            *self = AbortDrop::At(now + SimDuration::from_secs_f64(delay));
+        }
+        match *self {
+            AbortDrop::At(t) if now >= t => true,
+            AbortDrop::At(t) => {
+                act.wake_at(t);
+                false
+            }
+            AbortDrop::Pending | AbortDrop::Never => false,
+        }
+    }
 }
 
 pub struct BlueGreenController {
@@ -81,10 +132,14 @@ impl BlueGreenController {
         if base.available >= obs.desired {
             act.set_traffic(TrafficSplit::CandidateWeight(0.0));
         }
-        let drop_at =
-            obs.now + SimDuration::from_secs_f64(self.spec.abort_scale_down_delay_seconds);
-        act.wake_at(drop_at);
-        self.state = State::Aborting { drop_at };
+        let mut drop = AbortDrop::start(self.spec.abort_scale_down_delay_seconds);
+        drop.due(
+            base.available >= obs.desired,
+            self.spec.abort_scale_down_delay_seconds,
+            obs.now,
+            act,
+        );
+        self.state = State::Aborting { drop };
     }
 
     /// Steps an analysis; `Some(true)` succeeded, `Some(false)` the rollout stopped.
@@ -254,16 +309,26 @@ impl Controller for BlueGreenController {
         match self.state.clone() {
             State::Preview { ready_at, analysis } => self.preview(obs, act, ready_at, analysis),
             State::Switched { .. } => self.switched(obs, act),
-            State::Aborting { drop_at } => {
+            State::Aborting { mut drop } => {
                 let base = obs.cohort(Version::Baseline);
-                if base.available >= obs.desired {
+                let ready = base.available >= obs.desired;
+                if ready {
                     act.set_traffic(TrafficSplit::CandidateWeight(0.0));
-                    if obs.now >= drop_at {
-                        act.set_replicas(Version::Candidate, 0);
-                    }
                 }
-                if obs.cohort(Version::Candidate).pods == 0 && base.available >= obs.desired {
-                    act.phase(Phase::RolledBack, "back on the previous stack");
+                let delay = self.spec.abort_scale_down_delay_seconds;
+                if drop.due(ready, delay, obs.now, act) {
+                    act.set_replicas(Version::Candidate, 0);
+                }
+                self.state = State::Aborting { drop };
+                let gone = obs.cohort(Version::Candidate).pods == 0;
+                if ready && (gone || drop == AbortDrop::Never) {
+                    let reason = if gone {
+                        "back on the previous stack"
+                    } else {
+                        "back on the previous stack; the preview stays up \
+                         (abort_scale_down_delay_seconds = 0)"
+                    };
+                    act.phase(Phase::RolledBack, reason);
                     self.state = State::RolledBack;
                 }
             }
@@ -273,5 +338,86 @@ impl Controller for BlueGreenController {
 
     fn min_ready(&self) -> SimDuration {
         SimDuration::from_secs_f64(self.spec.min_ready_seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_fleet::Fleet;
+
+    fn spec(abort_delay: f64) -> BlueGreenSpec {
+        BlueGreenSpec {
+            pre_promotion_analysis: None,
+            post_promotion_analysis: None,
+            auto_promotion_seconds: 0.0,
+            scale_down_delay_seconds: 600.0,
+            abort_scale_down_delay_seconds: abort_delay,
+            preview_traffic_share: 0.0,
+            min_ready_seconds: 0.0,
+            gates: Vec::new(),
+        }
+    }
+
+    /// Promotes (old stack kept 600 s), then the human aborts: the baseline is still up,
+    /// so the delay starts at the abort.
+    fn abort_after_switch(abort_delay: f64) -> (Fleet, BlueGreenController) {
+        let mut c = BlueGreenController::new(spec(abort_delay));
+        let mut f = Fleet::new(4);
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        f.now += SimDuration::from_secs(10);
+        f.rollback_requested = Some(f.now);
+        f.run(&mut c, 100, &[Phase::RolledBack]);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        (f, c)
+    }
+
+    /// `abortScaleDownDelaySeconds: 0` leaves the preview up indefinitely (Argo's table
+    /// in docs/features/scaledown-aborted-rs.md, `shouldDelayScaleDownOnAbort`).
+    #[test]
+    fn an_abort_delay_of_zero_never_scales_the_candidate_down() {
+        let (mut f, mut c) = abort_after_switch(0.0);
+        assert_eq!(f.spec, [4, 4], "{:?}", f.path);
+        f.now += SimDuration::from_secs(86_400);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [4, 4]);
+    }
+
+    /// A delay of N scales the candidate down N seconds after the baseline is fully
+    /// available: not a moment before.
+    #[test]
+    fn an_abort_delay_scales_the_candidate_down_after_it() {
+        let (f, _) = abort_after_switch(30.0);
+        assert_eq!(f.spec, [4, 0]);
+        let abort = f.rollback_requested.unwrap();
+        let last = *f.times.last().unwrap();
+        assert_eq!(last, abort + SimDuration::from_secs(30));
+        // The baseline had to come back first when it had been scaled away.
+        let mut c = BlueGreenController::new(BlueGreenSpec {
+            scale_down_delay_seconds: 0.0,
+            ..spec(30.0)
+        });
+        let mut f = Fleet::new(4);
+        f.run(&mut c, 100, &[]);
+        assert_eq!(f.spec, [0, 4]);
+        f.now += SimDuration::from_secs(10);
+        f.rollback_requested = Some(f.now);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [4, 4]);
+        // Baseline pods start; the deadline waits for them.
+        f.now += SimDuration::from_secs(20);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [4, 4]);
+        f.settle();
+        let ready_at = f.now;
+        f.sync(&mut c);
+        assert_eq!(f.wake_at, Some(ready_at + SimDuration::from_secs(30)));
+        f.now = ready_at + SimDuration::from_secs(29) + SimDuration(999_999_999);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [4, 4]);
+        f.now += SimDuration(1);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [4, 0]);
     }
 }

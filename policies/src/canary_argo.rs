@@ -10,7 +10,9 @@
 //! `CalculateReplicaCountsForBasicCanary` and `approximateWeightedCanaryStableReplicaCounts`
 //! (the closest canary/stable split to the weight, allowing one extra pod when maxSurge
 //! permits, never 0 for a weight of 1–99 on two or more pods), bounded by maxSurge and
-//! maxUnavailable (default 25% / 25%, resolved as Kubernetes does). With a traffic
+//! maxUnavailable (default 25% / 25%, resolved as Kubernetes does). As in Argo's
+//! `reconcileCanaryReplicaSets`, a sync scales one ReplicaSet, the stable first, and the
+//! next sync computes the counts again (`basic_canary_sync`). With a traffic
 //! router (`traffic_routing = true`) the canary gets `ceil(replicas × weight / 100)` pods,
 //! the stable stays at full size, and the load balancer sends the weight's share of
 //! requests to the canary once those pods are available. An abort sets the weight to 0:
@@ -23,6 +25,10 @@ use sim_core::log::LogKind;
 use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Version};
 
 use crate::analysis::{AnalysisRun, AnalysisSpec, RunStatus};
+use crate::blue_green::AbortDrop;
+use crate::canary_routed::{
+    CanaryScale, Routed, abort_weight, current_set_weight, routed_counts, set_canary_scale,
+};
 use crate::gate::GateSpec;
 use crate::k8s::ReplicaSet;
 use crate::rolling::Fenceposts;
@@ -37,6 +43,8 @@ pub enum ArgoStep {
     Pause(Option<f64>),
     /// Run the policy's gates as an AnalysisRun.
     Analysis(AnalysisSpec),
+    /// `setCanaryScale` (with a router only): the canary's size apart from the weight.
+    SetCanaryScale(CanaryScale),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -48,9 +56,31 @@ pub struct ArgoCanarySpec {
     pub min_ready_seconds: f64,
     /// With a router: how long the old pods stay after promotion (Argo default 30 s).
     pub scale_down_delay_seconds: f64,
-    /// With a router: how long the canary pods stay after an abort (default 30 s).
-    pub abort_scale_down_delay_seconds: f64,
+    /// With a router: how long the canary pods stay after an abort, from when the stable
+    /// is whole again; 0 leaves them (Argo default 30 s). `None` only with
+    /// `dynamic_stable_scale` and no value given, where Argo scales the canary down as
+    /// traffic returns rather than after a delay.
+    pub abort_scale_down_delay_seconds: Option<f64>,
+    /// `dynamicStableScale` (with a router): the stable shrinks as the canary's weight
+    /// grows, and grows back before an abort's weight returns to it.
+    pub dynamic_stable_scale: bool,
+    /// `minPodsPerReplicaSet` (with a router): a ReplicaSet that is not empty has at
+    /// least this many pods.
+    pub min_pods_per_replica_set: Option<u32>,
+    /// The strategy-level `analysis`, run in the background from `starting_step`.
+    pub analysis: Option<BackgroundAnalysis>,
     pub gates: Vec<GateSpec>,
+}
+
+/// Argo's background analysis: an AnalysisRun over the gates that starts when step
+/// `starting_step` (0-based, Argo's `startingStep`) is reached and runs until the rollout
+/// is fully promoted; Failed or Error aborts, Inconclusive pauses. A `count` of 0 (the
+/// default) measures until then, as a background metric without a count does.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct BackgroundAnalysis {
+    #[serde(flatten)]
+    pub run: AnalysisSpec,
+    pub starting_step: u32,
 }
 
 /// `approximateWeightedCanaryStableReplicaCounts`: the (canary, stable) counts whose
@@ -185,6 +215,42 @@ pub fn basic_canary_counts(
     (new_count.max(0) as u32, stable_count.max(0) as u32)
 }
 
+/// What one reconcile of a basic canary does: Argo scales one ReplicaSet per reconcile
+/// and recomputes on the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CanarySync {
+    /// Set the stable ReplicaSet's spec (`reconcileCanaryStableReplicaSet`, first).
+    ScaleStable(u32),
+    /// Set the canary ReplicaSet's spec (`reconcileNewReplicaSet`, only when the stable
+    /// needed nothing).
+    ScaleCanary(u32),
+    /// Both are at the counts this reconcile computes.
+    Wait,
+}
+
+/// One reconcile of `reconcileCanaryReplicaSets` for a basic canary: both counts come
+/// from `CalculateReplicaCountsForBasicCanary`, but only one ReplicaSet is scaled, the
+/// stable one first; a reconcile that scaled the stable returns, and the canary's count
+/// is computed again on the next one, from the counts the stable scaling left. So the
+/// path between two steps goes stable, canary, stable, ... rather than both at once.
+pub fn basic_canary_sync(
+    replicas: u32,
+    weight: u32,
+    max_surge: u32,
+    max_unavailable: u32,
+    new: ReplicaSet,
+    stable: ReplicaSet,
+) -> CanarySync {
+    let (n, s) = basic_canary_counts(replicas, weight, max_surge, max_unavailable, new, stable);
+    if s != stable.spec {
+        CanarySync::ScaleStable(s)
+    } else if n != new.spec {
+        CanarySync::ScaleCanary(n)
+    } else {
+        CanarySync::Wait
+    }
+}
+
 #[derive(Clone, Debug)]
 enum State {
     Waiting,
@@ -202,9 +268,11 @@ enum State {
     },
     /// Stopped for a human (an indefinite pause or an Inconclusive analysis).
     Paused,
-    /// Weight 0 until the canary is gone; with a router, canary pods go at `scale_down_at`.
+    /// Weight 0 (or, with dynamicStableScale, stepping down) until the stable is whole
+    /// again; `hold`, when the abort delay keeps the canary at its size, says when it
+    /// goes.
     Aborting {
-        scale_down_at: SimTime,
+        hold: Option<AbortDrop>,
     },
     RolledBack,
 }
@@ -214,6 +282,8 @@ pub struct ArgoCanaryController {
     state: State,
     change_start: SimTime,
     weight_applied: Option<u32>,
+    /// The strategy-level analysis, once started.
+    background: Option<AnalysisRun>,
 }
 
 impl ArgoCanaryController {
@@ -223,74 +293,169 @@ impl ArgoCanaryController {
             state: State::Waiting,
             change_start: SimTime::ZERO,
             weight_applied: None,
+            background: None,
         }
     }
 
     /// The setWeight in force at step `index` (0 before the first; 100 past the end).
     fn weight_at(&self, index: usize) -> u32 {
-        if index >= self.spec.steps.len() {
-            return 100;
-        }
-        self.spec.steps[..=index]
-            .iter()
-            .rev()
-            .find_map(|s| match s {
-                ArgoStep::SetWeight(w) => Some(*w),
-                _ => None,
-            })
-            .unwrap_or(0)
+        current_set_weight(&self.routed(0, index, false))
     }
 
-    /// Moves the ReplicaSets (and the router) towards `weight`; true once there.
-    fn reconcile(&mut self, obs: &Observation<'_>, act: &mut Actions, weight: u32) -> bool {
+    fn routed(&self, replicas: u32, index: usize, aborted: bool) -> Routed<'_> {
+        Routed {
+            replicas,
+            steps: &self.spec.steps,
+            step_index: if aborted { 0 } else { index },
+            aborted,
+            dynamic_stable_scale: self.spec.dynamic_stable_scale,
+            min_pods_per_replica_set: self.spec.min_pods_per_replica_set,
+            abort_delay: self.spec.abort_scale_down_delay_seconds,
+        }
+    }
+
+    /// `shouldDelayScaleDownOnAbort`: with a router, an abort keeps the canary at its
+    /// size until `abortScaleDownDelaySeconds` after the stable is whole, unless that
+    /// delay is 0, or dynamicStableScale runs without an explicit delay.
+    fn holds_canary_on_abort(&self) -> bool {
+        let d = self.spec.abort_scale_down_delay_seconds;
+        self.spec.traffic_routing
+            && d != Some(0.0)
+            && !(self.spec.dynamic_stable_scale && d.is_none())
+    }
+
+    /// Moves the ReplicaSets (and the router) towards step `index` (the promotion at
+    /// `steps.len()`), or back after an abort; true once the counts are there (and, for
+    /// a basic canary, the weight they stand for). `hold_canary` keeps the canary's
+    /// size (an abort's delay).
+    fn reconcile(
+        &mut self,
+        obs: &Observation<'_>,
+        act: &mut Actions,
+        index: usize,
+        aborted: bool,
+        hold_canary: bool,
+    ) -> bool {
         let desired = obs.desired;
         let new = ReplicaSet::of(obs, Version::Candidate);
         let stable = ReplicaSet::of(obs, Version::Baseline);
-        if self.spec.traffic_routing {
-            let want = (desired as f64 * weight as f64 / 100.0).ceil() as u32;
-            if new.spec != want {
-                act.set_replicas(Version::Candidate, want);
+        if !self.spec.traffic_routing {
+            let weight = if aborted { 0 } else { self.weight_at(index) };
+            let (surge, unavailable) = self.spec.fenceposts.resolve(desired);
+            match basic_canary_sync(desired, weight, surge, unavailable, new, stable) {
+                CanarySync::ScaleStable(s) => act.set_replicas(Version::Baseline, s),
+                CanarySync::ScaleCanary(n) => act.set_replicas(Version::Candidate, n),
+                CanarySync::Wait => {}
             }
-            if stable.spec != desired && weight < 100 {
-                act.set_replicas(Version::Baseline, desired);
+            let (want_new, want_stable) = approximate_weighted_counts(desired, weight, surge);
+            return new.spec == want_new
+                && new.available == want_new
+                && stable.spec == want_stable
+                && obs.cohort(Version::Baseline).pods == want_stable;
+        }
+        let dynamic = self.spec.dynamic_stable_scale;
+        let r = self.routed(desired, index, aborted);
+        // Before the router is first set, all traffic is the stable's.
+        let current = self.weight_applied.unwrap_or(0);
+        let weights = Some((current, 100 - current));
+        let (want_new, want_stable) = routed_counts(&r, Some(new), Some(stable), weights);
+        // `AtDesiredReplicaCountsForCanary`: the canary at its count and available; the
+        // stable's pods all created unless dynamicStableScale sizes it.
+        let at_counts = new.spec == want_new
+            && new.available >= want_new
+            && (dynamic
+                || (stable.spec == want_stable
+                    && obs.cohort(Version::Baseline).pods == want_stable));
+        // reconcileTrafficRouting comes first in a reconcile.
+        let target = if aborted {
+            abort_weight(&r, new, stable, Some(current))
+        } else {
+            current_set_weight(&r)
+        };
+        let stable_share = (100 - target) * desired / 100;
+        let may_shift = if aborted {
+            !dynamic || stable.available >= stable_share
+        } else {
+            at_counts
+        };
+        if may_shift && self.weight_applied != Some(target) {
+            act.set_traffic(TrafficSplit::CandidateWeight(target as f64 / 100.0));
+            self.weight_applied = Some(target);
+            if dynamic {
+                // The counts follow the new weight: reconcile again at once, as Argo's
+                // status update requeues the Rollout.
+                act.wake_at(obs.now);
             }
-            let ready = new.spec == want && new.available >= want;
-            if ready && self.weight_applied != Some(weight) {
-                act.set_traffic(TrafficSplit::CandidateWeight(weight as f64 / 100.0));
-                self.weight_applied = Some(weight);
-            }
-            return ready && self.weight_applied == Some(weight);
         }
-        let (surge, unavailable) = self.spec.fenceposts.resolve(desired);
-        let (n, s) = basic_canary_counts(desired, weight, surge, unavailable, new, stable);
-        if n != new.spec {
-            act.set_replicas(Version::Candidate, n);
+        // reconcileCanaryReplicaSets: the stable first; a sync that scales it scales
+        // nothing else.
+        if stable.spec != want_stable {
+            act.set_replicas(Version::Baseline, want_stable);
+            return false;
         }
-        if s != stable.spec {
-            act.set_replicas(Version::Baseline, s);
+        if new.spec != want_new && !hold_canary {
+            act.set_replicas(Version::Candidate, want_new);
+            return false;
         }
-        let (want_new, want_stable) = approximate_weighted_counts(desired, weight, surge);
-        new.spec == want_new
-            && new.available == want_new
-            && stable.spec == want_stable
-            && obs.cohort(Version::Baseline).pods == want_stable
+        at_counts
     }
 
     fn abort(&mut self, obs: &Observation<'_>, act: &mut Actions, reason: String) {
         act.phase(Phase::RollingBack, reason);
-        let delay = if self.spec.traffic_routing {
-            self.spec.abort_scale_down_delay_seconds
-        } else {
-            0.0
-        };
-        let at = obs.now + SimDuration::from_secs_f64(delay);
-        if self.spec.traffic_routing {
+        self.background = None;
+        let hold = self.holds_canary_on_abort().then(|| {
+            let delay = self.spec.abort_scale_down_delay_seconds.unwrap_or(30.0);
+            AbortDrop::start(delay)
+        });
+        if self.spec.traffic_routing && !self.spec.dynamic_stable_scale {
+            // The stable is whole: all traffic goes back to it at once.
             act.set_traffic(TrafficSplit::CandidateWeight(0.0));
             self.weight_applied = Some(0);
-            act.set_replicas(Version::Baseline, obs.desired);
-            act.wake_at(at);
         }
-        self.state = State::Aborting { scale_down_at: at };
+        self.state = State::Aborting { hold };
+        // The rest of the abort happens at the next sync, at this same instant.
+        act.wake_at(obs.now);
+    }
+
+    /// Steps the background analysis (from `starting_step` on); false if it stopped
+    /// the rollout (aborted it or paused it).
+    fn background(&mut self, obs: &Observation<'_>, act: &mut Actions, index: usize) -> bool {
+        let Some(b) = self.spec.analysis else {
+            return true;
+        };
+        if index < b.starting_step as usize {
+            return true;
+        }
+        let gates = self.spec.gates.len();
+        let run = self
+            .background
+            .get_or_insert_with(|| AnalysisRun::start(b.run, obs.now, gates));
+        match run
+            .step(&self.spec.gates, obs, self.change_start, act)
+            .clone()
+        {
+            RunStatus::Running | RunStatus::Successful => true,
+            RunStatus::Inconclusive { gate, reason } => {
+                act.phase(
+                    Phase::Paused,
+                    format!("background analysis Inconclusive on {gate}: {reason}"),
+                );
+                self.state = State::Paused;
+                false
+            }
+            RunStatus::Failed { gate, reason } => {
+                act.detected(format!("gate:{gate}"), reason);
+                let why = format!("background analysis Failed on {gate}: abort");
+                self.abort(obs, act, why);
+                false
+            }
+            RunStatus::Error { gate, reason } => {
+                act.detected(format!("analysis-error:{gate}"), reason);
+                let why = format!("background analysis Error on {gate}: abort");
+                self.abort(obs, act, why);
+                false
+            }
+        }
     }
 
     fn run_steps(&mut self, obs: &Observation<'_>, act: &mut Actions) {
@@ -299,14 +464,19 @@ impl ArgoCanaryController {
                 return;
             };
             let (index, entered) = (*index, *entered);
+            if !self.background(obs, act, index) {
+                return;
+            }
             if index >= self.spec.steps.len() {
                 self.state = State::Promoting;
                 return;
             }
-            let weight = self.weight_at(index);
-            let at_weight = self.reconcile(obs, act, weight);
+            let at_counts = self.reconcile(obs, act, index, false, false);
             let done = match self.spec.steps[index].clone() {
-                ArgoStep::SetWeight(_) => at_weight,
+                ArgoStep::SetWeight(w) => {
+                    at_counts && (!self.spec.traffic_routing || self.weight_applied == Some(w))
+                }
+                ArgoStep::SetCanaryScale(_) => at_counts,
                 ArgoStep::Pause(Some(secs)) => {
                     let until = entered + SimDuration::from_secs_f64(secs);
                     if obs.now < until {
@@ -370,6 +540,40 @@ impl ArgoCanaryController {
             };
         }
     }
+
+    fn aborting(&mut self, obs: &Observation<'_>, act: &mut Actions, mut hold: Option<AbortDrop>) {
+        let base = obs.cohort(Version::Baseline);
+        let ready = base.available >= obs.desired;
+        let at_counts = self.reconcile(obs, act, 0, true, hold.is_some());
+        if let Some(h) = hold.as_mut() {
+            let delay = self.spec.abort_scale_down_delay_seconds.unwrap_or(30.0);
+            if h.due(ready, delay, obs.now, act) && obs.cohort(Version::Candidate).spec > 0 {
+                act.set_replicas(Version::Candidate, 0);
+            }
+        }
+        self.state = State::Aborting { hold };
+        let canary = obs.cohort(Version::Candidate);
+        let traffic_back = !self.spec.traffic_routing || self.weight_applied == Some(0);
+        if !(ready && traffic_back) {
+            return;
+        }
+        if canary.pods == 0 {
+            act.phase(Phase::RolledBack, "abort complete: stable restored");
+            self.state = State::RolledBack;
+        } else if at_counts
+            && self.spec.abort_scale_down_delay_seconds == Some(0.0)
+            && set_canary_scale(&self.routed(obs.desired, 0, true)).is_some()
+        {
+            // abortScaleDownDelaySeconds = 0 with a setCanaryScale in force: Argo leaves
+            // the canary up, with no traffic.
+            act.phase(
+                Phase::RolledBack,
+                "abort complete: stable restored; the canary stays up \
+                 (abort_scale_down_delay_seconds = 0 and set_canary_scale)",
+            );
+            self.state = State::RolledBack;
+        }
+    }
 }
 
 impl Controller for ArgoCanaryController {
@@ -402,9 +606,22 @@ impl Controller for ArgoCanaryController {
                 }
             }
             State::Promoting => {
-                if self.reconcile(obs, act, 100) {
+                let len = self.spec.steps.len();
+                if !self.background(obs, act, len) {
+                    return;
+                }
+                let at_counts = self.reconcile(obs, act, len, false, false);
+                let weighted = !self.spec.traffic_routing || self.weight_applied == Some(100);
+                if at_counts && weighted {
+                    // Fully promoted: the background analysis ends.
+                    self.background = None;
                     let scale_down_at = self.spec.traffic_routing.then(|| {
-                        obs.now + SimDuration::from_secs_f64(self.spec.scale_down_delay_seconds)
+                        if self.spec.dynamic_stable_scale {
+                            // Dynamic stable scaling scales the old stable down now.
+                            obs.now
+                        } else {
+                            obs.now + SimDuration::from_secs_f64(self.spec.scale_down_delay_seconds)
+                        }
                     });
                     if let Some(t) = scale_down_at {
                         act.wake_at(t);
@@ -413,28 +630,14 @@ impl Controller for ArgoCanaryController {
                     self.state = State::Promoted { scale_down_at };
                 }
             }
-            State::Promoted { scale_down_at } => {
-                if let Some(t) = scale_down_at
-                    && obs.now >= t
-                    && obs.cohort(Version::Baseline).spec > 0
-                {
-                    act.set_replicas(Version::Baseline, 0);
+            State::Promoted { scale_down_at } => match scale_down_at {
+                Some(t) if obs.now < t => act.wake_at(t),
+                Some(_) if obs.cohort(Version::Baseline).spec > 0 => {
+                    act.set_replicas(Version::Baseline, 0)
                 }
-            }
-            State::Aborting { scale_down_at } => {
-                if self.spec.traffic_routing {
-                    if obs.now >= scale_down_at {
-                        act.set_replicas(Version::Candidate, 0);
-                    }
-                } else {
-                    self.reconcile(obs, act, 0);
-                }
-                let base = obs.cohort(Version::Baseline);
-                if obs.cohort(Version::Candidate).pods == 0 && base.available >= obs.desired {
-                    act.phase(Phase::RolledBack, "abort complete: stable restored");
-                    self.state = State::RolledBack;
-                }
-            }
+                _ => {}
+            },
+            State::Aborting { hold } => self.aborting(obs, act, hold),
             State::Waiting | State::Paused | State::RolledBack => {}
         }
     }
@@ -448,6 +651,8 @@ impl Controller for ArgoCanaryController {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intstr::IntOrPercent;
+    use crate::test_fleet::Fleet;
 
     #[test]
     fn approximations_match_argo_tests() {
@@ -490,6 +695,324 @@ mod tests {
 
     fn rs(spec: u32, available: u32) -> ReplicaSet {
         ReplicaSet { spec, available }
+    }
+
+    pub(crate) fn argo_spec(toml: &str) -> ArgoCanarySpec {
+        let doc = config::Doc::parse(
+            "t.toml",
+            &format!("schema_version = 1\nkind = \"canary\"\n{toml}"),
+        )
+        .unwrap();
+        match crate::Policy::from_doc(&doc).unwrap().kind {
+            crate::PolicyKind::Canary(crate::CanarySpec::Argo(s)) => s,
+            k => panic!("not an Argo canary: {k:?}"),
+        }
+    }
+
+    /// The (stable, canary) path and the router's weights of a routed canary on an
+    /// instant fleet, to `until`.
+    fn routed_run(toml: &str, replicas: u32, until: &[Phase]) -> (Fleet, ArgoCanaryController) {
+        let spec = argo_spec(&format!("traffic_routing = true\n{toml}"));
+        let mut c = ArgoCanaryController::new(spec);
+        let mut f = Fleet::new(replicas);
+        f.run(&mut c, 1000, until);
+        (f, c)
+    }
+
+    fn weights(f: &Fleet) -> Vec<String> {
+        f.log
+            .iter()
+            .filter(|r| r.reason.starts_with("step ") && r.subject == "canary")
+            .map(|r| r.reason.clone())
+            .collect()
+    }
+
+    /// setCanaryScale sizes the canary apart from the weight until matchTrafficWeight;
+    /// then the setWeight steps size it again.
+    #[test]
+    fn set_canary_scale_sizes_the_canary_apart_from_the_weight() {
+        let (f, c) = routed_run(
+            "steps = [{set_canary_scale = {replicas = 3}}, {set_weight = 20}, {set_canary_scale = {match_traffic_weight = true}}, {set_weight = 50}]",
+            10,
+            &[Phase::Promoted],
+        );
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        let mut path = f.path.clone();
+        path.dedup();
+        assert_eq!(path, vec![(10, 0), (10, 3), (10, 2), (10, 5), (10, 10)]);
+        assert_eq!(c.weight_applied, Some(100));
+        assert_eq!(weights(&f).len(), 4);
+        // The old stable goes scaleDownDelaySeconds (30 s) after the promotion.
+        let promoted = f.now;
+        let (mut f, mut c) = (f, c);
+        f.run(&mut c, 100, &[]);
+        assert_eq!(f.spec, [0, 10]);
+        assert_eq!(
+            *f.times.last().unwrap(),
+            promoted + SimDuration::from_secs(30)
+        );
+    }
+
+    /// minPodsPerReplicaSet: 5% of 10 would be one canary pod; the minimum makes it 2.
+    #[test]
+    fn min_pods_per_replica_set_floors_the_canary() {
+        let (f, _) = routed_run(
+            "min_pods_per_replica_set = 2\nsteps = [{set_weight = 5}, {pause = {}}]",
+            10,
+            &[Phase::Paused],
+        );
+        assert_eq!(f.spec, [10, 2]);
+        let (f, _) = routed_run(
+            "steps = [{set_weight = 5}, {pause = {}}]",
+            10,
+            &[Phase::Paused],
+        );
+        assert_eq!(f.spec, [10, 1]);
+    }
+
+    /// dynamicStableScale: the stable shrinks once the weight has moved to the canary,
+    /// and goes at once at promotion (no scaleDownDelaySeconds).
+    #[test]
+    fn dynamic_stable_scale_shrinks_the_stable_behind_the_weight() {
+        let (f, c) = routed_run(
+            "dynamic_stable_scale = true\nsteps = [{set_weight = 20}, {set_weight = 50}]",
+            10,
+            &[Phase::Promoted],
+        );
+        assert_eq!(c.weight_applied, Some(100));
+        let promoted = f.now;
+        let (mut f, mut c) = (f, c);
+        f.run(&mut c, 100, &[]);
+        let mut path = f.path.clone();
+        path.dedup();
+        assert_eq!(
+            path,
+            vec![(10, 0), (10, 2), (8, 2), (8, 5), (5, 5), (5, 10), (0, 10)]
+        );
+        // The old stable goes at the promotion, without a scale-down delay.
+        assert_eq!(*f.times.last().unwrap(), promoted);
+    }
+
+    /// abortScaleDownDelaySeconds = 0: Argo keeps the canary only when a setCanaryScale
+    /// is the first step (the abort sets the step index back to 0); otherwise the abort's
+    /// weight 0 scales it away at once.
+    #[test]
+    fn an_abort_delay_of_zero_keeps_a_set_canary_scale() {
+        let abort_at = |toml: &str| {
+            let (mut f, mut c) = routed_run(
+                &format!("abort_scale_down_delay_seconds = 0\n{toml}"),
+                10,
+                &[Phase::Paused],
+            );
+            f.rollback_requested = Some(f.now);
+            f.run(&mut c, 100, &[Phase::RolledBack]);
+            assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+            assert_eq!(c.weight_applied, Some(0));
+            f
+        };
+        let f = abort_at(
+            "steps = [{set_canary_scale = {replicas = 4}}, {set_weight = 20}, {pause = {}}]",
+        );
+        assert_eq!(f.spec, [10, 4], "kept up");
+        let f = abort_at(
+            "steps = [{set_weight = 20}, {set_canary_scale = {replicas = 4}}, {pause = {}}]",
+        );
+        assert_eq!(f.spec, [10, 0], "{:?} {:?}", f.path, f.phases);
+        // Scaled down at the abort's instant.
+        assert_eq!(*f.times.last().unwrap(), f.rollback_requested.unwrap());
+        // The default delay: 30 s after the stable is whole (it is at once here).
+        let (mut f, mut c) = routed_run(
+            "steps = [{set_weight = 20}, {pause = {}}]",
+            10,
+            &[Phase::Paused],
+        );
+        let t = f.now;
+        f.rollback_requested = Some(t);
+        f.run(&mut c, 100, &[Phase::RolledBack]);
+        assert_eq!(f.spec, [10, 0]);
+        assert_eq!(*f.times.last().unwrap(), t + SimDuration::from_secs(30));
+    }
+
+    /// With dynamicStableScale and no explicit abort delay, an abort brings the stable
+    /// back up first and the canary down behind it, through the setWeight steps.
+    #[test]
+    fn a_dynamic_abort_steps_back_through_the_weights() {
+        let (mut f, mut c) = routed_run(
+            "dynamic_stable_scale = true\nsteps = [{set_weight = 20}, {set_weight = 60}, {pause = {}}]",
+            10,
+            &[Phase::Paused],
+        );
+        assert_eq!(f.spec, [4, 6]);
+        f.rollback_requested = Some(f.now);
+        let from = f.path.len();
+        f.run(&mut c, 200, &[Phase::RolledBack]);
+        assert_eq!(
+            f.phases.last(),
+            Some(&Phase::RolledBack),
+            "{:?} {:?}",
+            f.path,
+            c.weight_applied
+        );
+        assert_eq!(f.spec, [10, 0]);
+        let mut back = f.path[from - 1..].to_vec();
+        back.dedup();
+        // GetDesiredCanaryWeight steps back to setWeight 20 while the stable grows to its
+        // 80%; once the router is at 20% the canary shrinks to its 2 pods; then the
+        // stable is whole, the weight 0 and the canary gone. One ReplicaSet per sync.
+        assert_eq!(back, vec![(4, 6), (8, 6), (8, 2), (10, 2), (10, 0)]);
+        assert_eq!(c.weight_applied, Some(0));
+    }
+
+    /// The background analysis starts at `starting_step` and an Error there aborts.
+    #[test]
+    fn a_background_analysis_starts_at_its_step_and_aborts_on_error() {
+        let spec = argo_spec(
+            "steps = [{set_weight = 20}, {pause = {duration_seconds = 60}}, {set_weight = 40}, {pause = {}}]\n\
+             analysis = {starting_step = 2, interval_seconds = 30, consecutive_error_limit = 0}\n\
+             [[gates]]\nname = \"errors\"\nthreshold = 0.01\n",
+        );
+        let mut c = ArgoCanaryController::new(spec);
+        let mut f = Fleet::new(10);
+        f.run(&mut c, 1000, &[Phase::RollingBack, Phase::Paused]);
+        assert_eq!(f.detections, vec!["analysis-error:errors".to_string()]);
+        // Its first (and failing) measurement came only when step 3 began: after the
+        // 60 s pause.
+        let first = f.log.iter().find(|r| r.subject == "errors").unwrap();
+        assert!(first.at >= SimTime::from_secs(60), "{:?}", first.at);
+        f.run(&mut c, 1000, &[Phase::RolledBack]);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [10, 0]);
+    }
+
+    /// A background analysis without a count measures every interval until promotion,
+    /// and not after.
+    #[test]
+    fn a_background_analysis_runs_until_promotion() {
+        let spec = argo_spec(
+            "steps = [{set_weight = 20}, {pause = {duration_seconds = 120}}]\n\
+             analysis = {interval_seconds = 30}\n\
+             [[gates]]\nname = \"errors\"\nthreshold = 0.01\nmin_samples = 10\n",
+        );
+        let mut c = ArgoCanaryController::new(spec);
+        let mut f = Fleet::new(10);
+        f.healthy_scrapes(3600, 1000);
+        f.run(&mut c, 1000, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        let promoted = *f.times.last().unwrap();
+        let measured: Vec<SimTime> = f
+            .log
+            .iter()
+            .filter(|r| r.subject == "errors")
+            .map(|r| r.at)
+            .collect();
+        assert!(measured.len() >= 4, "{measured:?}");
+        f.now = promoted + SimDuration::from_secs(600);
+        f.sync(&mut c);
+        let after = f.log.iter().filter(|r| r.subject == "errors").count();
+        assert_eq!(after, measured.len(), "no measurement after promotion");
+    }
+
+    /// The reader refuses what Argo's validation refuses.
+    #[test]
+    fn routed_only_keys_need_a_router() {
+        let refused = |toml: &str, what: &str| {
+            let doc = config::Doc::parse(
+                "c.toml",
+                &format!("schema_version = 1\nkind = \"canary\"\n{toml}\n"),
+            )
+            .unwrap();
+            let e = crate::Policy::from_doc(&doc).unwrap_err().to_string();
+            assert!(e.contains(what), "{toml}: {e}");
+        };
+        refused(
+            "steps = [{set_canary_scale = {replicas = 1}}]",
+            "needs traffic_routing",
+        );
+        refused(
+            "dynamic_stable_scale = true\nsteps = [{set_weight = 1}]",
+            "needs traffic_routing",
+        );
+        refused(
+            "min_pods_per_replica_set = 2\nsteps = [{set_weight = 1}]",
+            "needs traffic_routing",
+        );
+        refused(
+            "traffic_routing = true\ndynamic_stable_scale = true\nscale_down_delay_seconds = 5\nsteps = [{set_weight = 1}]",
+            "may not be given with dynamic_stable_scale",
+        );
+        refused(
+            "traffic_routing = true\nsteps = [{set_canary_scale = {replicas = 1, weight = 2}}]",
+            "exactly one of replicas, weight",
+        );
+        refused(
+            "steps = [{set_weight = 1}]\nanalysis = {count = 0}\n[[gates]]\nthreshold = 1",
+            "needs an interval",
+        );
+        refused(
+            "steps = [{set_weight = 1}]\nanalysis = {starting_step = 2, interval_seconds = 5}\n[[gates]]\nthreshold = 1",
+            "past the last step",
+        );
+        refused(
+            "steps = [{set_weight = 1}]\nanalysis = {interval_seconds = 5}",
+            "needs gates",
+        );
+    }
+
+    /// A bare `"25"` is 25% for Argo's canary fenceposts and an error for a Deployment.
+    #[test]
+    fn a_bare_number_string_is_a_percentage_for_argo_only() {
+        let s =
+            argo_spec("max_surge = \"25\"\nmax_unavailable = \"10\"\nsteps = [{set_weight = 10}]");
+        assert_eq!(s.fenceposts.max_surge, IntOrPercent::Percent(25.0));
+        assert_eq!(s.fenceposts.max_unavailable, IntOrPercent::Percent(10.0));
+        assert_eq!(s.fenceposts.resolve(20), (5, 2));
+        let doc = config::Doc::parse(
+            "r.toml",
+            "schema_version = 1\nkind = \"rolling\"\nmax_surge = \"25\"\n",
+        )
+        .unwrap();
+        let e = crate::Policy::from_doc(&doc).unwrap_err().to_string();
+        assert!(
+            e.contains("max_surge") && e.contains("neither a count"),
+            "{e}"
+        );
+        // Both zero is still refused, as Argo's validation refuses it.
+        let doc = config::Doc::parse(
+            "c.toml",
+            "schema_version = 1\nkind = \"canary\"\nmax_surge = \"0\"\nmax_unavailable = 0\nsteps = [{set_weight = 10}]\n",
+        )
+        .unwrap();
+        let e = crate::Policy::from_doc(&doc).unwrap_err().to_string();
+        assert!(e.contains("may not be 0"), "{e}");
+    }
+
+    /// The controller, synced on an instant fleet, scales one ReplicaSet per sync, the
+    /// stable first, and recomputes: the issue's six-replica path (the steps of
+    /// argo-canary without its analyses, maxSurge 25% = 2, maxUnavailable 0).
+    #[test]
+    fn the_controller_scales_one_replicaset_per_sync() {
+        let spec = argo_spec(
+            "max_surge = \"25%\"\nmax_unavailable = 0\nsteps = [{set_weight = 10}, {set_weight = 30}, {set_weight = 60}, {pause = {duration_seconds = 60}}]",
+        );
+        let mut c = ArgoCanaryController::new(spec);
+        let mut f = Fleet::new(6);
+        f.run(&mut c, 1000, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        assert_eq!(
+            f.path,
+            vec![
+                (6, 0),
+                (6, 1),
+                (5, 1),
+                (5, 2),
+                (4, 2),
+                (4, 4),
+                (3, 4),
+                (2, 4),
+                (2, 6),
+                (0, 6)
+            ]
+        );
     }
 
     #[test]

@@ -413,6 +413,7 @@ mod tests {
                 ready: 10,
                 available: 10,
                 restarts: 0,
+                terminating: 0,
             };
             let obs = Observation {
                 now,

@@ -6,8 +6,10 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::AnalysisSpec;
 use crate::canary_argo::ArgoStep;
+use crate::canary_routed::CanaryScale;
 use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
 use crate::intstr::IntOrPercent;
+use crate::k8s::StrategyType;
 use crate::rolling::{FailureAction, Fenceposts};
 use crate::{CanarySpec, Policy, PolicyKind};
 
@@ -105,10 +107,15 @@ pub fn to_file(p: &Policy) -> Value {
                 FailureAction::Rollback => "rollback",
             };
             put("on_failure", json!(action));
-            let mut rb = Map::new();
-            fenceposts(&mut rb, s.rollback);
-            put("rollback", Value::Object(rb));
-            fenceposts(&mut m, s.step);
+            if s.strategy == StrategyType::Recreate {
+                // Recreate takes no fenceposts: the reader refuses them.
+                put("strategy", json!(s.strategy.name()));
+            } else {
+                let mut rb = Map::new();
+                fenceposts(&mut rb, s.rollback);
+                put("rollback", Value::Object(rb));
+                fenceposts(&mut m, s.step);
+            }
             gates(&mut m, &s.gates);
         }
         PolicyKind::Canary(CanarySpec::Argo(s)) => {
@@ -121,16 +128,36 @@ pub fn to_file(p: &Policy) -> Value {
                     ArgoStep::Pause(None) => json!({ "pause": {} }),
                     ArgoStep::Pause(Some(d)) => json!({ "pause": { "duration_seconds": d } }),
                     ArgoStep::Analysis(a) => json!({ "analysis": analysis(a) }),
+                    ArgoStep::SetCanaryScale(c) => json!({ "set_canary_scale": match c {
+                        CanaryScale::Replicas(n) => json!({ "replicas": n }),
+                        CanaryScale::Weight(w) => json!({ "weight": w }),
+                        CanaryScale::MatchTrafficWeight => json!({ "match_traffic_weight": true }),
+                    }}),
                 })
                 .collect();
             put("steps", Value::Array(steps));
             put("traffic_routing", json!(s.traffic_routing));
             put("min_ready_seconds", json!(s.min_ready_seconds));
-            scale_down_delays(
-                &mut put,
-                s.scale_down_delay_seconds,
-                s.abort_scale_down_delay_seconds,
-            );
+            if s.dynamic_stable_scale {
+                // The reader refuses a scale-down delay beside dynamic stable scaling.
+                put("dynamic_stable_scale", json!(true));
+            } else {
+                put(
+                    "scale_down_delay_seconds",
+                    json!(s.scale_down_delay_seconds),
+                );
+            }
+            if let Some(d) = s.abort_scale_down_delay_seconds {
+                put("abort_scale_down_delay_seconds", json!(d));
+            }
+            if let Some(n) = s.min_pods_per_replica_set {
+                put("min_pods_per_replica_set", json!(n));
+            }
+            if let Some(b) = &s.analysis {
+                let mut a = analysis(&b.run);
+                a["starting_step"] = json!(b.starting_step);
+                put("analysis", a);
+            }
             fenceposts(&mut m, s.fenceposts);
             gates(&mut m, &s.gates);
         }
@@ -212,5 +239,40 @@ mod tests {
             let q = Policy::from_doc(&back).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
             assert_eq!(p, q, "{name}");
         }
+    }
+
+    fn round_trip(toml: &str) -> Policy {
+        let doc = config::Doc::parse("p.toml", toml).unwrap();
+        let p = Policy::from_doc(&doc).unwrap();
+        let text = serde_json::to_string_pretty(&to_file(&p)).unwrap();
+        let back = config::Doc::parse("exported.json", &text).unwrap();
+        let q = Policy::from_doc(&back).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(p, q, "{text}");
+        p
+    }
+
+    /// The keys of this issue's controller gaps read back too: Recreate, setCanaryScale,
+    /// minPodsPerReplicaSet, dynamicStableScale (with and without an abort delay), the
+    /// background analysis and Argo's bare-number percentage.
+    #[test]
+    fn the_fidelity_keys_read_back_unchanged() {
+        round_trip("schema_version = 1\nstrategy = \"recreate\"\nbake_seconds = 5\n");
+        let gates = "[[gates]]\nname = \"e\"\nthreshold = 0.01\n";
+        let p = round_trip(&format!(
+            "schema_version = 1\nkind = \"canary\"\ntraffic_routing = true\n\
+             max_surge = \"25\"\nmin_pods_per_replica_set = 2\ndynamic_stable_scale = true\n\
+             steps = [{{set_canary_scale = {{replicas = 2}}}}, {{set_weight = 20}}, \
+             {{set_canary_scale = {{weight = 30}}}}, {{set_canary_scale = {{match_traffic_weight = true}}}}]\n\
+             analysis = {{starting_step = 1, interval_seconds = 30}}\n{gates}"
+        ));
+        let PolicyKind::Canary(CanarySpec::Argo(s)) = p.kind else {
+            panic!()
+        };
+        assert_eq!(s.abort_scale_down_delay_seconds, None);
+        round_trip(&format!(
+            "schema_version = 1\nkind = \"canary\"\ntraffic_routing = true\n\
+             dynamic_stable_scale = true\nabort_scale_down_delay_seconds = 0\n\
+             steps = [{{set_weight = 20}}]\nanalysis = {{count = 3, interval_seconds = 30}}\n{gates}"
+        ));
     }
 }

@@ -1,5 +1,5 @@
 //! Kubernetes' IntOrString for `maxSurge` / `maxUnavailable`: a count, or a share of
-//! the desired replicas written `"25%"`.
+//! the desired replicas written `"25%"` (or, in Argo's canary, `"25"`: see `Dialect`).
 
 use std::fmt;
 
@@ -13,19 +13,36 @@ pub enum IntOrPercent {
     Percent(f64),
 }
 
+/// Whose reading of a string applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// Kubernetes Deployments (`GetScaledValueFromIntOrPercent`): a string must end in
+    /// `%`; `"25"` is refused.
+    Kubernetes,
+    /// Argo Rollouts' canary `maxSurge`/`maxUnavailable`: its `resolveFenceposts` calls
+    /// apimachinery's deprecated `GetValueFromIntOrPercent`, which strips `%` and reads
+    /// every string as a percentage, so `"25"` is 25% (an integer 25 stays 25 pods).
+    Argo,
+}
+
 impl IntOrPercent {
     /// Parses a TOML value: an integer, or a string ending in `%`. A plain numeric
     /// string such as `"5"` is rejected, as Kubernetes rejects it.
     /// A count is at most `MAX_PODS` and a percentage at most `MAX_PERCENT`: a count
     /// beyond the largest fleet would otherwise wrap when it became a `u32`.
     pub fn from_value(v: &config::Value) -> Result<IntOrPercent, String> {
+        IntOrPercent::from_value_in(v, Dialect::Kubernetes)
+    }
+
+    /// `from_value` with `dialect`'s reading of strings.
+    pub fn from_value_in(v: &config::Value, dialect: Dialect) -> Result<IntOrPercent, String> {
         match v {
             config::Value::Integer(i) if *i > MAX_PODS as i64 => {
                 Err(format!("must be at most {MAX_PODS} pods, found {i}"))
             }
             config::Value::Integer(i) if *i >= 0 => Ok(IntOrPercent::Int(*i as u32)),
             config::Value::Integer(i) => Err(format!("must not be negative, found {i}")),
-            config::Value::String(s) => IntOrPercent::parse(s),
+            config::Value::String(s) => IntOrPercent::parse_in(s, dialect),
             other => Err(format!(
                 "expected a count like 2 or a percentage like \"25%\", found {}",
                 config::describe(other)
@@ -34,7 +51,17 @@ impl IntOrPercent {
     }
 
     pub fn parse(s: &str) -> Result<IntOrPercent, String> {
-        let Some(num) = s.strip_suffix('%') else {
+        IntOrPercent::parse_in(s, Dialect::Kubernetes)
+    }
+
+    /// Parses a string as `dialect` reads it. Argo's reading (Go's `strconv.Atoi` after
+    /// removing every `%`) would also take a sign or a `%` in the middle (`"+25"`,
+    /// `"2%5"`); those are refused here as the oddities they are, with the rest of
+    /// Kubernetes' checks.
+    pub fn parse_in(s: &str, dialect: Dialect) -> Result<IntOrPercent, String> {
+        let bare =
+            dialect == Dialect::Argo && !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let Some(num) = s.strip_suffix('%').or(bare.then_some(s)) else {
             return Err(format!(
                 "\"{s}\" is neither a count nor a percentage; write 2 or \"25%\""
             ));
@@ -125,5 +152,37 @@ mod tests {
                 .unwrap_err()
                 .contains("neither a count")
         );
+    }
+
+    /// Argo's canary reads a bare numeric string as a percentage (apimachinery's
+    /// `GetValueFromIntOrPercent`), where Kubernetes refuses it.
+    #[test]
+    fn argo_reads_a_bare_number_string_as_a_percentage() {
+        let argo = |s| IntOrPercent::parse_in(s, Dialect::Argo);
+        assert_eq!(argo("25"), Ok(IntOrPercent::Percent(25.0)));
+        assert_eq!(argo("25%"), Ok(IntOrPercent::Percent(25.0)));
+        assert_eq!(argo("0"), Ok(IntOrPercent::Percent(0.0)));
+        let max = format!("{}", MAX_PERCENT as u32);
+        assert_eq!(argo(&max), Ok(IntOrPercent::Percent(MAX_PERCENT)));
+        let over = format!("{}", MAX_PERCENT as u32 + 1);
+        assert!(argo(&over).unwrap_err().contains("at most"));
+        for bad in ["", "+25", "-5", "2%5", "25%%", " 25", "2.5", "1e2"] {
+            assert!(argo(bad).is_err(), "{bad:?}");
+        }
+        // An integer is a count in both dialects.
+        let v = config::Value::Integer(25);
+        assert_eq!(
+            IntOrPercent::from_value_in(&v, Dialect::Argo),
+            Ok(IntOrPercent::Int(25))
+        );
+        let v = config::Value::String("25".into());
+        assert!(IntOrPercent::from_value(&v).is_err());
+        assert_eq!(
+            IntOrPercent::from_value_in(&v, Dialect::Argo),
+            Ok(IntOrPercent::Percent(25.0))
+        );
+        // 25% of 6 is 1.5: surge rounds up to 2, unavailable down to 1.
+        let p = argo("25").unwrap();
+        assert_eq!((p.scaled(6, true), p.scaled(6, false)), (2, 1));
     }
 }

@@ -6,7 +6,8 @@
 //! These are pure functions of ReplicaSet counts so that the controller's documented
 //! cases can be pinned in unit tests.
 
-use sim_core::{Observation, Version};
+use serde::Serialize;
+use sim_core::{Observation, SimDuration, SimTime, Version};
 
 use crate::intstr::IntOrPercent;
 
@@ -20,6 +21,154 @@ pub fn resolve_fenceposts(
     let s = surge.scaled(desired, true);
     let u = unavailable.scaled(desired, false);
     if s == 0 && u == 0 { (0, 1) } else { (s, u) }
+}
+
+/// `spec.strategy.type` of a Deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyType {
+    /// `RollingUpdate` (the API default): surge and unavailability bound each step.
+    RollingUpdate,
+    /// `Recreate`: every old pod is gone before any new one is created.
+    Recreate,
+}
+
+impl StrategyType {
+    pub const NAMES: [&'static str; 2] = ["rolling_update", "recreate"];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// `MaxUnavailable` in deployment_util.go: 0 for a Recreate Deployment or one of zero
+/// replicas; otherwise the resolved `maxUnavailable`, never more than the replicas.
+pub fn max_unavailable(strategy: StrategyType, unavailable: u32, desired: u32) -> u32 {
+    if strategy != StrategyType::RollingUpdate || desired == 0 {
+        0
+    } else {
+        unavailable.min(desired)
+    }
+}
+
+/// `MaxSurge`: 0 for a Recreate Deployment, else the resolved `maxSurge`.
+pub fn max_surge(strategy: StrategyType, surge: u32) -> u32 {
+    if strategy == StrategyType::RollingUpdate {
+        surge
+    } else {
+        0
+    }
+}
+
+/// `MinAvailable`: the pods that must stay available, `replicas − MaxUnavailable` for a
+/// rolling update and 0 for Recreate (which takes everything down on purpose).
+pub fn min_available(strategy: StrategyType, unavailable: u32, desired: u32) -> u32 {
+    if strategy != StrategyType::RollingUpdate {
+        return 0;
+    }
+    desired - max_unavailable(strategy, unavailable, desired)
+}
+
+/// The counts of `DeploymentStatus` that progress is judged on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeploymentStatus {
+    /// `status.replicas`: pods of every ReplicaSet, terminating ones excluded.
+    pub replicas: u32,
+    /// `status.updatedReplicas`: pods of the new ReplicaSet.
+    pub updated: u32,
+    pub ready: u32,
+    pub available: u32,
+}
+
+impl DeploymentStatus {
+    /// The status of a rollout towards `to`, as the controller computes it.
+    pub fn of(obs: &Observation<'_>, to: Version) -> DeploymentStatus {
+        let (new, old) = (obs.cohort(to), obs.cohort(to.other()));
+        DeploymentStatus {
+            replicas: new.pods + old.pods,
+            updated: new.pods,
+            ready: new.ready + old.ready,
+            available: new.available + old.available,
+        }
+    }
+}
+
+/// `DeploymentProgressing`: more updated pods, fewer old pods, more ready or more
+/// available pods than at the last status is progress; nothing else is.
+pub fn deployment_progressing(old: &DeploymentStatus, new: &DeploymentStatus) -> bool {
+    let old_old = old.replicas as i64 - old.updated as i64;
+    let new_old = new.replicas as i64 - new.updated as i64;
+    new.updated > old.updated
+        || new_old < old_old
+        || new.ready > old.ready
+        || new.available > old.available
+}
+
+/// The reason of the `Progressing` condition, as far as `DeploymentTimedOut` reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressReason {
+    /// `NewReplicaSetAvailable`: the rollout completed.
+    NewReplicaSetAvailable,
+    /// `ProgressDeadlineExceeded`: already timed out.
+    TimedOut,
+    /// Any other (ReplicaSetUpdated, NewReplicaSetCreated, DeploymentResumed, ...).
+    Progressing,
+}
+
+/// A `Progressing` condition: its reason and `lastUpdateTime`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgressCondition {
+    pub reason: ProgressReason,
+    pub last_update: SimTime,
+}
+
+/// `progressDeadlineSeconds` of `i32::MAX` means no deadline (`HasProgressDeadline`).
+pub const NO_PROGRESS_DEADLINE: f64 = i32::MAX as f64;
+
+/// `HasProgressDeadline`: a deadline unless there is none or it is `i32::MAX` seconds.
+pub fn progress_deadline(seconds: Option<f64>) -> Option<SimDuration> {
+    seconds
+        .filter(|&s| s != NO_PROGRESS_DEADLINE)
+        .map(SimDuration::from_secs_f64)
+}
+
+/// `DeploymentTimedOut`: without a deadline or a condition it never times out; a
+/// completed rollout has not timed out; one already reported has; otherwise it has once
+/// `lastUpdateTime + deadline` is strictly before `now`.
+pub fn deployment_timed_out(
+    deadline: Option<SimDuration>,
+    condition: Option<ProgressCondition>,
+    now: SimTime,
+) -> bool {
+    let (Some(deadline), Some(c)) = (deadline, condition) else {
+        return false;
+    };
+    match c.reason {
+        ProgressReason::NewReplicaSetAvailable => false,
+        ProgressReason::TimedOut => true,
+        ProgressReason::Progressing => c.last_update + deadline < now,
+    }
+}
+
+/// `cleanupUnhealthyReplicas`: scales old ReplicaSets (oldest first) down by their pods
+/// that are not available, at most `max_cleanup` in all, so that unhealthy pods never
+/// block a rollout (kubernetes#16737). Returns how many pods were cleaned up; `old`'s
+/// specs are updated in place (their availability is not: the controller reads the
+/// status it had).
+pub fn cleanup_unhealthy_replicas(old: &mut [ReplicaSet], max_cleanup: u32) -> u32 {
+    let mut total = 0;
+    for rs in old.iter_mut() {
+        if total >= max_cleanup {
+            break;
+        }
+        if rs.spec == 0 || rs.spec == rs.available {
+            continue;
+        }
+        let down = (max_cleanup - total).min(rs.spec.saturating_sub(rs.available));
+        rs.spec -= down;
+        total += down;
+    }
+    total
 }
 
 /// A ReplicaSet as the controller sees it.
@@ -103,16 +252,15 @@ pub fn reconcile_old(
         return None;
     }
     let all = (new.spec + old.spec) as i64;
-    let min_available = desired.saturating_sub(max_unavailable) as i64;
+    let min_available = min_available(StrategyType::RollingUpdate, max_unavailable, desired) as i64;
     let new_unavailable = new.spec as i64 - new.available as i64;
     let max_scaled_down = all - min_available - new_unavailable;
     if max_scaled_down <= 0 {
         return None;
     }
-    // cleanupUnhealthyReplicas
-    let unhealthy = old.spec.saturating_sub(old.available) as i64;
-    let cleanup = unhealthy.min(max_scaled_down);
-    let old_spec = old.spec as i64 - cleanup;
+    let mut olds = [old];
+    cleanup_unhealthy_replicas(&mut olds, max_scaled_down as u32);
+    let old_spec = olds[0].spec as i64;
     // scaleDownOldReplicaSetsForRollingUpdate
     let available = (new.available + old.available) as i64;
     let scale_down = if available <= min_available {
@@ -140,6 +288,133 @@ pub fn rolling_sync(
         Some(n) => SyncAction::ScaleOld(n),
         None => SyncAction::Wait,
     }
+}
+
+/// A ReplicaSet with the annotations the Deployment controller keeps on it
+/// (`deployment.kubernetes.io/desired-replicas` and `.../max-replicas`), as `scale` reads
+/// them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnnotatedReplicaSet {
+    pub spec: u32,
+    pub available: u32,
+    /// `desired-replicas`: the Deployment's replicas when the controller last scaled it.
+    pub desired_replicas: Option<u32>,
+    /// `max-replicas`: that count plus the surge it allowed.
+    pub max_replicas: Option<u32>,
+}
+
+/// `GetProportion` with `getReplicaSetFraction`: the ReplicaSet's share of the change,
+/// `round(spec × (replicas + maxSurge) / max-replicas annotation) − spec` (the
+/// Deployment's `status.replicas` standing in for a missing annotation; the whole spec
+/// when scaling to zero), no more than what is left to add (or remove).
+fn proportion(
+    rs: &AnnotatedReplicaSet,
+    desired: u32,
+    allowed_total: i64,
+    status_replicas: u32,
+    to_add: i64,
+    added: i64,
+) -> i64 {
+    if rs.spec == 0 || to_add == 0 || to_add == added {
+        return 0;
+    }
+    let fraction = if desired == 0 {
+        -(rs.spec as i64)
+    } else {
+        let annotated = rs.max_replicas.unwrap_or(status_replicas).max(1);
+        let size = rs.spec as f64 * allowed_total as f64 / annotated as f64;
+        // integer.RoundToInt32: halves round away from zero.
+        (size + 0.5).floor() as i64 - rs.spec as i64
+    };
+    let allowed = to_add - added;
+    if to_add > 0 {
+        fraction.min(allowed)
+    } else {
+        fraction.max(allowed)
+    }
+}
+
+/// `scale` in sync.go: the ReplicaSets' new specs when the Deployment's replicas change
+/// (a scaling event: some active ReplicaSet's `desired-replicas` annotation differs).
+/// `rss` are every ReplicaSet, oldest first (creation order); `new` is the new one's
+/// index. One active ReplicaSet (or none: then the newest) simply takes `desired`; a
+/// saturated new ReplicaSet leaves the old ones at zero; otherwise, for a rolling update,
+/// `desired + maxSurge` minus the pods there are is shared out in proportion to each
+/// ReplicaSet's size against its `max-replicas`, largest first (newer first among equals
+/// when scaling up, older first when scaling down), and what rounding leaves over goes
+/// to the first of that order. A Recreate Deployment with several active ReplicaSets is
+/// left alone (its rollout scales them). Returns the specs in `rss`'s order.
+pub fn proportional_scale(
+    strategy: StrategyType,
+    desired: u32,
+    max_surge: u32,
+    status_replicas: u32,
+    rss: &[AnnotatedReplicaSet],
+    new: Option<usize>,
+) -> Vec<u32> {
+    let mut sizes: Vec<u32> = rss.iter().map(|r| r.spec).collect();
+    let active: Vec<usize> = (0..rss.len()).filter(|&i| rss[i].spec > 0).collect();
+    // FindActiveOrLatest
+    let only = match active.len() {
+        0 => new.or_else(|| (0..rss.len()).rfind(|&i| Some(i) != new)),
+        1 => Some(active[0]),
+        _ => None,
+    };
+    if let Some(i) = only {
+        sizes[i] = desired;
+        return sizes;
+    }
+    // IsSaturated
+    if let Some(n) = new {
+        let r = &rss[n];
+        if r.spec == desired && r.desired_replicas == Some(desired) && r.available == desired {
+            for &i in &active {
+                if i != n {
+                    sizes[i] = 0;
+                }
+            }
+            return sizes;
+        }
+    }
+    if strategy != StrategyType::RollingUpdate {
+        return sizes;
+    }
+    let total: i64 = active.iter().map(|&i| rss[i].spec as i64).sum();
+    let allowed_total = if desired > 0 {
+        (desired + max_surge) as i64
+    } else {
+        0
+    };
+    let to_add = allowed_total - total;
+    let mut order = active;
+    if to_add > 0 {
+        // ReplicaSetsBySizeNewer
+        order.sort_by(|&a, &b| rss[b].spec.cmp(&rss[a].spec).then(b.cmp(&a)));
+    } else if to_add < 0 {
+        // ReplicaSetsBySizeOlder
+        order.sort_by(|&a, &b| rss[b].spec.cmp(&rss[a].spec).then(a.cmp(&b)));
+    }
+    let mut added = 0;
+    let mut next: Vec<i64> = Vec::with_capacity(order.len());
+    for &i in &order {
+        let p = proportion(
+            &rss[i],
+            desired,
+            allowed_total,
+            status_replicas,
+            to_add,
+            added,
+        );
+        next.push(rss[i].spec as i64 + p);
+        added += p;
+    }
+    if let Some(first) = next.first_mut() {
+        *first = (*first + to_add - added).max(0);
+    }
+    for (k, &i) in order.iter().enumerate() {
+        sizes[i] = next[k].max(0) as u32;
+    }
+    sizes
 }
 
 /// `DeploymentComplete`: every replica updated and available, no old pods left.
@@ -235,6 +510,359 @@ mod tests {
         );
         assert!(complete(20, rs(20, 20), 0));
         assert!(!complete(20, rs(20, 19), 0));
+    }
+
+    /// TestMaxUnavailable (deployment_util_test.go), with MinAvailable beside it.
+    #[test]
+    fn max_unavailable_and_min_available_match_the_controller() {
+        use StrategyType::{Recreate, RollingUpdate};
+        let mu = |replicas, u: IntOrPercent| {
+            let (_, u) = resolve_fenceposts(Int(1), u, replicas);
+            max_unavailable(RollingUpdate, u, replicas)
+        };
+        assert_eq!(mu(10, Int(5)), 5);
+        assert_eq!(mu(10, Int(10)), 10);
+        assert_eq!(mu(5, Int(10)), 5);
+        assert_eq!(mu(0, Int(10)), 0);
+        assert_eq!(max_unavailable(Recreate, 3, 10), 0);
+        assert_eq!(mu(10, Percent(50.0)), 5);
+        assert_eq!(mu(10, Percent(100.0)), 10);
+        assert_eq!(mu(5, Percent(100.0)), 5);
+        assert_eq!(min_available(RollingUpdate, 2, 10), 8);
+        assert_eq!(min_available(RollingUpdate, 10, 5), 0);
+        assert_eq!(min_available(Recreate, 2, 10), 0);
+        assert_eq!(max_surge(RollingUpdate, 3), 3);
+        assert_eq!(max_surge(Recreate, 3), 0);
+    }
+
+    fn status(replicas: u32, updated: u32, ready: u32, available: u32) -> DeploymentStatus {
+        DeploymentStatus {
+            replicas,
+            updated,
+            ready,
+            available,
+        }
+    }
+
+    /// TestDeploymentProgressing: (old status, new status) -> progressing.
+    #[test]
+    fn progress_is_what_the_controller_calls_progress() {
+        let cases = [
+            (status(10, 4, 4, 4), status(10, 6, 4, 4), true),
+            (status(10, 4, 4, 4), status(10, 4, 4, 4), false),
+            (status(10, 4, 6, 6), status(8, 4, 6, 6), true),
+            (status(10, 7, 3, 3), status(10, 6, 3, 3), false),
+            (status(10, 4, 7, 7), status(8, 8, 5, 5), true),
+            (status(10, 10, 9, 8), status(10, 10, 10, 8), true),
+            (status(10, 10, 10, 9), status(10, 10, 10, 10), true),
+        ];
+        for (old, new, want) in cases {
+            assert_eq!(
+                deployment_progressing(&old, &new),
+                want,
+                "{old:?} -> {new:?}"
+            );
+        }
+    }
+
+    /// TestDeploymentTimedOut: a 10 s deadline from 00:01:09 has passed at 00:01:20
+    /// (11 s), one from 00:01:11 has not (9 s); no deadline, an "infinite" one and a
+    /// completed rollout never time out. The comparison is strict: exactly at the
+    /// deadline is not yet a timeout.
+    #[test]
+    fn timeouts_match_the_controller() {
+        let t = |m: u64, s: u64| SimTime::from_secs(60 * m + s);
+        let cond = |reason, at| {
+            Some(ProgressCondition {
+                reason,
+                last_update: at,
+            })
+        };
+        use ProgressReason::*;
+        let ten = progress_deadline(Some(10.0));
+        assert_eq!(progress_deadline(None), None);
+        assert_eq!(progress_deadline(Some(NO_PROGRESS_DEADLINE)), None);
+        assert!(!deployment_timed_out(
+            None,
+            cond(Progressing, t(1, 9)),
+            t(1, 20)
+        ));
+        let infinite = progress_deadline(Some(NO_PROGRESS_DEADLINE));
+        assert!(!deployment_timed_out(
+            infinite,
+            cond(Progressing, t(1, 9)),
+            t(1, 20)
+        ));
+        assert!(deployment_timed_out(
+            ten,
+            cond(Progressing, t(1, 9)),
+            t(1, 20)
+        ));
+        assert!(!deployment_timed_out(
+            ten,
+            cond(Progressing, t(1, 11)),
+            t(1, 20)
+        ));
+        let done = cond(NewReplicaSetAvailable, SimTime::ZERO);
+        assert!(!deployment_timed_out(ten, done, t(1, 20)));
+        assert!(deployment_timed_out(
+            ten,
+            cond(TimedOut, t(1, 19)),
+            t(1, 20)
+        ));
+        assert!(!deployment_timed_out(ten, None, t(1, 20)));
+        // The boundary: 10 s exactly is not past the deadline, a nanosecond more is.
+        assert!(!deployment_timed_out(
+            ten,
+            cond(Progressing, t(1, 10)),
+            t(1, 20)
+        ));
+        let just_past = t(1, 20) + SimDuration(1);
+        assert!(deployment_timed_out(
+            ten,
+            cond(Progressing, t(1, 10)),
+            just_past
+        ));
+    }
+
+    /// TestDeploymentController_cleanupUnhealthyReplicas (rolling_test.go): an old
+    /// ReplicaSet of 10 with (available) ready pods and the most that may be cleaned up
+    /// -> pods cleaned.
+    #[test]
+    fn cleanup_matches_rolling_test() {
+        let cases = [(8, 1, 1), (8, 3, 2), (8, 0, 0), (10, 3, 0)];
+        for (ready, max, want) in cases {
+            let mut rss = [rs(10, ready)];
+            assert_eq!(
+                cleanup_unhealthy_replicas(&mut rss, max),
+                want,
+                "{ready} {max}"
+            );
+            assert_eq!(rss[0].spec, 10 - want);
+        }
+        // Oldest first, each by its unavailable pods, within the bound.
+        let mut rss = [rs(4, 1), rs(5, 2)];
+        assert_eq!(cleanup_unhealthy_replicas(&mut rss, 4), 4);
+        assert_eq!(rss, [rs(1, 1), rs(4, 2)]);
+    }
+
+    fn annotated(spec: u32, desired: u32, surge: u32) -> AnnotatedReplicaSet {
+        AnnotatedReplicaSet {
+            spec,
+            available: spec,
+            desired_replicas: Some(desired),
+            max_replicas: Some(desired + surge),
+        }
+    }
+
+    /// TestScale (sync_test.go): ReplicaSets oldest first, the new one last, annotated
+    /// with the old Deployment's replicas and surge; the Deployment's new replicas and
+    /// surge -> the new specs. The tests' Deployments default to maxSurge 0 and
+    /// maxUnavailable 0 (resolved to unavailable 1).
+    #[test]
+    fn proportional_scaling_matches_test_scale() {
+        use StrategyType::RollingUpdate;
+        // (name, old replicas, old surge, new replicas, new surge, specs oldest first,
+        // whether the last is the new ReplicaSet, expected specs)
+        type Case = (
+            &'static str,
+            u32,
+            u32,
+            u32,
+            u32,
+            &'static [u32],
+            bool,
+            &'static [u32],
+        );
+        let cases: [Case; 14] = [
+            (
+                "normal scaling event: 10 -> 12",
+                10,
+                0,
+                12,
+                0,
+                &[10],
+                true,
+                &[12],
+            ),
+            (
+                "normal scaling event: 10 -> 5",
+                10,
+                0,
+                5,
+                0,
+                &[10],
+                true,
+                &[5],
+            ),
+            (
+                "proportional scaling: 5 -> 10",
+                5,
+                0,
+                10,
+                0,
+                &[3, 2],
+                true,
+                &[6, 4],
+            ),
+            (
+                "proportional scaling: 5 -> 3",
+                5,
+                0,
+                3,
+                0,
+                &[3, 2],
+                true,
+                &[2, 1],
+            ),
+            (
+                "proportional scaling: 9 -> 4",
+                9,
+                0,
+                4,
+                0,
+                &[1, 8],
+                true,
+                &[0, 4],
+            ),
+            (
+                "proportional scaling: 7 -> 10",
+                7,
+                0,
+                10,
+                0,
+                &[2, 3, 2],
+                true,
+                &[3, 4, 3],
+            ),
+            (
+                "proportional scaling: 13 -> 8",
+                13,
+                0,
+                8,
+                0,
+                &[3, 8, 2],
+                true,
+                &[2, 5, 1],
+            ),
+            (
+                "leftover distribution: 3 -> 4",
+                3,
+                0,
+                4,
+                0,
+                &[1, 1, 1],
+                true,
+                &[1, 1, 2],
+            ),
+            (
+                "leftover distribution: 3 -> 2",
+                3,
+                0,
+                2,
+                0,
+                &[1, 1, 1],
+                true,
+                &[0, 1, 1],
+            ),
+            (
+                "proportional scaling (no new rs): 4 -> 5",
+                4,
+                0,
+                5,
+                0,
+                &[2, 2],
+                false,
+                &[2, 3],
+            ),
+            (
+                "proportional scaling: 6 -> 0",
+                6,
+                0,
+                0,
+                0,
+                &[1, 2, 3],
+                true,
+                &[0, 0, 0],
+            ),
+            (
+                "proportional scaling: 0 -> 6",
+                6,
+                0,
+                6,
+                0,
+                &[0, 0, 0],
+                true,
+                &[0, 0, 6],
+            ),
+            (
+                "deployment with surge pods",
+                10,
+                2,
+                20,
+                2,
+                &[6, 6],
+                true,
+                &[11, 11],
+            ),
+            (
+                "change both surge and size",
+                10,
+                3,
+                50,
+                6,
+                &[8, 5],
+                true,
+                &[34, 22],
+            ),
+        ];
+        for (name, old_d, old_s, d, surge, specs, has_new, want) in cases {
+            let rss: Vec<_> = specs.iter().map(|&n| annotated(n, old_d, old_s)).collect();
+            let new = has_new.then_some(rss.len() - 1);
+            let got = proportional_scale(RollingUpdate, d, surge, old_d, &rss, new);
+            assert_eq!(got, want, "{name}");
+        }
+        // "change both size and template": 10 -> 14 with no new ReplicaSet yet.
+        let rss = [annotated(3, 10, 0), annotated(7, 10, 0)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 14, 0, 10, &rss, None),
+            [4, 10]
+        );
+        // "failed rs update", the annotations it leaves: 5 replicas; foo-v2 still says 3.
+        let rss = [annotated(1, 5, 0), annotated(1, 3, 0), annotated(2, 5, 0)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 5, 0, 5, &rss, Some(2)),
+            [1, 2, 2]
+        );
+        // "saturated but broken new replica set does not affect old pods": 2 replicas,
+        // surge 1, the new one full but unavailable.
+        let mut new = annotated(2, 2, 1);
+        new.available = 0;
+        let rss = [annotated(1, 2, 1), new];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 2, 1, 3, &rss, Some(1)),
+            [1, 2]
+        );
+        // A saturated, available new ReplicaSet takes the old ones to zero.
+        let rss = [annotated(1, 2, 1), annotated(2, 2, 1)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 2, 1, 3, &rss, Some(1)),
+            [0, 2]
+        );
+        // Without a max-replicas annotation, status.replicas stands in.
+        let mut rss = [annotated(3, 5, 0), annotated(2, 5, 0)];
+        rss[0].max_replicas = None;
+        rss[1].max_replicas = None;
+        assert_eq!(
+            proportional_scale(RollingUpdate, 10, 0, 5, &rss, Some(1)),
+            [6, 4]
+        );
+        // Recreate shares nothing out.
+        let rss = [annotated(3, 5, 0), annotated(2, 5, 0)];
+        assert_eq!(
+            proportional_scale(StrategyType::Recreate, 10, 0, 5, &rss, Some(1)),
+            [3, 2]
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod batched;
 pub mod blue_green;
 pub mod canary_argo;
 pub mod canary_flagger;
+pub mod canary_routed;
 pub mod export;
 pub mod file_form;
 pub mod gate;
@@ -28,6 +29,8 @@ pub mod read;
 pub mod rolling;
 pub mod series;
 pub mod stats;
+#[cfg(test)]
+mod test_fleet;
 
 use config::{Doc, Problems, Section};
 use serde::Serialize;
@@ -38,7 +41,8 @@ use crate::blue_green::{BlueGreenController, BlueGreenSpec};
 use crate::canary_argo::{ArgoCanaryController, ArgoCanarySpec};
 use crate::canary_flagger::{FlaggerController, FlaggerSpec};
 use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec, MannWhitneyRule};
-use crate::intstr::IntOrPercent;
+use crate::intstr::{Dialect, IntOrPercent};
+use crate::k8s::StrategyType;
 use crate::limits::*;
 use crate::rolling::{FailureAction, Fenceposts, NoopController, RollingController, RollingSpec};
 
@@ -154,21 +158,31 @@ impl Policy {
     }
 }
 
-fn int_or_percent(s: &Section<'_>, key: &str, default: IntOrPercent) -> IntOrPercent {
+fn int_or_percent(
+    s: &Section<'_>,
+    key: &str,
+    default: IntOrPercent,
+    dialect: Dialect,
+) -> IntOrPercent {
     match s.raw(key) {
         None => default,
-        Some(v) => IntOrPercent::from_value(v).unwrap_or_else(|e| {
+        Some(v) => IntOrPercent::from_value_in(v, dialect).unwrap_or_else(|e| {
             s.problem(key, e);
             default
         }),
     }
 }
 
-/// `maxSurge`/`maxUnavailable` with the Kubernetes API's validation.
-pub(crate) fn read_fenceposts(s: &Section<'_>, default: Fenceposts) -> Fenceposts {
+/// `maxSurge`/`maxUnavailable` with the Kubernetes API's validation, strings read as
+/// `dialect` reads them.
+pub(crate) fn read_fenceposts(
+    s: &Section<'_>,
+    default: Fenceposts,
+    dialect: Dialect,
+) -> Fenceposts {
     let f = Fenceposts {
-        max_surge: int_or_percent(s, "max_surge", default.max_surge),
-        max_unavailable: int_or_percent(s, "max_unavailable", default.max_unavailable),
+        max_surge: int_or_percent(s, "max_surge", default.max_surge, dialect),
+        max_unavailable: int_or_percent(s, "max_unavailable", default.max_unavailable, dialect),
     };
     if f.max_surge.is_zero() && f.max_unavailable.is_zero() {
         s.problem(
@@ -193,13 +207,30 @@ pub(crate) const K8S_DEFAULT: Fenceposts = Fenceposts {
 };
 
 fn read_rolling(root: &Section<'_>) -> RollingSpec {
-    let step = read_fenceposts(root, K8S_DEFAULT);
-    let rollback = read_fenceposts(&root.section("rollback"), step);
+    let strategy = match root.choice("strategy", "rolling_update", &StrategyType::NAMES) {
+        "recreate" => StrategyType::Recreate,
+        _ => StrategyType::RollingUpdate,
+    };
+    if strategy == StrategyType::Recreate {
+        // The Kubernetes API: "may not be specified when strategy `type` is 'Recreate'".
+        for key in ["max_surge", "max_unavailable", "rollback"] {
+            if root.has(key) {
+                root.problem(
+                    key,
+                    "may not be given with strategy = \"recreate\" (Recreate has no surge or \
+                     unavailability, as the Kubernetes API says)",
+                );
+            }
+        }
+    }
+    let step = read_fenceposts(root, K8S_DEFAULT, Dialect::Kubernetes);
+    let rollback = read_fenceposts(&root.section("rollback"), step, Dialect::Kubernetes);
     let on_failure =
         FailureAction::parse(root.choice("on_failure", "rollback", &FailureAction::NAMES))
             .unwrap_or(FailureAction::Rollback);
     let gates = read_gates(root);
     RollingSpec {
+        strategy,
         step,
         min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
         progress_deadline_seconds: root.positive_in(

@@ -1,7 +1,7 @@
 //! `rollcage plan`: what a policy's controller does on a healthy rollout, step by step.
 //!
 //! The plan uses the controllers' own arithmetic (`k8s::rolling_sync`,
-//! `canary_argo::basic_canary_counts`, Flagger's weight schedule, CodeDeploy's batches)
+//! `canary_argo::basic_canary_sync`, Flagger's weight schedule, CodeDeploy's batches)
 //! on a world where every pod becomes available the moment it is asked for and every
 //! gate passes. Each row is one action: the ReplicaSet counts it asks for (desired),
 //! the pods available when it is taken, the traffic weight where a router sets one,
@@ -12,9 +12,10 @@ use serde::Serialize;
 use crate::analysis::AnalysisSpec;
 use crate::batched::BatchedSpec;
 use crate::blue_green::BlueGreenSpec;
-use crate::canary_argo::{ArgoCanarySpec, ArgoStep, basic_canary_counts};
+use crate::canary_argo::{ArgoCanarySpec, ArgoStep, CanarySync, basic_canary_sync};
 use crate::canary_flagger::FlaggerSpec;
-use crate::k8s::{self, ReplicaSet, SyncAction};
+use crate::canary_routed::{Routed, current_set_weight, routed_counts};
+use crate::k8s::{self, ReplicaSet, StrategyType, SyncAction};
 use crate::rolling::RollingSpec;
 use crate::{CanarySpec, Policy, PolicyKind};
 
@@ -86,9 +87,14 @@ fn analysis_text(a: &AnalysisSpec, gates: usize) -> String {
     } else {
         String::new()
     };
+    let count = if a.count == 0 {
+        "measurements until promotion".to_string()
+    } else {
+        format!("{} measurement(s)", a.count)
+    };
     format!(
-        "analysis of {gates} gate(s): {} measurement(s){delay}, every {}s; Failed or Error aborts, Inconclusive pauses",
-        a.count, a.interval_seconds
+        "analysis of {gates} gate(s): {count}{delay}, every {}s; Failed or Error aborts, Inconclusive pauses",
+        a.interval_seconds
     )
 }
 
@@ -107,6 +113,21 @@ fn rolling(spec: &RollingSpec, replicas: u32, rows: &mut Rows) {
             spec.gate_interval_seconds
         ),
     };
+    if spec.strategy == StrategyType::Recreate {
+        rows.push(
+            "scale old ReplicaSet down to 0",
+            0,
+            rows.new,
+            "every old pod gone, terminating ones included (Recreate waits for them)",
+        );
+        rows.push(
+            "scale new ReplicaSet up",
+            0,
+            replicas,
+            format!("{replicas} new pods available{hold}"),
+        );
+        return;
+    }
     for _ in 0..10_000 {
         let new = ReplicaSet::all_available(rows.new);
         let old = ReplicaSet::all_available(rows.old);
@@ -131,48 +152,132 @@ fn rolling(spec: &RollingSpec, replicas: u32, rows: &mut Rows) {
     }
 }
 
-fn argo(spec: &ArgoCanarySpec, replicas: u32, rows: &mut Rows) {
-    let (surge, unavailable) = spec.fenceposts.resolve(replicas);
-    let mut weight = 0;
-    let go_to = |w: u32, label: &str, rows: &mut Rows| {
-        if spec.traffic_routing {
-            let want = (replicas as f64 * w as f64 / 100.0).ceil() as u32;
+/// With a router: the canary's and (with dynamicStableScale) the stable's counts from
+/// `canary_routed`, the stable scaled first, and the weight moved once the counts are
+/// there.
+fn argo_routed(spec: &ArgoCanarySpec, replicas: u32, index: usize, label: &str, rows: &mut Rows) {
+    let r = Routed {
+        replicas,
+        steps: &spec.steps,
+        step_index: index,
+        aborted: false,
+        dynamic_stable_scale: spec.dynamic_stable_scale,
+        min_pods_per_replica_set: spec.min_pods_per_replica_set,
+        abort_delay: spec.abort_scale_down_delay_seconds,
+    };
+    for _ in 0..1000 {
+        // Before the router is first set, all traffic is the stable's.
+        let weight = rows.weight.map_or(0, |w| w as u32);
+        let new = ReplicaSet::all_available(rows.new);
+        let stable = ReplicaSet::all_available(rows.old);
+        let (want_new, want_stable) =
+            routed_counts(&r, Some(new), Some(stable), Some((weight, 100 - weight)));
+        let at_counts =
+            rows.new == want_new && (spec.dynamic_stable_scale || rows.old == want_stable);
+        let target = current_set_weight(&r);
+        if at_counts && weight != target {
+            rows.weight = Some(target as f64);
             rows.push(
-                format!("{label}: scale canary"),
-                if w == 100 { rows.old } else { replicas },
-                want,
-                "canary pods available",
-            );
-            rows.weight = Some(w as f64);
-            rows.push(
-                format!("{label}: route {w}% to the canary"),
+                format!("{label}: route {target}% to the canary"),
                 rows.old,
                 rows.new,
                 "router updated",
             );
-            return;
-        }
-        for _ in 0..1000 {
-            let new = ReplicaSet::all_available(rows.new);
-            let stable = ReplicaSet::all_available(rows.old);
-            let (n, s) = basic_canary_counts(replicas, w, surge, unavailable, new, stable);
-            if (n, s) == (rows.new, rows.old) {
-                break;
-            }
-            let until = if n > rows.new {
-                format!("{} canary pods available", n - rows.new)
+        } else if rows.old != want_stable {
+            let until = if want_stable > rows.old {
+                format!("{} stable pods available", want_stable - rows.old)
             } else {
                 "pods terminating (no wait)".to_string()
             };
-            rows.push(format!("{label}: canary {n}, stable {s}"), s, n, until);
+            rows.push(
+                format!("{label}: stable {want_stable}"),
+                want_stable,
+                rows.new,
+                until,
+            );
+        } else if rows.new != want_new {
+            let until = if want_new > rows.new {
+                format!("{} canary pods available", want_new - rows.new)
+            } else {
+                "pods terminating (no wait)".to_string()
+            };
+            rows.push(
+                format!("{label}: canary {want_new}"),
+                rows.old,
+                want_new,
+                until,
+            );
+        } else {
+            break;
+        }
+    }
+}
+
+fn argo(spec: &ArgoCanarySpec, replicas: u32, rows: &mut Rows) {
+    let (surge, unavailable) = spec.fenceposts.resolve(replicas);
+    let go_to = |index: usize, label: &str, rows: &mut Rows| {
+        if spec.traffic_routing {
+            argo_routed(spec, replicas, index, label, rows);
+            return;
+        }
+        let w = if index >= spec.steps.len() {
+            100
+        } else {
+            spec.steps[..=index]
+                .iter()
+                .rev()
+                .find_map(|s| match s {
+                    ArgoStep::SetWeight(w) => Some(*w),
+                    _ => None,
+                })
+                .unwrap_or(0)
+        };
+        // One ReplicaSet per reconcile, the stable first, as Argo scales them.
+        for _ in 0..1000 {
+            let new = ReplicaSet::all_available(rows.new);
+            let stable = ReplicaSet::all_available(rows.old);
+            match basic_canary_sync(replicas, w, surge, unavailable, new, stable) {
+                CanarySync::ScaleStable(s) => {
+                    let until = if s > rows.old {
+                        format!("{} stable pods available", s - rows.old)
+                    } else {
+                        "pods terminating (no wait)".to_string()
+                    };
+                    rows.push(format!("{label}: stable {s}"), s, rows.new, until);
+                }
+                CanarySync::ScaleCanary(n) => {
+                    let until = if n > rows.new {
+                        format!("{} canary pods available", n - rows.new)
+                    } else {
+                        "pods terminating (no wait)".to_string()
+                    };
+                    rows.push(format!("{label}: canary {n}"), rows.old, n, until);
+                }
+                CanarySync::Wait => break,
+            }
         }
     };
+    let background = spec.analysis.map(|b| {
+        (
+            b.starting_step as usize,
+            analysis_text(&b.run, spec.gates.len()),
+        )
+    });
     for (i, step) in spec.steps.iter().enumerate() {
-        let label = format!("step {} setWeight", i + 1);
+        if let Some((start, text)) = &background
+            && *start == i
+        {
+            rows.push(
+                format!("background analysis starts (step {})", i + 1),
+                rows.old,
+                rows.new,
+                format!("runs beside the steps until promotion: {text}"),
+            );
+        }
         match step {
-            ArgoStep::SetWeight(w) => {
-                weight = *w;
-                go_to(weight, &label, rows);
+            ArgoStep::SetWeight(_) => go_to(i, &format!("step {} setWeight", i + 1), rows),
+            ArgoStep::SetCanaryScale(_) => {
+                go_to(i, &format!("step {} setCanaryScale", i + 1), rows)
             }
             ArgoStep::Pause(Some(d)) => rows.push(
                 format!("step {} pause", i + 1),
@@ -194,9 +299,8 @@ fn argo(spec: &ArgoCanarySpec, replicas: u32, rows: &mut Rows) {
             ),
         }
     }
-    let _ = weight;
-    go_to(100, "promote", rows);
-    if spec.traffic_routing {
+    go_to(spec.steps.len(), "promote", rows);
+    if spec.traffic_routing && rows.old > 0 {
         rows.push(
             "scale the old ReplicaSet down",
             0,
@@ -418,6 +522,27 @@ mod tests {
     }
 
     #[test]
+    fn recreate_takes_everything_down_then_up() {
+        let doc = config::Doc::parse(
+            "r.toml",
+            "schema_version = 1\nstrategy = \"recreate\"\nbake_seconds = 30\n",
+        )
+        .unwrap();
+        let p = plan(&Policy::from_doc(&doc).unwrap(), 5);
+        assert_eq!(counts(&p), vec![(0, 0), (0, 5)]);
+        assert!(
+            p.steps[0].until.contains("terminating"),
+            "{}",
+            p.steps[0].until
+        );
+        assert!(
+            p.steps[1].until.contains("bake 30s"),
+            "{}",
+            p.steps[1].until
+        );
+    }
+
+    #[test]
     fn flagger_50_20_goes_20_40_60() {
         let doc = config::Doc::parse(
             "f.toml",
@@ -429,6 +554,40 @@ mod tests {
         assert_eq!(weights, vec![0.0, 20.0, 40.0, 60.0, 60.0, 100.0, 100.0]);
     }
 
+    /// The example: argo-canary (setWeight 10, 30, 60, then the promotion's
+    /// 100) on six replicas, maxSurge 25% (2) and maxUnavailable 0. Argo scales one
+    /// ReplicaSet per reconcile, the stable first, and recomputes: derived from
+    /// `reconcileCanaryReplicaSets` and `CalculateReplicaCountsForBasicCanary`, the
+    /// stable/canary path is 6/1, 5/1, 5/2, 4/2, 4/4, 3/4, 2/4, 2/6, 0/6. Applying both
+    /// counts of one calculation at once went 6/1, 5/2, 4/3, 3/4, 2/5, 1/6, 0/6.
+    #[test]
+    fn argo_basic_canary_on_6_scales_one_replicaset_per_reconcile() {
+        let p = plan(&policy("argo-canary"), 6);
+        let mut path = counts(&p);
+        path.dedup();
+        assert_eq!(
+            path,
+            vec![
+                (6, 1),
+                (5, 1),
+                (5, 2),
+                (4, 2),
+                (4, 4),
+                (3, 4),
+                (2, 4),
+                (2, 6),
+                (0, 6)
+            ]
+        );
+        // Every row changes one ReplicaSet, never both.
+        let mut last = (6, 0);
+        for s in &p.steps {
+            let now = (s.old_desired, s.new_desired);
+            assert!(now.0 == last.0 || now.1 == last.1, "{last:?} -> {now:?}");
+            last = now;
+        }
+    }
+
     #[test]
     fn argo_basic_canary_on_10() {
         let p = plan(&policy("argo-canary"), 10);
@@ -437,6 +596,50 @@ mod tests {
         assert_eq!(&counts(&p)[..2], &[(10, 1), (9, 1)]);
         let last = p.steps.last().unwrap();
         assert_eq!((last.old_desired, last.new_desired), (0, 10));
+    }
+
+    fn canary(toml: &str) -> Policy {
+        let doc = config::Doc::parse(
+            "c.toml",
+            &format!("schema_version = 1\nkind = \"canary\"\ntraffic_routing = true\n{toml}"),
+        )
+        .unwrap();
+        Policy::from_doc(&doc).unwrap()
+    }
+
+    /// A routed plan follows setCanaryScale, minPodsPerReplicaSet and dynamicStableScale
+    /// as the controller does.
+    #[test]
+    fn argo_routed_plans_follow_the_routed_arithmetic() {
+        let p = plan(
+            &canary(
+                "steps = [{set_canary_scale = {replicas = 3}}, {set_weight = 20}, {set_canary_scale = {match_traffic_weight = true}}]",
+            ),
+            10,
+        );
+        let mut path = counts(&p);
+        path.dedup();
+        assert_eq!(path, vec![(10, 3), (10, 2), (10, 10), (0, 10)]);
+        let p = plan(
+            &canary("min_pods_per_replica_set = 2\nsteps = [{set_weight = 5}]"),
+            10,
+        );
+        assert_eq!(counts(&p)[0], (10, 2));
+        let p = plan(
+            &canary("dynamic_stable_scale = true\nsteps = [{set_weight = 20}, {set_weight = 50}]"),
+            10,
+        );
+        let mut path = counts(&p);
+        path.dedup();
+        assert_eq!(
+            path,
+            vec![(10, 2), (8, 2), (8, 5), (5, 5), (5, 10), (0, 10)]
+        );
+        let last = p.steps.last().unwrap();
+        assert!(
+            last.action.contains("stable 0"),
+            "no delayed scale-down row: {last:?}"
+        );
     }
 
     #[test]

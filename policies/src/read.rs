@@ -6,10 +6,11 @@ use config::Section;
 use crate::analysis::AnalysisSpec;
 use crate::batched::{BatchedSpec, MinimumHealthyHosts};
 use crate::blue_green::BlueGreenSpec;
-use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
+use crate::canary_argo::{ArgoCanarySpec, ArgoStep, BackgroundAnalysis};
 use crate::canary_flagger::FlaggerSpec;
+use crate::canary_routed::CanaryScale;
 use crate::gate::GateSpec;
-use crate::intstr::IntOrPercent;
+use crate::intstr::{Dialect, IntOrPercent};
 use crate::limits::*;
 use crate::{CanarySpec, K8S_DEFAULT, interval, read_fenceposts, read_gates, wait};
 
@@ -20,9 +21,15 @@ fn percent(s: &Section<'_>, key: &str, default: u32) -> u32 {
 
 /// An Argo analysis block (`analysis = {...}`, `pre_promotion_analysis = {...}`).
 pub fn read_analysis(s: &Section<'_>) -> AnalysisSpec {
+    read_analysis_counted(s, AnalysisSpec::default().count, 1)
+}
+
+/// An analysis block whose `count` defaults to `count_default` and is at least
+/// `count_min` (a background analysis may have 0: measure until the rollout ends).
+fn read_analysis_counted(s: &Section<'_>, count_default: u32, count_min: u32) -> AnalysisSpec {
     let d = AnalysisSpec::default();
     let a = AnalysisSpec {
-        count: s.u32_in("count", d.count, 1..=MAX_COUNT),
+        count: s.u32_in("count", count_default, count_min..=MAX_COUNT),
         interval_seconds: interval(s, "interval_seconds", d.interval_seconds),
         initial_delay_seconds: wait(s, "initial_delay_seconds", 0.0),
         failure_limit: s.u32_in("failure_limit", d.failure_limit, 0..=MAX_COUNT),
@@ -33,24 +40,64 @@ pub fn read_analysis(s: &Section<'_>) -> AnalysisSpec {
             0..=MAX_COUNT,
         ),
     };
-    if a.count > 1 && !s.has("interval_seconds") {
+    if a.count != 1 && !s.has("interval_seconds") {
+        let what = if a.count == 0 {
+            "a background analysis that measures until the rollout ends (count 0)"
+        } else {
+            "an analysis with count > 1"
+        };
         s.problem(
             "interval_seconds",
-            "an analysis with count > 1 needs an interval, as Argo requires",
+            format!("{what} needs an interval, as Argo requires"),
         );
     }
     a
 }
 
-fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
-    let keys = ["set_weight", "pause", "analysis"];
+/// `setCanaryScale`: exactly one of `replicas`, `weight` (0-100) or
+/// `match_traffic_weight = true`.
+fn read_canary_scale(s: &Section<'_>) -> Option<CanaryScale> {
+    let keys = ["replicas", "weight", "match_traffic_weight"];
     let present: Vec<&str> = keys.iter().copied().filter(|k| s.has(k)).collect();
     if present.len() != 1 {
         s.allow(&keys);
         s.doc().problem(
             s.key_path("").trim_end_matches('.'),
             format!(
-                "a step has exactly one of set_weight, pause, analysis; found {}",
+                "set_canary_scale has exactly one of replicas, weight, match_traffic_weight; found {}",
+                if present.is_empty() {
+                    "none".to_string()
+                } else {
+                    present.join(", ")
+                }
+            ),
+        );
+        return None;
+    }
+    Some(match present[0] {
+        "replicas" => CanaryScale::Replicas(s.u32_in("replicas", 0, 0..=MAX_PODS)),
+        "weight" => CanaryScale::Weight(percent(s, "weight", 0)),
+        _ => {
+            if !s.bool("match_traffic_weight", true) {
+                s.problem(
+                    "match_traffic_weight",
+                    "only true means anything (back to the setWeight steps' counts)",
+                );
+            }
+            CanaryScale::MatchTrafficWeight
+        }
+    })
+}
+
+fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
+    let keys = ["set_weight", "pause", "analysis", "set_canary_scale"];
+    let present: Vec<&str> = keys.iter().copied().filter(|k| s.has(k)).collect();
+    if present.len() != 1 {
+        s.allow(&keys);
+        s.doc().problem(
+            s.key_path("").trim_end_matches('.'),
+            format!(
+                "a step has exactly one of set_weight, pause, analysis, set_canary_scale; found {}",
                 if present.is_empty() {
                     "none".to_string()
                 } else {
@@ -62,6 +109,9 @@ fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
     }
     Some(match present[0] {
         "set_weight" => ArgoStep::SetWeight(percent(s, "set_weight", 0)),
+        "set_canary_scale" => {
+            ArgoStep::SetCanaryScale(read_canary_scale(&s.section("set_canary_scale"))?)
+        }
         "pause" => {
             let p = s.section("pause");
             ArgoStep::Pause(p.opt_f64_in("duration_seconds", 0.0..=MAX_WAIT_SECONDS))
@@ -91,13 +141,73 @@ fn read_argo(root: &Section<'_>, gates: Vec<GateSpec>) -> ArgoCanarySpec {
     if steps.iter().any(|s| matches!(s, ArgoStep::Analysis(_))) && gates.is_empty() {
         root.problem("gates", "an analysis step needs gates to measure");
     }
+    let traffic_routing = root.bool("traffic_routing", false);
+    let dynamic_stable_scale = root.bool("dynamic_stable_scale", false);
+    // Argo's validation: these need a traffic router.
+    let router_only = |key: &str, what: &str| {
+        if !traffic_routing {
+            root.problem(
+                key,
+                format!("{what} needs traffic_routing = true, as Argo requires"),
+            );
+        }
+    };
+    if steps
+        .iter()
+        .any(|s| matches!(s, ArgoStep::SetCanaryScale(_)))
+    {
+        router_only("steps", "a set_canary_scale step");
+    }
+    if dynamic_stable_scale {
+        router_only("dynamic_stable_scale", "dynamic_stable_scale");
+        if root.has("scale_down_delay_seconds") {
+            root.problem(
+                "scale_down_delay_seconds",
+                "may not be given with dynamic_stable_scale (Argo scales the old stable down as \
+                 the weight moves, and refuses both)",
+            );
+        }
+    }
+    let min_pods_per_replica_set = root.has("min_pods_per_replica_set").then(|| {
+        router_only("min_pods_per_replica_set", "min_pods_per_replica_set");
+        root.u32_in("min_pods_per_replica_set", 1, 1..=MAX_PODS)
+    });
+    let analysis = root.has("analysis").then(|| {
+        let a = root.section("analysis");
+        let starting_step = a.u32_in("starting_step", 0, 0..=MAX_STEPS as u32);
+        if starting_step as usize > steps.len() {
+            a.problem(
+                "starting_step",
+                format!(
+                    "is past the last step: there are {} steps (0-based, as Argo's startingStep)",
+                    steps.len()
+                ),
+            );
+        }
+        BackgroundAnalysis {
+            run: read_analysis_counted(&a, 0, 0),
+            starting_step,
+        }
+    });
+    if analysis.is_some() && gates.is_empty() {
+        root.problem("gates", "a background analysis needs gates to measure");
+    }
+    // Without dynamic stable scaling an abort always has a delay: 30 s unless given.
+    let abort_scale_down_delay_seconds = if root.has("abort_scale_down_delay_seconds") {
+        Some(wait(root, "abort_scale_down_delay_seconds", 30.0))
+    } else {
+        (!dynamic_stable_scale).then_some(30.0)
+    };
     ArgoCanarySpec {
         steps,
-        fenceposts: read_fenceposts(root, K8S_DEFAULT),
-        traffic_routing: root.bool("traffic_routing", false),
+        fenceposts: read_fenceposts(root, K8S_DEFAULT, Dialect::Argo),
+        traffic_routing,
         min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
         scale_down_delay_seconds: wait(root, "scale_down_delay_seconds", 30.0),
-        abort_scale_down_delay_seconds: wait(root, "abort_scale_down_delay_seconds", 30.0),
+        abort_scale_down_delay_seconds,
+        dynamic_stable_scale,
+        min_pods_per_replica_set,
+        analysis,
         gates,
     }
 }

@@ -1,10 +1,24 @@
 //! The `rolling` policy: a Kubernetes Deployment's RollingUpdate, plus what teams add on
 //! top of it: a bake time between steps, health gates, and an action on failure.
 //!
-//! The step arithmetic is `k8s::rolling_sync`, exactly the controller's. The additions
-//! only ever hold the controller back: after a step's new pods are all available, no
-//! further action is taken until the bake time has passed and every gate has passed
-//! on data scraped after the step. A failing gate stops the rollout at once.
+//! The step arithmetic is `k8s::rolling_sync`, exactly the controller's, or with
+//! `strategy = "recreate"` the Recreate strategy's: every old pod scaled away and gone
+//! (terminating ones included) before the new ReplicaSet is created at full size. When
+//! the desired replicas change mid-rollout, the sync is a scaling event instead and the
+//! controller's `scale` shares the change out (`k8s::proportional_scale`). Progress and
+//! its deadline are the controller's `DeploymentProgressing` and `DeploymentTimedOut`.
+//!
+//! The additions only ever hold the controller back: after a step's new pods are all
+//! available, no further action is taken until the bake time has passed and every gate
+//! has passed on data scraped after the step. A failing gate stops the rollout at once.
+//!
+//! Terminating pods are treated as Kubernetes 1.33 to 1.36 treat them (the releases
+//! whose `apps/v1` has `status.terminatingReplicas` and no Deployment
+//! `spec.podReplacementPolicy`, which the Kubernetes API still lacks at the time of
+//! writing): a RollingUpdate counts no terminating pod against surge or availability,
+//! so replacements start as soon as old pods begin terminating (what the proposed
+//! `TerminationStarted` policy would keep), while Recreate waits until no old pod is
+//! running or terminating.
 
 use serde::Serialize;
 use sim_core::log::{LogKind, LogRecord};
@@ -12,7 +26,10 @@ use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Ve
 
 use crate::gate::{GateSpec, Verdict};
 use crate::intstr::IntOrPercent;
-use crate::k8s::{self, ReplicaSet, SyncAction};
+use crate::k8s::{
+    self, AnnotatedReplicaSet, DeploymentStatus, ProgressCondition, ProgressReason, ReplicaSet,
+    StrategyType, SyncAction,
+};
 
 /// What a failed gate does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -58,6 +75,8 @@ impl Fenceposts {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RollingSpec {
+    /// `spec.strategy.type`; with Recreate the fenceposts are unused.
+    pub strategy: StrategyType,
     #[serde(flatten)]
     pub step: Fenceposts,
     pub min_ready_seconds: f64,
@@ -99,9 +118,15 @@ pub struct RollingController {
     next_gate_eval: SimTime,
     /// Time and overall verdict of the latest gate evaluation.
     last_verdict: Option<(SimTime, Verdict)>,
+    /// When `DeploymentProgressing` last held (the Progressing condition's
+    /// `lastUpdateTime`).
     last_progress: SimTime,
-    last_new: ReplicaSet,
+    /// The status progress was last judged against.
+    last_status: DeploymentStatus,
     deadline_reported: bool,
+    /// Each ReplicaSet's `desired-replicas` and `max-replicas` annotations, indexed by
+    /// `Version::index()`; `None` before the controller first scales it.
+    annotations: [Option<(u32, u32)>; 2],
 }
 
 impl RollingController {
@@ -115,11 +140,9 @@ impl RollingController {
             next_gate_eval: SimTime::ZERO,
             last_verdict: None,
             last_progress: SimTime::ZERO,
-            last_new: ReplicaSet {
-                spec: 0,
-                available: 0,
-            },
+            last_status: DeploymentStatus::default(),
             deadline_reported: false,
+            annotations: [None, None],
         }
     }
 
@@ -130,12 +153,11 @@ impl RollingController {
     fn forward(&mut self, obs: &Observation<'_>, act: &mut Actions) {
         let now = obs.now;
         let new = ReplicaSet::of(obs, Version::Candidate);
-        if new != self.last_new {
-            if new.spec != self.last_new.spec || new.available > self.last_new.available {
-                self.last_progress = now;
-            }
-            self.last_new = new;
+        let status = DeploymentStatus::of(obs, Version::Candidate);
+        if k8s::deployment_progressing(&self.last_status, &status) {
+            self.last_progress = now;
         }
+        self.last_status = status;
         if !self.spec.gates.is_empty() && new.spec > 0 && now >= self.next_gate_eval {
             let verdict = self.evaluate_gates(obs, act);
             if verdict == Verdict::Fail {
@@ -187,7 +209,8 @@ impl RollingController {
             // The hold was deliberate: it does not count against the deadline.
             self.last_progress = now;
         }
-        if sync_towards(obs, act, Version::Candidate, &self.spec.step) {
+        let step = self.spec.step;
+        if self.sync_towards(obs, act, Version::Candidate, &step) {
             self.state = State::Promoted;
             act.phase(Phase::Promoted, "all replicas updated and available");
             return;
@@ -196,13 +219,18 @@ impl RollingController {
     }
 
     /// Kubernetes reports a rollout that made no progress for
-    /// `progressDeadlineSeconds` and does nothing else about it.
+    /// `progressDeadlineSeconds` (`DeploymentTimedOut`: strictly after the deadline)
+    /// and does nothing else about it.
     fn check_deadline(&mut self, now: SimTime, act: &mut Actions) {
         if self.deadline_reported {
             return;
         }
-        let deadline = self.last_progress + Self::secs(self.spec.progress_deadline_seconds);
-        if now >= deadline {
+        let deadline = k8s::progress_deadline(Some(self.spec.progress_deadline_seconds));
+        let condition = ProgressCondition {
+            reason: ProgressReason::Progressing,
+            last_update: self.last_progress,
+        };
+        if k8s::deployment_timed_out(deadline, Some(condition), now) {
             self.deadline_reported = true;
             act.note(
                 now,
@@ -213,8 +241,9 @@ impl RollingController {
                     self.spec.progress_deadline_seconds
                 ),
             );
-        } else {
-            act.wake_at(deadline);
+        } else if let Some(d) = deadline {
+            // The first moment `DeploymentTimedOut` holds.
+            act.wake_at(self.last_progress + d + SimDuration(1));
         }
     }
 
@@ -265,8 +294,8 @@ impl RollingController {
             FailureAction::Abort => {
                 self.state = State::Aborting;
                 act.phase(Phase::RollingBack, format!("gate {gate} failed: abort"));
-                act.set_replicas(Version::Candidate, 0);
-                act.set_replicas(Version::Baseline, obs.desired);
+                self.scale(obs, act, Version::Candidate, 0);
+                self.scale(obs, act, Version::Baseline, obs.desired);
             }
             FailureAction::Rollback => {
                 self.start_rollback(obs, act, format!("gate {gate} failed: rollback"));
@@ -281,37 +310,121 @@ impl RollingController {
     }
 
     /// `kubectl rollout undo`: the baseline's ReplicaSet becomes the new one and the
-    /// same RollingUpdate runs the other way, with the rollback's own fenceposts.
+    /// same strategy runs the other way, with the rollback's own fenceposts.
     fn roll_back(&mut self, obs: &Observation<'_>, act: &mut Actions) {
-        if sync_towards(obs, act, Version::Baseline, &self.spec.rollback) {
+        let rollback = self.spec.rollback;
+        if self.sync_towards(obs, act, Version::Baseline, &rollback) {
             self.state = State::RolledBack;
             act.phase(Phase::RolledBack, "all replicas back on the baseline");
         }
     }
-}
 
-/// One RollingUpdate sync with `to`'s ReplicaSet as the new one and the other
-/// version's as the old one, within `fenceposts`; true, and nothing done, once the
-/// rollout to `to` is complete.
-fn sync_towards(
-    obs: &Observation<'_>,
-    act: &mut Actions,
-    to: Version,
-    fenceposts: &Fenceposts,
-) -> bool {
-    let desired = obs.desired;
-    let from = to.other();
-    let (new, old) = (ReplicaSet::of(obs, to), ReplicaSet::of(obs, from));
-    if k8s::complete(desired, new, obs.cohort(from).pods) {
-        return true;
+    /// The surge the Deployment allows at `desired` replicas.
+    fn surge(&self, fenceposts: &Fenceposts, desired: u32) -> u32 {
+        k8s::max_surge(self.spec.strategy, fenceposts.resolve(desired).0)
     }
-    let (surge, unavailable) = fenceposts.resolve(desired);
-    match k8s::rolling_sync(desired, surge, unavailable, new, old) {
-        SyncAction::ScaleNew(n) => act.set_replicas(to, n),
-        SyncAction::ScaleOld(n) => act.set_replicas(from, n),
-        SyncAction::Wait => {}
+
+    /// Scales `v`'s ReplicaSet as `scaleReplicaSet` does: its spec and its annotations
+    /// (the Deployment's replicas and replicas + surge).
+    fn scale(&mut self, obs: &Observation<'_>, act: &mut Actions, v: Version, n: u32) {
+        let surge = self.surge(&self.spec.step, obs.desired);
+        self.annotations[v.index()] = Some((obs.desired, obs.desired + surge));
+        if obs.cohort(v).spec != n {
+            act.set_replicas(v, n);
+        }
     }
-    false
+
+    /// `isScalingEvent`: an active ReplicaSet's `desired-replicas` annotation is not
+    /// the Deployment's replicas, so they changed since it was last scaled. Then the
+    /// sync is `scale` (proportional scaling) instead of a rollout step: the one sync
+    /// that may change both ReplicaSets, as the controller's does. True if it was one.
+    fn scaling_event(&mut self, obs: &Observation<'_>, act: &mut Actions, to: Version) -> bool {
+        let desired = obs.desired;
+        let stale = Version::ALL.iter().any(|&v| {
+            obs.cohort(v).spec > 0 && self.annotations[v.index()].is_some_and(|(d, _)| d != desired)
+        });
+        if !stale {
+            return false;
+        }
+        // Creation order: the baseline's ReplicaSet is the older one.
+        let rss = Version::ALL.map(|v| {
+            let c = obs.cohort(v);
+            let a = self.annotations[v.index()];
+            AnnotatedReplicaSet {
+                spec: c.spec,
+                available: c.available,
+                desired_replicas: a.map(|a| a.0),
+                max_replicas: a.map(|a| a.1),
+            }
+        });
+        let new = self.annotations[to.index()].map(|_| to.index());
+        let pods = obs.cohort(Version::Baseline).pods + obs.cohort(Version::Candidate).pods;
+        let surge = self.surge(&self.spec.step, desired);
+        let sizes = k8s::proportional_scale(self.spec.strategy, desired, surge, pods, &rss, new);
+        act.note(
+            obs.now,
+            LogKind::Step,
+            "scale",
+            format!(
+                "replicas changed to {desired}: baseline {} -> {}, candidate {} -> {}",
+                rss[0].spec, sizes[0], rss[1].spec, sizes[1]
+            ),
+        );
+        for v in Version::ALL {
+            if rss[v.index()].spec > 0 || sizes[v.index()] > 0 {
+                self.scale(obs, act, v, sizes[v.index()]);
+            }
+        }
+        true
+    }
+
+    /// One sync of the Deployment controller with `to`'s ReplicaSet as the new one and
+    /// the other version's as the old one, within `fenceposts`; true, and nothing
+    /// done, once the rollout to `to` is complete.
+    fn sync_towards(
+        &mut self,
+        obs: &Observation<'_>,
+        act: &mut Actions,
+        to: Version,
+        fenceposts: &Fenceposts,
+    ) -> bool {
+        if self.scaling_event(obs, act, to) {
+            return false;
+        }
+        let desired = obs.desired;
+        let from = to.other();
+        let (new, old) = (ReplicaSet::of(obs, to), ReplicaSet::of(obs, from));
+        let old_pods = obs.cohort(from);
+        if k8s::complete(desired, new, old_pods.pods) {
+            return true;
+        }
+        if self.spec.strategy == StrategyType::Recreate {
+            // rolloutRecreate: scale every old ReplicaSet to zero; then wait until no
+            // old pod is running, terminating ones included (oldPodsRunning); then
+            // create the new ReplicaSet at full size.
+            if old.spec > 0 {
+                self.scale(obs, act, from, 0);
+            } else if old_pods.pods == 0 && old_pods.terminating == 0 && new.spec != desired {
+                self.scale(obs, act, to, desired);
+            }
+            return false;
+        }
+        let (surge, unavailable) = fenceposts.resolve(desired);
+        match k8s::rolling_sync(desired, surge, unavailable, new, old) {
+            SyncAction::ScaleNew(n) => self.scale(obs, act, to, n),
+            SyncAction::ScaleOld(n) => self.scale(obs, act, from, n),
+            SyncAction::Wait => {}
+        }
+        false
+    }
+
+    /// At rest (promoted or rolled back), the one active ReplicaSet follows the
+    /// Deployment's replicas (`scale`'s `FindActiveOrLatest`).
+    fn follow_replicas(&mut self, obs: &Observation<'_>, act: &mut Actions, settled: Version) {
+        if obs.cohort(settled).spec != obs.desired && obs.cohort(settled.other()).spec == 0 {
+            self.scale(obs, act, settled, obs.desired);
+        }
+    }
 }
 
 impl Controller for RollingController {
@@ -323,6 +436,10 @@ impl Controller for RollingController {
             self.state = State::Forward;
             self.change_start = obs.now;
             self.last_progress = obs.now;
+            self.last_status = DeploymentStatus::of(obs, Version::Candidate);
+            // The baseline's ReplicaSet as its own rollout left it.
+            let surge = self.surge(&self.spec.step, obs.desired);
+            self.annotations[Version::Baseline.index()] = Some((obs.desired, obs.desired + surge));
             act.phase(Phase::Progressing, "rolling update started");
         }
         if obs.rollback_requested.is_some()
@@ -345,7 +462,9 @@ impl Controller for RollingController {
                     act.phase(Phase::RolledBack, "abort complete: baseline restored");
                 }
             }
-            State::Waiting | State::Paused | State::Promoted | State::RolledBack => {}
+            State::Promoted => self.follow_replicas(obs, act, Version::Candidate),
+            State::RolledBack => self.follow_replicas(obs, act, Version::Baseline),
+            State::Waiting | State::Paused => {}
         }
     }
 
@@ -359,4 +478,156 @@ pub struct NoopController;
 
 impl Controller for NoopController {
     fn sync(&mut self, _obs: &Observation<'_>, _act: &mut Actions) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_fleet::Fleet;
+
+    fn spec(toml: &str) -> RollingSpec {
+        let doc = config::Doc::parse("r.toml", &format!("schema_version = 1\n{toml}")).unwrap();
+        match crate::Policy::from_doc(&doc).unwrap().kind {
+            crate::PolicyKind::Rolling(s) => s,
+            k => panic!("not rolling: {k:?}"),
+        }
+    }
+
+    /// Recreate: old pods scaled to zero, nothing created while any old pod is still
+    /// terminating, then the new ReplicaSet at full size.
+    #[test]
+    fn recreate_waits_for_terminating_pods() {
+        let mut c = RollingController::new(spec("strategy = \"recreate\""));
+        let mut f = Fleet::new(4);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 0]);
+        assert_eq!(f.terminating, [4, 0]);
+        // Still terminating: no new pod, sync after sync.
+        for _ in 0..3 {
+            f.sync(&mut c);
+            assert_eq!((f.spec, f.changes), ([0, 0], 0));
+        }
+        f.terminating = [1, 0];
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 0], "one old pod still terminating");
+        f.terminating = [0, 0];
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 4]);
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        assert_eq!(f.path, vec![(4, 0), (0, 0), (0, 4)]);
+    }
+
+    /// A Recreate rollout takes no fenceposts, as the Kubernetes API refuses them.
+    #[test]
+    fn recreate_refuses_surge_and_unavailability() {
+        for key in [
+            "max_surge = 1",
+            "max_unavailable = 1",
+            "rollback = { max_surge = 1 }",
+        ] {
+            let doc = config::Doc::parse(
+                "r.toml",
+                &format!("schema_version = 1\nstrategy = \"recreate\"\n{key}\n"),
+            )
+            .unwrap();
+            let e = crate::Policy::from_doc(&doc).unwrap_err().to_string();
+            assert!(e.contains("may not be given with strategy"), "{key}: {e}");
+        }
+        let doc =
+            config::Doc::parse("r.toml", "schema_version = 1\nstrategy = \"blue\"\n").unwrap();
+        let e = crate::Policy::from_doc(&doc).unwrap_err().to_string();
+        assert!(e.contains("strategy"), "{e}");
+    }
+
+    /// Recreate rolls back the same way: the candidate away and gone, then the baseline.
+    #[test]
+    fn recreate_rolls_back_by_recreating() {
+        let mut c = RollingController::new(spec("strategy = \"recreate\""));
+        let mut f = Fleet::new(3);
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        f.rollback_requested = Some(f.now);
+        f.run(&mut c, 100, &[Phase::RolledBack]);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.path, vec![(3, 0), (0, 0), (0, 3), (0, 0), (3, 0)]);
+    }
+
+    /// The replicas change mid-rollout (10 -> 20, 25%/25%): the next sync is a scaling
+    /// event that scales both ReplicaSets at once, as `scale` does, and the rollout then
+    /// goes on to 20.
+    #[test]
+    fn a_change_of_replicas_mid_rollout_is_scaled_proportionally() {
+        let mut c = RollingController::new(spec(""));
+        let mut f = Fleet::new(10);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [10, 3]);
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.spec, [5, 3]);
+        f.settle();
+        f.desired = 20;
+        f.sync(&mut c);
+        // allowed 20 + 5 = 25, 8 pods: 17 to add. Old 5 × 25 / 13 rounds to 10 (+5),
+        // new 3 × 25 / 13 to 6 (+3); the 9 left over go to the largest, the old one.
+        assert_eq!(f.changes, 2);
+        assert_eq!(f.spec, [19, 6]);
+        f.run(&mut c, 1000, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        assert_eq!(f.spec, [0, 20]);
+        // Every other sync changed one ReplicaSet.
+        let both = f
+            .path
+            .windows(2)
+            .filter(|w| w[0].0 != w[1].0 && w[0].1 != w[1].1);
+        assert_eq!(both.count(), 0, "{:?}", f.path);
+        // Promoted, the Deployment scaled down: the one active ReplicaSet follows.
+        f.desired = 12;
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 12]);
+    }
+
+    /// With no new pods ever available, the deadline is reported at the first sync
+    /// strictly after `progressDeadlineSeconds` without progress, not at it.
+    #[test]
+    fn the_progress_deadline_is_reported_strictly_after_it() {
+        let mut c = RollingController::new(spec("progress_deadline_seconds = 60"));
+        let mut f = Fleet::new(4);
+        // The engine syncs again at once after every change: up 1, old down 1, up 1
+        // more, then nothing until a new pod is available, which never happens.
+        f.sync(&mut c);
+        while f.changes > 0 {
+            f.sync(&mut c);
+        }
+        assert_eq!(f.path, vec![(4, 0), (4, 1), (3, 1), (3, 2)]);
+        let deadline = SimTime::ZERO + SimDuration::from_secs(60);
+        assert_eq!(f.wake_at, Some(deadline + SimDuration(1)));
+        f.now = deadline;
+        f.sync(&mut c);
+        let reported = |f: &Fleet| {
+            f.log
+                .iter()
+                .any(|r| r.subject == "ProgressDeadlineExceeded")
+        };
+        assert!(!reported(&f));
+        f.now = deadline + SimDuration(1);
+        f.sync(&mut c);
+        assert!(reported(&f));
+        // Progress (an old pod going) restarts the clock: a fresh controller whose old
+        // ReplicaSet shrank at 50 s is not timed out at 61 s.
+        let mut c = RollingController::new(spec(
+            "progress_deadline_seconds = 60\nmax_surge = 0\nmax_unavailable = 1",
+        ));
+        let mut f = Fleet::new(4);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 0]);
+        f.settle();
+        f.now = SimTime::ZERO + SimDuration::from_secs(50);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 1]);
+        f.sync(&mut c);
+        f.now = SimTime::ZERO + SimDuration::from_secs(61);
+        f.sync(&mut c);
+        assert!(!reported(&f));
+    }
 }

@@ -52,6 +52,7 @@ fn as_deployment_carries(p: &Policy, imported_description: &str) -> Policy {
     Policy {
         description: imported_description.to_string(),
         kind: PolicyKind::Rolling(RollingSpec {
+            strategy: s.strategy,
             step: s.step,
             min_ready_seconds: s.min_ready_seconds.round(),
             progress_deadline_seconds: s.progress_deadline_seconds.round(),
@@ -220,6 +221,7 @@ fn rolling() -> impl Strategy<Value = Policy> {
         .prop_map(
             |(step, rollback, min_ready, extra, (bake, interval), gates, on_failure)| {
                 named(PolicyKind::Rolling(RollingSpec {
+                    strategy: policies::k8s::StrategyType::RollingUpdate,
                     step,
                     min_ready_seconds: min_ready as f64,
                     progress_deadline_seconds: (min_ready + extra) as f64,

@@ -24,6 +24,9 @@ pub struct CohortStatus {
     pub available: u32,
     /// Containers restarts summed over the version's pods, ever.
     pub restarts: u32,
+    /// Pods being deleted and still draining (`status.terminatingReplicas`, Kubernetes
+    /// 1.33+); not counted in `pods`.
+    pub terminating: u32,
 }
 
 /// What a policy sees at a sync.

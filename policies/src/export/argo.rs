@@ -7,7 +7,10 @@ use super::yaml::Y;
 use crate::analysis::AnalysisSpec;
 use crate::blue_green::BlueGreenSpec;
 use crate::canary_argo::{ArgoCanarySpec, ArgoStep};
+use crate::canary_routed::CanaryScale;
 use crate::gate::GateSpec;
+use crate::intstr::IntOrPercent;
+use crate::k8s::StrategyType;
 use crate::rolling::{FailureAction, RollingSpec};
 use sim_core::duration_text::{self, Style};
 
@@ -31,7 +34,10 @@ fn metric(g: &GateSpec, runs: &Runs, o: &Options, notes: &mut Vec<String>) -> Y 
     match runs {
         Runs::Counted(a) => {
             m.push(("interval", Y::str(secs(a.interval_seconds))));
-            m.push(("count", Y::int(a.count)));
+            // A count of 0 (background) is no count: Argo measures until the rollout ends.
+            if a.count > 0 {
+                m.push(("count", Y::int(a.count)));
+            }
             if a.initial_delay_seconds > 0.0 {
                 m.push(("initialDelay", Y::str(secs(a.initial_delay_seconds))));
             }
@@ -165,6 +171,14 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                 "analysis",
                 analysis_ref(&templates.name_for(o.service.as_str(), a)),
             )]),
+            ArgoStep::SetCanaryScale(c) => Y::map(vec![(
+                "setCanaryScale",
+                Y::map(vec![match c {
+                    CanaryScale::Replicas(n) => ("replicas", Y::int(*n)),
+                    CanaryScale::Weight(w) => ("weight", Y::int(*w)),
+                    CanaryScale::MatchTrafficWeight => ("matchTrafficWeight", Y::Bool(true)),
+                }]),
+            )]),
         })
         .collect();
     let mut c = vec![
@@ -183,20 +197,50 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                 Y::map(vec![("stableIngress", Y::str(o.service.as_str()))]),
             )]),
         ));
-        c.push((
-            "scaleDownDelaySeconds",
-            Y::int(s.scale_down_delay_seconds.round() as i64),
-        ));
-        c.push((
-            "abortScaleDownDelaySeconds",
-            Y::int(s.abort_scale_down_delay_seconds.round() as i64),
-        ));
+        if s.dynamic_stable_scale {
+            // Argo refuses scaleDownDelaySeconds beside dynamicStableScale.
+            c.push(("dynamicStableScale", Y::Bool(true)));
+        } else {
+            c.push((
+                "scaleDownDelaySeconds",
+                Y::int(s.scale_down_delay_seconds.round() as i64),
+            ));
+        }
+        if let Some(d) = s.abort_scale_down_delay_seconds {
+            c.push(("abortScaleDownDelaySeconds", Y::int(d.round() as i64)));
+        }
+        if let Some(n) = s.min_pods_per_replica_set {
+            c.push(("minPodsPerReplicaSet", Y::int(n)));
+        }
         notes.push("traffic routing is written for ingress-nginx (stableIngress = the service name); put your own router there".into());
+    }
+    let mut background = None;
+    let mut extra_notes = Vec::new();
+    if let Some(b) = &s.analysis {
+        let name = format!("{}-background", o.service);
+        let mut a = vec![(
+            "templates",
+            Y::Seq(vec![Y::map(vec![("templateName", Y::str(&name))])]),
+        )];
+        if b.starting_step > 0 {
+            a.push(("startingStep", Y::int(b.starting_step)));
+        }
+        c.push(("analysis", Y::map(a)));
+        let mut n = Vec::new();
+        background = Some(template(&name, &s.gates, &Runs::Counted(b.run), o, &mut n));
+        extra_notes = n;
     }
     c.push(("steps", Y::Seq(steps)));
     let strategy = Y::map(vec![("canary", Y::map(c))]);
     let mut docs = vec![rollout(o, s.min_ready_seconds, vec![], strategy)];
     docs.extend(templates.docs(&s.gates, o, &mut notes));
+    docs.extend(background);
+    // The background template reads the same gates: each note once.
+    for n in extra_notes {
+        if !notes.contains(&n) {
+            notes.push(n);
+        }
+    }
     (docs, notes)
 }
 
@@ -216,9 +260,18 @@ pub fn from_rolling(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
             s.on_failure.name()
         ));
     }
+    let (surge, unavailable) = match s.strategy {
+        StrategyType::RollingUpdate => (s.step.max_surge, s.step.max_unavailable),
+        StrategyType::Recreate => {
+            notes.push(
+                "Argo Rollouts has no Recreate strategy: exported as a canary with maxSurge 0 and maxUnavailable 100%, which scales the stable to zero and then the canary to full size, but does not wait for terminating pods as Recreate does".to_string(),
+            );
+            (IntOrPercent::Int(0), IntOrPercent::Percent(100.0))
+        }
+    };
     let mut c = vec![
-        ("maxSurge", intstr(s.step.max_surge)),
-        ("maxUnavailable", intstr(s.step.max_unavailable)),
+        ("maxSurge", intstr(surge)),
+        ("maxUnavailable", intstr(unavailable)),
     ];
     let mut docs = Vec::new();
     let mut tnotes = Vec::new();

@@ -1,8 +1,9 @@
-//! A Kubernetes Deployment with its RollingUpdate strategy.
+//! A Kubernetes Deployment with its RollingUpdate or Recreate strategy.
 
 use super::Options;
 use super::yaml::Y;
 use crate::intstr::IntOrPercent;
+use crate::k8s::StrategyType;
 use crate::rolling::{FailureAction, RollingSpec};
 
 pub fn intstr(v: IntOrPercent) -> Y {
@@ -39,6 +40,23 @@ pub fn selector(service: &str) -> Y {
         "matchLabels",
         Y::map(vec![("app", Y::str(service))]),
     )])
+}
+
+/// `spec.strategy`: RollingUpdate with its fenceposts, or Recreate (which takes none).
+fn strategy(s: &RollingSpec) -> Y {
+    match s.strategy {
+        StrategyType::Recreate => Y::map(vec![("type", Y::str("Recreate"))]),
+        StrategyType::RollingUpdate => Y::map(vec![
+            ("type", Y::str("RollingUpdate")),
+            (
+                "rollingUpdate",
+                Y::map(vec![
+                    ("maxSurge", intstr(s.step.max_surge)),
+                    ("maxUnavailable", intstr(s.step.max_unavailable)),
+                ]),
+            ),
+        ]),
+    }
 }
 
 pub fn deployment(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
@@ -102,19 +120,7 @@ pub fn deployment(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
                     Y::int(s.progress_deadline_seconds.round() as i64),
                 ),
                 ("selector", selector(o.service.as_str())),
-                (
-                    "strategy",
-                    Y::map(vec![
-                        ("type", Y::str("RollingUpdate")),
-                        (
-                            "rollingUpdate",
-                            Y::map(vec![
-                                ("maxSurge", intstr(s.step.max_surge)),
-                                ("maxUnavailable", intstr(s.step.max_unavailable)),
-                            ]),
-                        ),
-                    ]),
-                ),
+                ("strategy", strategy(s)),
                 ("template", pod_template(o.service.as_str(), vec![])),
             ]),
         ),

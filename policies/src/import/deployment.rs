@@ -3,7 +3,7 @@
 //! | field | rollcage |
 //! |---|---|
 //! | `metadata.name` | `name` (required, an RFC 1123 subdomain) |
-//! | `spec.strategy.type` | `RollingUpdate` (default): the rolling policy; `Recreate`: refused until the rolling policy's `strategy = "recreate"` is on main |
+//! | `spec.strategy.type` | `RollingUpdate` (default): the rolling policy; `Recreate`: `strategy = "recreate"` (every old pod gone, terminating ones included, before any new one starts) |
 //! | `spec.strategy.rollingUpdate.maxSurge`, `.maxUnavailable` | `max_surge`, `max_unavailable`: a count or a whole percentage (`"25%"`), each `25%` when absent, as the API defaults them; validated as the API validates them |
 //! | `spec.minReadySeconds` | `min_ready_seconds` (default 0) |
 //! | `spec.progressDeadlineSeconds` | `progress_deadline_seconds` (default 600); more than 30 days reads as 30 days, which no run reaches |
@@ -99,10 +99,8 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
                 Some("RollingUpdate") => {}
                 Some("Recreate") => {
                     strategy = "Recreate".into();
-                    t.problem(
-                        "",
-                        "Recreate is not simulated yet: rollcage's rolling policy has no recreate strategy (its `strategy = \"recreate\"` key is being added); use RollingUpdate, or a rollcage TOML policy",
-                    );
+                    out.put("strategy", "recreate");
+                    out.origin("strategy", st.findings().origin(), &st.key_path("type"));
                 }
                 _ => t.problem(
                     "",
@@ -162,8 +160,11 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
             }
         }
     }
-    out.put("max_surge", intstr_value(fenceposts.0));
-    out.put("max_unavailable", intstr_value(fenceposts.1));
+    // Recreate has no fenceposts (the policy refuses them, as the API does).
+    if strategy != "Recreate" {
+        out.put("max_surge", intstr_value(fenceposts.0));
+        out.put("max_unavailable", intstr_value(fenceposts.1));
+    }
 
     // Timing.
     let min_ready = spec.int_in("minReadySeconds", "a whole number of seconds", INT32);
@@ -427,14 +428,14 @@ mod tests {
     }
 
     #[test]
-    fn recreate_is_refused_until_the_rolling_policy_has_it() {
-        let e = refused("  strategy:\n    type: Recreate\n");
-        assert_eq!(e.len(), 1);
-        assert!(
-            e[0].starts_with(&format!(
-                "{AT}: spec.strategy.type: Recreate is not simulated yet"
-            )),
-            "{e:?}"
+    fn recreate_is_the_rolling_policys_recreate_strategy() {
+        let r = rolling("  strategy:\n    type: Recreate\n  minReadySeconds: 5\n");
+        assert_eq!(r.strategy, crate::k8s::StrategyType::Recreate);
+        assert_eq!(r.min_ready_seconds, 5.0);
+        // RollingUpdate stays the default.
+        assert_eq!(
+            rolling("  strategy:\n    type: RollingUpdate\n").strategy,
+            crate::k8s::StrategyType::RollingUpdate
         );
         let e = refused("  strategy:\n    type: Recreate\n    rollingUpdate: {maxSurge: 1}\n");
         assert!(

@@ -60,7 +60,10 @@ impl World<'_> {
             let c = &mut fleet[i.version.index()];
             c.restarts += i.restarts;
             match i.state {
-                PodState::Terminating => terminating += 1,
+                PodState::Terminating => {
+                    terminating += 1;
+                    c.terminating += 1;
+                }
                 PodState::Terminated => {}
                 s => {
                     c.pods += 1;

@@ -513,8 +513,8 @@ mod tests {
         assert_eq!(steps(&instant)[..2], [60.0, 180.0]);
         assert_eq!(steps(&observed), [60.0, 220.0], "{:#?}", observed.log);
         // The second batch's pod never appears in the series: the controller waits,
-        // and reports the deadline (600 s after its last progress) once it has passed,
-        // 1 ns later (DeploymentTimedOut: exactly at the deadline is not yet out).
+        // and reports the deadline (600 s) after its last progress, as it would: strictly
+        // after it, one nanosecond past (DeploymentTimedOut compares with `Before`).
         let deadline: Vec<SimTime> = observed
             .log
             .iter()
@@ -522,10 +522,18 @@ mod tests {
             .map(|r| r.at)
             .collect();
         assert_eq!(deadline, [SimTime::from_secs(820) + SimDuration(1)]);
-        // Kubernetes only reports the deadline and waits for nothing more: a stalled
-        // rollout, waiting for a human before the range's end.
-        assert!(!observed.cut_short);
-        assert_eq!(observed.decision(), Decision::Pause);
+        // Kubernetes only reports the deadline: the rollout is still progressing.
+        assert!(observed.cut_short);
+        // And the gates go on being evaluated after it, every 15 s.
+        assert!(
+            observed
+                .log
+                .iter()
+                .any(|r| r.kind == LogKind::Gate && r.at == SimTime::from_secs(835)),
+            "{:#?}",
+            &observed.log[observed.log.len().saturating_sub(4)..]
+        );
+        assert_eq!(observed.decision(), Decision::Advance);
     }
 
     /// A scrape at 30 s with the one before at 15 s.

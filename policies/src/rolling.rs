@@ -124,6 +124,9 @@ pub struct RollingController {
     /// The status progress was last judged against.
     last_status: DeploymentStatus,
     deadline_reported: bool,
+    /// The deadline wake last asked for: a sync at that moment may be the only one the
+    /// gates' next evaluation was asked with (a sync asks for its earliest wake only).
+    deadline_wake: Option<SimTime>,
     /// Each ReplicaSet's `desired-replicas` and `max-replicas` annotations, indexed by
     /// `Version::index()`; `None` before the controller first scales it.
     annotations: [Option<(u32, u32)>; 2],
@@ -142,6 +145,7 @@ impl RollingController {
             last_progress: SimTime::ZERO,
             last_status: DeploymentStatus::default(),
             deadline_reported: false,
+            deadline_wake: None,
             annotations: [None, None],
         }
     }
@@ -225,6 +229,14 @@ impl RollingController {
         if self.deadline_reported {
             return;
         }
+        // The sync that asked for this deadline wake asked for it instead of the gates'
+        // next evaluation, when that was later: ask for it again.
+        if self.deadline_wake == Some(now)
+            && !self.spec.gates.is_empty()
+            && self.next_gate_eval > now
+        {
+            act.wake_at(self.next_gate_eval);
+        }
         let deadline = k8s::progress_deadline(Some(self.spec.progress_deadline_seconds));
         let condition = ProgressCondition {
             reason: ProgressReason::Progressing,
@@ -243,7 +255,9 @@ impl RollingController {
             );
         } else if let Some(d) = deadline {
             // The first moment `DeploymentTimedOut` holds.
-            act.wake_at(self.last_progress + d + SimDuration(1));
+            let at = self.last_progress + d + SimDuration(1);
+            self.deadline_wake = Some(at);
+            act.wake_at(at);
         }
     }
 

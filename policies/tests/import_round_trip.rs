@@ -11,6 +11,7 @@ use policies::export::{Options, Target, export};
 use policies::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
 use policies::import::{Options as ImportOptions, import};
 use policies::intstr::IntOrPercent;
+use policies::k8s::StrategyType;
 use policies::k8s_names::{HttpUrl, ServiceName};
 use policies::rolling::{FailureAction, Fenceposts, RollingSpec};
 use policies::{Policy, PolicyKind};
@@ -39,7 +40,7 @@ fn round_trip(policy: &Policy, target: Target) -> (Policy, Vec<String>) {
     (back, e.notes)
 }
 
-/// What a Deployment carries of a rolling policy: the strategy's fenceposts,
+/// What a Deployment carries of a rolling policy: the strategy type and its fenceposts,
 /// `minReadySeconds` and `progressDeadlineSeconds` (whole seconds), and the name (as
 /// `metadata.name`). Not carried, each said in an export note: gates, bake, the failure
 /// action and the rollback's own fenceposts (Kubernetes never rolls back by itself);
@@ -174,6 +175,12 @@ fn what_comes_back_changed_was_noted_by_the_export() {
     }
 }
 
+/// The API's default fenceposts, 25% each.
+const K8S_DEFAULT: Fenceposts = Fenceposts {
+    max_surge: IntOrPercent::Percent(25.0),
+    max_unavailable: IntOrPercent::Percent(25.0),
+};
+
 fn intstr(max_count: u32, max_percent: u32) -> impl Strategy<Value = IntOrPercent> {
     prop_oneof![
         (0..=max_count).prop_map(IntOrPercent::Int),
@@ -219,8 +226,11 @@ fn named(kind: PolicyKind) -> Policy {
 
 fn rolling() -> impl Strategy<Value = Policy> {
     (
-        fenceposts(),
-        fenceposts(),
+        prop_oneof![
+            (fenceposts(), fenceposts()).prop_map(|(s, r)| (StrategyType::RollingUpdate, s, r)),
+            // Recreate takes no fenceposts: they stay at the reader's defaults.
+            Just((StrategyType::Recreate, K8S_DEFAULT, K8S_DEFAULT)),
+        ],
         0u32..=900,
         1u32..=3600,
         (0u32..=300, 1u32..=120),
@@ -232,9 +242,16 @@ fn rolling() -> impl Strategy<Value = Policy> {
         ],
     )
         .prop_map(
-            |(step, rollback, min_ready, extra, (bake, interval), gates, on_failure)| {
+            |(
+                (strategy, step, rollback),
+                min_ready,
+                extra,
+                (bake, interval),
+                gates,
+                on_failure,
+            )| {
                 named(PolicyKind::Rolling(RollingSpec {
-                    strategy: policies::k8s::StrategyType::RollingUpdate,
+                    strategy,
                     step,
                     min_ready_seconds: min_ready as f64,
                     progress_deadline_seconds: (min_ready + extra) as f64,

@@ -3,7 +3,7 @@
 //! | field | rollcage |
 //! |---|---|
 //! | `metadata.name` | `name` (required, an RFC 1123 subdomain) |
-//! | `spec.strategy.type` | `RollingUpdate` (default): the rolling policy; `Recreate`: `strategy = "recreate"` (every old pod gone, terminating ones included, before any new one starts) |
+//! | `spec.strategy.type` | `RollingUpdate` (default): the rolling policy; `Recreate`: `strategy = "recreate"` (every old pod gone, terminating ones included, before the new ReplicaSet is created) |
 //! | `spec.strategy.rollingUpdate.maxSurge`, `.maxUnavailable` | `max_surge`, `max_unavailable`: a count or a whole percentage (`"25%"`), each `25%` when absent, as the API defaults them; validated as the API validates them |
 //! | `spec.minReadySeconds` | `min_ready_seconds` (default 0) |
 //! | `spec.progressDeadlineSeconds` | `progress_deadline_seconds` (default 600); more than 30 days reads as 30 days, which no run reaches |
@@ -99,8 +99,7 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
                 Some("RollingUpdate") => {}
                 Some("Recreate") => {
                     strategy = "Recreate".into();
-                    out.put("strategy", "recreate");
-                    out.origin("strategy", st.findings().origin(), &st.key_path("type"));
+                    out.set("strategy", "recreate", &t);
                 }
                 _ => t.problem(
                     "",
@@ -251,12 +250,19 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
     );
 
     let describe = |v: IntOrPercent| v.to_string();
-    let mut description = format!(
-        "Kubernetes Deployment {}: {strategy}, maxSurge {}, maxUnavailable {}",
-        name.as_deref().unwrap_or("(unnamed)"),
-        describe(fenceposts.0),
-        describe(fenceposts.1)
-    );
+    let mut description = if strategy == "Recreate" {
+        format!(
+            "Kubernetes Deployment {}: Recreate",
+            name.as_deref().unwrap_or("(unnamed)")
+        )
+    } else {
+        format!(
+            "Kubernetes Deployment {}: {strategy}, maxSurge {}, maxUnavailable {}",
+            name.as_deref().unwrap_or("(unnamed)"),
+            describe(fenceposts.0),
+            describe(fenceposts.1)
+        )
+    };
     if let Some(m) = min_ready.filter(|&m| m > 0) {
         description.push_str(&format!(", minReadySeconds {m}"));
     }
@@ -429,10 +435,17 @@ mod tests {
 
     #[test]
     fn recreate_is_the_rolling_policys_recreate_strategy() {
-        let r = rolling("  strategy:\n    type: Recreate\n  minReadySeconds: 5\n");
+        let (p, i) = read("  strategy:\n    type: Recreate\n  minReadySeconds: 5\n").unwrap();
+        let PolicyKind::Rolling(r) = p.kind else {
+            unreachable!()
+        };
         assert_eq!(r.strategy, crate::k8s::StrategyType::Recreate);
         assert_eq!(r.min_ready_seconds, 5.0);
-        // RollingUpdate stays the default.
+        assert_eq!(
+            p.description,
+            "Kubernetes Deployment web: Recreate, minReadySeconds 5"
+        );
+        assert!(i.notes.is_empty(), "{:?}", i.notes);
         assert_eq!(
             rolling("  strategy:\n    type: RollingUpdate\n").strategy,
             crate::k8s::StrategyType::RollingUpdate

@@ -39,6 +39,11 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         api_version: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        role: Role::Policy(super::argo_rollout::read),
+    },
+    Kind {
+        api_version: "argoproj.io/v1alpha1",
         kind: "AnalysisTemplate",
         role: Role::Template,
     },
@@ -46,6 +51,11 @@ pub const KINDS: &[Kind] = &[
         api_version: "argoproj.io/v1alpha1",
         kind: "ClusterAnalysisTemplate",
         role: Role::Template,
+    },
+    Kind {
+        api_version: "flagger.app/v1beta1",
+        kind: "Canary",
+        role: Role::Policy(super::flagger_canary::read),
     },
     Kind {
         api_version: "flagger.app/v1beta1",

@@ -56,12 +56,19 @@
 //! This module does no I/O: the runner reads the files (bounded by
 //! `limits::MAX_MANIFEST_BYTES`) and hands their text over.
 
+pub mod analysis_template;
+pub mod argo_rollout;
 pub mod codedeploy;
+pub mod collect;
 pub mod condition;
 pub mod deployment;
+pub mod flagger_canary;
+pub mod gate_table;
+pub mod go_duration;
 pub mod kinds;
 pub mod manifest;
 pub mod meta;
+pub mod metric_template;
 pub mod node;
 pub mod policy_doc;
 pub mod query;

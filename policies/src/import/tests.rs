@@ -28,7 +28,7 @@ fn an_unknown_kind_lists_what_rollcage_reads() {
     let e = err("m.yaml", &text, None, &Options::default());
     assert_eq!(e.len(), 1);
     assert!(
-        e[0].starts_with("m.yaml: document 2 (StatefulSet db): apps/v1 StatefulSet is not a kind rollcage reads; it reads policies from apps/v1 Deployment; templates argoproj.io/v1alpha1 AnalysisTemplate"),
+        e[0].starts_with("m.yaml: document 2 (StatefulSet db): apps/v1 StatefulSet is not a kind rollcage reads; it reads policies from apps/v1 Deployment, argoproj.io/v1alpha1 Rollout, flagger.app/v1beta1 Canary; templates argoproj.io/v1alpha1 AnalysisTemplate"),
         "{e:?}"
     );
     // The same kind at another API version is another kind.
@@ -83,11 +83,15 @@ fn a_file_without_a_policy_says_where_policies_come_from() {
     let text = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n";
     assert_eq!(
         err("s.yaml", text, None, &Options::default()),
-        ["s.yaml: holds no policy; rollcage reads its policy from apps/v1 Deployment"]
+        [
+            "s.yaml: holds no policy; rollcage reads its policy from apps/v1 Deployment, argoproj.io/v1alpha1 Rollout, flagger.app/v1beta1 Canary"
+        ]
     );
     assert_eq!(
         err("e.yaml", "", None, &Options::default()),
-        ["e.yaml: holds no policy; rollcage reads its policy from apps/v1 Deployment"]
+        [
+            "e.yaml: holds no policy; rollcage reads its policy from apps/v1 Deployment, argoproj.io/v1alpha1 Rollout, flagger.app/v1beta1 Canary"
+        ]
     );
 }
 

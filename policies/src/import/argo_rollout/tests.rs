@@ -561,9 +561,7 @@ fn the_background_analysis_runs_from_its_starting_step() {
 fn arguments_resolve_as_argo_merges_them() {
     let t = template(
         "errors",
-        &format!(
-            "args:\n- name: service\n- name: window\n  value: 1m\n- name: count\n  value: \"5\"\n- name: token\n  valueFrom:\n    secretKeyRef: {{name: prom, key: token}}\n- name: hash\nmetrics:\n- name: error-ratio\n  interval: 30s\n  count: '{{{{args.count}}}}'\n  successCondition: result[0] <= 0.01\n  provider:\n    prometheus:\n      query: 'sum(rate(http_requests_total{{service=\"{{{{args.service}}}}\",hash=\"{{{{ args.hash }}}}\",token=\"{{{{args.token}}}}\",code=~\"5..\"}}[{{{{args.window}}}}])) / sum(rate(http_requests_total{{service=\"{{{{args.service}}}}\",hash=\"{{{{ args.hash }}}}\",token=\"{{{{args.token}}}}\"}}[{{{{args.window}}}}]))'\n"
-        ),
+        "args:\n- name: service\n- name: window\n  value: 1m\n- name: count\n  value: \"5\"\n- name: token\n  valueFrom:\n    secretKeyRef: {name: prom, key: token}\n- name: hash\nmetrics:\n- name: error-ratio\n  interval: 30s\n  count: '{{args.count}}'\n  successCondition: result[0] <= 0.01\n  provider:\n    prometheus:\n      query: 'sum(rate(http_requests_total{service=\"{{args.service}}\",hash=\"{{ args.hash }}\",token=\"{{args.token}}\",code=~\"5..\"}[{{args.window}}])) / sum(rate(http_requests_total{service=\"{{args.service}}\",hash=\"{{ args.hash }}\",token=\"{{args.token}}\"}[{{args.window}}]))'\n",
     );
     let step = "- analysis:\n    templates:\n    - templateName: errors\n    args:\n    - name: service\n      valueFrom:\n        fieldRef: {fieldPath: metadata.name}\n    - name: window\n      value: 2m\n    - name: hash\n      valueFrom: {podTemplateHashValue: Latest}\n    - name: unused\n      value: x\n";
     let text = format!("{}{t}", canary(&format!("steps:\n{step}")));

@@ -527,3 +527,45 @@ fn import_docs_are_what_the_importer_says() {
         assert!(cells.contains(field), "{field}");
     }
 }
+
+/// docs/import.md's Argo Rollouts and Flagger sections are written (no longer "not yet
+/// imported") and name every field the examples' notes are about.
+#[test]
+fn import_docs_name_every_field_the_rollout_examples_note() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/import.md")).unwrap();
+    let section = |from: &str, to: &str| {
+        let start = doc.find(from).unwrap_or_else(|| panic!("no {from}"));
+        let end = start + doc[start..].find(to).unwrap_or_else(|| panic!("no {to}"));
+        doc[start..end].to_string()
+    };
+    let argo = section("## Argo Rollouts", "## Flagger");
+    let flagger = section("## Flagger", "## Round trip");
+    assert!(!argo.contains("Not yet imported") && !flagger.contains("Not yet imported"));
+    for (file, text) in [
+        ("rollout-canary.yaml", &argo),
+        ("rollout-bluegreen.yaml", &argo),
+        ("flagger-canary.yaml", &flagger),
+    ] {
+        let manifest = std::fs::read_to_string(format!(
+            "{}/examples/manifests/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let i = policies::import::import(file, &manifest, None, &Default::default())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(!i.notes.is_empty(), "{file}");
+        for n in &i.notes {
+            if n.key.is_empty() || n.origin.contains("(Service ") {
+                continue;
+            }
+            let last = n.key.rsplit('.').next().unwrap();
+            let field = last.split('[').next().unwrap();
+            assert!(
+                text.contains(&format!("`{field}")) || text.contains(&format!(".{field}")),
+                "{file}: {} is not in its docs/import.md section",
+                n.key
+            );
+        }
+    }
+}

@@ -26,11 +26,11 @@
 //! gate.
 //!
 //! A query without a traffic guard is judged by Argo on whatever traffic there was, so
-//! its gate has `min_samples = 0`, and, when the condition makes a verdict of a NaN
-//! (no requests: `result[0] < 0.01` fails it), `on_empty` is that verdict. With a guard
-//! (`and on() sum(increase(...)) >= N`) below N requests the result is empty, which
-//! `result[0]` makes an Error: rollcage reads that window as `on_empty = inconclusive`,
-//! and says so.
+//! its gate has `min_samples = 0`; with no requests at all the query gives NaN or no
+//! value, and `on_empty` is the condition's verdict when it is the same for both (else
+//! `inconclusive`, with a note of what Argo does with each). With a guard (`and on()
+//! sum(increase(...)) >= N`) below N requests the result is empty, which `result[0]`
+//! makes an Error: rollcage reads that window as `on_empty = inconclusive`, and says so.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -284,20 +284,26 @@ pub fn settle_empty(
     }
     match shape.min_requests {
         None => {
+            // Without requests the query gives NaN (0 / 0) or no series at all,
+            // depending on whether the canary's series exist yet; the gate's on_empty
+            // stands for both, so it takes the condition's verdict only when the two
+            // agree.
             gate.min_samples = 0;
-            match on_nan.empty_rule() {
-                Some(rule) => {
+            match (on_empty == on_nan, on_nan.empty_rule()) {
+                (true, Some(rule)) => {
                     gate.on_empty = rule;
                     if rule != EmptyRule::Inconclusive {
                         notes.push(format!(
-                            "with no candidate requests the query gives NaN, which {condition} counts {}: on_empty = {}",
+                            "with no candidate requests the query gives NaN or no value, which {condition} counts {}: on_empty = {}",
                             on_nan.name(),
                             on_nan.name()
                         ));
                     }
                 }
-                None => notes.push(format!(
-                    "with no candidate requests the query gives NaN, which {condition} counts as an Error (against consecutiveErrorLimit); rollcage reads a window without requests as on_empty = inconclusive"
+                _ => notes.push(format!(
+                    "with no candidate requests the query gives NaN or no value (no series yet), which {condition} counts {} and {}; rollcage reads a window without requests as on_empty = inconclusive",
+                    outcome_words(on_nan),
+                    outcome_words(on_empty)
                 )),
             }
         }
@@ -307,6 +313,15 @@ pub fn settle_empty(
                 "below {n} candidate requests the query is empty, which {condition} counts as an Error (against consecutiveErrorLimit); rollcage reads that window as on_empty = inconclusive"
             )),
         },
+    }
+}
+
+fn outcome_words(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "a pass",
+        Outcome::Fail => "a failure",
+        Outcome::Inconclusive => "inconclusive",
+        Outcome::Error => "an Error (against consecutiveErrorLimit)",
     }
 }
 

@@ -251,6 +251,12 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
             out.set("iterations", i, &a.get("iterations").expect("read"));
             weights = format!(", Blue/Green, {i} iterations");
         }
+        if !a.has("stepWeight") && !a.has("stepWeights") && !a.has("iterations") {
+            a.problem(
+                "",
+                "missing: stepWeight, stepWeights (a canary) or iterations (Blue/Green): without them Flagger never moves traffic to the canary",
+            );
+        }
         match a.int_in("stepWeightPromotion", "a whole percentage", 0..=100) {
             Some(0) => a.findings().note(
                 &a.key_path("stepWeightPromotion"),
@@ -355,3 +361,6 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
     metrics.finish();
     ctx.out = out;
 }
+
+#[cfg(test)]
+mod tests;

@@ -241,11 +241,10 @@ impl<'r, 'c> Metrics<'r, 'c> {
             }
             n.map(|n| (n, t.key_path("name")))
         });
-        let source = match (builtin, inline, template) {
-            (Some(b), None, None) => Source::Builtin(b),
-            (None, Some(q), None) => Source::Inline(q),
-            (None, None, Some((t, at))) => match self.ctx.template("MetricTemplate", &t) {
-                Some(doc) => Source::Template { doc, name: t },
+        let other = match (inline, template) {
+            (Some(q), None) => Some(Source::Inline(q)),
+            (None, Some((t, at))) => match self.ctx.template("MetricTemplate", &t) {
+                Some(doc) => Some(Source::Template { doc, name: t }),
                 None => {
                     m.findings().problem(
                         &at,
@@ -254,21 +253,85 @@ impl<'r, 'c> Metrics<'r, 'c> {
                     return None;
                 }
             },
-            (None, None, None) => {
+            (None, None) => None,
+            (Some(_), Some(_)) => {
                 m.problem(
                     "",
-                    format!("metric {name}: no templateRef or query, and {name} is not one of Flagger's built-in metrics (request-success-rate, request-duration)"),
-                );
-                return None;
-            }
-            _ => {
-                m.problem(
-                    "",
-                    format!("metric {name}: Flagger checks a built-in metric, an inline query and a templateRef each on its own; give one per metric (rollcage's gates are named after their metric)"),
+                    format!("metric {name}: Flagger checks an inline query and a templateRef each on its own; give one per metric (rollcage's gates are named after their metric)"),
                 );
                 return None;
             }
         };
+        let threshold_at = if m.has("thresholdRange") {
+            "thresholdRange"
+        } else {
+            "threshold"
+        };
+        match (builtin, other) {
+            (Some(b), None) => self.gate(
+                m,
+                &name,
+                Source::Builtin(b),
+                interval,
+                &variables,
+                (min, max),
+            ),
+            (None, Some(src)) => self.gate(m, &name, src, interval, &variables, (min, max)),
+            (None, None) => {
+                m.problem(
+                    "",
+                    format!("metric {name}: no templateRef or query, and {name} is not one of Flagger's built-in metrics (request-success-rate, request-duration)"),
+                );
+                None
+            }
+            (Some(b), Some(src)) => {
+                // Flagger runs its built-in check of this name and the query's, each
+                // failing the check on its own: one gate when they are the same check.
+                let built = self.gate(
+                    m,
+                    &name,
+                    Source::Builtin(b),
+                    interval,
+                    &variables,
+                    (min, max),
+                )?;
+                let queried = self.gate(m, &name, src, interval, &variables, (min, max))?;
+                let same = built.metric == queried.metric
+                    && built.comparison == queried.comparison
+                    && built.threshold == queried.threshold
+                    && built.slack == queried.slack
+                    && built.window_seconds == queried.window_seconds;
+                if same {
+                    m.findings().note(
+                        m.path(),
+                        format!("metric {name}: Flagger runs its built-in {name} check and this metric's query, which measure the same against the same bound: one gate (the stricter min_samples, {}: a check without a value fails)", built.min_samples.max(queried.min_samples)),
+                    );
+                    Some(GateSpec {
+                        min_samples: built.min_samples.max(queried.min_samples),
+                        ..queried
+                    })
+                } else {
+                    m.problem(
+                        threshold_at,
+                        format!("metric {name}: Flagger runs its built-in {name} check ({} <= {} over {} s) and this metric's query ({} {} over {} s), each failing the check on its own, and rollcage's gates are one per metric: rename the metric, or make the query measure what the built-in one does", built.metric.label(), built.threshold, built.window_seconds, queried.metric.label(), queried.threshold, queried.window_seconds),
+                    );
+                    None
+                }
+            }
+        }
+    }
+
+    /// The gate of one source of a metric's value, held to `(min, max)`.
+    fn gate(
+        &self,
+        m: &Node<'_>,
+        name: &str,
+        source: Source<'_>,
+        interval: f64,
+        variables: &BTreeMap<String, String>,
+        (min, max): (Option<f64>, Option<f64>),
+    ) -> Option<GateSpec> {
+        let name = name.to_string();
         let (template_name, query, query_at, findings) = match &source {
             Source::Builtin(_) => (self.model.name.clone(), None, m.path().to_string(), None),
             Source::Inline(q) => {
@@ -326,7 +389,7 @@ impl<'r, 'c> Metrics<'r, 'c> {
             },
             (_, Some(q), mapping) => {
                 let mut used = Vec::new();
-                let rendered = match render(q, &self.model, &variables, &mut used) {
+                let rendered = match render(q, &self.model, variables, &mut used) {
                     Ok(r) => r,
                     Err(e) => {
                         at_template(&findings, &query_at, format!("metric {name}: {e}"), true);

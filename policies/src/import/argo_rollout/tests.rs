@@ -398,10 +398,10 @@ fn analysis_steps_take_their_templates_metrics_as_gates() {
             threshold: 0.05,
             slack: 0.0,
             window_seconds: 60.0,
-            // No traffic guard: Argo judges any traffic; with none the ratio is NaN,
-            // which `result[0] <= 0.05` fails.
+            // No traffic guard: Argo judges any traffic; with none the ratio is NaN
+            // (a failure) or there is no value (an Error): on_empty says neither.
             min_samples: 0,
-            on_empty: EmptyRule::Fail,
+            on_empty: EmptyRule::Inconclusive,
         }]
     );
     let n = notes(&i);
@@ -411,7 +411,7 @@ fn analysis_steps_take_their_templates_metrics_as_gates() {
     );
     has(
         &n,
-        "with no candidate requests the query gives NaN, which successCondition `result[0] <= 0.05` counts fail: on_empty = fail",
+        "with no candidate requests the query gives NaN or no value (no series yet), which successCondition `result[0] <= 0.05` counts a failure and an Error (against consecutiveErrorLimit); rollcage reads a window without requests as on_empty = inconclusive",
     );
     // Read once for both steps: each note once.
     let addr = n
@@ -419,6 +419,27 @@ fn analysis_steps_take_their_templates_metrics_as_gates() {
         .filter(|x| x.contains("prometheus.address"))
         .count();
     assert_eq!(addr, 1, "{n:#?}");
+    // A condition that passes both an empty result and a NaN: on_empty = pass.
+    let both = text.replace(
+        "successCondition: result[0] <= 0.05",
+        "successCondition: len(result) == 0 || isNaN(result[0]) || result[0] <= 0.05",
+    );
+    let (p, i) = read(&both).unwrap();
+    assert_eq!(p.kind.gates()[0].on_empty, EmptyRule::Pass);
+    has(&notes(&i), "counts pass: on_empty = pass");
+    // A traffic guard: min_samples is the guard's, and the empty result below it an
+    // Error, read as inconclusive.
+    let guarded = text.replace(
+        "[1m]))'",
+        "[1m])) and on() (sum(increase(http_requests_total{service=\"{{args.service}}\"}[1m])) >= 50)'",
+    );
+    let (p, i) = read(&guarded).unwrap();
+    let g = &p.kind.gates()[0];
+    assert_eq!((g.min_samples, g.on_empty), (50, EmptyRule::Inconclusive));
+    has(
+        &notes(&i),
+        "below 50 candidate requests the query is empty, which successCondition `result[0] <= 0.05` counts as an Error",
+    );
 }
 
 #[test]

@@ -162,3 +162,34 @@ fn codedeploy_keeps_the_minimum_healthy() {
     );
     assert_eq!(stopped.final_phase, "paused");
 }
+
+/// A routed canary with dynamicStableScale, setCanaryScale steps, a minimum per
+/// ReplicaSet and a background analysis promotes a good release, and since the stable
+/// shrinks behind the weight the fleet never holds both versions at full size (a routed
+/// canary without it reaches 40 pods of 20 at promotion).
+#[test]
+fn argo_dynamic_stable_scale_keeps_the_fleet_small() {
+    let (rec, m) = run(
+        "good-release",
+        "policies/tests/fixtures/policies/argo-routed-dynamic.toml",
+        1,
+        &[],
+    );
+    assert_eq!(m.outcome, Outcome::Succeeded, "{}", m.final_phase);
+    assert_eq!(m.final_phase, "promoted");
+    assert!(
+        m.instances_max > 20 && m.instances_max < 40,
+        "{}",
+        m.instances_max
+    );
+    let measured = rec
+        .log
+        .iter()
+        .filter(|e| e.subject == "error-ratio")
+        .count();
+    assert!(
+        measured >= 3,
+        "background and step analyses measured {measured} times"
+    );
+    assert_conserved(&rec);
+}

@@ -222,3 +222,34 @@ fn min_ready_seconds_slows_each_step() {
     assert_eq!(m.deploy_duration_s, Some(300.0));
     assert_eq!(m.available_min, 20);
 }
+
+/// Recreate in the engine: every baseline pod is gone, terminating ones included,
+/// before the first candidate pod starts, so the fleet is never mixed and never larger
+/// than its size, at the cost of a moment with nothing available.
+#[test]
+fn recreate_never_mixes_versions() {
+    let (rec, m) = run(
+        "good-release",
+        "policies/tests/fixtures/policies/rolling-recreate.toml",
+        1,
+        &[],
+    );
+    assert_eq!(m.outcome, Outcome::Succeeded);
+    assert_eq!(m.final_phase, "promoted");
+    assert!(m.instances_max <= 20, "{}", m.instances_max);
+    assert_eq!(m.available_min, 0);
+    let steps: Vec<(&str, &str)> = rec
+        .log
+        .iter()
+        .filter(|e| e.subject == "baseline" || e.subject == "candidate")
+        .map(|e| (e.subject.as_str(), e.reason.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("baseline", "replicas 20 -> 0"),
+            ("candidate", "replicas 0 -> 20")
+        ]
+    );
+    assert_conserved(&rec);
+}

@@ -381,6 +381,18 @@ mod tests {
         m.samples().to_vec()
     }
 
+    /// A backtest of 10 replicas on the instant fleet, from and to whole seconds.
+    fn on_instant(p: &Policy, s: &[Sample], from: u64, to: u64) -> Backtest {
+        run(
+            p,
+            s,
+            SimTime::from_secs(from),
+            SimTime::from_secs(to),
+            10,
+            Fleet::Instant,
+        )
+    }
+
     fn gate_times(b: &Backtest) -> Vec<u64> {
         let mut t: Vec<u64> = b
             .log
@@ -396,14 +408,7 @@ mod tests {
     fn flagger_checks_every_interval_and_promotes_a_healthy_canary() {
         let p = policy("flagger-canary");
         let s = samples(3600, |_| 0);
-        let b = run(
-            &p,
-            &s,
-            SimTime::from_secs(60),
-            SimTime::from_secs(3600),
-            10,
-            Fleet::Instant,
-        );
+        let b = on_instant(&p, &s, 60, 3600);
         assert_eq!(b.decision(), Decision::Promote, "{:#?}", b.log);
         let times = gate_times(&b);
         // The first tick (one interval in) sets the first weight without checks.
@@ -415,14 +420,7 @@ mod tests {
     fn flagger_rolls_back_after_threshold_failed_checks() {
         let p = policy("flagger-canary");
         let s = samples(3600, |_| 100);
-        let b = run(
-            &p,
-            &s,
-            SimTime::from_secs(60),
-            SimTime::from_secs(3600),
-            10,
-            Fleet::Instant,
-        );
+        let b = on_instant(&p, &s, 60, 3600);
         assert_eq!(b.decision(), Decision::Rollback);
         let fails = b
             .log
@@ -440,25 +438,11 @@ mod tests {
     fn a_range_too_short_for_a_decision_advances_and_says_so() {
         let p = policy("gated-10pct");
         let s = samples(600, |_| 0);
-        let b = run(
-            &p,
-            &s,
-            SimTime::from_secs(60),
-            SimTime::from_secs(300),
-            10,
-            Fleet::Instant,
-        );
+        let b = on_instant(&p, &s, 60, 300);
         assert!(b.cut_short);
         assert_eq!(b.decision(), Decision::Advance);
         let bad = samples(600, |_| 100);
-        let b = run(
-            &p,
-            &bad,
-            SimTime::from_secs(60),
-            SimTime::from_secs(600),
-            10,
-            Fleet::Instant,
-        );
+        let b = on_instant(&p, &bad, 60, 600);
         assert_eq!(b.decision(), Decision::Rollback, "{:#?}", b.log);
     }
 
@@ -470,14 +454,7 @@ mod tests {
                 continue;
             }
             let p = policy(name);
-            let b = run(
-                &p,
-                &s,
-                SimTime::from_secs(60),
-                SimTime::from_secs(4 * 3600),
-                10,
-                Fleet::Instant,
-            );
+            let b = on_instant(&p, &s, 60, 4 * 3600);
             assert!(b.limit_hit.is_none(), "{name}");
             assert_eq!(b.decision(), Decision::Promote, "{name}: {:#?}", b.log);
         }
@@ -538,13 +515,13 @@ mod tests {
         // The second batch's pod never appears in the series: the controller waits,
         // and reports the deadline (600 s) after its last progress, as it would: strictly
         // after it, one nanosecond past (DeploymentTimedOut compares with `Before`).
-        let deadline: Vec<f64> = observed
+        let deadline: Vec<SimTime> = observed
             .log
             .iter()
             .filter(|r| r.subject == "ProgressDeadlineExceeded")
-            .map(|r| r.at.as_secs_f64())
+            .map(|r| r.at)
             .collect();
-        assert_eq!(deadline, [820.000000001]);
+        assert_eq!(deadline, [SimTime::from_secs(820) + SimDuration(1)]);
         // Kubernetes only reports the deadline: the rollout is still progressing.
         assert!(observed.cut_short);
         // And the gates go on being evaluated after it, every 15 s.

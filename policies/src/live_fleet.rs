@@ -1,5 +1,5 @@
 //! The fleet as a backtest reads it from Prometheus: kube-state-metrics' ReplicaSet
-//! status gauges (pods, ready pods, available pods) by version, as raw samples, so a
+//! status gauges (pods, ready, available and terminating pods) by version, as raw samples, so a
 //! backtest (`backtest::Fleet::Observed`) sees the pods as they were, at the moments
 //! the samples say they changed.
 //!
@@ -32,7 +32,7 @@ use crate::series::SeriesNames;
 pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
 /// The keys of the fleet's answers, one query each, in this order.
-pub const KEYS: [&str; 3] = ["pods", "ready_pods", "available_pods"];
+pub const KEYS: [&str; 4] = ["pods", "ready_pods", "available_pods", "terminating_pods"];
 
 /// One query per key of [`KEYS`]: every raw sample of the service's gauge in the
 /// `seconds` before the moment the query is evaluated at.
@@ -42,11 +42,16 @@ pub fn queries(names: &SeriesNames, service: &str, seconds: u64) -> Vec<(&'stati
         names.labels.service,
         service.replace('\\', "\\\\").replace('"', "\\\"")
     );
-    [&names.pods, &names.ready_pods, &names.available_pods]
-        .iter()
-        .zip(KEYS)
-        .map(|(metric, key)| (key, format!("{metric}{{{sel}}}[{seconds}s]")))
-        .collect()
+    [
+        &names.pods,
+        &names.ready_pods,
+        &names.available_pods,
+        &names.terminating_pods,
+    ]
+    .iter()
+    .zip(KEYS)
+    .map(|(metric, key)| (key, format!("{metric}{{{sel}}}[{seconds}s]")))
+    .collect()
 }
 
 #[derive(Deserialize)]
@@ -67,7 +72,8 @@ struct Series {
     values: Vec<(f64, String)>,
 }
 
-/// Reads the answers (`{"pods": <answer>, "ready_pods": ..., "available_pods": ...}`,
+/// Reads the answers (`{"pods": <answer>, "ready_pods": ..., "available_pods": ...,
+/// "terminating_pods": ...}`,
 /// as `runner::prometheus::Client::fetch` joins them) into the fleet's points in time
 /// order, each only where the status changed. `version_label` is the label telling
 /// the versions apart. An answer with no series gives no points: no fleet series.
@@ -155,7 +161,8 @@ pub fn from_prometheus(
             match k {
                 0 => c.pods += n,
                 1 => c.ready += n,
-                _ => c.available += n,
+                2 => c.available += n,
+                _ => c.terminating += n,
             }
         }
         if points.last().is_none_or(|p| p.cohorts != cohorts) {
@@ -199,7 +206,9 @@ mod tests {
         ]);
         let ready = answer(&[("stable", &[(100.0, "3")]), ("canary", &[(170.001, "2")])]);
         let avail = answer(&[("stable", &[(100.0, "3")])]);
-        let text = format!("{{\"pods\":{pods},\"ready_pods\":{ready},\"available_pods\":{avail}}}");
+        let text = format!(
+            "{{\"pods\":{pods},\"ready_pods\":{ready},\"available_pods\":{avail},\"terminating_pods\":{avail}}}"
+        );
         let p = from_prometheus("srv", &text, "version").unwrap();
         assert_eq!(p.len(), 3, "{p:#?}");
         assert_eq!(p[0].at, SimTime::from_secs(100));
@@ -217,7 +226,9 @@ mod tests {
             ("canary", &[(300.0, "1"), (300.001, "1")]),
         ]);
         let empty = answer(&[]);
-        let text = format!("{{\"pods\":{pods},\"ready_pods\":{empty},\"available_pods\":{empty}}}");
+        let text = format!(
+            "{{\"pods\":{pods},\"ready_pods\":{empty},\"available_pods\":{empty},\"terminating_pods\":{empty}}}"
+        );
         let p = from_prometheus("srv", &text, "version").unwrap();
         // At 300 s the stable sample is exactly 5 min old: still counted; 1 ms later not.
         assert_eq!(p[1].at, SimTime::from_secs(300));
@@ -243,8 +254,9 @@ mod tests {
                 "pods.data.resultType",
             ),
         ] {
-            let text =
-                format!("{{\"pods\":{pods},\"ready_pods\":{empty},\"available_pods\":{empty}}}");
+            let text = format!(
+                "{{\"pods\":{pods},\"ready_pods\":{empty},\"available_pods\":{empty},\"terminating_pods\":{empty}}}"
+            );
             let e = from_prometheus("srv", &text, "version")
                 .unwrap_err()
                 .to_string();

@@ -21,6 +21,7 @@
 //! pods = "kube_replicaset_status_replicas"          # gauge
 //! ready_pods = "kube_replicaset_status_ready_replicas" # gauge
 //! available_pods = "kube_replicaset_status_available_replicas" # gauge
+//! terminating_pods = "kube_replicaset_status_terminating_replicas" # gauge
 //! slo_events = "slo_events_total"                  # counter: the SLO's events
 //! slo_bad_events = "slo_bad_events_total"          # counter: the SLO's bad events
 //!
@@ -70,6 +71,9 @@ pub struct SeriesNames {
     pub ready_pods: String,
     /// Pods ready for `minReadySeconds`, a gauge (`status.availableReplicas`).
     pub available_pods: String,
+    /// Pods being deleted and still draining, a gauge (`status.terminatingReplicas`,
+    /// Kubernetes 1.33+).
+    pub terminating_pods: String,
     /// The SLO's events (requests resolved), a counter: the denominator of the SLO
     /// error ratio the burn-rate rules record.
     pub slo_events: String,
@@ -107,6 +111,7 @@ impl Default for SeriesNames {
             pods: "kube_replicaset_status_replicas".into(),
             ready_pods: "kube_replicaset_status_ready_replicas".into(),
             available_pods: "kube_replicaset_status_available_replicas".into(),
+            terminating_pods: "kube_replicaset_status_terminating_replicas".into(),
             slo_events: "slo_events_total".into(),
             slo_bad_events: "slo_bad_events_total".into(),
             labels: LabelNames::default(),
@@ -126,7 +131,7 @@ impl Default for LabelNames {
     }
 }
 
-const METRIC_KEYS: [&str; 12] = [
+const METRIC_KEYS: [&str; 13] = [
     "requests",
     "latency_histogram",
     "restarts",
@@ -137,6 +142,7 @@ const METRIC_KEYS: [&str; 12] = [
     "pods",
     "ready_pods",
     "available_pods",
+    "terminating_pods",
     "slo_events",
     "slo_bad_events",
 ];
@@ -149,7 +155,7 @@ impl SeriesNames {
     }
 
     /// The metric names with their mapping-file keys, in file order.
-    pub fn metrics(&self) -> [(&'static str, &str); 12] {
+    pub fn metrics(&self) -> [(&'static str, &str); 13] {
         [
             (METRIC_KEYS[0], &self.requests),
             (METRIC_KEYS[1], &self.latency_histogram),
@@ -161,8 +167,9 @@ impl SeriesNames {
             (METRIC_KEYS[7], &self.pods),
             (METRIC_KEYS[8], &self.ready_pods),
             (METRIC_KEYS[9], &self.available_pods),
-            (METRIC_KEYS[10], &self.slo_events),
-            (METRIC_KEYS[11], &self.slo_bad_events),
+            (METRIC_KEYS[10], &self.terminating_pods),
+            (METRIC_KEYS[11], &self.slo_events),
+            (METRIC_KEYS[12], &self.slo_bad_events),
         ]
     }
 
@@ -227,6 +234,7 @@ impl SeriesNames {
             (true, "pods") => &mut self.pods,
             (true, "ready_pods") => &mut self.ready_pods,
             (true, "available_pods") => &mut self.available_pods,
+            (true, "terminating_pods") => &mut self.terminating_pods,
             (true, "slo_events") => &mut self.slo_events,
             (true, "slo_bad_events") => &mut self.slo_bad_events,
             (false, "service") => &mut l.service,

@@ -142,6 +142,19 @@ fn every_builtin_deployment_or_codedeploy_export_imports_back() {
     );
 }
 
+/// A Recreate Deployment (the fixture the exports are validated with) exports with
+/// `type: Recreate` and imports back as the same strategy.
+#[test]
+fn a_recreate_policy_exports_and_imports_back() {
+    let text = include_str!("fixtures/policies/rolling-recreate.toml");
+    let p = Policy::from_doc(&config::Doc::parse("rolling-recreate.toml", text).unwrap()).unwrap();
+    let PolicyKind::Rolling(s) = &p.kind else {
+        panic!("not rolling")
+    };
+    assert_eq!(s.strategy, policies::k8s::StrategyType::Recreate);
+    check(&p);
+}
+
 /// Where a field is lost, the export says so: a policy with nothing an export drops
 /// comes back whole, and its export has no note.
 #[test]

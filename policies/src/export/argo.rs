@@ -215,6 +215,7 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
         notes.push("traffic routing is written for ingress-nginx (stableIngress = the service name); put your own router there".into());
     }
     let mut background = None;
+    let mut extra_notes = Vec::new();
     if let Some(b) = &s.analysis {
         let name = format!("{}-background", o.service);
         let mut a = vec![(
@@ -225,19 +226,21 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
             a.push(("startingStep", Y::int(b.starting_step)));
         }
         c.push(("analysis", Y::map(a)));
-        background = Some(template(
-            &name,
-            &s.gates,
-            &Runs::Counted(b.run),
-            o,
-            &mut notes,
-        ));
+        let mut n = Vec::new();
+        background = Some(template(&name, &s.gates, &Runs::Counted(b.run), o, &mut n));
+        extra_notes = n;
     }
     c.push(("steps", Y::Seq(steps)));
     let strategy = Y::map(vec![("canary", Y::map(c))]);
     let mut docs = vec![rollout(o, s.min_ready_seconds, vec![], strategy)];
     docs.extend(templates.docs(&s.gates, o, &mut notes));
     docs.extend(background);
+    // The background template reads the same gates: each note once.
+    for n in extra_notes {
+        if !notes.contains(&n) {
+            notes.push(n);
+        }
+    }
     (docs, notes)
 }
 

@@ -20,7 +20,7 @@
 //!   while the version has no pod), sessions lost, conversions (only when the scenario
 //!   has a KPI), and the SLO's events and bad events;
 //! - the ReplicaSets' status as kube-state-metrics reports it (gauges: pods asked for,
-//!   pods, ready pods, available pods), from the fleet the controller saw
+//!   pods, ready pods, available pods, terminating pods), from the fleet the controller saw
 //!   (`RunRecord::fleet`), at every scrape **and at every moment it changed**, so that
 //!   `gate --from/--to` can follow the pods as they were (see [`fleet_times`]).
 //!
@@ -223,7 +223,7 @@ pub fn to_bytes(m: &Input<'_>) -> Vec<u8> {
         "Container restarts (process crashes).",
         &[("", |c| c.crashes)],
     );
-    let fleet: [(&str, &str, Pods); 4] = [
+    let fleet: [(&str, &str, Pods); 5] = [
         (
             &n.desired_pods,
             "Pods the ReplicaSet asks for (spec.replicas).",
@@ -243,6 +243,11 @@ pub fn to_bytes(m: &Input<'_>) -> Vec<u8> {
             &n.available_pods,
             "Pods ready for at least minReadySeconds (status.availableReplicas).",
             |c| c.available,
+        ),
+        (
+            &n.terminating_pods,
+            "Pods being deleted and still draining (status.terminatingReplicas).",
+            |c| c.terminating,
         ),
     ];
     let at = fleet_times(m);

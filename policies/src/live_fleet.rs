@@ -40,7 +40,7 @@ pub fn queries(names: &SeriesNames, service: &str, seconds: u64) -> Vec<(&'stati
     let sel = format!(
         "{}=\"{}\"",
         names.labels.service,
-        service.replace('\\', "\\\\").replace('"', "\\\"")
+        crate::live_query::escape(service)
     );
     [
         &names.pods,
@@ -217,6 +217,17 @@ mod tests {
         assert_eq!((p[1].cohorts[0].pods, p[1].cohorts[1].pods), (2, 2));
         assert_eq!(p[2].at, SimTime(170_001_000_000));
         assert_eq!(p[2].cohorts[1].ready, 2);
+    }
+
+    #[test]
+    fn one_raw_range_query_per_gauge_with_the_service_escaped() {
+        let q = queries(&SeriesNames::default(), "a\"b", 900);
+        let keys: Vec<&str> = q.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, KEYS);
+        assert_eq!(
+            q[0].1,
+            "kube_replicaset_status_replicas{service=\"a\\\"b\"}[900s]"
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn versioned(names: &SeriesNames, q: String) -> String {
 }
 
 /// A PromQL double-quoted string's content.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 

@@ -162,12 +162,40 @@ pub fn basic_canary_counts(
     new: ReplicaSet,
     stable: ReplicaSet,
 ) -> (u32, u32) {
+    basic_canary_counts_among(
+        replicas,
+        weight,
+        max_surge,
+        max_unavailable,
+        new,
+        stable,
+        &[],
+    )
+}
+
+/// `CalculateReplicaCountsForBasicCanary`: the (canary, stable) specs for this sync,
+/// with `older` the ReplicaSets that are neither (an update abandoned mid-way). Their
+/// pods count against the surge, and while any remain neither the canary nor the
+/// stable is scaled down: the older ones go first (`scale_down_older`).
+///
+/// A run of rollcage has one release, so its controllers pass no older ReplicaSets;
+/// the form with them is the controller's, pinned by its tests.
+pub fn basic_canary_counts_among(
+    replicas: u32,
+    weight: u32,
+    max_surge: u32,
+    max_unavailable: u32,
+    new: ReplicaSet,
+    stable: ReplicaSet,
+    older: &[ReplicaSet],
+) -> (u32, u32) {
     let (want_new, want_stable) = approximate_weighted_counts(replicas, weight, max_surge);
     let (want_new, want_stable) = (want_new as i64, want_stable as i64);
     let mut new_count = new.spec as i64;
     let mut stable_count = stable.spec as i64;
     let max_allowed = (replicas + max_surge) as i64;
-    let mut scale_up = max_allowed - (new.spec + stable.spec) as i64;
+    let older_pods: i64 = older.iter().map(|r| r.spec as i64).sum();
+    let mut scale_up = max_allowed - (new.spec + stable.spec) as i64 - older_pods;
     if (stable.spec as i64) < want_stable && scale_up > 0 {
         if stable.spec as i64 + scale_up < want_stable {
             stable_count = stable.spec as i64 + scale_up;
@@ -179,6 +207,9 @@ pub fn basic_canary_counts(
     }
     if (new.spec as i64) < want_new && scale_up > 0 {
         new_count = (new.spec as i64 + scale_up).min(want_new);
+    }
+    if older_pods > 0 {
+        return (new_count.max(0) as u32, stable_count.max(0) as u32);
     }
     let min_available = replicas as i64 - max_unavailable.min(replicas) as i64;
     let increasing = want_new >= new.spec as i64;
@@ -213,6 +244,50 @@ pub fn basic_canary_counts(
         }
     }
     (new_count.max(0) as u32, stable_count.max(0) as u32)
+}
+
+/// `scaleDownOldReplicaSetsForCanary` for the ReplicaSets that are neither stable nor
+/// canary, newest revision first (`older` is in that order): their unhealthy pods are
+/// cleaned up first (as in a Deployment), then, without a traffic router, each is
+/// scaled down by what availability allows, `available − minAvailable` in all (their
+/// pods would take traffic from the Service otherwise); with one, an intermediate
+/// ReplicaSet of an update abandoned mid-way receives no traffic and goes to 0 at
+/// once. `available` is every ReplicaSet's available pods (stable and canary too).
+/// Returns the older ReplicaSets' specs in `older`'s order.
+pub fn scale_down_older(
+    replicas: u32,
+    max_unavailable: u32,
+    routed: bool,
+    available: u32,
+    older: &[ReplicaSet],
+) -> Vec<u32> {
+    let mut specs: Vec<ReplicaSet> = older.to_vec();
+    let unhealthy: u32 = older
+        .iter()
+        .map(|r| r.spec.saturating_sub(r.available))
+        .sum();
+    crate::k8s::cleanup_unhealthy_replicas(&mut specs, unhealthy);
+    let min_available = replicas as i64 - max_unavailable.min(replicas) as i64;
+    let mut left = available as i64 - min_available;
+    if left <= 0 {
+        return specs.iter().map(|r| r.spec).collect();
+    }
+    for rs in specs.iter_mut() {
+        if left <= 0 {
+            break;
+        }
+        if rs.spec == 0 {
+            continue;
+        }
+        let target = if !routed && rs.spec as i64 > left {
+            rs.spec as i64 - left
+        } else {
+            0
+        };
+        left -= rs.spec as i64 - target;
+        rs.spec = target as u32;
+    }
+    specs.iter().map(|r| r.spec).collect()
 }
 
 /// What one reconcile of a basic canary does: Argo scales one ReplicaSet per reconcile
@@ -1012,6 +1087,59 @@ mod tests {
                 (2, 6),
                 (0, 6)
             ]
+        );
+    }
+
+    #[test]
+    fn older_replica_sets_count_against_the_surge_and_go_first() {
+        // TestCalculateReplicaCountsForCanary's cases with an older ReplicaSet (3 pods,
+        // all available): (replicas, weight, surge, unavailable, stable, canary).
+        let older = [rs(3, 3)];
+        // "Scale up Stable before canaryRS": 11 pods allowed, 4 there (the older 3
+        // among them), 7 to add; the stable takes 6 to reach its 7, the canary the last.
+        assert_eq!(
+            basic_canary_counts_among(10, 30, 1, 0, rs(0, 0), rs(1, 1), &older),
+            (1, 7)
+        );
+        // "Do not scale down canaryRS or stable when older RS count >= scaleDownCount".
+        assert_eq!(
+            basic_canary_counts_among(10, 30, 0, 1, rs(4, 2), rs(8, 6), &older),
+            (4, 8)
+        );
+        // The same pair without the older ReplicaSet scales down as usual.
+        assert_eq!(
+            basic_canary_counts(10, 30, 0, 1, rs(4, 2), rs(8, 6)),
+            basic_canary_counts_among(10, 30, 0, 1, rs(4, 2), rs(8, 6), &[])
+        );
+        assert_ne!(
+            basic_canary_counts(10, 30, 0, 1, rs(4, 2), rs(8, 6)),
+            (4, 8)
+        );
+        // An older ReplicaSet scaled to 0 changes nothing.
+        assert_eq!(
+            basic_canary_counts_among(10, 30, 0, 1, rs(4, 2), rs(8, 6), &[rs(0, 0)]),
+            basic_canary_counts(10, 30, 0, 1, rs(4, 2), rs(8, 6))
+        );
+    }
+
+    #[test]
+    fn older_replica_sets_scale_down_within_availability() {
+        // scaleDownOldReplicaSetsForCanary: 10 replicas, maxUnavailable 2 (minAvailable
+        // 8). 11 available in all: 3 may go. Without a router the newest older one loses
+        // 3 of its 5, the next keeps its pods.
+        let older = [rs(5, 5), rs(2, 2)];
+        assert_eq!(scale_down_older(10, 2, false, 11, &older), vec![2, 2]);
+        // Exactly at minAvailable: nothing goes (one more available: one goes).
+        assert_eq!(scale_down_older(10, 2, false, 8, &older), vec![5, 2]);
+        assert_eq!(scale_down_older(10, 2, false, 9, &older), vec![4, 2]);
+        // With a router an intermediate ReplicaSet takes no traffic: it goes to 0 whole,
+        // and the allowance it used up stops the next.
+        assert_eq!(scale_down_older(10, 2, true, 11, &older), vec![0, 2]);
+        assert_eq!(scale_down_older(10, 2, true, 16, &older), vec![0, 0]);
+        // Unhealthy pods are cleaned up whatever the availability.
+        assert_eq!(
+            scale_down_older(10, 2, false, 8, &[rs(5, 3), rs(2, 0)]),
+            vec![3, 0]
         );
     }
 

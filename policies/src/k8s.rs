@@ -212,13 +212,24 @@ pub enum SyncAction {
 
 /// `NewRSNewReplicas` for RollingUpdate: how far the new ReplicaSet may grow.
 pub fn new_rs_new_replicas(desired: u32, max_surge: u32, new: ReplicaSet, old: ReplicaSet) -> u32 {
-    let current = new.spec + old.spec;
-    let max_total = desired + max_surge;
+    new_rs_new_replicas_among(desired, max_surge, new, &[old])
+}
+
+/// `NewRSNewReplicas` with every old ReplicaSet: the surge is measured against the
+/// pods of all of them (`GetReplicaCountForReplicaSets(allRSs)`).
+pub fn new_rs_new_replicas_among(
+    desired: u32,
+    max_surge: u32,
+    new: ReplicaSet,
+    olds: &[ReplicaSet],
+) -> u32 {
+    let current = new.spec as u64 + olds.iter().map(|r| r.spec as u64).sum::<u64>();
+    let max_total = desired as u64 + max_surge as u64;
     if current >= max_total {
         return new.spec;
     }
-    let up = (max_total - current).min(desired.saturating_sub(new.spec));
-    new.spec + up
+    let up = (max_total - current).min(desired.saturating_sub(new.spec) as u64);
+    new.spec + up as u32
 }
 
 /// `reconcileNewReplicaSet`: `Some(target)` if the new ReplicaSet must be scaled.
@@ -228,48 +239,85 @@ pub fn reconcile_new(
     new: ReplicaSet,
     old: ReplicaSet,
 ) -> Option<u32> {
+    reconcile_new_among(desired, max_surge, new, &[old])
+}
+
+/// `reconcileNewReplicaSet` with every old ReplicaSet.
+pub fn reconcile_new_among(
+    desired: u32,
+    max_surge: u32,
+    new: ReplicaSet,
+    olds: &[ReplicaSet],
+) -> Option<u32> {
     if new.spec == desired {
         return None;
     }
     if new.spec > desired {
         return Some(desired);
     }
-    let target = new_rs_new_replicas(desired, max_surge, new, old);
+    let target = new_rs_new_replicas_among(desired, max_surge, new, olds);
     (target != new.spec).then_some(target)
 }
 
-/// `reconcileOldReplicaSets` with one old ReplicaSet: `Some(target)` if it must shrink.
-/// First unhealthy (not available) old pods are cleaned up within the bound
-/// `Σspec − minAvailable − (new.spec − new.available)`, then available old pods are
-/// scaled down as far as `minAvailable` allows.
+/// `reconcileOldReplicaSets` with one old ReplicaSet: `Some(target)` if it must shrink
+/// (see `reconcile_olds`).
 pub fn reconcile_old(
     desired: u32,
     max_unavailable: u32,
     new: ReplicaSet,
     old: ReplicaSet,
 ) -> Option<u32> {
-    if old.spec == 0 {
-        return None;
+    let target = reconcile_olds(desired, max_unavailable, new, &[old])[0];
+    (target != old.spec).then_some(target)
+}
+
+/// `reconcileOldReplicaSets`: the old ReplicaSets' specs after one sync, in `olds`'
+/// order, which must be oldest first (creation order, as the controller sorts them).
+/// First unhealthy (not available) old pods are cleaned up, oldest ReplicaSet first,
+/// within the bound `Σspec − minAvailable − (new.spec − new.available)`; then
+/// `scaleDownOldReplicaSetsForRollingUpdate` takes available old pods down, oldest
+/// ReplicaSet first, as far as `minAvailable` allows, counting availability as the
+/// sync observed it (the cleanup removed unavailable pods only).
+///
+/// A run of rollcage has one release, so its Deployments have one old ReplicaSet; the
+/// slice form is the controller's, kept so that a roll-over (an update in the middle of
+/// an update) is answered as Kubernetes answers it.
+pub fn reconcile_olds(
+    desired: u32,
+    max_unavailable: u32,
+    new: ReplicaSet,
+    olds: &[ReplicaSet],
+) -> Vec<u32> {
+    let mut specs: Vec<ReplicaSet> = olds.to_vec();
+    let old_pods: i64 = olds.iter().map(|r| r.spec as i64).sum();
+    if old_pods == 0 {
+        return specs.iter().map(|r| r.spec).collect();
     }
-    let all = (new.spec + old.spec) as i64;
+    let all = new.spec as i64 + old_pods;
     let min_available = min_available(StrategyType::RollingUpdate, max_unavailable, desired) as i64;
     let new_unavailable = new.spec as i64 - new.available as i64;
     let max_scaled_down = all - min_available - new_unavailable;
     if max_scaled_down <= 0 {
-        return None;
+        return specs.iter().map(|r| r.spec).collect();
     }
-    let mut olds = [old];
-    cleanup_unhealthy_replicas(&mut olds, max_scaled_down as u32);
-    let old_spec = olds[0].spec as i64;
+    cleanup_unhealthy_replicas(&mut specs, max_scaled_down as u32);
     // scaleDownOldReplicaSetsForRollingUpdate
-    let available = (new.available + old.available) as i64;
-    let scale_down = if available <= min_available {
-        0
-    } else {
-        (available - min_available).min(old_spec)
-    };
-    let target = old_spec - scale_down;
-    (target != old.spec as i64).then_some(target as u32)
+    let available = new.available as i64 + olds.iter().map(|r| r.available as i64).sum::<i64>();
+    if available > min_available {
+        let mut left = available - min_available;
+        for rs in specs.iter_mut() {
+            if left <= 0 {
+                break;
+            }
+            if rs.spec == 0 {
+                continue;
+            }
+            let down = (rs.spec as i64).min(left);
+            rs.spec -= down as u32;
+            left -= down;
+        }
+    }
+    specs.iter().map(|r| r.spec).collect()
 }
 
 /// One sync of `rolloutRolling`: scale up first; only if nothing to scale up, scale
@@ -484,6 +532,55 @@ mod tests {
         assert_eq!(reconcile_old(10, 2, rs(1, 0), rs(10, 8)), Some(8));
         // Three unhealthy but a bound of 12 - 8 - 2 = 2: only two are cleaned up.
         assert_eq!(reconcile_old(10, 2, rs(2, 0), rs(10, 7)), Some(8));
+    }
+
+    #[test]
+    fn a_roll_over_shares_the_scale_down_among_old_replica_sets_oldest_first() {
+        // The controller's own example (rolling.go, case 2): 10 replicas, maxUnavailable
+        // 2, maxSurge 3; a third template arrives while 13 pods run (8 of the first
+        // ReplicaSet, 5 of the second, all available). The new ReplicaSet starts at 0
+        // (13 pods is already the surge limit); the old ones may lose 13 - 8 - 0 = 5,
+        // taken from the oldest first.
+        let olds = [rs(8, 8), rs(5, 5)];
+        assert_eq!(new_rs_new_replicas_among(10, 3, rs(0, 0), &olds), 0);
+        assert_eq!(reconcile_new_among(10, 3, rs(0, 0), &olds), None);
+        assert_eq!(reconcile_olds(10, 2, rs(0, 0), &olds), vec![3, 5]);
+        // More to shed than the oldest holds: it goes to 0 and the next pays the rest.
+        assert_eq!(
+            reconcile_olds(10, 2, rs(0, 0), &[rs(3, 3), rs(10, 10)]),
+            vec![0, 8]
+        );
+        // Then the new one grows into the room the old ones left, counting all of them.
+        assert_eq!(
+            new_rs_new_replicas_among(10, 3, rs(0, 0), &[rs(3, 3), rs(5, 5)]),
+            5
+        );
+        // An empty old ReplicaSet is skipped, not scaled below zero.
+        assert_eq!(
+            reconcile_olds(10, 2, rs(0, 0), &[rs(0, 0), rs(10, 10)]),
+            vec![0, 8]
+        );
+    }
+
+    #[test]
+    fn a_roll_over_cleans_unhealthy_pods_oldest_first_within_the_bound() {
+        // The controller's case 1 (rolling.go): the second ReplicaSet's 5 pods crash;
+        // a node failure makes one of the first's 8 unavailable. 13 - 8 - 0 (the new
+        // one has no pods) = 5 may go: the oldest's unhealthy pod first, then the
+        // crashing ones, then nothing available (7 available of minAvailable 8).
+        let olds = [rs(8, 7), rs(5, 0)];
+        assert_eq!(reconcile_olds(10, 2, rs(0, 0), &olds), vec![7, 1]);
+        // New pods that are not available do not widen the bound (17 - 8 - 4 = 5)...
+        assert_eq!(reconcile_olds(10, 2, rs(4, 0), &olds), vec![7, 1]);
+        // ...an available one does (14 - 8 - 0 = 6): every unhealthy pod goes, and with
+        // 8 available, none that serves.
+        assert_eq!(reconcile_olds(10, 2, rs(1, 1), &olds), vec![7, 0]);
+        // Two available new pods: the cleanup (bound 7) and then one available old pod
+        // (9 available, minAvailable 8), from the oldest.
+        assert_eq!(reconcile_olds(10, 2, rs(4, 2), &olds), vec![6, 0]);
+        // One old ReplicaSet: the same answer as reconcile_old.
+        assert_eq!(reconcile_olds(10, 2, rs(0, 0), &[rs(10, 9)]), vec![8]);
+        assert_eq!(reconcile_old(10, 2, rs(0, 0), rs(10, 9)), Some(8));
     }
 
     #[test]

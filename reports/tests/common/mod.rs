@@ -168,6 +168,7 @@ pub fn run_row(
             Metric::DependencyErrorRate => Some(0.0),
             _ => None,
         }),
+        params: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub mod baseline;
 pub mod events_csv;
+pub mod exceedance_csv;
 pub mod junit;
 pub mod manifest;
 pub mod metrics_om;
@@ -22,6 +23,7 @@ pub mod paired_csv;
 pub mod pareto_csv;
 pub mod run_json;
 pub mod runs_csv;
+pub mod sensitivity_csv;
 pub mod summary_csv;
 pub mod summary_json;
 pub mod timeline_csv;

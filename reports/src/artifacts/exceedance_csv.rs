@@ -104,7 +104,11 @@ mod tests {
         assert_eq!(from_bytes(&bytes).unwrap(), rows);
         let text = String::from_utf8(bytes).unwrap();
         let e = from_bytes(text.replace(",50,5,", ",5,50,").as_bytes()).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("exceeded")), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(2), Some("exceeded")),
+            "{e}"
+        );
         let e = from_bytes(text.replace("0.213607", "1.2").as_bytes()).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("probability_hi"), "{e}");
     }

@@ -85,7 +85,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Vec<SensitivityRecord>, ArtifactError>
         }
         for (field, v) in [("rho", r.rho), ("rho_lo", r.rho_lo), ("rho_hi", r.rho_hi)] {
             if v.is_some_and(|v| !(-1.0..=1.0).contains(&v)) {
-                return Err(at(*line, field, format!("{} is outside [-1, 1]", v.unwrap())));
+                return Err(at(
+                    *line,
+                    field,
+                    format!("{} is outside [-1, 1]", v.unwrap()),
+                ));
             }
         }
         if let (Some(rho), Some(lo), Some(hi)) = (r.rho, r.rho_lo, r.rho_hi)
@@ -205,7 +209,11 @@ mod tests {
     fn bad_cells_name_their_line_and_column() {
         let text = String::from_utf8(to_bytes(&rows())).unwrap();
         let e = from_bytes(text.replace("escape_rate", "escapes").as_bytes()).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("metric")), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(3), Some("metric")),
+            "{e}"
+        );
         assert!(e.reason.contains("budget_consumed_pct, ttd_s"), "{e}");
         let e = from_bytes(text.replace("0.912345", "1.5").as_bytes()).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("rho")), "{e}");

@@ -48,6 +48,15 @@ pub const HEADLINE: [Quantity; 4] = [
     Quantity::Rate(vocab::Rate::Escape),
 ];
 
+/// What charts and tables call a headline figure: the vocabulary's label, and for the
+/// escape indicator what its 0/1 stands for.
+pub fn headline_label(q: Quantity) -> &'static str {
+    match q {
+        Quantity::Metric(m) => m.label(),
+        Quantity::Rate(_) => "escaped (1) or caught (0), fault runs",
+    }
+}
+
 /// The fewest runs a correlation is computed from: with two, ρ is ±1 whatever the
 /// relation.
 pub const MIN_RUNS: usize = 3;
@@ -245,7 +254,10 @@ pub fn sensitivity(
         let xs: Vec<Vec<f64>> = (0..keys.len())
             .map(|k| sample.iter().map(|r| r.params[k].1).collect())
             .collect();
-        let mut rng = bootstrap_rng(boot.master_seed, &[scenario, policy, q.name(), "sensitivity"]);
+        let mut rng = bootstrap_rng(
+            boot.master_seed,
+            &[scenario, policy, q.name(), "sensitivity"],
+        );
         let estimates = correlate(&xs, &y, boot.resamples, &mut rng);
         let mut figure: Vec<Correlation> = keys
             .iter()
@@ -449,7 +461,15 @@ mod tests {
         let rows: Vec<RunRow> = x
             .iter()
             .enumerate()
-            .map(|(k, &v)| row(k as u64, &[("p", v)], v.exp(), Some(100.0 - v), Outcome::Caught))
+            .map(|(k, &v)| {
+                row(
+                    k as u64,
+                    &[("p", v)],
+                    v.exp(),
+                    Some(100.0 - v),
+                    Outcome::Caught,
+                )
+            })
             .collect();
         let g = sensitivity("s", "p", &rows, 1e9, BOOT).unwrap().unwrap();
         let b = g.of(HEADLINE[0]).next().unwrap();
@@ -509,7 +529,13 @@ mod tests {
         let rows: Vec<RunRow> = (0..10)
             .map(|k| {
                 let v = k as f64;
-                row(k, &[("a_fixed", 1.0), ("b", v)], v, Some(v), Outcome::Caught)
+                row(
+                    k,
+                    &[("a_fixed", 1.0), ("b", v)],
+                    v,
+                    Some(v),
+                    Outcome::Caught,
+                )
             })
             .collect();
         let g = sensitivity("s", "p", &rows, 1e9, BOOT).unwrap().unwrap();
@@ -517,7 +543,10 @@ mod tests {
         assert_eq!(budget[0].parameter, "b");
         assert_eq!(budget[0].rank, Some(1));
         assert_eq!(budget[1].parameter, "a_fixed");
-        assert_eq!((budget[1].rho, budget[1].lo, budget[1].rank), (None, None, None));
+        assert_eq!(
+            (budget[1].rho, budget[1].lo, budget[1].rank),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -598,7 +627,11 @@ mod tests {
         assert_eq!(a.correlations[0].rho, renamed.correlations[0].rho);
         assert_ne!(
             a.correlations.iter().map(|c| c.lo).collect::<Vec<_>>(),
-            renamed.correlations.iter().map(|c| c.lo).collect::<Vec<_>>()
+            renamed
+                .correlations
+                .iter()
+                .map(|c| c.lo)
+                .collect::<Vec<_>>()
         );
     }
 

@@ -298,6 +298,7 @@ pub fn sweep_view(s: &Sweep) -> SweepView {
         pareto: s.points.clone(),
         recommendation: s.rec.clone(),
         runs: s.runs.clone(),
+        sensitivity: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ArtifactError, cell, csv_from_bytes, csv_to_bytes};
+use super::{ArtifactError, cell, csv_from_bytes, csv_to_bytes, csv_value_error};
 use crate::sweep::sensitivity::GroupSensitivity;
 
 pub const FILE_NAME: &str = "budget_exceedance.csv";
@@ -56,10 +56,7 @@ pub fn to_bytes(rows: &[ExceedanceRecord]) -> Vec<u8> {
 pub fn from_bytes(bytes: &[u8]) -> Result<Vec<ExceedanceRecord>, ArtifactError> {
     let rows = csv_from_bytes::<ExceedanceRecord>(bytes)?;
     for (line, r) in &rows {
-        let bad = |field: &str, reason: String| ArtifactError {
-            field: Some(field.to_string()),
-            ..ArtifactError::at_line(*line, reason)
-        };
+        let bad = |field: &str, reason: String| csv_value_error(bytes, *line, field, reason);
         if r.exceeded > r.runs {
             return Err(bad(
                 "exceeded",

@@ -269,6 +269,24 @@ fn csv_field_error(
     }
 }
 
+/// The error of a value in `column` at `line` of the table in `bytes` that read but
+/// broke a rule of its format (a check after `csv_from_bytes`), with the column's
+/// place in the file's own header.
+pub(crate) fn csv_value_error(
+    bytes: &[u8],
+    line: u64,
+    column: &str,
+    reason: String,
+) -> ArtifactError {
+    match csv::Reader::from_reader(bytes).headers() {
+        Ok(header) => csv_field_error(&header.clone(), line, column, reason),
+        Err(_) => ArtifactError {
+            field: Some(column.to_string()),
+            ..ArtifactError::at_line(line, reason)
+        },
+    }
+}
+
 /// A csv error (a record that is not CSV, or of the wrong width) as an
 /// `ArtifactError` on its line.
 pub(crate) fn csv_error(e: &csv::Error) -> ArtifactError {

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::exceedance_csv::ExceedanceRecord;
-use super::{ArtifactError, cell, csv_from_bytes, csv_to_bytes};
+use super::{ArtifactError, cell, csv_from_bytes, csv_to_bytes, csv_value_error};
 use crate::stats::Rate;
 use crate::sweep::sensitivity::{Correlation, Exceedance, GroupSensitivity, HEADLINE};
 use crate::vocab::Quantity;
@@ -70,10 +70,7 @@ fn headline(name: &str) -> Option<Quantity> {
 /// an interval that does not hold ρ is refused with its line and column.
 pub fn from_bytes(bytes: &[u8]) -> Result<Vec<SensitivityRecord>, ArtifactError> {
     let rows = csv_from_bytes::<SensitivityRecord>(bytes)?;
-    let at = |line: u64, field: &str, reason: String| ArtifactError {
-        field: Some(field.to_string()),
-        ..ArtifactError::at_line(line, reason)
-    };
+    let at = |line: u64, field: &str, reason: String| csv_value_error(bytes, line, field, reason);
     for (line, r) in &rows {
         if headline(&r.metric).is_none() {
             let names: Vec<&str> = HEADLINE.iter().map(|q| q.name()).collect();

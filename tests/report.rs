@@ -249,3 +249,82 @@ fn sweep_reports_and_refusals() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Today's sweeps draw no uncertain parameters, so they write no sensitivity files and
+/// their report has no sensitivity section. When a sweep's files have them, the report
+/// reads them back (checked against the manifest) into the section and the tornadoes.
+#[test]
+fn sensitivity_files_only_with_uncertain_parameters_and_read_back_when_present() {
+    let dir = temp_dir("report-sensitivity");
+    let out = dir.join("sweep");
+    sweep(&out, &[]);
+    for f in ["sensitivity.csv", "budget_exceedance.csv"] {
+        assert!(!out.join(f).exists(), "{f} without uncertain parameters");
+    }
+    let plain = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!plain.contains("Sensitivity"));
+
+    // The files a sweep with uncertain parameters writes, in their own format.
+    let sens = "scenario,policy,metric,parameter,rank,n,rho,rho_lo,rho_hi\n\
+                memory-leak,gated-10pct,budget_consumed_pct,candidate.leak_rate,1,2,0.900000,0.500000,1.000000\n\
+                memory-leak,gated-10pct,budget_consumed_pct,fleet.startup_seconds,2,2,-0.100000,-0.800000,0.600000\n\
+                memory-leak,gated-10pct,ttd_s,candidate.leak_rate,,0,,,\n";
+    let exc = "scenario,policy,limit_pct,runs,exceeded,probability,probability_lo,probability_hi\n\
+               memory-leak,gated-10pct,2.000000,2,1,0.500000,0.094531,0.905469\n";
+    fs::write(out.join("sensitivity.csv"), sens).unwrap();
+    fs::write(out.join("budget_exceedance.csv"), exc).unwrap();
+    run_ok(&["report", &out.display().to_string()]);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Sensitivity to uncertain parameters</h2>"));
+    assert!(html.contains("<svg id=\"chart-tornado-1-memory-leak-gated-10pct\""));
+    assert!(html.contains("50.0% of runs burned more than 2% of the error budget (1 of 2;"));
+    assert!(
+        out.join("charts/tornado-1-memory-leak-gated-10pct.png")
+            .is_file()
+    );
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("| budget burned | 1 | `candidate.leak_rate` | 0.90 \\[0.50, 1.00\\] | 2 |"),
+        "{md}"
+    );
+
+    // One without the other, a bad cell, a group the sweep does not have: refused.
+    fs::remove_file(out.join("budget_exceedance.csv")).unwrap();
+    refused(
+        &out,
+        "budget_exceedance.csv: missing (sensitivity.csv is there)",
+    );
+    fs::write(
+        out.join("budget_exceedance.csv"),
+        exc.replace("gated-10pct", "other"),
+    )
+    .unwrap();
+    refused(
+        &out,
+        "line 2: memory-leak under other is not a group of this sweep",
+    );
+    fs::write(out.join("budget_exceedance.csv"), exc).unwrap();
+    fs::write(out.join("sensitivity.csv"), sens.replace("ttd_s", "ttd")).unwrap();
+    refused(
+        &out,
+        "sensitivity.csv: line 4, column 3: `metric`: \"ttd\" is not one of",
+    );
+    // And the tornado goes with the files (a stale chart of rollcage's is removed).
+    fs::remove_file(out.join("sensitivity.csv")).unwrap();
+    fs::remove_file(out.join("budget_exceedance.csv")).unwrap();
+    run_ok(&["report", &out.display().to_string()]);
+    assert!(
+        !out.join("charts/tornado-1-memory-leak-gated-10pct.png")
+            .exists()
+    );
+    assert_eq!(fs::read_to_string(out.join("report.html")).unwrap(), plain);
+    // `sweep --force` removes them with the other sweep files: a sweep of fixed
+    // scenarios leaves none behind.
+    fs::write(out.join("sensitivity.csv"), sens).unwrap();
+    fs::write(out.join("budget_exceedance.csv"), exc).unwrap();
+    sweep(&out, &["--force"]);
+    for f in ["sensitivity.csv", "budget_exceedance.csv"] {
+        assert!(!out.join(f).exists(), "{f} after --force");
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

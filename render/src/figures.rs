@@ -17,7 +17,7 @@ pub fn png_path(f: &Figure) -> String {
 
 /// Whether `file` (a name in `charts/`) is named as rollcage names its charts:
 /// `timeline.png`, `pareto.png`, `rates.png`, `ttd-K-SLUG.png` (or `ttd-K-SLUG-J.png`
-/// for a part), `budget-K-SLUG.png` and `heatmap-K-SLUG.png`, with `K` and `J` counting
+/// for a part), `budget-K-SLUG.png`, `heatmap-K-SLUG.png` and `tornado-K-SLUG.png`, with `K` and `J` counting
 /// from 1 and `SLUG` as `charts::slug` writes it. A report removes the charts of an
 /// earlier report that it no longer draws, and only those: any other file in
 /// `charts/` is the user's and is left alone.
@@ -31,7 +31,7 @@ pub fn is_chart_file(file: &str) -> bool {
     let Some((kind, rest)) = id.split_once('-') else {
         return false;
     };
-    if !matches!(kind, "ttd" | "budget" | "heatmap") {
+    if !matches!(kind, "ttd" | "budget" | "heatmap" | "tornado") {
         return false;
     }
     let Some((k, slug)) = rest.split_once('-') else {
@@ -99,6 +99,7 @@ pub fn sweep_figures(v: &SweepView) -> Vec<Figure> {
     out.extend(charts::cdf::figures(v));
     out.extend(charts::budget::figures(v));
     out.extend(charts::heatmap::figures(v));
+    out.extend(charts::tornado::figures(v));
     out
 }
 
@@ -123,6 +124,7 @@ mod tests {
             "budget-2-good-release.png",
             "heatmap-1-gated-10pct.png",
             "budget-3-x.png",
+            "tornado-1-memory-leak-uncertain-canary-bake-60.png",
         ] {
             assert!(is_chart_file(ours), "{ours}");
         }
@@ -138,6 +140,8 @@ mod tests {
             "ttd-1-.png",
             "budget-1-Good Release.png",
             "heatmap-1--x.png",
+            "tornado.png",
+            "tornado-0-x.png",
             "notes.txt",
             "timeline.png.bak",
         ] {
@@ -162,6 +166,7 @@ mod tests {
                 format!("ttd-3-{}-2", slug(name)),
                 format!("budget-1-{}", slug(name)),
                 format!("heatmap-10-{}", slug(name)),
+                format!("tornado-2-{}", slug(name)),
             ] {
                 assert!(is_chart_file(&format!("{id}.png")), "{id}");
             }

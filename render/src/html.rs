@@ -4,12 +4,14 @@
 use reports::vocab::{Metric, Stat};
 use std::fmt::Write;
 
+use crate::charts::Chart;
 use crate::figures::{Drawn, png_path};
-use crate::words::{figure_rows, metric, policy_marks, shown};
+use crate::words::{exceedance, figure_rows, metric, policy_marks, rho_cells, shown};
 use reports::SCHEMA_VERSION;
 use reports::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
 use reports::metrics::Outcome;
 use reports::stats::{Estimate, Rate};
+use reports::sweep::sensitivity::{HEADLINE, headline_label};
 use reports::view::{RunView, SweepView};
 
 /// Escapes text for HTML content and attribute values.
@@ -407,8 +409,14 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
         );
     }
 
+    // The tornado charts belong to the sensitivity section; every other chart here.
+    let (tornadoes, others): (Vec<&Drawn<'_>>, Vec<&Drawn<'_>>) = figures
+        .iter()
+        .partition(|d| matches!(d.figure.chart, Chart::Tornado(_)));
+    sensitivity(&mut b, v, &tornadoes);
+
     b.push_str("<h2>Charts</h2>\n");
-    for d in figures {
+    for d in others {
         let _ = writeln!(b, "<h3>{}</h3>", escape(&d.figure.title));
         figure(&mut b, d);
     }
@@ -457,4 +465,59 @@ pub fn sweep_html(v: &SweepView, figures: &[Drawn<'_>]) -> String {
         &v.program,
         &b,
     )
+}
+
+/// The sensitivity section of a sweep with uncertain parameters (nothing otherwise):
+/// per group, the exceedance of the budget limit, the ranking table and the tornado.
+fn sensitivity(b: &mut String, v: &SweepView, tornadoes: &[&Drawn<'_>]) {
+    if v.sensitivity.is_empty() {
+        return;
+    }
+    b.push_str("<h2>Sensitivity to uncertain parameters</h2>\n");
+    b.push_str(
+        "<p>Each run drew its own values of the scenario's uncertain parameters. For every \
+         headline figure, ρ is the Spearman rank correlation of a parameter with the figure \
+         over the runs (from −1 to 1; 0: no monotone relation), with a bootstrap 95% \
+         interval; rank 1 is the parameter with the largest |ρ|. Time to detect counts the \
+         detected runs only; escaped is 1 for an escaped fault run and 0 for a caught one. \
+         The budget limit is the sweep's <code>--max-budget-p95</code>. From \
+         <code>sensitivity.csv</code> and <code>budget_exceedance.csv</code>; definitions in \
+         <code>docs/metrics.md</code>.</p>\n",
+    );
+    for (k, g) in v.sensitivity.iter().enumerate() {
+        let _ = writeln!(
+            b,
+            "<h3>{} under <code>{}</code></h3>\n<p>{}.</p>",
+            escape(&g.scenario),
+            escape(&g.policy),
+            escape(&exceedance(&g.exceedance))
+        );
+        b.push_str(
+            "<div class=\"wide\"><table>\n<tr><th>figure</th><th>rank</th><th>parameter</th>\
+             <th>ρ</th><th>runs</th><th>reading</th></tr>\n",
+        );
+        for q in HEADLINE {
+            for c in g.of(q) {
+                let (rho, interval, reading) = rho_cells(c);
+                let _ = writeln!(
+                    b,
+                    "<tr><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td>\
+                     <td class=\"num\">{} <span class=\"ci\">{}</span></td>\
+                     <td class=\"num\">{}</td><td>{}</td></tr>",
+                    escape(headline_label(q)),
+                    c.rank.map_or_else(|| "–".to_string(), |r| r.to_string()),
+                    escape(&c.parameter),
+                    rho,
+                    interval,
+                    c.n,
+                    escape(reading)
+                );
+            }
+        }
+        b.push_str("</table></div>\n");
+        // The figures are in group order, one per group.
+        if let Some(d) = tornadoes.get(k) {
+            figure(b, d);
+        }
+    }
 }

@@ -6,10 +6,11 @@ use std::fmt::Write;
 
 use crate::charts::Figure;
 use crate::figures::png_path;
-use crate::words::{figure_rows, metric, policy_marks, shown};
+use crate::words::{exceedance, figure_rows, metric, policy_marks, rho_cells, shown};
 use reports::SCHEMA_VERSION;
 use reports::format::{budget, budget_ci, human_secs, pct, pct_ci, secs_ci};
 use reports::stats::{Estimate, Rate};
+use reports::sweep::sensitivity::{HEADLINE, headline_label};
 use reports::view::{RunView, SweepView};
 
 /// Escapes the characters that would break a table cell or start markup.
@@ -213,6 +214,7 @@ pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
             "\n**{cut} runs were cut short by a hard bound; their figures are incomplete.**"
         );
     }
+    sensitivity(&mut s, v);
     charts(&mut s, figures);
     let _ = writeln!(
         s,
@@ -244,4 +246,49 @@ pub fn sweep_markdown(v: &SweepView, figures: &[Figure]) -> String {
     }
     footer(&mut s, &v.program);
     s
+}
+
+/// The sensitivity section of a sweep with uncertain parameters (nothing otherwise);
+/// the tornado charts are listed with the others under Charts.
+fn sensitivity(s: &mut String, v: &SweepView) {
+    if v.sensitivity.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n### Sensitivity to uncertain parameters\n\nSpearman ρ of each uncertain parameter with each headline figure over the runs, bootstrap 95% intervals in brackets; rank 1 has the largest |ρ|. Budget limit: the sweep's `--max-budget-p95`."
+    );
+    for g in &v.sensitivity {
+        let _ = writeln!(
+            s,
+            "\n#### {} under {}\n\n{}.\n",
+            cell(&g.scenario),
+            code(&g.policy),
+            cell(&exceedance(&g.exceedance))
+        );
+        let _ = writeln!(
+            s,
+            "| figure | rank | parameter | ρ | runs | reading |\n|---|--:|---|--:|--:|---|"
+        );
+        for q in HEADLINE {
+            for c in g.of(q) {
+                let (rho, interval, reading) = rho_cells(c);
+                let shown = if interval.is_empty() {
+                    rho
+                } else {
+                    format!("{rho} {interval}")
+                };
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(headline_label(q)),
+                    c.rank.map_or_else(|| "–".to_string(), |r| r.to_string()),
+                    code(&c.parameter),
+                    cell(&shown),
+                    c.n,
+                    cell(reading)
+                );
+            }
+        }
+    }
 }

@@ -76,3 +76,46 @@ pub fn shown(m: Metric, e: Option<Estimate>) -> (String, String) {
         None => ("n/a".into(), String::new()),
     }
 }
+
+/// The exceedance of a group's budget limit in words: `10.0% of runs burned more than
+/// 2% of the error budget (5 of 50; 95% CI 4.3–21.4%)`.
+pub fn exceedance(e: &reports::sweep::sensitivity::Exceedance) -> String {
+    let limit = {
+        let s = format!("{:.4}", e.limit_pct);
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    match &e.rate {
+        Some(r) => format!(
+            "{} of runs burned more than {limit}% of the error budget ({} of {}; 95% CI {})",
+            reports::format::pct(r),
+            r.k,
+            r.n,
+            reports::format::pct_ci(r)
+        ),
+        None => format!("no runs to compare with the {limit}% budget limit"),
+    }
+}
+
+/// A correlation's ρ and interval as cells, `("0.91", "[0.85, 0.95]")`, and what the
+/// interval says: whether the runs tell the effect from none.
+pub fn rho_cells(c: &reports::sweep::sensitivity::Correlation) -> (String, String, &'static str) {
+    match (c.rho, c.lo, c.hi) {
+        (Some(rho), Some(lo), Some(hi)) => (
+            format!("{rho:.2}"),
+            format!("[{lo:.2}, {hi:.2}]"),
+            if lo > 0.0 {
+                "larger value, larger figure"
+            } else if hi < 0.0 {
+                "larger value, smaller figure"
+            } else {
+                "not told from none (interval includes 0)"
+            },
+        ),
+        (Some(rho), ..) => (format!("{rho:.2}"), String::new(), "no interval"),
+        (None, ..) => (
+            "n/a".into(),
+            String::new(),
+            "the parameter or the figure does not vary",
+        ),
+    }
+}

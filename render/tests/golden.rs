@@ -206,3 +206,131 @@ fn pngs_are_drawn_with_text_and_colour() {
         .count();
     assert!(title_dark > 100, "title glyphs: {title_dark} dark pixels");
 }
+
+/// A sweep view whose leak runs drew two uncertain parameters: `leak_rate` sets the
+/// budget, `noise` does nothing.
+fn uncertain_view() -> reports::view::SweepView {
+    use reports::metrics::Outcome;
+    use reports::sweep::Bootstrap;
+    use reports::sweep::sensitivity::sensitivity;
+    let mut v = sweep_view(&sweep());
+    let boot = Bootstrap {
+        master_seed: 1,
+        resamples: 200,
+    };
+    for policy in ["fast[bake_seconds=30]", "careful[bake_seconds=120]"] {
+        let rows: Vec<_> = (0..40u64)
+            .map(|k| {
+                let leak = (k * 7 % 40) as f64;
+                let mut r = run_row(
+                    k,
+                    if k % 5 == 0 {
+                        Outcome::Escaped
+                    } else {
+                        Outcome::Caught
+                    },
+                    true,
+                    Some(30.0 + (k * 13 % 40) as f64),
+                    0.1 * leak,
+                    600.0,
+                );
+                r.params = vec![
+                    ("candidate.leak_rate".into(), leak),
+                    ("noise".into(), (k * 17 % 40) as f64),
+                ];
+                r
+            })
+            .collect();
+        v.sensitivity.push(
+            sensitivity("memory-leak", policy, &rows, 2.0, boot)
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    v
+}
+
+#[test]
+fn the_sensitivity_section_and_tornadoes_appear_only_with_uncertain_parameters() {
+    let plain = sweep_report(&sweep_view(&sweep())).unwrap();
+    for text in [&plain.html, &plain.markdown] {
+        assert!(
+            !text.contains("Sensitivity"),
+            "no uncertain parameters, no section"
+        );
+    }
+    let v = uncertain_view();
+    let a = sweep_report(&v).unwrap();
+    assert_eq!(a, sweep_report(&v).unwrap(), "byte-identical");
+    let ids: Vec<String> = sweep_figures(&v).into_iter().map(|f| f.id).collect();
+    let tornadoes: Vec<&String> = ids.iter().filter(|i| i.starts_with("tornado-")).collect();
+    assert_eq!(
+        tornadoes,
+        [
+            "tornado-1-memory-leak-fast-bake-seconds-30",
+            "tornado-2-memory-leak-careful-bake-seconds-120"
+        ]
+    );
+    check_html(&a.html, &ids);
+    for id in &ids {
+        assert!(render::figures::is_chart_file(&format!("{id}.png")), "{id}");
+    }
+    // The tornadoes sit in the sensitivity section, before the other charts.
+    let section = a
+        .html
+        .find("<h2>Sensitivity to uncertain parameters</h2>")
+        .unwrap();
+    let charts = a.html.find("<h2>Charts</h2>").unwrap();
+    let t1 = a.html.find("id=\"chart-tornado-1-").unwrap();
+    assert!(section < t1 && t1 < charts);
+    // The driver ranks first on budget with a clear effect; the other does not.
+    let budget_row = a
+        .html
+        .split("<tr>")
+        .find(|r| r.contains("budget burned") && r.contains("candidate.leak_rate"))
+        .unwrap();
+    assert!(
+        budget_row.contains("<td class=\"num\">1</td>"),
+        "{budget_row}"
+    );
+    assert!(budget_row.contains("1.00"), "{budget_row}");
+    assert!(
+        budget_row.contains("larger value, larger figure"),
+        "{budget_row}"
+    );
+    let noise_row = a
+        .html
+        .split("<tr>")
+        .find(|r| r.contains("budget burned") && r.contains("<code>noise</code>"))
+        .unwrap();
+    assert!(
+        noise_row.contains("<td class=\"num\">2</td>"),
+        "{noise_row}"
+    );
+    // 0.1 × leak > 2% for leak 21..39: 19 of 40 runs.
+    assert!(
+        a.html
+            .contains("47.5% of runs burned more than 2% of the error budget (19 of 40; 95% CI"),
+        "exceedance"
+    );
+    let md = &a.markdown;
+    assert!(md.contains("### Sensitivity to uncertain parameters"));
+    assert!(
+        md.contains("| budget burned | 1 | `candidate.leak_rate` | 1.00 \\[1.00, 1.00\\] | 40 |"),
+        "{md}"
+    );
+    assert!(md.contains("47.5% of runs burned more than 2%"));
+    assert!(md.contains("(charts/tornado-1-memory-leak-fast-bake-seconds-30.png)"));
+    // The PNG is drawn at its size, with colour.
+    let f = sweep_figures(&v)
+        .into_iter()
+        .find(|f| f.id.starts_with("tornado-1"))
+        .unwrap();
+    let (w, h, px) = decode(&render::png::png(&f.chart).unwrap());
+    assert_eq!((w, h), f.chart.size());
+    let hued = px
+        .chunks(3)
+        .filter(|c| c.iter().max().unwrap() - c.iter().min().unwrap() > 60)
+        .count();
+    assert!(hued > 200, "{hued} coloured pixels");
+}

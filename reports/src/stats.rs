@@ -106,7 +106,7 @@ fn index(rng: &mut ChaCha8Rng, n: usize) -> usize {
 }
 
 /// Resamples `n` indices with replacement into `counts` (how often each was drawn).
-fn resample_counts(rng: &mut ChaCha8Rng, counts: &mut [u32]) {
+pub(crate) fn resample_counts(rng: &mut ChaCha8Rng, counts: &mut [u32]) {
     counts.fill(0);
     let n = counts.len();
     for _ in 0..n {
@@ -145,7 +145,7 @@ fn value_at_rank(sorted: &[f64], counts: &[u32], rank: u64) -> f64 {
 }
 
 /// Percentile interval: the 2.5% and 97.5% type-7 quantiles of the replicates.
-fn interval(replicates: &mut [f64], value: f64) -> Estimate {
+pub(crate) fn interval(replicates: &mut [f64], value: f64) -> Estimate {
     replicates.sort_by(f64::total_cmp);
     Estimate {
         value,

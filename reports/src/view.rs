@@ -5,6 +5,7 @@ use crate::artifacts::events_csv::EventRecord;
 use crate::artifacts::timeline_csv::TimelineRecord;
 use crate::format::{budget, human_secs, thousands};
 use crate::metrics::RunMetrics;
+use crate::sweep::sensitivity::GroupSensitivity;
 use crate::sweep::{GroupSummary, ParetoPoint, Recommendation};
 use crate::vocab::Metric;
 
@@ -185,6 +186,9 @@ pub struct SweepView {
     pub recommendation: Recommendation,
     /// In the order of `groups`.
     pub runs: Vec<GroupRuns>,
+    /// From `sensitivity.csv` and `budget_exceedance.csv`, in group order; empty when
+    /// the sweep had no uncertain parameters (and wrote neither file).
+    pub sensitivity: Vec<GroupSensitivity>,
 }
 
 impl SweepView {

@@ -23,7 +23,8 @@ use reports::artifacts::manifest::{self, Manifest};
 use reports::artifacts::run_json::{self, RunJson};
 use reports::artifacts::summary_json::{self, SummaryJson};
 use reports::artifacts::timeline_csv;
-use reports::artifacts::{ArtifactError, runs_csv};
+use reports::artifacts::{ArtifactError, exceedance_csv, runs_csv, sensitivity_csv};
+use reports::sweep::sensitivity::GroupSensitivity;
 use reports::view::{Axis, GroupRuns, PolicyInfo, RunView, SweepView};
 use reports::vocab::Metric;
 
@@ -217,6 +218,7 @@ pub fn read_sweep(dir: &Path) -> Result<SweepView, RunnerError> {
         .check_matches(&m)
         .map_err(|e| bad(&summary_path, e))?;
     let runs = read_group_runs(dir, &m)?;
+    let sensitivity = read_sensitivity(dir, &m)?;
     Ok(SweepView {
         program: m.program.clone(),
         master_seed: m.master_seed,
@@ -244,7 +246,42 @@ pub fn read_sweep(dir: &Path) -> Result<SweepView, RunnerError> {
         pareto: summary.pareto,
         recommendation: summary.recommendation,
         runs,
+        sensitivity,
     })
+}
+
+/// `sensitivity.csv` and `budget_exceedance.csv`, which a sweep with uncertain
+/// parameters writes together and any other sweep writes neither of: both or none
+/// must be there, and every group they name must be one of the manifest's.
+fn read_sensitivity(dir: &Path, m: &Manifest) -> Result<Vec<GroupSensitivity>, RunnerError> {
+    let (sens, exc) = (
+        dir.join(sensitivity_csv::FILE_NAME),
+        dir.join(exceedance_csv::FILE_NAME),
+    );
+    match (sens.exists(), exc.exists()) {
+        (false, false) => return Ok(Vec::new()),
+        (true, false) => return Err(bad(&exc, "missing (sensitivity.csv is there)")),
+        (false, true) => return Err(bad(&sens, "missing (budget_exceedance.csv is there)")),
+        (true, true) => {}
+    }
+    let rows = read(&sens, sensitivity_csv::from_bytes)?;
+    let exceedance = read(&exc, exceedance_csv::from_bytes)?;
+    for (i, e) in exceedance.iter().enumerate() {
+        let known = m.scenarios.iter().any(|s| s.name == e.scenario)
+            && m.policies.iter().any(|p| p.name == e.policy);
+        if !known {
+            return Err(bad(
+                &exc,
+                format!(
+                    "line {}: {} under {} is not a group of this sweep",
+                    i + 2,
+                    e.scenario,
+                    e.policy
+                ),
+            ));
+        }
+    }
+    sensitivity_csv::groups(&rows, &exceedance).map_err(|e| bad(&sens, e))
 }
 
 /// The per-run values of every group, from `runs.csv` (checked row by row against the

@@ -12,6 +12,7 @@ pub mod heatmap;
 pub mod pareto;
 pub mod rates;
 pub mod timeline;
+pub mod tornado;
 
 use std::fmt;
 use std::ops::Range;
@@ -50,6 +51,7 @@ pub enum Chart {
     Budget(budget::Budget),
     Rates(rates::Rates),
     Heatmap(heatmap::Heatmap),
+    Tornado(tornado::Tornado),
 }
 
 impl Chart {
@@ -62,6 +64,7 @@ impl Chart {
             Chart::Budget(c) => c.size(),
             Chart::Rates(c) => c.size(),
             Chart::Heatmap(c) => c.size(),
+            Chart::Tornado(c) => c.size(),
         }
     }
 
@@ -75,6 +78,7 @@ impl Chart {
             Chart::Budget(c) => c.draw(root),
             Chart::Rates(c) => c.draw(root),
             Chart::Heatmap(c) => c.draw(root),
+            Chart::Tornado(c) => c.draw(root),
         }
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod baseline;
 pub mod events_csv;
+pub mod exceedance_csv;
 pub mod junit;
 pub mod manifest;
 pub mod metrics_om;
@@ -22,6 +23,7 @@ pub mod paired_csv;
 pub mod pareto_csv;
 pub mod run_json;
 pub mod runs_csv;
+pub mod sensitivity_csv;
 pub mod summary_csv;
 pub mod summary_json;
 pub mod timeline_csv;
@@ -264,6 +266,24 @@ fn csv_field_error(
         column: index.map(|i| i as u64 + 1),
         field: index.map(|_| column.to_string()),
         reason,
+    }
+}
+
+/// The error of a value in `column` at `line` of the table in `bytes` that read but
+/// broke a rule of its format (a check after `csv_from_bytes`), with the column's
+/// place in the file's own header.
+pub(crate) fn csv_value_error(
+    bytes: &[u8],
+    line: u64,
+    column: &str,
+    reason: String,
+) -> ArtifactError {
+    match csv::Reader::from_reader(bytes).headers() {
+        Ok(header) => csv_field_error(&header.clone(), line, column, reason),
+        Err(_) => ArtifactError {
+            field: Some(column.to_string()),
+            ..ArtifactError::at_line(line, reason)
+        },
     }
 }
 

@@ -273,6 +273,11 @@ pub struct RunRow {
     pub limit_hit: bool,
     /// The summarised figures, in `Metric::summarised()` order (`None`: not observed).
     pub values: Vec<Option<f64>>,
+    /// The values this run drew for the scenario's uncertain parameters, sorted by
+    /// key: what `sweep::sensitivity` correlates with the figures. Empty when the
+    /// scenario has none, and for now always: `runs.csv` has no parameter columns yet,
+    /// and this is where their reader puts them.
+    pub params: Vec<(String, f64)>,
 }
 
 impl RunRow {
@@ -411,6 +416,7 @@ impl Columns {
             recovered: happened(11)?,
             limit_hit: !field(12)?.is_empty(),
             values,
+            params: Vec::new(),
         })
     }
 }

@@ -313,6 +313,7 @@ mod tests {
                     Metric::DeployDuration => Some(deploy),
                     _ => None,
                 }),
+                params: Vec::new(),
             })
             .collect();
         let boot = Bootstrap {

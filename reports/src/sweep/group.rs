@@ -267,6 +267,7 @@ mod tests {
                 Metric::DeployDuration => Some(300.0),
                 _ => None,
             }),
+            params: Vec::new(),
         }
     }
 

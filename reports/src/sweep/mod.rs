@@ -6,6 +6,7 @@
 pub mod constraints;
 pub mod frontier;
 pub mod group;
+pub mod sensitivity;
 
 pub use crate::artifacts::runs_csv::{Columns, RunIdentity, RunRow};
 pub use frontier::{Constraints, ParetoPoint, Recommendation, pareto, recommend};

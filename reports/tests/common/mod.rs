@@ -168,6 +168,7 @@ pub fn run_row(
             Metric::DependencyErrorRate => Some(0.0),
             _ => None,
         }),
+        params: Vec::new(),
     }
 }
 
@@ -297,6 +298,7 @@ pub fn sweep_view(s: &Sweep) -> SweepView {
         pareto: s.points.clone(),
         recommendation: s.rec.clone(),
         runs: s.runs.clone(),
+        sensitivity: Vec::new(),
     }
 }
 

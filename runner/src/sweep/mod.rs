@@ -32,7 +32,10 @@ use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use render::report::{REPORT_HTML, REPORT_MD};
-use reports::artifacts::{manifest, paired_csv, pareto_csv, runs_csv, summary_csv, summary_json};
+use reports::artifacts::{
+    exceedance_csv, manifest, paired_csv, pareto_csv, runs_csv, sensitivity_csv, summary_csv,
+    summary_json,
+};
 
 use crate::RunnerError;
 use crate::output::OutputDir;
@@ -45,10 +48,12 @@ pub const SUMMARY_CSV: &str = summary_csv::FILE_NAME;
 pub const SUMMARY_JSON: &str = summary_json::FILE_NAME;
 pub const PAIRED_CSV: &str = paired_csv::FILE_NAME;
 pub const PARETO_CSV: &str = pareto_csv::FILE_NAME;
+pub const SENSITIVITY_CSV: &str = sensitivity_csv::FILE_NAME;
+pub const EXCEEDANCE_CSV: &str = exceedance_csv::FILE_NAME;
 
 /// Every file a sweep writes; `--force` removes these (and only these) first. The
 /// report's PNGs in `charts/` are replaced when the new report is written.
-pub const OUTPUTS: [&str; 9] = [
+pub const OUTPUTS: [&str; 11] = [
     MANIFEST,
     RUNS_CSV,
     RUNS_PARTIAL,
@@ -56,6 +61,8 @@ pub const OUTPUTS: [&str; 9] = [
     SUMMARY_JSON,
     PAIRED_CSV,
     PARETO_CSV,
+    SENSITIVITY_CSV,
+    EXCEEDANCE_CSV,
     REPORT_HTML,
     REPORT_MD,
 ];

@@ -13,7 +13,10 @@ use render::table::sweep_table;
 use reports::SCHEMA_VERSION;
 use reports::artifacts::runs_csv::{self, RunRow, SweepRows};
 use reports::artifacts::summary_json::{self, SummaryJson};
-use reports::artifacts::{ArtifactError, paired_csv, pareto_csv, summary_csv};
+use reports::artifacts::{
+    ArtifactError, exceedance_csv, paired_csv, pareto_csv, sensitivity_csv, summary_csv,
+};
+use reports::sweep::sensitivity::sensitivity;
 use reports::sweep::{Bootstrap, GroupSummary, paired, pareto, recommend, summarize};
 
 use super::plan::Manifest;
@@ -50,7 +53,9 @@ impl Rows {
 }
 
 /// Computes every summary of the complete sweep in `dir` and writes `summary.csv`,
-/// `paired.csv`, `pareto.csv` and `summary.json`. Returns the terminal table.
+/// `paired.csv`, `pareto.csv` and `summary.json`, and, when its runs drew uncertain
+/// parameters, `sensitivity.csv` and `budget_exceedance.csv`. Returns the terminal
+/// table.
 pub fn write_summaries(dir: &Path, m: &Manifest) -> Result<String, RunnerError> {
     let runs = dir.join(runs_csv::FILE_NAME);
     let boot = Bootstrap {
@@ -88,6 +93,7 @@ pub fn write_summaries(dir: &Path, m: &Manifest) -> Result<String, RunnerError> 
     // Pass 2: one group at a time.
     let mut groups: Vec<GroupSummary> = Vec::new();
     let mut pairs = Vec::new();
+    let mut sensitivities = Vec::new();
     let mut rows = Rows::open(&runs, m)?;
     let mut group = Vec::with_capacity(seeds);
     for (s, scenario) in m.scenarios.iter().enumerate() {
@@ -97,6 +103,12 @@ pub fn write_summaries(dir: &Path, m: &Manifest) -> Result<String, RunnerError> 
                 group.push(rows.next(m)?);
             }
             groups.push(summarize(&scenario.name, &policy.name, &group, boot));
+            // Runs that drew uncertain parameters: which of them moved the figures.
+            let limit = m.constraints.max_budget_p95_pct;
+            sensitivities.extend(
+                sensitivity(&scenario.name, &policy.name, &group, limit, boot)
+                    .map_err(|e| RunnerError::Usage(format!("{}: {e}", runs.display())))?,
+            );
             if v != base_index {
                 pairs.extend(paired(
                     &scenario.name,
@@ -119,6 +131,14 @@ pub fn write_summaries(dir: &Path, m: &Manifest) -> Result<String, RunnerError> 
     write_atomic(&dir.join(paired_csv::FILE_NAME), &paired)?;
     let frontier = pareto_csv::to_bytes(&pareto_csv::records(&points));
     write_atomic(&dir.join(pareto_csv::FILE_NAME), &frontier)?;
+    // Only a sweep with uncertain parameters has a sensitivity: any other sweep's
+    // files stay what they were before it existed.
+    if !sensitivities.is_empty() {
+        let sens = sensitivity_csv::to_bytes(&sensitivity_csv::records(&sensitivities));
+        write_atomic(&dir.join(sensitivity_csv::FILE_NAME), &sens)?;
+        let exc = exceedance_csv::to_bytes(&exceedance_csv::records(&sensitivities));
+        write_atomic(&dir.join(exceedance_csv::FILE_NAME), &exc)?;
+    }
     let table = sweep_table(&groups, &points, &rec);
     let json = SummaryJson {
         schema_version: SCHEMA_VERSION,

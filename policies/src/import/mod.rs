@@ -70,6 +70,7 @@ pub mod manifest;
 pub mod meta;
 pub mod metric_template;
 pub mod node;
+pub mod object;
 pub mod policy_doc;
 pub mod query;
 

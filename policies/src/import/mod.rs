@@ -66,6 +66,7 @@ pub mod flagger_canary;
 pub mod gate_table;
 pub mod go_duration;
 pub mod kinds;
+pub mod lexer;
 pub mod manifest;
 pub mod meta;
 pub mod metric_template;

@@ -129,12 +129,12 @@ impl<'s, T: Clone> Lexer<'s, T> {
         let at = self.pos;
         let rest = &src[at..];
         let c = b[at];
-        if rest.starts_with("{{") {
-            let Some(end) = rest[2..].find("}}") else {
+        if let Some(after) = rest.strip_prefix("{{") {
+            let Some(end) = after.find("}}") else {
                 self.pos = b.len();
                 return Some((Lexeme::Template(None), at));
             };
-            let inner = rest[2..2 + end].trim();
+            let inner = after[..end].trim();
             let inner = inner.trim_start_matches('-').trim_end_matches('-').trim();
             self.pos = at + 2 + end + 2;
             return Some((Lexeme::Template(Some(inner)), at));

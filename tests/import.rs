@@ -4,13 +4,8 @@
 
 mod common;
 
+use common::manifests::{assert_once, example, export, refused_by_every_command, sweep};
 use common::{cli, run_fails, run_ok, stderr, stdout, temp_dir, write_file};
-
-const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/manifests");
-
-fn example(name: &str) -> String {
-    format!("{EXAMPLES}/{name}")
-}
 
 fn deployment(name: &str, spec: &str) -> String {
     format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n{spec}")
@@ -31,24 +26,15 @@ fn a_bad_manifest_exits_2_naming_file_document_and_field() {
         ),
     );
     let at = format!("{bad}: document 2 (Deployment web): spec.strategy.rollingUpdate");
-    for args in [
-        vec!["run", "--scenario", "steady", "--policy", &bad],
-        vec!["plan", "--policy", &bad, "--replicas", "4"],
-        vec!["export", "--policy", &bad, "--to", "k8s"],
-        vec!["validate", &bad],
-    ] {
-        let err = run_fails(
-            &args,
-            2,
+    refused_by_every_command(
+        &bad,
+        &["--replicas", "4"],
+        "k8s",
+        &[
             &format!("{at}.maxSurge: \"25\" is a string of digits, which the API refuses"),
-        );
-        assert!(
-            err.contains(&format!(
-                "{at}.maxUnavailable: \"ten\" is neither a count nor a percentage"
-            )),
-            "{args:?}: {err}"
-        );
-    }
+            &format!("{at}.maxUnavailable: \"ten\" is neither a count nor a percentage"),
+        ],
+    );
     let deep = write_file(
         &dir,
         "deep.yaml",
@@ -178,13 +164,7 @@ fn export_writes_the_imported_policy() {
         stderr(&o).contains("note: "),
         "the import's notes come first"
     );
-    let json = run_ok(&[
-        "export",
-        "--policy",
-        &example("codedeploy.json"),
-        "--to",
-        "json",
-    ]);
+    let json = export(&example("codedeploy.json"), "json");
     assert!(json.contains("\"kind\": \"batched\""), "{json}");
     assert!(
         json.contains("\"type\": \"FLEET_PERCENT\",\n    \"value\": 75"),
@@ -250,33 +230,24 @@ fn a_file_of_several_policies_is_refused_unless_one_is_picked() {
 
 #[test]
 fn a_sweep_takes_several_manifests_and_notes_each_once() {
-    let dir = temp_dir("import-sweep");
-    let out = dir.join("sweep");
     let (d, c) = (example("deployment.yaml"), example("codedeploy.json"));
-    let policies = format!("{d},{c}");
-    let o = cli(&[
-        "sweep",
-        "--scenarios",
+    let s = sweep(
+        "import-sweep",
         "steady,memory-leak",
-        "--policies",
-        &policies,
-        "--grid",
-        "policy.min_ready_seconds=0,5",
-        "--seeds",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let err = stderr(&o);
-    let once = |needle: &str| assert_eq!(err.matches(needle).count(), 1, "{needle}\n{err}");
-    once(&format!(
-        "{d}: document 1 (Deployment checkout): spec.template: "
-    ));
-    once(&format!(
-        "{c}: deployment config checkout-quarter-at-a-time: deploymentConfigInfo.createTime: "
-    ));
-    let table = stdout(&o);
+        &[&d, &c],
+        &["--grid", "policy.min_ready_seconds=0,5"],
+    );
+    assert_once(
+        &s.stderr,
+        &format!("{d}: document 1 (Deployment checkout): spec.template: "),
+    );
+    assert_once(
+        &s.stderr,
+        &format!(
+            "{c}: deployment config checkout-quarter-at-a-time: deploymentConfigInfo.createTime: "
+        ),
+    );
+    let table = &s.stdout;
     for v in [
         "checkout[min_ready_seconds=0]",
         "checkout[min_ready_seconds=5]",
@@ -284,12 +255,12 @@ fn a_sweep_takes_several_manifests_and_notes_each_once() {
     ] {
         assert!(table.contains(v), "{v}\n{table}");
     }
-    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    let manifest = std::fs::read_to_string(s.out.join("manifest.json")).unwrap();
     assert!(
         manifest.contains(&format!("\"source\": \"{d}\"")),
         "{manifest}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(s.dir).unwrap();
 }
 
 #[test]

@@ -5,13 +5,8 @@
 
 mod common;
 
+use common::manifests::{assert_once, example, export, refused_by_every_command, sweep};
 use common::{cli, run_fails, run_ok, stderr, stdout, temp_dir, write_file};
-
-const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/manifests");
-
-fn example(name: &str) -> String {
-    format!("{EXAMPLES}/{name}")
-}
 
 /// The Argo canary example's Rollout and its template, as two texts.
 fn split_canary_example() -> (String, String) {
@@ -40,7 +35,7 @@ fn the_argo_canary_example_catches_the_leak_and_notes_once() {
         "{out}"
     );
     let err = stderr(&o);
-    let once = |needle: &str| assert_eq!(err.matches(needle).count(), 1, "{needle}\n{err}");
+    let once = |needle: &str| assert_once(&err, needle);
     once("document 1 (Rollout checkout): spec.template: not simulated");
     once(
         "document 2 (AnalysisTemplate checkout-health): spec.metrics[0].provider.prometheus.address: not simulated",
@@ -204,24 +199,15 @@ fn a_bad_rollout_exits_2_naming_file_document_and_field() {
         .replace("pause: {duration: 2m}", "pause: {duration: soon}");
     let f = write_file(&dir, "bad.yaml", format!("{bad}---\n{template}"));
     let at = format!("{f}: document 1 (Rollout checkout): spec.strategy.canary.steps");
-    for args in [
-        vec!["run", "--scenario", "steady", "--policy", &f],
-        vec!["plan", "--policy", &f],
-        vec!["export", "--policy", &f, "--to", "argo"],
-        vec!["validate", &f],
-    ] {
-        let err = run_fails(
-            &args,
-            2,
+    refused_by_every_command(
+        &f,
+        &[],
+        "argo",
+        &[
             &format!("{at}[3].setWeight: must be at most 100, found 130"),
-        );
-        assert!(
-            err.contains(&format!(
-                "{at}[4].pause.duration: \"soon\" is not a Go duration"
-            )),
-            "{args:?}: {err}"
-        );
-    }
+            &format!("{at}[4].pause.duration: \"soon\" is not a Go duration"),
+        ],
+    );
     // Metrics of one analysis measured differently, naming both.
     let uneven = template.replacen("count: 4", "count: 6", 1);
     let f = write_file(&dir, "uneven.yaml", format!("{rollout}---\n{uneven}"));
@@ -235,70 +221,39 @@ fn a_bad_rollout_exits_2_naming_file_document_and_field() {
 
 #[test]
 fn a_sweep_takes_a_rollout_and_a_canary() {
-    let dir = temp_dir("rollouts-sweep");
-    let out = dir.join("sweep");
     let (r, c) = (
         example("rollout-canary.yaml"),
         example("flagger-canary.yaml"),
     );
-    let o = cli(&[
-        "sweep",
-        "--scenarios",
-        "good-release,memory-leak",
-        "--policies",
-        &format!("{r},{c}"),
-        "--seeds",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let err = stderr(&o);
-    let once = |needle: &str| assert_eq!(err.matches(needle).count(), 1, "{needle}\n{err}");
-    once(&format!(
-        "{r}: document 1 (Rollout checkout): spec.template: "
-    ));
-    once(&format!(
-        "{c}: document 1 (Canary cart): spec.analysis.webhooks[0]: not simulated"
-    ));
-    let table = stdout(&o);
+    let s = sweep("rollouts-sweep", "good-release,memory-leak", &[&r, &c], &[]);
+    assert_once(
+        &s.stderr,
+        &format!("{r}: document 1 (Rollout checkout): spec.template: "),
+    );
+    assert_once(
+        &s.stderr,
+        &format!("{c}: document 1 (Canary cart): spec.analysis.webhooks[0]: not simulated"),
+    );
+    let table = &s.stdout;
     for row in ["memory-leak   checkout", "memory-leak   cart"] {
         assert!(table.contains(row), "{row}\n{table}");
     }
-    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(s.dir).unwrap();
 }
 
 #[test]
 fn imported_rollouts_and_canaries_export_back() {
-    let text = run_ok(&[
-        "export",
-        "--policy",
-        &example("rollout-canary.yaml"),
-        "--to",
-        "argo",
-    ]);
+    let text = export(&example("rollout-canary.yaml"), "argo");
     assert!(text.contains("kind: Rollout"), "{text}");
     assert!(text.contains("templateName: checkout-analysis-1"), "{text}");
     assert!(text.contains("- setWeight: 60"), "{text}");
-    let text = run_ok(&[
-        "export",
-        "--policy",
-        &example("flagger-canary.yaml"),
-        "--to",
-        "flagger",
-    ]);
+    let text = export(&example("flagger-canary.yaml"), "flagger");
     assert!(text.contains("kind: Canary"), "{text}");
     // The built-in metrics stay built-in; the restarts check gets its template.
     assert!(text.contains("- name: request-success-rate"), "{text}");
     assert!(text.contains("name: cart-restarts"), "{text}");
     assert!(!text.contains("name: cart-request-duration"), "{text}");
-    let text = run_ok(&[
-        "export",
-        "--policy",
-        &example("rollout-bluegreen.yaml"),
-        "--to",
-        "json",
-    ]);
+    let text = export(&example("rollout-bluegreen.yaml"), "json");
     assert!(text.contains("\"kind\": \"blue-green\""), "{text}");
     assert!(text.contains("\"auto_promotion_seconds\": 30"), "{text}");
 }

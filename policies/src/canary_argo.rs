@@ -1017,7 +1017,19 @@ mod tests {
         );
         refused(
             "traffic_routing = true\nsteps = [{set_canary_scale = {replicas = 1, weight = 2}}]",
-            "exactly one of replicas, weight",
+            "steps[0].set_canary_scale: set_canary_scale has exactly one of replicas, weight, match_traffic_weight; found replicas, weight",
+        );
+        refused(
+            "traffic_routing = true\nsteps = [{set_canary_scale = {}}]",
+            "set_canary_scale has exactly one of replicas, weight, match_traffic_weight; found none",
+        );
+        refused(
+            "steps = [{set_weight = 1, pause = {}}]",
+            "steps[0]: a step has exactly one of set_weight, pause, analysis, set_canary_scale; found set_weight, pause",
+        );
+        refused(
+            "steps = [{set_weight = 1}, {}]",
+            "steps[1]: a step has exactly one of set_weight, pause, analysis, set_canary_scale; found none",
         );
         refused(
             "steps = [{set_weight = 1}]\nanalysis = {count = 0}\n[[gates]]\nthreshold = 1",

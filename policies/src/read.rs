@@ -57,24 +57,12 @@ fn read_analysis_counted(s: &Section<'_>, count_default: u32, count_min: u32) ->
 /// `setCanaryScale`: exactly one of `replicas`, `weight` (0-100) or
 /// `match_traffic_weight = true`.
 fn read_canary_scale(s: &Section<'_>) -> Option<CanaryScale> {
-    let keys = ["replicas", "weight", "match_traffic_weight"];
-    let present: Vec<&str> = keys.iter().copied().filter(|k| s.has(k)).collect();
-    if present.len() != 1 {
-        s.allow(&keys);
-        s.doc().problem(
-            s.key_path("").trim_end_matches('.'),
-            format!(
-                "set_canary_scale has exactly one of replicas, weight, match_traffic_weight; found {}",
-                if present.is_empty() {
-                    "none".to_string()
-                } else {
-                    present.join(", ")
-                }
-            ),
-        );
-        return None;
-    }
-    Some(match present[0] {
+    let key = exactly_one(
+        s,
+        "set_canary_scale has",
+        &["replicas", "weight", "match_traffic_weight"],
+    )?;
+    Some(match key {
         "replicas" => CanaryScale::Replicas(s.u32_in("replicas", 0, 0..=MAX_PODS)),
         "weight" => CanaryScale::Weight(percent(s, "weight", 0)),
         _ => {
@@ -89,15 +77,19 @@ fn read_canary_scale(s: &Section<'_>) -> Option<CanaryScale> {
     })
 }
 
-fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
-    let keys = ["set_weight", "pause", "analysis", "set_canary_scale"];
+/// The one key of `keys` a table that is one of several things holds (a step is a
+/// `set_weight`, a `pause`, ...). None, or more than one, is a problem at the table,
+/// saying `what` has exactly one of them and which were found; every key of `keys` is
+/// then taken as read, so none is reported unknown as well.
+fn exactly_one<'k>(s: &Section<'_>, what: &str, keys: &[&'k str]) -> Option<&'k str> {
     let present: Vec<&str> = keys.iter().copied().filter(|k| s.has(k)).collect();
     if present.len() != 1 {
-        s.allow(&keys);
+        s.allow(keys);
         s.doc().problem(
             s.key_path("").trim_end_matches('.'),
             format!(
-                "a step has exactly one of set_weight, pause, analysis, set_canary_scale; found {}",
+                "{what} exactly one of {}; found {}",
+                keys.join(", "),
                 if present.is_empty() {
                     "none".to_string()
                 } else {
@@ -107,7 +99,16 @@ fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
         );
         return None;
     }
-    Some(match present[0] {
+    Some(present[0])
+}
+
+fn read_argo_step(s: &Section<'_>) -> Option<ArgoStep> {
+    let key = exactly_one(
+        s,
+        "a step has",
+        &["set_weight", "pause", "analysis", "set_canary_scale"],
+    )?;
+    Some(match key {
         "set_weight" => ArgoStep::SetWeight(percent(s, "set_weight", 0)),
         "set_canary_scale" => {
             ArgoStep::SetCanaryScale(read_canary_scale(&s.section("set_canary_scale"))?)

@@ -5,40 +5,17 @@
 //! default, and each test below names those fields. Every built-in policy of these
 //! kinds is checked, and generated ones (a property test).
 
-use config::Problems;
+mod support;
+
 use policies::batched::{BatchedSpec, MinimumHealthyHosts};
-use policies::export::{Options, Target, export};
+use policies::export::{Target, export};
 use policies::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
-use policies::import::{Options as ImportOptions, import};
 use policies::intstr::IntOrPercent;
 use policies::k8s::StrategyType;
-use policies::k8s_names::{HttpUrl, ServiceName};
 use policies::rolling::{FailureAction, Fenceposts, RollingSpec};
 use policies::{Policy, PolicyKind};
 use proptest::prelude::*;
-
-fn options(service: &str) -> Options {
-    Options {
-        service: ServiceName::new(service).unwrap(),
-        prometheus_address: HttpUrl::new("http://prometheus.monitoring:9090").unwrap(),
-        series: Default::default(),
-    }
-}
-
-/// `policy` exported to `target` (named after the policy), read back by the importer.
-fn round_trip(policy: &Policy, target: Target) -> (Policy, Vec<String>) {
-    let e = export(policy, target, &options(&policy.name)).unwrap();
-    let file = match target {
-        Target::K8s => "exported.yaml",
-        _ => "exported.json",
-    };
-    let show = |ps: Problems| format!("{ps}\n{}", e.text);
-    let imported = import(file, &e.text, None, &ImportOptions::default())
-        .unwrap_or_else(|ps| panic!("{}", show(ps)));
-    let back = Policy::from_doc(&imported.doc())
-        .unwrap_or_else(|ps| panic!("{}", show(imported.locate(ps))));
-    (back, e.notes)
-}
+use support::{example, fenceposts, import_example, named, options, round_trip, yaml_docs};
 
 /// What a Deployment carries of a rolling policy: the strategy type and its fenceposts,
 /// `minReadySeconds` and `progressDeadlineSeconds` (whole seconds), and the name (as
@@ -181,24 +158,6 @@ const K8S_DEFAULT: Fenceposts = Fenceposts {
     max_unavailable: IntOrPercent::Percent(25.0),
 };
 
-fn intstr(max_count: u32, max_percent: u32) -> impl Strategy<Value = IntOrPercent> {
-    prop_oneof![
-        (0..=max_count).prop_map(IntOrPercent::Int),
-        (0..=max_percent).prop_map(|p| IntOrPercent::Percent(p as f64)),
-    ]
-}
-
-fn fenceposts() -> impl Strategy<Value = Fenceposts> {
-    (intstr(20, 200), intstr(20, 100))
-        .prop_filter("both zero is refused", |(s, u)| {
-            !(s.is_zero() && u.is_zero())
-        })
-        .prop_map(|(max_surge, max_unavailable)| Fenceposts {
-            max_surge,
-            max_unavailable,
-        })
-}
-
 fn gates() -> impl Strategy<Value = Vec<GateSpec>> {
     prop::collection::vec(
         (0.0..1.0f64, 10.0..600.0f64).prop_map(|(threshold, window_seconds)| GateSpec {
@@ -213,15 +172,6 @@ fn gates() -> impl Strategy<Value = Vec<GateSpec>> {
         }),
         0..=1,
     )
-}
-
-fn named(kind: PolicyKind) -> Policy {
-    Policy {
-        schema_version: policies::SCHEMA_VERSION,
-        name: "generated".into(),
-        description: "a generated policy".into(),
-        kind,
-    }
 }
 
 fn rolling() -> impl Strategy<Value = Policy> {
@@ -323,18 +273,9 @@ proptest! {
 /// the manifest, as the manifest wrote it.
 #[test]
 fn an_imported_deployment_exports_with_every_field_it_was_read_from() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/manifests/deployment.yaml"
-    ))
-    .unwrap();
-    let i = import("deployment.yaml", &text, None, &ImportOptions::default()).unwrap();
-    let p = Policy::from_doc(&i.doc()).unwrap();
+    let p = import_example("deployment.yaml");
     let e = export(&p, Target::K8s, &options(&p.name)).unwrap();
-    let source: serde_json::Value = serde_norway::Deserializer::from_str(&text)
-        .next()
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .unwrap();
+    let source = &yaml_docs(&example("deployment.yaml"))[0];
     let exported: serde_json::Value = serde_norway::from_str(&e.text).unwrap();
     for path in [
         "/metadata/name",
@@ -359,15 +300,9 @@ fn an_imported_deployment_exports_with_every_field_it_was_read_from() {
 /// Its name comes back as the export names every configuration, `rollcage-SERVICE`.
 #[test]
 fn an_imported_codedeploy_config_exports_with_its_minimum() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/manifests/codedeploy.json"
-    ))
-    .unwrap();
-    let i = import("codedeploy.json", &text, None, &ImportOptions::default()).unwrap();
-    let p = Policy::from_doc(&i.doc()).unwrap();
+    let p = import_example("codedeploy.json");
     let e = export(&p, Target::CodeDeploy, &options(&p.name)).unwrap();
-    let source: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let source: serde_json::Value = serde_json::from_str(&example("codedeploy.json")).unwrap();
     let exported: serde_json::Value = serde_json::from_str(&e.text).unwrap();
     let info = &source["deploymentConfigInfo"];
     let config = &exported["deploymentConfig"];

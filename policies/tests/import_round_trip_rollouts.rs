@@ -7,40 +7,22 @@
 //! kinds is checked, and generated ones (property tests); the examples import, export
 //! and import again to the same policy, with every field rollcage read written back.
 
-use config::Problems;
+mod support;
+
 use policies::analysis::AnalysisSpec;
 use policies::blue_green::BlueGreenSpec;
 use policies::canary_argo::{ArgoCanarySpec, ArgoStep, BackgroundAnalysis};
 use policies::canary_flagger::FlaggerSpec;
 use policies::canary_routed::CanaryScale;
-use policies::export::{Options, Target, export};
+use policies::export::{Target, export};
 use policies::gate::{Comparison, EmptyRule, GateMetric, GateSpec};
 use policies::import::{Options as ImportOptions, import};
 use policies::intstr::IntOrPercent;
 use policies::k8s::StrategyType;
-use policies::k8s_names::{HttpUrl, ServiceName};
 use policies::rolling::{Fenceposts, RollingSpec};
 use policies::{CanarySpec, Policy, PolicyKind};
 use proptest::prelude::*;
-
-fn options(service: &str) -> Options {
-    Options {
-        service: ServiceName::new(service).unwrap(),
-        prometheus_address: HttpUrl::new("http://prometheus.monitoring:9090").unwrap(),
-        series: Default::default(),
-    }
-}
-
-/// `policy` exported to `target` (named after the policy), read back by the importer.
-fn round_trip(policy: &Policy, target: Target) -> (Policy, Vec<String>) {
-    let e = export(policy, target, &options(&policy.name)).unwrap();
-    let show = |ps: Problems| format!("{ps}\n{}", e.text);
-    let imported = import("exported.yaml", &e.text, None, &ImportOptions::default())
-        .unwrap_or_else(|ps| panic!("{}", show(ps)));
-    let back = Policy::from_doc(&imported.doc())
-        .unwrap_or_else(|ps| panic!("{}", show(imported.locate(ps))));
-    (back, e.notes)
-}
+use support::{example, fenceposts, import_example, named, options, round_trip, yaml_docs};
 
 /// What a gate's Argo or Flagger query and condition carry: the metric, comparison,
 /// threshold, slack and window; `min_samples` of a gate that reads requests as the
@@ -284,24 +266,6 @@ fn what_comes_back_changed_was_noted_by_the_export() {
     assert_eq!(back.kind, p.kind);
 }
 
-fn intstr(max_count: u32, max_percent: u32) -> impl Strategy<Value = IntOrPercent> {
-    prop_oneof![
-        (0..=max_count).prop_map(IntOrPercent::Int),
-        (0..=max_percent).prop_map(|p| IntOrPercent::Percent(p as f64)),
-    ]
-}
-
-fn fenceposts() -> impl Strategy<Value = Fenceposts> {
-    (intstr(20, 200), intstr(20, 100))
-        .prop_filter("both zero is refused", |(s, u)| {
-            !(s.is_zero() && u.is_zero())
-        })
-        .prop_map(|(max_surge, max_unavailable)| Fenceposts {
-            max_surge,
-            max_unavailable,
-        })
-}
-
 /// Gates of the kinds a rollout checks, at most one of each (names are unique).
 fn gates(min: usize) -> impl Strategy<Value = Vec<GateSpec>> {
     let empty = prop_oneof![
@@ -371,15 +335,6 @@ fn analysis(count_min: u32) -> impl Strategy<Value = AnalysisSpec> {
             })
         },
     )
-}
-
-fn named(kind: PolicyKind) -> Policy {
-    Policy {
-        schema_version: policies::SCHEMA_VERSION,
-        name: "generated".into(),
-        description: "a generated policy".into(),
-        kind,
-    }
 }
 
 fn argo_step(routed: bool) -> BoxedStrategy<ArgoStep> {
@@ -563,21 +518,6 @@ proptest! {
     }
 }
 
-fn example(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/../examples/manifests/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-fn yaml_docs(text: &str) -> Vec<serde_json::Value> {
-    serde_norway::Deserializer::from_str(text)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .filter(|v: &serde_json::Value| !v.is_null())
-        .collect()
-}
-
 /// Import, export, import: the same policy; and the export writes back, value for
 /// value, every field of the example rollcage read.
 fn import_export_import(
@@ -585,8 +525,7 @@ fn import_export_import(
     target: Target,
 ) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     let text = example(name);
-    let i = import(name, &text, None, &ImportOptions::default()).unwrap();
-    let p = Policy::from_doc(&i.doc()).unwrap();
+    let p = import_example(name);
     let e = export(&p, target, &options(&p.name)).unwrap();
     let again = import("exported.yaml", &e.text, None, &ImportOptions::default()).unwrap();
     let back = Policy::from_doc(&again.doc()).unwrap();

@@ -25,29 +25,21 @@ use config::{Table, Value};
 use serde_json::Value as J;
 
 use super::Context;
-use super::Replicas;
 use super::analysis_template::{Analyses, RolloutMeta, Run};
 use super::gate_table;
 use super::go_duration;
 use super::manifest::describe;
-use super::meta;
 use super::node::Node;
+use super::object::{self, INT32};
 use super::policy_doc::PolicyDoc;
-use crate::limits::{MAX_PODS, MAX_WAIT_SECONDS};
-
-const INT32: std::ops::RangeInclusive<i64> = 0..=i32::MAX as i64;
+use crate::limits::MAX_WAIT_SECONDS;
 
 /// Reads a Rollout.
 pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
-    let name = meta::read(root);
-    meta::status(root);
-    let metadata = root.value().get("metadata").cloned().unwrap_or(J::Null);
-    let Some(spec) = root.map("spec") else {
-        if !root.has("spec") {
-            root.problem("spec", "missing: a Rollout's spec holds its strategy");
-        }
+    let Some((name, spec)) = object::open(root, "a Rollout's spec holds its strategy") else {
         return;
     };
+    let metadata = root.value().get("metadata").cloned().unwrap_or(J::Null);
     let mut out = std::mem::take(&mut ctx.out);
     if let Some(n) = &name {
         out.put("name", n.as_str());
@@ -192,29 +184,7 @@ impl Reader<'_, '_, '_, '_> {
 
     /// The fields of a Rollout's spec beside its strategy; returns `spec.replicas`.
     fn common(&mut self, spec: &Node<'_>) -> Option<i64> {
-        let mut count = None;
-        if let Some(r) = spec.int_in("replicas", "a whole number of pods", INT32) {
-            count = Some(r);
-            let path = spec.key_path("replicas");
-            if r == 0 {
-                spec.findings().note(
-                    &path,
-                    "0: a Rollout scaled to zero rolls nothing out; the simulation uses the scenario's fleet, and plan and gate need --replicas",
-                );
-            } else if r > MAX_PODS as i64 {
-                spec.problem(
-                    "replicas",
-                    format!(
-                        "must be at most {MAX_PODS}, the largest fleet rollcage simulates; found {r}"
-                    ),
-                );
-            } else {
-                self.out.replicas = Some(Replicas {
-                    count: r as u32,
-                    origin: format!("{}: {path}", spec.findings().origin()),
-                });
-            }
-        }
+        let count = object::replicas(spec, "a Rollout", self.out);
         self.seconds(spec, "minReadySeconds", "min_ready_seconds");
         if let Some(d) = spec.int_in(
             "progressDeadlineSeconds",
@@ -228,27 +198,14 @@ impl Reader<'_, '_, '_, '_> {
                 ),
             );
         }
-        match spec.bool("progressDeadlineAbort") {
-            Some(true) => spec.problem(
-                "progressDeadlineAbort",
-                "true aborts a rollout that misses its progress deadline: not modelled yet (rollcage's Argo policies have no progress deadline); remove it or set it to false",
-            ),
-            Some(false) => spec.findings().note(
-                &spec.key_path("progressDeadlineAbort"),
-                "not simulated: false is the default",
-            ),
-            None => {}
-        }
-        match spec.bool("paused") {
-            Some(true) => spec.problem(
-                "paused",
-                "a paused Rollout does not roll out until it is resumed; rollcage simulates the rollout that starts at the release: remove paused (or set it to false)",
-            ),
-            Some(false) => spec
-                .findings()
-                .note(&spec.key_path("paused"), "not simulated: false is the default"),
-            None => {}
-        }
+        spec.refuse_true(
+            "progressDeadlineAbort",
+            "true aborts a rollout that misses its progress deadline: not modelled yet (rollcage's Argo policies have no progress deadline); remove it or set it to false",
+        );
+        spec.refuse_true(
+            "paused",
+            "a paused Rollout does not roll out until it is resumed; rollcage simulates the rollout that starts at the release: remove paused (or set it to false)",
+        );
         spec.note(
             "selector",
             "not simulated: it selects the Rollout's pods, and the simulated fleet is those pods",

@@ -19,19 +19,15 @@ use config::Value;
 use serde_json::Value as J;
 
 use super::Context;
-use super::Replicas;
-use super::meta;
 use super::node::Node;
+use super::object::{self, INT32};
 use crate::intstr::IntOrPercent;
-use crate::limits::{MAX_PODS, MAX_WAIT_SECONDS};
+use crate::limits::MAX_WAIT_SECONDS;
 
 /// The API's default for `maxSurge` and `maxUnavailable` (apps/v1 `SetDefaults_Deployment`).
 const DEFAULT_FENCEPOST: &str = "25%";
 /// The API's default `progressDeadlineSeconds`.
 pub const DEFAULT_PROGRESS_DEADLINE_SECONDS: i64 = 600;
-
-/// A field of type `int32` that must not be negative (`ValidateNonnegativeField`).
-const INT32: std::ops::RangeInclusive<i64> = 0..=i32::MAX as i64;
 
 /// `maxSurge` / `maxUnavailable` as the API reads an IntOrString: a non-negative whole
 /// number, or a string of digits and `%` (`IsValidPercent`); `"25"` and `"10.5%"` are
@@ -73,12 +69,7 @@ fn intstr_value(v: IntOrPercent) -> Value {
 
 /// Reads a Deployment into a rolling policy.
 pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
-    let name = meta::read(root);
-    meta::status(root);
-    let Some(spec) = root.map("spec") else {
-        if !root.has("spec") {
-            root.problem("spec", "missing: a Deployment's spec holds its strategy");
-        }
+    let Some((name, spec)) = object::open(root, "a Deployment's spec holds its strategy") else {
         return;
     };
     let out = &mut ctx.out;
@@ -204,38 +195,12 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
     }
 
     // The fleet.
-    if let Some(r) = spec.int_in("replicas", "a whole number of pods", INT32) {
-        let path = spec.key_path("replicas");
-        let origin = format!("{}: {path}", spec.findings().origin());
-        if r == 0 {
-            spec.findings().note(
-                &path,
-                "0: a Deployment scaled to zero rolls nothing out; the simulation uses the scenario's fleet, and plan and gate need --replicas",
-            );
-        } else if r > MAX_PODS as i64 {
-            spec.problem(
-                "replicas",
-                format!(
-                    "must be at most {MAX_PODS}, the largest fleet rollcage simulates; found {r}"
-                ),
-            );
-        } else {
-            out.replicas = Some(Replicas {
-                count: r as u32,
-                origin,
-            });
-        }
-    }
+    object::replicas(&spec, "a Deployment", out);
 
-    let paused = spec.key_path("paused");
-    match spec.bool("paused") {
-        Some(true) => spec.problem(
-            "paused",
-            "a paused Deployment does not roll out until it is resumed; rollcage simulates the rollout that starts at the release: remove paused (or set it to false)",
-        ),
-        Some(false) => spec.findings().note(&paused, "not simulated: false is the default"),
-        None => {}
-    }
+    spec.refuse_true(
+        "paused",
+        "a paused Deployment does not roll out until it is resumed; rollcage simulates the rollout that starts at the release: remove paused (or set it to false)",
+    );
     spec.note(
         "selector",
         "not simulated: it selects the Deployment's pods, and the simulated fleet is those pods",
@@ -272,7 +237,7 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{Options, import};
+    use crate::import::{Options, Replicas, import};
     use crate::intstr::IntOrPercent::{Int, Percent};
     use crate::{Policy, PolicyKind};
 

@@ -21,26 +21,19 @@ use serde_json::Value as J;
 use super::Context;
 use super::gate_table;
 use super::go_duration;
-use super::meta;
 use super::metric_template::{self, Metrics};
 use super::node::Node;
+use super::object::{self, INT32};
 use crate::gate::GateSpec;
-
-const INT32: std::ops::RangeInclusive<i64> = 0..=i32::MAX as i64;
 
 /// Flagger's analysis interval floor (`GetAnalysisInterval`).
 const MIN_INTERVAL: f64 = 10.0;
 
 pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
-    let name = meta::read(root);
-    meta::status(root);
-    let metadata = root.value().get("metadata").cloned().unwrap_or(J::Null);
-    let Some(spec) = root.map("spec") else {
-        if !root.has("spec") {
-            root.problem("spec", "missing: a Canary's spec holds its analysis");
-        }
+    let Some((name, spec)) = object::open(root, "a Canary's spec holds its analysis") else {
         return;
     };
+    let metadata = root.value().get("metadata").cloned().unwrap_or(J::Null);
     let mut out = std::mem::take(&mut ctx.out);
     out.put("kind", "canary");
     out.put("semantics", "flagger");
@@ -85,26 +78,14 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
             &spec.get("progressDeadlineSeconds").expect("read"),
         );
     }
-    match spec.bool("skipAnalysis") {
-        Some(true) => spec.problem(
-            "skipAnalysis",
-            "true promotes the canary without its analysis: not modelled (rollcage's Flagger policy always runs its checks); remove it to simulate the analysis",
-        ),
-        Some(false) => spec
-            .findings()
-            .note(&spec.key_path("skipAnalysis"), "not simulated: false is the default"),
-        None => {}
-    }
-    match spec.bool("suspend") {
-        Some(true) => spec.problem(
-            "suspend",
-            "a suspended Canary does not roll out; rollcage simulates the rollout that starts at the release: remove suspend (or set it to false)",
-        ),
-        Some(false) => spec
-            .findings()
-            .note(&spec.key_path("suspend"), "not simulated: false is the default"),
-        None => {}
-    }
+    spec.refuse_true(
+        "skipAnalysis",
+        "true promotes the canary without its analysis: not modelled (rollcage's Flagger policy always runs its checks); remove it to simulate the analysis",
+    );
+    spec.refuse_true(
+        "suspend",
+        "a suspended Canary does not roll out; rollcage simulates the rollout that starts at the release: remove suspend (or set it to false)",
+    );
     spec.refuse(
         "autoscalerRef",
         "an autoscaler changes the replica count during the rollout; rollcage's fleet is the scenario's fixed fleet.replicas: remove it and set the fleet size in the scenario",
@@ -268,16 +249,10 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
             ),
             None => {}
         }
-        match a.bool("mirror") {
-            Some(true) => a.problem(
-                "mirror",
-                "mirroring copies requests to the canary and drops its answers: not modelled yet (rollcage's canary serves real requests only)",
-            ),
-            Some(false) => a
-                .findings()
-                .note(&a.key_path("mirror"), "not simulated: false is the default"),
-            None => {}
-        }
+        a.refuse_true(
+            "mirror",
+            "mirroring copies requests to the canary and drops its answers: not modelled yet (rollcage's canary serves real requests only)",
+        );
         a.note(
             "mirrorWeight",
             "not simulated: the share of requests mirrored, used with mirror: true only",

@@ -66,10 +66,12 @@ pub mod flagger_canary;
 pub mod gate_table;
 pub mod go_duration;
 pub mod kinds;
+pub mod lexer;
 pub mod manifest;
 pub mod meta;
 pub mod metric_template;
 pub mod node;
+pub mod object;
 pub mod policy_doc;
 pub mod query;
 

@@ -261,6 +261,19 @@ impl<'a> Node<'a> {
             n.refused(why);
         }
     }
+
+    /// A flag whose `true` changes the rollout in a way rollcage does not model
+    /// (`paused`, `suspend`, `skipAnalysis`): `true` is a problem saying `why`; `false`,
+    /// the API's default, is noted.
+    pub fn refuse_true(&self, key: &str, why: &str) {
+        match self.bool(key) {
+            Some(true) => self.problem(key, why),
+            Some(false) => self
+                .findings
+                .note(&self.key_path(key), "not simulated: false is the default"),
+            None => {}
+        }
+    }
 }
 
 impl Drop for Node<'_> {

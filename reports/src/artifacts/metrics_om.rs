@@ -77,7 +77,7 @@ pub struct Input<'a> {
 /// The lower edge of the bin of 0 µs, half a µs below 0, is left out: no latency is
 /// below 0, and readers (Prometheus' `histogram_quantile`, `gate`) take the first
 /// bucket to start at 0 when its bound is positive.
-pub fn bucket_bounds(samples: &[Sample]) -> Vec<i64> {
+pub fn bucket_bounds(samples: &[Sample]) -> Vec<u64> {
     let mut used: Vec<usize> = samples
         .iter()
         .flat_map(|s| s.cohorts.iter())
@@ -85,25 +85,26 @@ pub fn bucket_bounds(samples: &[Sample]) -> Vec<i64> {
         .collect();
     used.sort_unstable();
     used.dedup();
-    let mut out: Vec<i64> = used
+    let mut out: Vec<u64> = used
         .iter()
         .flat_map(|&i| {
             let (lo, hi) = bucket_range(i);
-            [2 * lo as i64 - 1, 2 * hi as i64 + 1]
+            // None: the lower edge of the bin of 0 µs (see above).
+            [(2 * lo).checked_sub(1), Some(2 * hi + 1)]
         })
-        .filter(|&b| b > 0)
+        .flatten()
         .collect();
     out.dedup();
     out
 }
 
 /// A bound in half microseconds as `le` text in seconds: exact, 7 decimals (an odd
-/// number of half microseconds ends in 5 at the seventh).
-pub fn bound_text(half_micros: i64) -> String {
-    let tenths_of_micro = half_micros.unsigned_abs() * 5;
-    let sign = if half_micros < 0 { "-" } else { "" };
+/// number of half microseconds ends in 5 at the seventh). Unsigned: `bucket_bounds`
+/// writes no bound below 0.
+pub fn bound_text(half_micros: u64) -> String {
+    let tenths_of_micro = half_micros * 5;
     format!(
-        "{sign}{}.{:07}",
+        "{}.{:07}",
         tenths_of_micro / 10_000_000,
         tenths_of_micro % 10_000_000
     )
@@ -386,7 +387,7 @@ fn histogram(out: &mut String, m: &Input<'_>) {
             if let Some(c) = c {
                 for (i, count) in c.latency.bins() {
                     let (_, hi) = bucket_range(i);
-                    let k = bounds.partition_point(|&b| b < 2 * hi as i64 + 1);
+                    let k = bounds.partition_point(|&b| b < 2 * hi + 1);
                     below[k] += count;
                 }
                 total += c.latency.total();
@@ -553,10 +554,7 @@ mod tests {
         assert_eq!(b.len(), 2 * bins.len());
         for (k, i) in bins.iter().enumerate() {
             let (lo, hi) = bucket_range(*i);
-            assert_eq!(
-                (b[2 * k], b[2 * k + 1]),
-                (2 * lo as i64 - 1, 2 * hi as i64 + 1)
-            );
+            assert_eq!((b[2 * k], b[2 * k + 1]), (2 * lo - 1, 2 * hi + 1));
             // The documented recovery: the midpoint of the two bounds.
             let mid = (bound_text(b[2 * k]).parse::<f64>().unwrap()
                 + bound_text(b[2 * k + 1]).parse::<f64>().unwrap())
@@ -569,8 +567,27 @@ mod tests {
         }
         assert_eq!(bound_text(9), "0.0000045");
         assert_eq!(bound_text(2 * 20_479 + 1), "0.0204795");
-        assert_eq!(bound_text(-1), "-0.0000005");
         assert_eq!(bound_text(2_000_001), "1.0000005");
+    }
+
+    /// The bin of 0 µs has its upper edge only (half a µs, `le="0.0000005"`); the bin
+    /// of 1 µs both of its edges, the lower one shared with that upper edge.
+    #[test]
+    fn no_bound_is_written_below_zero() {
+        let mut m = MetricsStore::default();
+        m.push(
+            SimTime::from_secs(15),
+            [cohort(2, 0, 0, &[0, 1]), CohortSample::default()],
+        );
+        let b = bucket_bounds(m.samples());
+        assert_eq!(b, vec![1, 3]);
+        assert_eq!(bound_text(b[0]), "0.0000005");
+        let mut m = MetricsStore::default();
+        m.push(
+            SimTime::from_secs(15),
+            [cohort(1, 0, 0, &[0]), CohortSample::default()],
+        );
+        assert_eq!(bucket_bounds(m.samples()), vec![1]);
     }
 
     #[test]
@@ -617,7 +634,7 @@ mod tests {
         ));
         // 1000 µs is bin [1000, 1007]: cumulative 1 + 5 µs's... at the upper edge.
         let (_, hi) = bucket_range(bucket_of(1000));
-        let le = bound_text(2 * hi as i64 + 1);
+        let le = bound_text(2 * hi + 1);
         has(&format!(
             "http_request_duration_seconds_bucket{{{stable},le=\"{le}\"}} 3 1767225615"
         ));

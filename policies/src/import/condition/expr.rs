@@ -15,6 +15,8 @@
 
 use std::fmt;
 
+use crate::import::lexer::{Lexeme, Lexer, Lexicon};
+
 /// Longest condition read.
 pub const MAX_CONDITION_BYTES: usize = 4096;
 /// Deepest condition tree accepted.
@@ -126,120 +128,87 @@ enum Tok {
     End,
 }
 
+/// expr-lang's operators and brackets that a condition may hold; `=` alone, `&` and
+/// `|` are none of them, and are refused as characters rollcage does not read.
+static LEXICON: Lexicon<Tok> = Lexicon {
+    symbols: &[
+        ("(", Tok::LParen),
+        (")", Tok::RParen),
+        ("[", Tok::LBracket),
+        ("]", Tok::RBracket),
+        ("{", Tok::LBrace),
+        ("}", Tok::RBrace),
+        (",", Tok::Comma),
+        ("#", Tok::Hash),
+        ("-", Tok::Minus),
+        ("&&", Tok::And),
+        ("||", Tok::Or),
+        ("<", Tok::Cmp(CmpOp::Lt)),
+        ("<=", Tok::Cmp(CmpOp::Le)),
+        (">", Tok::Cmp(CmpOp::Gt)),
+        (">=", Tok::Cmp(CmpOp::Ge)),
+        ("==", Tok::Cmp(CmpOp::Eq)),
+        ("!=", Tok::Cmp(CmpOp::Ne)),
+        ("!", Tok::Not),
+    ],
+    word_start: b"$",
+    word_more: b"$",
+    comment: None,
+    digit_separator: true,
+};
+
 fn lex(src: &str) -> Result<Vec<Tok>, CondError> {
-    let b = src.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let next = b.get(i + 1).copied();
-        let two = |x: u8| next == Some(x);
-        let (tok, len) = match c {
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                i += 1;
-                continue;
-            }
-            b'(' => (Tok::LParen, 1),
-            b')' => (Tok::RParen, 1),
-            b'[' => (Tok::LBracket, 1),
-            b']' => (Tok::RBracket, 1),
-            b'{' if two(b'{') => {
+    let mut lexer = Lexer::new(src, &LEXICON);
+    while let Some((lexeme, at)) = lexer.next_lexeme() {
+        out.push(match lexeme {
+            Lexeme::Symbol(t) => t,
+            Lexeme::Word("and") => Tok::And,
+            Lexeme::Word("or") => Tok::Or,
+            Lexeme::Word("not") => Tok::Not,
+            Lexeme::Word(w) => Tok::Ident(w.to_string()),
+            Lexeme::Number(text) => number(src, at, text)?,
+            Lexeme::Template(_) => {
                 return err(
                     "a template placeholder `{{...}}` is left in it: resolve the analysis arguments first",
                 );
             }
-            b'{' => (Tok::LBrace, 1),
-            b'}' => (Tok::RBrace, 1),
-            b',' => (Tok::Comma, 1),
-            b'#' => (Tok::Hash, 1),
-            b'-' => (Tok::Minus, 1),
-            b'&' if two(b'&') => (Tok::And, 2),
-            b'|' if two(b'|') => (Tok::Or, 2),
-            b'<' if two(b'=') => (Tok::Cmp(CmpOp::Le), 2),
-            b'>' if two(b'=') => (Tok::Cmp(CmpOp::Ge), 2),
-            b'=' if two(b'=') => (Tok::Cmp(CmpOp::Eq), 2),
-            b'!' if two(b'=') => (Tok::Cmp(CmpOp::Ne), 2),
-            b'<' => (Tok::Cmp(CmpOp::Lt), 1),
-            b'>' => (Tok::Cmp(CmpOp::Gt), 1),
-            b'!' => (Tok::Not, 1),
-            b'"' | b'\'' | b'`' => {
+            Lexeme::Quote(_) => {
                 return err("it compares strings, which a number result never is");
             }
-            b'.' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => number(src, &mut i, &mut out)?,
-            b'.' => return err("it reads a field (`.`), which a Prometheus result has none of"),
-            b'?' | b':' => return err("it uses `?`/`:`, which rollcage does not read"),
-            b'+' | b'*' | b'/' | b'%' | b'^' => {
+            Lexeme::Other('.') => {
+                return err("it reads a field (`.`), which a Prometheus result has none of");
+            }
+            Lexeme::Other('?' | ':') => return err("it uses `?`/`:`, which rollcage does not read"),
+            Lexeme::Other(c @ ('+' | '*' | '/' | '%' | '^')) => {
                 return err(format!(
-                    "it computes with the result (`{}`): rollcage reads a comparison of the result with a number",
-                    c as char
+                    "it computes with the result (`{c}`): rollcage reads a comparison of the result with a number"
                 ));
             }
-            b'0'..=b'9' => number(src, &mut i, &mut out)?,
-            c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$')
-                {
-                    i += 1;
-                }
-                let w = &src[start..i];
-                out.push(match w {
-                    "and" => Tok::And,
-                    "or" => Tok::Or,
-                    "not" => Tok::Not,
-                    _ => Tok::Ident(w.to_string()),
-                });
-                continue;
-            }
-            _ => {
-                let ch = src[i..].chars().next().unwrap_or('?');
+            Lexeme::Other(ch) => {
                 return err(format!(
                     "it holds the character {ch:?}, which rollcage does not read"
                 ));
             }
-        };
-        if len > 0 {
-            out.push(tok);
-            i += len;
-        }
+        });
     }
     out.push(Tok::End);
     Ok(out)
 }
 
-/// Lexes a number at `*i` into `out`; returns a placeholder with length 0.
-fn number(src: &str, i: &mut usize, out: &mut Vec<Tok>) -> Result<(Tok, usize), CondError> {
+/// The number `text` the lexer found at `at`: a letter right after it is refused, as
+/// expr-lang refuses `2e` or `1x`; `_` separators are dropped.
+fn number(src: &str, at: usize, text: &str) -> Result<Tok, CondError> {
+    let j = at + text.len();
     let b = src.as_bytes();
-    let start = *i;
-    let digits = |mut j: usize| {
-        while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'_') {
-            j += 1;
-        }
-        j
-    };
-    let mut j = digits(start);
-    if j < b.len() && b[j] == b'.' {
-        j = digits(j + 1);
-    }
-    if j < b.len() && matches!(b[j], b'e' | b'E') {
-        let mut k = j + 1;
-        if k < b.len() && matches!(b[k], b'+' | b'-') {
-            k += 1;
-        }
-        let e = digits(k);
-        if e > k {
-            j = e;
-        }
-    }
     if j < b.len() && (b[j].is_ascii_alphabetic() || b[j] == b'_') {
-        return err(format!("`{}` is no number", &src[start..=j]));
+        return err(format!("`{}` is no number", &src[at..=j]));
     }
-    let text: String = src[start..j].chars().filter(|&c| c != '_').collect();
-    let Ok(v) = text.parse::<f64>() else {
-        return err(format!("`{}` is no number", &src[start..j]));
+    let digits: String = text.chars().filter(|&c| c != '_').collect();
+    let Ok(v) = digits.parse::<f64>() else {
+        return err(format!("`{text}` is no number"));
     };
-    out.push(Tok::Num(v));
-    *i = j;
-    Ok((Tok::End, 0))
+    Ok(Tok::Num(v))
 }
 
 struct Parser {

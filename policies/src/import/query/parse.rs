@@ -15,6 +15,8 @@
 
 use std::fmt;
 
+use crate::import::lexer::{self, Lexeme, Lexer, Lexicon};
+
 /// Longest query read. Real queries hold a few hundred bytes; rollcage's own longest
 /// export (a relative latency gate with traffic guards) under 1 KiB.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -294,112 +296,72 @@ fn unit_seconds(u: &str) -> Option<f64> {
     })
 }
 
+/// PromQL's operators and brackets. `!` alone is none of them: it is refused as such.
+static LEXICON: Lexicon<Tok> = Lexicon {
+    symbols: &[
+        ("(", Tok::LParen),
+        (")", Tok::RParen),
+        ("{", Tok::LBrace),
+        ("}", Tok::RBrace),
+        ("[", Tok::LBracket),
+        ("]", Tok::RBracket),
+        (",", Tok::Comma),
+        (":", Tok::Colon),
+        ("@", Tok::At),
+        ("+", Tok::Op(BinOp::Add)),
+        ("-", Tok::Op(BinOp::Sub)),
+        ("*", Tok::Op(BinOp::Mul)),
+        ("/", Tok::Op(BinOp::Div)),
+        ("%", Tok::Op(BinOp::Mod)),
+        ("^", Tok::Op(BinOp::Pow)),
+        ("==", Tok::Op(BinOp::Eq)),
+        ("!=", Tok::Op(BinOp::Ne)),
+        ("<", Tok::Op(BinOp::Lt)),
+        ("<=", Tok::Op(BinOp::Le)),
+        (">", Tok::Op(BinOp::Gt)),
+        (">=", Tok::Op(BinOp::Ge)),
+        ("=", Tok::Assign),
+        ("=~", Tok::Match(MatchOp::Re)),
+        ("!~", Tok::Match(MatchOp::Nre)),
+    ],
+    word_start: b"",
+    word_more: b":",
+    comment: Some(b'#'),
+    digit_separator: false,
+};
+
 fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
-    let b = src.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        let tok = match c {
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                i += 1;
-                continue;
+    let mut lexer = Lexer::new(src, &LEXICON);
+    while let Some((lexeme, at)) = lexer.next_lexeme() {
+        let tok = match lexeme {
+            Lexeme::Symbol(t) => t,
+            Lexeme::Word(w) => Tok::Ident(w.to_string()),
+            Lexeme::Template(Some(inner)) => Tok::Template(inner.to_string()),
+            Lexeme::Template(None) => return err(at, "a template `{{` without its `}}`"),
+            Lexeme::Quote(_) => {
+                let (s, next) = string(src, at)?;
+                lexer.seek(next);
+                Tok::Str(s)
             }
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
+            Lexeme::Number(decimal) => {
+                let (t, next) = number_or_duration(src, at, at + decimal.len())?;
+                lexer.seek(next);
+                t
             }
-            b'(' => Tok::LParen,
-            b')' => Tok::RParen,
-            b'{' if b.get(i + 1) == Some(&b'{') => {
-                let Some(end) = src[i + 2..].find("}}") else {
-                    return err(i, "a template `{{` without its `}}`");
-                };
-                let inner = src[i + 2..i + 2 + end].trim();
-                let inner = inner.trim_start_matches('-').trim_end_matches('-').trim();
-                i += 2 + end + 2;
-                out.push((Tok::Template(inner.to_string()), start));
-                continue;
+            // A `.` without a digit is where PromQL reads a number too, and is refused
+            // as one.
+            Lexeme::Other('.') => {
+                let (t, next) = number_or_duration(src, at, lexer::decimal_end(src, at, false))?;
+                lexer.seek(next);
+                t
             }
-            b'{' => Tok::LBrace,
-            b'}' => Tok::RBrace,
-            b'[' => Tok::LBracket,
-            b']' => Tok::RBracket,
-            b',' => Tok::Comma,
-            b':' => Tok::Colon,
-            b'@' => Tok::At,
-            b'+' => Tok::Op(BinOp::Add),
-            b'-' => Tok::Op(BinOp::Sub),
-            b'*' => Tok::Op(BinOp::Mul),
-            b'/' => Tok::Op(BinOp::Div),
-            b'%' => Tok::Op(BinOp::Mod),
-            b'^' => Tok::Op(BinOp::Pow),
-            b'=' => match b.get(i + 1) {
-                Some(b'=') => {
-                    i += 1;
-                    Tok::Op(BinOp::Eq)
-                }
-                Some(b'~') => {
-                    i += 1;
-                    Tok::Match(MatchOp::Re)
-                }
-                _ => Tok::Assign,
-            },
-            b'!' => match b.get(i + 1) {
-                Some(b'=') => {
-                    i += 1;
-                    Tok::Op(BinOp::Ne)
-                }
-                Some(b'~') => {
-                    i += 1;
-                    Tok::Match(MatchOp::Nre)
-                }
-                _ => return err(i, "`!` alone (PromQL has `!=` and `!~`)"),
-            },
-            b'<' | b'>' => {
-                let eq = b.get(i + 1) == Some(&b'=');
-                if eq {
-                    i += 1;
-                }
-                Tok::Op(match (c, eq) {
-                    (b'<', false) => BinOp::Lt,
-                    (b'<', true) => BinOp::Le,
-                    (_, false) => BinOp::Gt,
-                    (_, true) => BinOp::Ge,
-                })
-            }
-            b'"' | b'\'' | b'`' => {
-                let (s, next) = string(src, i)?;
-                i = next;
-                out.push((Tok::Str(s), start));
-                continue;
-            }
-            b'0'..=b'9' | b'.' => {
-                let (t, next) = number_or_duration(src, i)?;
-                i = next;
-                out.push((t, start));
-                continue;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':')
-                {
-                    i += 1;
-                }
-                out.push((Tok::Ident(src[start..i].to_string()), start));
-                continue;
-            }
-            _ => {
-                let ch = src[i..].chars().next().unwrap_or('?');
-                return err(i, format!("unexpected character {ch:?}"));
-            }
+            Lexeme::Other('!') => return err(at, "`!` alone (PromQL has `!=` and `!~`)"),
+            Lexeme::Other(ch) => return err(at, format!("unexpected character {ch:?}")),
         };
-        i += 1;
-        out.push((tok, start));
+        out.push((tok, at));
     }
-    out.push((Tok::End, b.len()));
+    out.push((Tok::End, src.len()));
     Ok(out)
 }
 
@@ -458,7 +420,13 @@ fn string(src: &str, at: usize) -> Result<(String, usize), ParseError> {
     }
 }
 
-fn number_or_duration(src: &str, at: usize) -> Result<(Tok, usize), ParseError> {
+/// A number from `at`: hexadecimal (`0x1F`), a duration (`1h30m`), or the decimal
+/// number the lexer found, which ends at `decimal_end`.
+fn number_or_duration(
+    src: &str,
+    at: usize,
+    decimal_end: usize,
+) -> Result<(Tok, usize), ParseError> {
     let b = src.as_bytes();
     let digits_end = |mut i: usize| {
         while i < b.len() && b[i].is_ascii_digit() {
@@ -503,20 +471,7 @@ fn number_or_duration(src: &str, at: usize) -> Result<(Tok, usize), ParseError> 
         }
         return Ok((Tok::Dur(total), i));
     }
-    let mut i = int_end;
-    if i < b.len() && b[i] == b'.' {
-        i = digits_end(i + 1);
-    }
-    if i < b.len() && matches!(b[i], b'e' | b'E') {
-        let mut j = i + 1;
-        if j < b.len() && matches!(b[j], b'+' | b'-') {
-            j += 1;
-        }
-        let k = digits_end(j);
-        if k > j {
-            i = k;
-        }
-    }
+    let i = decimal_end;
     if i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
         return err(i, "a number followed by letters");
     }

@@ -1,0 +1,60 @@
+//! What the Kubernetes kinds that hold a policy (Deployment, Rollout, Canary) read
+//! alike before their strategies differ: `metadata` and `status` (`meta`), the
+//! required `spec`, the range of an `int32` field, and a workload's `spec.replicas`.
+//! One reading each, so the three kinds report a missing spec or an oversized fleet
+//! in the same words.
+
+use super::Replicas;
+use super::meta;
+use super::node::Node;
+use super::policy_doc::PolicyDoc;
+use crate::limits::MAX_PODS;
+
+/// A field of type `int32` that must not be negative (`ValidateNonnegativeField`).
+pub const INT32: std::ops::RangeInclusive<i64> = 0..=i32::MAX as i64;
+
+/// Reads `metadata` (the object's name) and notes `status`, then takes `spec`, which
+/// must be a mapping. `missing` says what the spec holds, for the problem when it is
+/// absent ("a Rollout's spec holds its strategy"). `None` when there is no spec to
+/// read: the problem is already reported (a spec of the wrong type is reported by
+/// `Node::map`).
+pub fn open<'a>(root: &Node<'a>, missing: &str) -> Option<(Option<String>, Node<'a>)> {
+    let name = meta::read(root);
+    meta::status(root);
+    let Some(spec) = root.map("spec") else {
+        if !root.has("spec") {
+            root.problem("spec", format!("missing: {missing}"));
+        }
+        return None;
+    };
+    Some((name, spec))
+}
+
+/// A workload's `spec.replicas`: the default of `plan --replicas` and `gate
+/// --replicas`, kept in `out.replicas` when rollcage can simulate that fleet. Zero is
+/// noted (nothing rolls out, so the scenario's fleet stands) and more than `MAX_PODS`
+/// refused. `kind` names the object in the note ("a Deployment"). Returns the count as
+/// written, whether kept or not.
+pub fn replicas(spec: &Node<'_>, kind: &str, out: &mut PolicyDoc) -> Option<i64> {
+    let r = spec.int_in("replicas", "a whole number of pods", INT32)?;
+    let path = spec.key_path("replicas");
+    if r == 0 {
+        spec.findings().note(
+            &path,
+            format!(
+                "0: {kind} scaled to zero rolls nothing out; the simulation uses the scenario's fleet, and plan and gate need --replicas"
+            ),
+        );
+    } else if r > MAX_PODS as i64 {
+        spec.problem(
+            "replicas",
+            format!("must be at most {MAX_PODS}, the largest fleet rollcage simulates; found {r}"),
+        );
+    } else {
+        out.replicas = Some(Replicas {
+            count: r as u32,
+            origin: format!("{}: {path}", spec.findings().origin()),
+        });
+    }
+    Some(r)
+}

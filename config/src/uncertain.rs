@@ -46,7 +46,10 @@ pub enum Distribution {
         max: Option<f64>,
     },
     /// One of `values` (TOML integers stay integers), with `weights` (equal if unsaid).
-    Choice { values: Vec<Value>, weights: Vec<f64> },
+    Choice {
+        values: Vec<Value>,
+        weights: Vec<f64>,
+    },
 }
 
 /// One end of what a distribution can draw, as a bound check must try it.
@@ -328,7 +331,10 @@ impl Distribution {
                 let p = Params::of(name, v, &["mean", "sd", "min", "max"])?;
                 let (mean, sd) = (p.req("mean")?, p.req("sd")?);
                 if sd <= 0.0 {
-                    return Err(format!("normal: `sd` must be positive, found {}", number(sd)));
+                    return Err(format!(
+                        "normal: `sd` must be positive, found {}",
+                        number(sd)
+                    ));
                 }
                 let (min, max) = (p.opt("min")?, p.opt("max")?);
                 check_truncation(name, min, max)?;
@@ -425,7 +431,11 @@ impl Distribution {
                 (a + u * (b - a)).exp().clamp(*low, *high)
             }
             Distribution::Normal { mean, sd, min, max } => {
-                let z = truncated_normal(u, min.map(|m| (m - mean) / sd), max.map(|m| (m - mean) / sd));
+                let z = truncated_normal(
+                    u,
+                    min.map(|m| (m - mean) / sd),
+                    max.map(|m| (m - mean) / sd),
+                );
                 (mean + sd * z).clamp(min.unwrap_or(f64::MIN), max.unwrap_or(f64::MAX))
             }
             Distribution::LogNormal {
@@ -442,7 +452,9 @@ impl Distribution {
                     .exp()
                     .clamp(min.unwrap_or(0.0), max.unwrap_or(f64::MAX))
             }
-            Distribution::Choice { values, .. } => finite(&values[self.choice_index(u)]).unwrap_or(0.0),
+            Distribution::Choice { values, .. } => {
+                finite(&values[self.choice_index(u)]).unwrap_or(0.0)
+            }
         }
     }
 
@@ -595,7 +607,11 @@ fn truncated_normal(u: f64, lo: Option<f64>, hi: Option<f64>) -> f64 {
         let p = pa + u * (pb - pa);
         -std::f64::consts::SQRT_2 * erfc_inv(2.0 * p)
     };
-    if z.is_nan() { 0.0f64.clamp(a, b) } else { z.clamp(a, b) }
+    if z.is_nan() {
+        0.0f64.clamp(a, b)
+    } else {
+        z.clamp(a, b)
+    }
 }
 
 impl fmt::Display for Distribution {
@@ -839,8 +855,11 @@ mod tests {
     #[test]
     fn a_set_value_can_be_a_distribution() {
         let mut doc = Doc::parse("s.toml", "[candidate.memory]\nbase_mb = 200\n").unwrap();
-        doc.set("candidate.memory.leak_mb_per_second", "{ uniform = [0.1, 2] }")
-            .unwrap();
+        doc.set(
+            "candidate.memory.leak_mb_per_second",
+            "{ uniform = [0.1, 2] }",
+        )
+        .unwrap();
         let found = find(doc.table());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].key, "candidate.memory.leak_mb_per_second");

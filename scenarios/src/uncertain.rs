@@ -144,8 +144,11 @@ impl Uncertainty {
 
     /// The scenario of one run: every parameter drawn from its own stream.
     pub fn draw(&self, seed: RunSeed) -> Result<(Scenario, Vec<(String, f64)>), Problems> {
-        let values: Vec<(Value, f64)> =
-            self.params.iter().map(|p| p.at(unit(seed, &p.key))).collect();
+        let values: Vec<(Value, f64)> = self
+            .params
+            .iter()
+            .map(|p| p.at(unit(seed, &p.key)))
+            .collect();
         let drawn = self
             .params
             .iter()
@@ -284,7 +287,8 @@ pub(crate) fn read(doc: &Doc, found: Vec<uncertain::Found>) -> Result<Scenario, 
         return Err(Problems(doc.problems()));
     }
     let medians: Vec<(Value, f64)> = u.params.iter().map(Param::median).collect();
-    let problems_at = |values: &[(Value, f64)]| match Scenario::from_fixed_doc(&u.doc_with(values)) {
+    let problems_at = |values: &[(Value, f64)]| match Scenario::from_fixed_doc(&u.doc_with(values))
+    {
         Ok(s) => (Some(s), Vec::new()),
         Err(Problems(ps)) => (None, ps),
     };
@@ -386,7 +390,10 @@ mod tests {
     }
 
     fn leak(dist: &str) -> Result<Scenario, Vec<String>> {
-        read(&format!("[candidate.memory]\nleak_mb_per_second = {dist}\n"), &[])
+        read(
+            &format!("[candidate.memory]\nleak_mb_per_second = {dist}\n"),
+            &[],
+        )
     }
 
     #[test]
@@ -404,13 +411,17 @@ mod tests {
         assert!(leak("{ uniform = [0, 4] }").is_ok());
         assert_eq!(
             leak("{ uniform = [-1e-9, 4] }").unwrap_err(),
-            ["u.toml: candidate.memory.leak_mb_per_second: uniform [-1e-9, 4] can draw -1e-9, \
-              which the key refuses: must be at least 0, found -1e-9"]
+            [
+                "u.toml: candidate.memory.leak_mb_per_second: uniform [-1e-9, 4] can draw -1e-9, \
+              which the key refuses: must be at least 0, found -1e-9"
+            ]
         );
         assert_eq!(
             leak("{ uniform = [-1, 2] }").unwrap_err(),
-            ["u.toml: candidate.memory.leak_mb_per_second: uniform [-1, 2] can draw -1, \
-              which the key refuses: must be at least 0, found -1"]
+            [
+                "u.toml: candidate.memory.leak_mb_per_second: uniform [-1, 2] can draw -1, \
+              which the key refuses: must be at least 0, found -1"
+            ]
         );
         // The largest accepted value is 1048576 MB/s.
         assert!(leak("{ uniform = [0, 1048576] }").is_ok());
@@ -435,8 +446,10 @@ mod tests {
         let e = leak("{ choice = [1, -2, 3] }").unwrap_err();
         assert_eq!(
             e,
-            ["u.toml: candidate.memory.leak_mb_per_second: choice [1, -2, 3] can draw -2, \
-              which the key refuses: must be at least 0, found -2"]
+            [
+                "u.toml: candidate.memory.leak_mb_per_second: choice [1, -2, 3] can draw -2, \
+              which the key refuses: must be at least 0, found -2"
+            ]
         );
         // The distribution's own rules come first, under the key.
         assert_eq!(
@@ -459,12 +472,20 @@ mod tests {
         // A choice of integers is exact; a fraction at a whole-number key is refused.
         let s = read("[fleet]\nreplicas = { choice = [4, 7] }\n", &[]).unwrap();
         let drawn: std::collections::BTreeSet<u32> = (0..50)
-            .map(|r| s.draw(RunSeed::new(1, 2, r)).unwrap().scenario.fleet.replicas)
+            .map(|r| {
+                s.draw(RunSeed::new(1, 2, r))
+                    .unwrap()
+                    .scenario
+                    .fleet
+                    .replicas
+            })
             .collect();
         assert_eq!(drawn.into_iter().collect::<Vec<_>>(), [4, 7]);
         let e = read("[fleet]\nreplicas = { choice = [4, 7.5] }\n", &[]).unwrap_err();
         assert!(
-            e[0].contains("choice [4, 7.5] can draw 7.5, which the key refuses: expected an integer"),
+            e[0].contains(
+                "choice [4, 7.5] can draw 7.5, which the key refuses: expected an integer"
+            ),
             "{e:?}"
         );
         // Rounding brings an end below the key's minimum of 1.
@@ -482,7 +503,10 @@ mod tests {
         let e = read(text, &[]).unwrap_err();
         // The candidate inherits both: its limit is refused at that corner too.
         assert_eq!(e.len(), 2, "{e:?}");
-        assert!(e[1].starts_with("u.toml: candidate.memory.limit_mb: "), "{e:?}");
+        assert!(
+            e[1].starts_with("u.toml: candidate.memory.limit_mb: "),
+            "{e:?}"
+        );
         assert!(
             e[0].starts_with(
                 "u.toml: baseline.memory.limit_mb: the uncertain parameters can draw \
@@ -498,8 +522,11 @@ mod tests {
 
     #[test]
     fn draws_depend_on_the_seed_and_key_alone() {
-        let one = read("[candidate.memory]\nleak_mb_per_second = { uniform = [0.1, 2] }\n", &[])
-            .unwrap();
+        let one = read(
+            "[candidate.memory]\nleak_mb_per_second = { uniform = [0.1, 2] }\n",
+            &[],
+        )
+        .unwrap();
         let two = read(
             "[candidate.memory]\nleak_mb_per_second = { uniform = [0.1, 2] }\n\
              [traffic]\nrate = { uniform = [100, 900] }\n",
@@ -509,12 +536,20 @@ mod tests {
         let seed = RunSeed::new(7, 11, 3);
         let a = one.draw(seed).unwrap().params;
         let b = two.draw(seed).unwrap().params;
-        assert_eq!(a[0], b[0], "another parameter does not move this one's draw");
+        assert_eq!(
+            a[0], b[0],
+            "another parameter does not move this one's draw"
+        );
         assert_eq!(b[1].0, "traffic.rate");
         let other = one.draw(RunSeed::new(7, 11, 4)).unwrap().params;
         assert_ne!(a[0].1, other[0].1, "another replicate draws anew");
         assert_eq!(
-            one.draw(seed).unwrap().scenario.candidate.memory.leak_mb_per_second,
+            one.draw(seed)
+                .unwrap()
+                .scenario
+                .candidate
+                .memory
+                .leak_mb_per_second,
             a[0].1
         );
     }
@@ -557,11 +592,17 @@ mod tests {
 
     #[test]
     fn a_distribution_through_set_is_read_and_labelled_as_set() {
-        let s = read("", &[("candidate.error_probability", "{ uniform = [0.001, 0.02] }")])
-            .unwrap();
+        let s = read(
+            "",
+            &[("candidate.error_probability", "{ uniform = [0.001, 0.02] }")],
+        )
+        .unwrap();
         assert_eq!(s.uncertain_params()[0].key, "candidate.error_probability");
-        let e = read("", &[("candidate.error_probability", "{ uniform = [0.5, 2] }")])
-            .unwrap_err();
+        let e = read(
+            "",
+            &[("candidate.error_probability", "{ uniform = [0.5, 2] }")],
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(
             e[0].starts_with("--set: candidate.error_probability: uniform [0.5, 2] can draw 2, which the key refuses"),

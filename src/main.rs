@@ -385,10 +385,16 @@ fn cmd_list(what: Option<&str>) -> Result<ExitCode, RunnerError> {
     let mut text = String::new();
     if matches!(what, None | Some("scenarios")) {
         text.push_str("Scenarios:\n");
+        let width = scenarios::BUILTIN
+            .iter()
+            .map(|(n, _)| n.len())
+            .max()
+            .unwrap_or(0)
+            .max(24);
         for (name, _) in scenarios::BUILTIN {
             let doc = scenarios::builtin(name).expect("listed built-in exists");
             let s = scenarios::Scenario::from_doc(&doc).expect("built-in scenarios are valid");
-            text.push_str(&format!("  {name:<24} {}\n", s.summary()));
+            text.push_str(&format!("  {name:<width$} {}\n", s.summary()));
         }
     }
     if matches!(what, None | Some("policies")) {

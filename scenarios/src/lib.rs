@@ -74,7 +74,7 @@ impl Scenario {
 }
 
 /// The built-in scenarios, by name, as TOML files shipped in the binary.
-pub const BUILTIN: [(&str, &str); 22] = [
+pub const BUILTIN: [(&str, &str); 25] = [
     ("steady", include_str!("../builtin/steady.toml")),
     ("good-release", include_str!("../builtin/good-release.toml")),
     (
@@ -132,6 +132,18 @@ pub const BUILTIN: [(&str, &str); 22] = [
     (
         "intermittent-errors",
         include_str!("../builtin/intermittent-errors.toml"),
+    ),
+    (
+        "memory-leak-uncertain",
+        include_str!("../builtin/memory-leak-uncertain.toml"),
+    ),
+    (
+        "error-regression-uncertain",
+        include_str!("../builtin/error-regression-uncertain.toml"),
+    ),
+    (
+        "good-release-uncertain",
+        include_str!("../builtin/good-release-uncertain.toml"),
     ),
 ];
 

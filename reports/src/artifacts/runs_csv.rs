@@ -605,3 +605,95 @@ impl<R: std::io::Read> SweepRows<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(run_id: u64, params: Vec<Option<f64>>) -> RunsRecord {
+        RunsRecord {
+            run_id,
+            scenario: "s".into(),
+            policy: "p".into(),
+            grid_values: vec!["30".into()],
+            seed: 7,
+            replicate: run_id,
+            outcome: Outcome::Succeeded,
+            detector: None,
+            figures: vec![Some(1.0); Metric::ALL.len()],
+            limit_hit: None,
+            params,
+        }
+    }
+
+    /// The uncertain parameters' columns come last, read back exactly (the shortest
+    /// round-trip text), empty where a run's scenario lacks the parameter; the summaries'
+    /// rows carry them as sorted `(key, value)` pairs.
+    #[test]
+    fn param_columns_round_trip_after_every_other_column() {
+        let keys = vec!["a.x".to_string(), "b.y".to_string()];
+        let drawn = [("a.x".to_string(), 0.1 + 0.2), ("b.y".to_string(), 3.0)];
+        let table = RunsCsv {
+            grid_keys: vec!["policy.bake_seconds".into()],
+            param_keys: keys.clone(),
+            rows: vec![
+                record(0, vec![]).with_params(&keys, &drawn),
+                record(1, vec![]).with_params(&keys, &drawn[1..]),
+            ],
+        };
+        let bytes = table.to_bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let header = text.lines().next().unwrap();
+        assert!(
+            header.ends_with(",limit_hit,param.a.x,param.b.y"),
+            "{header}"
+        );
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .ends_with(",0.30000000000000004,3")
+        );
+        assert!(text.lines().nth(2).unwrap().ends_with(",,3"));
+        let back = RunsCsv::from_bytes(&bytes).unwrap();
+        assert_eq!(back, table);
+        assert_eq!(back.rows[0].params, [Some(0.30000000000000004), Some(3.0)]);
+
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let columns = Columns::from_header(reader.headers().unwrap()).unwrap();
+        let rows: Vec<RunRow> = reader
+            .records()
+            .map(|r| columns.parse(&r.unwrap()).unwrap())
+            .collect();
+        assert_eq!(
+            rows[0].params,
+            [
+                ("a.x".to_string(), 0.30000000000000004),
+                ("b.y".to_string(), 3.0)
+            ]
+        );
+        assert_eq!(rows[1].params, [("b.y".to_string(), 3.0)]);
+
+        // Without parameters the table is today's: no extra column.
+        let mut row = record(0, vec![]);
+        row.grid_values.clear();
+        let plain = RunsCsv {
+            grid_keys: vec![],
+            param_keys: vec![],
+            rows: vec![row],
+        };
+        let bytes = plain.to_bytes();
+        assert!(
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",limit_hit")
+        );
+        assert_eq!(RunsCsv::from_bytes(&bytes).unwrap(), plain);
+        // A cell that is not a number names the problem.
+        let bad = text.replace(",0.30000000000000004,", ",lots,");
+        let e = RunsCsv::from_bytes(bad.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("not a number: \"lots\""), "{e}");
+    }
+}

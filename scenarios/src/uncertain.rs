@@ -37,6 +37,9 @@ use sim_core::rng::RunSeed;
 use crate::Scenario;
 use crate::limits::MAX_UNCERTAIN_PARAMS;
 
+/// A value put into the document, and the number it stands for.
+type Setting = (Value, f64);
+
 /// One uncertain number of a scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Param {
@@ -334,7 +337,7 @@ pub(crate) fn read(doc: &Doc, found: Vec<uncertain::Found>) -> Result<Scenario, 
     if k > 1 {
         let corners: Vec<[(Value, f64); 2]> = u.params.iter().map(Param::corners).collect();
         let mut refused = 0u64;
-        let mut first: Option<(Vec<(Value, f64)>, Vec<Problem>)> = None;
+        let mut first: Option<(Vec<Setting>, Vec<Problem>)> = None;
         for mask in 0u64..(1 << k) {
             let values: Vec<(Value, f64)> = corners
                 .iter()

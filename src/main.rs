@@ -273,8 +273,9 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         .as_deref()
         .map(|p| OutputDir::create(p, args.force))
         .transpose()?;
-    let (record, metrics) = runner::execute::run_once(
-        &resolved.scenario,
+    let drawn = runner::execute::draw(&resolved.scenario, args.master.seed, args.replicate)?;
+    let (record, metrics) = runner::execute::run_drawn(
+        &drawn.scenario,
         &resolved.policy,
         args.master.seed,
         args.replicate,
@@ -287,15 +288,16 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         overrides: resolved.overrides.clone(),
         seed: args.master.seed,
         reproduce: reproduce(&resolved, &args),
-        scenario_resolved: serde_json::to_value(&resolved.scenario).expect("scenario serializes"),
+        scenario_resolved: serde_json::to_value(&*drawn.scenario).expect("scenario serializes"),
         policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
+        params: drawn.params.iter().cloned().collect(),
     };
     let doc = RunJson::new(inputs, metrics, PROGRAM);
     let json = doc.to_bytes();
     let (inputs, metrics) = (&doc.inputs, &doc.metrics);
     let mut report_line = String::new();
     if let Some(out) = &out {
-        let interval = resolved.scenario.observability.scrape_interval_seconds;
+        let interval = drawn.scenario.observability.scrape_interval_seconds;
         out.write(run_json::FILE_NAME, &json)?;
         let timeline = timeline_csv::records(&record.timeline, interval);
         out.write(timeline_csv::FILE_NAME, &timeline_csv::to_bytes(&timeline))?;
@@ -307,7 +309,7 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
             service: &resolved.policy.name,
             epoch_ms: args.epoch,
             samples: record.metrics.samples(),
-            kpi: resolved.scenario.has_kpi(),
+            kpi: drawn.scenario.has_kpi(),
             fleet: &record.fleet,
         };
         out.write(metrics_om::FILE_NAME, &metrics_om::to_bytes(&om))?;
@@ -383,10 +385,16 @@ fn cmd_list(what: Option<&str>) -> Result<ExitCode, RunnerError> {
     let mut text = String::new();
     if matches!(what, None | Some("scenarios")) {
         text.push_str("Scenarios:\n");
+        let width = scenarios::BUILTIN
+            .iter()
+            .map(|(n, _)| n.len())
+            .max()
+            .unwrap_or(0)
+            .max(24);
         for (name, _) in scenarios::BUILTIN {
             let doc = scenarios::builtin(name).expect("listed built-in exists");
             let s = scenarios::Scenario::from_doc(&doc).expect("built-in scenarios are valid");
-            text.push_str(&format!("  {name:<24} {}\n", s.summary()));
+            text.push_str(&format!("  {name:<width$} {}\n", s.summary()));
         }
     }
     if matches!(what, None | Some("policies")) {

@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod uncertain;
+
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -66,6 +68,9 @@ pub struct Doc {
     /// Keys set by `--set`, reported as such.
     overridden: BTreeSet<String>,
     problems: RefCell<Vec<Problem>>,
+    /// Keys read as whole numbers, so that a drawn value put there is put as one
+    /// (`uncertain`): which keys are integers is the reader's knowledge, not the file's.
+    integer_keys: RefCell<BTreeSet<String>>,
 }
 
 impl Doc {
@@ -109,6 +114,7 @@ impl Doc {
             table,
             overridden: BTreeSet::new(),
             problems: RefCell::new(Vec::new()),
+            integer_keys: RefCell::new(BTreeSet::new()),
         }
     }
 
@@ -197,6 +203,11 @@ impl Doc {
 
     pub fn has_problems(&self) -> bool {
         !self.problems.borrow().is_empty()
+    }
+
+    /// The keys read so far as whole numbers (`u32_in`, `u64_in`, ...), by full path.
+    pub fn integer_keys(&self) -> BTreeSet<String> {
+        self.integer_keys.borrow().clone()
     }
 }
 
@@ -454,6 +465,10 @@ impl<'a> Section<'a> {
     }
 
     pub fn opt_i64(&self, key: &str) -> Option<i64> {
+        self.doc
+            .integer_keys
+            .borrow_mut()
+            .insert(self.key_path(key));
         self.typed(key, "an integer", |v| match v {
             Value::Integer(i) => Some(*i),
             _ => None,

@@ -76,6 +76,7 @@ fn pareto_csv(points: &[ParetoPoint]) -> String {
 #[test]
 fn run_json_format() {
     let inputs = RunInputs {
+        params: Default::default(),
         scenario: "memory-leak".into(),
         scenario_source: "built-in".into(),
         policy: "gated-10pct".into(),
@@ -224,6 +225,7 @@ fn runs_csv_format() {
 fn the_vocabulary_names_run_json_and_runs_csv_alike() {
     let m = metrics();
     let inputs = RunInputs {
+        params: Default::default(),
         scenario: "s".into(),
         scenario_source: "built-in".into(),
         policy: "p".into(),

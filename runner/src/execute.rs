@@ -3,8 +3,11 @@
 use policies::Policy;
 use reports::RunMetrics;
 use scenarios::Scenario;
+use scenarios::uncertain::Drawn;
 use sim_core::RunRecord;
 use sim_core::rng::RunSeed;
+
+use crate::RunnerError;
 
 /// The stable per-scenario component of a run's seed: a hash of the scenario's name,
 /// so a scenario draws the same streams whatever list it appears in.
@@ -18,18 +21,40 @@ pub fn run_seed(master: u64, scenario: &Scenario, replicate: u64) -> RunSeed {
     RunSeed::new(master, scenario_key(&scenario.name), replicate)
 }
 
-/// Runs one replicate and derives its metrics.
+/// The scenario replicate `replicate` runs: `scenario` itself, or, when it has
+/// uncertain parameters, its draw for the run's seed (which the policy has no part
+/// in, so every policy compared on a replicate faces the same world).
+pub fn draw(scenario: &Scenario, master: u64, replicate: u64) -> Result<Drawn<'_>, RunnerError> {
+    Ok(scenario.draw(run_seed(master, scenario, replicate))?)
+}
+
+/// One replicate of the scenario `drawn` (see `draw`) and its metrics.
+pub fn run_drawn(
+    drawn: &Scenario,
+    policy: &Policy,
+    master: u64,
+    replicate: u64,
+) -> (RunRecord, RunMetrics) {
+    let world = drawn.world(run_seed(master, drawn, replicate));
+    let mut controller = policy.controller();
+    let record = sim_core::run(&world, controller.as_mut());
+    let metrics = RunMetrics::derive(&record, drawn.mitigation_hold());
+    (record, metrics)
+}
+
+/// Runs one replicate and derives its metrics: the draw and the run at once, for
+/// callers that need not see what was drawn. A draw is refused only if a rule of the
+/// reader is not monotone (every corner of the parameters' box was read when the
+/// scenario was), which is a bug: it panics naming the draw.
 pub fn run_once(
     scenario: &Scenario,
     policy: &Policy,
     master: u64,
     replicate: u64,
 ) -> (RunRecord, RunMetrics) {
-    let world = scenario.world(run_seed(master, scenario, replicate));
-    let mut controller = policy.controller();
-    let record = sim_core::run(&world, controller.as_mut());
-    let metrics = RunMetrics::derive(&record, scenario.mitigation_hold());
-    (record, metrics)
+    let drawn = draw(scenario, master, replicate)
+        .unwrap_or_else(|e| panic!("scenario {}, replicate {replicate}: {e}", scenario.name));
+    run_drawn(&drawn.scenario, policy, master, replicate)
 }
 
 /// A `rollcage run` command for one run: `scenario` and `policy` as the command takes

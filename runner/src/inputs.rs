@@ -462,18 +462,48 @@ pub fn validate_file(path: &str, flags: &ImportFlags) -> Result<Validation, Runn
     } else {
         let s = Scenario::from_doc(&doc)?;
         let e = s.estimate();
-        format!(
+        let mut line = format!(
             "{path}: ok (scenario {}, about {} requests, {} events of at most {})",
             s.name,
             scenarios::work::about(e.requests()),
             scenarios::work::about(e.events()),
             s.run.max_events
-        )
+        );
+        line.push_str(&uncertain_lines(&s));
+        line
     };
     Ok(Validation {
         line,
         notes: Vec::new(),
     })
+}
+
+/// A scenario's uncertain parameters as `validate` lists them, one indented line
+/// each after the scenario's line (nothing for a scenario without any); the work
+/// figures above are at the parameters' medians.
+pub fn uncertain_lines(s: &Scenario) -> String {
+    let params = s.uncertain_params();
+    if params.is_empty() {
+        return String::new();
+    }
+    let mut text = format!(
+        "\n  {} uncertain parameter{}, each drawn per replicate (figures above at the medians; every draw checked):",
+        params.len(),
+        if params.len() == 1 { "" } else { "s" }
+    );
+    for p in params {
+        text.push_str(&format!(
+            "\n    {}: {}{}",
+            p.key,
+            p.distribution,
+            match (p.integer, &p.distribution) {
+                (true, config::uncertain::Distribution::Choice { .. }) => "",
+                (true, _) => ", rounded to a whole number",
+                _ => "",
+            }
+        ));
+    }
+    text
 }
 
 /// What `validate` says of a file: its line for stdout, and the import's notes.

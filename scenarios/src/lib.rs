@@ -11,6 +11,7 @@ pub mod faults;
 pub mod limits;
 mod model;
 mod read;
+pub mod uncertain;
 pub mod work;
 
 pub use model::*;
@@ -28,7 +29,21 @@ impl Scenario {
     /// (`work::check`), and the engine's world built from it (`WorldConfig::check`).
     /// So whatever reads scenarios (run, validate, sweeps, checks, game days) refuses
     /// the same files, before anything runs.
+    ///
+    /// A document holding distribution tables reads as the scenario at its parameters'
+    /// medians, carrying what `draw` needs, once every value they can draw is accepted
+    /// (`uncertain`).
     pub fn from_doc(doc: &Doc) -> Result<Scenario, Problems> {
+        let found = config::uncertain::find(doc.table());
+        if found.is_empty() {
+            Scenario::from_fixed_doc(doc)
+        } else {
+            uncertain::read(doc, found)
+        }
+    }
+
+    /// `from_doc` for a document of plain numbers.
+    fn from_fixed_doc(doc: &Doc) -> Result<Scenario, Problems> {
         let scenario = read::scenario(&doc.root());
         if !doc.has_problems() {
             for (key, reason) in work::check(&scenario) {
@@ -59,7 +74,7 @@ impl Scenario {
 }
 
 /// The built-in scenarios, by name, as TOML files shipped in the binary.
-pub const BUILTIN: [(&str, &str); 22] = [
+pub const BUILTIN: [(&str, &str); 25] = [
     ("steady", include_str!("../builtin/steady.toml")),
     ("good-release", include_str!("../builtin/good-release.toml")),
     (
@@ -117,6 +132,18 @@ pub const BUILTIN: [(&str, &str); 22] = [
     (
         "intermittent-errors",
         include_str!("../builtin/intermittent-errors.toml"),
+    ),
+    (
+        "memory-leak-uncertain",
+        include_str!("../builtin/memory-leak-uncertain.toml"),
+    ),
+    (
+        "error-regression-uncertain",
+        include_str!("../builtin/error-regression-uncertain.toml"),
+    ),
+    (
+        "good-release-uncertain",
+        include_str!("../builtin/good-release-uncertain.toml"),
     ),
 ];
 

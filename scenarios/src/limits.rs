@@ -34,6 +34,11 @@ pub const MIN_DURATION_SECONDS: f64 = 1e-6;
 /// events for the whole run.
 pub const MIN_PERIOD_SECONDS: f64 = 1.0;
 
+/// Uncertain parameters in one scenario: reading one checks every corner of their
+/// box, 2^12 = 4096 reads of the scenario (a fraction of a second), and twelve
+/// unknowns are more than a sensitivity ranking can tell apart in a few hundred runs.
+pub const MAX_UNCERTAIN_PARAMS: usize = 12;
+
 /// Pods in the fleet; each is simulated on its own.
 pub const MAX_REPLICAS: u32 = 10_000;
 /// Workers per pod.

@@ -37,6 +37,11 @@ pub struct Scenario {
     pub kpi: Option<Kpi>,
     /// The `[[faults]]` entries.
     pub faults: Vec<FaultSpec>,
+    /// The uncertain parameters and the document they are drawn into (`uncertain`);
+    /// `None` for a scenario of fixed numbers, and for a scenario drawn for one run.
+    /// Not serialised: a scenario written out is the one a run used.
+    #[serde(skip)]
+    pub uncertainty: Option<std::sync::Arc<crate::uncertain::Uncertainty>>,
 }
 
 /// Client behaviour: retries of failed requests.

@@ -76,6 +76,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
             }
         }),
         faults,
+        uncertainty: None,
     };
     let total = scenario.faults().len();
     if total > MAX_FAULTS {

@@ -84,7 +84,20 @@ pub struct ScenarioEntry {
     pub name: String,
     /// `built-in` or the file as given.
     pub source: String,
+    /// The scenario as read; for one with uncertain parameters, at their medians (each
+    /// run's own values are in its row of `runs.csv`).
     pub resolved: serde_json::Value,
+    /// The uncertain parameters, sorted by key; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncertain: Vec<UncertainEntry>,
+}
+
+/// An uncertain parameter of a scenario: its key and its distribution as `validate`
+/// shows it (`uniform [0.5, 4]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UncertainEntry {
+    pub key: String,
+    pub distribution: String,
 }
 
 /// A policy variant in the manifest.
@@ -141,6 +154,17 @@ impl Manifest {
 
     pub fn grid_keys(&self) -> Vec<String> {
         self.grid.iter().map(|a| a.key.clone()).collect()
+    }
+
+    /// Every scenario's uncertain parameters' keys, sorted, each once: the `param.`
+    /// columns of `runs.csv`.
+    pub fn param_keys(&self) -> Vec<String> {
+        let keys: std::collections::BTreeSet<&str> = self
+            .scenarios
+            .iter()
+            .flat_map(|s| s.uncertain.iter().map(|u| u.key.as_str()))
+            .collect();
+        keys.into_iter().map(String::from).collect()
     }
 
     pub fn policy_names(&self) -> Vec<String> {
@@ -238,6 +262,10 @@ mod tests {
                 name: "steady".into(),
                 source: "built-in".into(),
                 resolved: serde_json::json!({"run": {"horizon_seconds": 600.5}}),
+                uncertain: vec![UncertainEntry {
+                    key: "traffic.rate".into(),
+                    distribution: "uniform [100, 900]".into(),
+                }],
             }],
             policies: ["a", "b"]
                 .map(|p| PolicyEntry {

@@ -25,6 +25,11 @@ pub struct RunInputs {
     /// The scenario and policy as resolved, defaults and overrides applied.
     pub scenario_resolved: serde_json::Value,
     pub policy_resolved: serde_json::Value,
+    /// The values this run drew for the scenario's uncertain parameters, by key
+    /// (sorted); `scenario_resolved` holds them in place. Absent for a scenario without
+    /// uncertain parameters.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, f64>,
 }
 
 /// The document: keys in this order, the metrics' keys after `inputs`.

@@ -10,6 +10,13 @@
 //! at a time (`Columns::parse` into the `RunRow` they need), so memory never grows with
 //! the number of runs. `RunsRecord` is the typed row all of that goes through;
 //! `RunsCsv` is the whole table for `to_bytes`/`from_bytes`.
+//!
+//! A sweep of scenarios with uncertain parameters ends each row with one column per
+//! parameter (`param.` and its key, `param.candidate.memory.leak_mb_per_second`), in
+//! key order over every scenario of the sweep, holding the value drawn for the run
+//! (empty for a scenario without that parameter) in full (Rust's shortest
+//! round-trip form), so that the value in `runs.csv` is the one `run.json` records.
+//! A sweep without uncertain parameters has none of these columns.
 
 use csv::StringRecord;
 
@@ -26,6 +33,8 @@ pub const PARTIAL_FILE_NAME: &str = "runs.csv.partial";
 /// The identity columns before the grid keys, and after them.
 const LEAD: [&str; 3] = ["run_id", "scenario", "policy"];
 const TRAIL: [&str; 2] = ["seed", "replicate"];
+/// The prefix of an uncertain parameter's column.
+pub const PARAM_PREFIX: &str = "param.";
 
 /// The columns after the identity columns (`run_id`, `scenario`, `policy`, one per
 /// grid key, `seed`, `replicate`): the outcome and detector, every figure of the
@@ -40,11 +49,28 @@ pub fn figure_columns() -> impl Iterator<Item = &'static str> {
 /// The header row for a sweep whose grid has `grid_keys` (as given, e.g.
 /// `policy.bake_seconds`).
 pub fn header(grid_keys: &[String]) -> Vec<String> {
+    header_with(grid_keys, &[])
+}
+
+/// The header row with a column for each uncertain parameter (`param_keys`, sorted,
+/// without the prefix) after the figures.
+pub fn header_with(grid_keys: &[String], param_keys: &[String]) -> Vec<String> {
     let mut h: Vec<String> = LEAD.map(String::from).to_vec();
     h.extend(grid_keys.iter().cloned());
     h.extend(TRAIL.map(String::from));
     h.extend(figure_columns().map(String::from));
+    h.extend(param_keys.iter().map(|k| format!("{PARAM_PREFIX}{k}")));
     h
+}
+
+/// The header of a sweep's `runs.csv`: its grid keys and its uncertain parameters.
+pub fn sweep_header(m: &Manifest) -> Vec<String> {
+    header_with(&m.grid_keys(), &m.param_keys())
+}
+
+/// A drawn value's cell: the shortest text that reads back to the same number.
+fn param_cell(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
 }
 
 /// Who a run was: its place in the sweep.
@@ -99,6 +125,10 @@ pub struct RunsRecord {
     pub detector: Option<String>,
     pub figures: Vec<Option<f64>>,
     pub limit_hit: Option<String>,
+    /// The values drawn for the sweep's uncertain parameters, in `param_keys` order
+    /// (`None`: this run's scenario does not have that parameter); empty in a sweep
+    /// without any.
+    pub params: Vec<Option<f64>>,
 }
 
 impl RunsRecord {
@@ -114,7 +144,18 @@ impl RunsRecord {
             detector: m.detector.clone(),
             figures: Metric::ALL.iter().map(|f| f.value(m)).collect(),
             limit_hit: m.limit_hit.clone(),
+            params: Vec::new(),
         }
+    }
+
+    /// This record with the values `drawn` (sorted `(key, value)`, as a scenario's
+    /// draw gives them) laid out in the sweep's `param_keys` order.
+    pub fn with_params(mut self, param_keys: &[String], drawn: &[(String, f64)]) -> RunsRecord {
+        self.params = param_keys
+            .iter()
+            .map(|k| drawn.iter().find(|(d, _)| d == k).map(|(_, v)| *v))
+            .collect();
+        self
     }
 
     /// The fields, in header order.
@@ -135,6 +176,7 @@ impl RunsRecord {
                 .map(|(&m, &v)| figure_cell(m, v)),
         );
         r.push(self.limit_hit.clone().unwrap_or_default());
+        r.extend(self.params.iter().map(|&v| param_cell(v)));
         r
     }
 
@@ -149,10 +191,12 @@ impl RunsRecord {
         line(self.fields())
     }
 
-    /// Reads a record of a table with `grid` grid keys (already checked against the
-    /// header); the error names the column and the bad value.
-    pub fn parse(rec: &StringRecord, grid: usize) -> Result<RunsRecord, String> {
-        let width = LEAD.len() + grid + TRAIL.len() + figure_columns().count();
+    /// Reads a record of a table with `grid` grid keys and `params` uncertain
+    /// parameters (already checked against the header); the error names the column and
+    /// the bad value.
+    pub fn parse(rec: &StringRecord, grid: usize, params: usize) -> Result<RunsRecord, String> {
+        let figures_end = LEAD.len() + grid + TRAIL.len() + figure_columns().count();
+        let width = figures_end + params;
         if rec.len() != width {
             return Err(format!("{} fields, the header has {width}", rec.len()));
         }
@@ -172,6 +216,9 @@ impl RunsRecord {
             .enumerate()
             .map(|(k, &m)| parse_figure(m, at(first_figure + k)))
             .collect::<Result<_, _>>()?;
+        let params = (figures_end..width)
+            .map(|i| parse_param(at(i)))
+            .collect::<Result<_, _>>()?;
         Ok(RunsRecord {
             run_id: int(0, "run_id")?,
             scenario: at(1).to_string(),
@@ -184,8 +231,22 @@ impl RunsRecord {
             outcome,
             detector: opt(at(after_grid + 3)),
             figures,
-            limit_hit: opt(at(width - 1)),
+            limit_hit: opt(at(figures_end - 1)),
+            params,
         })
+    }
+}
+
+/// A drawn value's cell: empty, or a finite number.
+fn parse_param(s: &str) -> Result<Option<f64>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(Some(x)),
+        _ => Err(format!(
+            "an uncertain parameter's cell is not a number: {s:?}"
+        )),
     }
 }
 
@@ -208,8 +269,27 @@ where
 /// The grid keys of a `runs.csv` header, if it is one: the columns between the
 /// identity columns and `seed`, with every other column where it belongs.
 pub fn grid_keys_of(found: &StringRecord) -> Result<Vec<String>, String> {
+    Ok(layout_of(found)?.0)
+}
+
+/// The grid keys and the uncertain parameters' keys (prefix removed) of a `runs.csv`
+/// header, if it is one.
+pub fn layout_of(found: &StringRecord) -> Result<(Vec<String>, Vec<String>), String> {
+    let all: Vec<&str> = found.iter().collect();
+    let params_from = all
+        .iter()
+        .rposition(|c| !c.starts_with(PARAM_PREFIX))
+        .map_or(0, |i| i + 1);
+    let params: Vec<String> = all[params_from..]
+        .iter()
+        .map(|c| c[PARAM_PREFIX.len()..].to_string())
+        .collect();
+    let grid = grid_keys_in(&all[..params_from])?;
+    Ok((grid, params))
+}
+
+fn grid_keys_in(cols: &[&str]) -> Result<Vec<String>, String> {
     let tail: Vec<&str> = TRAIL.into_iter().chain(figure_columns()).collect();
-    let cols: Vec<&str> = found.iter().collect();
     if cols.len() < LEAD.len() + tail.len()
         || cols[..LEAD.len()] != LEAD
         || cols[cols.len() - tail.len()..] != tail[..]
@@ -227,12 +307,14 @@ pub fn grid_keys_of(found: &StringRecord) -> Result<Vec<String>, String> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunsCsv {
     pub grid_keys: Vec<String>,
+    /// The uncertain parameters' keys, without the `param.` prefix.
+    pub param_keys: Vec<String>,
     pub rows: Vec<RunsRecord>,
 }
 
 impl RunsCsv {
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = line(header(&self.grid_keys));
+        let mut out = line(header_with(&self.grid_keys, &self.param_keys));
         for r in &self.rows {
             out.extend(r.line());
         }
@@ -242,16 +324,21 @@ impl RunsCsv {
     pub fn from_bytes(bytes: &[u8]) -> Result<RunsCsv, ArtifactError> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let found = reader.headers().map_err(|e| super::csv_error(&e))?.clone();
-        let grid_keys = grid_keys_of(&found).map_err(|e| ArtifactError::at_line(1, e))?;
+        let (grid_keys, param_keys) =
+            layout_of(&found).map_err(|e| ArtifactError::at_line(1, e))?;
         let mut rows = Vec::new();
         for rec in reader.records() {
             let rec = rec.map_err(|e| super::csv_error(&e))?;
             let line = rec.position().map_or(0, |p| p.line());
-            let row = RunsRecord::parse(&rec, grid_keys.len())
+            let row = RunsRecord::parse(&rec, grid_keys.len(), param_keys.len())
                 .map_err(|e| ArtifactError::at_line(line, e))?;
             rows.push(row);
         }
-        Ok(RunsCsv { grid_keys, rows })
+        Ok(RunsCsv {
+            grid_keys,
+            param_keys,
+            rows,
+        })
     }
 }
 
@@ -273,10 +360,10 @@ pub struct RunRow {
     pub limit_hit: bool,
     /// The summarised figures, in `Metric::summarised()` order (`None`: not observed).
     pub values: Vec<Option<f64>>,
-    /// The values this run drew for the scenario's uncertain parameters, sorted by
-    /// key: what `sweep::sensitivity` correlates with the figures. Empty when the
-    /// scenario has none, and for now always: `runs.csv` has no parameter columns yet,
-    /// and this is where their reader puts them.
+    /// The values drawn for this run's uncertain parameters, `(key, value)` sorted by
+    /// key (the key without the `param.` prefix): what a sensitivity analysis ranks.
+    /// Empty for a scenario with none. What `sweep::sensitivity` correlates with the
+    /// figures.
     pub params: Vec<(String, f64)>,
 }
 
@@ -326,6 +413,8 @@ pub struct Columns {
     fixed: [usize; 13],
     /// One per summarised figure.
     figures: Vec<Option<usize>>,
+    /// The uncertain parameters' columns: key (prefix removed) and index, in key order.
+    params: Vec<(String, usize)>,
 }
 
 impl Columns {
@@ -343,7 +432,16 @@ impl Columns {
                 (i, _) => Ok(i),
             })
             .collect::<Result<_, _>>()?;
-        Ok(Columns { fixed, figures })
+        let params = header
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| Some((h.strip_prefix(PARAM_PREFIX)?.to_string(), i)))
+            .collect();
+        Ok(Columns {
+            fixed,
+            figures,
+            params,
+        })
     }
 
     /// The needed columns the header has, by name and index, in `needed()` order.
@@ -403,6 +501,12 @@ impl Columns {
                 }
             })
             .collect::<Result<_, String>>()?;
+        let mut params = Vec::new();
+        for (key, i) in &self.params {
+            if let Some(x) = parse_param(cell(*i, key)?)? {
+                params.push((key.clone(), x));
+            }
+        }
         Ok(RunRow {
             run_id: int(0)?,
             replicate: int(3)?,
@@ -416,7 +520,7 @@ impl Columns {
             recovered: happened(11)?,
             limit_hit: !field(12)?.is_empty(),
             values,
-            params: Vec::new(),
+            params,
         })
     }
 }
@@ -436,10 +540,7 @@ impl<R: std::io::Read> SweepRows<R> {
     pub fn new(input: R, m: &Manifest) -> Result<SweepRows<R>, ArtifactError> {
         let mut reader = csv::Reader::from_reader(input);
         let found = reader.headers().map_err(|e| super::csv_error(&e))?.clone();
-        if found
-            .iter()
-            .ne(header(&m.grid_keys()).iter().map(String::as_str))
-        {
+        if found.iter().ne(sweep_header(m).iter().map(String::as_str)) {
             return Err(ArtifactError::at_line(
                 1,
                 "the header does not match this sweep's columns",
@@ -503,5 +604,97 @@ impl<R: std::io::Read> SweepRows<R> {
                 self.next_id
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(run_id: u64, params: Vec<Option<f64>>) -> RunsRecord {
+        RunsRecord {
+            run_id,
+            scenario: "s".into(),
+            policy: "p".into(),
+            grid_values: vec!["30".into()],
+            seed: 7,
+            replicate: run_id,
+            outcome: Outcome::Succeeded,
+            detector: None,
+            figures: vec![Some(1.0); Metric::ALL.len()],
+            limit_hit: None,
+            params,
+        }
+    }
+
+    /// The uncertain parameters' columns come last, read back exactly (the shortest
+    /// round-trip text), empty where a run's scenario lacks the parameter; the summaries'
+    /// rows carry them as sorted `(key, value)` pairs.
+    #[test]
+    fn param_columns_round_trip_after_every_other_column() {
+        let keys = vec!["a.x".to_string(), "b.y".to_string()];
+        let drawn = [("a.x".to_string(), 0.1 + 0.2), ("b.y".to_string(), 3.0)];
+        let table = RunsCsv {
+            grid_keys: vec!["policy.bake_seconds".into()],
+            param_keys: keys.clone(),
+            rows: vec![
+                record(0, vec![]).with_params(&keys, &drawn),
+                record(1, vec![]).with_params(&keys, &drawn[1..]),
+            ],
+        };
+        let bytes = table.to_bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let header = text.lines().next().unwrap();
+        assert!(
+            header.ends_with(",limit_hit,param.a.x,param.b.y"),
+            "{header}"
+        );
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .ends_with(",0.30000000000000004,3")
+        );
+        assert!(text.lines().nth(2).unwrap().ends_with(",,3"));
+        let back = RunsCsv::from_bytes(&bytes).unwrap();
+        assert_eq!(back, table);
+        assert_eq!(back.rows[0].params, [Some(0.30000000000000004), Some(3.0)]);
+
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let columns = Columns::from_header(reader.headers().unwrap()).unwrap();
+        let rows: Vec<RunRow> = reader
+            .records()
+            .map(|r| columns.parse(&r.unwrap()).unwrap())
+            .collect();
+        assert_eq!(
+            rows[0].params,
+            [
+                ("a.x".to_string(), 0.30000000000000004),
+                ("b.y".to_string(), 3.0)
+            ]
+        );
+        assert_eq!(rows[1].params, [("b.y".to_string(), 3.0)]);
+
+        // Without parameters the table is today's: no extra column.
+        let mut row = record(0, vec![]);
+        row.grid_values.clear();
+        let plain = RunsCsv {
+            grid_keys: vec![],
+            param_keys: vec![],
+            rows: vec![row],
+        };
+        let bytes = plain.to_bytes();
+        assert!(
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",limit_hit")
+        );
+        assert_eq!(RunsCsv::from_bytes(&bytes).unwrap(), plain);
+        // A cell that is not a number names the problem.
+        let bad = text.replace(",0.30000000000000004,", ",lots,");
+        let e = RunsCsv::from_bytes(bad.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("not a number: \"lots\""), "{e}");
     }
 }

@@ -86,8 +86,14 @@ pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
     let (scenario, variant) = (&plan.scenarios[s], &plan.variants[v]);
     #[cfg(feature = "test-hooks")]
     test_hooks::maybe_panic(run_id);
+    let drawn = crate::execute::draw(scenario, m.master_seed, replicate).unwrap_or_else(|e| {
+        panic!(
+            "scenario {}, replicate {replicate}: a draw every corner check accepted is refused: {e}",
+            scenario.name
+        )
+    });
     let (_, metrics) =
-        crate::execute::run_once(scenario, &variant.policy, m.master_seed, replicate);
+        crate::execute::run_drawn(&drawn.scenario, &variant.policy, m.master_seed, replicate);
     let id = RunIdentity {
         run_id,
         scenario: &scenario.name,
@@ -96,7 +102,9 @@ pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
         seed: m.master_seed,
         replicate,
     };
-    RunsRecord::new(&id, &metrics).line()
+    RunsRecord::new(&id, &metrics)
+        .with_params(&plan.param_keys, &drawn.params)
+        .line()
 }
 
 /// Runs positions `from..to` of `plan` on `threads` threads, appending their rows to

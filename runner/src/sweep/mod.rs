@@ -280,7 +280,7 @@ fn run_in(
         }
         dir.write(MANIFEST, &m.to_bytes())?;
         let mut f = File::create(&partial).map_err(|e| RunnerError::io(&partial, e))?;
-        f.write_all(&runs_csv::line(runs_csv::header(&m.grid_keys())))
+        f.write_all(&runs_csv::line(runs_csv::sweep_header(m)))
             .map_err(|e| RunnerError::io(&partial, e))?;
         0
     } else {
@@ -291,7 +291,7 @@ fn run_in(
             recover_partial(&partial, m)?
         } else {
             // Killed between writing the manifest and the first row.
-            fs::write(&partial, runs_csv::line(runs_csv::header(&m.grid_keys())))
+            fs::write(&partial, runs_csv::line(runs_csv::sweep_header(m)))
                 .map_err(|e| RunnerError::io(&partial, e))?;
             0
         }
@@ -387,7 +387,7 @@ fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
         .map_err(io)?;
     let keep = complete_lines_len(&mut f).map_err(io)?;
     f.set_len(keep).map_err(io)?;
-    let expected_header = runs_csv::header(&m.grid_keys());
+    let expected_header = runs_csv::sweep_header(m);
     if keep == 0 {
         f.write_all(&runs_csv::line(&expected_header)).map_err(io)?;
         return Ok(0);
@@ -407,6 +407,7 @@ fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
     let mut rec = csv::StringRecord::new();
     let mut count = 0u64;
     let mut first = true;
+    let params = m.param_keys().len();
     loop {
         match reader.read_record(&mut rec) {
             Ok(false) => break,
@@ -421,7 +422,7 @@ fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
             continue;
         }
         let expected = m.run_at(count);
-        let row = runs_csv::RunsRecord::parse(&rec, m.grid.len())
+        let row = runs_csv::RunsRecord::parse(&rec, m.grid.len(), params)
             .map_err(|e| bad(format!("row {}: {e}", count + 1)))?;
         if count >= m.shard_runs() || row.run_id != expected {
             return Err(bad(format!("row {} is not run {expected}", count + 1)));

@@ -18,7 +18,7 @@ use crate::inputs::{
 };
 use crate::limits;
 pub use reports::artifacts::manifest::{
-    GridAxis, Manifest, PolicyEntry, RUN_ORDER, ScenarioEntry, Shard,
+    GridAxis, Manifest, PolicyEntry, RUN_ORDER, ScenarioEntry, Shard, UncertainEntry,
 };
 
 /// What the user asked for, before anything is read.
@@ -81,6 +81,9 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
     pub variants: Vec<Variant>,
     pub manifest: Manifest,
+    /// The uncertain parameters' keys over every scenario (`Manifest::param_keys`),
+    /// computed once: each row lays its draws out in this order.
+    pub param_keys: Vec<String>,
     /// What the import of manifest policies noted (once per policy file, not per grid
     /// combination), and where a manifest's replicas differ from a scenario's fleet:
     /// lines for stderr.
@@ -202,6 +205,7 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
                     name: s.name.clone(),
                     source,
                     resolved: serde_json::to_value(&s).expect("scenario serializes"),
+                    uncertain: uncertain_entries(&s),
                 });
                 scenarios.push(s);
             }
@@ -326,9 +330,21 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
     Ok(Plan {
         scenarios,
         variants,
+        param_keys: manifest.param_keys(),
         manifest,
         notes,
     })
+}
+
+/// A scenario's uncertain parameters as the manifest lists them.
+pub fn uncertain_entries(s: &Scenario) -> Vec<UncertainEntry> {
+    s.uncertain_params()
+        .iter()
+        .map(|p| UncertainEntry {
+            key: p.key.clone(),
+            distribution: p.distribution.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -557,6 +557,35 @@ mod tests {
         );
     }
 
+    /// Two parameters' draws are independent: over 3000 replicates the correlation of
+    /// their uniforms is within 4 standard errors (4/sqrt(3000) = 0.073) of 0 (a sweep's
+    /// sensitivity would otherwise credit one parameter with another's influence).
+    #[test]
+    fn two_keys_draw_independently() {
+        let n = 3000;
+        let pairs: Vec<(f64, f64)> = (0..n)
+            .map(|r| {
+                let seed = RunSeed::new(1, 5, r);
+                (
+                    unit(seed, "candidate.error_probability"),
+                    unit(seed, "candidate.memory.leak_mb_per_second"),
+                )
+            })
+            .collect();
+        let mean = |f: &dyn Fn(&(f64, f64)) -> f64| pairs.iter().map(f).sum::<f64>() / n as f64;
+        let (ma, mb) = (mean(&|p| p.0), mean(&|p| p.1));
+        let cov = mean(&|p| (p.0 - ma) * (p.1 - mb));
+        let var = |m: f64, f: &dyn Fn(&(f64, f64)) -> f64| {
+            pairs.iter().map(|p| (f(p) - m).powi(2)).sum::<f64>() / n as f64
+        };
+        let r = cov / (var(ma, &|p| p.0) * var(mb, &|p| p.1)).sqrt();
+        assert!(r.abs() < 4.0 / (n as f64).sqrt(), "correlation {r}");
+        assert_eq!(
+            unit(RunSeed::new(1, 5, 0), "a"),
+            unit(RunSeed::new(1, 5, 0), "a")
+        );
+    }
+
     /// Over 2000 replicates each distribution's draws have its mean and bounds; the
     /// bands exclude the nearest wrong answers (an untruncated normal, the midpoint of
     /// a log-uniform, equal weights).

@@ -290,7 +290,6 @@ mod tests {
     fn group(scenario: &str, policy: &str, fault: bool, deploy: f64, budget: f64) -> GroupSummary {
         let rows: Vec<RunRow> = (0..20)
             .map(|k| RunRow {
-                params: Vec::new(),
                 run_id: k,
                 replicate: k,
                 outcome: if fault {

@@ -248,7 +248,6 @@ mod tests {
 
     fn row(replicate: u64, outcome: Outcome, fault: bool, ttd: Option<f64>) -> RunRow {
         RunRow {
-            params: Vec::new(),
             run_id: replicate,
             replicate,
             outcome,

@@ -141,7 +141,6 @@ pub fn run_row(
     deploy: f64,
 ) -> RunRow {
     RunRow {
-        params: Vec::new(),
         run_id: k,
         replicate: k,
         outcome,

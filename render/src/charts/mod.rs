@@ -10,6 +10,7 @@ pub mod cdf;
 pub mod font;
 pub mod heatmap;
 pub mod pareto;
+pub mod power;
 pub mod rates;
 pub mod timeline;
 
@@ -50,6 +51,7 @@ pub enum Chart {
     Budget(budget::Budget),
     Rates(rates::Rates),
     Heatmap(heatmap::Heatmap),
+    Power(power::Power),
 }
 
 impl Chart {
@@ -62,6 +64,7 @@ impl Chart {
             Chart::Budget(c) => c.size(),
             Chart::Rates(c) => c.size(),
             Chart::Heatmap(c) => c.size(),
+            Chart::Power(c) => c.size(),
         }
     }
 
@@ -75,6 +78,7 @@ impl Chart {
             Chart::Budget(c) => c.draw(root),
             Chart::Rates(c) => c.draw(root),
             Chart::Heatmap(c) => c.draw(root),
+            Chart::Power(c) => c.draw(root),
         }
     }
 }

@@ -10,7 +10,7 @@
 //! itself. The partial file becomes `power-runs.csv` once complete; `power.csv` and
 //! `power.json` are computed from its bytes, written atomically, `power.json` last.
 //! A killed analysis leaves no `power.json` (and no report); run it again with
-//! `--force`.
+//! `--force`. Without an output directory the rows stay in memory.
 
 pub mod plan;
 
@@ -45,22 +45,6 @@ pub const OUTPUTS: [&str; 6] = [
     REPORT_HTML,
     REPORT_MD,
 ];
-
-/// Where to write and how.
-#[derive(Clone, Copy, Debug)]
-pub struct PowerOptions<'a> {
-    pub out: &'a Path,
-    pub threads: usize,
-    pub force: bool,
-}
-
-/// A finished analysis: its summary and its directory, still locked (write the report
-/// through it, then drop it).
-#[derive(Debug)]
-pub struct PowerReport {
-    pub doc: PowerJson,
-    pub dir: OutputDir,
-}
 
 /// The row of run `position`.
 fn run_row(plan: &PowerPlan, position: u64) -> Vec<u8> {
@@ -110,17 +94,50 @@ fn panicked(plan: &PowerPlan, position: u64, message: String, partial: &Path) ->
     }))
 }
 
-/// Runs the analysis planned in `plan` into `opts.out` and writes its files.
+/// Runs the analysis planned in `plan` on `threads` threads and returns its summary.
+/// With `out` (created and locked by the caller, so that a refusal costs nothing), the
+/// rows stream to `power-runs.csv.partial`, renamed `power-runs.csv` once complete,
+/// and `power.csv` and `power.json` are written; without it the rows are kept in
+/// memory (bounded by `limits::MAX_POWER_RUNS`) and nothing is written.
 pub fn power(
     plan: &PowerPlan,
-    opts: PowerOptions<'_>,
+    out: Option<&OutputDir>,
+    threads: usize,
     program: &str,
     progress: &dyn Progress,
-) -> Result<PowerReport, RunnerError> {
-    let dir = OutputDir::create(opts.out, opts.force)?;
+) -> Result<PowerJson, RunnerError> {
     for n in &plan.notes {
         progress.note(n);
     }
+    let total = plan.total();
+    let header = line(power_runs_csv::header(&plan.gates));
+    let run = |w: &mut (dyn Write + Send), partial: &Path| -> Result<(), RunnerError> {
+        progress.start(total, 0);
+        let ran = execute_with(threads, 0, total, w, &|n| progress.advance(n), &|p| {
+            run_row(plan, p)
+        });
+        progress.finish();
+        match ran {
+            Ok(()) => Ok(()),
+            Err(Stop::Io(e)) => Err(RunnerError::io(partial, e)),
+            Err(Stop::Panicked { position, message }) => {
+                Err(panicked(plan, position, message, partial))
+            }
+        }
+    };
+    let Some(dir) = out else {
+        let mut bytes = header;
+        run(&mut bytes, Path::new("(memory)")).map_err(|e| match e {
+            RunnerError::RunPanicked(mut p) => {
+                p.partial = None;
+                p.resume_hint = None;
+                RunnerError::RunPanicked(p)
+            }
+            other => other,
+        })?;
+        return summary(plan, &bytes, program)
+            .map_err(|e| RunnerError::Usage(format!("the runs read back: {e}")));
+    };
     let out = dir.path();
     for name in OUTPUTS {
         let p = out.join(name);
@@ -129,34 +146,18 @@ pub fn power(
         }
     }
     let partial = out.join(POWER_RUNS_PARTIAL);
-    let total = plan.total();
     {
         let file = File::create(&partial).map_err(|e| RunnerError::io(&partial, e))?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
-        w.write_all(&line(power_runs_csv::header(&plan.gates)))
+        w.write_all(&header)
             .map_err(|e| RunnerError::io(&partial, e))?;
-        progress.start(total, 0);
-        let ran = execute_with(
-            opts.threads,
-            0,
-            total,
-            &mut w,
-            &|n| progress.advance(n),
-            &|p| run_row(plan, p),
-        );
+        let ran = run(&mut w, &partial);
+        // Whatever happened, the rows written so far reach the disk.
         let kept = w
             .into_inner()
             .map_err(|e| RunnerError::io(&partial, e.into_error()))
             .and_then(|f| f.sync_all().map_err(|e| RunnerError::io(&partial, e)));
-        progress.finish();
-        match ran {
-            Ok(()) => {}
-            Err(Stop::Io(e)) => return Err(RunnerError::io(&partial, e)),
-            Err(Stop::Panicked { position, message }) => {
-                kept?;
-                return Err(panicked(plan, position, message, &partial));
-            }
-        }
+        ran?;
         kept?;
     }
     let runs_path = out.join(POWER_RUNS_CSV);
@@ -169,7 +170,7 @@ pub fn power(
         &power_csv::to_bytes(&power_csv::records(&doc.detectors)),
     )?;
     dir.write(POWER_JSON, &doc.to_bytes())?;
-    Ok(PowerReport { doc, dir })
+    Ok(doc)
 }
 
 /// The summary of the rows in `bytes` (`power-runs.csv` as written).

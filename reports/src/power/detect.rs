@@ -19,10 +19,11 @@
 //! - **Time to detect** is measured from the start of the change (the first candidate
 //!   pod, `t_change_start`), not from the first impact as `ttd` is: it is defined at
 //!   every effect size, no regression included, and is what "within the bake" means.
-//! - **Weight at detection** is the candidate's share of the requests resolved in the
-//!   last scrape interval ended at or before the detection: the canary weight for a
-//!   traffic-routed canary, the new pods' share of traffic for rolling and in-place
-//!   updates.
+//! - **Weight at detection** is, behind a traffic router, the candidate weight the
+//!   controller last set at or before the detection (the engine's `traffic` step
+//!   record); otherwise (rolling, in-place, blue-green, a canary without a router) the
+//!   candidate's share of the ready pods in the last timeline row at or before it,
+//!   which is its share of the traffic when pods are weighted equally.
 
 use sim_core::Version;
 use sim_core::log::{LogKind, LogRecord};
@@ -38,8 +39,8 @@ pub const HUMAN_DETECTORS: [&str; 2] = ["slo_pager", "flagger:manual"];
 pub struct Detection {
     /// Seconds from the start of the change to the detection.
     pub after_s: f64,
-    /// The candidate's share of the requests resolved in the last scrape interval
-    /// ended at or before the detection; `None` when that interval had no request.
+    /// The router's candidate weight then, or the candidate's share of ready pods;
+    /// `None` before the first timeline row or with no ready pod.
     pub weight: Option<f64>,
 }
 
@@ -78,7 +79,7 @@ pub fn detections_in(
     let before_promotion = |at: SimTime| promoted.is_none_or(|p| at < p);
     let detection = |at: SimTime| Detection {
         after_s: at.since(start).as_secs_f64(),
-        weight: weight_at(timeline, at),
+        weight: router_weight(log, at).or_else(|| pod_share(timeline, at)),
     };
     let first = |pick: &dyn Fn(&LogRecord) -> bool| {
         log.iter()
@@ -96,13 +97,29 @@ pub fn detections_in(
     RunDetections { policy, gates }
 }
 
-/// The candidate's share of the requests of the last timeline row at or before `at`.
-fn weight_at(timeline: &[TimelineRow], at: SimTime) -> Option<f64> {
+/// The candidate weight a traffic router was last set to at or before `at`, from the
+/// engine's `traffic` step record (`candidate weight 10.0%`); `None` without a router
+/// (no such record, or `traffic by pod count` last).
+fn router_weight(log: &[LogRecord], at: SimTime) -> Option<f64> {
+    let last = log
+        .iter()
+        .take_while(|r| r.at <= at)
+        .filter(|r| r.kind == LogKind::Step && r.subject == "traffic")
+        .last()?;
+    let pct = last
+        .reason
+        .strip_prefix("candidate weight ")?
+        .strip_suffix('%')?;
+    pct.parse::<f64>().ok().map(|p| p / 100.0)
+}
+
+/// The candidate's share of the ready pods in the last timeline row at or before `at`.
+fn pod_share(timeline: &[TimelineRow], at: SimTime) -> Option<f64> {
     let i = timeline.partition_point(|row| row.at <= at);
     let row = timeline.get(i.checked_sub(1)?)?;
-    let cand = row.versions[Version::Candidate.index()].requests;
-    let total = cand + row.versions[Version::Baseline.index()].requests;
-    (total > 0).then(|| cand as f64 / total as f64)
+    let cand = row.pods[Version::Candidate.index()].ready;
+    let total = cand + row.pods[Version::Baseline.index()].ready;
+    (total > 0).then(|| f64::from(cand) / f64::from(total))
 }
 
 #[cfg(test)]
@@ -110,18 +127,24 @@ mod tests {
     use super::*;
     use sim_core::record::{StateCounts, VersionCounts};
 
-    fn row(at_s: u64, base: u64, cand: u64) -> TimelineRow {
+    /// A timeline row with `base` and `cand` ready pods.
+    fn row(at_s: u64, base: u32, cand: u32) -> TimelineRow {
         let counts = |requests| VersionCounts {
             requests,
             errors: 0,
             timeouts: 0,
         };
+        let ready = |ready| StateCounts {
+            ready,
+            ..StateCounts::default()
+        };
+        let (base_req, cand_req) = (u64::from(base) * 10, u64::from(cand) * 10);
         TimelineRow {
             at: SimTime::from_secs(at_s),
-            pods: [StateCounts::default(); 2],
+            pods: [ready(base), ready(cand)],
             available: 0,
-            arrivals: base + cand,
-            requests: base + cand,
+            arrivals: base_req + cand_req,
+            requests: base_req + cand_req,
             failed: 0,
             latency_p50_ms: None,
             latency_p95_ms: None,
@@ -131,7 +154,7 @@ mod tests {
             in_flight: 0,
             sessions_lost: 0,
             scraped: true,
-            versions: [counts(base), counts(cand)],
+            versions: [counts(base_req), counts(cand_req)],
             slo_bad_events: 0,
         }
     }
@@ -154,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_failing_evaluation_before_promotion_detects_and_one_at_promotion_does_not() {
-        let timeline = [row(90, 90, 10), row(105, 80, 20), row(120, 70, 30)];
+        let timeline = [row(90, 9, 1), row(105, 8, 2), row(120, 7, 3)];
         let log = [
             gate(100, "errors", "pass"),
             gate(100, "latency", "inconclusive"),
@@ -206,16 +229,38 @@ mod tests {
     }
 
     #[test]
-    fn the_weight_is_the_last_interval_ended_at_or_before_the_detection() {
+    fn the_pod_share_is_the_last_row_at_or_before_the_detection() {
         let timeline = [row(15, 100, 0), row(30, 0, 0), row(45, 75, 25)];
-        assert_eq!(weight_at(&timeline, SimTime::from_secs(14)), None);
-        assert_eq!(weight_at(&timeline, SimTime::from_secs(15)), Some(0.0));
-        assert_eq!(
-            weight_at(&timeline, SimTime::from_secs(44)),
-            None,
-            "no requests"
-        );
-        assert_eq!(weight_at(&timeline, SimTime::from_secs(45)), Some(0.25));
-        assert_eq!(weight_at(&timeline, SimTime::from_secs(1000)), Some(0.25));
+        let at = |s| pod_share(&timeline, SimTime::from_secs(s));
+        assert_eq!(at(14), None);
+        assert_eq!(at(15), Some(0.0));
+        assert_eq!(at(44), None, "no ready pod");
+        assert_eq!(at(45), Some(0.25));
+        assert_eq!(at(1000), Some(0.25));
+    }
+
+    #[test]
+    fn behind_a_router_the_weight_is_the_one_last_set() {
+        let step = |at_s, what: &str| {
+            LogRecord::new(SimTime::from_secs(at_s), LogKind::Step, "traffic", what)
+        };
+        let log = [
+            step(30, "candidate weight 10.0%"),
+            step(90, "candidate weight 20.0%"),
+            step(200, "traffic by pod count"),
+        ];
+        let at = |s| router_weight(&log, SimTime::from_secs(s));
+        assert_eq!(at(29), None);
+        assert_eq!(at(30), Some(0.1));
+        assert_eq!(at(89), Some(0.1));
+        assert_eq!(at(90), Some(0.2));
+        assert_eq!(at(200), None, "back to pods");
+        // The router's weight wins over the pods' share.
+        let log = [log[0].clone(), detect(70, "gate:errors")];
+        let d = detections_in(&log, &[row(60, 9, 1)], START, None, &names());
+        assert_eq!(d.policy.unwrap().weight, Some(0.1));
+        let log = [detect(70, "gate:errors")];
+        let d = detections_in(&log, &[row(60, 3, 1)], START, None, &names());
+        assert_eq!(d.policy.unwrap().weight, Some(0.25));
     }
 }

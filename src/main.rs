@@ -460,6 +460,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 23, "{checked:?}");
+        assert_eq!(checked.len(), 28, "{checked:?}");
     }
 }

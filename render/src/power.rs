@@ -310,3 +310,119 @@ pub fn power_markdown(doc: &PowerJson, figures: &[Figure]) -> String {
     markdown::footer(&mut s, &doc.program);
     s
 }
+
+/// A hand-made power analysis: `power.json` as `rollcage power` would write it for one
+/// gate over three values, four runs each. For the tests of this crate (unit and
+/// golden); not part of the API.
+#[doc(hidden)]
+pub fn example(routed: bool) -> PowerJson {
+    use reports::artifacts::power_json::EffectSweep;
+    use reports::power::{Detection, Identity, RunDetections, summarise};
+    let hit = |after_s: f64| {
+        Some(Detection {
+            after_s,
+            weight: Some(0.1),
+        })
+    };
+    let run = |policy: Option<Detection>, gate: Option<Detection>| RunDetections {
+        policy,
+        gates: vec![gate, None],
+    };
+    let runs = vec![
+        vec![
+            run(None, None),
+            run(None, None),
+            run(None, hit(70.0)),
+            run(None, None),
+        ],
+        vec![
+            run(hit(70.0), hit(70.0)),
+            run(None, None),
+            run(hit(100.0), hit(100.0)),
+            run(None, None),
+        ],
+        vec![run(hit(70.0), hit(70.0)); 4],
+    ];
+    let values = vec![0.0, 0.01, 0.02];
+    let gates = vec!["errors".to_string(), "restarts".to_string()];
+    let id = Identity {
+        master_seed: 1,
+        scenario: "power-constant",
+        policy: "one-analysis",
+        resamples: 100,
+    };
+    PowerJson {
+        schema_version: reports::SCHEMA_VERSION,
+        program: "rollcage test".into(),
+        scenario: "power-constant".into(),
+        scenario_source: "constant.toml".into(),
+        policy: "one-analysis".into(),
+        policy_source: "canary.toml".into(),
+        policy_kind: "canary".into(),
+        traffic_routed: routed,
+        overrides: vec![],
+        effect: EffectSweep {
+            key: "candidate.error_probability".into(),
+            baseline: 0.0,
+            from: 0.01,
+            to: 0.02,
+            points: 2,
+            spacing: "linear".into(),
+        },
+        master_seed: 1,
+        seeds: 4,
+        bootstrap_resamples: 100,
+        detectors: summarise(&runs, &values, 0.0, &gates, id),
+        values,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_says_the_mde_the_range_or_the_false_alarms() {
+        let doc = example(true);
+        let lines = answer_lines(&doc);
+        // The policy: 0%, 50%, 100%: 80% is 3/5 of the way from 0.01 to 0.02.
+        assert_eq!(
+            lines[0],
+            "policy one-analysis catches +1.6% errors with 80% power at weight 10% in 70.0 s; below that it misses"
+        );
+        assert_eq!(
+            lines[1],
+            "gate errors catches +1.6% errors with 80% power at weight 10% in 70.0 s; below that it misses"
+        );
+        assert_eq!(
+            lines[2],
+            "gate restarts does not reach 80% power in the range swept: at +2% errors its power is 0%"
+        );
+        assert!(lines[3].starts_with(
+            "with no regression (candidate.error_probability=0), policy one-analysis stops 0 of 4 good releases"
+        ));
+        let pods = answer_lines(&example(false));
+        assert!(
+            pods[0].contains(" with 10% of traffic on new pods in 70.0 s"),
+            "{}",
+            pods[0]
+        );
+        // A gate that fires on a quarter of good releases reaches 25% with no
+        // regression: at a 25% target there is no MDE.
+        let mut d = doc.detectors[1].clone();
+        d.mde_80 = Mde::AtNoRegression;
+        assert_eq!(
+            answer(&doc, &d, 0),
+            "gate errors fires in 25.0% of runs with no regression at all: it cannot tell a regression from none"
+        );
+    }
+
+    #[test]
+    fn shares_keep_a_decimal_below_ten_percent() {
+        assert_eq!(share(0.1), "10%");
+        assert_eq!(share(0.0995), "10%");
+        assert_eq!(share(0.0994), "9.9%");
+        assert_eq!(share(0.025), "2.5%");
+        assert_eq!(share(1.0), "100%");
+    }
+}

@@ -206,3 +206,20 @@ fn pngs_are_drawn_with_text_and_colour() {
         .count();
     assert!(title_dark > 100, "title glyphs: {title_dark} dark pixels");
 }
+
+#[test]
+fn power_report_is_pinned_self_contained_and_deterministic() {
+    let doc = render::power::example(true);
+    let a = render::report::power_report(&doc).unwrap();
+    assert_eq!(
+        a,
+        render::report::power_report(&doc).unwrap(),
+        "byte-identical"
+    );
+    golden("power.md", &a.markdown);
+    check_html(&a.html, &["power".to_string()]);
+    assert!(a.html.contains("<h2>Minimum detectable effect</h2>"));
+    assert_eq!(a.charts.len(), 1);
+    assert_eq!(a.charts[0].0, "power.png");
+    assert!(a.markdown.contains("schema_version 1"));
+}

@@ -77,14 +77,20 @@ pub fn detections_in(
         };
     };
     let before_promotion = |at: SimTime| promoted.is_none_or(|p| at < p);
-    let detection = |at: SimTime| Detection {
-        after_s: at.since(start).as_secs_f64(),
-        weight: router_weight(log, at).or_else(|| pod_share(timeline, at)),
+    // The weight is read from the records logged before the detection's own: what the
+    // controller does in answer (an abort sets the weight to 0 at the same instant)
+    // comes after it.
+    let detection = |i: usize| {
+        let at = log[i].at;
+        Detection {
+            after_s: at.since(start).as_secs_f64(),
+            weight: router_weight(&log[..i]).or_else(|| pod_share(timeline, at)),
+        }
     };
     let first = |pick: &dyn Fn(&LogRecord) -> bool| {
         log.iter()
-            .find(|r| before_promotion(r.at) && r.at >= start && pick(r))
-            .map(|r| detection(r.at))
+            .position(|r| before_promotion(r.at) && r.at >= start && pick(r))
+            .map(detection)
     };
     let policy =
         first(&|r| r.kind == LogKind::Detect && !HUMAN_DETECTORS.contains(&r.subject.as_str()));
@@ -97,15 +103,13 @@ pub fn detections_in(
     RunDetections { policy, gates }
 }
 
-/// The candidate weight a traffic router was last set to at or before `at`, from the
-/// engine's `traffic` step record (`candidate weight 10.0%`); `None` without a router
-/// (no such record, or `traffic by pod count` last).
-fn router_weight(log: &[LogRecord], at: SimTime) -> Option<f64> {
+/// The candidate weight a traffic router was last set to in `log` (the records before
+/// a detection), from the engine's `traffic` step record (`candidate weight 10.0%`);
+/// `None` without a router (no such record, or `traffic by pod count` last).
+fn router_weight(log: &[LogRecord]) -> Option<f64> {
     let last = log
         .iter()
-        .take_while(|r| r.at <= at)
-        .filter(|r| r.kind == LogKind::Step && r.subject == "traffic")
-        .last()?;
+        .rfind(|r| r.kind == LogKind::Step && r.subject == "traffic")?;
     let pct = last
         .reason
         .strip_prefix("candidate weight ")?
@@ -249,14 +253,17 @@ mod tests {
             step(90, "candidate weight 20.0%"),
             step(200, "traffic by pod count"),
         ];
-        let at = |s| router_weight(&log, SimTime::from_secs(s));
-        assert_eq!(at(29), None);
-        assert_eq!(at(30), Some(0.1));
-        assert_eq!(at(89), Some(0.1));
-        assert_eq!(at(90), Some(0.2));
-        assert_eq!(at(200), None, "back to pods");
-        // The router's weight wins over the pods' share.
-        let log = [log[0].clone(), detect(70, "gate:errors")];
+        assert_eq!(router_weight(&log[..0]), None);
+        assert_eq!(router_weight(&log[..1]), Some(0.1));
+        assert_eq!(router_weight(&log[..2]), Some(0.2));
+        assert_eq!(router_weight(&log), None, "back to pods");
+        // The router's weight wins over the pods' share; the abort's weight, logged
+        // after the detection at the same instant, is not the weight it was caught at.
+        let log = [
+            log[0].clone(),
+            detect(70, "gate:errors"),
+            step(70, "candidate weight 0.0%"),
+        ];
         let d = detections_in(&log, &[row(60, 9, 1)], START, None, &names());
         assert_eq!(d.policy.unwrap().weight, Some(0.1));
         let log = [detect(70, "gate:errors")];

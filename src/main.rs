@@ -11,6 +11,7 @@ mod args;
 mod check_cmd;
 mod gameday_cmd;
 mod numbers;
+mod power_cmd;
 mod sweep_cmd;
 
 use std::io::Write;
@@ -68,6 +69,13 @@ enum Command {
     Sweep(sweep_cmd::SweepArgs),
     /// Merge the shard directories of a sharded sweep into one sweep directory.
     Merge(sweep_cmd::MergeArgs),
+    /// Size a regression: the probability that the policy and each gate detect it
+    /// before promotion, over a range of effect sizes, with the minimum detectable
+    /// effect at 80% and 95% power and the false-rollback rate at no regression.
+    ///
+    /// Exit 0 when the answer is printed (and the files written); 2 for bad input or
+    /// an --out that is not empty (without --force); 4 when a run panicked.
+    Power(power_cmd::PowerArgs),
     /// Regression-test policies in CI: a suite's assertions over sweep statistics, and
     /// a comparison with a baseline on the same seeds.
     ///
@@ -183,6 +191,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report_cmd::run(args).and_then(print_with),
         Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
+        Command::Power(args) => power_cmd::cmd_power(args),
         Command::Check(args) => check_cmd::cmd_check(args),
         Command::Gameday(args) => gameday_cmd::cmd_gameday(args),
         Command::Completions { shell } => cmd_completions(shell),
@@ -459,6 +468,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 23, "{checked:?}");
+        assert_eq!(checked.len(), 28, "{checked:?}");
     }
 }

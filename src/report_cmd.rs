@@ -12,7 +12,8 @@ use runner::report::{CHARTS_DIR, Kind, REPORT_MD, Written};
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// A directory written by `rollcage run --out`, `rollcage sweep` or `rollcage merge`.
+    /// A directory written by `rollcage run --out`, `rollcage sweep`, `rollcage merge`
+    /// or `rollcage power --out`.
     dir: PathBuf,
 }
 
@@ -38,6 +39,7 @@ fn written_line(dir: &Path, w: Written) -> (Written, String) {
         match w.kind {
             Kind::Run => "run",
             Kind::Sweep => "sweep",
+            Kind::Power => "power",
         },
         w.charts.len(),
         if w.charts.len() == 1 { "" } else { "s" },

@@ -16,7 +16,7 @@ pub fn png_path(f: &Figure) -> String {
 }
 
 /// Whether `file` (a name in `charts/`) is named as rollcage names its charts:
-/// `timeline.png`, `pareto.png`, `rates.png`, `ttd-K-SLUG.png` (or `ttd-K-SLUG-J.png`
+/// `timeline.png`, `pareto.png`, `rates.png`, `power.png`, `ttd-K-SLUG.png` (or `ttd-K-SLUG-J.png`
 /// for a part), `budget-K-SLUG.png`, `heatmap-K-SLUG.png` and `tornado-K-SLUG.png`, with `K` and `J` counting
 /// from 1 and `SLUG` as `charts::slug` writes it. A report removes the charts of an
 /// earlier report that it no longer draws, and only those: any other file in
@@ -25,7 +25,7 @@ pub fn is_chart_file(file: &str) -> bool {
     let Some(id) = file.strip_suffix(".png") else {
         return false;
     };
-    if matches!(id, "timeline" | "pareto" | "rates") {
+    if matches!(id, "timeline" | "pareto" | "rates" | "power") {
         return true;
     }
     let Some((kind, rest)) = id.split_once('-') else {
@@ -119,6 +119,7 @@ mod tests {
             "timeline.png",
             "pareto.png",
             "rates.png",
+            "power.png",
             "ttd-1-error-regression.png",
             "ttd-12-memory-leak-2.png",
             "budget-2-good-release.png",

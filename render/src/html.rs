@@ -62,7 +62,7 @@ figcaption { color: #444; font-size: 13px; margin-top: 4px; }
 footer { margin-top: 32px; color: #666; font-size: 12px; border-top: 1px solid #ddd; padding-top: 8px; }
 ";
 
-fn page(title: &str, program: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, program: &str, body: &str) -> String {
     let mut s = String::with_capacity(body.len() + 4096);
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(
@@ -91,7 +91,7 @@ fn page(title: &str, program: &str, body: &str) -> String {
 }
 
 /// A figure: its SVG with an id, a role and a label, and its caption.
-fn figure(out: &mut String, d: &Drawn<'_>) {
+pub(crate) fn figure(out: &mut String, d: &Drawn<'_>) {
     let f = d.figure;
     let (w, h) = f.chart.size();
     let svg = d.svg.trim();

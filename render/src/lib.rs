@@ -13,6 +13,7 @@ pub mod html;
 pub mod markdown;
 pub mod paint;
 pub mod png;
+pub mod power;
 pub mod report;
 pub mod summary;
 pub mod table;

@@ -14,7 +14,7 @@ use reports::sweep::sensitivity::{HEADLINE, headline_label};
 use reports::view::{RunView, SweepView};
 
 /// Escapes the characters that would break a table cell or start markup.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -31,7 +31,7 @@ fn cell(s: &str) -> String {
 }
 
 /// Inline code, with a fence long enough for any backticks inside.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     let s = s.replace(['\n', '\r'], " ").replace('|', "\\|");
     let fence = if s.contains('`') { "``" } else { "`" };
     let pad = if s.starts_with('`') || s.ends_with('`') {
@@ -42,7 +42,7 @@ fn code(s: &str) -> String {
     format!("{fence}{pad}{s}{pad}{fence}")
 }
 
-fn footer(out: &mut String, program: &str) {
+pub(crate) fn footer(out: &mut String, program: &str) {
     let _ = writeln!(
         out,
         "\n---\n<sub>{} · schema_version {SCHEMA_VERSION} · full report: `report.html`</sub>",
@@ -50,7 +50,7 @@ fn footer(out: &mut String, program: &str) {
     );
 }
 
-fn charts(out: &mut String, figures: &[Figure]) {
+pub(crate) fn charts(out: &mut String, figures: &[Figure]) {
     if figures.is_empty() {
         return;
     }

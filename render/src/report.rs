@@ -2,11 +2,12 @@
 //! SVG charts), `report.md` (for a pull-request comment) and one PNG per chart, all
 //! pure functions of the directory's files as `view` holds them.
 
+use reports::artifacts::power_json::PowerJson;
 use reports::view::{RunView, SweepView};
 
 use crate::charts::{self, ChartError, Figure};
 use crate::figures::{Drawn, run_figures, sweep_figures};
-use crate::{html, markdown, png};
+use crate::{html, markdown, png, power};
 
 pub const REPORT_HTML: &str = "report.html";
 pub const REPORT_MD: &str = "report.md";
@@ -57,6 +58,17 @@ pub fn sweep_report(v: &SweepView) -> Result<ReportFiles, ChartError> {
     Ok(ReportFiles {
         html: html::sweep_html(v, &drawn),
         markdown: markdown::sweep_markdown(v, &figures),
+        charts,
+    })
+}
+
+/// The report of a power analysis (from its `power.json`).
+pub fn power_report(doc: &PowerJson) -> Result<ReportFiles, ChartError> {
+    let figures = power::figures(doc);
+    let (drawn, charts) = draw(&figures)?;
+    Ok(ReportFiles {
+        html: power::power_html(doc, &drawn),
+        markdown: power::power_markdown(doc, &figures),
         charts,
     })
 }

@@ -333,4 +333,19 @@ fn the_sensitivity_section_and_tornadoes_appear_only_with_uncertain_parameters()
         .filter(|c| c.iter().max().unwrap() - c.iter().min().unwrap() > 60)
         .count();
     assert!(hued > 200, "{hued} coloured pixels");
+#[test]
+fn power_report_is_pinned_self_contained_and_deterministic() {
+    let doc = render::power::example(true);
+    let a = render::report::power_report(&doc).unwrap();
+    assert_eq!(
+        a,
+        render::report::power_report(&doc).unwrap(),
+        "byte-identical"
+    );
+    golden("power.md", &a.markdown);
+    check_html(&a.html, &["power".to_string()]);
+    assert!(a.html.contains("<h2>Minimum detectable effect</h2>"));
+    assert_eq!(a.charts.len(), 1);
+    assert_eq!(a.charts[0].0, "power.png");
+    assert!(a.markdown.contains("schema_version 1"));
 }

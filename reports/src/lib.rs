@@ -12,6 +12,7 @@ pub mod check;
 pub mod format;
 pub mod limits;
 pub mod metrics;
+pub mod power;
 pub mod prometheus;
 pub mod stats;
 pub mod sweep;

@@ -42,6 +42,31 @@ pub const MAX_BOOTSTRAP: u64 = 100_000;
 /// stack; more than the machine has cores only adds waiting.
 pub const MAX_THREADS: u64 = 1024;
 
+/// Effect points of a power analysis (`--points`): 2 to 100. One point gives no curve to
+/// interpolate an MDE on; past 100 the points are closer than the Wilson intervals of
+/// any affordable seed count can tell apart.
+pub const MIN_POWER_POINTS: u64 = 2;
+pub const MAX_POWER_POINTS: u64 = 100;
+
+/// Runs of a power analysis, the no-regression point included: 10^6. Its summary holds
+/// every run's detections in memory (about a hundred bytes a run for a policy with a
+/// few gates), so the bound is far below a sweep's.
+pub const MAX_POWER_RUNS: u64 = 1_000_000;
+
+/// `(points + 1) × seeds`, refused past `MAX_POWER_RUNS`.
+pub fn power_runs(points: u64, seeds: u64) -> Result<u64, String> {
+    (points + 1)
+        .checked_mul(seeds)
+        .filter(|&r| r <= MAX_POWER_RUNS)
+        .ok_or_else(|| {
+            format!(
+                "{} points (the no-regression point included) × {seeds} seeds is more than the \
+                 {MAX_POWER_RUNS} runs a power analysis may hold",
+                points + 1
+            )
+        })
+}
+
 /// Why a count is refused, without the name of the flag or key it came from (the
 /// caller adds it: `--seeds`, `suite.toml: seeds`, ...).
 pub fn check_seeds(seeds: u64) -> Result<u64, String> {
@@ -119,6 +144,17 @@ mod tests {
         let e = check_seeds(MAX_SEEDS + 1).unwrap_err();
         assert!(e.contains("1000000001 is more than the 1000000000"), "{e}");
         assert!(check_seeds(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn power_runs_up_to_the_limit_and_one_past_it() {
+        assert_eq!(power_runs(9, 100_000), Ok(MAX_POWER_RUNS));
+        let e = power_runs(9, 100_001).unwrap_err();
+        assert!(
+            e.starts_with("10 points (the no-regression point included) × 100001 seeds"),
+            "{e}"
+        );
+        assert!(power_runs(MAX_POWER_POINTS, u64::MAX).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod execute;
 pub mod gameday;
 pub mod inputs;
 pub mod output;
+pub mod power;
 pub mod prometheus;
 pub mod report;
 pub mod slo_rules;

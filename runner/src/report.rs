@@ -20,6 +20,8 @@ pub use render::report::{CHARTS_DIR, REPORT_HTML, REPORT_MD};
 use render::table::sweep_table_painted;
 use reports::artifacts::events_csv;
 use reports::artifacts::manifest::{self, Manifest};
+use reports::artifacts::power_json::{self, PowerJson};
+use reports::artifacts::power_runs_csv;
 use reports::artifacts::run_json::{self, RunJson};
 use reports::artifacts::summary_json::{self, SummaryJson};
 use reports::artifacts::timeline_csv;
@@ -34,12 +36,15 @@ use crate::sweep::summaries::Rows;
 
 const RUN_JSON: &str = run_json::FILE_NAME;
 const MANIFEST: &str = manifest::FILE_NAME;
+const POWER_JSON: &str = power_json::FILE_NAME;
 
 /// What a directory holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Run,
     Sweep,
+    /// A power analysis (`rollcage power`): its `power.json`.
+    Power,
 }
 
 /// What `report` wrote.
@@ -74,11 +79,21 @@ pub fn detect(dir: &Path) -> Result<Kind, RunnerError> {
     if dir.join(MANIFEST).is_file() {
         return Ok(Kind::Sweep);
     }
+    if dir.join(POWER_JSON).is_file() {
+        return Ok(Kind::Power);
+    }
+    if dir.join(power_runs_csv::PARTIAL_FILE_NAME).is_file() {
+        return Err(bad(
+            dir,
+            "the power analysis did not finish (power-runs.csv.partial, no power.json); run it again with --force",
+        ));
+    }
     Err(bad(
         dir,
         format!(
-            "neither a run directory (no {RUN_JSON}) nor a sweep directory (no {MANIFEST}); \
-             report takes the --out directory of `rollcage run` or `rollcage sweep`"
+            "neither a run directory (no {RUN_JSON}), a sweep directory (no {MANIFEST}) nor a \
+             power analysis (no {POWER_JSON}); report takes the --out directory of `rollcage \
+             run`, `rollcage sweep` or `rollcage power`"
         ),
     ))
 }
@@ -100,6 +115,10 @@ pub fn report(out: &OutputDir, paint: Paint) -> Result<Written, RunnerError> {
             let v = read_sweep(dir)?;
             let table = sweep_table_painted(&v.groups, &v.pareto, &v.recommendation, paint);
             (pages::sweep_report(&v), Some(table))
+        }
+        Kind::Power => {
+            let doc = read(&dir.join(POWER_JSON), PowerJson::from_bytes)?;
+            (pages::power_report(&doc), None)
         }
     };
     let files = files.map_err(|e| bad(dir, e))?;

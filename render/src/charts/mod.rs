@@ -10,6 +10,7 @@ pub mod cdf;
 pub mod font;
 pub mod heatmap;
 pub mod pareto;
+pub mod power;
 pub mod rates;
 pub mod timeline;
 pub mod tornado;
@@ -52,6 +53,7 @@ pub enum Chart {
     Rates(rates::Rates),
     Heatmap(heatmap::Heatmap),
     Tornado(tornado::Tornado),
+    Power(power::Power),
 }
 
 impl Chart {
@@ -65,6 +67,7 @@ impl Chart {
             Chart::Rates(c) => c.size(),
             Chart::Heatmap(c) => c.size(),
             Chart::Tornado(c) => c.size(),
+            Chart::Power(c) => c.size(),
         }
     }
 
@@ -79,6 +82,7 @@ impl Chart {
             Chart::Rates(c) => c.draw(root),
             Chart::Heatmap(c) => c.draw(root),
             Chart::Tornado(c) => c.draw(root),
+            Chart::Power(c) => c.draw(root),
         }
     }
 }

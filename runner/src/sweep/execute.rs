@@ -125,8 +125,9 @@ pub fn execute(
 }
 
 /// `execute` with the run given as a function of the position, so that the ordering
-/// and the panic handling can be tested without the engine.
-fn execute_with(
+/// and the panic handling can be tested without the engine, and so that a power
+/// analysis writes its own rows through the same ordered, bounded, panic-catching pool.
+pub(crate) fn execute_with(
     threads: usize,
     from: u64,
     to: u64,

@@ -333,6 +333,8 @@ fn the_sensitivity_section_and_tornadoes_appear_only_with_uncertain_parameters()
         .filter(|c| c.iter().max().unwrap() - c.iter().min().unwrap() > 60)
         .count();
     assert!(hued > 200, "{hued} coloured pixels");
+}
+
 #[test]
 fn power_report_is_pinned_self_contained_and_deterministic() {
     let doc = render::power::example(true);

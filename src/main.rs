@@ -146,6 +146,11 @@ struct RunArgs {
     /// Print run.json on stdout instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Also run the twin of this run: the same world and seed in which the release
+    /// never happens, and report what the release itself cost (budget_release_pct,
+    /// bad_events_release) beside what the twin burned (docs/metrics.md).
+    #[arg(long)]
+    counterfactual: bool,
     /// Exit 1 unless the outcome is one of these (comma-separated: succeeded, caught,
     /// escaped, false_rollback, stalled).
     #[arg(long, value_delimiter = ',', value_parser = parse_outcome)]
@@ -249,14 +254,18 @@ fn print_with((text, code): (String, ExitCode)) -> Result<ExitCode, RunnerError>
 }
 
 fn reproduce(r: &Resolved, args: &RunArgs) -> String {
-    runner::execute::reproduce_command(
+    let mut cmd = runner::execute::reproduce_command(
         &args.scenario,
         &args.policy,
         args.master.seed,
         args.replicate,
         &r.overrides,
         &args.import.flags().words(),
-    )
+    );
+    if args.counterfactual {
+        cmd.push_str(" --counterfactual");
+    }
+    cmd
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
@@ -273,7 +282,12 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         .as_deref()
         .map(|p| OutputDir::create(p, args.force))
         .transpose()?;
-    let (record, metrics) = runner::execute::run_once(
+    let run = if args.counterfactual {
+        runner::execute::run_with_twin
+    } else {
+        runner::execute::run_once
+    };
+    let (record, metrics) = run(
         &resolved.scenario,
         &resolved.policy,
         args.master.seed,

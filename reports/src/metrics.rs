@@ -173,6 +173,65 @@ pub struct RunMetrics {
     /// to it during the change; 0 when nothing called a failing dependency.
     #[serde(default)]
     pub dependency_error_rate: f64,
+    /// The release's cost against the run's counterfactual twin (`--counterfactual`);
+    /// absent otherwise, so a run without the flag writes what it always wrote.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub counterfactual: Option<Counterfactual>,
+}
+
+/// What a run's twin (the same world and seed without the release,
+/// `sim_core::twin`) consumed: the part of a run's figures the environment caused.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Twin {
+    pub budget_consumed_pct: f64,
+    pub requests_bad: u64,
+}
+
+impl Twin {
+    /// The twin's figures, from its metrics.
+    pub fn of(twin: &RunMetrics) -> Twin {
+        Twin {
+            budget_consumed_pct: twin.budget_consumed_pct,
+            requests_bad: twin.requests_bad,
+        }
+    }
+}
+
+/// A run against its twin: what the release itself cost. Both runs share the SLO's
+/// scale (the same world), so the budget difference is the bad-event difference on
+/// that scale. Either difference can be negative: a release that fixes something, or
+/// a rollback that removed pods a kill would otherwise have hit, and noise (after the
+/// release the two runs serve requests in a different order, so per-request draws
+/// differ).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Counterfactual {
+    /// `budget_consumed_pct` minus the twin's.
+    pub budget_release_pct: f64,
+    /// `requests_bad` minus the twin's.
+    pub bad_events_release: i64,
+    pub twin_budget_consumed_pct: f64,
+    pub twin_requests_bad: u64,
+}
+
+impl Counterfactual {
+    /// The release's cost in `run` given its twin's figures.
+    pub fn of(run: &RunMetrics, twin: Twin) -> Counterfactual {
+        Counterfactual {
+            budget_release_pct: run.budget_consumed_pct - twin.budget_consumed_pct,
+            bad_events_release: signed_difference(run.requests_bad, twin.requests_bad),
+            twin_budget_consumed_pct: twin.budget_consumed_pct,
+            twin_requests_bad: twin.requests_bad,
+        }
+    }
+}
+
+/// `a − b` as a signed count, saturating (a run holds far fewer than 2^63 requests).
+fn signed_difference(a: u64, b: u64) -> i64 {
+    if a >= b {
+        i64::try_from(a - b).unwrap_or(i64::MAX)
+    } else {
+        i64::try_from(b - a).map_or(i64::MIN, |d| -d)
+    }
 }
 
 fn s(t: Option<SimTime>) -> Option<f64> {
@@ -278,7 +337,14 @@ impl RunMetrics {
             } else {
                 0.0
             },
+            counterfactual: None,
         }
+    }
+
+    /// These metrics with the release's cost against a twin with figures `twin`.
+    pub fn with_twin(mut self, twin: Twin) -> RunMetrics {
+        self.counterfactual = Some(Counterfactual::of(&self, twin));
+        self
     }
 }
 

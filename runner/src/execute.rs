@@ -2,6 +2,7 @@
 
 use policies::Policy;
 use reports::RunMetrics;
+use reports::metrics::Twin;
 use scenarios::Scenario;
 use sim_core::RunRecord;
 use sim_core::rng::RunSeed;
@@ -30,6 +31,37 @@ pub fn run_once(
     let record = sim_core::run(&world, controller.as_mut());
     let metrics = RunMetrics::derive(&record, scenario.mitigation_hold());
     (record, metrics)
+}
+
+/// The `minReadySeconds` of `policy`: with the scenario and replicate, all a twin
+/// depends on (see `sim_core::twin`).
+pub fn twin_key(policy: &Policy) -> sim_core::SimDuration {
+    policy.controller().min_ready()
+}
+
+/// The figures of the twin of replicate `replicate` of `scenario` (the same world and
+/// seed without the release) for policies whose `minReadySeconds` is `min_ready`.
+pub fn run_twin(
+    scenario: &Scenario,
+    master: u64,
+    replicate: u64,
+    min_ready: sim_core::SimDuration,
+) -> Twin {
+    let world = scenario.world(run_seed(master, scenario, replicate));
+    let record = sim_core::twin::run_twin(&world, min_ready);
+    Twin::of(&RunMetrics::derive(&record, scenario.mitigation_hold()))
+}
+
+/// `run_once`, its metrics paired with its twin's (`--counterfactual`).
+pub fn run_with_twin(
+    scenario: &Scenario,
+    policy: &Policy,
+    master: u64,
+    replicate: u64,
+) -> (RunRecord, RunMetrics) {
+    let (record, metrics) = run_once(scenario, policy, master, replicate);
+    let twin = run_twin(scenario, master, replicate, twin_key(policy));
+    (record, metrics.with_twin(twin))
 }
 
 /// A `rollcage run` command for one run: `scenario` and `policy` as the command takes

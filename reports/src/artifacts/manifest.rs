@@ -121,6 +121,10 @@ pub struct Manifest {
     /// command-line words, for a command reproducing a run; absent when none were given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub import: Vec<String>,
+    /// Every run was paired with its counterfactual twin (`--counterfactual`), so
+    /// `runs.csv` and the summaries carry the counterfactual figures; absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counterfactual: bool,
 }
 
 pub const RUN_ORDER: &str = "run_id = (scenario_index * policies + policy_index) * seeds + replicate; shard I/N holds the replicates k with k mod N = I";
@@ -137,6 +141,13 @@ impl Manifest {
         let m: Manifest = json_from_bytes(bytes)?;
         m.check_counts().map_err(ArtifactError::file)?;
         Ok(m)
+    }
+
+    /// The figures this sweep's runs carry.
+    pub fn figures(&self) -> crate::vocab::Figures {
+        crate::vocab::Figures {
+            counterfactual: self.counterfactual,
+        }
     }
 
     pub fn grid_keys(&self) -> Vec<String> {

@@ -129,7 +129,7 @@ pub fn merge(
     let mut readers: Vec<Option<(csv::Reader<BufReader<File>>, String)>> =
         (0..count).map(|_| None).collect();
     let mut columns: Option<Columns> = None;
-    let header = runs_csv::header(&m.grid_keys());
+    let header = runs_csv::header(&m.grid_keys(), m.figures());
     for dir in dirs {
         let index = read_manifest(dir)?.shard.expect("checked").index as usize;
         let path = dir.join(RUNS_CSV);

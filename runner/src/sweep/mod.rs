@@ -273,7 +273,7 @@ fn run_in(
         }
         dir.write(MANIFEST, &m.to_bytes())?;
         let mut f = File::create(&partial).map_err(|e| RunnerError::io(&partial, e))?;
-        f.write_all(&runs_csv::line(runs_csv::header(&m.grid_keys())))
+        f.write_all(&runs_csv::line(runs_csv::header(&m.grid_keys(), m.figures())))
             .map_err(|e| RunnerError::io(&partial, e))?;
         0
     } else {
@@ -284,7 +284,7 @@ fn run_in(
             recover_partial(&partial, m)?
         } else {
             // Killed between writing the manifest and the first row.
-            fs::write(&partial, runs_csv::line(runs_csv::header(&m.grid_keys())))
+            fs::write(&partial, runs_csv::line(runs_csv::header(&m.grid_keys(), m.figures())))
                 .map_err(|e| RunnerError::io(&partial, e))?;
             0
         }
@@ -380,7 +380,7 @@ fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
         .map_err(io)?;
     let keep = complete_lines_len(&mut f).map_err(io)?;
     f.set_len(keep).map_err(io)?;
-    let expected_header = runs_csv::header(&m.grid_keys());
+    let expected_header = runs_csv::header(&m.grid_keys(), m.figures());
     if keep == 0 {
         f.write_all(&runs_csv::line(&expected_header)).map_err(io)?;
         return Ok(0);
@@ -414,7 +414,7 @@ fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
             continue;
         }
         let expected = m.run_at(count);
-        let row = runs_csv::RunsRecord::parse(&rec, m.grid.len())
+        let row = runs_csv::RunsRecord::parse(&rec, m.grid.len(), m.figures())
             .map_err(|e| bad(format!("row {}: {e}", count + 1)))?;
         if count >= m.shard_runs() || row.run_id != expected {
             return Err(bad(format!("row {} is not run {expected}", count + 1)));

@@ -25,6 +25,7 @@ pub mod execute;
 pub mod merge;
 pub mod plan;
 pub mod summaries;
+pub mod twins;
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};

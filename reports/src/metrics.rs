@@ -179,8 +179,9 @@ pub struct RunMetrics {
     pub counterfactual: Option<Counterfactual>,
 }
 
-/// What a run's twin (the same world and seed without the release,
-/// `sim_core::twin`) consumed: the part of a run's figures the environment caused.
+/// The figures the counterfactual compares: what a run's twin (the same world and
+/// seed without the release, `sim_core::twin`) consumed, the part of a run's figures
+/// the environment caused; or the same figures of the run itself.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Twin {
     pub budget_consumed_pct: f64,
@@ -216,6 +217,11 @@ pub struct Counterfactual {
 impl Counterfactual {
     /// The release's cost in `run` given its twin's figures.
     pub fn of(run: &RunMetrics, twin: Twin) -> Counterfactual {
+        Counterfactual::of_figures(Twin::of(run), twin)
+    }
+
+    /// The same from the two runs' figures (`run`'s taken as a `Twin` would be).
+    pub fn of_figures(run: Twin, twin: Twin) -> Counterfactual {
         Counterfactual {
             budget_release_pct: run.budget_consumed_pct - twin.budget_consumed_pct,
             bad_events_release: signed_difference(run.requests_bad, twin.requests_bad),
@@ -419,5 +425,53 @@ pub fn outcome(r: &RunRecord) -> Outcome {
         Outcome::Succeeded
     } else {
         Outcome::Stalled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(budget: f64, bad: u64) -> Twin {
+        Twin {
+            budget_consumed_pct: budget,
+            requests_bad: bad,
+        }
+    }
+
+    #[test]
+    fn the_release_costs_the_run_minus_its_twin() {
+        let run = Twin {
+            budget_consumed_pct: 3.872,
+            requests_bad: 60_222,
+        };
+        let c = Counterfactual::of_figures(run, figures(3.852, 59_908));
+        assert_eq!(c.budget_release_pct, 3.872 - 3.852);
+        assert_eq!(c.bad_events_release, 314);
+        assert_eq!(
+            (c.twin_budget_consumed_pct, c.twin_requests_bad),
+            (3.852, 59_908)
+        );
+    }
+
+    /// A run identical to its twin costs exactly nothing: no rounding leaves a residue.
+    #[test]
+    fn a_run_equal_to_its_twin_costs_exactly_zero() {
+        let same = figures(0.001_234_567, 22);
+        let c = Counterfactual::of_figures(same, same);
+        assert_eq!(c.budget_release_pct.to_bits(), 0.0f64.to_bits(), "+0, not -0");
+        assert_eq!(c.bad_events_release, 0);
+    }
+
+    /// A release can cost less than nothing (a rollback that removed the pods an
+    /// outage hit, or noise): the count difference keeps its sign.
+    #[test]
+    fn a_run_better_than_its_twin_has_a_negative_cost() {
+        let c = Counterfactual::of_figures(figures(0.5, 100), figures(0.75, 150));
+        assert_eq!(c.budget_release_pct, -0.25);
+        assert_eq!(c.bad_events_release, -50);
+        assert_eq!(signed_difference(0, u64::MAX), i64::MIN);
+        assert_eq!(signed_difference(u64::MAX, 0), i64::MAX);
+        assert_eq!(signed_difference(1 << 62, (1 << 62) + 1), -1);
     }
 }

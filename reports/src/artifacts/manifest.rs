@@ -269,6 +269,7 @@ mod tests {
             constraints: Constraints::default(),
             shard: Some(Shard { index: 1, count: 2 }),
             import: vec!["--analysis".into(), "templates.yaml".into()],
+            counterfactual: false,
         }
     }
 
@@ -278,6 +279,16 @@ mod tests {
         let bytes = m.to_bytes();
         assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);
         assert_eq!(Manifest::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+        // Without --counterfactual the key is absent: a manifest reads as it always did.
+        assert!(!String::from_utf8_lossy(&bytes).contains("counterfactual"));
+        let cf = Manifest {
+            counterfactual: true,
+            ..manifest()
+        };
+        let bytes = cf.to_bytes();
+        assert!(String::from_utf8_lossy(&bytes).contains("\"counterfactual\": true"));
+        assert_eq!(Manifest::from_bytes(&bytes).unwrap(), cf);
+        assert_eq!(cf.figures(), crate::vocab::Figures::EVERY);
     }
 
     #[test]

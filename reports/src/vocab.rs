@@ -313,6 +313,16 @@ const FACTS: &[(Metric, &str)] = &[
         "candidate crashes per 1000 starts",
     ),
     (Metric::DependencyErrorRate, "dependency error rate"),
+    // Only in a run made with `--counterfactual` (see `Figures`).
+    (
+        Metric::BudgetRelease,
+        "budget burned by the release (run minus its twin)",
+    ),
+    (Metric::BadEventsRelease, "bad events of the release"),
+    (
+        Metric::TwinBudgetConsumed,
+        "budget its twin burned without the release",
+    ),
 ];
 
 /// The figures a sweep summarises, in the order of `summary.csv`, `summary.json` and

@@ -22,7 +22,9 @@ struct Pair {
 fn pair(scenario: &str, policy: &str, k: u64) -> Pair {
     let r = resolve(scenario, policy, &[], &Default::default()).unwrap_or_else(|e| panic!("{e}"));
     let (run, metrics) = runner::execute::run_with_twin(&r.scenario, &r.policy, 1, k);
-    let world = r.scenario.world(runner::execute::run_seed(1, &r.scenario, k));
+    let world = r
+        .scenario
+        .world(runner::execute::run_seed(1, &r.scenario, k));
     let min_ready = runner::execute::twin_key(&r.policy);
     let twin = sim_core::twin::run_twin(&world, min_ready);
     let release_s = world.rollout_start.expect("a release").as_secs_f64();
@@ -46,7 +48,12 @@ fn cost(m: &RunMetrics) -> reports::metrics::Counterfactual {
 #[test]
 fn a_run_and_its_twin_agree_event_for_event_until_the_release() {
     let scenarios: Vec<&str> = scenarios::BUILTIN.iter().map(|(n, _)| *n).collect();
-    let policies = ["gated-10pct", "argo-canary", "blue-green", "codedeploy-half"];
+    let policies = [
+        "gated-10pct",
+        "argo-canary",
+        "blue-green",
+        "codedeploy-half",
+    ];
     let mut compared = 0;
     for (i, scenario) in scenarios.iter().enumerate() {
         let r = resolve(scenario, "noop", &[], &Default::default()).unwrap();
@@ -60,20 +67,43 @@ fn a_run_and_its_twin_agree_event_for_event_until_the_release() {
             events_csv::to_bytes(&events_csv::records(&lines))
         };
         let rows = |rec: &RunRecord| {
-            let rows: Vec<_> = rec.timeline.iter().filter(|t| before(t.at)).cloned().collect();
+            let rows: Vec<_> = rec
+                .timeline
+                .iter()
+                .filter(|t| before(t.at))
+                .cloned()
+                .collect();
             timeline_csv::to_bytes(&timeline_csv::records(&rows, 15.0))
         };
-        assert!(p.run.log.iter().any(|l| before(l.at)) || p.run.timeline.iter().any(|t| before(t.at)));
-        assert_eq!(log(&p.run), log(&p.twin), "{scenario}: events before the release");
-        assert_eq!(rows(&p.run), rows(&p.twin), "{scenario}: scrapes before the release");
         assert!(
-            p.run.log.iter().any(|l| l.at.as_secs_f64() >= p.release_s && l.subject == "release"),
+            p.run.log.iter().any(|l| before(l.at)) || p.run.timeline.iter().any(|t| before(t.at))
+        );
+        assert_eq!(
+            log(&p.run),
+            log(&p.twin),
+            "{scenario}: events before the release"
+        );
+        assert_eq!(
+            rows(&p.run),
+            rows(&p.twin),
+            "{scenario}: scrapes before the release"
+        );
+        assert!(
+            p.run
+                .log
+                .iter()
+                .any(|l| l.at.as_secs_f64() >= p.release_s && l.subject == "release"),
             "{scenario}: the run has a release, the twin none"
         );
         assert!(p.twin.log.iter().all(|l| l.subject != "release"));
         if r.scenario.client.retries == 0 && r.scenario.sessions.is_none() {
-            let arrivals = |rec: &RunRecord| rec.timeline.iter().map(|t| t.arrivals).collect::<Vec<_>>();
-            assert_eq!(arrivals(&p.run), arrivals(&p.twin), "{scenario}: arrivals per scrape");
+            let arrivals =
+                |rec: &RunRecord| rec.timeline.iter().map(|t| t.arrivals).collect::<Vec<_>>();
+            assert_eq!(
+                arrivals(&p.run),
+                arrivals(&p.twin),
+                "{scenario}: arrivals per scrape"
+            );
         }
         compared += 1;
     }
@@ -89,7 +119,10 @@ fn a_good_release_under_noop_costs_exactly_nothing() {
         let c = cost(&p.metrics);
         assert_eq!(c.budget_release_pct, 0.0, "replicate {k}");
         assert_eq!(c.bad_events_release, 0, "replicate {k}");
-        assert!(c.twin_requests_bad > 0, "the twin has background bad events");
+        assert!(
+            c.twin_requests_bad > 0,
+            "the twin has background bad events"
+        );
         assert_eq!(c.twin_budget_consumed_pct, p.metrics.budget_consumed_pct);
     }
 }
@@ -114,13 +147,19 @@ fn a_dependency_outage_during_a_good_release_is_the_environments_cost() {
         twin += c.twin_budget_consumed_pct;
         println!(
             "replicate {k}: budget {:.4}%, twin {:.4}%, release {:.4}% ({} bad)",
-            p.metrics.budget_consumed_pct, c.twin_budget_consumed_pct, c.budget_release_pct, c.bad_events_release
+            p.metrics.budget_consumed_pct,
+            c.twin_budget_consumed_pct,
+            c.budget_release_pct,
+            c.bad_events_release
         );
     }
     let (release, budget, twin) = (release / n as f64, budget / n as f64, twin / n as f64);
     assert!(budget >= 1.0, "the run burned {budget}%");
     assert!(twin >= 1.0, "the twin burned {twin}% without the release");
-    assert!(release.abs() <= 0.1, "the release cost {release}% of {budget}%");
+    assert!(
+        release.abs() <= 0.1,
+        "the release cost {release}% of {budget}%"
+    );
 }
 
 /// `error-regression` under a gated canary: the candidate fails 2% of its requests
@@ -157,11 +196,29 @@ fn an_error_regression_costs_its_budget_minus_the_twins() {
 /// the flag neither changes.
 #[test]
 fn run_prints_the_counterfactual_only_when_asked() {
-    let base = ["run", "--scenario", "dependency-outage", "--policy", "k8s-default"];
+    let base = [
+        "run",
+        "--scenario",
+        "dependency-outage",
+        "--policy",
+        "k8s-default",
+    ];
     let plain = run_ok(&base);
     let with = run_ok(&[&base[..], &["--counterfactual"]].concat());
     assert!(!plain.contains("release itself"));
-    assert!(with.contains("of the budget burned by the release itself"), "{with}");
+    assert!(
+        with.contains("of the budget burned by the release itself"),
+        "{with}"
+    );
+    // The figures the README quotes for this command.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("here 0.020% of the 3.872% burned is the release's"));
+    assert!(with.contains("budget       3.872%"), "{with}");
+    assert!(
+        with.contains("release      0.020% of the budget burned by the release itself"),
+        "{with}"
+    );
     fn strip(s: &str) -> Vec<&str> {
         s.lines().filter(|l| !l.starts_with("  release ")).collect()
     }
@@ -170,7 +227,12 @@ fn run_prints_the_counterfactual_only_when_asked() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(v["budget_release_pct"].is_f64(), "{json}");
     assert!(v["twin_requests_bad"].is_u64());
-    assert!(v["inputs"]["reproduce"].as_str().unwrap().ends_with(" --counterfactual"));
+    assert!(
+        v["inputs"]["reproduce"]
+            .as_str()
+            .unwrap()
+            .ends_with(" --counterfactual")
+    );
     let plain_json = run_ok(&[&base[..], &["--json"]].concat());
     assert!(!plain_json.contains("twin_") && !plain_json.contains("budget_release"));
 }
@@ -179,7 +241,13 @@ fn read(dir: &std::path::Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
 }
 
-const FILES: [&str; 5] = ["runs.csv", "summary.csv", "summary.json", "paired.csv", "pareto.csv"];
+const FILES: [&str; 5] = [
+    "runs.csv",
+    "summary.csv",
+    "summary.json",
+    "paired.csv",
+    "pareto.csv",
+];
 
 /// A `--counterfactual` sweep writes the same bytes on 1 and 2 threads and as two
 /// shards merged; its runs are the runs of the same sweep without the flag (the twins
@@ -211,8 +279,14 @@ fn a_counterfactual_sweep_is_the_same_whatever_the_threads_and_shards() {
     };
     let one = sweep("one", &["--counterfactual", "--threads", "1"]);
     let two = sweep("two", &["--counterfactual", "--threads", "2"]);
-    let s0 = sweep("s0", &["--counterfactual", "--threads", "2", "--shard", "0/2"]);
-    let s1 = sweep("s1", &["--counterfactual", "--threads", "1", "--shard", "1/2"]);
+    let s0 = sweep(
+        "s0",
+        &["--counterfactual", "--threads", "2", "--shard", "0/2"],
+    );
+    let s1 = sweep(
+        "s1",
+        &["--counterfactual", "--threads", "1", "--shard", "1/2"],
+    );
     let merged = dir.join("merged");
     run_ok(&[
         "merge",
@@ -227,10 +301,20 @@ fn a_counterfactual_sweep_is_the_same_whatever_the_threads_and_shards() {
     }
     let runs = String::from_utf8(read(&one, "runs.csv")).unwrap();
     let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
-    let cf: Vec<usize> = ["budget_release_pct", "bad_events_release", "twin_budget_consumed_pct", "twin_requests_bad"]
-        .iter()
-        .map(|c| header.iter().position(|h| h == c).unwrap_or_else(|| panic!("no {c}")))
-        .collect();
+    let cf: Vec<usize> = [
+        "budget_release_pct",
+        "bad_events_release",
+        "twin_budget_consumed_pct",
+        "twin_requests_bad",
+    ]
+    .iter()
+    .map(|c| {
+        header
+            .iter()
+            .position(|h| h == c)
+            .unwrap_or_else(|| panic!("no {c}"))
+    })
+    .collect();
     let without_cf = |text: &str| -> Vec<String> {
         text.lines()
             .map(|l| {
@@ -245,16 +329,32 @@ fn a_counterfactual_sweep_is_the_same_whatever_the_threads_and_shards() {
     };
     let plain = sweep("plain", &["--threads", "2"]);
     let plain_runs = String::from_utf8(read(&plain, "runs.csv")).unwrap();
-    assert_eq!(without_cf(&runs), plain_runs.lines().map(String::from).collect::<Vec<_>>());
-    assert!(!String::from_utf8(read(&plain, "manifest.json")).unwrap().contains("counterfactual"));
-    assert!(!String::from_utf8(read(&plain, "summary.csv")).unwrap().contains("budget_release"));
+    assert_eq!(
+        without_cf(&runs),
+        plain_runs.lines().map(String::from).collect::<Vec<_>>()
+    );
+    assert!(
+        !String::from_utf8(read(&plain, "manifest.json"))
+            .unwrap()
+            .contains("counterfactual")
+    );
+    assert!(
+        !String::from_utf8(read(&plain, "summary.csv"))
+            .unwrap()
+            .contains("budget_release")
+    );
     // The twin is the policy's: every policy on a replicate shares it.
     let twin_col = |line: &str| line.split(',').nth(cf[2]).unwrap().to_string();
     let lines: Vec<&str> = runs.lines().skip(1).collect();
     for s in 0..2 {
         for k in 0..5 {
-            let twins: Vec<String> = (0..3).map(|v| twin_col(lines[(s * 3 + v) * 5 + k])).collect();
-            assert!(twins.windows(2).all(|w| w[0] == w[1]), "scenario {s} replicate {k}: {twins:?}");
+            let twins: Vec<String> = (0..3)
+                .map(|v| twin_col(lines[(s * 3 + v) * 5 + k]))
+                .collect();
+            assert!(
+                twins.windows(2).all(|w| w[0] == w[1]),
+                "scenario {s} replicate {k}: {twins:?}"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(dir);

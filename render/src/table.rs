@@ -35,8 +35,17 @@ fn with_interval(g: &GroupSummary, metric: Metric) -> String {
 /// The counterfactual figures of a `--counterfactual` sweep, one line per group: the
 /// mean budget the release itself burned with its interval, beside what the twins
 /// burned without it. Nothing when the groups do not carry them.
-fn counterfactual_table(s: &mut String, groups: &[GroupSummary], sw: usize, pw: usize, paint: Paint) {
-    if groups.iter().all(|g| g.metric(Metric::BudgetRelease).is_none()) {
+fn counterfactual_table(
+    s: &mut String,
+    groups: &[GroupSummary],
+    sw: usize,
+    pw: usize,
+    paint: Paint,
+) {
+    if groups
+        .iter()
+        .all(|g| g.metric(Metric::BudgetRelease).is_none())
+    {
         return;
     }
     let _ = writeln!(

@@ -459,7 +459,11 @@ mod tests {
     fn a_run_equal_to_its_twin_costs_exactly_zero() {
         let same = figures(0.001_234_567, 22);
         let c = Counterfactual::of_figures(same, same);
-        assert_eq!(c.budget_release_pct.to_bits(), 0.0f64.to_bits(), "+0, not -0");
+        assert_eq!(
+            c.budget_release_pct.to_bits(),
+            0.0f64.to_bits(),
+            "+0, not -0"
+        );
         assert_eq!(c.bad_events_release, 0);
     }
 

@@ -41,12 +41,14 @@ impl RunView {
             value,
         };
         let figs = crate::vocab::Figures::of(m);
-        let more = Metric::facts().filter(|&f| figs.includes(f)).filter_map(|f| {
-            let value = f
-                .value(m)
-                .map_or_else(|| "n/a".to_string(), |v| f.unit().show(v));
-            Some(row("", String::new(), f.fact_label()?, value))
-        });
+        let more = Metric::facts()
+            .filter(|&f| figs.includes(f))
+            .filter_map(|f| {
+                let value = f
+                    .value(m)
+                    .map_or_else(|| "n/a".to_string(), |v| f.unit().show(v));
+                Some(row("", String::new(), f.fact_label()?, value))
+            });
         let mut rows = vec![
             row(
                 "release started",

@@ -286,7 +286,10 @@ impl Figures {
 
     /// The figures, in `runs.csv` column order (`Metric::ALL`'s).
     pub fn all(self) -> impl Iterator<Item = Metric> + Clone {
-        Metric::ALL.iter().copied().filter(move |&m| self.includes(m))
+        Metric::ALL
+            .iter()
+            .copied()
+            .filter(move |&m| self.includes(m))
     }
 
     /// The summarised figures, in summary order.

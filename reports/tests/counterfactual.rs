@@ -72,7 +72,12 @@ fn runs_csv_with_the_counterfactual_figures_reads_back() {
     assert_eq!(r.value(Metric::BadEventsRelease), Some(310.0 - 1000.0));
     assert_eq!(r.value(Metric::TwinRequestsBad), Some(1000.0));
     let text = String::from_utf8(bytes).unwrap();
-    assert!(text.lines().nth(1).unwrap().contains(",-690,0.500000,1000,"));
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .contains(",-690,0.500000,1000,")
+    );
 }
 
 /// A `--counterfactual` group summarises the counterfactual figures (with bootstrap
@@ -121,9 +126,11 @@ fn summaries_carry_the_counterfactual_figures_when_the_runs_do() {
     let header = String::from_utf8(bytes).unwrap();
     let header = header.lines().next().unwrap();
     assert!(header.contains("budget_release_pct_mean_lo"));
-    assert!(!summary_csv::header(Figures::BASE)
-        .iter()
-        .any(|h| h.starts_with("budget_release") || h.starts_with("twin_")));
+    assert!(
+        !summary_csv::header(Figures::BASE)
+            .iter()
+            .any(|h| h.starts_with("budget_release") || h.starts_with("twin_"))
+    );
 }
 
 /// The summaries' reader finds the counterfactual columns by name when they are there
@@ -135,7 +142,10 @@ fn columns_find_the_counterfactual_figures_by_name() {
         requests_bad: 100,
     };
     for (m, expect) in [
-        (metrics().with_twin(twin), Some(metrics().budget_consumed_pct - 0.25)),
+        (
+            metrics().with_twin(twin),
+            Some(metrics().budget_consumed_pct - 0.25),
+        ),
         (metrics(), None),
     ] {
         let figs = Figures::of(&m);

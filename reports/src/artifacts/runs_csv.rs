@@ -255,8 +255,7 @@ impl RunsCsv {
     pub fn from_bytes(bytes: &[u8]) -> Result<RunsCsv, ArtifactError> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let found = reader.headers().map_err(|e| super::csv_error(&e))?.clone();
-        let (grid_keys, figs) =
-            grid_keys_of(&found).map_err(|e| ArtifactError::at_line(1, e))?;
+        let (grid_keys, figs) = grid_keys_of(&found).map_err(|e| ArtifactError::at_line(1, e))?;
         let mut rows = Vec::new();
         for rec in reader.records() {
             let rec = rec.map_err(|e| super::csv_error(&e))?;
@@ -456,9 +455,9 @@ impl<R: std::io::Read> SweepRows<R> {
     pub fn new(input: R, m: &Manifest) -> Result<SweepRows<R>, ArtifactError> {
         let mut reader = csv::Reader::from_reader(input);
         let found = reader.headers().map_err(|e| super::csv_error(&e))?.clone();
-        if found
+        if found.iter().ne(header(&m.grid_keys(), m.figures())
             .iter()
-            .ne(header(&m.grid_keys(), m.figures()).iter().map(String::as_str))
+            .map(String::as_str))
         {
             return Err(ArtifactError::at_line(
                 1,

@@ -274,8 +274,11 @@ fn run_in(
         }
         dir.write(MANIFEST, &m.to_bytes())?;
         let mut f = File::create(&partial).map_err(|e| RunnerError::io(&partial, e))?;
-        f.write_all(&runs_csv::line(runs_csv::header(&m.grid_keys(), m.figures())))
-            .map_err(|e| RunnerError::io(&partial, e))?;
+        f.write_all(&runs_csv::line(runs_csv::header(
+            &m.grid_keys(),
+            m.figures(),
+        )))
+        .map_err(|e| RunnerError::io(&partial, e))?;
         0
     } else {
         check_manifest(out, m)?;
@@ -285,8 +288,11 @@ fn run_in(
             recover_partial(&partial, m)?
         } else {
             // Killed between writing the manifest and the first row.
-            fs::write(&partial, runs_csv::line(runs_csv::header(&m.grid_keys(), m.figures())))
-                .map_err(|e| RunnerError::io(&partial, e))?;
+            fs::write(
+                &partial,
+                runs_csv::line(runs_csv::header(&m.grid_keys(), m.figures())),
+            )
+            .map_err(|e| RunnerError::io(&partial, e))?;
             0
         }
     };

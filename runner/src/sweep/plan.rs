@@ -351,6 +351,7 @@ mod tests {
             bootstrap_resamples: 100,
             shard: None,
             import: ImportFlags::default(),
+            counterfactual: false,
         }
     }
 

@@ -131,3 +131,60 @@ impl<'p> Twins<'p> {
         self.slots.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::ImportFlags;
+    use crate::sweep::plan::{Shard, SweepRequest, plan};
+    use reports::sweep::Constraints;
+
+    fn plan_of(shard: Option<Shard>) -> Plan {
+        let req = SweepRequest {
+            scenarios: vec!["good-release".into(), "error-regression".into()],
+            // Four variants, two of each minReadySeconds.
+            policies: vec!["gated-10pct".into(), "flagger-canary".into()],
+            grid: vec!["policy.min_ready_seconds=0,5".into()],
+            sets: vec!["scenario.run.horizon_seconds=90".into()],
+            seeds: 5,
+            master_seed: 3,
+            baseline: None,
+            constraints: Constraints::default(),
+            bootstrap_resamples: 100,
+            shard,
+            import: ImportFlags::default(),
+            counterfactual: true,
+        };
+        plan(&req, "t").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Every run of a slice (whole, a shard, a resumed tail) gets its own twin, the
+    /// one `run_twin` computes directly, and once the slice is done no twin is held.
+    #[test]
+    fn each_run_gets_its_twin_and_no_slot_outlives_its_last_user() {
+        for (shard, from) in [
+            (None, 0),
+            (None, 7),
+            (Some(Shard { index: 1, count: 2 }), 0),
+        ] {
+            let plan = plan_of(shard);
+            let m = &plan.manifest;
+            let to = m.shard_runs();
+            let twins = Twins::new(&plan, from, to);
+            assert_eq!(twins.key_of, [0, 1, 0, 1]);
+            assert_eq!(twins.min_ready.len(), 2, "{:?}", twins.min_ready);
+            for position in from..to {
+                let (s, v, k) = m.locate(m.run_at(position));
+                let got = twins.get(s, v, k);
+                let direct = run_twin(
+                    &plan.scenarios[s],
+                    m.master_seed,
+                    k,
+                    twin_key(&plan.variants[v].policy),
+                );
+                assert_eq!(got, direct, "position {position}");
+            }
+            assert_eq!(twins.held(), 0, "{shard:?} from {from}");
+        }
+    }
+}

@@ -322,13 +322,13 @@ const MOMENTS: [Metric; 7] = [
 ];
 
 /// The columns the summaries read, in the order a baseline file keeps them: identity,
-/// outcome, the moments, `limit_hit`, then every summarised figure (the
-/// counterfactual ones too: a header without them reads as observed in no run).
+/// outcome, the moments, `limit_hit`, then every summarised figure every sweep has
+/// (a `check` suite runs no twins, so its baseline keeps no counterfactual figure).
 pub fn needed() -> Vec<&'static str> {
     let mut v = vec!["run_id", "scenario", "policy", "replicate", "outcome"];
     v.extend(MOMENTS.iter().map(|m| m.name()));
     v.push("limit_hit");
-    v.extend(Figures::EVERY.summarised().map(Metric::name));
+    v.extend(Metric::summarised().map(Metric::name));
     v
 }
 
@@ -365,7 +365,8 @@ impl Columns {
         Ok(Columns { fixed, figures })
     }
 
-    /// The needed columns the header has, by name and index, in `needed()` order.
+    /// The needed columns the header has, by name and index, in `needed()` order (the
+    /// counterfactual figures, after the base ones in `figures`, are not `needed()`).
     pub fn present(&self) -> Vec<(&'static str, usize)> {
         let names = needed();
         let fixed = self.fixed.iter().copied().map(Some);

@@ -25,6 +25,7 @@ fn sweep_throughput(c: &mut Criterion) {
         bootstrap_resamples: 1000,
         shard: None,
         import: Default::default(),
+        counterfactual: false,
     };
     let plan = plan(&request, "bench").expect("built-ins resolve");
     let mut group = c.benchmark_group("sweep");

@@ -154,6 +154,11 @@ struct RunArgs {
     /// Print run.json on stdout instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Also run the twin of this run: the same world and seed in which the release
+    /// never happens, and report what the release itself cost (budget_release_pct,
+    /// bad_events_release) beside what the twin burned (docs/metrics.md).
+    #[arg(long)]
+    counterfactual: bool,
     /// Exit 1 unless the outcome is one of these (comma-separated: succeeded, caught,
     /// escaped, false_rollback, stalled).
     #[arg(long, value_delimiter = ',', value_parser = parse_outcome)]
@@ -258,14 +263,18 @@ fn print_with((text, code): (String, ExitCode)) -> Result<ExitCode, RunnerError>
 }
 
 fn reproduce(r: &Resolved, args: &RunArgs) -> String {
-    runner::execute::reproduce_command(
+    let mut cmd = runner::execute::reproduce_command(
         &args.scenario,
         &args.policy,
         args.master.seed,
         args.replicate,
         &r.overrides,
         &args.import.flags().words(),
-    )
+    );
+    if args.counterfactual {
+        cmd.push_str(" --counterfactual");
+    }
+    cmd
 }
 
 fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
@@ -283,12 +292,21 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         .map(|p| OutputDir::create(p, args.force))
         .transpose()?;
     let drawn = runner::execute::draw(&resolved.scenario, args.master.seed, args.replicate)?;
-    let (record, metrics) = runner::execute::run_drawn(
+    let (record, mut metrics) = runner::execute::run_drawn(
         &drawn.scenario,
         &resolved.policy,
         args.master.seed,
         args.replicate,
     );
+    if args.counterfactual {
+        let twin = runner::execute::run_twin(
+            &resolved.scenario,
+            args.master.seed,
+            args.replicate,
+            runner::execute::twin_key(&resolved.policy),
+        );
+        metrics = metrics.with_twin(twin);
+    }
     let inputs = RunInputs {
         scenario: resolved.scenario.name.clone(),
         scenario_source: resolved.scenario_source.clone(),

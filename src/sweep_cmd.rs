@@ -82,6 +82,12 @@ pub struct SweepArgs {
     /// no meaningful 95% interval).
     #[arg(long, default_value_t = 1000, value_parser = whole::<usize, MIN_BOOTSTRAP, MAX_BOOTSTRAP>)]
     bootstrap: usize,
+    /// Pair every run with its twin: the same world and seed in which the release never
+    /// happens (computed once per scenario and replicate, shared by the policies).
+    /// runs.csv and the summaries gain budget_release_pct, bad_events_release and the
+    /// twin's figures (docs/metrics.md).
+    #[arg(long)]
+    counterfactual: bool,
 }
 
 #[derive(clap::Args)]
@@ -243,6 +249,7 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
         bootstrap_resamples: args.bootstrap,
         shard: args.shard,
         import: args.import.flags(),
+        counterfactual: args.counterfactual,
     };
     let plan = plan(&request, PROGRAM)?;
     let started = Instant::now();

@@ -176,9 +176,10 @@ fn a_sweep_directory_reads_back_byte_for_byte() {
         SummaryJson::to_bytes,
     );
     assert_eq!(s.check_matches(&m), Ok(()));
-    let rows = round_trip(&out, summary_csv::FILE_NAME, summary_csv::from_bytes, |r| {
-        summary_csv::to_bytes(r)
+    let (rows, figs) = round_trip(&out, summary_csv::FILE_NAME, summary_csv::from_bytes, |r| {
+        summary_csv::to_bytes(&r.0, r.1)
     });
+    assert_eq!(figs, m.figures());
     assert_eq!(rows.len(), s.groups.len());
     round_trip(&out, paired_csv::FILE_NAME, paired_csv::from_bytes, |r| {
         paired_csv::to_bytes(r)

@@ -100,7 +100,7 @@ fn dependency_errors_over_calls() {
 }
 
 fn through_runs_csv(runs: &[RunMetrics]) -> reports::sweep::GroupSummary {
-    let head = csv::StringRecord::from(header(&[]));
+    let head = csv::StringRecord::from(header(&[], reports::vocab::Figures::BASE));
     let columns = Columns::from_header(&head).unwrap();
     let rows: Vec<_> = runs
         .iter()

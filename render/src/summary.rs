@@ -6,6 +6,16 @@ use crate::paint::Paint;
 use reports::format::{human_secs, thousands};
 use reports::metrics::RunMetrics;
 
+/// A signed count with thousands separators and its sign (`+1,204`, `-3`, `0`).
+fn signed_thousands(n: i64) -> String {
+    let sign = match n.signum() {
+        1 => "+",
+        -1 => "-",
+        _ => "",
+    };
+    format!("{sign}{}", thousands(n.unsigned_abs()))
+}
+
 fn at(label: &str, t: Option<f64>) -> String {
     match t {
         Some(t) => format!("{label} {t:.1} s"),
@@ -111,6 +121,17 @@ pub fn run_summary_painted(title: &str, m: &RunMetrics, paint: Paint) -> String 
         m.peak_burn_rate_5m,
         m.peak_burn_rate_1h
     );
+    if let Some(c) = &m.counterfactual {
+        let _ = writeln!(
+            s,
+            "  release      {} of the budget burned by the release itself, {} bad events; \
+             its twin without the release burned {:.3}% ({} bad)",
+            paint.bold(&format!("{:.3}%", c.budget_release_pct)),
+            signed_thousands(c.bad_events_release),
+            c.twin_budget_consumed_pct,
+            thousands(c.twin_requests_bad)
+        );
+    }
     let b = &m.bad_events;
     let _ = writeln!(
         s,

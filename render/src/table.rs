@@ -21,6 +21,55 @@ fn p(g: &GroupSummary, metric: Metric, pick: fn(&reports::stats::Describe) -> f6
     }
 }
 
+/// An estimate with its 95% interval in the figure's unit: `0.012% (0.008-0.016%)`.
+fn with_interval(g: &GroupSummary, metric: Metric) -> String {
+    match g.metric(metric).and_then(|m| m.stats) {
+        Some(d) => {
+            let (u, e) = (metric.unit(), d.mean);
+            format!("{} ({} to {})", u.show(e.value), u.show(e.lo), u.show(e.hi))
+        }
+        None => "-".into(),
+    }
+}
+
+/// The counterfactual figures of a `--counterfactual` sweep, one line per group: the
+/// mean budget the release itself burned with its interval, beside what the twins
+/// burned without it. Nothing when the groups do not carry them.
+fn counterfactual_table(
+    s: &mut String,
+    groups: &[GroupSummary],
+    sw: usize,
+    pw: usize,
+    paint: Paint,
+) {
+    if groups
+        .iter()
+        .all(|g| g.metric(Metric::BudgetRelease).is_none())
+    {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nCounterfactual: budget burned by the release itself (each run minus its twin without the release)"
+    );
+    let header = format!(
+        "{:<sw$}  {:<pw$}  {:>32}  {:>12}  {:>12}",
+        "scenario", "policy", "release mean (95% CI)", "release p95", "twin mean"
+    );
+    let _ = writeln!(s, "{}", paint.bold(&header));
+    for g in groups {
+        let _ = writeln!(
+            s,
+            "{:<sw$}  {:<pw$}  {:>32}  {:>12}  {:>12}",
+            g.scenario,
+            g.policy,
+            with_interval(g, Metric::BudgetRelease),
+            p(g, Metric::BudgetRelease, |d| d.p95.value),
+            p(g, Metric::TwinBudgetConsumed, |d| d.mean.value),
+        );
+    }
+}
+
 /// One line per group, then the frontier and the recommendation.
 pub fn sweep_table(
     groups: &[GroupSummary],
@@ -93,6 +142,7 @@ pub fn sweep_table_painted(
             p(g, Metric::DeployDuration, |d| d.p50.value),
         );
     }
+    counterfactual_table(&mut s, groups, sw, pw, paint);
     let cut: u64 = groups.iter().map(|g| g.limit_hit).sum();
     if cut > 0 {
         let _ = writeln!(

@@ -173,6 +173,71 @@ pub struct RunMetrics {
     /// to it during the change; 0 when nothing called a failing dependency.
     #[serde(default)]
     pub dependency_error_rate: f64,
+    /// The release's cost against the run's counterfactual twin (`--counterfactual`);
+    /// absent otherwise, so a run without the flag writes what it always wrote.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub counterfactual: Option<Counterfactual>,
+}
+
+/// The figures the counterfactual compares: what a run's twin (the same world and
+/// seed without the release, `sim_core::twin`) consumed, the part of a run's figures
+/// the environment caused; or the same figures of the run itself.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Twin {
+    pub budget_consumed_pct: f64,
+    pub requests_bad: u64,
+}
+
+impl Twin {
+    /// The twin's figures, from its metrics.
+    pub fn of(twin: &RunMetrics) -> Twin {
+        Twin {
+            budget_consumed_pct: twin.budget_consumed_pct,
+            requests_bad: twin.requests_bad,
+        }
+    }
+}
+
+/// A run against its twin: what the release itself cost. Both runs share the SLO's
+/// scale (the same world), so the budget difference is the bad-event difference on
+/// that scale. Either difference can be negative: a release that fixes something, or
+/// a rollback that removed pods a kill would otherwise have hit, and noise (after the
+/// release the two runs serve requests in a different order, so per-request draws
+/// differ).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Counterfactual {
+    /// `budget_consumed_pct` minus the twin's.
+    pub budget_release_pct: f64,
+    /// `requests_bad` minus the twin's.
+    pub bad_events_release: i64,
+    pub twin_budget_consumed_pct: f64,
+    pub twin_requests_bad: u64,
+}
+
+impl Counterfactual {
+    /// The release's cost in `run` given its twin's figures.
+    pub fn of(run: &RunMetrics, twin: Twin) -> Counterfactual {
+        Counterfactual::of_figures(Twin::of(run), twin)
+    }
+
+    /// The same from the two runs' figures (`run`'s taken as a `Twin` would be).
+    pub fn of_figures(run: Twin, twin: Twin) -> Counterfactual {
+        Counterfactual {
+            budget_release_pct: run.budget_consumed_pct - twin.budget_consumed_pct,
+            bad_events_release: signed_difference(run.requests_bad, twin.requests_bad),
+            twin_budget_consumed_pct: twin.budget_consumed_pct,
+            twin_requests_bad: twin.requests_bad,
+        }
+    }
+}
+
+/// `a − b` as a signed count, saturating (a run holds far fewer than 2^63 requests).
+fn signed_difference(a: u64, b: u64) -> i64 {
+    if a >= b {
+        i64::try_from(a - b).unwrap_or(i64::MAX)
+    } else {
+        i64::try_from(b - a).map_or(i64::MIN, |d| -d)
+    }
 }
 
 fn s(t: Option<SimTime>) -> Option<f64> {
@@ -278,7 +343,14 @@ impl RunMetrics {
             } else {
                 0.0
             },
+            counterfactual: None,
         }
+    }
+
+    /// These metrics with the release's cost against a twin with figures `twin`.
+    pub fn with_twin(mut self, twin: Twin) -> RunMetrics {
+        self.counterfactual = Some(Counterfactual::of(&self, twin));
+        self
     }
 }
 
@@ -353,5 +425,57 @@ pub fn outcome(r: &RunRecord) -> Outcome {
         Outcome::Succeeded
     } else {
         Outcome::Stalled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(budget: f64, bad: u64) -> Twin {
+        Twin {
+            budget_consumed_pct: budget,
+            requests_bad: bad,
+        }
+    }
+
+    #[test]
+    fn the_release_costs_the_run_minus_its_twin() {
+        let run = Twin {
+            budget_consumed_pct: 3.872,
+            requests_bad: 60_222,
+        };
+        let c = Counterfactual::of_figures(run, figures(3.852, 59_908));
+        assert_eq!(c.budget_release_pct, 3.872 - 3.852);
+        assert_eq!(c.bad_events_release, 314);
+        assert_eq!(
+            (c.twin_budget_consumed_pct, c.twin_requests_bad),
+            (3.852, 59_908)
+        );
+    }
+
+    /// A run identical to its twin costs exactly nothing: no rounding leaves a residue.
+    #[test]
+    fn a_run_equal_to_its_twin_costs_exactly_zero() {
+        let same = figures(0.001_234_567, 22);
+        let c = Counterfactual::of_figures(same, same);
+        assert_eq!(
+            c.budget_release_pct.to_bits(),
+            0.0f64.to_bits(),
+            "+0, not -0"
+        );
+        assert_eq!(c.bad_events_release, 0);
+    }
+
+    /// A release can cost less than nothing (a rollback that removed the pods an
+    /// outage hit, or noise): the count difference keeps its sign.
+    #[test]
+    fn a_run_better_than_its_twin_has_a_negative_cost() {
+        let c = Counterfactual::of_figures(figures(0.5, 100), figures(0.75, 150));
+        assert_eq!(c.budget_release_pct, -0.25);
+        assert_eq!(c.bad_events_release, -50);
+        assert_eq!(signed_difference(0, u64::MAX), i64::MIN);
+        assert_eq!(signed_difference(u64::MAX, 0), i64::MAX);
+        assert_eq!(signed_difference(1 << 62, (1 << 62) + 1), -1);
     }
 }

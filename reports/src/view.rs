@@ -24,7 +24,8 @@ pub struct FactRow {
 impl RunView {
     /// The facts table, as plain text: the HTML and Markdown reports escape the cells
     /// their own way and show the same rows. The figures after the fixed rows are the
-    /// vocabulary's facts (`Metric::facts`), `n/a` when the run did not have them.
+    /// vocabulary's facts (`Metric::facts`), `n/a` when the run did not have them; the
+    /// counterfactual ones only for a run made with `--counterfactual`.
     pub fn fact_rows(&self) -> Vec<FactRow> {
         let m = &self.metrics;
         let at = |t: Option<f64>| t.map_or_else(|| "never".to_string(), |t| format!("{t:.1} s"));
@@ -40,12 +41,15 @@ impl RunView {
             figure,
             value,
         };
-        let more = Metric::facts().filter_map(|f| {
-            let value = f
-                .value(m)
-                .map_or_else(|| "n/a".to_string(), |v| f.unit().show(v));
-            Some(row("", String::new(), f.fact_label()?, value))
-        });
+        let figs = crate::vocab::Figures::of(m);
+        let more = Metric::facts()
+            .filter(|&f| figs.includes(f))
+            .filter_map(|f| {
+                let value = f
+                    .value(m)
+                    .map_or_else(|| "n/a".to_string(), |v| f.unit().show(v));
+                Some(row("", String::new(), f.fact_label()?, value))
+            });
         let mut rows = vec![
             row(
                 "release started",

@@ -37,6 +37,9 @@ pub enum Unit {
     PerThousand,
     /// Events per hour.
     PerHour,
+    /// A difference of two counts (a run's against its twin's): a whole number that
+    /// may be negative.
+    CountChange,
 }
 
 impl Unit {
@@ -51,6 +54,7 @@ impl Unit {
             Unit::Share => "share",
             Unit::PerThousand => "per 1000",
             Unit::PerHour => "per hour",
+            Unit::CountChange => "count difference",
         }
     }
 
@@ -61,7 +65,12 @@ impl Unit {
             Unit::Seconds => "_s",
             Unit::Millis => "_ms",
             Unit::BudgetPct => "_pct",
-            Unit::BurnRate | Unit::Count | Unit::Share | Unit::PerThousand | Unit::PerHour => "",
+            Unit::BurnRate
+            | Unit::Count
+            | Unit::CountChange
+            | Unit::Share
+            | Unit::PerThousand
+            | Unit::PerHour => "",
         }
     }
 
@@ -75,6 +84,7 @@ impl Unit {
             Unit::BurnRate | Unit::Count => format!("{v:.3}"),
             Unit::PerThousand => format!("{v:.1} per 1000"),
             Unit::PerHour => format!("{v:.1} per hour"),
+            Unit::CountChange => format!("{v:+.0}"),
         }
     }
 
@@ -100,6 +110,11 @@ impl Unit {
             Unit::Seconds => sim_core::duration_text::parse(value).ok_or_else(|| {
                 format!("`{value}` is not a duration: write 90s, 20m, 1h or seconds")
             }),
+            Unit::CountChange => value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("`{value}` is not a number")),
             Unit::Millis | Unit::BurnRate | Unit::Count | Unit::PerThousand | Unit::PerHour => {
                 value
                     .parse::<f64>()
@@ -222,7 +237,69 @@ metrics!(
     CandidateCrashes,
     CandidateCrashRate,
     DependencyErrorRate,
+    BudgetRelease,
+    BadEventsRelease,
+    TwinBudgetConsumed,
+    TwinRequestsBad,
 );
+
+/// The figures of a run against its counterfactual twin (`--counterfactual`): only
+/// a run or sweep made with the flag has them, so without it every file keeps the
+/// columns it always had.
+const COUNTERFACTUAL: [Metric; 4] = [
+    Metric::BudgetRelease,
+    Metric::BadEventsRelease,
+    Metric::TwinBudgetConsumed,
+    Metric::TwinRequestsBad,
+];
+
+/// Which figures a run or a sweep carries: the vocabulary's figures, and the
+/// counterfactual ones when it was made with `--counterfactual`. Files whose columns
+/// are figures (`runs.csv`, `summary.csv`) take their columns from it, so a file
+/// without the counterfactual figures is byte for byte what it was before they
+/// existed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Figures {
+    pub counterfactual: bool,
+}
+
+impl Figures {
+    /// The figures every run has.
+    pub const BASE: Figures = Figures {
+        counterfactual: false,
+    };
+    /// Every figure of the vocabulary.
+    pub const EVERY: Figures = Figures {
+        counterfactual: true,
+    };
+
+    /// The figures a run's metrics carry.
+    pub fn of(m: &RunMetrics) -> Figures {
+        Figures {
+            counterfactual: m.counterfactual.is_some(),
+        }
+    }
+
+    pub fn includes(self, m: Metric) -> bool {
+        self.counterfactual || !m.is_counterfactual()
+    }
+
+    /// The figures, in `runs.csv` column order (`Metric::ALL`'s).
+    pub fn all(self) -> impl Iterator<Item = Metric> + Clone {
+        Metric::ALL
+            .iter()
+            .copied()
+            .filter(move |&m| self.includes(m))
+    }
+
+    /// The summarised figures, in summary order.
+    pub fn summarised(self) -> impl Iterator<Item = Metric> + Clone {
+        SUMMARISED
+            .iter()
+            .map(|&(m, ..)| m)
+            .filter(move |&m| self.includes(m))
+    }
+}
 
 use Direction::{HigherIsBetter, LowerIsBetter, Neither};
 
@@ -239,6 +316,16 @@ const FACTS: &[(Metric, &str)] = &[
         "candidate crashes per 1000 starts",
     ),
     (Metric::DependencyErrorRate, "dependency error rate"),
+    // Only in a run made with `--counterfactual` (see `Figures`).
+    (
+        Metric::BudgetRelease,
+        "budget burned by the release (run minus its twin)",
+    ),
+    (Metric::BadEventsRelease, "bad events of the release"),
+    (
+        Metric::TwinBudgetConsumed,
+        "budget its twin burned without the release",
+    ),
 ];
 
 /// The figures a sweep summarises, in the order of `summary.csv`, `summary.json` and
@@ -297,12 +384,34 @@ const SUMMARISED: &[(Metric, Sample, &str)] = &[
         Sample::WhenObserved,
         "dependency error rate",
     ),
+    // Counterfactual figures last, so that the base summaries are a prefix.
+    (
+        Metric::BudgetRelease,
+        Sample::Every,
+        "budget burned by the release",
+    ),
+    (
+        Metric::BadEventsRelease,
+        Sample::Every,
+        "bad events of the release",
+    ),
+    (
+        Metric::TwinBudgetConsumed,
+        Sample::Every,
+        "budget burned without the release",
+    ),
 ];
 
 impl Metric {
-    /// The summarised figures, in summary order.
-    pub fn summarised() -> impl Iterator<Item = Metric> {
-        SUMMARISED.iter().map(|&(m, ..)| m)
+    /// The summarised figures every sweep has, in summary order (the counterfactual
+    /// ones are `Figures::EVERY.summarised()`'s).
+    pub fn summarised() -> impl Iterator<Item = Metric> + Clone {
+        Figures::BASE.summarised()
+    }
+
+    /// A figure of a run against its counterfactual twin (see `Figures`).
+    pub fn is_counterfactual(self) -> bool {
+        COUNTERFACTUAL.contains(&self)
     }
 
     /// The key in `run.json` and the column in `runs.csv`.
@@ -591,6 +700,30 @@ impl Metric {
                 LowerIsBetter,
                 "requests failed by a dependency fault over calls to it during the change; 0 without one",
             ),
+            BudgetRelease => (
+                "budget_release_pct",
+                BudgetPct,
+                LowerIsBetter,
+                "budget_consumed_pct − twin_budget_consumed_pct: what the release itself burned (`--counterfactual`)",
+            ),
+            BadEventsRelease => (
+                "bad_events_release",
+                CountChange,
+                LowerIsBetter,
+                "requests_bad − twin_requests_bad (`--counterfactual`)",
+            ),
+            TwinBudgetConsumed => (
+                "twin_budget_consumed_pct",
+                BudgetPct,
+                Neither,
+                "budget consumed by the run's twin: the same world and seed without the release (`--counterfactual`)",
+            ),
+            TwinRequestsBad => (
+                "twin_requests_bad",
+                Count,
+                Neither,
+                "bad events of the run's twin (`--counterfactual`)",
+            ),
         }
     }
 
@@ -647,6 +780,13 @@ impl Metric {
             CandidateCrashes => C(m.candidate_crashes),
             CandidateCrashRate => R(m.candidate_crash_rate),
             DependencyErrorRate => R(Some(m.dependency_error_rate)),
+            BudgetRelease => R(m.counterfactual.map(|c| c.budget_release_pct)),
+            BadEventsRelease => R(m.counterfactual.map(|c| c.bad_events_release as f64)),
+            TwinBudgetConsumed => R(m.counterfactual.map(|c| c.twin_budget_consumed_pct)),
+            TwinRequestsBad => match m.counterfactual {
+                Some(c) => C(c.twin_requests_bad),
+                None => R(None),
+            },
         }
     }
 

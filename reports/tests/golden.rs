@@ -15,7 +15,6 @@ use reports::artifacts::summary_json::SummaryJson;
 use reports::artifacts::{events_csv, timeline_csv};
 use reports::metrics::RunMetrics;
 use reports::sweep::{GroupSummary, ParetoPoint, Recommendation};
-use reports::vocab::Metric;
 use sim_core::SimTime;
 use sim_core::log::{LogKind, LogRecord};
 use sim_core::record::{TimelineRow, VersionCounts};
@@ -52,8 +51,11 @@ fn events_csv_rows(log: &[LogRecord]) -> String {
 
 fn summary_csv(groups: &[GroupSummary]) -> String {
     use reports::artifacts::summary_csv::{from_bytes, records, to_bytes};
-    let bytes = to_bytes(&records(groups));
-    assert_eq!(to_bytes(&from_bytes(&bytes).unwrap()), bytes);
+    let figs = reports::vocab::Figures::BASE;
+    let bytes = to_bytes(&records(groups, figs), figs);
+    let (back, read_figs) = from_bytes(&bytes).unwrap();
+    assert_eq!(read_figs, figs);
+    assert_eq!(to_bytes(&back, figs), bytes);
     text(bytes)
 }
 
@@ -204,7 +206,7 @@ fn sweep_file_formats() {
 #[test]
 fn runs_csv_format() {
     let keys = vec!["policy.bake_seconds".to_string()];
-    let mut out = line(header(&keys));
+    let mut out = line(header(&keys, reports::vocab::Figures::BASE));
     let grid = vec!["30".to_string()];
     let id = RunIdentity {
         run_id: 0,
@@ -223,7 +225,19 @@ fn runs_csv_format() {
 /// `Metric::value`: one name, one value, wherever it is written.
 #[test]
 fn the_vocabulary_names_run_json_and_runs_csv_alike() {
-    let m = metrics();
+    // With the counterfactual figures too (`--counterfactual`), a negative count among
+    // them.
+    let twin = reports::metrics::Twin {
+        budget_consumed_pct: 0.0125,
+        requests_bad: 400,
+    };
+    for m in [metrics(), metrics().with_twin(twin)] {
+        names_alike(m);
+    }
+}
+
+fn names_alike(m: reports::metrics::RunMetrics) {
+    let figs = reports::vocab::Figures::of(&m);
     let inputs = RunInputs {
         params: Default::default(),
         scenario: "s".into(),
@@ -246,10 +260,11 @@ fn the_vocabulary_names_run_json_and_runs_csv_alike() {
         seed: 1,
         replicate: 0,
     };
-    let (head, cells) = (header(&[]), row(&id, &m));
-    for &f in Metric::ALL {
+    let (head, cells) = (header(&[], figs), row(&id, &m));
+    assert_eq!(head.len(), cells.len());
+    for f in figs.all() {
         let name = f.name();
-        let in_json = match name.strip_prefix("bad_") {
+        let in_json = match name.strip_prefix("bad_").filter(|_| !f.is_counterfactual()) {
             Some(class) => &json["bad_events"][class],
             None => &json[name],
         };

@@ -2,6 +2,7 @@
 
 use policies::Policy;
 use reports::RunMetrics;
+use reports::metrics::Twin;
 use scenarios::Scenario;
 use scenarios::uncertain::Drawn;
 use sim_core::RunRecord;
@@ -42,19 +43,67 @@ pub fn run_drawn(
     (record, metrics)
 }
 
+/// `draw`, for callers holding a scenario `Scenario::from_doc` accepted: a draw is
+/// refused only if a rule of the reader is not monotone (every corner of the
+/// parameters' box was read when the scenario was), which is a bug: it panics naming
+/// the draw.
+pub fn draw_accepted(scenario: &Scenario, master: u64, replicate: u64) -> Drawn<'_> {
+    draw(scenario, master, replicate).unwrap_or_else(|e| {
+        panic!(
+            "scenario {}, replicate {replicate}: a draw every corner check accepted is refused: {e}",
+            scenario.name
+        )
+    })
+}
+
 /// Runs one replicate and derives its metrics: the draw and the run at once, for
-/// callers that need not see what was drawn. A draw is refused only if a rule of the
-/// reader is not monotone (every corner of the parameters' box was read when the
-/// scenario was), which is a bug: it panics naming the draw.
+/// callers that need not see what was drawn.
 pub fn run_once(
     scenario: &Scenario,
     policy: &Policy,
     master: u64,
     replicate: u64,
 ) -> (RunRecord, RunMetrics) {
-    let drawn = draw(scenario, master, replicate)
-        .unwrap_or_else(|e| panic!("scenario {}, replicate {replicate}: {e}", scenario.name));
+    let drawn = draw_accepted(scenario, master, replicate);
     run_drawn(&drawn.scenario, policy, master, replicate)
+}
+
+/// The `minReadySeconds` of `policy`: with the scenario and replicate, all a twin
+/// depends on (see `sim_core::twin`).
+pub fn twin_key(policy: &Policy) -> sim_core::SimDuration {
+    policy.controller().min_ready()
+}
+
+/// The figures of the twin of replicate `replicate` of `scenario` (the same world and
+/// seed without the release, the same draw of its uncertain parameters) for policies
+/// whose `minReadySeconds` is `min_ready`.
+pub fn run_twin(
+    scenario: &Scenario,
+    master: u64,
+    replicate: u64,
+    min_ready: sim_core::SimDuration,
+) -> Twin {
+    let drawn = draw_accepted(scenario, master, replicate);
+    let world = drawn
+        .scenario
+        .world(run_seed(master, &drawn.scenario, replicate));
+    let record = sim_core::twin::run_twin(&world, min_ready);
+    Twin::of(&RunMetrics::derive(
+        &record,
+        drawn.scenario.mitigation_hold(),
+    ))
+}
+
+/// `run_once`, its metrics paired with its twin's (`--counterfactual`).
+pub fn run_with_twin(
+    scenario: &Scenario,
+    policy: &Policy,
+    master: u64,
+    replicate: u64,
+) -> (RunRecord, RunMetrics) {
+    let (record, metrics) = run_once(scenario, policy, master, replicate);
+    let twin = run_twin(scenario, master, replicate, twin_key(policy));
+    (record, metrics.with_twin(twin))
 }
 
 /// A `rollcage run` command for one run: `scenario` and `policy` as the command takes

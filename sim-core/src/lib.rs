@@ -27,6 +27,7 @@ pub mod slo;
 pub mod testing;
 pub mod time;
 pub mod traffic;
+pub mod twin;
 pub mod version;
 pub mod world;
 

@@ -4,7 +4,11 @@
 //! and never from the policy, so two policies compared on the same replicate see the
 //! same traffic and the same fault draws (common random numbers). Each purpose has its
 //! own ChaCha stream: a model that draws one extra number for routing does not shift
-//! the arrival times.
+//! the arrival times. A stream serves one kind of cause, too: the environment's draws
+//! (arrival times, session arrivals, the kill schedule) never share a stream with
+//! draws whose number depends on the release (pods created, requests served), so a
+//! run and its counterfactual twin without the release (`rollcage run
+//! --counterfactual`) face the same arrivals and the same kills.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -19,6 +23,14 @@ pub enum Purpose {
     Lifecycle = 5,
     Sessions = 6,
     Requests = 7,
+    /// The kill schedule of instance-kill faults: the gaps between kills and the
+    /// victims. Apart from `Faults` because a pod created by the release draws its
+    /// fault targeting from `Faults`, which would shift every later kill.
+    Kills = 8,
+    /// Session arrivals and each session's request count. Apart from `Sessions`
+    /// (think times, drawn when a request ends, so as many and as early as the fleet
+    /// serves them) so that session arrivals do not depend on how the fleet served.
+    SessionArrivals = 9,
 }
 
 /// The seed material of one run.

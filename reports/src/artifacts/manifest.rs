@@ -134,6 +134,10 @@ pub struct Manifest {
     /// command-line words, for a command reproducing a run; absent when none were given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub import: Vec<String>,
+    /// Every run was paired with its counterfactual twin (`--counterfactual`), so
+    /// `runs.csv` and the summaries carry the counterfactual figures; absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counterfactual: bool,
 }
 
 pub const RUN_ORDER: &str = "run_id = (scenario_index * policies + policy_index) * seeds + replicate; shard I/N holds the replicates k with k mod N = I";
@@ -150,6 +154,13 @@ impl Manifest {
         let m: Manifest = json_from_bytes(bytes)?;
         m.check_counts().map_err(ArtifactError::file)?;
         Ok(m)
+    }
+
+    /// The figures this sweep's runs carry.
+    pub fn figures(&self) -> crate::vocab::Figures {
+        crate::vocab::Figures {
+            counterfactual: self.counterfactual,
+        }
     }
 
     pub fn grid_keys(&self) -> Vec<String> {
@@ -286,6 +297,7 @@ mod tests {
             constraints: Constraints::default(),
             shard: Some(Shard { index: 1, count: 2 }),
             import: vec!["--analysis".into(), "templates.yaml".into()],
+            counterfactual: false,
         }
     }
 
@@ -295,6 +307,16 @@ mod tests {
         let bytes = m.to_bytes();
         assert_eq!(Manifest::from_bytes(&bytes).unwrap(), m);
         assert_eq!(Manifest::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+        // Without --counterfactual the key is absent: a manifest reads as it always did.
+        assert!(!String::from_utf8_lossy(&bytes).contains("counterfactual"));
+        let cf = Manifest {
+            counterfactual: true,
+            ..manifest()
+        };
+        let bytes = cf.to_bytes();
+        assert!(String::from_utf8_lossy(&bytes).contains("\"counterfactual\": true"));
+        assert_eq!(Manifest::from_bytes(&bytes).unwrap(), cf);
+        assert_eq!(cf.figures(), crate::vocab::Figures::EVERY);
     }
 
     #[test]

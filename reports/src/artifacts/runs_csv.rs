@@ -4,7 +4,8 @@
 //!
 //! Not a plain `#[derive]` table, for two reasons. Its columns depend on the sweep:
 //! one per grid key (named by the key, `policy.bake_seconds`) between the identity
-//! columns and the figures, and the figures are the vocabulary's (`Metric::ALL`), so
+//! columns and the figures, and the figures are the vocabulary's (`Metric::ALL`, the
+//! counterfactual ones only in a sweep made with `--counterfactual`: `Figures`), so
 //! no struct names them. And it is streamed: the sweep appends one encoded line per
 //! run (`RunsRecord::line`) as runs finish, and the summaries read it back one record
 //! at a time (`Columns::parse` into the `RunRow` they need), so memory never grows with
@@ -24,7 +25,7 @@ use super::ArtifactError;
 use super::manifest::Manifest;
 use crate::format::{num, secs};
 use crate::metrics::{Outcome, RunMetrics};
-use crate::vocab::{Metric, Sample, Unit};
+use crate::vocab::{Figures, Metric, Sample, Unit};
 
 pub const FILE_NAME: &str = "runs.csv";
 /// Where rows stream while a sweep runs; renamed to `runs.csv` once complete.
@@ -38,34 +39,34 @@ pub const PARAM_PREFIX: &str = "param.";
 
 /// The columns after the identity columns (`run_id`, `scenario`, `policy`, one per
 /// grid key, `seed`, `replicate`): the outcome and detector, every figure of the
-/// vocabulary in its order, and `limit_hit`.
-pub fn figure_columns() -> impl Iterator<Item = &'static str> {
+/// vocabulary in its order (those of `figs`), and `limit_hit`.
+pub fn figure_columns(figs: Figures) -> impl Iterator<Item = &'static str> {
     ["outcome", "detector"]
         .into_iter()
-        .chain(Metric::ALL.iter().map(|m| m.name()))
+        .chain(figs.all().map(|m| m.name()))
         .chain(["limit_hit"])
 }
 
 /// The header row for a sweep whose grid has `grid_keys` (as given, e.g.
-/// `policy.bake_seconds`).
-pub fn header(grid_keys: &[String]) -> Vec<String> {
-    header_with(grid_keys, &[])
+/// `policy.bake_seconds`) and whose runs carry `figs`.
+pub fn header(grid_keys: &[String], figs: Figures) -> Vec<String> {
+    header_with(grid_keys, figs, &[])
 }
 
 /// The header row with a column for each uncertain parameter (`param_keys`, sorted,
 /// without the prefix) after the figures.
-pub fn header_with(grid_keys: &[String], param_keys: &[String]) -> Vec<String> {
+pub fn header_with(grid_keys: &[String], figs: Figures, param_keys: &[String]) -> Vec<String> {
     let mut h: Vec<String> = LEAD.map(String::from).to_vec();
     h.extend(grid_keys.iter().cloned());
     h.extend(TRAIL.map(String::from));
-    h.extend(figure_columns().map(String::from));
+    h.extend(figure_columns(figs).map(String::from));
     h.extend(param_keys.iter().map(|k| format!("{PARAM_PREFIX}{k}")));
     h
 }
 
 /// The header of a sweep's `runs.csv`: its grid keys and its uncertain parameters.
 pub fn sweep_header(m: &Manifest) -> Vec<String> {
-    header_with(&m.grid_keys(), &m.param_keys())
+    header_with(&m.grid_keys(), m.figures(), &m.param_keys())
 }
 
 /// A drawn value's cell: the shortest text that reads back to the same number.
@@ -90,6 +91,7 @@ pub struct RunIdentity<'a> {
 fn figure_cell(m: Metric, v: Option<f64>) -> String {
     match (m.unit(), v) {
         (Unit::Count, Some(n)) => (n as u64).to_string(),
+        (Unit::CountChange, Some(n)) => (n as i64).to_string(),
         (Unit::Seconds, v) => secs(v),
         (_, v) => num(v),
     }
@@ -103,6 +105,9 @@ fn parse_figure(m: Metric, s: &str) -> Result<Option<f64>, String> {
     if m.unit() == Unit::Count {
         return s.parse::<u64>().map(|n| Some(n as f64)).map_err(|_| bad());
     }
+    if m.unit() == Unit::CountChange {
+        return s.parse::<i64>().map(|n| Some(n as f64)).map_err(|_| bad());
+    }
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(Some(x)),
         _ => Err(bad()),
@@ -110,8 +115,8 @@ fn parse_figure(m: Metric, s: &str) -> Result<Option<f64>, String> {
 }
 
 /// One row, every column typed: the run's identity, its outcome and detector, every
-/// figure of the vocabulary (`Metric::ALL` order; `None`: did not happen) and the
-/// bound that cut it short, if any.
+/// figure it carries (`figs.all()` order; `None`: did not happen) and the bound that
+/// cut it short, if any.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunsRecord {
     pub run_id: u64,
@@ -123,6 +128,8 @@ pub struct RunsRecord {
     pub replicate: u64,
     pub outcome: Outcome,
     pub detector: Option<String>,
+    /// Which figures the row has.
+    pub figs: Figures,
     pub figures: Vec<Option<f64>>,
     pub limit_hit: Option<String>,
     /// The values drawn for the sweep's uncertain parameters, in `param_keys` order
@@ -142,7 +149,8 @@ impl RunsRecord {
             replicate: id.replicate,
             outcome: m.outcome,
             detector: m.detector.clone(),
-            figures: Metric::ALL.iter().map(|f| f.value(m)).collect(),
+            figs: Figures::of(m),
+            figures: Figures::of(m).all().map(|f| f.value(m)).collect(),
             limit_hit: m.limit_hit.clone(),
             params: Vec::new(),
         }
@@ -170,10 +178,10 @@ impl RunsRecord {
         r.push(self.outcome.name().to_string());
         r.push(self.detector.clone().unwrap_or_default());
         r.extend(
-            Metric::ALL
-                .iter()
+            self.figs
+                .all()
                 .zip(&self.figures)
-                .map(|(&m, &v)| figure_cell(m, v)),
+                .map(|(m, &v)| figure_cell(m, v)),
         );
         r.push(self.limit_hit.clone().unwrap_or_default());
         r.extend(self.params.iter().map(|&v| param_cell(v)));
@@ -182,7 +190,7 @@ impl RunsRecord {
 
     /// A figure's value in this run (`None`: not observed).
     pub fn value(&self, m: Metric) -> Option<f64> {
-        let k = Metric::ALL.iter().position(|&x| x == m)?;
+        let k = self.figs.all().position(|x| x == m)?;
         self.figures.get(k).copied().flatten()
     }
 
@@ -191,11 +199,16 @@ impl RunsRecord {
         line(self.fields())
     }
 
-    /// Reads a record of a table with `grid` grid keys and `params` uncertain
-    /// parameters (already checked against the header); the error names the column and
-    /// the bad value.
-    pub fn parse(rec: &StringRecord, grid: usize, params: usize) -> Result<RunsRecord, String> {
-        let figures_end = LEAD.len() + grid + TRAIL.len() + figure_columns().count();
+    /// Reads a record of a table with `grid` grid keys, the figures `figs` and `params`
+    /// uncertain parameters (already checked against the header); the error names the
+    /// column and the bad value.
+    pub fn parse(
+        rec: &StringRecord,
+        grid: usize,
+        figs: Figures,
+        params: usize,
+    ) -> Result<RunsRecord, String> {
+        let figures_end = LEAD.len() + grid + TRAIL.len() + figure_columns(figs).count();
         let width = figures_end + params;
         if rec.len() != width {
             return Err(format!("{} fields, the header has {width}", rec.len()));
@@ -211,10 +224,10 @@ impl RunsRecord {
         let first_figure = after_grid + TRAIL.len() + 2;
         let outcome = Outcome::parse(at(after_grid + 2))
             .ok_or_else(|| format!("`outcome`: unknown outcome {:?}", at(after_grid + 2)))?;
-        let figures = Metric::ALL
-            .iter()
+        let figures = figs
+            .all()
             .enumerate()
-            .map(|(k, &m)| parse_figure(m, at(first_figure + k)))
+            .map(|(k, m)| parse_figure(m, at(first_figure + k)))
             .collect::<Result<_, _>>()?;
         let params = (figures_end..width)
             .map(|i| parse_param(at(i)))
@@ -230,6 +243,7 @@ impl RunsRecord {
             replicate: int(after_grid + 1, "replicate")?,
             outcome,
             detector: opt(at(after_grid + 3)),
+            figs,
             figures,
             limit_hit: opt(at(figures_end - 1)),
             params,
@@ -266,15 +280,16 @@ where
     w.into_inner().expect("in-memory flush")
 }
 
-/// The grid keys of a `runs.csv` header, if it is one: the columns between the
-/// identity columns and `seed`, with every other column where it belongs.
-pub fn grid_keys_of(found: &StringRecord) -> Result<Vec<String>, String> {
-    Ok(layout_of(found)?.0)
+/// The grid keys and the figures of a `runs.csv` header, if it is one: the columns
+/// between the identity columns and `seed`, with every other column where it belongs.
+pub fn grid_keys_of(found: &StringRecord) -> Result<(Vec<String>, Figures), String> {
+    let (grid, figs, _) = layout_of(found)?;
+    Ok((grid, figs))
 }
 
-/// The grid keys and the uncertain parameters' keys (prefix removed) of a `runs.csv`
-/// header, if it is one.
-pub fn layout_of(found: &StringRecord) -> Result<(Vec<String>, Vec<String>), String> {
+/// The grid keys, the figures and the uncertain parameters' keys (prefix removed) of a
+/// `runs.csv` header, if it is one.
+pub fn layout_of(found: &StringRecord) -> Result<(Vec<String>, Figures, Vec<String>), String> {
     let all: Vec<&str> = found.iter().collect();
     let params_from = all
         .iter()
@@ -284,22 +299,21 @@ pub fn layout_of(found: &StringRecord) -> Result<(Vec<String>, Vec<String>), Str
         .iter()
         .map(|c| c[PARAM_PREFIX.len()..].to_string())
         .collect();
-    let grid = grid_keys_in(&all[..params_from])?;
-    Ok((grid, params))
-}
-
-fn grid_keys_in(cols: &[&str]) -> Result<Vec<String>, String> {
-    let tail: Vec<&str> = TRAIL.into_iter().chain(figure_columns()).collect();
-    if cols.len() < LEAD.len() + tail.len()
-        || cols[..LEAD.len()] != LEAD
-        || cols[cols.len() - tail.len()..] != tail[..]
-    {
-        return Err("the header is not runs.csv's columns".into());
+    let cols = &all[..params_from];
+    for figs in [Figures::BASE, Figures::EVERY] {
+        let tail: Vec<&str> = TRAIL.into_iter().chain(figure_columns(figs)).collect();
+        if cols.len() >= LEAD.len() + tail.len()
+            && cols[..LEAD.len()] == LEAD
+            && cols[cols.len() - tail.len()..] == tail[..]
+        {
+            let keys = cols[LEAD.len()..cols.len() - tail.len()]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            return Ok((keys, figs, params));
+        }
     }
-    Ok(cols[LEAD.len()..cols.len() - tail.len()]
-        .iter()
-        .map(|s| s.to_string())
-        .collect())
+    Err("the header is not runs.csv's columns".into())
 }
 
 /// The whole table: for reading a finished `runs.csv` back at once (tests, tools).
@@ -307,6 +321,7 @@ fn grid_keys_in(cols: &[&str]) -> Result<Vec<String>, String> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunsCsv {
     pub grid_keys: Vec<String>,
+    pub figs: Figures,
     /// The uncertain parameters' keys, without the `param.` prefix.
     pub param_keys: Vec<String>,
     pub rows: Vec<RunsRecord>,
@@ -314,7 +329,7 @@ pub struct RunsCsv {
 
 impl RunsCsv {
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = line(header_with(&self.grid_keys, &self.param_keys));
+        let mut out = line(header_with(&self.grid_keys, self.figs, &self.param_keys));
         for r in &self.rows {
             out.extend(r.line());
         }
@@ -324,18 +339,19 @@ impl RunsCsv {
     pub fn from_bytes(bytes: &[u8]) -> Result<RunsCsv, ArtifactError> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
         let found = reader.headers().map_err(|e| super::csv_error(&e))?.clone();
-        let (grid_keys, param_keys) =
+        let (grid_keys, figs, param_keys) =
             layout_of(&found).map_err(|e| ArtifactError::at_line(1, e))?;
         let mut rows = Vec::new();
         for rec in reader.records() {
             let rec = rec.map_err(|e| super::csv_error(&e))?;
             let line = rec.position().map_or(0, |p| p.line());
-            let row = RunsRecord::parse(&rec, grid_keys.len(), param_keys.len())
+            let row = RunsRecord::parse(&rec, grid_keys.len(), figs, param_keys.len())
                 .map_err(|e| ArtifactError::at_line(line, e))?;
             rows.push(row);
         }
         Ok(RunsCsv {
             grid_keys,
+            figs,
             param_keys,
             rows,
         })
@@ -358,7 +374,8 @@ pub struct RunRow {
     pub mitigated: bool,
     pub recovered: bool,
     pub limit_hit: bool,
-    /// The summarised figures, in `Metric::summarised()` order (`None`: not observed).
+    /// Every summarised figure, in `Figures::EVERY.summarised()` order (`None`: not
+    /// observed, or not in this sweep).
     pub values: Vec<Option<f64>>,
     /// The values drawn for this run's uncertain parameters, `(key, value)` sorted by
     /// key (the key without the `param.` prefix): what a sensitivity analysis ranks.
@@ -371,14 +388,15 @@ impl RunRow {
     /// A summarised figure's value in this run; `None` if it was not observed or is
     /// not summarised.
     pub fn value(&self, m: Metric) -> Option<f64> {
-        Metric::summarised()
+        Figures::EVERY
+            .summarised()
             .position(|s| s == m)
             .and_then(|i| self.values.get(i).copied().flatten())
     }
 
     /// The `values` of a row, figure by figure.
     pub fn values_by(f: impl FnMut(Metric) -> Option<f64>) -> Vec<Option<f64>> {
-        Metric::summarised().map(f).collect()
+        Figures::EVERY.summarised().map(f).collect()
     }
 }
 
@@ -395,7 +413,8 @@ const MOMENTS: [Metric; 7] = [
 ];
 
 /// The columns the summaries read, in the order a baseline file keeps them: identity,
-/// outcome, the moments, `limit_hit`, then every summarised figure.
+/// outcome, the moments, `limit_hit`, then every summarised figure every sweep has
+/// (a `check` suite runs no twins, so its baseline keeps no counterfactual figure).
 pub fn needed() -> Vec<&'static str> {
     let mut v = vec!["run_id", "scenario", "policy", "replicate", "outcome"];
     v.extend(MOMENTS.iter().map(|m| m.name()));
@@ -406,12 +425,13 @@ pub fn needed() -> Vec<&'static str> {
 
 /// Where each needed column sits, found by name in the header. A summarised figure
 /// sampled from some runs only may be missing (a baseline written before the figure
-/// existed): it reads as observed in no run.
+/// existed), and so may the counterfactual ones (a sweep without `--counterfactual`):
+/// it reads as observed in no run.
 #[derive(Clone, Debug)]
 pub struct Columns {
     /// Identity, outcome, moments and `limit_hit`, in `needed()` order.
     fixed: [usize; 13],
-    /// One per summarised figure.
+    /// One per summarised figure of `Figures::EVERY`.
     figures: Vec<Option<usize>>,
     /// The uncertain parameters' columns: key (prefix removed) and index, in key order.
     params: Vec<(String, usize)>,
@@ -426,9 +446,12 @@ impl Columns {
         for (slot, name) in fixed.iter_mut().zip(&names) {
             *slot = find(name).ok_or_else(|| format!("no `{name}` column"))?;
         }
-        let figures = Metric::summarised()
+        let figures = Figures::EVERY
+            .summarised()
             .map(|m| match (find(m.name()), m.sample()) {
-                (None, Some(Sample::Every)) => Err(format!("no `{}` column", m.name())),
+                (None, Some(Sample::Every)) if !m.is_counterfactual() => {
+                    Err(format!("no `{}` column", m.name()))
+                }
                 (i, _) => Ok(i),
             })
             .collect::<Result<_, _>>()?;
@@ -444,7 +467,8 @@ impl Columns {
         })
     }
 
-    /// The needed columns the header has, by name and index, in `needed()` order.
+    /// The needed columns the header has, by name and index, in `needed()` order (the
+    /// counterfactual figures, after the base ones in `figures`, are not `needed()`).
     pub fn present(&self) -> Vec<(&'static str, usize)> {
         let names = needed();
         let fixed = self.fixed.iter().copied().map(Some);
@@ -490,7 +514,8 @@ impl Columns {
             let v = field(4)?;
             Outcome::parse(v).ok_or_else(|| format!("`outcome`: unknown outcome {v:?}"))?
         };
-        let values = Metric::summarised()
+        let values = Figures::EVERY
+            .summarised()
             .zip(&self.figures)
             .map(|(m, at)| {
                 let Some(i) = *at else { return Ok(None) };
@@ -621,7 +646,8 @@ mod tests {
             replicate: run_id,
             outcome: Outcome::Succeeded,
             detector: None,
-            figures: vec![Some(1.0); Metric::ALL.len()],
+            figs: Figures::BASE,
+            figures: vec![Some(1.0); Figures::BASE.all().count()],
             limit_hit: None,
             params,
         }
@@ -636,6 +662,7 @@ mod tests {
         let drawn = [("a.x".to_string(), 0.1 + 0.2), ("b.y".to_string(), 3.0)];
         let table = RunsCsv {
             grid_keys: vec!["policy.bake_seconds".into()],
+            figs: Figures::BASE,
             param_keys: keys.clone(),
             rows: vec![
                 record(0, vec![]).with_params(&keys, &drawn),
@@ -680,6 +707,7 @@ mod tests {
         row.grid_values.clear();
         let plain = RunsCsv {
             grid_keys: vec![],
+            figs: Figures::BASE,
             param_keys: vec![],
             rows: vec![row],
         };

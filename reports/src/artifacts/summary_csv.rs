@@ -12,7 +12,7 @@ use super::{ArtifactError, csv_error};
 use crate::format::num;
 use crate::stats::Estimate;
 use crate::sweep::group::GroupSummary;
-use crate::vocab::{self, Metric, Stat};
+use crate::vocab::{self, Figures, Stat};
 
 pub const FILE_NAME: &str = "summary.csv";
 
@@ -30,14 +30,14 @@ const COUNTS: [&str; 10] = [
 ];
 
 /// The header: identity, the counts, three columns per rate, then per summarised
-/// figure its `_n`, `_censored` and three columns per statistic.
-pub fn header() -> Vec<String> {
+/// figure of `figs` its `_n`, `_censored` and three columns per statistic.
+pub fn header(figs: Figures) -> Vec<String> {
     let mut h: Vec<String> = ["scenario", "policy"].map(String::from).to_vec();
     h.extend(COUNTS.map(String::from));
     for rate in vocab::Rate::ALL.map(vocab::Rate::name) {
         h.extend([rate.to_string(), format!("{rate}_lo"), format!("{rate}_hi")]);
     }
-    for m in Metric::summarised() {
+    for m in figs.summarised() {
         h.extend([format!("{m}_n"), format!("{m}_censored")]);
         for stat in Stat::ALL.map(Stat::name) {
             h.extend([
@@ -69,7 +69,7 @@ pub struct SummaryRecord {
     pub counts: [u64; 10],
     /// In `Rate::ALL` order: the rate and its interval (`Estimate::value` is the rate).
     pub rates: Vec<Option<Estimate>>,
-    /// In `Metric::summarised()` order.
+    /// In `figs.summarised()` order for the file's `figs`.
     pub metrics: Vec<MetricCells>,
 }
 
@@ -101,7 +101,7 @@ fn parse_estimate(cells: &[&str], first: &str) -> Result<Option<Estimate>, Strin
 }
 
 impl SummaryRecord {
-    pub fn from_group(g: &GroupSummary) -> SummaryRecord {
+    pub fn from_group(g: &GroupSummary, figs: Figures) -> SummaryRecord {
         let o = &g.outcomes;
         SummaryRecord {
             scenario: g.scenario.clone(),
@@ -128,7 +128,8 @@ impl SummaryRecord {
                     })
                 })
                 .collect(),
-            metrics: Metric::summarised()
+            metrics: figs
+                .summarised()
                 .map(|metric| match g.metric(metric) {
                     None => MetricCells {
                         stats: vec![None; Stat::ALL.len()],
@@ -164,8 +165,12 @@ impl SummaryRecord {
         r
     }
 
-    /// Reads a record of a table whose header is `header()`.
-    pub fn parse(rec: &StringRecord, names: &[String]) -> Result<SummaryRecord, String> {
+    /// Reads a record of a table whose header is `header(figs)`.
+    pub fn parse(
+        rec: &StringRecord,
+        names: &[String],
+        figs: Figures,
+    ) -> Result<SummaryRecord, String> {
         let cells: Vec<&str> = rec.iter().collect();
         let mut at = 2;
         let mut counts = [0u64; 10];
@@ -185,7 +190,7 @@ impl SummaryRecord {
             rates.push(estimate(&mut at)?);
         }
         let mut metrics = Vec::new();
-        for _ in Metric::summarised() {
+        for _ in figs.summarised() {
             let opt = |at: &mut usize| -> Result<Option<u64>, String> {
                 let c = cells[*at];
                 let v = (!c.is_empty())
@@ -213,34 +218,47 @@ impl SummaryRecord {
     }
 }
 
-/// The rows of these groups.
-pub fn records(groups: &[GroupSummary]) -> Vec<SummaryRecord> {
-    groups.iter().map(SummaryRecord::from_group).collect()
+/// The rows of these groups, with the figures `figs`.
+pub fn records(groups: &[GroupSummary], figs: Figures) -> Vec<SummaryRecord> {
+    groups
+        .iter()
+        .map(|g| SummaryRecord::from_group(g, figs))
+        .collect()
 }
 
-pub fn to_bytes(rows: &[SummaryRecord]) -> Vec<u8> {
+/// The table of `rows`, made with `records(_, figs)`.
+pub fn to_bytes(rows: &[SummaryRecord], figs: Figures) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header()).expect("in-memory write");
+    w.write_record(header(figs)).expect("in-memory write");
     for r in rows {
         w.write_record(r.fields()).expect("in-memory write");
     }
     w.into_inner().expect("in-memory flush")
 }
 
-/// Reads the rows back; the header must be this build's (its first differing column
-/// is named).
-pub fn from_bytes(bytes: &[u8]) -> Result<Vec<SummaryRecord>, ArtifactError> {
-    let names = header();
+/// Reads the rows back, and which figures they hold; the header must be this
+/// build's, with or without the counterfactual figures (its first differing column is
+/// named).
+pub fn from_bytes(bytes: &[u8]) -> Result<(Vec<SummaryRecord>, Figures), ArtifactError> {
     let mut reader = csv::Reader::from_reader(bytes);
     let found = reader.headers().map_err(|e| csv_error(&e))?.clone();
+    let figs = if found.len() == header(Figures::EVERY).len() {
+        Figures::EVERY
+    } else {
+        Figures::BASE
+    };
+    let names = header(figs);
     check_header(&found, &names)?;
     let mut out = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| csv_error(&e))?;
         let line = rec.position().map_or(0, |p| p.line());
-        out.push(SummaryRecord::parse(&rec, &names).map_err(|e| ArtifactError::at_line(line, e))?);
+        out.push(
+            SummaryRecord::parse(&rec, &names, figs)
+                .map_err(|e| ArtifactError::at_line(line, e))?,
+        );
     }
-    Ok(out)
+    Ok((out, figs))
 }
 
 /// Refuses a header other than `names`, naming the first column that differs.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::runs_csv::RunRow;
 use crate::metrics::Outcome;
 use crate::stats::{Describe, Estimate, Rate, bootstrap_rng, describe, mean_difference, wilson};
-use crate::vocab::{self, Metric, Quantity};
+use crate::vocab::{self, Figures, Metric, Quantity};
 
 /// A summarised figure's value in a run (`None` if not observed) and whether it was
 /// censored (its start happened, its end did not by the horizon).
@@ -109,7 +109,15 @@ pub fn summarize(scenario: &str, policy: &str, rows: &[RunRow], boot: Bootstrap)
     }
     let n = rows.len() as u64;
     let no_fault_runs = n - fault_runs;
-    let metrics = Metric::summarised()
+    // The counterfactual figures are summarised when the rows carry them (a sweep
+    // made with `--counterfactual`, where every row does).
+    let figs = Figures {
+        counterfactual: rows
+            .iter()
+            .any(|r| r.value(Metric::BudgetRelease).is_some()),
+    };
+    let metrics = figs
+        .summarised()
         .map(|metric| {
             let mut values = Vec::with_capacity(rows.len());
             let mut censored = 0;

@@ -120,6 +120,7 @@ pub fn metrics() -> RunMetrics {
         candidate_crashes: 2,
         candidate_crash_rate: Some(500.0),
         dependency_error_rate: 0.0,
+        counterfactual: None,
     }
 }
 

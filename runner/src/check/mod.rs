@@ -121,6 +121,8 @@ pub fn check(
         bootstrap_resamples: suite.bootstrap,
         shard: None,
         import: suite.import.clone(),
+        // A suite judges its assertions on the base figures only: no twins.
+        counterfactual: false,
     };
     let plan = plan(&request, program)?;
     let scratch;

@@ -135,6 +135,8 @@ pub fn gameday(
         bootstrap_resamples: 200,
         shard: None,
         import: opts.import.clone(),
+        // A runbook reads the base figures only: no twins.
+        counterfactual: false,
     };
     let plan = plan(&request, program)?;
     let out = OutputDir::create(&opts.out, opts.force)?;

@@ -26,6 +26,7 @@ use std::sync::{Condvar, Mutex};
 use reports::artifacts::runs_csv::{RunIdentity, RunsRecord};
 
 use super::plan::Plan;
+use super::twins::Twins;
 
 /// How far ahead of the writer, per thread, workers may run.
 const WINDOW_PER_THREAD: u64 = 32;
@@ -78,22 +79,21 @@ mod test_hooks {
     }
 }
 
-/// The bytes of the row at `position` of this directory's runs.
-pub fn run_row(plan: &Plan, position: u64) -> Vec<u8> {
+/// The bytes of the row at `position` of this directory's runs; with `twins` (a
+/// `--counterfactual` sweep) its metrics are paired with its twin's.
+pub fn run_row(plan: &Plan, position: u64, twins: Option<&Twins<'_>>) -> Vec<u8> {
     let m = &plan.manifest;
     let run_id = m.run_at(position);
     let (s, v, replicate) = m.locate(run_id);
     let (scenario, variant) = (&plan.scenarios[s], &plan.variants[v]);
     #[cfg(feature = "test-hooks")]
     test_hooks::maybe_panic(run_id);
-    let drawn = crate::execute::draw(scenario, m.master_seed, replicate).unwrap_or_else(|e| {
-        panic!(
-            "scenario {}, replicate {replicate}: a draw every corner check accepted is refused: {e}",
-            scenario.name
-        )
-    });
-    let (_, metrics) =
+    let drawn = crate::execute::draw_accepted(scenario, m.master_seed, replicate);
+    let (_, mut metrics) =
         crate::execute::run_drawn(&drawn.scenario, &variant.policy, m.master_seed, replicate);
+    if let Some(twins) = twins {
+        metrics = metrics.with_twin(twins.get(s, v, replicate));
+    }
     let id = RunIdentity {
         run_id,
         scenario: &scenario.name,
@@ -119,8 +119,12 @@ pub fn execute(
     out: &mut (dyn Write + Send),
     written: &(dyn Fn(u64) + Sync),
 ) -> Result<(), Stop> {
+    let twins = plan
+        .manifest
+        .counterfactual
+        .then(|| Twins::new(plan, from, to));
     execute_with(threads, from, to, out, written, &|position| {
-        run_row(plan, position)
+        run_row(plan, position, twins.as_ref())
     })
 }
 

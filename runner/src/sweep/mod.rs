@@ -25,6 +25,7 @@ pub mod execute;
 pub mod merge;
 pub mod plan;
 pub mod summaries;
+pub mod twins;
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -422,7 +423,7 @@ fn recover_partial(path: &Path, m: &Manifest) -> Result<u64, RunnerError> {
             continue;
         }
         let expected = m.run_at(count);
-        let row = runs_csv::RunsRecord::parse(&rec, m.grid.len(), params)
+        let row = runs_csv::RunsRecord::parse(&rec, m.grid.len(), m.figures(), params)
             .map_err(|e| bad(format!("row {}: {e}", count + 1)))?;
         if count >= m.shard_runs() || row.run_id != expected {
             return Err(bad(format!("row {} is not run {expected}", count + 1)));

@@ -39,6 +39,8 @@ pub struct SweepRequest {
     pub shard: Option<Shard>,
     /// `--analysis` and `--map-metric`, for the policies that are manifests.
     pub import: ImportFlags,
+    /// `--counterfactual`: pair every run with its twin without the release.
+    pub counterfactual: bool,
 }
 
 /// Parses `policy.KEY=V1,V2,...`.
@@ -326,6 +328,7 @@ pub fn plan(req: &SweepRequest, program: &str) -> Result<Plan, RunnerError> {
         constraints: req.constraints,
         shard: req.shard,
         import: req.import.words(),
+        counterfactual: req.counterfactual,
     };
     Ok(Plan {
         scenarios,
@@ -364,6 +367,7 @@ mod tests {
             bootstrap_resamples: 100,
             shard: None,
             import: ImportFlags::default(),
+            counterfactual: false,
         }
     }
 

@@ -125,7 +125,7 @@ pub fn write_summaries(dir: &Path, m: &Manifest) -> Result<String, RunnerError> 
 
     let points = pareto(&groups, &m.policy_names());
     let rec = recommend(&points, m.constraints);
-    let summary = summary_csv::to_bytes(&summary_csv::records(&groups));
+    let summary = summary_csv::to_bytes(&summary_csv::records(&groups, m.figures()), m.figures());
     write_atomic(&dir.join(summary_csv::FILE_NAME), &summary)?;
     let paired = paired_csv::to_bytes(&paired_csv::records(&pairs));
     write_atomic(&dir.join(paired_csv::FILE_NAME), &paired)?;

@@ -180,6 +180,9 @@ struct Streams {
     faults: ChaCha8Rng,
     lifecycle: ChaCha8Rng,
     sessions: ChaCha8Rng,
+    /// The environment's own streams (see `rng::Purpose::Kills`, `SessionArrivals`).
+    kills: ChaCha8Rng,
+    session_arrivals: ChaCha8Rng,
 }
 
 /// Faults the request path consults, found once so the hot path only tests flags.
@@ -286,6 +289,8 @@ impl<'c> World<'c> {
                 faults: cfg.seed.stream(Purpose::Faults),
                 lifecycle: cfg.seed.stream(Purpose::Lifecycle),
                 sessions: cfg.seed.stream(Purpose::Sessions),
+                kills: cfg.seed.stream(Purpose::Kills),
+                session_arrivals: cfg.seed.stream(Purpose::SessionArrivals),
             },
             arrivals: ArrivalProcess::with_spikes(cfg.traffic.clone(), spikes, cfg.horizon),
             instances: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
@@ -398,7 +403,7 @@ impl<'c> World<'c> {
         self.mark_faults_active(world_live);
         self.refresh_load_fault();
         if let Some(s) = &self.sessions
-            && let Some(t) = s.next_arrival(SimTime::ZERO, &mut self.rng.sessions)
+            && let Some(t) = s.next_arrival(SimTime::ZERO, &mut self.rng.session_arrivals)
             && t <= self.cfg.horizon
         {
             self.queue.push(t, Event::SessionArrival);

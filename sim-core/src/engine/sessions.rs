@@ -81,12 +81,12 @@ impl World<'_> {
         let Some(sessions) = &mut self.sessions else {
             return;
         };
-        if let Some(t) = sessions.next_arrival(self.now, &mut self.rng.sessions)
+        if let Some(t) = sessions.next_arrival(self.now, &mut self.rng.session_arrivals)
             && t <= self.cfg.horizon
         {
             self.queue.push(t, Event::SessionArrival);
         }
-        let remaining = sessions.request_count(&mut self.rng.sessions);
+        let remaining = sessions.request_count(&mut self.rng.session_arrivals);
         let ends_at = self.now + sessions.cfg.lifetime;
         let id = match sessions.free.pop() {
             Some(id) => id,

@@ -144,7 +144,7 @@ impl World<'_> {
         if rate <= 0.0 {
             return;
         }
-        let gap = exp_nanos(&mut self.rng.faults, 1e9 / rate);
+        let gap = exp_nanos(&mut self.rng.kills, 1e9 / rate);
         let at = self.now + SimDuration(round_nanos(gap));
         if at <= self.cfg.horizon {
             self.queue.push(
@@ -172,7 +172,7 @@ impl World<'_> {
             })
             .collect();
         if !running.is_empty() {
-            let victim = running[index(&mut self.rng.faults, running.len())];
+            let victim = running[index(&mut self.rng.kills, running.len())];
             self.crash(
                 victim,
                 Some(FaultId::from_index(fault)),

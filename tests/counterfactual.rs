@@ -343,6 +343,25 @@ fn a_counterfactual_sweep_is_the_same_whatever_the_threads_and_shards() {
             .unwrap()
             .contains("budget_release")
     );
+    // The report shows the release's own cost and the twin's, only when there are twins.
+    let report = String::from_utf8(read(&one, "report.md")).unwrap();
+    for row in [
+        "| budget burned by the release |",
+        "| bad events of the release |",
+        "| budget burned without the release |",
+    ] {
+        assert_eq!(report.matches(row).count(), 2, "{row}: one per scenario");
+        assert!(
+            !String::from_utf8(read(&plain, "report.md"))
+                .unwrap()
+                .contains(row)
+        );
+    }
+    assert!(
+        String::from_utf8(read(&one, "report.html"))
+            .unwrap()
+            .contains("budget burned by the release")
+    );
     // The twin is the policy's: every policy on a replicate shares it.
     let twin_col = |line: &str| line.split(',').nth(cf[2]).unwrap().to_string();
     let lines: Vec<&str> = runs.lines().skip(1).collect();
@@ -356,6 +375,45 @@ fn a_counterfactual_sweep_is_the_same_whatever_the_threads_and_shards() {
                 "scenario {s} replicate {k}: {twins:?}"
             );
         }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// On a scenario with uncertain parameters the twin faces the run's own draw: under
+/// `noop` with an uncertain traffic rate and baseline errors the release costs exactly
+/// nothing (a twin that drew its rate anew would serve, and fail, other requests).
+#[test]
+fn the_twin_of_an_uncertain_scenario_draws_what_its_run_drew() {
+    let dir = temp_dir("counterfactual-uncertain");
+    let scenario = dir.join("uncertain-rate.toml");
+    std::fs::write(
+        &scenario,
+        "schema_version = 1\nname = \"uncertain-rate\"\n\n[run]\nhorizon_seconds = 300\n\n\
+         [traffic]\nrate = { uniform = [100, 400] }\n\n[baseline]\nerror_probability = 0.002\n\n\
+         [release]\nstart_seconds = 60\n",
+    )
+    .unwrap();
+    for replicate in ["0", "1", "2"] {
+        let out = run_ok(&[
+            "run",
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--policy",
+            "noop",
+            "--replicate",
+            replicate,
+            "--counterfactual",
+            "--json",
+        ]);
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let m = &doc;
+        assert!(
+            doc["inputs"]["params"]["traffic.rate"].as_f64().is_some(),
+            "{doc}"
+        );
+        assert_eq!(m["budget_release_pct"].as_f64(), Some(0.0), "{m}");
+        assert_eq!(m["bad_events_release"].as_f64(), Some(0.0), "{m}");
+        assert!(m["twin_requests_bad"].as_f64().unwrap() > 50.0, "{m}");
     }
     let _ = std::fs::remove_dir_all(dir);
 }

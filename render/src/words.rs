@@ -46,8 +46,11 @@ pub struct FigureRow {
 /// headline table has room for four figures; this one takes them all from the
 /// vocabulary (batch times, the healthy ratio, crash and dependency error rates
 /// included), so a figure added there shows up here with no line of the pages naming it.
+/// The counterfactual figures (`--counterfactual`: the release's own cost and its
+/// twin's) are rows only when the sweep has them.
 pub fn figure_rows(v: &SweepView, scenario: &str) -> Vec<FigureRow> {
-    Metric::summarised()
+    reports::vocab::Figures::EVERY
+        .summarised()
         .map(|m| FigureRow {
             metric: m,
             means: v
@@ -61,6 +64,7 @@ pub fn figure_rows(v: &SweepView, scenario: &str) -> Vec<FigureRow> {
                 })
                 .collect(),
         })
+        .filter(|row| !row.metric.is_counterfactual() || row.means.iter().any(Option::is_some))
         .collect()
 }
 

@@ -8,7 +8,7 @@
 //! and, when `behavior` is set, the scale-up and scale-down events).
 //!
 //! What each part mirrors:
-//! - [`replica_count`]: `ReplicaCalculator.GetResourceReplicas` (utilisation targets)
+//! - [`replica_count`], `ReplicaCalculator.GetResourceReplicas` (utilisation targets)
 //!   and `calcPlainMetricReplicas` (average-value targets) in `replica_calculator.go`,
 //!   with `GetResourceUtilizationRatio` / `GetMetricUsageRatio` from
 //!   `metrics/utilization.go` and `Tolerances.isWithin`.
@@ -531,17 +531,10 @@ impl Hpa {
         }
     }
 
-    /// Replicas at the start of `period`: `current - added + deleted` over the events
-    /// strictly younger than the period (`getReplicasChangePerPeriod`, both lists).
+    /// Replicas at the start of `period`: `current - added + deleted` in the period.
     fn period_start(&self, now: SimTime, current: i64, period: SimDuration) -> i64 {
-        let sum = |events: &[ScaleEvent]| -> i64 {
-            events
-                .iter()
-                .filter(|e| younger_than(now, e.at, period))
-                .map(|e| i64::from(e.change))
-                .sum()
-        };
-        current - sum(&self.scale_up_events) + sum(&self.scale_down_events)
+        current - changed_within(&self.scale_up_events, now, period)
+            + changed_within(&self.scale_down_events, now, period)
     }
 
     /// `calculateScaleUpLimitWithScalingRules`.
@@ -635,6 +628,16 @@ impl Hpa {
     pub fn scale_events_len(&self) -> usize {
         self.scale_up_events.len() + self.scale_down_events.len()
     }
+}
+
+/// `getReplicasChangePerPeriod`: the replicas changed by events strictly younger than
+/// `period` (an event exactly `period` old no longer counts).
+fn changed_within(events: &[ScaleEvent], now: SimTime, period: SimDuration) -> i64 {
+    events
+        .iter()
+        .filter(|e| younger_than(now, e.at, period))
+        .map(|e| i64::from(e.change))
+        .sum()
 }
 
 /// Replace the obsolete slot if there is one, else append (both stabilize functions).

@@ -295,11 +295,13 @@ fn default_behavior_differs_from_the_nil_path_on_scale_up() {
 
 fn up_rules(select: Select, policies: Vec<ScalingPolicy>) -> HpaSpec {
     let mut s = spec(1, 1000);
-    let mut b = Behavior::default();
-    b.scale_up = Rules {
-        stabilization: SimDuration::ZERO,
-        policies,
-        select,
+    let b = Behavior {
+        scale_up: Rules {
+            stabilization: SimDuration::ZERO,
+            policies,
+            select,
+        },
+        ..Behavior::default()
     };
     s.behavior = Some(b);
     s
@@ -470,4 +472,578 @@ fn validate_names_the_field() {
         s.validate().unwrap_err().0,
         "behavior.scaleDown.policies[0].periodSeconds"
     );
+}
+
+// --- horizontal_test.go tables, ported ---------------------------------------------
+//
+// Upstream seeds the controller's maps with entries "n seconds ago"; here `NOW` is the
+// sync time and ages are subtracted from it.
+
+const NOW: u64 = 10_000;
+
+/// `generateScalingRules(pods, podsPeriod, percent, percentPeriod, window)`, select Max.
+fn gen_rules(pods: u32, pods_period: u64, percent: u32, percent_period: u64, window: u64) -> Rules {
+    let mut policies = Vec::new();
+    if pods != 0 {
+        policies.push(ScalingPolicy::Pods {
+            value: pods,
+            period: dur(pods_period),
+        });
+    }
+    if percent != 0 {
+        policies.push(ScalingPolicy::Percent {
+            value: percent,
+            period: dur(percent_period),
+        });
+    }
+    Rules {
+        stabilization: dur(window),
+        policies,
+        select: Select::Max,
+    }
+}
+
+/// `generateEventsUniformDistribution`: events spread over the last `period` seconds,
+/// each in the middle of its segment (ages truncated to whole seconds as upstream).
+fn uniform(changes: &[u32], period: u64) -> Vec<ScaleEvent> {
+    let seg = period as f64 / changes.len() as f64;
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, &change)| {
+            let age = (period as f64 - seg * (i as f64 + 1.0) + seg / 2.0) as u64;
+            ScaleEvent {
+                change,
+                at: secs(NOW - age),
+                outdated: false,
+            }
+        })
+        .collect()
+}
+
+struct RuleCase {
+    name: &'static str,
+    up_events: Vec<ScaleEvent>,
+    down_events: Vec<ScaleEvent>,
+    min: u32,
+    max: u32,
+    up: Option<Rules>,
+    down: Option<Rules>,
+    current: u32,
+    desired: u32,
+    expected: u32,
+}
+
+fn rule_case(
+    name: &'static str,
+    min: u32,
+    max: u32,
+    current: u32,
+    desired: u32,
+    expected: u32,
+) -> RuleCase {
+    RuleCase {
+        name,
+        up_events: vec![],
+        down_events: vec![],
+        min,
+        max,
+        up: None,
+        down: None,
+        current,
+        desired,
+        expected,
+    }
+}
+
+impl RuleCase {
+    fn up(mut self, r: Rules) -> Self {
+        self.up = Some(r);
+        self
+    }
+    fn down(mut self, r: Rules) -> Self {
+        self.down = Some(r);
+        self
+    }
+    fn events(mut self, up: Vec<ScaleEvent>, down: Vec<ScaleEvent>) -> Self {
+        self.up_events = up;
+        self.down_events = down;
+        self
+    }
+}
+
+#[test]
+fn scaling_with_rules_table() {
+    // TestScalingWithRules: convertDesiredReplicasWithBehaviorRate with
+    // GenerateHPAScaleUpRules / GenerateHPAScaleDownRules filling missing rules.
+    let cases = vec![
+        rule_case("within range", 3, 8, 5, 7, 7),
+        rule_case("below minReplicas", 2, 8, 3, 1, 2),
+        rule_case("within range when minReplicas is 0", 0, 10, 1, 0, 0),
+        rule_case("maxReplicas < scaleUpLimit", 1, 10, 20, 1000, 10),
+        rule_case("more than maxReplicas", 100, 150, 100, 1000, 150),
+        rule_case("scaleUpLimit with user policies", 1, 2000, 3, 1000, 4)
+            .up(gen_rules(0, 0, 1, 60, 0)),
+        rule_case("scaleDownLimit with user policies", 3, 2000, 1000, 3, 980)
+            .down(gen_rules(20, 60, 0, 0, 0)),
+        rule_case("scaleUp with default behavior", 1, 1000, 10, 50, 20),
+        rule_case("pods policy larger", 1, 1000, 10, 500, 110).up(gen_rules(100, 60, 100, 60, 0)),
+        rule_case("percent policy larger", 1, 1000, 10, 500, 20).up(gen_rules(2, 60, 100, 60, 0)),
+        rule_case("large pod policy", 1, 1000, 10, 50, 50).up(gen_rules(100, 60, 0, 0, 0)),
+        rule_case("large percent policy", 1, 1000, 10, 50, 50).up(gen_rules(10000, 60, 0, 0, 0)),
+        rule_case("pod policy limit", 1, 1000, 10, 50, 40).up(gen_rules(30, 60, 0, 0, 0)),
+        rule_case("percent policy limit", 1, 1000, 10, 50, 30).up(gen_rules(0, 0, 200, 60, 0)),
+        rule_case("down percent larger", 1, 1000, 100, 2, 80).down(gen_rules(20, 60, 1, 60, 300)),
+        rule_case("down pods larger", 1, 1000, 100, 2, 98).down(gen_rules(2, 60, 1, 60, 300)),
+        rule_case("down large pods, min 1", 1, 1000, 10, 0, 1).down(gen_rules(100, 60, 0, 0, 300)),
+        rule_case("down large percent, min 5", 5, 1000, 10, 2, 5)
+            .down(gen_rules(0, 0, 100, 60, 300)),
+        rule_case("down pod limit", 1, 1000, 10, 2, 5).down(gen_rules(5, 60, 0, 0, 300)),
+        rule_case("down percent limit", 1, 1000, 10, 5, 5).down(gen_rules(0, 0, 50, 60, 300)),
+        rule_case("up events, max with pods", 1, 200, 100, 500, 200)
+            .up(gen_rules(300, 60, 0, 0, 0))
+            .events(uniform(&[1, 5, 9], 120), vec![]),
+        rule_case("up events, max with percent", 1, 200, 100, 500, 200)
+            .up(gen_rules(0, 0, 10000, 60, 0))
+            .events(uniform(&[1, 5, 9], 120), vec![]),
+        rule_case("up events hold at current", 1, 1000, 100, 500, 100)
+            .up(gen_rules(5, 120, 0, 0, 0))
+            .events(uniform(&[1, 5, 9], 120), vec![]),
+        rule_case("up events, pods", 1, 1000, 100, 500, 235)
+            .up(gen_rules(150, 120, 0, 0, 0))
+            .events(uniform(&[1, 5, 9], 120), vec![]),
+        rule_case("up events, percent", 1, 1000, 100, 500, 255)
+            .up(gen_rules(0, 0, 200, 120, 0))
+            .events(uniform(&[1, 5, 9], 120), vec![]),
+        rule_case("up and down events, percent up", 1, 1000, 6, 24, 16)
+            .up(gen_rules(0, 0, 300, 300, 0))
+            .events(uniform(&[4], 120), uniform(&[2], 120)),
+        rule_case("down events, default policy", 1, 1000, 10, 5, 5)
+            .events(vec![], uniform(&[1, 5, 9], 120)),
+        rule_case("down events, large pods, min 1", 1, 1000, 100, 0, 1)
+            .down(gen_rules(115, 120, 0, 0, 300))
+            .events(vec![], uniform(&[1, 5, 9], 120)),
+        rule_case("down events, large pods, min 5", 5, 1000, 100, 0, 5)
+            .down(gen_rules(130, 120, 0, 0, 300))
+            .events(vec![], uniform(&[1, 5, 9], 120)),
+        rule_case("down events, 100 %, min 5", 5, 1000, 100, 2, 5)
+            .down(gen_rules(0, 0, 100, 120, 300))
+            .events(vec![], uniform(&[1, 5, 9], 120)),
+        rule_case("down events, pod limit holds", 1, 1000, 100, 2, 100)
+            .down(gen_rules(5, 120, 0, 0, 300))
+            .events(vec![], uniform(&[1, 5, 9], 120)),
+        rule_case("down events, percent limit", 1, 1000, 100, 0, 56)
+            .down(gen_rules(0, 0, 50, 120, 300))
+            .events(vec![], uniform(&[2, 4, 6], 120)),
+        rule_case("up and down events, percent down", 1, 1000, 10, 1, 6)
+            .down(gen_rules(0, 0, 50, 180, 0))
+            .events(uniform(&[2], 120), uniform(&[4], 120)),
+        rule_case(
+            "down events prevent further scale down",
+            1,
+            1000,
+            100,
+            0,
+            100,
+        )
+        .down(gen_rules(0, 0, 10, 120, 300))
+        .events(vec![], uniform(&[10, 10, 10], 120)),
+        rule_case("down events still allow more", 1, 1000, 10, 5, 5)
+            .down(gen_rules(0, 0, 1000, 120, 300))
+            .events(vec![], uniform(&[10, 10, 10], 120)),
+        rule_case("outdated up, one policy", 1, 1000, 100, 200, 200)
+            .up(gen_rules(1000, 60, 0, 0, 0))
+            .events(uniform(&[8, 12, 9, 11], 120), vec![]),
+        rule_case("up, two periods not outdated", 1, 1000, 100, 200, 200)
+            .up(gen_rules(1000, 120, 100, 60, 0))
+            .events(uniform(&[8, 12, 9, 11], 120), vec![]),
+        rule_case("up, two periods outdated", 1, 1000, 100, 200, 200)
+            .up(gen_rules(1000, 30, 100, 60, 0))
+            .events(uniform(&[8, 12, 9, 11], 120), vec![]),
+        rule_case("outdated down, one policy", 1, 1000, 100, 5, 5)
+            .down(gen_rules(1000, 60, 0, 0, 300))
+            .events(vec![], uniform(&[8, 12, 9, 11], 120)),
+        rule_case("down, two periods not outdated", 1, 1000, 100, 5, 5)
+            .down(gen_rules(1000, 120, 100, 60, 300))
+            .events(vec![], uniform(&[8, 12, 9, 11], 120)),
+        rule_case("down, two periods outdated", 1, 1000, 100, 5, 5)
+            .down(gen_rules(1000, 30, 100, 60, 300))
+            .events(vec![], uniform(&[8, 12, 9, 11], 120)),
+    ];
+    for c in cases {
+        let behavior = Behavior {
+            scale_up: c.up.unwrap_or_else(Rules::default_scale_up),
+            scale_down: c.down.unwrap_or_else(Rules::default_scale_down),
+        };
+        let mut s = HpaSpec::new(c.min, c.max, util(50));
+        s.behavior = Some(behavior);
+        let mut hpa = Hpa::new(s);
+        hpa.scale_up_events = c.up_events;
+        hpa.scale_down_events = c.down_events;
+        assert_eq!(
+            hpa.rate_limit(secs(NOW), c.current, c.desired),
+            c.expected,
+            "{}",
+            c.name
+        );
+    }
+}
+
+fn recs(list: &[(u32, u64)]) -> Vec<Recommendation> {
+    list.iter()
+        .map(|&(replicas, age)| Recommendation {
+            replicas,
+            at: secs(NOW - age),
+        })
+        .collect()
+}
+
+#[test]
+fn stabilize_with_behaviors_table() {
+    // TestNormalizeDesiredReplicasWithBehavior: (history, current, desired, up window,
+    // down window) -> (result, stored recommendations). Unset windows are 0 there too.
+    type Case = (
+        &'static str,
+        Vec<(u32, u64)>,
+        u32,
+        u32,
+        u64,
+        u64,
+        u32,
+        Option<Vec<u32>>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "empty, scaling down",
+            vec![],
+            100,
+            5,
+            0,
+            0,
+            5,
+            Some(vec![5]),
+        ),
+        (
+            "simple scale down",
+            vec![(4, 120), (5, 60)],
+            100,
+            3,
+            0,
+            180,
+            5,
+            Some(vec![4, 5, 3]),
+        ),
+        (
+            "simple scale up",
+            vec![(4, 120), (5, 60)],
+            1,
+            7,
+            300,
+            0,
+            4,
+            Some(vec![4, 5, 7]),
+        ),
+        (
+            "no scale down stabilization",
+            vec![(1, 120), (2, 60)],
+            100,
+            3,
+            300,
+            0,
+            3,
+            Some(vec![1, 2, 3]),
+        ),
+        (
+            "no scale up stabilization",
+            vec![(4, 120), (5, 60)],
+            1,
+            3,
+            0,
+            300,
+            3,
+            Some(vec![4, 5, 3]),
+        ),
+        (
+            "reuse, down",
+            vec![(10, 600), (9, 540)],
+            100,
+            3,
+            0,
+            0,
+            3,
+            Some(vec![10, 3]),
+        ),
+        (
+            "reuse, up",
+            vec![(10, 600), (9, 540)],
+            1,
+            100,
+            0,
+            0,
+            100,
+            Some(vec![10, 100]),
+        ),
+        (
+            "down, reuse one obsolete",
+            vec![(10, 600), (4, 60), (5, 120), (9, 540)],
+            100,
+            3,
+            0,
+            180,
+            5,
+            Some(vec![10, 4, 5, 3]),
+        ),
+        (
+            "up, reuse one obsolete",
+            vec![(10, 6000), (6, 60), (5, 120), (9, 180)],
+            1,
+            100,
+            300,
+            0,
+            5,
+            Some(vec![100, 6, 5, 9]),
+        ),
+        (
+            "no up when desired goes down",
+            vec![(2, 6000), (3, 180)],
+            2,
+            1,
+            300,
+            300,
+            2,
+            None,
+        ),
+        (
+            "no down when desired goes up",
+            vec![(2, 6000), (1, 180)],
+            2,
+            3,
+            300,
+            300,
+            2,
+            None,
+        ),
+    ];
+    for (name, history, current, desired, up_w, down_w, expected, stored) in cases {
+        let mut b = Behavior::default();
+        b.scale_up.stabilization = dur(up_w);
+        b.scale_down.stabilization = dur(down_w);
+        let mut s = spec(1, 1000);
+        s.behavior = Some(b);
+        let mut hpa = Hpa::new(s);
+        hpa.recommendations = Some(recs(&history));
+        assert_eq!(
+            hpa.stabilize_with_behaviors(secs(NOW), current, desired),
+            expected,
+            "{name}"
+        );
+        if let Some(stored) = stored {
+            let got: Vec<u32> = hpa
+                .recommendations
+                .unwrap()
+                .iter()
+                .map(|r| r.replicas)
+                .collect();
+            assert_eq!(got, stored, "{name}");
+        }
+    }
+}
+
+#[test]
+fn stabilize_legacy_table() {
+    // TestNormalizeDesiredReplicas: 5-minute window, (history, desired) -> (result, log length).
+    type Case = (&'static str, Vec<(u32, u64)>, u32, u32, usize);
+    let cases: Vec<Case> = vec![
+        ("empty log", vec![], 5, 5, 1),
+        ("stabilize", vec![(4, 120), (5, 60)], 3, 5, 3),
+        ("no stabilize", vec![(1, 120), (2, 60)], 3, 3, 3),
+        ("no stabilize - old", vec![(10, 600), (9, 540)], 3, 3, 2),
+        (
+            "stabilize - old",
+            vec![(10, 600), (4, 60), (5, 120), (9, 540)],
+            3,
+            5,
+            4,
+        ),
+    ];
+    for (name, history, desired, expected, len) in cases {
+        let mut hpa = Hpa::new(spec(1, 1000));
+        hpa.recommendations = Some(recs(&history));
+        assert_eq!(hpa.stabilize_legacy(secs(NOW), desired), expected, "{name}");
+        assert_eq!(hpa.history_len(), len, "{name}");
+    }
+}
+
+#[test]
+fn store_scale_events_table() {
+    // TestStoreScaleEvents: (rules or nil behavior, previous events as (change, age)) ->
+    // change counted in the last 60 s before storing, and the events after storing a
+    // change of 5 (as (change, outdated)), in both directions.
+    type Case = (
+        &'static str,
+        Option<Rules>,
+        Vec<(u32, u64)>,
+        i64,
+        Vec<(u32, bool)>,
+    );
+    let cases: Vec<Case> = vec![
+        ("empty, nil behavior", None, vec![], 0, vec![]),
+        (
+            "empty, two policies",
+            Some(gen_rules(10, 60, 100, 60, 0)),
+            vec![],
+            0,
+            vec![(5, false)],
+        ),
+        (
+            "outdated kept, nil behavior",
+            None,
+            vec![(7, 61)],
+            0,
+            vec![(7, false)],
+        ),
+        (
+            "outdated replaced",
+            Some(gen_rules(10, 60, 100, 60, 0)),
+            vec![(7, 61)],
+            0,
+            vec![(5, false)],
+        ),
+        (
+            "actual kept",
+            Some(gen_rules(10, 60, 100, 60, 0)),
+            vec![(7, 58)],
+            7,
+            vec![(7, false), (5, false)],
+        ),
+        (
+            "two, one replaced",
+            Some(gen_rules(10, 60, 0, 0, 0)),
+            vec![(7, 61), (6, 59)],
+            6,
+            vec![(5, false), (6, false)],
+        ),
+        (
+            "different periods",
+            Some(gen_rules(10, 60, 100, 30, 0)),
+            vec![(8, 29), (6, 59), (7, 61), (9, 61)],
+            14,
+            vec![(8, false), (6, false), (7, true), (5, false)],
+        ),
+        (
+            "two, both actual",
+            Some(gen_rules(10, 120, 100, 30, 0)),
+            vec![(7, 58), (6, 59)],
+            13,
+            vec![(7, false), (6, false), (5, false)],
+        ),
+    ];
+    for (name, rules, prev, counted, after) in cases {
+        for up in [true, false] {
+            let mut s = spec(1, 1000);
+            s.behavior = rules.clone().map(|r| Behavior {
+                scale_up: r.clone(),
+                scale_down: r,
+            });
+            let mut hpa = Hpa::new(s);
+            let events: Vec<ScaleEvent> = prev
+                .iter()
+                .map(|&(change, age)| ScaleEvent {
+                    change,
+                    at: secs(NOW - age),
+                    outdated: false,
+                })
+                .collect();
+            assert_eq!(
+                changed_within(&events, secs(NOW), dur(60)),
+                counted,
+                "{name}"
+            );
+            if up {
+                hpa.scale_up_events = events;
+                hpa.store_scale_event(secs(NOW), 10, 15);
+            } else {
+                hpa.scale_down_events = events;
+                hpa.store_scale_event(secs(NOW), 10, 5);
+            }
+            let stored = if up {
+                &hpa.scale_up_events
+            } else {
+                &hpa.scale_down_events
+            };
+            let got: Vec<(u32, bool)> = stored.iter().map(|e| (e.change, e.outdated)).collect();
+            assert_eq!(got, after, "{name} (up: {up})");
+        }
+    }
+}
+
+// --- more replica_calculator_test.go cases -----------------------------------------
+
+#[test]
+fn calc_missing_metrics_cases() {
+    let m = PodSample::Missing;
+    let u = PodSample::Unready;
+    let r = PodSample::Ready;
+    // TestReplicaCalcMissingMetrics: 4 pods, 2 with 400m/95m, target 100 % -> 3.
+    assert_eq!(
+        replica_count(4, util(100), 0.1, &[r(400), r(95), m, m]),
+        Some(3)
+    );
+    // ...NoChangeEq: ratio exactly 1, missing pods left out -> 2.
+    assert_eq!(replica_count(2, util(100), 0.1, &[r(1000), m]), Some(2));
+    // ...NoChangeGt: 190 %, missing at 0 -> 95 %: within -> 2.
+    assert_eq!(replica_count(2, util(100), 0.1, &[r(1900), m]), Some(2));
+    // ...NoChangeLt: 60 %, missing at 100 % -> 80 %: ceil(1.6) = 2.
+    assert_eq!(replica_count(2, util(100), 0.1, &[r(600), m]), Some(2));
+    // ...UnreadyChange: 45 % of a 50 % target, missing at 100 % flips direction -> 3.
+    assert_eq!(replica_count(3, util(50), 0.1, &[u, r(450), m]), Some(3));
+    // ...UnreadyScaleUp: 200 % of 50 %, unready and missing at 0 -> 66 % -> 4.
+    assert_eq!(replica_count(3, util(50), 0.1, &[u, r(2000), m]), Some(4));
+    // ...UnreadyScaleDown: 10 % of 50 %, missing at 100 % -> 40 % -> ceil(2.4) = 3.
+    assert_eq!(
+        replica_count(4, util(50), 0.1, &[u, r(100), r(100), m]),
+        Some(3)
+    );
+    // TestPlainMetricReplicaCalcMissingMetricsNoChangeEq: 5 replicas, 3 samples averaging
+    // exactly the target.
+    let qps = Target::AverageValue { milli: 20000 };
+    assert_eq!(
+        replica_count(5, qps, 0.1, &[r(20000), r(19000), r(21000), m, m]),
+        Some(5)
+    );
+}
+
+#[test]
+fn calc_during_rolling_update_with_max_surge() {
+    // TestReplicaCalcDuringRollingUpdateWithMaxSurge: 2 replicas, 3 running pods (the
+    // surge pod has no metric yet): 40 % would give 3 > 2 on a scale-down ratio -> keep 2.
+    let pods = [
+        PodSample::Ready(100),
+        PodSample::Ready(100),
+        PodSample::Missing,
+    ];
+    assert_eq!(replica_count(2, util(50), 0.1, &pods), Some(2));
+    // ...CM: the same with a 17000m qps target.
+    let pods = [
+        PodSample::Ready(10000),
+        PodSample::Ready(10000),
+        PodSample::Missing,
+    ];
+    assert_eq!(
+        replica_count(2, Target::AverageValue { milli: 17000 }, 0.1, &pods),
+        Some(2)
+    );
+}
+
+#[test]
+fn calc_computed_tolerance() {
+    // TestReplicaCalcComputedToleranceAlgImplementation: 10 pods using 150m of 300m;
+    // a 56 % target is just past tolerance (50/56 = 0.89) -> 9; 55 % is within -> 10.
+    let pods = vec![PodSample::Ready(150); 10];
+    let t = |percent| Target::Utilization {
+        percent,
+        request_milli: 300,
+    };
+    assert_eq!(replica_count(10, t(56), 0.1, &pods), Some(9));
+    assert_eq!(replica_count(10, t(55), 0.1, &pods), Some(10));
 }

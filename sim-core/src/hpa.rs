@@ -301,6 +301,9 @@ fn usage_ratio(target: Target, total: u64, count: u64) -> f64 {
 /// count 0 on a scale-up, the ratio is recomputed, and the current count is kept if the
 /// new ratio is within tolerance, flips direction, or `ceil(new ratio × counted)` would
 /// move against the ratio's direction.
+///
+/// The target must have passed [`HpaSpec::validate`] (a zero request would divide by
+/// zero).
 pub fn replica_count(
     current: u32,
     target: Target,

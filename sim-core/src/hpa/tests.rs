@@ -1047,3 +1047,19 @@ fn calc_computed_tolerance() {
     assert_eq!(replica_count(10, t(56), 0.1, &pods), Some(9));
     assert_eq!(replica_count(10, t(55), 0.1, &pods), Some(10));
 }
+
+#[test]
+fn nil_behavior_window_can_raise_a_scale_up_where_default_behavior_does_not() {
+    // stabilizeRecommendation takes the window's max in both directions; with behavior
+    // the scale-up side takes the lowest recommendation in a 0 s window, i.e. the new one.
+    let pods_at_rest = at_percent(10, 50);
+    let busier = at_percent(5, 70); // someone scaled the target to 5; 70 % wants 7
+    let mut legacy = Hpa::new(spec(1, 20));
+    assert_eq!(legacy.sync(secs(0), 10, &pods_at_rest), 10);
+    assert_eq!(legacy.sync(secs(15), 5, &busier), 10); // max(7, 10 from t = 0)
+    let mut s = spec(1, 20);
+    s.behavior = Some(Behavior::default());
+    let mut with = Hpa::new(s);
+    assert_eq!(with.sync(secs(0), 10, &pods_at_rest), 10);
+    assert_eq!(with.sync(secs(15), 5, &busier), 7);
+}

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod fault;
 pub mod hash;
 pub mod hist;
+pub mod hpa;
 pub mod ids;
 pub mod instance;
 pub mod lb;

@@ -522,11 +522,11 @@ impl Hpa {
         let cur = i64::from(current);
         let d = i64::from(desired);
         if d > cur {
-            let limit = self.scale_up_limit(now, cur, &b.scale_up).max(cur);
+            let limit = self.scale_limit(now, cur, &b.scale_up, true).max(cur);
             let allowed = i64::from(self.spec.max_replicas).min(limit);
             d.min(allowed) as u32
         } else if d < cur {
-            let limit = self.scale_down_limit(now, cur, &b.scale_down).min(cur);
+            let limit = self.scale_limit(now, cur, &b.scale_down, false).min(cur);
             let allowed = i64::from(self.spec.min_replicas).max(limit);
             d.max(allowed) as u32
         } else {
@@ -540,53 +540,41 @@ impl Hpa {
             + changed_within(&self.scale_down_events, now, period)
     }
 
-    /// `calculateScaleUpLimitWithScalingRules`.
-    fn scale_up_limit(&self, now: SimTime, current: i64, rules: &Rules) -> i64 {
-        let pick: fn(i64, i64) -> i64 = match rules.select {
+    /// `calculateScaleUpLimitWithScalingRules` (`up`) and
+    /// `calculateScaleDownLimitWithBehaviors`: each policy proposes a bound from the
+    /// replicas at its period's start; `Max` takes the most permissive (the largest up,
+    /// the smallest down), `Min` the least. A scale-down Percent truncates toward zero,
+    /// like Go's `int32(float64)`; a scale-up Percent rounds up.
+    fn scale_limit(&self, now: SimTime, current: i64, rules: &Rules, up: bool) -> i64 {
+        let most_permissive = match rules.select {
             Select::Disabled => return current,
-            Select::Min => i64::min,
-            Select::Max => i64::max,
+            Select::Max => true,
+            Select::Min => false,
         };
-        let mut result = if rules.select == Select::Min {
-            i64::from(i32::MAX)
-        } else {
+        // Take the larger proposal when scaling up permissively or down strictly.
+        let larger = up == most_permissive;
+        let mut result = if larger {
             i64::from(i32::MIN)
+        } else {
+            i64::from(i32::MAX)
         };
         for p in &rules.policies {
             let start = self.period_start(now, current, p.period());
-            let proposed = match *p {
-                ScalingPolicy::Pods { value, .. } => start + i64::from(value),
-                ScalingPolicy::Percent { value, .. } => {
+            let proposed = match (*p, up) {
+                (ScalingPolicy::Pods { value, .. }, true) => start + i64::from(value),
+                (ScalingPolicy::Pods { value, .. }, false) => start - i64::from(value),
+                (ScalingPolicy::Percent { value, .. }, true) => {
                     (start as f64 * (1.0 + f64::from(value) / 100.0)).ceil() as i64
                 }
-            };
-            result = pick(result, proposed);
-        }
-        result
-    }
-
-    /// `calculateScaleDownLimitWithBehaviors` (Percent truncates toward zero, like Go's
-    /// `int32(float64)`).
-    fn scale_down_limit(&self, now: SimTime, current: i64, rules: &Rules) -> i64 {
-        let pick: fn(i64, i64) -> i64 = match rules.select {
-            Select::Disabled => return current,
-            Select::Min => i64::max,
-            Select::Max => i64::min,
-        };
-        let mut result = if rules.select == Select::Min {
-            i64::from(i32::MIN)
-        } else {
-            i64::from(i32::MAX)
-        };
-        for p in &rules.policies {
-            let start = self.period_start(now, current, p.period());
-            let proposed = match *p {
-                ScalingPolicy::Pods { value, .. } => start - i64::from(value),
-                ScalingPolicy::Percent { value, .. } => {
+                (ScalingPolicy::Percent { value, .. }, false) => {
                     (start as f64 * (1.0 - f64::from(value) / 100.0)) as i64
                 }
             };
-            result = pick(result, proposed);
+            result = if larger {
+                result.max(proposed)
+            } else {
+                result.min(proposed)
+            };
         }
         result
     }

@@ -458,27 +458,15 @@ impl<'r, 'c> Metrics<'r, 'c> {
                 return None;
             }
         };
-        let cond = match condition::flagger(min, max) {
-            Ok(c) => c,
-            Err(e) => {
-                m.problem(
-                    if m.has("thresholdRange") {
-                        "thresholdRange"
-                    } else {
-                        "threshold"
-                    },
-                    format!("metric {name}: {e}"),
-                );
-                finish(findings);
-                return None;
-            }
-        };
         let defaults = GateDefaults {
             min_samples: 100,
             on_empty: EmptyRule::Inconclusive,
             interval_seconds: Some(interval),
         };
-        let imported = match condition::to_gate(&name, &shape, &cond, &defaults) {
+        // Both the range and its mapping onto a gate are the threshold's problems.
+        let imported = match condition::flagger(min, max)
+            .and_then(|cond| condition::to_gate(&name, &shape, &cond, &defaults))
+        {
             Ok(i) => i,
             Err(e) => {
                 m.problem(

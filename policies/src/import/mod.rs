@@ -597,4 +597,6 @@ fn finish(
 }
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

@@ -7,17 +7,12 @@ use crate::blue_green::BlueGreenSpec;
 use crate::canary_argo::{ArgoCanarySpec, ArgoStep, BackgroundAnalysis};
 use crate::canary_routed::CanaryScale;
 use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec, Verdict};
+use crate::import::test_support::{has, indent, notes, read_as, refused_as};
 use crate::import::{Import, MetricMapping, Options, import};
 use crate::intstr::IntOrPercent::{Int, Percent};
 use crate::{CanarySpec, Policy, PolicyKind};
 
 const AT: &str = "r.yaml: document 1 (Rollout web)";
-
-fn indent(s: &str, n: usize) -> String {
-    s.lines()
-        .map(|l| format!("{}{l}\n", " ".repeat(n)))
-        .collect()
-}
 
 /// A Rollout whose `spec.strategy.canary` is `body`, and `spec` has `extra`.
 fn canary_with(extra: &str, body: &str) -> String {
@@ -63,10 +58,7 @@ fn errors_template(extra_metric: &str) -> String {
 const STEP: &str = "- analysis:\n    templates:\n    - templateName: errors\n    args:\n    - name: service\n      value: web\n";
 
 fn read_with(text: &str, opts: &Options) -> Result<(Policy, Import), Vec<String>> {
-    let strings = |ps: config::Problems| ps.0.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-    let i = import("r.yaml", text, None, opts).map_err(strings)?;
-    let p = Policy::from_doc(&i.doc()).map_err(|ps| strings(i.locate(ps)))?;
-    Ok((p, i))
+    read_as("r.yaml", text, opts)
 }
 
 fn read(text: &str) -> Result<(Policy, Import), Vec<String>> {
@@ -96,25 +88,11 @@ fn bg(text: &str) -> BlueGreenSpec {
 }
 
 fn refused_with(text: &str, opts: &Options) -> Vec<String> {
-    read_with(text, opts)
-        .err()
-        .unwrap_or_else(|| panic!("accepted: {text}"))
+    refused_as("r.yaml", text, opts)
 }
 
 fn refused(text: &str) -> Vec<String> {
     refused_with(text, &Options::default())
-}
-
-#[track_caller]
-fn has(all: &[String], needle: &str) {
-    assert!(
-        all.iter().any(|x| x.contains(needle)),
-        "{needle:?} not in {all:#?}"
-    );
-}
-
-fn notes(i: &Import) -> Vec<String> {
-    i.notes.iter().map(|n| n.to_string()).collect()
 }
 
 #[test]

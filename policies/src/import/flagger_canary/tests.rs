@@ -4,16 +4,11 @@
 
 use crate::canary_flagger::FlaggerSpec;
 use crate::gate::{Comparison, EmptyRule, GateMetric, GateSpec, Verdict};
-use crate::import::{Import, MetricMapping, Options, import};
+use crate::import::test_support::{has, indent, notes, read_as, refused_as};
+use crate::import::{Import, MetricMapping, Options};
 use crate::{CanarySpec, Policy, PolicyKind};
 
 const AT: &str = "c.yaml: document 1 (Canary podinfo)";
-
-fn indent(s: &str, n: usize) -> String {
-    s.lines()
-        .map(|l| format!("{}{l}\n", " ".repeat(n)))
-        .collect()
-}
 
 /// A Canary with `spec` extra fields and `analysis` (indented under `analysis:`).
 fn canary_with(spec: &str, analysis: &str) -> String {
@@ -38,10 +33,7 @@ fn template(name: &str, spec: &str) -> String {
 }
 
 fn read_with(text: &str, opts: &Options) -> Result<(Policy, Import), Vec<String>> {
-    let strings = |ps: config::Problems| ps.0.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-    let i = import("c.yaml", text, None, opts).map_err(strings)?;
-    let p = Policy::from_doc(&i.doc()).map_err(|ps| strings(i.locate(ps)))?;
-    Ok((p, i))
+    read_as("c.yaml", text, opts)
 }
 
 fn read(text: &str) -> Result<(Policy, Import), Vec<String>> {
@@ -60,25 +52,11 @@ fn flagger(text: &str) -> FlaggerSpec {
 }
 
 fn refused_with(text: &str, opts: &Options) -> Vec<String> {
-    read_with(text, opts)
-        .err()
-        .unwrap_or_else(|| panic!("accepted: {text}"))
+    refused_as("c.yaml", text, opts)
 }
 
 fn refused(text: &str) -> Vec<String> {
     refused_with(text, &Options::default())
-}
-
-#[track_caller]
-fn has(all: &[String], needle: &str) {
-    assert!(
-        all.iter().any(|x| x.contains(needle)),
-        "{needle:?} not in {all:#?}"
-    );
-}
-
-fn notes(i: &Import) -> Vec<String> {
-    i.notes.iter().map(|n| n.to_string()).collect()
 }
 
 #[test]

@@ -33,17 +33,17 @@ use crate::time::{SimDuration, SimTime};
 pub const DEFAULT_TOLERANCE: f64 = 0.1;
 /// The controller's `--horizontal-pod-autoscaler-sync-period` default (the caller's
 /// cadence: this module syncs whenever it is called).
-pub const DEFAULT_SYNC_PERIOD: SimDuration = SimDuration(15_000_000_000);
+pub const DEFAULT_SYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
 /// The controller's `--horizontal-pod-autoscaler-downscale-stabilization` default; it
 /// fills `behavior.scaleDown.stabilizationWindowSeconds` when that is nil
 /// (`maybeInitScaleDownStabilizationWindow`) and is the only window of the nil-behavior
 /// path.
-pub const DEFAULT_DOWNSCALE_STABILIZATION: SimDuration = SimDuration(300_000_000_000);
+pub const DEFAULT_DOWNSCALE_STABILIZATION: SimDuration = SimDuration::from_secs(300);
 /// `--horizontal-pod-autoscaler-cpu-initialization-period` default: the caller uses it
 /// to decide which pods are [`PodSample::Unready`] (see `groupPods`).
-pub const DEFAULT_CPU_INITIALIZATION_PERIOD: SimDuration = SimDuration(300_000_000_000);
+pub const DEFAULT_CPU_INITIALIZATION_PERIOD: SimDuration = SimDuration::from_secs(300);
 /// `--horizontal-pod-autoscaler-initial-readiness-delay` default, for the same use.
-pub const DEFAULT_INITIAL_READINESS_DELAY: SimDuration = SimDuration(30_000_000_000);
+pub const DEFAULT_INITIAL_READINESS_DELAY: SimDuration = SimDuration::from_secs(30);
 
 /// What the HPA aims for, in the units the controller computes in.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -51,7 +51,7 @@ impl SimTime {
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
 
-    pub fn from_secs(secs: u64) -> SimDuration {
+    pub const fn from_secs(secs: u64) -> SimDuration {
         SimDuration(secs * NANOS_PER_SEC)
     }
 

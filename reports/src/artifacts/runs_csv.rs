@@ -280,15 +280,9 @@ where
     w.into_inner().expect("in-memory flush")
 }
 
-/// The grid keys and the figures of a `runs.csv` header, if it is one: the columns
-/// between the identity columns and `seed`, with every other column where it belongs.
-pub fn grid_keys_of(found: &StringRecord) -> Result<(Vec<String>, Figures), String> {
-    let (grid, figs, _) = layout_of(found)?;
-    Ok((grid, figs))
-}
-
-/// The grid keys, the figures and the uncertain parameters' keys (prefix removed) of a
-/// `runs.csv` header, if it is one.
+/// The grid keys (the columns between the identity columns and `seed`), the figures
+/// and the uncertain parameters' keys (prefix removed) of a `runs.csv` header, if it is
+/// one, with every other column where it belongs.
 pub fn layout_of(found: &StringRecord) -> Result<(Vec<String>, Figures, Vec<String>), String> {
     let all: Vec<&str> = found.iter().collect();
     let params_from = all

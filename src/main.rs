@@ -326,7 +326,11 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
     if let Some(out) = &out {
         let interval = drawn.scenario.observability.scrape_interval_seconds;
         out.write(run_json::FILE_NAME, &json)?;
-        let timeline = timeline_csv::records(&record.timeline, interval);
+        let timeline = timeline_csv::records(
+            &record.timeline,
+            interval,
+            drawn.scenario.fleet_can_resize(),
+        );
         out.write(timeline_csv::FILE_NAME, &timeline_csv::to_bytes(&timeline))?;
         let events = events_csv::records(&record.log);
         out.write(events_csv::FILE_NAME, &events_csv::to_bytes(&events))?;

@@ -73,7 +73,7 @@ fn a_run_and_its_twin_agree_event_for_event_until_the_release() {
                 .filter(|t| before(t.at))
                 .cloned()
                 .collect();
-            timeline_csv::to_bytes(&timeline_csv::records(&rows, 15.0))
+            timeline_csv::to_bytes(&timeline_csv::records(&rows, 15.0, false))
         };
         assert!(
             p.run.log.iter().any(|l| before(l.at)) || p.run.timeline.iter().any(|t| before(t.at))

@@ -32,7 +32,7 @@ fn run_json(inputs: &RunInputs, m: &RunMetrics, program: &str) -> String {
 }
 
 fn timeline_csv_rows(rows: &[TimelineRow], interval_s: f64) -> String {
-    let bytes = timeline_csv::to_bytes(&timeline_csv::records(rows, interval_s));
+    let bytes = timeline_csv::to_bytes(&timeline_csv::records(rows, interval_s, false));
     assert_eq!(
         timeline_csv::to_bytes(&timeline_csv::from_bytes(&bytes).unwrap()),
         bytes
@@ -105,6 +105,7 @@ fn timeline_and_events_csv_formats() {
     let rows = vec![
         TimelineRow {
             at: SimTime::from_secs(15),
+            desired: 20,
             pods: [pods(0, 20, 0, 0), pods(0, 0, 0, 0)],
             available: 20,
             arrivals: 9000,
@@ -123,6 +124,7 @@ fn timeline_and_events_csv_formats() {
         },
         TimelineRow {
             at: SimTime::from_secs(30),
+            desired: 20,
             pods: [pods(0, 18, 0, 2), pods(2, 1, 1, 0)],
             available: 19,
             arrivals: 9010,

@@ -11,6 +11,7 @@ pub mod faults;
 pub mod limits;
 mod model;
 mod read;
+mod scaling;
 pub mod uncertain;
 pub mod work;
 

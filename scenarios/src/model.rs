@@ -37,6 +37,13 @@ pub struct Scenario {
     pub kpi: Option<Kpi>,
     /// The `[[faults]]` entries.
     pub faults: Vec<FaultSpec>,
+    /// `[autoscaler]`: a HorizontalPodAutoscaler on the Deployment. Left out of the
+    /// scenario's echo when absent, so a scenario without one writes what it always did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaler: Option<Autoscaler>,
+    /// `[cluster]`: limited room for pods (a quota, node capacity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Cluster>,
     /// The uncertain parameters and the document they are drawn into (`uncertain`);
     /// `None` for a scenario of fixed numbers, and for a scenario drawn for one run.
     /// Not serialised: a scenario written out is the one a run used.
@@ -230,6 +237,87 @@ pub struct Slo {
 pub struct Pager {
     pub enabled: bool,
     pub ack_seconds: f64,
+}
+
+/// `[autoscaler]`, in the units a user writes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Autoscaler {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub metric: HpaMetric,
+    /// `target_utilization_percent` (utilisation) or `target_requests_per_pod`
+    /// (requests per pod), whichever the metric reads.
+    pub target: f64,
+    pub tolerance: f64,
+    pub sync_period_seconds: f64,
+    pub metrics_resolution_seconds: f64,
+    pub cpu_initialization_period_seconds: f64,
+    pub initial_readiness_delay_seconds: f64,
+    /// The controller's downscale window, used when `behavior` is absent.
+    pub downscale_stabilization_seconds: f64,
+    /// `[autoscaler.behavior]`; absent is a nil `spec.behavior`.
+    pub behavior: Option<HpaBehavior>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HpaMetric {
+    Utilization,
+    RequestsPerPod,
+}
+
+impl HpaMetric {
+    pub const ALL: [HpaMetric; 2] = [HpaMetric::Utilization, HpaMetric::RequestsPerPod];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HpaMetric::Utilization => "utilization",
+            HpaMetric::RequestsPerPod => "requests_per_pod",
+        }
+    }
+}
+
+/// `[autoscaler.behavior]`: both directions, each filled with the API's defaults
+/// where not written.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HpaBehavior {
+    pub scale_up: HpaRules,
+    pub scale_down: HpaRules,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HpaRules {
+    pub stabilization_window_seconds: f64,
+    /// `max`, `min` or `disabled`.
+    pub select: String,
+    pub policies: Vec<HpaPolicy>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HpaPolicy {
+    /// `pods` or `percent`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: u32,
+    pub period_seconds: f64,
+}
+
+/// `[cluster]`: the room for pods, and how it changes during the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cluster {
+    /// A ResourceQuota on `pods`.
+    pub max_pods: Option<u32>,
+    /// Node capacity in pods, one entry per zone.
+    pub zone_pods: Option<Vec<u32>>,
+    /// `[[cluster.changes]]`, in time order.
+    pub changes: Vec<ClusterChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterChange {
+    pub at_seconds: f64,
+    pub max_pods: Option<u32>,
+    pub zone_pods: Option<Vec<u32>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -492,7 +580,16 @@ impl Scenario {
                 metrics_lag: secs(self.observability.metrics_lag_seconds),
             },
             rollout_start: self.release.enabled.then(|| at(self.release.start_seconds)),
+            autoscaler: self.autoscaler.as_ref().map(|a| a.config(f.concurrency)),
+            cluster: self.cluster.as_ref().map(Cluster::config),
         }
+    }
+
+    /// Whether the fleet's size can change under the rollout (an autoscaler, or a
+    /// cluster with limited room): such runs write the sizing columns of
+    /// `timeline.csv`.
+    pub fn fleet_can_resize(&self) -> bool {
+        self.autoscaler.is_some() || self.cluster.is_some()
     }
 
     /// Whether the run has a business KPI (configured, or implied by a fault).

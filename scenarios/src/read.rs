@@ -76,6 +76,8 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
             }
         }),
         faults,
+        autoscaler: None,
+        cluster: None,
         uncertainty: None,
     };
     let total = scenario.faults().len();

@@ -11,6 +11,9 @@ use crate::version::InstanceParams;
 /// least `minReadySeconds`, kept as a flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PodState {
+    /// Created but not scheduled: the cluster has no room for it (only with
+    /// `[cluster]`). No process, no zone yet, not ready.
+    Pending,
     Starting,
     Ready,
     Crashed,
@@ -23,7 +26,7 @@ impl PodState {
     pub fn counts_as_pod(self) -> bool {
         matches!(
             self,
-            PodState::Starting | PodState::Ready | PodState::Crashed
+            PodState::Pending | PodState::Starting | PodState::Ready | PodState::Crashed
         )
     }
 }

@@ -9,6 +9,8 @@ use crate::time::{SimDuration, SimTime};
 /// Pods of one version by state, at one scrape.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StateCounts {
+    /// Unscheduled pods (only with `[cluster]`).
+    pub pending: u32,
     pub starting: u32,
     pub ready: u32,
     pub crashed: u32,
@@ -19,6 +21,8 @@ pub struct StateCounts {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimelineRow {
     pub at: SimTime,
+    /// The Deployment's `spec.replicas` at the scrape: the autoscaler moves it.
+    pub desired: u32,
     /// Indexed by `Version::index()`.
     pub pods: [StateCounts; 2],
     pub available: u32,

@@ -63,5 +63,7 @@ pub fn world(seed: u64, horizon_s: u64) -> WorldConfig {
             metrics_lag: SimDuration::from_secs(30),
         },
         rollout_start: None,
+        autoscaler: None,
+        cluster: None,
     }
 }

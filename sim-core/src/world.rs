@@ -91,6 +91,52 @@ impl ClientConfig {
     };
 }
 
+/// What the autoscaler reads from each pod (metrics-server's resource metric, or a
+/// pods metric through a metrics adapter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoscalerMetric {
+    /// Busy workers over `fleet.concurrency`, standing in for CPU: a `Utilization`
+    /// target, with the HPA's CPU rules for pods that are not yet ready.
+    Utilization,
+    /// Requests served per second per pod: an `AverageValue` pods metric.
+    RequestsPerPod,
+}
+
+/// A HorizontalPodAutoscaler on the Deployment (or Rollout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoscalerConfig {
+    /// Replica bounds, target, tolerance and behavior, as the HPA controller takes them.
+    pub spec: crate::hpa::HpaSpec,
+    pub metric: AutoscalerMetric,
+    /// `--horizontal-pod-autoscaler-sync-period`: the HPA syncs at every multiple.
+    pub sync_period: SimDuration,
+    /// metrics-server's `--metric-resolution`: each pod's sample is the average over
+    /// the last such window, taken at its multiples.
+    pub metrics_resolution: SimDuration,
+    /// `--horizontal-pod-autoscaler-cpu-initialization-period` and
+    /// `--horizontal-pod-autoscaler-initial-readiness-delay` (utilisation only).
+    pub cpu_initialization_period: SimDuration,
+    pub initial_readiness_delay: SimDuration,
+}
+
+/// The room the cluster has for pods: a ResourceQuota on `pods`, node capacity, or both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterConfig {
+    pub capacity: Capacity,
+    /// Later capacities (a node pool shrinking or growing), in time order.
+    pub changes: Vec<(SimTime, Capacity)>,
+}
+
+/// Schedulable pods at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Capacity {
+    /// At most this many pods in the namespace (a ResourceQuota `pods`), if set.
+    pub max_pods: Option<u32>,
+    /// At most this many pods in each zone (node capacity), if set; its length is the
+    /// number of zones pods are spread over.
+    pub zone_pods: Option<Vec<u32>>,
+}
+
 /// A fully specified world.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorldConfig {
@@ -112,6 +158,10 @@ pub struct WorldConfig {
     pub observability: Observability,
     /// When the release is handed to the policy; `None` for no release.
     pub rollout_start: Option<SimTime>,
+    /// A HorizontalPodAutoscaler, if the Deployment has one.
+    pub autoscaler: Option<AutoscalerConfig>,
+    /// Limited room for pods; `None` is a cluster that schedules every pod at once.
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl WorldConfig {

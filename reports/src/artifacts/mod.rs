@@ -158,8 +158,14 @@ pub(crate) fn check_schema_version(
 /// (so the columns are declared once, by the type, and a table with no rows still
 /// has its header).
 pub(crate) fn csv_header<R: Serialize + Default>() -> Vec<String> {
+    header_of(&R::default())
+}
+
+/// The header `row` writes: a type with columns that only some files have (skipped
+/// when `None`) takes its header from its first row.
+fn header_of<R: Serialize>(row: &R) -> Vec<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.serialize(R::default()).expect("in-memory write");
+    w.serialize(row).expect("in-memory write");
     let bytes = w.into_inner().expect("in-memory flush");
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     r.headers()
@@ -176,7 +182,9 @@ pub(crate) fn csv_to_bytes<'a, R: Serialize + Default + 'a>(
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    w.write_record(csv_header::<R>()).expect("in-memory write");
+    let mut rows = rows.into_iter().peekable();
+    let header = rows.peek().map_or_else(csv_header::<R>, |r| header_of(*r));
+    w.write_record(header).expect("in-memory write");
     for r in rows {
         w.serialize(r).expect("in-memory write");
     }

@@ -60,11 +60,21 @@ pub struct TimelineRecord {
     /// timeouts, slow successes, lost sessions), as the pager counts them.
     pub slo_events: u64,
     pub slo_bad_events: u64,
+    /// The Deployment's `spec.replicas` at the scrape (the autoscaler moves it) and each
+    /// version's Pending pods: written only by runs whose fleet can change size (an
+    /// `[autoscaler]` or a `[cluster]`), so other runs' files keep their columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_replicas: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_pending: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_pending: Option<u32>,
 }
 
 impl TimelineRecord {
-    /// The row of one scrape interval of `interval_s` seconds.
-    pub fn from_row(r: &TimelineRow, interval_s: f64) -> TimelineRecord {
+    /// The row of one scrape interval of `interval_s` seconds; `sizing` adds the
+    /// columns of a fleet whose size can change.
+    pub fn from_row(r: &TimelineRow, interval_s: f64, sizing: bool) -> TimelineRecord {
         let [b, c] = Version::ALL.map(|v| r.pods[v.index()]);
         TimelineRecord {
             time_s: r.at.as_secs_f64(),
@@ -96,6 +106,9 @@ impl TimelineRecord {
             candidate_timeouts: r.versions[1].timeouts,
             slo_events: r.requests,
             slo_bad_events: r.slo_bad_events,
+            desired_replicas: sizing.then_some(r.desired),
+            baseline_pending: sizing.then_some(b.pending),
+            candidate_pending: sizing.then_some(c.pending),
         }
     }
 
@@ -118,10 +131,11 @@ impl TimelineRecord {
     }
 }
 
-/// The rows of a run's timeline record, scraped every `interval_s` seconds.
-pub fn records(rows: &[TimelineRow], interval_s: f64) -> Vec<TimelineRecord> {
+/// The rows of a run's timeline record, scraped every `interval_s` seconds (`sizing`:
+/// see [`TimelineRecord::desired_replicas`]).
+pub fn records(rows: &[TimelineRow], interval_s: f64, sizing: bool) -> Vec<TimelineRecord> {
     rows.iter()
-        .map(|r| TimelineRecord::from_row(r, interval_s))
+        .map(|r| TimelineRecord::from_row(r, interval_s, sizing))
         .collect()
 }
 
@@ -187,6 +201,37 @@ mod tests {
         let empty = to_bytes(&[]);
         assert_eq!(String::from_utf8_lossy(&empty).lines().count(), 1);
         assert_eq!(from_bytes(&empty).unwrap(), vec![]);
+    }
+
+    /// A fleet that can change size adds three columns at the end, and they read back;
+    /// a file without them reads as `None`.
+    #[test]
+    fn sizing_columns_are_written_only_when_the_fleet_can_change_size() {
+        let sized = TimelineRecord {
+            desired_replicas: Some(12),
+            baseline_pending: Some(0),
+            candidate_pending: Some(2),
+            ..row(15.0)
+        };
+        let bytes = to_bytes(&[sized.clone()]);
+        let header = String::from_utf8_lossy(&bytes)
+            .lines()
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            header.ends_with(",slo_bad_events,desired_replicas,baseline_pending,candidate_pending"),
+            "{header}"
+        );
+        assert_eq!(from_bytes(&bytes).unwrap(), vec![sized]);
+        let plain = to_bytes(&[row(15.0)]);
+        let header = String::from_utf8_lossy(&plain)
+            .lines()
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(header.ends_with(",slo_bad_events"), "{header}");
+        assert_eq!(from_bytes(&plain).unwrap()[0].desired_replicas, None);
     }
 
     #[test]

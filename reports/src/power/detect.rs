@@ -145,6 +145,7 @@ mod tests {
         let (base_req, cand_req) = (u64::from(base) * 10, u64::from(cand) * 10);
         TimelineRow {
             at: SimTime::from_secs(at_s),
+            desired: base + cand,
             pods: [ready(base), ready(cand)],
             available: 0,
             arrivals: base_req + cand_req,

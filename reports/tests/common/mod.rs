@@ -126,6 +126,7 @@ pub fn metrics() -> RunMetrics {
 
 pub fn pods(starting: u32, ready: u32, crashed: u32, terminating: u32) -> StateCounts {
     StateCounts {
+        pending: 0,
         starting,
         ready,
         crashed,

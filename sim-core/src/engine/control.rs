@@ -46,8 +46,8 @@ impl World<'_> {
         self.available_min = self.available_min.min(available);
         let window = (self.t_change_start, self.t_change_end);
         self.rollout
-            .availability(self.now, window, available, self.cfg.fleet.replicas);
-        if self.t_full_fleet.is_none() && pods[0] == 0 && pods[1] >= self.cfg.fleet.replicas {
+            .availability(self.now, window, available, self.desired);
+        if self.t_full_fleet.is_none() && pods[0] == 0 && pods[1] >= self.desired {
             self.t_full_fleet = Some(self.now);
         }
     }
@@ -91,7 +91,7 @@ impl World<'_> {
         {
             let obs = Observation {
                 now: self.now,
-                desired: self.cfg.fleet.replicas,
+                desired: self.desired,
                 release_requested: self.release_requested,
                 fleet,
                 terminating,

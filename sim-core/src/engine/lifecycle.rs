@@ -279,7 +279,7 @@ impl World<'_> {
         let inst = &mut self.instances[id.index()];
         let v = inst.version;
         match inst.state {
-            PodState::Starting | PodState::Crashed => self.terminate(id),
+            PodState::Pending | PodState::Starting | PodState::Crashed => self.terminate(id),
             PodState::Ready => {
                 inst.state = PodState::Terminating;
                 inst.available = false;
@@ -394,7 +394,7 @@ impl World<'_> {
             }
             available += i.available as u32;
         }
-        if available >= self.cfg.fleet.replicas {
+        if available >= self.desired {
             self.t_recover = Some(self.now);
         }
     }

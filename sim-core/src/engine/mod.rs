@@ -213,6 +213,8 @@ struct World<'c> {
     lb: LoadBalancer,
     /// Largest load-balancer weight among instances, when weights differ.
     max_weight: f64,
+    /// The Deployment's `spec.replicas`: `fleet.replicas` until an autoscaler moves it.
+    desired: u32,
     spec: [u32; 2],
     acc: [CohortAccumulator; 2],
     /// `counts` at the last scrape: a timeline row's per-interval figures are the
@@ -297,6 +299,7 @@ impl<'c> World<'c> {
             live: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             lb: LoadBalancer::new(cfg.lb.strategy),
             max_weight: 1.0,
+            desired: cfg.fleet.replicas,
             spec: [cfg.fleet.replicas, 0],
             acc: [CohortAccumulator::new(), CohortAccumulator::new()],
             counts_at_scrape: Counts::default(),

@@ -14,6 +14,7 @@ impl World<'_> {
             let i = &self.instances[id.index()];
             let c = &mut pods[i.version.index()];
             match i.state {
+                PodState::Pending => c.pending += 1,
                 PodState::Starting => c.starting += 1,
                 PodState::Ready => c.ready += 1,
                 PodState::Crashed => c.crashed += 1,
@@ -65,6 +66,7 @@ impl World<'_> {
         self.peak_burn_1h = self.peak_burn_1h.max(burn_1h.unwrap_or(0.0));
         self.timeline.push(TimelineRow {
             at: self.now,
+            desired: self.desired,
             pods,
             available,
             arrivals: self.counts.arrived - self.counts_at_scrape.arrived,

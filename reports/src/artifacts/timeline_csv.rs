@@ -213,7 +213,7 @@ mod tests {
             candidate_pending: Some(2),
             ..row(15.0)
         };
-        let bytes = to_bytes(&[sized.clone()]);
+        let bytes = to_bytes(std::slice::from_ref(&sized));
         let header = String::from_utf8_lossy(&bytes)
             .lines()
             .next()

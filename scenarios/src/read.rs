@@ -33,13 +33,17 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
     let faults: Vec<FaultSpec> = root.tables("faults").iter().map(faults::read).collect();
     let schema = root.has("schema").then(|| schema(&root.section("schema")));
     check_faults(root, &faults, schema.as_ref());
+    let fleet = fleet(&root.section("fleet"));
+    let autoscaler = root
+        .has("autoscaler")
+        .then(|| crate::scaling::read_autoscaler(&root.section("autoscaler"), &fleet));
     let scenario = Scenario {
         schema_version: SCHEMA_VERSION,
         name: root.str("name", "unnamed").to_string(),
         description: root.str("description", "").to_string(),
         run,
         release,
-        fleet: fleet(&root.section("fleet")),
+        fleet,
         load_balancer: load_balancer(&root.section("load_balancer")),
         traffic: traffic(&root.section("traffic")),
         service: service(&root.section("service")),
@@ -76,7 +80,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
             }
         }),
         faults,
-        autoscaler: None,
+        autoscaler,
         cluster: None,
         uncertainty: None,
     };

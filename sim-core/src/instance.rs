@@ -93,6 +93,13 @@ pub struct Instance {
     /// A queue that built up while a fault held capacity down or added load is that
     /// fault's until it drains: slowness it causes carries this cause.
     pub backlog_cause: Option<FaultId>,
+    /// Service time booked by every request this pod started, ever: the autoscaler's
+    /// utilisation is its growth over a metrics window (busy workers, standing in for
+    /// CPU). One add per request; read only with an `[autoscaler]`.
+    pub busy_nanos: u64,
+    /// The last change of the pod's Ready condition (created not ready, became ready,
+    /// crashed out of ready): the HPA's CPU rules for pods that are starting read it.
+    pub ready_changed: SimTime,
 }
 
 impl Instance {
@@ -127,6 +134,8 @@ impl Instance {
             zone,
             pinned_sessions: 0,
             backlog_cause: None,
+            busy_nanos: 0,
+            ready_changed: now,
         }
     }
 

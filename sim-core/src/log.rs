@@ -23,6 +23,8 @@ pub enum LogKind {
     Condition,
     /// A hard bound of the run was hit.
     Limit,
+    /// The HorizontalPodAutoscaler changed the Deployment's replicas.
+    Autoscale,
 }
 
 impl LogKind {
@@ -38,6 +40,7 @@ impl LogKind {
             LogKind::Pager => "pager",
             LogKind::Condition => "condition",
             LogKind::Limit => "limit",
+            LogKind::Autoscale => "autoscale",
         }
     }
 }

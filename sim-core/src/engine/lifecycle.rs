@@ -182,6 +182,7 @@ impl World<'_> {
         }
         inst.state = PodState::Ready;
         inst.ready_since = Some(self.now);
+        inst.ready_changed = self.now;
         inst.health_failures = 0;
         inst.crash_cause = None;
         let v = inst.version;
@@ -228,6 +229,9 @@ impl World<'_> {
         let now = self.now;
         let inst = &mut self.instances[id.index()];
         let was_terminating = inst.state == PodState::Terminating;
+        if inst.state == PodState::Ready {
+            inst.ready_changed = now;
+        }
         inst.epoch += 1;
         inst.available = false;
         inst.pinned_sessions = 0;

@@ -10,6 +10,7 @@
 //! (scrapes and the pager), `sessions`, `store` (the shared database and its schema),
 //! and `world_faults` (spikes, kills, zone loss, the metrics pipeline).
 
+mod autoscaler;
 mod control;
 mod lifecycle;
 mod observe;
@@ -141,6 +142,10 @@ enum Event {
     Kill {
         fault: FaultId,
     },
+    /// metrics-server samples every pod (only with an autoscaler).
+    MetricsSample,
+    /// The HorizontalPodAutoscaler syncs (only with an autoscaler).
+    AutoscalerSync,
     /// A schema migration runs.
     Migrate {
         fault: FaultId,
@@ -215,6 +220,7 @@ struct World<'c> {
     max_weight: f64,
     /// The Deployment's `spec.replicas`: `fleet.replicas` until an autoscaler moves it.
     desired: u32,
+    autoscaler: Option<autoscaler::Autoscaler>,
     spec: [u32; 2],
     acc: [CohortAccumulator; 2],
     /// `counts` at the last scrape: a timeline row's per-interval figures are the
@@ -300,6 +306,7 @@ impl<'c> World<'c> {
             lb: LoadBalancer::new(cfg.lb.strategy),
             max_weight: 1.0,
             desired: cfg.fleet.replicas,
+            autoscaler: cfg.autoscaler.as_ref().map(autoscaler::Autoscaler::new),
             spec: [cfg.fleet.replicas, 0],
             acc: [CohortAccumulator::new(), CohortAccumulator::new()],
             counts_at_scrape: Counts::default(),
@@ -374,6 +381,7 @@ impl<'c> World<'c> {
         if let Some(t) = self.cfg.rollout_start {
             self.queue.push(t, Event::RolloutStart);
         }
+        self.boot_autoscaler();
         for (i, f) in self.cfg.faults.iter().enumerate() {
             let fault = FaultId::from_index(i);
             for (t, opening) in f.window.edges(self.cfg.horizon) {
@@ -571,6 +579,8 @@ impl<'c> World<'c> {
                 generation,
             } => self.on_session_request(session, generation),
             Event::Kill { fault } => self.on_kill(fault.index()),
+            Event::MetricsSample => self.on_metrics_sample(),
+            Event::AutoscalerSync => self.on_autoscaler_sync(),
             Event::Migrate { fault } => self.migrate(fault.index()),
             Event::Backfill { fault } => self.backfill(fault.index()),
         }

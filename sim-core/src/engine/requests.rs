@@ -168,7 +168,9 @@ impl World<'_> {
             corrupt,
             resolved: false,
         });
-        let done = self.now + SimDuration(round_nanos(actual));
+        let service = round_nanos(actual);
+        inst.busy_nanos += service;
+        let done = self.now + SimDuration(service);
         self.queue.push(
             done,
             Event::Completion {

@@ -78,6 +78,8 @@ const MARK_RELEASE: RGBColor = RGBColor(90, 90, 90);
 const BURN_5M: RGBColor = RGBColor(136, 34, 85);
 const BURN_1H: RGBColor = RGBColor(68, 170, 153);
 const LINE: RGBColor = RGBColor(40, 40, 40);
+const DESIRED: RGBColor = RGBColor(117, 112, 179);
+const PENDING: RGBColor = RGBColor(213, 94, 0);
 
 /// Pixels left of every panel (tick labels and the axis description).
 const Y_AREA: u32 = 96;
@@ -202,6 +204,11 @@ impl Timeline {
             }
         }
         out.push((Swatch::Line(BLACK), "available pods".into()));
+        if self.sized() {
+            out.push((Swatch::Line(DESIRED), "desired replicas (spec)".into()));
+            out.push((Swatch::Line(LINE), "pods (not terminating)".into()));
+            out.push((Swatch::Line(PENDING), "pending pods".into()));
+        }
         out.push((Swatch::Line(BURN_5M), "burn rate 5 m".into()));
         out.push((Swatch::Line(BURN_1H), "burn rate 1 h".into()));
         out.push((Swatch::Line(FAIL), "pager threshold".into()));
@@ -218,6 +225,18 @@ impl Timeline {
     const BURN: u32 = 130;
     const AXIS: u32 = 42;
 
+    const SIZING: u32 = 130;
+
+    /// Whether the run's fleet could change size (the timeline has the sizing columns):
+    /// then a panel shows the desired replicas against the pods.
+    fn sized(&self) -> bool {
+        self.points.iter().any(|p| p.desired_replicas.is_some())
+    }
+
+    fn sizing_height(&self) -> u32 {
+        if self.sized() { Self::SIZING } else { 0 }
+    }
+
     fn gates_height(&self) -> u32 {
         12 + 18 * self.gate_rows() as u32 + Self::AXIS
     }
@@ -231,6 +250,7 @@ impl Timeline {
         let h = Self::TITLE
             + self.strip_height()
             + Self::PODS
+            + self.sizing_height()
             + Self::ERRORS
             + Self::LATENCY
             + Self::BURN
@@ -247,6 +267,7 @@ impl Timeline {
         let heights = [
             self.strip_height(),
             Self::PODS,
+            self.sizing_height(),
             Self::ERRORS,
             Self::LATENCY,
             Self::BURN,
@@ -262,8 +283,11 @@ impl Timeline {
         let legend_area = rest.margin(4, 0, Y_AREA as i32, RIGHT as i32);
 
         self.draw_pods(&panels[1], x_range.clone(), div)?;
+        if self.sized() {
+            self.draw_sizing(&panels[2], x_range.clone(), div)?;
+        }
         self.draw_series(
-            &panels[2],
+            &panels[3],
             x_range.clone(),
             div,
             "error ratio (% of requests)",
@@ -271,15 +295,15 @@ impl Timeline {
             |p| p.error_ratio.map(|r| 100.0 * r),
         )?;
         self.draw_series(
-            &panels[3],
+            &panels[4],
             x_range.clone(),
             div,
             "p99 latency (ms)",
             1.0,
             |p| p.latency_p99_ms,
         )?;
-        self.draw_burn(&panels[4], x_range.clone(), div)?;
-        self.draw_gates(&panels[5], x_range.clone(), div, unit)?;
+        self.draw_burn(&panels[5], x_range.clone(), div)?;
+        self.draw_gates(&panels[6], x_range.clone(), div, unit)?;
         self.draw_strip(&panels[0])?;
         legend(&legend_area, &self.legend_entries())
     }
@@ -443,6 +467,60 @@ impl Timeline {
                 .map(|p| (p.time_s / div, p.available as f64)),
             BLACK.stroke_width(2),
         ))?;
+        self.vertical_marks(&mut chart, 0.0..y_max, div)
+    }
+
+    /// The fleet's size: the Deployment's desired replicas (what the autoscaler set)
+    /// against the pods that exist, those available, and those Pending for want of
+    /// room in the cluster.
+    fn draw_sizing<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        x: Range<f64>,
+        div: f64,
+    ) -> DrawResult {
+        let pending =
+            |p: &TimelineRecord| p.baseline_pending.unwrap_or(0) + p.candidate_pending.unwrap_or(0);
+        let pods = |p: &TimelineRecord| {
+            let [b, c] = p.pods();
+            // Starting, ready and crashed pods, and the Pending ones: the ReplicaSets'
+            // pods; terminating ones are leaving.
+            b[0] + b[1] + b[2] + c[0] + c[1] + c[2] + pending(p)
+        };
+        let max = self
+            .points
+            .iter()
+            .map(|p| {
+                pods(p)
+                    .max(p.desired_replicas.unwrap_or(0))
+                    .max(p.available)
+            })
+            .max()
+            .unwrap_or(1) as f64;
+        let y_max = nice_max(max * 1.1, 1.0);
+        let mut chart = Self::panel(area, x, 0.0..y_max, false)?;
+        Self::mesh(
+            &mut chart,
+            "replicas: desired, pods, available, pending",
+            &|v| tick(*v, y_max),
+            4,
+        )?;
+        let series: [(&dyn Fn(&TimelineRecord) -> Option<f64>, ShapeStyle); 4] = [
+            (&|p| Some(f64::from(pods(p))), LINE.stroke_width(2)),
+            (&|p| Some(f64::from(p.available)), BLACK.stroke_width(1)),
+            (&|p| Some(f64::from(pending(p))), PENDING.stroke_width(2)),
+            (
+                &|p| p.desired_replicas.map(f64::from),
+                DESIRED.stroke_width(3),
+            ),
+        ];
+        for (value, style) in series {
+            Self::lines(
+                &mut chart,
+                self.points.iter().map(|p| (p.time_s / div, value(p))),
+                style,
+            )?;
+        }
         self.vertical_marks(&mut chart, 0.0..y_max, div)
     }
 

@@ -384,8 +384,18 @@ fn batch_times(r: &RunRecord) -> Option<BatchTimes> {
 /// The healthy ratio's minimum and time-weighted mean over the change (the mean is
 /// `None` for a change that took no time). `None` if the change never started or the
 /// fleet desires no pods.
+///
+/// When an autoscaler moved the desired count, both are against the count desired at
+/// each moment: the least of available / desired over the change, and the available
+/// pod-time over the desired pod-time.
 fn healthy_ratio(r: &RunRecord) -> Option<(f64, Option<f64>)> {
     let ro = &r.rollout;
+    if let Some(m) = ro.moving_desired {
+        ro.healthy_min?;
+        let mean = (m.desired_pod_nanos > 0)
+            .then(|| ro.healthy_pod_nanos as f64 / m.desired_pod_nanos as f64);
+        return Some((m.ratio_min?, mean));
+    }
     let desired = f64::from(r.desired);
     let min = f64::from(ro.healthy_min?) / desired;
     if r.desired == 0 {

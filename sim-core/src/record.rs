@@ -147,6 +147,11 @@ pub struct RolloutRecord {
     /// `None` if the change never started.
     pub healthy_min: Option<u32>,
     pub healthy_pod_nanos: u128,
+    /// Only when the desired count moved during the change (an autoscaler): the
+    /// fewest available pods over the desired count at the time, and the integral of
+    /// the desired count in pod-nanoseconds, so the healthy ratio is against what the
+    /// Deployment wanted at each moment.
+    pub moving_desired: Option<MovingDesired>,
     /// The length of that window.
     pub change_window: SimDuration,
     /// Candidate processes whose start finished (they became ready, or crashed while
@@ -158,6 +163,14 @@ pub struct RolloutRecord {
     /// calls are not drawn one by one), and requests failed by a dependency fault.
     pub dependency_calls: f64,
     pub dependency_errors: u64,
+}
+
+/// See `RolloutRecord::moving_desired`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MovingDesired {
+    /// `None` if the desired count was 0 throughout.
+    pub ratio_min: Option<f64>,
+    pub desired_pod_nanos: u128,
 }
 
 #[derive(Clone, Debug)]
@@ -174,6 +187,8 @@ pub struct RunRecord {
     pub instances_max: u32,
     /// Fewest available pods at once.
     pub available_min: u32,
+    /// The Deployment's replicas at the start of the run (`fleet.replicas`); an
+    /// autoscaler moves it during the run (see `timeline`).
     pub desired: u32,
     pub t_change_start: Option<SimTime>,
     pub t_change_end: Option<SimTime>,

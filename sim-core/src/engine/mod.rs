@@ -354,7 +354,7 @@ impl<'c> World<'c> {
             log: Vec::new(),
             events_processed: 0,
             limit_hit: None,
-            rollout: rollout::RolloutStats::default(),
+            rollout: rollout::RolloutStats::new(cfg.fleet.replicas),
             fleet: Vec::new(),
         };
         w.boot();
@@ -615,8 +615,7 @@ impl<'c> World<'c> {
             self.cfg.horizon
         };
         let window = (self.t_change_start, self.t_change_end);
-        let rollout =
-            std::mem::take(&mut self.rollout).finish(end, window, self.cfg.fleet.replicas);
+        let rollout = std::mem::take(&mut self.rollout).finish(end, window, self.desired);
         RunRecord {
             horizon: self.cfg.horizon,
             limit_hit: self.limit_hit,

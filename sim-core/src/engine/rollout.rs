@@ -1,7 +1,7 @@
 //! The rollout's progress figures, kept as running totals so that each step and each
 //! pod status change costs O(1) and allocates nothing.
 
-use crate::record::RolloutRecord;
+use crate::record::{MovingDesired, RolloutRecord};
 use crate::time::{SimDuration, SimTime};
 
 /// Running state behind `RolloutRecord`.
@@ -10,12 +10,28 @@ pub(super) struct RolloutStats {
     pub(super) rec: RolloutRecord,
     /// The last candidate traffic weight set, to tell a raise from a cut.
     pub(super) weight: f64,
-    /// Available pods (capped at the desired count) since `since`.
+    /// Available pods (capped at the desired count) since `since`, and that count.
     available: u32,
+    desired: u32,
     since: SimTime,
+    /// The desired count at the start of the run, and whether the change window saw
+    /// another (then the ratio's figures below are the record's).
+    initial: u32,
+    moved: bool,
+    ratio_min: Option<f64>,
+    desired_pod_nanos: u128,
 }
 
 impl RolloutStats {
+    /// The stats of a run whose Deployment starts at `desired` replicas.
+    pub(super) fn new(desired: u32) -> RolloutStats {
+        RolloutStats {
+            desired,
+            initial: desired,
+            ..RolloutStats::default()
+        }
+    }
+
     /// A command raised the candidate's replicas or weight at `now`; counted while the
     /// change is in progress, once per instant.
     pub(super) fn step(&mut self, now: SimTime, in_change: bool) {
@@ -52,9 +68,16 @@ impl RolloutStats {
                     r.healthy_min
                         .map_or(self.available, |m| m.min(self.available)),
                 );
+                self.desired_pod_nanos += u128::from(self.desired) * u128::from(held.0);
+                self.moved |= self.desired != self.initial;
+                if self.desired > 0 {
+                    let ratio = f64::from(self.available) / f64::from(self.desired);
+                    self.ratio_min = Some(self.ratio_min.map_or(ratio, |m| m.min(ratio)));
+                }
             }
         }
         self.available = available.min(desired);
+        self.desired = desired;
         self.since = now;
     }
 
@@ -77,6 +100,14 @@ impl RolloutStats {
             // A change that ended the instant it started held its count for no time:
             // its minimum is what was available then.
             self.rec.healthy_min.get_or_insert(self.available);
+            if self.moved || self.desired != self.initial {
+                let ratio =
+                    (self.desired > 0).then(|| f64::from(self.available) / f64::from(self.desired));
+                self.rec.moving_desired = Some(MovingDesired {
+                    ratio_min: self.ratio_min.or(ratio),
+                    desired_pod_nanos: self.desired_pod_nanos,
+                });
+            }
         }
         self.rec
     }

@@ -211,3 +211,139 @@ fn describe_metric(cfg: &AutoscalerConfig, counted: u64, total: u64) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hpa::{HpaSpec, Target};
+    use crate::version::InstanceParams;
+
+    fn cfg(metric: AutoscalerMetric) -> AutoscalerConfig {
+        let target = match metric {
+            AutoscalerMetric::Utilization => Target::Utilization {
+                percent: 50,
+                request_milli: 1000,
+            },
+            AutoscalerMetric::RequestsPerPod => Target::AverageValue { milli: 25_000 },
+        };
+        AutoscalerConfig {
+            spec: HpaSpec::new(1, 40, target),
+            metric,
+            sync_period: SimDuration::from_secs(15),
+            metrics_resolution: SimDuration::from_secs(15),
+            cpu_initialization_period: SimDuration::from_secs(300),
+            initial_readiness_delay: SimDuration::from_secs(30),
+        }
+    }
+
+    /// A pod created at 100 s, in `state`, whose Ready condition last changed at
+    /// `changed_s`.
+    fn pod(state: PodState, changed_s: u64) -> Instance {
+        let params = InstanceParams::build(&crate::testing::model(), std::iter::empty());
+        let mut i = Instance::new(
+            Version::Baseline,
+            SimTime::from_secs(100),
+            1,
+            params,
+            0,
+            SimDuration::from_secs(10),
+            0,
+        );
+        i.state = state;
+        i.ready_changed = SimTime::from_secs(changed_s);
+        i
+    }
+
+    fn at(s: u64) -> SimTime {
+        SimTime::from_secs(s)
+    }
+
+    fn classify(
+        metric: AutoscalerMetric,
+        now_s: u64,
+        i: &Instance,
+        sample_s: Option<u64>,
+    ) -> Option<PodSample> {
+        pod_sample(&cfg(metric), at(now_s), i, sample_s.map(|s| (at(s), 700)))
+    }
+
+    #[test]
+    fn deleted_pods_are_ignored_pending_ones_unready_and_unsampled_ones_missing() {
+        for metric in [
+            AutoscalerMetric::Utilization,
+            AutoscalerMetric::RequestsPerPod,
+        ] {
+            let terminating = pod(PodState::Terminating, 100);
+            assert_eq!(classify(metric, 500, &terminating, Some(495)), None);
+            assert_eq!(
+                classify(metric, 500, &pod(PodState::Pending, 100), None),
+                Some(PodSample::Unready)
+            );
+            assert_eq!(
+                classify(metric, 500, &pod(PodState::Ready, 120), None),
+                Some(PodSample::Missing)
+            );
+        }
+    }
+
+    /// Within the CPU initialisation period (the pod started at 100 s, so until 400 s) a
+    /// ready pod counts only once a whole window (15 s) of its metric follows its
+    /// becoming ready: `metric.Timestamp.Before(transition + window)` is strict.
+    #[test]
+    fn a_starting_pods_cpu_counts_from_one_window_after_it_became_ready() {
+        let m = AutoscalerMetric::Utilization;
+        let ready = pod(PodState::Ready, 120);
+        assert_eq!(
+            classify(m, 140, &ready, Some(134)),
+            Some(PodSample::Unready)
+        );
+        assert_eq!(
+            classify(m, 140, &ready, Some(135)),
+            Some(PodSample::Ready(700))
+        );
+        let starting = pod(PodState::Starting, 100);
+        assert_eq!(
+            classify(m, 200, &starting, Some(195)),
+            Some(PodSample::Unready)
+        );
+        // The initialisation period ends at 400 s: from then on the strict `After`
+        // no longer holds and the later rule applies.
+        assert_eq!(
+            classify(m, 399, &ready, Some(121)),
+            Some(PodSample::Unready)
+        );
+        assert_eq!(
+            classify(m, 400, &ready, Some(121)),
+            Some(PodSample::Ready(700))
+        );
+    }
+
+    /// Past the initialisation period an unready pod counts (its low usage pulls the
+    /// average down) unless it never became ready: its condition last changed within
+    /// the initial readiness delay (30 s) of its start.
+    #[test]
+    fn past_initialisation_an_unready_pod_counts_unless_it_never_became_ready() {
+        let m = AutoscalerMetric::Utilization;
+        let never = pod(PodState::Crashed, 129);
+        assert_eq!(
+            classify(m, 600, &never, Some(590)),
+            Some(PodSample::Unready)
+        );
+        let once = pod(PodState::Crashed, 130);
+        assert_eq!(
+            classify(m, 600, &once, Some(590)),
+            Some(PodSample::Ready(700))
+        );
+    }
+
+    /// A pods metric has no CPU rules: a starting pod with a sample counts.
+    #[test]
+    fn a_pods_metric_counts_every_sampled_pod() {
+        let m = AutoscalerMetric::RequestsPerPod;
+        let starting = pod(PodState::Starting, 100);
+        assert_eq!(
+            classify(m, 110, &starting, Some(105)),
+            Some(PodSample::Ready(700))
+        );
+    }
+}

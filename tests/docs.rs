@@ -392,6 +392,9 @@ fn documented_limits_are_the_readers() {
                     "[traffic]\nprofile = \"spike\"\n"
                 }
                 ("service", "sigma") => "[service]\ndistribution = \"lognormal\"\n",
+                ("autoscaler", "target_requests_per_pod") => {
+                    "[autoscaler]\nmax_replicas = 10\nmetric = \"requests_per_pod\"\n"
+                }
                 _ => "",
             };
             let text = |v: &str| {

@@ -75,7 +75,7 @@ impl Scenario {
 }
 
 /// The built-in scenarios, by name, as TOML files shipped in the binary.
-pub const BUILTIN: [(&str, &str); 25] = [
+pub const BUILTIN: [(&str, &str); 27] = [
     ("steady", include_str!("../builtin/steady.toml")),
     ("good-release", include_str!("../builtin/good-release.toml")),
     (
@@ -146,6 +146,11 @@ pub const BUILTIN: [(&str, &str); 25] = [
         "good-release-uncertain",
         include_str!("../builtin/good-release-uncertain.toml"),
     ),
+    (
+        "spike-with-hpa",
+        include_str!("../builtin/spike-with-hpa.toml"),
+    ),
+    ("hpa-flapping", include_str!("../builtin/hpa-flapping.toml")),
 ];
 
 /// Loads a built-in scenario by name.

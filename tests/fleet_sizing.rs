@@ -1,0 +1,234 @@
+//! A fleet that can change size: the autoscaler (and the cluster's room) cost nothing
+//! when a scenario has none, and the new built-ins behave as their traps say.
+
+mod common;
+
+use std::process::Command;
+
+use sim_core::hash::Fnv1a;
+
+/// FNV-1a digests of the files `rollcage run --scenario NAME-off.toml --policy POLICY
+/// --out DIR` wrote before the autoscaler existed (commit 817f133), for the built-ins
+/// `spike-with-hpa` and `hpa-flapping` with their `[autoscaler]` sections removed (the
+/// TOML files in tests/fixtures/pre-autoscaler). A build whose engine changes what a
+/// fleet without an autoscaler does fails here.
+const BEFORE: [(&str, &str, &str, u64); 16] = [
+    (
+        "spike-with-hpa",
+        "k8s-default",
+        "run.json",
+        0x00e3496532ee6668,
+    ),
+    (
+        "spike-with-hpa",
+        "k8s-default",
+        "timeline.csv",
+        0x2982c29cd87938ef,
+    ),
+    (
+        "spike-with-hpa",
+        "k8s-default",
+        "events.csv",
+        0xf19fad52ab2a96d2,
+    ),
+    (
+        "spike-with-hpa",
+        "k8s-default",
+        "metrics.om",
+        0xc306b53c8d9edd56,
+    ),
+    (
+        "spike-with-hpa",
+        "gated-10pct",
+        "run.json",
+        0x703f756a733e946a,
+    ),
+    (
+        "spike-with-hpa",
+        "gated-10pct",
+        "timeline.csv",
+        0x52e61707086ab6fa,
+    ),
+    (
+        "spike-with-hpa",
+        "gated-10pct",
+        "events.csv",
+        0x6c119491f040dfb9,
+    ),
+    (
+        "spike-with-hpa",
+        "gated-10pct",
+        "metrics.om",
+        0x491b45af0286abd1,
+    ),
+    (
+        "hpa-flapping",
+        "k8s-default",
+        "run.json",
+        0x3f313803fd0f15a8,
+    ),
+    (
+        "hpa-flapping",
+        "k8s-default",
+        "timeline.csv",
+        0xab5858cb50c1be3c,
+    ),
+    (
+        "hpa-flapping",
+        "k8s-default",
+        "events.csv",
+        0xd3c0123b07e27076,
+    ),
+    (
+        "hpa-flapping",
+        "k8s-default",
+        "metrics.om",
+        0x0a192d1381acc5e9,
+    ),
+    (
+        "hpa-flapping",
+        "gated-10pct",
+        "run.json",
+        0x1c07d4e42e1fd094,
+    ),
+    (
+        "hpa-flapping",
+        "gated-10pct",
+        "timeline.csv",
+        0x55421b2bf62816b4,
+    ),
+    (
+        "hpa-flapping",
+        "gated-10pct",
+        "events.csv",
+        0x42e73f1f50e71fcc,
+    ),
+    (
+        "hpa-flapping",
+        "gated-10pct",
+        "metrics.om",
+        0x2d80fcfd7bbed9cd,
+    ),
+];
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h = Fnv1a::new();
+    h.write(bytes);
+    h.finish()
+}
+
+/// The built-in's text without its `[autoscaler…]` sections.
+fn without_autoscaler(text: &str) -> String {
+    let mut out = String::new();
+    let mut skip = false;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('[') {
+            skip = line.starts_with("[autoscaler");
+        }
+        if !skip {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+#[test]
+fn without_an_autoscaler_every_file_is_what_it_was_before_the_autoscaler() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pre-autoscaler");
+    let dir = common::temp_dir("no-autoscaler");
+    for scenario in ["spike-with-hpa", "hpa-flapping"] {
+        let file = format!("{scenario}-off.toml");
+        let fixture = std::fs::read_to_string(format!("{fixtures}/{file}")).unwrap();
+        // The fixture is the built-in minus its autoscaler: if the built-in is retuned,
+        // this says so before the digests do.
+        let builtin = scenarios::BUILTIN
+            .iter()
+            .find(|(n, _)| *n == scenario)
+            .unwrap()
+            .1;
+        assert_eq!(without_autoscaler(builtin), fixture, "{scenario} changed");
+        std::fs::write(dir.join(&file), &fixture).unwrap();
+        for policy in ["k8s-default", "gated-10pct"] {
+            let out = format!("out-{scenario}-{policy}");
+            // Run from the fixture's directory: run.json echoes the path as given.
+            let o = Command::new(env!("CARGO_BIN_EXE_rollcage"))
+                .args([
+                    "run",
+                    "--scenario",
+                    &file,
+                    "--policy",
+                    policy,
+                    "--out",
+                    &out,
+                ])
+                .current_dir(&dir)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", common::stderr(&o));
+            for (s, p, name, digest) in BEFORE {
+                if (s, p) == (scenario, policy) {
+                    let bytes = std::fs::read(dir.join(&out).join(name)).unwrap();
+                    assert_eq!(fnv(&bytes), digest, "{scenario} under {policy}: {name}");
+                }
+            }
+        }
+    }
+}
+
+fn autoscalings(r: &sim_core::RunRecord) -> Vec<(f64, u32, u32)> {
+    r.log
+        .iter()
+        .filter(|l| l.kind == sim_core::log::LogKind::Autoscale)
+        .map(|l| {
+            let mut words = l.reason["replicas ".len()..].split(' ');
+            let from = words.next().unwrap().parse().unwrap();
+            let to = words.nth(1).unwrap().parse().unwrap();
+            (l.at.as_secs_f64(), from, to)
+        })
+        .collect()
+}
+
+/// `spike-with-hpa`: nothing moves before the spike (at rest the ratio is within the
+/// tolerance); the HPA scales up once it has read a window of the doubled load, by
+/// about twice; and a policy that holds a quarter of the pods unavailable while the
+/// spike is on burns several times the budget of one that never goes below the fleet.
+#[test]
+fn spike_with_hpa_scales_up_and_unavailability_costs_budget() {
+    let (k8s, k8s_m) = common::run("spike-with-hpa", "k8s-default", 1, &[]);
+    let (one, one_m) = common::run("spike-with-hpa", "one-at-a-time", 1, &[]);
+    for r in [&k8s, &one] {
+        let s = autoscalings(r);
+        let first = s.first().expect("the HPA scales");
+        // The spike starts at 125 s; windows end at multiples of 15 s, and a sync reads
+        // the window before its own instant: the window ending at 135 s (a partial
+        // one) is read at 150 s, the first whole one (to 150 s) at 165 s.
+        assert!(first.0 >= 150.0 && first.0 <= 180.0, "{s:?}");
+        assert_eq!(first.1, 20, "{s:?}");
+        let peak = s.iter().map(|x| x.2).max().unwrap();
+        assert!((36..=48).contains(&peak), "peak {peak}: {s:?}");
+    }
+    assert!(
+        k8s_m.budget_consumed_pct > 3.0 * one_m.budget_consumed_pct,
+        "k8s-default {} against one-at-a-time {}",
+        k8s_m.budget_consumed_pct,
+        one_m.budget_consumed_pct
+    );
+}
+
+/// `hpa-flapping`: the replicas go up and down again and again, during the rollout
+/// too, and the rollout still completes.
+#[test]
+fn hpa_flapping_flaps_through_the_rollout() {
+    let (r, m) = common::run("hpa-flapping", "one-at-a-time", 1, &[]);
+    let s = autoscalings(&r);
+    let ups = s.iter().filter(|x| x.2 > x.1).count();
+    let downs = s.iter().filter(|x| x.2 < x.1).count();
+    assert!(ups >= 5 && downs >= 5, "{s:?}");
+    let start = m.t_change_start_s.unwrap();
+    let end = m.t_change_end_s.expect("the rollout completes");
+    assert!(
+        s.iter().any(|x| x.0 >= start && x.0 <= end),
+        "no change during the rollout ({start}..{end}): {s:?}"
+    );
+}

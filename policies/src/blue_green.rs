@@ -20,12 +20,31 @@
 //! standing in for the test traffic a team sends to the preview service. With the
 //! default share of 0 an error-ratio or latency gate sees no candidate requests and
 //! follows its `on_empty` rule.
+//!
+//! The Rollout's `spec.replicas` (`Observation::desired`, which an autoscaler changes)
+//! is followed at every phase as `reconcileBlueGreenReplicaSets` follows it, and with no
+//! `haltProgress` in it a pause does not stop it: the stable (active) stack takes the
+//! replicas always; the preview takes them too (rollcage has no `previewReplicaCount`);
+//! after the switch the old stack waiting out its scale-down delay takes them as well
+//! (`scaleDownDelayHelper` keeps a ReplicaSet with a deadline at the Rollout's
+//! replicas). After an abort the preview keeps its size until its scale-down deadline
+//! (`shouldDelayScaleDownOnAbort`), except with `abort_scale_down_delay_seconds = 0`,
+//! where it stays up and follows the replicas. A change is first a scaling event
+//! (`syncReplicasOnly`), which reconciles these counts and not the services; rollcage
+//! applies the counts and the services in the same sync, which differs only within one
+//! instant.
+//!
+//! The progress deadline (`progress_deadline_seconds`, `progress_deadline_abort`) is
+//! `argo_progress`'s, judged until the rollout is complete (the switch, and the
+//! post-promotion analysis if any, done); readiness counts are the active stack's, so
+//! preview pods becoming ready are no progress.
 
 use serde::Serialize;
 use sim_core::lb::TrafficSplit;
-use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Version};
+use sim_core::{Actions, Command, Controller, Observation, Phase, SimDuration, SimTime, Version};
 
 use crate::analysis::{AnalysisRun, AnalysisSpec, RunStatus};
+use crate::argo_progress::{ArgoStatus, ProgressDeadline, Reconcile};
 use crate::gate::GateSpec;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -38,6 +57,10 @@ pub struct BlueGreenSpec {
     pub abort_scale_down_delay_seconds: f64,
     pub preview_traffic_share: f64,
     pub min_ready_seconds: f64,
+    /// `spec.progressDeadlineSeconds` (Argo default 600).
+    pub progress_deadline_seconds: f64,
+    /// `spec.progressDeadlineAbort`: abort an update that misses its deadline.
+    pub progress_deadline_abort: bool,
     pub gates: Vec<GateSpec>,
 }
 
@@ -55,7 +78,10 @@ enum State {
         scale_down_at: Option<SimTime>,
     },
     Done,
-    Paused,
+    /// Waiting for a human; `switched` once the active service points at the candidate.
+    Paused {
+        switched: bool,
+    },
     /// Traffic back on the baseline (once it is available); the candidate removed as
     /// `drop` says.
     Aborting {
@@ -114,14 +140,97 @@ pub struct BlueGreenController {
     spec: BlueGreenSpec,
     state: State,
     change_start: SimTime,
+    /// This sync ended waiting out `auto_promotion_seconds` (Argo's BlueGreenPause).
+    promotion_wait: bool,
+    deadline: ProgressDeadline,
 }
 
 impl BlueGreenController {
     pub fn new(spec: BlueGreenSpec) -> Self {
+        let deadline =
+            ProgressDeadline::new(spec.progress_deadline_seconds, spec.progress_deadline_abort);
         BlueGreenController {
             spec,
             state: State::Waiting,
             change_start: SimTime::ZERO,
+            promotion_wait: false,
+            deadline,
+        }
+    }
+
+    /// `v`'s spec as this sync leaves it: the last count asked for, else the observed.
+    fn spec_now(obs: &Observation<'_>, act: &Actions, v: Version) -> u32 {
+        act.commands
+            .iter()
+            .rev()
+            .find_map(|c| match c {
+                Command::SetReplicas { version, count } if *version == v => Some(*count),
+                _ => None,
+            })
+            .unwrap_or(obs.cohort(v).spec)
+    }
+
+    /// `v` takes the Rollout's replicas.
+    fn follow(obs: &Observation<'_>, act: &mut Actions, v: Version) {
+        if Self::spec_now(obs, act, v) != obs.desired {
+            act.set_replicas(v, obs.desired);
+        }
+    }
+
+    /// The counts `reconcileBlueGreenReplicaSets` keeps in the state the rollout is in.
+    fn follow_replicas(&self, obs: &Observation<'_>, act: &mut Actions) {
+        match self.state {
+            State::Waiting => Self::follow(obs, act, Version::Baseline),
+            State::Preview { .. } | State::Switched { .. } | State::Paused { .. } => {
+                Self::follow(obs, act, Version::Baseline);
+                Self::follow(obs, act, Version::Candidate);
+            }
+            State::Done => Self::follow(obs, act, Version::Candidate),
+            State::Aborting { drop } => {
+                Self::follow(obs, act, Version::Baseline);
+                if drop == AbortDrop::Never {
+                    Self::follow(obs, act, Version::Candidate);
+                }
+            }
+            State::RolledBack => {
+                Self::follow(obs, act, Version::Baseline);
+                if Self::spec_now(obs, act, Version::Candidate) > 0 {
+                    // Left up by an abort delay of 0: the preview keeps following.
+                    Self::follow(obs, act, Version::Candidate);
+                }
+            }
+        }
+    }
+
+    /// The progress deadline, judged until the rollout is complete.
+    fn judge_deadline(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        let (switched, paused) = match self.state {
+            State::Preview { .. } => (false, self.promotion_wait),
+            State::Paused { switched } => (switched, true),
+            State::Switched {
+                analysis: Some(_), ..
+            } => (true, false),
+            _ => return,
+        };
+        let cand = obs.cohort(Version::Candidate);
+        let r = Reconcile {
+            now: obs.now,
+            status: ArgoStatus::blue_green(obs, 1 + switched as u32, switched),
+            paused,
+            indefinite: false,
+            healthy: switched && cand.pods == obs.desired && cand.available == obs.desired,
+        };
+        if self.deadline.judge(r, act) {
+            let secs = self.spec.progress_deadline_seconds;
+            act.detected(
+                "argo:progress-deadline",
+                format!("no progress for {secs}s (progressDeadlineAbort)"),
+            );
+            self.abort(
+                obs,
+                act,
+                "progress deadline exceeded: abort (progress_deadline_abort)".into(),
+            );
         }
     }
 
@@ -161,7 +270,9 @@ impl BlueGreenController {
                     Phase::Paused,
                     format!("{when} analysis Inconclusive on {gate}: {reason}"),
                 );
-                self.state = State::Paused;
+                self.state = State::Paused {
+                    switched: matches!(self.state, State::Switched { .. }),
+                };
                 Some(false)
             }
             RunStatus::Failed { gate, reason } => {
@@ -209,6 +320,7 @@ impl BlueGreenController {
         }
         let switch_at = ready + SimDuration::from_secs_f64(self.spec.auto_promotion_seconds);
         if obs.now < switch_at {
+            self.promotion_wait = true;
             act.wake_at(switch_at);
             self.state = State::Preview {
                 ready_at: Some(ready),
@@ -279,11 +391,15 @@ impl BlueGreenController {
 
 impl Controller for BlueGreenController {
     fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        self.promotion_wait = false;
         if matches!(self.state, State::Waiting) {
             if !obs.release_requested {
+                self.follow_replicas(obs, act);
                 return;
             }
             self.change_start = obs.now;
+            self.deadline
+                .start(obs.now, ArgoStatus::blue_green(obs, 0, false));
             act.phase(Phase::Progressing, "preview stack scaling up");
             act.set_traffic(TrafficSplit::CandidateWeight(
                 self.spec.preview_traffic_share,
@@ -297,7 +413,7 @@ impl Controller for BlueGreenController {
         if obs.rollback_requested.is_some()
             && matches!(
                 self.state,
-                State::Preview { .. } | State::Switched { .. } | State::Done | State::Paused
+                State::Preview { .. } | State::Switched { .. } | State::Done | State::Paused { .. }
             )
         {
             self.abort(
@@ -332,8 +448,10 @@ impl Controller for BlueGreenController {
                     self.state = State::RolledBack;
                 }
             }
-            State::Waiting | State::Done | State::Paused | State::RolledBack => {}
+            State::Waiting | State::Done | State::Paused { .. } | State::RolledBack => {}
         }
+        self.follow_replicas(obs, act);
+        self.judge_deadline(obs, act);
     }
 
     fn min_ready(&self) -> SimDuration {
@@ -355,6 +473,8 @@ mod tests {
             abort_scale_down_delay_seconds: abort_delay,
             preview_traffic_share: 0.0,
             min_ready_seconds: 0.0,
+            progress_deadline_seconds: 600.0,
+            progress_deadline_abort: false,
             gates: Vec::new(),
         }
     }

@@ -31,6 +31,12 @@ fn scale_down_delays(put: &mut impl FnMut(&str, Value), delay: f64, abort_delay:
     put("abort_scale_down_delay_seconds", json!(abort_delay));
 }
 
+/// Argo's progress deadline, which its canary and blue-green strategies share.
+fn argo_deadline(put: &mut impl FnMut(&str, Value), seconds: f64, abort: bool) {
+    put("progress_deadline_seconds", json!(seconds));
+    put("progress_deadline_abort", json!(abort));
+}
+
 fn analysis(a: &AnalysisSpec) -> Value {
     json!({
         "count": a.count,
@@ -158,6 +164,11 @@ pub fn to_file(p: &Policy) -> Value {
                 a["starting_step"] = json!(b.starting_step);
                 put("analysis", a);
             }
+            argo_deadline(
+                &mut put,
+                s.progress_deadline_seconds,
+                s.progress_deadline_abort,
+            );
             fenceposts(&mut m, s.fenceposts);
             gates(&mut m, &s.gates);
         }
@@ -201,6 +212,11 @@ pub fn to_file(p: &Policy) -> Value {
             );
             put("preview_traffic_share", json!(s.preview_traffic_share));
             put("min_ready_seconds", json!(s.min_ready_seconds));
+            argo_deadline(
+                &mut put,
+                s.progress_deadline_seconds,
+                s.progress_deadline_abort,
+            );
             gates(&mut m, &s.gates);
         }
         PolicyKind::Batched(s) => {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod argo_progress;
 pub mod backtest;
 pub mod batched;
 pub mod blue_green;

@@ -41,10 +41,11 @@
 
 use serde::Serialize;
 use sim_core::lb::TrafficSplit;
-use sim_core::{Actions, Command, Controller, Observation, Phase, SimDuration, SimTime, Version};
+use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Version};
 
 use crate::analysis::{AnalysisRun, AnalysisSpec, RunStatus};
 use crate::argo_progress::{ArgoStatus, ProgressDeadline, Reconcile};
+use crate::follow::{follow, spec_after};
 use crate::gate::GateSpec;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -158,45 +159,26 @@ impl BlueGreenController {
         }
     }
 
-    /// `v`'s spec as this sync leaves it: the last count asked for, else the observed.
-    fn spec_now(obs: &Observation<'_>, act: &Actions, v: Version) -> u32 {
-        act.commands
-            .iter()
-            .rev()
-            .find_map(|c| match c {
-                Command::SetReplicas { version, count } if *version == v => Some(*count),
-                _ => None,
-            })
-            .unwrap_or(obs.cohort(v).spec)
-    }
-
-    /// `v` takes the Rollout's replicas.
-    fn follow(obs: &Observation<'_>, act: &mut Actions, v: Version) {
-        if Self::spec_now(obs, act, v) != obs.desired {
-            act.set_replicas(v, obs.desired);
-        }
-    }
-
     /// The counts `reconcileBlueGreenReplicaSets` keeps in the state the rollout is in.
     fn follow_replicas(&self, obs: &Observation<'_>, act: &mut Actions) {
         match self.state {
-            State::Waiting => Self::follow(obs, act, Version::Baseline),
+            State::Waiting => follow(obs, act, Version::Baseline),
             State::Preview { .. } | State::Switched { .. } | State::Paused { .. } => {
-                Self::follow(obs, act, Version::Baseline);
-                Self::follow(obs, act, Version::Candidate);
+                follow(obs, act, Version::Baseline);
+                follow(obs, act, Version::Candidate);
             }
-            State::Done => Self::follow(obs, act, Version::Candidate),
+            State::Done => follow(obs, act, Version::Candidate),
             State::Aborting { drop } => {
-                Self::follow(obs, act, Version::Baseline);
+                follow(obs, act, Version::Baseline);
                 if drop == AbortDrop::Never {
-                    Self::follow(obs, act, Version::Candidate);
+                    follow(obs, act, Version::Candidate);
                 }
             }
             State::RolledBack => {
-                Self::follow(obs, act, Version::Baseline);
-                if Self::spec_now(obs, act, Version::Candidate) > 0 {
+                follow(obs, act, Version::Baseline);
+                if spec_after(obs, act, Version::Candidate) > 0 {
                     // Left up by an abort delay of 0: the preview keeps following.
-                    Self::follow(obs, act, Version::Candidate);
+                    follow(obs, act, Version::Candidate);
                 }
             }
         }
@@ -491,6 +473,184 @@ mod tests {
         f.run(&mut c, 100, &[Phase::RolledBack]);
         assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
         (f, c)
+    }
+
+    fn converge(f: &mut Fleet, c: &mut BlueGreenController) {
+        f.run(c, 200, &[]);
+    }
+
+    /// Before the release the active stack follows the replicas; during the preview
+    /// both stacks do; after the switch both do while the old one waits out its delay,
+    /// then the new one alone. By one pod as by many.
+    #[test]
+    fn both_stacks_follow_the_replicas_until_the_old_one_goes() {
+        let mut c = BlueGreenController::new(spec(30.0));
+        let mut f = Fleet::new(4);
+        f.release_requested = false;
+        for n in [5, 3] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!(f.spec, [n, 0]);
+        }
+        f.settle();
+        f.release_requested = true;
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 3]);
+        f.resize(6);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [6, 6], "the preview and the active stack");
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        let switched = f.now;
+        f.resize(7);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [7, 7], "the old stack waiting out its delay follows too");
+        f.settle();
+        let scale_down = switched + SimDuration::from_secs(600);
+        f.now = switched + SimDuration::from_secs(599) + SimDuration(999_999_999);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [7, 7]);
+        f.now = scale_down;
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 7]);
+        f.resize(2);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 2]);
+    }
+
+    /// Paused (an Inconclusive pre-promotion analysis), blue-green still scales both
+    /// stacks: `reconcileBlueGreenReplicaSets` has no `haltProgress`.
+    #[test]
+    fn a_paused_blue_green_rollout_still_scales() {
+        let mut c = BlueGreenController::new(BlueGreenSpec {
+            pre_promotion_analysis: Some(AnalysisSpec::default()),
+            gates: vec![crate::gate::GateSpec {
+                name: "errors".into(),
+                metric: crate::gate::GateMetric::ErrorRatio,
+                comparison: crate::gate::Comparison::Absolute,
+                threshold: 0.01,
+                slack: 0.0,
+                window_seconds: 60.0,
+                min_samples: 100,
+                on_empty: crate::gate::EmptyRule::Inconclusive,
+            }],
+            ..spec(30.0)
+        });
+        let mut f = Fleet::new(4);
+        // One request per scrape: too few for a verdict, an Inconclusive measurement.
+        f.healthy_scrapes(3600, 1);
+        f.run(&mut c, 100, &[Phase::Paused]);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        for n in [9, 8, 3] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!(f.spec, [n, n]);
+        }
+    }
+
+    /// After an abort the stable stack follows the replicas; the preview keeps its size
+    /// until its scale-down deadline, or, with an abort delay of 0, stays up and follows.
+    #[test]
+    fn after_an_abort_the_stable_follows_and_the_preview_is_held() {
+        let (mut f, mut c) = abort_after_switch(30.0);
+        assert_eq!(f.spec, [4, 0]);
+        f.resize(6);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [6, 0]);
+        // Mid-abort: the preview held at 4 while the baseline grows.
+        let mut c = BlueGreenController::new(spec(30.0));
+        let mut f = Fleet::new(4);
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        f.rollback_requested = Some(f.now);
+        f.sync(&mut c);
+        f.resize(5);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [5, 4]);
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [5, 0]);
+        // Left up (delay 0): the preview follows as well.
+        let (mut f, mut c) = abort_after_switch(0.0);
+        assert_eq!(f.spec, [4, 4]);
+        f.resize(3);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 3]);
+    }
+
+    /// The progress deadline: preview pods never available time the rollout out
+    /// strictly after the deadline; with abort the rollout is aborted.
+    #[test]
+    fn the_progress_deadline_at_and_past_it() {
+        for abort in [false, true] {
+            let mut c = BlueGreenController::new(BlueGreenSpec {
+                progress_deadline_seconds: 60.0,
+                progress_deadline_abort: abort,
+                ..spec(30.0)
+            });
+            let mut f = Fleet::new(4);
+            f.sync_until_quiet(&mut c, 10);
+            assert_eq!(f.spec, [4, 4]);
+            let deadline = SimTime::ZERO + SimDuration::from_secs(60);
+            let reported = |f: &Fleet| {
+                f.log
+                    .iter()
+                    .filter(|r| r.subject == "ProgressDeadlineExceeded")
+                    .count()
+            };
+            f.now = deadline;
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 0, "abort {abort}");
+            f.now = deadline + SimDuration(1);
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 1, "abort {abort}");
+            assert_eq!(
+                f.phases.last(),
+                Some(if abort {
+                    &Phase::RollingBack
+                } else {
+                    &Phase::Progressing
+                })
+            );
+        }
+    }
+
+    /// With abort, a switched rollout whose post-promotion analysis outlasts the
+    /// deadline without progress is aborted: `evaluateProgressDeadlineAbort` reads the
+    /// healthy condition the last reconcile left as any other. Without abort it is not
+    /// even reported (the rollout is healthy).
+    #[test]
+    fn a_long_post_promotion_analysis_meets_the_deadline_only_with_abort() {
+        for abort in [false, true] {
+            let mut c = BlueGreenController::new(BlueGreenSpec {
+                post_promotion_analysis: Some(AnalysisSpec {
+                    count: 100,
+                    interval_seconds: 60.0,
+                    ..AnalysisSpec::default()
+                }),
+                gates: vec![crate::gate::GateSpec {
+                    name: "errors".into(),
+                    metric: crate::gate::GateMetric::ErrorRatio,
+                    comparison: crate::gate::Comparison::Absolute,
+                    threshold: 0.01,
+                    slack: 0.0,
+                    window_seconds: 60.0,
+                    min_samples: 10,
+                    on_empty: crate::gate::EmptyRule::Inconclusive,
+                }],
+                progress_deadline_seconds: 120.0,
+                progress_deadline_abort: abort,
+                ..spec(30.0)
+            });
+            let mut f = Fleet::new(4);
+            f.healthy_scrapes(7200, 1000);
+            f.run(&mut c, 1000, &[Phase::RollingBack]);
+            let reported = f
+                .log
+                .iter()
+                .any(|r| r.subject == "ProgressDeadlineExceeded");
+            assert_eq!(reported, abort);
+            assert_eq!(f.phases.contains(&Phase::RollingBack), abort);
+        }
     }
 
     /// `abortScaleDownDelaySeconds: 0` leaves the preview up indefinitely (Argo's table

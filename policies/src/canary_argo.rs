@@ -1173,6 +1173,257 @@ mod tests {
         assert_eq!(after, measured.len(), "no measurement after promotion");
     }
 
+    /// Syncs (settling pods and following wakes) until nothing is left to do.
+    fn converge(f: &mut Fleet, c: &mut ArgoCanaryController) {
+        f.run(c, 200, &[]);
+    }
+
+    /// Before the release the stable is the new ReplicaSet: it takes the Rollout's
+    /// replicas, by one pod as by many, with or without a router.
+    #[test]
+    fn before_the_release_the_stable_follows_the_replicas() {
+        for routed in ["", "traffic_routing = true\n"] {
+            let mut c = ArgoCanaryController::new(argo_spec(&format!(
+                "{routed}steps = [{{set_weight = 30}}, {{pause = {{}}}}]"
+            )));
+            let mut f = Fleet::new(10);
+            f.release_requested = false;
+            for n in [11, 20, 19, 4] {
+                f.resize(n);
+                f.sync(&mut c);
+                assert_eq!((f.spec, f.changes), ([n, 0], 1), "{routed}");
+                f.settle();
+            }
+            assert!(f.phases.is_empty());
+        }
+    }
+
+    /// 10 -> 20 replicas at a 30% weight, paused at the pause step after it (a
+    /// controller pause, which scales): the counts are recomputed on 20 as Argo's
+    /// functions give them, the stable first, one ReplicaSet per sync; and back to 10.
+    #[test]
+    fn the_weights_are_recomputed_on_the_new_replicas() {
+        let steps = "steps = [{set_weight = 30}, {pause = {}}]";
+        // (policy, counts at 10, path to 20, counts at 20)
+        let cases: [(String, [u32; 2], &[(u32, u32)], [u32; 2]); 3] = [
+            // Basic: CalculateReplicaCountsForBasicCanary(20, 30%, surge 5): (6, 14).
+            (steps.to_string(), [7, 3], &[(14, 3), (14, 6)], [14, 6]),
+            // Routed: the stable whole, the canary ceil(20 × 30%) = 6.
+            (
+                format!("traffic_routing = true\n{steps}"),
+                [10, 3],
+                &[(20, 3), (20, 6)],
+                [20, 6],
+            ),
+            // Dynamic: the stable ceil(20 × 70%) = 14.
+            (
+                format!("traffic_routing = true\ndynamic_stable_scale = true\n{steps}"),
+                [7, 3],
+                &[(14, 3), (14, 6)],
+                [14, 6],
+            ),
+        ];
+        for (toml, at10, path, at20) in cases {
+            let mut c = ArgoCanaryController::new(argo_spec(&toml));
+            let mut f = Fleet::new(10);
+            f.run(&mut c, 1000, &[Phase::Paused]);
+            assert_eq!(f.spec, at10, "{toml}");
+            let from = f.path.len();
+            f.resize(20);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, at20, "{toml}");
+            assert_eq!(&f.path[from..], path, "{toml}");
+            assert_eq!(f.phases.last(), Some(&Phase::Paused));
+            f.resize(10);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, at10, "{toml}: back");
+        }
+    }
+
+    /// One pod more (10 -> 11 at 30%): the basic canary's closest split is (3, 8), so
+    /// the stable takes the pod; a router's canary becomes ceil(3.3) = 4.
+    #[test]
+    fn a_change_of_one_pod() {
+        let steps = "steps = [{set_weight = 30}, {pause = {}}]";
+        for (toml, want) in [
+            (steps.to_string(), [8, 3]),
+            (format!("traffic_routing = true\n{steps}"), [11, 4]),
+        ] {
+            let mut c = ArgoCanaryController::new(argo_spec(&toml));
+            let mut f = Fleet::new(10);
+            f.run(&mut c, 1000, &[Phase::Paused]);
+            f.resize(11);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, want, "{toml}");
+        }
+    }
+
+    /// A shrink below the surge (10 -> 2, surge 3): at 30% of 2 with one surge pod
+    /// Argo's split is one canary and two stable pods, and the bounds get there with
+    /// the stable first; mid-step, the step then completes at the new counts.
+    #[test]
+    fn a_shrink_below_the_surge() {
+        let mut c = ArgoCanaryController::new(argo_spec(
+            "steps = [{set_weight = 30}, {pause = {}}]",
+        ));
+        let mut f = Fleet::new(10);
+        f.sync(&mut c);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [8, 3], "mid-step, the canary's pods not yet available");
+        f.resize(2);
+        f.run(&mut c, 1000, &[Phase::Paused]);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        assert_eq!(f.spec, [2, 1]);
+        assert_eq!(approximate_weighted_counts(2, 30, 1), (1, 2));
+    }
+
+    /// Paused by an Inconclusive analysis, the Rollout scales nothing (haltProgress,
+    /// which syncReplicasOnly obeys); aborted meanwhile, the abort waits as long as the
+    /// replicas differ from the annotations, and goes on once they are back.
+    #[test]
+    fn an_inconclusive_pause_halts_scaling() {
+        let spec = argo_spec(
+            "steps = [{set_weight = 30}, {analysis = {}}]\n[[gates]]\nname = \"errors\"\nthreshold = 0.01\n",
+        );
+        let mut c = ArgoCanaryController::new(spec);
+        let mut f = Fleet::new(10);
+        // One request per scrape: below min_samples, an Inconclusive measurement.
+        f.healthy_scrapes(3600, 1);
+        f.run(&mut c, 1000, &[Phase::Paused]);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        assert_eq!(f.spec, [7, 3]);
+        f.resize(20);
+        converge(&mut f, &mut c);
+        assert_eq!(f.spec, [7, 3], "halted");
+        f.rollback_requested = Some(f.now);
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RollingBack));
+        assert_eq!(f.spec, [7, 3], "the abort waits on the stale annotations");
+        f.resize(10);
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [10, 0]);
+        // Rolled back, the stable follows.
+        f.resize(12);
+        converge(&mut f, &mut c);
+        assert_eq!(f.spec, [12, 0]);
+    }
+
+    /// Promoted, the canary is the stable and follows the replicas; with a router the
+    /// old stable keeps its own count until its scale-down delay ends.
+    #[test]
+    fn after_promotion_the_new_stable_follows() {
+        let mut c = ArgoCanaryController::new(argo_spec("steps = [{set_weight = 50}]"));
+        let mut f = Fleet::new(10);
+        f.run(&mut c, 1000, &[Phase::Promoted]);
+        assert_eq!(f.spec, [0, 10]);
+        for n in [14, 13] {
+            f.resize(n);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, [0, n]);
+        }
+        let (mut f, mut c) = routed_run("steps = [{set_weight = 50}]", 10, &[Phase::Promoted]);
+        assert_eq!(f.spec, [10, 10]);
+        let promoted = f.now;
+        f.resize(12);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [10, 12], "the old stable keeps its count");
+        f.settle();
+        converge(&mut f, &mut c);
+        assert_eq!(f.spec, [0, 12]);
+        assert_eq!(
+            *f.times.last().unwrap(),
+            promoted + SimDuration::from_secs(30)
+        );
+    }
+
+    /// An abort's stable follows the replicas while the router's abort delay holds the
+    /// canary at its size.
+    #[test]
+    fn an_abort_follows_with_the_stable_and_holds_the_canary() {
+        let (mut f, mut c) = routed_run(
+            "steps = [{set_weight = 30}, {pause = {}}]",
+            10,
+            &[Phase::Paused],
+        );
+        assert_eq!(f.spec, [10, 3]);
+        f.rollback_requested = Some(f.now);
+        f.sync(&mut c);
+        f.resize(15);
+        f.sync_until_quiet(&mut c, 10);
+        assert_eq!(f.spec, [15, 3], "the canary held by the abort delay");
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [15, 0]);
+    }
+
+    /// The progress deadline: a canary whose pods never become available times out
+    /// strictly after `progress_deadline_seconds` without progress: exactly at it is
+    /// not exceeded, a nanosecond past it is. Without abort it is reported once and the
+    /// rollout stays where it is; with abort it is aborted as Argo aborts.
+    #[test]
+    fn the_progress_deadline_at_and_past_it() {
+        for abort in [false, true] {
+            let mut c = ArgoCanaryController::new(argo_spec(&format!(
+                "progress_deadline_seconds = 60\nprogress_deadline_abort = {abort}\n\
+                 steps = [{{set_weight = 50}}, {{pause = {{}}}}]"
+            )));
+            let mut f = Fleet::new(4);
+            f.sync_until_quiet(&mut c, 10);
+            assert_eq!(f.spec, [3, 2]);
+            let deadline = SimTime::ZERO + SimDuration::from_secs(60);
+            assert_eq!(f.wake_at, Some(deadline + SimDuration(1)));
+            let reported = |f: &Fleet| {
+                f.log
+                    .iter()
+                    .filter(|r| r.subject == "ProgressDeadlineExceeded")
+                    .count()
+            };
+            f.now = deadline;
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 0, "abort {abort}");
+            f.now = deadline + SimDuration(1);
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 1, "abort {abort}");
+            if abort {
+                assert_eq!(f.phases.last(), Some(&Phase::RollingBack));
+                assert_eq!(f.detections, vec!["argo:progress-deadline".to_string()]);
+                f.run(&mut c, 1000, &[Phase::RolledBack]);
+                assert_eq!(f.spec, [4, 0]);
+            } else {
+                assert_eq!(f.phases.last(), Some(&Phase::Progressing));
+                assert!(f.detections.is_empty());
+                f.now += SimDuration::from_secs(3600);
+                f.sync(&mut c);
+                assert_eq!(reported(&f), 1, "once");
+                assert_eq!((f.spec, f.phases.len()), ([3, 2], 1));
+            }
+        }
+    }
+
+    /// A paused rollout never times out, with or without abort; a timed pause step
+    /// does not count, and the clock restarts when it ends.
+    #[test]
+    fn a_paused_rollout_never_times_out() {
+        for abort in [false, true] {
+            let mut c = ArgoCanaryController::new(argo_spec(&format!(
+                "progress_deadline_seconds = 60\nprogress_deadline_abort = {abort}\n\
+                 steps = [{{set_weight = 50}}, {{pause = {{duration_seconds = 300}}}}, {{set_weight = 80}}, {{pause = {{}}}}]"
+            )));
+            let mut f = Fleet::new(4);
+            f.run(&mut c, 1000, &[Phase::Paused]);
+            assert_eq!(f.phases.last(), Some(&Phase::Paused));
+            assert!(f.now >= SimTime::from_secs(300), "{:?}", f.now);
+            f.now += SimDuration::from_secs(86_400);
+            f.sync(&mut c);
+            assert!(
+                f.log.iter().all(|r| r.subject != "ProgressDeadlineExceeded"),
+                "abort {abort}"
+            );
+            assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        }
+    }
+
     /// The reader refuses what Argo's validation refuses.
     #[test]
     fn routed_only_keys_need_a_router() {

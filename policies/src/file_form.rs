@@ -291,4 +291,25 @@ mod tests {
              steps = [{{set_weight = 20}}]\nanalysis = {{count = 3, interval_seconds = 30}}\n{gates}"
         ));
     }
+
+    /// Argo's progress deadline and its abort read back, for both Argo kinds.
+    #[test]
+    fn the_argo_progress_deadline_reads_back_unchanged() {
+        let p = round_trip(
+            "schema_version = 1\nkind = \"canary\"\nprogress_deadline_seconds = 120.5\n\
+             progress_deadline_abort = true\nsteps = [{set_weight = 20}]\n",
+        );
+        let PolicyKind::Canary(CanarySpec::Argo(s)) = p.kind else {
+            panic!()
+        };
+        assert_eq!((s.progress_deadline_seconds, s.progress_deadline_abort), (120.5, true));
+        let p = round_trip(
+            "schema_version = 1\nkind = \"blue-green\"\nprogress_deadline_seconds = 90\n\
+             progress_deadline_abort = true\n",
+        );
+        let PolicyKind::BlueGreen(s) = p.kind else {
+            panic!()
+        };
+        assert_eq!((s.progress_deadline_seconds, s.progress_deadline_abort), (90.0, true));
+    }
 }

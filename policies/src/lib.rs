@@ -16,6 +16,7 @@ pub mod canary_flagger;
 pub mod canary_routed;
 pub mod export;
 pub mod file_form;
+mod follow;
 pub mod gate;
 pub mod import;
 pub mod intstr;

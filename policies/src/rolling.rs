@@ -706,7 +706,7 @@ mod tests {
         f.run(&mut c, 100, &[Phase::Promoted]);
         assert_eq!(f.phases.last(), Some(&Phase::Promoted));
         // 3 replicas at 25%/25%: surge 1, unavailable 0, one pod at a time.
-        assert_eq!(f.path[5..], [(3, 0), (3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]);
+        assert_eq!(f.path[4..], [(3, 0), (3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]);
     }
 
     /// Replicas that change at the release itself: the first sync is the scaling event

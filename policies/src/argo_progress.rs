@@ -50,7 +50,10 @@ pub struct ArgoStatus {
 impl ArgoStatus {
     /// A canary's status at step `index` (every ReplicaSet's readiness counts).
     pub fn canary(obs: &Observation<'_>, index: usize) -> ArgoStatus {
-        let (b, c) = (obs.cohort(Version::Baseline), obs.cohort(Version::Candidate));
+        let (b, c) = (
+            obs.cohort(Version::Baseline),
+            obs.cohort(Version::Candidate),
+        );
         ArgoStatus {
             replicas: b.pods + c.pods,
             updated: c.pods,
@@ -63,7 +66,10 @@ impl ArgoStatus {
     /// A blue-green rollout's status: readiness is the active ReplicaSet's
     /// (`syncRolloutStatusBlueGreen`), the candidate's once the active service switched.
     pub fn blue_green(obs: &Observation<'_>, selectors: u32, switched: bool) -> ArgoStatus {
-        let (b, c) = (obs.cohort(Version::Baseline), obs.cohort(Version::Candidate));
+        let (b, c) = (
+            obs.cohort(Version::Baseline),
+            obs.cohort(Version::Candidate),
+        );
         let active = if switched { c } else { b };
         ArgoStatus {
             replicas: b.pods + c.pods,
@@ -200,9 +206,7 @@ impl ProgressDeadline {
             self.report(r.now, act, "the Rollout is Degraded and goes on (no abort)");
         }
         // requeueStuckRollout (the healthy case only matters with abort: see above)
-        let waits = self.reason != Reason::TimedOut
-            && !indefinite
-            && (!r.healthy || self.abort);
+        let waits = self.reason != Reason::TimedOut && !indefinite && (!r.healthy || self.abort);
         if waits {
             act.wake_at(self.last_update + self.deadline + SimDuration(1));
         }
@@ -235,7 +239,9 @@ mod tests {
     }
 
     fn reported(act: &Actions) -> bool {
-        act.log.iter().any(|r| r.subject == "ProgressDeadlineExceeded")
+        act.log
+            .iter()
+            .any(|r| r.subject == "ProgressDeadlineExceeded")
     }
 
     /// Strictly after the deadline: exactly at it is not a timeout, a nanosecond past
@@ -274,18 +280,30 @@ mod tests {
         assert!(!rollout_progressing(&old, &old));
         assert!(rollout_progressing(&old, &s(10, 3, 8, 8, 1)), "updated up");
         assert!(rollout_progressing(&old, &s(9, 1, 8, 8, 1)), "updated down");
-        assert!(rollout_progressing(&old, &s(9, 2, 8, 8, 1)), "an old pod gone");
-        assert!(!rollout_progressing(&old, &s(11, 2, 8, 8, 1)), "an old pod more");
+        assert!(
+            rollout_progressing(&old, &s(9, 2, 8, 8, 1)),
+            "an old pod gone"
+        );
+        assert!(
+            !rollout_progressing(&old, &s(11, 2, 8, 8, 1)),
+            "an old pod more"
+        );
         assert!(rollout_progressing(&old, &s(10, 2, 9, 8, 1)), "ready up");
         assert!(!rollout_progressing(&old, &s(10, 2, 7, 7, 1)), "ready down");
-        assert!(rollout_progressing(&old, &s(10, 2, 8, 9, 1)), "available up");
+        assert!(
+            rollout_progressing(&old, &s(10, 2, 8, 9, 1)),
+            "available up"
+        );
         assert!(rollout_progressing(&old, &s(10, 2, 8, 8, 2)), "step");
         let mut d = ProgressDeadline::new(60.0, false);
         d.start(SimTime::ZERO, old);
         let mut act = Actions::default();
         d.judge(at(SimTime::from_secs(50), s(10, 3, 8, 8, 1)), &mut act);
         d.judge(at(SimTime::from_secs(110), s(10, 3, 8, 8, 1)), &mut act);
-        assert!(!reported(&act), "60 s from the progress at 50 s, not from 0");
+        assert!(
+            !reported(&act),
+            "60 s from the progress at 50 s, not from 0"
+        );
         d.judge(
             at(SimTime::from_secs(110) + SimDuration(1), s(10, 3, 8, 8, 1)),
             &mut act,

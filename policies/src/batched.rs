@@ -158,7 +158,10 @@ impl BatchedController {
     /// deployment growth goes to the baseline and shrinkage comes from it first. True if
     /// this sync resized.
     fn resize(&self, obs: &Observation<'_>, act: &mut Actions) -> bool {
-        let (base, cand) = (obs.cohort(Version::Baseline).spec, obs.cohort(Version::Candidate).spec);
+        let (base, cand) = (
+            obs.cohort(Version::Baseline).spec,
+            obs.cohort(Version::Candidate).spec,
+        );
         let total = base + cand;
         if total == obs.desired {
             return false;

@@ -504,7 +504,11 @@ mod tests {
         let switched = f.now;
         f.resize(7);
         f.sync(&mut c);
-        assert_eq!(f.spec, [7, 7], "the old stack waiting out its delay follows too");
+        assert_eq!(
+            f.spec,
+            [7, 7],
+            "the old stack waiting out its delay follows too"
+        );
         f.settle();
         let scale_down = switched + SimDuration::from_secs(600);
         f.now = switched + SimDuration::from_secs(599) + SimDuration(999_999_999);

@@ -890,7 +890,14 @@ impl Controller for ArgoCanaryController {
         {
             self.abort(obs, act, "on-call engineer aborts after the page".into());
         }
-        if !self.replicas_only && !matches!(self.state, State::Paused { inconclusive: true, .. })
+        if !self.replicas_only
+            && !matches!(
+                self.state,
+                State::Paused {
+                    inconclusive: true,
+                    ..
+                }
+            )
         {
             self.halted = false;
         }
@@ -1204,8 +1211,9 @@ mod tests {
     #[test]
     fn the_weights_are_recomputed_on_the_new_replicas() {
         let steps = "steps = [{set_weight = 30}, {pause = {}}]";
-        // (policy, counts at 10, path to 20, counts at 20)
-        let cases: [(String, [u32; 2], &[(u32, u32)], [u32; 2]); 3] = [
+        /// (policy, counts at 10, path to 20, counts at 20)
+        type Case = (String, [u32; 2], &'static [(u32, u32)], [u32; 2]);
+        let cases: [Case; 3] = [
             // Basic: CalculateReplicaCountsForBasicCanary(20, 30%, surge 5): (6, 14).
             (steps.to_string(), [7, 3], &[(14, 3), (14, 6)], [14, 6]),
             // Routed: the stable whole, the canary ceil(20 × 30%) = 6.
@@ -1263,13 +1271,16 @@ mod tests {
     /// the stable first; mid-step, the step then completes at the new counts.
     #[test]
     fn a_shrink_below_the_surge() {
-        let mut c = ArgoCanaryController::new(argo_spec(
-            "steps = [{set_weight = 30}, {pause = {}}]",
-        ));
+        let mut c =
+            ArgoCanaryController::new(argo_spec("steps = [{set_weight = 30}, {pause = {}}]"));
         let mut f = Fleet::new(10);
         f.sync(&mut c);
         f.sync(&mut c);
-        assert_eq!(f.spec, [8, 3], "mid-step, the canary's pods not yet available");
+        assert_eq!(
+            f.spec,
+            [8, 3],
+            "mid-step, the canary's pods not yet available"
+        );
         f.resize(2);
         f.run(&mut c, 1000, &[Phase::Paused]);
         assert_eq!(f.phases.last(), Some(&Phase::Paused));
@@ -1417,7 +1428,9 @@ mod tests {
             f.now += SimDuration::from_secs(86_400);
             f.sync(&mut c);
             assert!(
-                f.log.iter().all(|r| r.subject != "ProgressDeadlineExceeded"),
+                f.log
+                    .iter()
+                    .all(|r| r.subject != "ProgressDeadlineExceeded"),
                 "abort {abort}"
             );
             assert_eq!(f.phases.last(), Some(&Phase::Paused));

@@ -302,7 +302,10 @@ mod tests {
         let PolicyKind::Canary(CanarySpec::Argo(s)) = p.kind else {
             panic!()
         };
-        assert_eq!((s.progress_deadline_seconds, s.progress_deadline_abort), (120.5, true));
+        assert_eq!(
+            (s.progress_deadline_seconds, s.progress_deadline_abort),
+            (120.5, true)
+        );
         let p = round_trip(
             "schema_version = 1\nkind = \"blue-green\"\nprogress_deadline_seconds = 90\n\
              progress_deadline_abort = true\n",
@@ -310,6 +313,9 @@ mod tests {
         let PolicyKind::BlueGreen(s) = p.kind else {
             panic!()
         };
-        assert_eq!((s.progress_deadline_seconds, s.progress_deadline_abort), (90.0, true));
+        assert_eq!(
+            (s.progress_deadline_seconds, s.progress_deadline_abort),
+            (90.0, true)
+        );
     }
 }

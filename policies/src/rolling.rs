@@ -706,7 +706,10 @@ mod tests {
         f.run(&mut c, 100, &[Phase::Promoted]);
         assert_eq!(f.phases.last(), Some(&Phase::Promoted));
         // 3 replicas at 25%/25%: surge 1, unavailable 0, one pod at a time.
-        assert_eq!(f.path[4..], [(3, 0), (3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]);
+        assert_eq!(
+            f.path[4..],
+            [(3, 0), (3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]
+        );
     }
 
     /// Replicas that change at the release itself: the first sync is the scaling event
@@ -789,7 +792,11 @@ mod tests {
         f.resize(14);
         f.sync(&mut c);
         assert_eq!(f.spec, [14, 0]);
-        assert_eq!(f.phases.last(), Some(&Phase::RollingBack), "10 of 14 available");
+        assert_eq!(
+            f.phases.last(),
+            Some(&Phase::RollingBack),
+            "10 of 14 available"
+        );
         f.settle();
         f.sync(&mut c);
         assert_eq!(f.phases.last(), Some(&Phase::RolledBack));

@@ -487,20 +487,22 @@ fn blue_green() -> impl Strategy<Value = Policy> {
         .prop_filter("an analysis for the gates", |(pre, post, _, _, _)| {
             pre.is_some() || post.is_some()
         })
-        .prop_map(|(pre, post, (auto, delay, abort, min_ready), gates, (deadline, deadline_abort))| {
-            named(PolicyKind::BlueGreen(BlueGreenSpec {
-                pre_promotion_analysis: pre,
-                post_promotion_analysis: post,
-                auto_promotion_seconds: auto as f64,
-                scale_down_delay_seconds: delay as f64,
-                abort_scale_down_delay_seconds: abort as f64,
-                preview_traffic_share: 0.0,
-                min_ready_seconds: min_ready as f64,
-                progress_deadline_seconds: (min_ready + deadline) as f64,
-                progress_deadline_abort: deadline_abort,
-                gates,
-            }))
-        })
+        .prop_map(
+            |(pre, post, (auto, delay, abort, min_ready), gates, (deadline, deadline_abort))| {
+                named(PolicyKind::BlueGreen(BlueGreenSpec {
+                    pre_promotion_analysis: pre,
+                    post_promotion_analysis: post,
+                    auto_promotion_seconds: auto as f64,
+                    scale_down_delay_seconds: delay as f64,
+                    abort_scale_down_delay_seconds: abort as f64,
+                    preview_traffic_share: 0.0,
+                    min_ready_seconds: min_ready as f64,
+                    progress_deadline_seconds: (min_ready + deadline) as f64,
+                    progress_deadline_abort: deadline_abort,
+                    gates,
+                }))
+            },
+        )
 }
 
 /// The generated policy is one rollcage itself accepts, then it comes back.

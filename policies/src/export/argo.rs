@@ -152,7 +152,12 @@ fn rollout(o: &Options, min_ready: f64, extra: Vec<(&str, Y)>, strategy: Y) -> Y
 
 /// `progressDeadlineSeconds`, in whole seconds, and `progressDeadlineAbort` when set
 /// (false is Argo's default); rounding, and a deadline Argo's validation refuses, noted.
-fn deadline(seconds: f64, abort: bool, min_ready: f64, notes: &mut Vec<String>) -> Vec<(&'static str, Y)> {
+fn deadline(
+    seconds: f64,
+    abort: bool,
+    min_ready: f64,
+    notes: &mut Vec<String>,
+) -> Vec<(&'static str, Y)> {
     if seconds.fract() != 0.0 {
         notes.push(format!(
             "progressDeadlineSeconds is whole seconds: {seconds} is written as {}",

@@ -1057,11 +1057,22 @@ fn the_spec_beside_the_strategy() {
         "minReadySeconds: 30\nprogressDeadlineSeconds: 31\nprogressDeadlineAbort: true\n",
         body,
     ));
-    assert_eq!((s.progress_deadline_seconds, s.progress_deadline_abort), (31.0, true));
+    assert_eq!(
+        (s.progress_deadline_seconds, s.progress_deadline_abort),
+        (31.0, true)
+    );
     let d = argo(&canary_with("", body));
-    assert_eq!((d.progress_deadline_seconds, d.progress_deadline_abort), (600.0, false));
-    let b = bg("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec:\n  progressDeadlineSeconds: 120\n  progressDeadlineAbort: true\n  strategy:\n    blueGreen:\n      activeService: web-active\n");
-    assert_eq!((b.progress_deadline_seconds, b.progress_deadline_abort), (120.0, true));
+    assert_eq!(
+        (d.progress_deadline_seconds, d.progress_deadline_abort),
+        (600.0, false)
+    );
+    let b = bg(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec:\n  progressDeadlineSeconds: 120\n  progressDeadlineAbort: true\n  strategy:\n    blueGreen:\n      activeService: web-active\n",
+    );
+    assert_eq!(
+        (b.progress_deadline_seconds, b.progress_deadline_abort),
+        (120.0, true)
+    );
     has(
         &refused(&canary_with(
             "minReadySeconds: 30\nprogressDeadlineSeconds: 30\n",
@@ -1081,7 +1092,9 @@ fn the_spec_beside_the_strategy() {
     };
     assert_eq!(s.progress_deadline_seconds, 2_592_000.0);
     assert!(
-        notes(&i).iter().any(|n| n.contains("spec.progressDeadlineSeconds: 2147483647 s is beyond")),
+        notes(&i)
+            .iter()
+            .any(|n| n.contains("spec.progressDeadlineSeconds: 2147483647 s is beyond")),
         "{:?}",
         notes(&i)
     );

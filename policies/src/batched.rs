@@ -13,6 +13,20 @@
 //! a failed instance deployment; when the instances left cannot reach the minimum, the
 //! deployment fails (and rolls back the same way). The deployment succeeds when the
 //! last batch is healthy: alarms after that no longer roll it back.
+//!
+//! The fleet is an EC2 Auto Scaling group whose desired capacity is
+//! `Observation::desired`. At rest (before the release, after success, after a
+//! rollback) the settled revision follows it. While a deployment runs (or stands
+//! stopped) CodeDeploy's documented rule for scale-out during a deployment holds: new
+//! instances get the last successfully deployed revision, not the one being deployed,
+//! so growth goes to the baseline; this deployment then moves them as it moves the
+//! rest, standing for the follow-on deployment CodeDeploy starts for outdated
+//! instances. A scale-in terminates instances by the group's termination policy, which
+//! knows nothing of revisions; rollcage takes baseline instances first (then candidate
+//! ones when none is left), the rollback deployment included. A sync that resizes does
+//! nothing else, and the next sync (the instances it starts or stops change the fleet)
+//! goes on. Batch sizes and the minimum of healthy hosts are computed from the current
+//! capacity at every batch.
 
 use serde::Serialize;
 use sim_core::log::LogKind;
@@ -140,6 +154,40 @@ impl BatchedController {
         false
     }
 
+    /// The group's capacity changed: the settled revision takes it at rest; during a
+    /// deployment growth goes to the baseline and shrinkage comes from it first. True if
+    /// this sync resized.
+    fn resize(&self, obs: &Observation<'_>, act: &mut Actions) -> bool {
+        let (base, cand) = (
+            obs.cohort(Version::Baseline).spec,
+            obs.cohort(Version::Candidate).spec,
+        );
+        let total = base + cand;
+        if total == obs.desired {
+            return false;
+        }
+        match self.state {
+            State::Waiting | State::RolledBack if cand == 0 => {
+                act.set_replicas(Version::Baseline, obs.desired)
+            }
+            State::Succeeded if base == 0 => act.set_replicas(Version::Candidate, obs.desired),
+            _ if total < obs.desired => {
+                act.set_replicas(Version::Baseline, base + (obs.desired - total))
+            }
+            _ => {
+                let excess = total - obs.desired;
+                let from_base = excess.min(base);
+                if from_base > 0 {
+                    act.set_replicas(Version::Baseline, base - from_base);
+                }
+                if excess > from_base {
+                    act.set_replicas(Version::Candidate, cand - (excess - from_base));
+                }
+            }
+        }
+        true
+    }
+
     fn fail(&mut self, obs: &Observation<'_>, act: &mut Actions, detector: String, reason: String) {
         act.detected(detector, reason.clone());
         if self.spec.auto_rollback {
@@ -228,6 +276,9 @@ impl BatchedController {
 
 impl Controller for BatchedController {
     fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        if self.resize(obs, act) {
+            return;
+        }
         if self.state == State::Waiting {
             if !obs.release_requested {
                 return;
@@ -314,5 +365,87 @@ mod tests {
         // A minimum of the whole fleet leaves nothing to deploy to.
         assert_eq!(spec(FleetPercent(100), None).batch(20), 0);
         assert_eq!(spec(HostCount(25), None).batch(20), 0);
+    }
+
+    /// The Auto Scaling group's capacity: at rest the settled revision follows it; during
+    /// the deployment growth goes to the baseline (the last successful revision) and
+    /// shrinkage comes from the baseline first, then the candidate; the batch is the
+    /// current capacity's.
+    #[test]
+    fn the_group_capacity_is_followed_at_every_phase() {
+        use crate::test_fleet::Fleet;
+        use MinimumHealthyHosts::FleetPercent;
+        let mut c = BatchedController::new(spec(FleetPercent(50), None));
+        let mut f = Fleet::new(10);
+        f.release_requested = false;
+        for n in [11, 10] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!(f.spec, [n, 0], "before the release");
+        }
+        f.release_requested = true;
+        f.sync(&mut c);
+        // HalfAtATime on 10: a minimum of 5, a batch of 5.
+        assert_eq!(f.spec, [5, 5]);
+        f.resize(12);
+        f.sync(&mut c);
+        assert_eq!((f.spec, f.changes), ([7, 5], 1), "growth to the baseline");
+        f.settle();
+        f.sync(&mut c);
+        // 12 at 50%: a minimum of 6, a batch of 6, of which 7 baseline instances give 6.
+        assert_eq!(f.spec, [1, 11]);
+        f.resize(11);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 11], "shrinkage from the baseline first");
+        f.resize(9);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 9], "then from the candidate");
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        f.resize(13);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 13], "succeeded: the new revision follows");
+        // Rolled back (a human's request), the baseline follows.
+        let mut c = BatchedController::new(spec(FleetPercent(50), None));
+        let mut f = Fleet::new(4);
+        f.sync(&mut c);
+        f.settle();
+        f.rollback_requested = Some(f.now);
+        f.run(&mut c, 100, &[Phase::RolledBack]);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [4, 0]);
+        f.resize(3);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 0]);
+    }
+
+    /// A deployment stopped by an alarm (no automatic rollback) still grows its
+    /// baseline: new instances get the last successful revision.
+    #[test]
+    fn a_stopped_deployment_grows_its_baseline() {
+        use crate::test_fleet::Fleet;
+        let mut s = spec(MinimumHealthyHosts::FleetPercent(50), None);
+        s.auto_rollback = false;
+        s.gates = vec![GateSpec {
+            name: "errors".into(),
+            metric: crate::gate::GateMetric::ErrorRatio,
+            comparison: crate::gate::Comparison::Absolute,
+            threshold: 0.01,
+            slack: 0.0,
+            window_seconds: 60.0,
+            min_samples: 100,
+            on_empty: crate::gate::EmptyRule::Fail,
+        }];
+        let mut c = BatchedController::new(s);
+        let mut f = Fleet::new(4);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [2, 2]);
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        f.resize(6);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [4, 2]);
     }
 }

@@ -20,12 +20,32 @@
 //! standing in for the test traffic a team sends to the preview service. With the
 //! default share of 0 an error-ratio or latency gate sees no candidate requests and
 //! follows its `on_empty` rule.
+//!
+//! The Rollout's `spec.replicas` (`Observation::desired`, which an autoscaler changes)
+//! is followed at every phase as `reconcileBlueGreenReplicaSets` follows it, and with no
+//! `haltProgress` in it a pause does not stop it: the stable (active) stack takes the
+//! replicas always; the preview takes them too (rollcage has no `previewReplicaCount`);
+//! after the switch the old stack waiting out its scale-down delay takes them as well
+//! (`scaleDownDelayHelper` keeps a ReplicaSet with a deadline at the Rollout's
+//! replicas). After an abort the preview keeps its size until its scale-down deadline
+//! (`shouldDelayScaleDownOnAbort`), except with `abort_scale_down_delay_seconds = 0`,
+//! where it stays up and follows the replicas. A change is first a scaling event
+//! (`syncReplicasOnly`), which reconciles these counts and not the services; rollcage
+//! applies the counts and the services in the same sync, which differs only within one
+//! instant.
+//!
+//! The progress deadline (`progress_deadline_seconds`, `progress_deadline_abort`) is
+//! `argo_progress`'s, judged until the rollout is complete (the switch, and the
+//! post-promotion analysis if any, done); readiness counts are the active stack's, so
+//! preview pods becoming ready are no progress.
 
 use serde::Serialize;
 use sim_core::lb::TrafficSplit;
 use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Version};
 
 use crate::analysis::{AnalysisRun, AnalysisSpec, RunStatus};
+use crate::argo_progress::{ArgoStatus, ProgressDeadline, Reconcile};
+use crate::follow::{follow, spec_after};
 use crate::gate::GateSpec;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -38,6 +58,10 @@ pub struct BlueGreenSpec {
     pub abort_scale_down_delay_seconds: f64,
     pub preview_traffic_share: f64,
     pub min_ready_seconds: f64,
+    /// `spec.progressDeadlineSeconds` (Argo default 600).
+    pub progress_deadline_seconds: f64,
+    /// `spec.progressDeadlineAbort`: abort an update that misses its deadline.
+    pub progress_deadline_abort: bool,
     pub gates: Vec<GateSpec>,
 }
 
@@ -55,7 +79,10 @@ enum State {
         scale_down_at: Option<SimTime>,
     },
     Done,
-    Paused,
+    /// Waiting for a human; `switched` once the active service points at the candidate.
+    Paused {
+        switched: bool,
+    },
     /// Traffic back on the baseline (once it is available); the candidate removed as
     /// `drop` says.
     Aborting {
@@ -114,14 +141,78 @@ pub struct BlueGreenController {
     spec: BlueGreenSpec,
     state: State,
     change_start: SimTime,
+    /// This sync ended waiting out `auto_promotion_seconds` (Argo's BlueGreenPause).
+    promotion_wait: bool,
+    deadline: ProgressDeadline,
 }
 
 impl BlueGreenController {
     pub fn new(spec: BlueGreenSpec) -> Self {
+        let deadline =
+            ProgressDeadline::new(spec.progress_deadline_seconds, spec.progress_deadline_abort);
         BlueGreenController {
             spec,
             state: State::Waiting,
             change_start: SimTime::ZERO,
+            promotion_wait: false,
+            deadline,
+        }
+    }
+
+    /// The counts `reconcileBlueGreenReplicaSets` keeps in the state the rollout is in.
+    fn follow_replicas(&self, obs: &Observation<'_>, act: &mut Actions) {
+        match self.state {
+            State::Waiting => follow(obs, act, Version::Baseline),
+            State::Preview { .. } | State::Switched { .. } | State::Paused { .. } => {
+                follow(obs, act, Version::Baseline);
+                follow(obs, act, Version::Candidate);
+            }
+            State::Done => follow(obs, act, Version::Candidate),
+            State::Aborting { drop } => {
+                follow(obs, act, Version::Baseline);
+                if drop == AbortDrop::Never {
+                    follow(obs, act, Version::Candidate);
+                }
+            }
+            State::RolledBack => {
+                follow(obs, act, Version::Baseline);
+                if spec_after(obs, act, Version::Candidate) > 0 {
+                    // Left up by an abort delay of 0: the preview keeps following.
+                    follow(obs, act, Version::Candidate);
+                }
+            }
+        }
+    }
+
+    /// The progress deadline, judged until the rollout is complete.
+    fn judge_deadline(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        let (switched, paused) = match self.state {
+            State::Preview { .. } => (false, self.promotion_wait),
+            State::Paused { switched } => (switched, true),
+            State::Switched {
+                analysis: Some(_), ..
+            } => (true, false),
+            _ => return,
+        };
+        let cand = obs.cohort(Version::Candidate);
+        let r = Reconcile {
+            now: obs.now,
+            status: ArgoStatus::blue_green(obs, 1 + switched as u32, switched),
+            paused,
+            indefinite: false,
+            healthy: switched && cand.pods == obs.desired && cand.available == obs.desired,
+        };
+        if self.deadline.judge(r, act) {
+            let secs = self.spec.progress_deadline_seconds;
+            act.detected(
+                "argo:progress-deadline",
+                format!("no progress for {secs}s (progressDeadlineAbort)"),
+            );
+            self.abort(
+                obs,
+                act,
+                "progress deadline exceeded: abort (progress_deadline_abort)".into(),
+            );
         }
     }
 
@@ -161,7 +252,9 @@ impl BlueGreenController {
                     Phase::Paused,
                     format!("{when} analysis Inconclusive on {gate}: {reason}"),
                 );
-                self.state = State::Paused;
+                self.state = State::Paused {
+                    switched: matches!(self.state, State::Switched { .. }),
+                };
                 Some(false)
             }
             RunStatus::Failed { gate, reason } => {
@@ -209,6 +302,7 @@ impl BlueGreenController {
         }
         let switch_at = ready + SimDuration::from_secs_f64(self.spec.auto_promotion_seconds);
         if obs.now < switch_at {
+            self.promotion_wait = true;
             act.wake_at(switch_at);
             self.state = State::Preview {
                 ready_at: Some(ready),
@@ -279,11 +373,15 @@ impl BlueGreenController {
 
 impl Controller for BlueGreenController {
     fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        self.promotion_wait = false;
         if matches!(self.state, State::Waiting) {
             if !obs.release_requested {
+                self.follow_replicas(obs, act);
                 return;
             }
             self.change_start = obs.now;
+            self.deadline
+                .start(obs.now, ArgoStatus::blue_green(obs, 0, false));
             act.phase(Phase::Progressing, "preview stack scaling up");
             act.set_traffic(TrafficSplit::CandidateWeight(
                 self.spec.preview_traffic_share,
@@ -297,7 +395,7 @@ impl Controller for BlueGreenController {
         if obs.rollback_requested.is_some()
             && matches!(
                 self.state,
-                State::Preview { .. } | State::Switched { .. } | State::Done | State::Paused
+                State::Preview { .. } | State::Switched { .. } | State::Done | State::Paused { .. }
             )
         {
             self.abort(
@@ -332,8 +430,10 @@ impl Controller for BlueGreenController {
                     self.state = State::RolledBack;
                 }
             }
-            State::Waiting | State::Done | State::Paused | State::RolledBack => {}
+            State::Waiting | State::Done | State::Paused { .. } | State::RolledBack => {}
         }
+        self.follow_replicas(obs, act);
+        self.judge_deadline(obs, act);
     }
 
     fn min_ready(&self) -> SimDuration {
@@ -355,6 +455,8 @@ mod tests {
             abort_scale_down_delay_seconds: abort_delay,
             preview_traffic_share: 0.0,
             min_ready_seconds: 0.0,
+            progress_deadline_seconds: 600.0,
+            progress_deadline_abort: false,
             gates: Vec::new(),
         }
     }
@@ -371,6 +473,188 @@ mod tests {
         f.run(&mut c, 100, &[Phase::RolledBack]);
         assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
         (f, c)
+    }
+
+    fn converge(f: &mut Fleet, c: &mut BlueGreenController) {
+        f.run(c, 200, &[]);
+    }
+
+    /// Before the release the active stack follows the replicas; during the preview
+    /// both stacks do; after the switch both do while the old one waits out its delay,
+    /// then the new one alone. By one pod as by many.
+    #[test]
+    fn both_stacks_follow_the_replicas_until_the_old_one_goes() {
+        let mut c = BlueGreenController::new(spec(30.0));
+        let mut f = Fleet::new(4);
+        f.release_requested = false;
+        for n in [5, 3] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!(f.spec, [n, 0]);
+        }
+        f.settle();
+        f.release_requested = true;
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 3]);
+        f.resize(6);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [6, 6], "the preview and the active stack");
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        let switched = f.now;
+        f.resize(7);
+        f.sync(&mut c);
+        assert_eq!(
+            f.spec,
+            [7, 7],
+            "the old stack waiting out its delay follows too"
+        );
+        f.settle();
+        let scale_down = switched + SimDuration::from_secs(600);
+        f.now = switched + SimDuration::from_secs(599) + SimDuration(999_999_999);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [7, 7]);
+        f.now = scale_down;
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 7]);
+        f.resize(2);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 2]);
+    }
+
+    /// Paused (an Inconclusive pre-promotion analysis), blue-green still scales both
+    /// stacks: `reconcileBlueGreenReplicaSets` has no `haltProgress`.
+    #[test]
+    fn a_paused_blue_green_rollout_still_scales() {
+        let mut c = BlueGreenController::new(BlueGreenSpec {
+            pre_promotion_analysis: Some(AnalysisSpec::default()),
+            gates: vec![crate::gate::GateSpec {
+                name: "errors".into(),
+                metric: crate::gate::GateMetric::ErrorRatio,
+                comparison: crate::gate::Comparison::Absolute,
+                threshold: 0.01,
+                slack: 0.0,
+                window_seconds: 60.0,
+                min_samples: 100,
+                on_empty: crate::gate::EmptyRule::Inconclusive,
+            }],
+            ..spec(30.0)
+        });
+        let mut f = Fleet::new(4);
+        // One request per scrape: too few for a verdict, an Inconclusive measurement.
+        f.healthy_scrapes(3600, 1);
+        f.run(&mut c, 100, &[Phase::Paused]);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        for n in [9, 8, 3] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!(f.spec, [n, n]);
+        }
+    }
+
+    /// After an abort the stable stack follows the replicas; the preview keeps its size
+    /// until its scale-down deadline, or, with an abort delay of 0, stays up and follows.
+    #[test]
+    fn after_an_abort_the_stable_follows_and_the_preview_is_held() {
+        let (mut f, mut c) = abort_after_switch(30.0);
+        assert_eq!(f.spec, [4, 0]);
+        f.resize(6);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [6, 0]);
+        // Mid-abort: the preview held at 4 while the baseline grows.
+        let mut c = BlueGreenController::new(spec(30.0));
+        let mut f = Fleet::new(4);
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        f.rollback_requested = Some(f.now);
+        f.sync(&mut c);
+        f.resize(5);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [5, 4]);
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [5, 0]);
+        // Left up (delay 0): the preview follows as well.
+        let (mut f, mut c) = abort_after_switch(0.0);
+        assert_eq!(f.spec, [4, 4]);
+        f.resize(3);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 3]);
+    }
+
+    /// The progress deadline: preview pods never available time the rollout out
+    /// strictly after the deadline; with abort the rollout is aborted.
+    #[test]
+    fn the_progress_deadline_at_and_past_it() {
+        for abort in [false, true] {
+            let mut c = BlueGreenController::new(BlueGreenSpec {
+                progress_deadline_seconds: 60.0,
+                progress_deadline_abort: abort,
+                ..spec(30.0)
+            });
+            let mut f = Fleet::new(4);
+            f.sync_until_quiet(&mut c, 10);
+            assert_eq!(f.spec, [4, 4]);
+            let deadline = SimTime::ZERO + SimDuration::from_secs(60);
+            let reported = |f: &Fleet| {
+                f.log
+                    .iter()
+                    .filter(|r| r.subject == "ProgressDeadlineExceeded")
+                    .count()
+            };
+            f.now = deadline;
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 0, "abort {abort}");
+            f.now = deadline + SimDuration(1);
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 1, "abort {abort}");
+            assert_eq!(
+                f.phases.last(),
+                Some(if abort {
+                    &Phase::RollingBack
+                } else {
+                    &Phase::Progressing
+                })
+            );
+        }
+    }
+
+    /// With abort, a switched rollout whose post-promotion analysis outlasts the
+    /// deadline without progress is aborted: `evaluateProgressDeadlineAbort` reads the
+    /// healthy condition the last reconcile left as any other. Without abort it is not
+    /// even reported (the rollout is healthy).
+    #[test]
+    fn a_long_post_promotion_analysis_meets_the_deadline_only_with_abort() {
+        for abort in [false, true] {
+            let mut c = BlueGreenController::new(BlueGreenSpec {
+                post_promotion_analysis: Some(AnalysisSpec {
+                    count: 100,
+                    interval_seconds: 60.0,
+                    ..AnalysisSpec::default()
+                }),
+                gates: vec![crate::gate::GateSpec {
+                    name: "errors".into(),
+                    metric: crate::gate::GateMetric::ErrorRatio,
+                    comparison: crate::gate::Comparison::Absolute,
+                    threshold: 0.01,
+                    slack: 0.0,
+                    window_seconds: 60.0,
+                    min_samples: 10,
+                    on_empty: crate::gate::EmptyRule::Inconclusive,
+                }],
+                progress_deadline_seconds: 120.0,
+                progress_deadline_abort: abort,
+                ..spec(30.0)
+            });
+            let mut f = Fleet::new(4);
+            f.healthy_scrapes(7200, 1000);
+            f.run(&mut c, 1000, &[Phase::RollingBack]);
+            let reported = f
+                .log
+                .iter()
+                .any(|r| r.subject == "ProgressDeadlineExceeded");
+            assert_eq!(reported, abort);
+            assert_eq!(f.phases.contains(&Phase::RollingBack), abort);
+        }
     }
 
     /// `abortScaleDownDelaySeconds: 0` leaves the preview up indefinitely (Argo's table

@@ -18,6 +18,23 @@
 //! requests to the canary once those pods are available. An abort sets the weight to 0:
 //! with a router, traffic returns to the stable at once and the canary is scaled down
 //! `abort_scale_down_delay_seconds` later; without one, the same arithmetic scales back.
+//!
+//! The Rollout's `spec.replicas` (`Observation::desired`, which an autoscaler changes)
+//! enters every count at every reconcile, so the weights are recomputed on the new size.
+//! A change is first a scaling event (`isScalingEvent`: the stable's or the canary's
+//! `desired-replicas` annotation differs), reconciled by `syncReplicasOnly`: the
+//! ReplicaSets only (the stable first, then the canary, each annotated as it is
+//! reached), no traffic, no step, no analysis, until both annotations are current.
+//! Before the release and once promoted the one ReplicaSet takes the new count; the
+//! old stable waiting out `scale_down_delay_seconds` keeps its own; after an abort the
+//! stable follows (`abort_scale_down_delay_seconds` holds the canary at its size). A
+//! pause step scales as any step does, but a Rollout paused by an Inconclusive analysis
+//! scales nothing (`haltProgress`, which `syncReplicasOnly` obeys too; argo-rollouts
+//! issue 4261), and since its annotations then stay stale, an abort of it waits until the
+//! replicas are back where they were when it paused.
+//!
+//! The progress deadline (`progress_deadline_seconds`, `progress_deadline_abort`) is
+//! `argo_progress`'s, judged at every reconcile until the promotion.
 
 use serde::Serialize;
 use sim_core::lb::TrafficSplit;
@@ -25,6 +42,7 @@ use sim_core::log::LogKind;
 use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Version};
 
 use crate::analysis::{AnalysisRun, AnalysisSpec, RunStatus};
+use crate::argo_progress::{ArgoStatus, ProgressDeadline, Reconcile};
 use crate::blue_green::AbortDrop;
 use crate::canary_routed::{
     CanaryScale, Routed, abort_weight, current_set_weight, routed_counts, set_canary_scale,
@@ -69,6 +87,10 @@ pub struct ArgoCanarySpec {
     pub min_pods_per_replica_set: Option<u32>,
     /// The strategy-level `analysis`, run in the background from `starting_step`.
     pub analysis: Option<BackgroundAnalysis>,
+    /// `spec.progressDeadlineSeconds` (Argo default 600).
+    pub progress_deadline_seconds: f64,
+    /// `spec.progressDeadlineAbort`: abort an update that misses its deadline.
+    pub progress_deadline_abort: bool,
     pub gates: Vec<GateSpec>,
 }
 
@@ -341,8 +363,13 @@ enum State {
     Promoted {
         scale_down_at: Option<SimTime>,
     },
-    /// Stopped for a human (an indefinite pause or an Inconclusive analysis).
-    Paused,
+    /// Stopped for a human at step `index` (`steps.len()` once past the last): an
+    /// indefinite pause step, or an Inconclusive analysis (`inconclusive`), which halts
+    /// all scaling.
+    Paused {
+        index: usize,
+        inconclusive: bool,
+    },
     /// Weight 0 (or, with dynamicStableScale, stepping down) until the stable is whole
     /// again; `hold`, when the abort delay keeps the canary at its size, says when it
     /// goes.
@@ -359,17 +386,59 @@ pub struct ArgoCanaryController {
     weight_applied: Option<u32>,
     /// The strategy-level analysis, once started.
     background: Option<AnalysisRun>,
+    /// Each ReplicaSet's `desired-replicas` annotation, indexed by `Version::index()`:
+    /// the Rollout's replicas when the controller last reconciled it.
+    annotations: [Option<u32>; 2],
+    /// The Inconclusive pause condition stands (`haltProgress`); only a full reconcile
+    /// after the pause ends clears it.
+    halted: bool,
+    /// This sync is `syncReplicasOnly`: counts only, no traffic, no steps.
+    replicas_only: bool,
+    deadline: ProgressDeadline,
 }
 
 impl ArgoCanaryController {
     pub fn new(spec: ArgoCanarySpec) -> Self {
+        let deadline =
+            ProgressDeadline::new(spec.progress_deadline_seconds, spec.progress_deadline_abort);
         ArgoCanaryController {
             spec,
             state: State::Waiting,
             change_start: SimTime::ZERO,
             weight_applied: None,
             background: None,
+            annotations: [None, None],
+            halted: false,
+            replicas_only: false,
+            deadline,
         }
+    }
+
+    /// Scales `v` to `n` as `scaleReplicaSetAndRecordEvent` does: the count if it
+    /// differs, and the `desired-replicas` annotation.
+    fn scale(&mut self, obs: &Observation<'_>, act: &mut Actions, v: Version, n: u32) {
+        self.annotations[v.index()] = Some(obs.desired);
+        if obs.cohort(v).spec != n {
+            act.set_replicas(v, n);
+        }
+    }
+
+    /// The ReplicaSets `isScalingEvent` looks at: the new one and the stable one
+    /// (one and the same before the release and once promoted).
+    fn watched(&self) -> &'static [Version] {
+        match self.state {
+            State::Waiting => &[Version::Baseline],
+            State::Promoted { .. } => &[Version::Candidate],
+            _ => &Version::ALL,
+        }
+    }
+
+    /// `isScalingEvent`: an active watched ReplicaSet is annotated with other replicas
+    /// than the Rollout's.
+    fn scaling_event(&self, obs: &Observation<'_>) -> bool {
+        self.watched().iter().any(|&v| {
+            obs.cohort(v).spec > 0 && self.annotations[v.index()].is_some_and(|d| d != obs.desired)
+        })
     }
 
     /// The setWeight in force at step `index` (0 before the first; 100 past the end).
@@ -414,13 +483,20 @@ impl ArgoCanaryController {
         let desired = obs.desired;
         let new = ReplicaSet::of(obs, Version::Candidate);
         let stable = ReplicaSet::of(obs, Version::Baseline);
+        if self.halted {
+            // haltProgress: no ReplicaSet is reconciled (nor annotated).
+            return false;
+        }
         if !self.spec.traffic_routing {
             let weight = if aborted { 0 } else { self.weight_at(index) };
             let (surge, unavailable) = self.spec.fenceposts.resolve(desired);
             match basic_canary_sync(desired, weight, surge, unavailable, new, stable) {
-                CanarySync::ScaleStable(s) => act.set_replicas(Version::Baseline, s),
-                CanarySync::ScaleCanary(n) => act.set_replicas(Version::Candidate, n),
-                CanarySync::Wait => {}
+                CanarySync::ScaleStable(s) => self.scale(obs, act, Version::Baseline, s),
+                CanarySync::ScaleCanary(n) => {
+                    self.annotations[Version::Baseline.index()] = Some(desired);
+                    self.scale(obs, act, Version::Candidate, n);
+                }
+                CanarySync::Wait => self.annotations = [Some(desired); 2],
             }
             let (want_new, want_stable) = approximate_weighted_counts(desired, weight, surge);
             return new.spec == want_new
@@ -453,7 +529,7 @@ impl ArgoCanaryController {
         } else {
             at_counts
         };
-        if may_shift && self.weight_applied != Some(target) {
+        if may_shift && self.weight_applied != Some(target) && !self.replicas_only {
             act.set_traffic(TrafficSplit::CandidateWeight(target as f64 / 100.0));
             self.weight_applied = Some(target);
             if dynamic {
@@ -463,11 +539,14 @@ impl ArgoCanaryController {
             }
         }
         // reconcileCanaryReplicaSets: the stable first; a sync that scales it scales
-        // nothing else.
+        // nothing else. The canary is annotated even while an abort delay holds it
+        // (`syncNewRSReplicasAnnotation`).
+        self.annotations[Version::Baseline.index()] = Some(desired);
         if stable.spec != want_stable {
             act.set_replicas(Version::Baseline, want_stable);
             return false;
         }
+        self.annotations[Version::Candidate.index()] = Some(desired);
         if new.spec != want_new && !hold_canary {
             act.set_replicas(Version::Candidate, want_new);
             return false;
@@ -482,8 +561,9 @@ impl ArgoCanaryController {
             let delay = self.spec.abort_scale_down_delay_seconds.unwrap_or(30.0);
             AbortDrop::start(delay)
         });
-        if self.spec.traffic_routing && !self.spec.dynamic_stable_scale {
-            // The stable is whole: all traffic goes back to it at once.
+        if self.spec.traffic_routing && !self.spec.dynamic_stable_scale && !self.replicas_only {
+            // The stable is whole: all traffic goes back to it at once (at the next full
+            // reconcile when this one is a scaling event's).
             act.set_traffic(TrafficSplit::CandidateWeight(0.0));
             self.weight_applied = Some(0);
         }
@@ -515,7 +595,7 @@ impl ArgoCanaryController {
                     Phase::Paused,
                     format!("background analysis Inconclusive on {gate}: {reason}"),
                 );
-                self.state = State::Paused;
+                self.pause_inconclusive(index);
                 false
             }
             RunStatus::Failed { gate, reason } => {
@@ -533,12 +613,25 @@ impl ArgoCanaryController {
         }
     }
 
+    /// An Inconclusive analysis pauses the rollout at step `index` and halts scaling.
+    fn pause_inconclusive(&mut self, index: usize) {
+        self.state = State::Paused {
+            index,
+            inconclusive: true,
+        };
+        self.halted = true;
+    }
+
     fn run_steps(&mut self, obs: &Observation<'_>, act: &mut Actions) {
         loop {
             let State::Step { index, entered, .. } = &self.state else {
                 return;
             };
             let (index, entered) = (*index, *entered);
+            if self.replicas_only {
+                self.reconcile(obs, act, index.min(self.spec.steps.len()), false, false);
+                return;
+            }
             if !self.background(obs, act, index) {
                 return;
             }
@@ -564,7 +657,10 @@ impl ArgoCanaryController {
                         Phase::Paused,
                         format!("step {}: paused until promoted", index + 1),
                     );
-                    self.state = State::Paused;
+                    self.state = State::Paused {
+                        index,
+                        inconclusive: false,
+                    };
                     return;
                 }
                 ArgoStep::Analysis(a) => {
@@ -583,7 +679,7 @@ impl ArgoCanaryController {
                                 Phase::Paused,
                                 format!("analysis Inconclusive on {gate}: {reason}"),
                             );
-                            self.state = State::Paused;
+                            self.pause_inconclusive(index);
                             return;
                         }
                         RunStatus::Failed { gate, reason } => {
@@ -651,37 +747,22 @@ impl ArgoCanaryController {
     }
 }
 
-impl Controller for ArgoCanaryController {
-    fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
-        if matches!(self.state, State::Waiting) {
-            if !obs.release_requested {
-                return;
-            }
-            self.change_start = obs.now;
-            act.phase(Phase::Progressing, "canary started");
-            self.state = State::Step {
-                index: 0,
-                entered: obs.now,
-                analysis: None,
-            };
-        }
-        if obs.rollback_requested.is_some()
-            && matches!(
-                self.state,
-                State::Step { .. } | State::Paused | State::Promoting | State::Promoted { .. }
-            )
-        {
-            self.abort(obs, act, "on-call engineer aborts after the page".into());
-        }
+impl ArgoCanaryController {
+    /// One reconcile of the state the rollout is in (the whole of it, or under
+    /// `replicas_only` the ReplicaSets only).
+    fn reconcile_state(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        let len = self.spec.steps.len();
         match self.state.clone() {
             State::Step { .. } => {
                 self.run_steps(obs, act);
                 if matches!(self.state, State::Promoting) {
-                    self.sync(obs, act);
+                    self.reconcile_state(obs, act);
                 }
             }
+            State::Promoting if self.replicas_only => {
+                self.reconcile(obs, act, len, false, false);
+            }
             State::Promoting => {
-                let len = self.spec.steps.len();
                 if !self.background(obs, act, len) {
                     return;
                 }
@@ -705,16 +786,128 @@ impl Controller for ArgoCanaryController {
                     self.state = State::Promoted { scale_down_at };
                 }
             }
-            State::Promoted { scale_down_at } => match scale_down_at {
-                Some(t) if obs.now < t => act.wake_at(t),
-                Some(_) if obs.cohort(Version::Baseline).spec > 0 => {
-                    act.set_replicas(Version::Baseline, 0)
+            State::Promoted { scale_down_at } => {
+                // The canary is the stable: it takes the Rollout's replicas; the old stable
+                // keeps its own count until its scale-down deadline (scaleDownDelayHelper).
+                self.scale(obs, act, Version::Candidate, obs.desired);
+                match scale_down_at {
+                    Some(t) if obs.now < t => act.wake_at(t),
+                    Some(_) if obs.cohort(Version::Baseline).spec > 0 => {
+                        act.set_replicas(Version::Baseline, 0)
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+            }
             State::Aborting { hold } => self.aborting(obs, act, hold),
-            State::Waiting | State::Paused | State::RolledBack => {}
+            State::Paused {
+                index,
+                inconclusive: false,
+            } => {
+                // A pause step is a controller pause: the counts still follow the
+                // replicas (no haltProgress).
+                self.reconcile(obs, act, index, false, false);
+            }
+            State::RolledBack => {
+                // The stable follows the replicas; the canary keeps the abort's count.
+                self.reconcile(obs, act, 0, true, false);
+            }
+            State::Waiting | State::Paused { .. } => {}
         }
+    }
+
+    /// The progress deadline, judged at the end of every reconcile until the canary is
+    /// whole and every step done (`shouldFullPromote`); `progress_deadline_abort` aborts.
+    fn judge_deadline(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        let len = self.spec.steps.len();
+        let (index, paused) = match self.state {
+            // A timed pause step holds a pause condition while it runs.
+            State::Step { index, .. } => (
+                index,
+                matches!(self.spec.steps.get(index), Some(ArgoStep::Pause(Some(_)))),
+            ),
+            State::Paused { index, .. } => (index, true),
+            State::Promoting if obs.cohort(Version::Candidate).available < obs.desired => {
+                (len, false)
+            }
+            _ => return,
+        };
+        let indefinite = matches!(
+            self.spec.steps.get(index),
+            Some(ArgoStep::Pause(_) | ArgoStep::Analysis(_))
+        );
+        let r = Reconcile {
+            now: obs.now,
+            status: ArgoStatus::canary(obs, index),
+            paused,
+            indefinite,
+            healthy: false,
+        };
+        if self.deadline.judge(r, act) {
+            let secs = self.spec.progress_deadline_seconds;
+            act.detected(
+                "argo:progress-deadline",
+                format!("no progress for {secs}s (progressDeadlineAbort)"),
+            );
+            self.abort(
+                obs,
+                act,
+                "progress deadline exceeded: abort (progress_deadline_abort)".into(),
+            );
+        }
+    }
+}
+
+impl Controller for ArgoCanaryController {
+    fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        if matches!(self.state, State::Waiting) {
+            let base = Version::Baseline.index();
+            // The stable as its own update left it: annotated with its size.
+            self.annotations[base].get_or_insert(obs.fleet[base].spec);
+            if !obs.release_requested {
+                // At rest the stable is the new ReplicaSet: it takes the replicas.
+                self.scale(obs, act, Version::Baseline, obs.desired);
+                return;
+            }
+            self.change_start = obs.now;
+            act.phase(Phase::Progressing, "canary started");
+            self.state = State::Step {
+                index: 0,
+                entered: obs.now,
+                analysis: None,
+            };
+            self.deadline.start(obs.now, ArgoStatus::canary(obs, 0));
+        }
+        let before = self.annotations;
+        self.replicas_only = self.scaling_event(obs);
+        if obs.rollback_requested.is_some()
+            && matches!(
+                self.state,
+                State::Step { .. }
+                    | State::Paused { .. }
+                    | State::Promoting
+                    | State::Promoted { .. }
+            )
+        {
+            self.abort(obs, act, "on-call engineer aborts after the page".into());
+        }
+        if !self.replicas_only
+            && !matches!(
+                self.state,
+                State::Paused {
+                    inconclusive: true,
+                    ..
+                }
+            )
+        {
+            self.halted = false;
+        }
+        self.reconcile_state(obs, act);
+        if self.replicas_only && self.annotations != before {
+            // Updating the ReplicaSets requeues the Rollout: the next reconcile is now.
+            act.wake_at(obs.now);
+        }
+        self.replicas_only = false;
+        self.judge_deadline(obs, act);
     }
 
     fn min_ready(&self) -> SimDuration {
@@ -985,6 +1178,263 @@ mod tests {
         f.sync(&mut c);
         let after = f.log.iter().filter(|r| r.subject == "errors").count();
         assert_eq!(after, measured.len(), "no measurement after promotion");
+    }
+
+    /// Syncs (settling pods and following wakes) until nothing is left to do.
+    fn converge(f: &mut Fleet, c: &mut ArgoCanaryController) {
+        f.run(c, 200, &[]);
+    }
+
+    /// Before the release the stable is the new ReplicaSet: it takes the Rollout's
+    /// replicas, by one pod as by many, with or without a router.
+    #[test]
+    fn before_the_release_the_stable_follows_the_replicas() {
+        for routed in ["", "traffic_routing = true\n"] {
+            let mut c = ArgoCanaryController::new(argo_spec(&format!(
+                "{routed}steps = [{{set_weight = 30}}, {{pause = {{}}}}]"
+            )));
+            let mut f = Fleet::new(10);
+            f.release_requested = false;
+            for n in [11, 20, 19, 4] {
+                f.resize(n);
+                f.sync(&mut c);
+                assert_eq!((f.spec, f.changes), ([n, 0], 1), "{routed}");
+                f.settle();
+            }
+            assert!(f.phases.is_empty());
+        }
+    }
+
+    /// 10 -> 20 replicas at a 30% weight, paused at the pause step after it (a
+    /// controller pause, which scales): the counts are recomputed on 20 as Argo's
+    /// functions give them, the stable first, one ReplicaSet per sync; and back to 10.
+    #[test]
+    fn the_weights_are_recomputed_on_the_new_replicas() {
+        let steps = "steps = [{set_weight = 30}, {pause = {}}]";
+        /// (policy, counts at 10, path to 20, counts at 20)
+        type Case = (String, [u32; 2], &'static [(u32, u32)], [u32; 2]);
+        let cases: [Case; 3] = [
+            // Basic: CalculateReplicaCountsForBasicCanary(20, 30%, surge 5): (6, 14).
+            (steps.to_string(), [7, 3], &[(14, 3), (14, 6)], [14, 6]),
+            // Routed: the stable whole, the canary ceil(20 × 30%) = 6.
+            (
+                format!("traffic_routing = true\n{steps}"),
+                [10, 3],
+                &[(20, 3), (20, 6)],
+                [20, 6],
+            ),
+            // Dynamic: the stable ceil(20 × 70%) = 14.
+            (
+                format!("traffic_routing = true\ndynamic_stable_scale = true\n{steps}"),
+                [7, 3],
+                &[(14, 3), (14, 6)],
+                [14, 6],
+            ),
+        ];
+        for (toml, at10, path, at20) in cases {
+            let mut c = ArgoCanaryController::new(argo_spec(&toml));
+            let mut f = Fleet::new(10);
+            f.run(&mut c, 1000, &[Phase::Paused]);
+            assert_eq!(f.spec, at10, "{toml}");
+            let from = f.path.len();
+            f.resize(20);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, at20, "{toml}");
+            assert_eq!(&f.path[from..], path, "{toml}");
+            assert_eq!(f.phases.last(), Some(&Phase::Paused));
+            f.resize(10);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, at10, "{toml}: back");
+        }
+    }
+
+    /// One pod more (10 -> 11 at 30%): the basic canary's closest split is (3, 8), so
+    /// the stable takes the pod; a router's canary becomes ceil(3.3) = 4.
+    #[test]
+    fn a_change_of_one_pod() {
+        let steps = "steps = [{set_weight = 30}, {pause = {}}]";
+        for (toml, want) in [
+            (steps.to_string(), [8, 3]),
+            (format!("traffic_routing = true\n{steps}"), [11, 4]),
+        ] {
+            let mut c = ArgoCanaryController::new(argo_spec(&toml));
+            let mut f = Fleet::new(10);
+            f.run(&mut c, 1000, &[Phase::Paused]);
+            f.resize(11);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, want, "{toml}");
+        }
+    }
+
+    /// A shrink below the surge (10 -> 2, surge 3): at 30% of 2 with one surge pod
+    /// Argo's split is one canary and two stable pods, and the bounds get there with
+    /// the stable first; mid-step, the step then completes at the new counts.
+    #[test]
+    fn a_shrink_below_the_surge() {
+        let mut c =
+            ArgoCanaryController::new(argo_spec("steps = [{set_weight = 30}, {pause = {}}]"));
+        let mut f = Fleet::new(10);
+        f.sync(&mut c);
+        f.sync(&mut c);
+        assert_eq!(
+            f.spec,
+            [8, 3],
+            "mid-step, the canary's pods not yet available"
+        );
+        f.resize(2);
+        f.run(&mut c, 1000, &[Phase::Paused]);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        assert_eq!(f.spec, [2, 1]);
+        assert_eq!(approximate_weighted_counts(2, 30, 1), (1, 2));
+    }
+
+    /// Paused by an Inconclusive analysis, the Rollout scales nothing (haltProgress,
+    /// which syncReplicasOnly obeys); aborted meanwhile, the abort waits as long as the
+    /// replicas differ from the annotations, and goes on once they are back.
+    #[test]
+    fn an_inconclusive_pause_halts_scaling() {
+        let spec = argo_spec(
+            "steps = [{set_weight = 30}, {analysis = {}}]\n[[gates]]\nname = \"errors\"\nthreshold = 0.01\n",
+        );
+        let mut c = ArgoCanaryController::new(spec);
+        let mut f = Fleet::new(10);
+        // One request per scrape: below min_samples, an Inconclusive measurement.
+        f.healthy_scrapes(3600, 1);
+        f.run(&mut c, 1000, &[Phase::Paused]);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        assert_eq!(f.spec, [7, 3]);
+        f.resize(20);
+        converge(&mut f, &mut c);
+        assert_eq!(f.spec, [7, 3], "halted");
+        f.rollback_requested = Some(f.now);
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RollingBack));
+        assert_eq!(f.spec, [7, 3], "the abort waits on the stale annotations");
+        f.resize(10);
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [10, 0]);
+        // Rolled back, the stable follows.
+        f.resize(12);
+        converge(&mut f, &mut c);
+        assert_eq!(f.spec, [12, 0]);
+    }
+
+    /// Promoted, the canary is the stable and follows the replicas; with a router the
+    /// old stable keeps its own count until its scale-down delay ends.
+    #[test]
+    fn after_promotion_the_new_stable_follows() {
+        let mut c = ArgoCanaryController::new(argo_spec("steps = [{set_weight = 50}]"));
+        let mut f = Fleet::new(10);
+        f.run(&mut c, 1000, &[Phase::Promoted]);
+        assert_eq!(f.spec, [0, 10]);
+        for n in [14, 13] {
+            f.resize(n);
+            converge(&mut f, &mut c);
+            assert_eq!(f.spec, [0, n]);
+        }
+        let (mut f, mut c) = routed_run("steps = [{set_weight = 50}]", 10, &[Phase::Promoted]);
+        assert_eq!(f.spec, [10, 10]);
+        let promoted = f.now;
+        f.resize(12);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [10, 12], "the old stable keeps its count");
+        f.settle();
+        converge(&mut f, &mut c);
+        assert_eq!(f.spec, [0, 12]);
+        assert_eq!(
+            *f.times.last().unwrap(),
+            promoted + SimDuration::from_secs(30)
+        );
+    }
+
+    /// An abort's stable follows the replicas while the router's abort delay holds the
+    /// canary at its size.
+    #[test]
+    fn an_abort_follows_with_the_stable_and_holds_the_canary() {
+        let (mut f, mut c) = routed_run(
+            "steps = [{set_weight = 30}, {pause = {}}]",
+            10,
+            &[Phase::Paused],
+        );
+        assert_eq!(f.spec, [10, 3]);
+        f.rollback_requested = Some(f.now);
+        f.sync(&mut c);
+        f.resize(15);
+        f.sync_until_quiet(&mut c, 10);
+        assert_eq!(f.spec, [15, 3], "the canary held by the abort delay");
+        converge(&mut f, &mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [15, 0]);
+    }
+
+    /// The progress deadline: a canary whose pods never become available times out
+    /// strictly after `progress_deadline_seconds` without progress: exactly at it is
+    /// not exceeded, a nanosecond past it is. Without abort it is reported once and the
+    /// rollout stays where it is; with abort it is aborted as Argo aborts.
+    #[test]
+    fn the_progress_deadline_at_and_past_it() {
+        for abort in [false, true] {
+            let mut c = ArgoCanaryController::new(argo_spec(&format!(
+                "progress_deadline_seconds = 60\nprogress_deadline_abort = {abort}\n\
+                 steps = [{{set_weight = 50}}, {{pause = {{}}}}]"
+            )));
+            let mut f = Fleet::new(4);
+            f.sync_until_quiet(&mut c, 10);
+            assert_eq!(f.spec, [3, 2]);
+            let deadline = SimTime::ZERO + SimDuration::from_secs(60);
+            assert_eq!(f.wake_at, Some(deadline + SimDuration(1)));
+            let reported = |f: &Fleet| {
+                f.log
+                    .iter()
+                    .filter(|r| r.subject == "ProgressDeadlineExceeded")
+                    .count()
+            };
+            f.now = deadline;
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 0, "abort {abort}");
+            f.now = deadline + SimDuration(1);
+            f.sync(&mut c);
+            assert_eq!(reported(&f), 1, "abort {abort}");
+            if abort {
+                assert_eq!(f.phases.last(), Some(&Phase::RollingBack));
+                assert_eq!(f.detections, vec!["argo:progress-deadline".to_string()]);
+                f.run(&mut c, 1000, &[Phase::RolledBack]);
+                assert_eq!(f.spec, [4, 0]);
+            } else {
+                assert_eq!(f.phases.last(), Some(&Phase::Progressing));
+                assert!(f.detections.is_empty());
+                f.now += SimDuration::from_secs(3600);
+                f.sync(&mut c);
+                assert_eq!(reported(&f), 1, "once");
+                assert_eq!((f.spec, f.phases.len()), ([3, 2], 1));
+            }
+        }
+    }
+
+    /// A paused rollout never times out, with or without abort; a timed pause step
+    /// does not count, and the clock restarts when it ends.
+    #[test]
+    fn a_paused_rollout_never_times_out() {
+        for abort in [false, true] {
+            let mut c = ArgoCanaryController::new(argo_spec(&format!(
+                "progress_deadline_seconds = 60\nprogress_deadline_abort = {abort}\n\
+                 steps = [{{set_weight = 50}}, {{pause = {{duration_seconds = 300}}}}, {{set_weight = 80}}, {{pause = {{}}}}]"
+            )));
+            let mut f = Fleet::new(4);
+            f.run(&mut c, 1000, &[Phase::Paused]);
+            assert_eq!(f.phases.last(), Some(&Phase::Paused));
+            assert!(f.now >= SimTime::from_secs(300), "{:?}", f.now);
+            f.now += SimDuration::from_secs(86_400);
+            f.sync(&mut c);
+            assert!(
+                f.log
+                    .iter()
+                    .all(|r| r.subject != "ProgressDeadlineExceeded"),
+                "abort {abort}"
+            );
+            assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        }
     }
 
     /// The reader refuses what Argo's validation refuses.

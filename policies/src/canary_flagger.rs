@@ -19,6 +19,16 @@
 //! In rollcage's two-version fleet the new primary and the canary both run the
 //! candidate, so the promotion's primary update is modelled as the candidate pods
 //! taking all traffic and the baseline pods being removed.
+//!
+//! The target's replicas (`Observation::desired`, which an autoscaler changes) are the
+//! primary's: Flagger gives the primary its own HPA (a copy of the target's, aimed at
+//! `<name>-primary`), so the primary follows them at every phase, before the release,
+//! during the analysis, through the promotion and after a rollback; after a promotion
+//! the candidate pods are the primary and follow them. The canary, scaled up to the
+//! replicas when the analysis starts, follows them too while it is analysed. Real
+//! Flagger leaves the canary to the target's own HPA, which scales it on the canary
+//! pods' own load; that second autoscaler is not modelled: here the canary follows the
+//! primary's count.
 
 use serde::Serialize;
 use sim_core::lb::TrafficSplit;
@@ -26,6 +36,7 @@ use sim_core::log::LogKind;
 use sim_core::{Actions, Controller, Observation, Phase, SimDuration, SimTime, Version};
 
 use crate::analysis::log_gate;
+use crate::follow::follow;
 use crate::gate::{GateSpec, Verdict};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -164,6 +175,20 @@ impl FlaggerController {
         self.state = State::RollingBack;
     }
 
+    /// The primary, and the canary while it runs, take the target's replicas.
+    fn follow_replicas(&self, obs: &Observation<'_>, act: &mut Actions) {
+        match self.state {
+            State::Waiting | State::RollingBack | State::Failed => {
+                follow(obs, act, Version::Baseline)
+            }
+            State::Progressing | State::Promoting | State::Finalising => {
+                follow(obs, act, Version::Baseline);
+                follow(obs, act, Version::Candidate);
+            }
+            State::Succeeded => follow(obs, act, Version::Candidate),
+        }
+    }
+
     /// Every gate once; a failing gate or an empty window fails the check.
     fn checks_pass(&mut self, obs: &Observation<'_>, act: &mut Actions) -> bool {
         let mut ok = true;
@@ -284,6 +309,7 @@ impl Controller for FlaggerController {
     fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
         if self.state == State::Waiting {
             if !obs.release_requested {
+                self.follow_replicas(obs, act);
                 return;
             }
             self.change_start = obs.now;
@@ -329,6 +355,7 @@ impl Controller for FlaggerController {
             }
             State::Waiting | State::Succeeded | State::Failed => {}
         }
+        self.follow_replicas(obs, act);
     }
 
     fn min_ready(&self) -> SimDuration {
@@ -504,5 +531,56 @@ mod tests {
         });
         // tick 1 weight 10 ... tick 5 weight 50, tick 6 promote, 7 route, 8 finalise.
         assert_eq!(promoted, Some(8));
+    }
+
+    /// The primary follows the target's replicas at every phase, and the canary while
+    /// it is analysed; after a promotion the candidate pods (the new primary) follow,
+    /// after a rollback the primary.
+    #[test]
+    fn the_primary_and_the_canary_follow_the_replicas() {
+        use crate::test_fleet::Fleet;
+        // Without gates every check passes: 20, 40, ... 100 one tick apart.
+        let spec = FlaggerSpec {
+            step_weight: 20,
+            ..spec(None, 20, &[])
+        };
+        let mut c = FlaggerController::new(spec.clone());
+        let mut f = Fleet::new(4);
+        f.release_requested = false;
+        f.resize(5);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [5, 0], "before the release");
+        f.settle();
+        f.release_requested = true;
+        f.sync(&mut c);
+        assert_eq!(f.spec, [5, 5]);
+        for n in [6, 5, 8] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!(f.spec, [n, n], "analysed");
+        }
+        f.run(&mut c, 1000, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        assert_eq!(f.spec, [0, 8]);
+        f.resize(3);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 3], "promoted");
+        // A rollback: the primary follows, the canary stays at zero.
+        let mut c = FlaggerController::new(spec);
+        let mut f = Fleet::new(4);
+        f.sync(&mut c);
+        f.settle();
+        f.rollback_requested = Some(f.now);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [4, 0]);
+        f.resize(7);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [7, 0], "rolling back");
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        f.resize(6);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [6, 0], "rolled back");
     }
 }

@@ -31,6 +31,12 @@ fn scale_down_delays(put: &mut impl FnMut(&str, Value), delay: f64, abort_delay:
     put("abort_scale_down_delay_seconds", json!(abort_delay));
 }
 
+/// Argo's progress deadline, which its canary and blue-green strategies share.
+fn argo_deadline(put: &mut impl FnMut(&str, Value), seconds: f64, abort: bool) {
+    put("progress_deadline_seconds", json!(seconds));
+    put("progress_deadline_abort", json!(abort));
+}
+
 fn analysis(a: &AnalysisSpec) -> Value {
     json!({
         "count": a.count,
@@ -158,6 +164,11 @@ pub fn to_file(p: &Policy) -> Value {
                 a["starting_step"] = json!(b.starting_step);
                 put("analysis", a);
             }
+            argo_deadline(
+                &mut put,
+                s.progress_deadline_seconds,
+                s.progress_deadline_abort,
+            );
             fenceposts(&mut m, s.fenceposts);
             gates(&mut m, &s.gates);
         }
@@ -201,6 +212,11 @@ pub fn to_file(p: &Policy) -> Value {
             );
             put("preview_traffic_share", json!(s.preview_traffic_share));
             put("min_ready_seconds", json!(s.min_ready_seconds));
+            argo_deadline(
+                &mut put,
+                s.progress_deadline_seconds,
+                s.progress_deadline_abort,
+            );
             gates(&mut m, &s.gates);
         }
         PolicyKind::Batched(s) => {
@@ -274,5 +290,32 @@ mod tests {
              dynamic_stable_scale = true\nabort_scale_down_delay_seconds = 0\n\
              steps = [{{set_weight = 20}}]\nanalysis = {{count = 3, interval_seconds = 30}}\n{gates}"
         ));
+    }
+
+    /// Argo's progress deadline and its abort read back, for both Argo kinds.
+    #[test]
+    fn the_argo_progress_deadline_reads_back_unchanged() {
+        let p = round_trip(
+            "schema_version = 1\nkind = \"canary\"\nprogress_deadline_seconds = 120.5\n\
+             progress_deadline_abort = true\nsteps = [{set_weight = 20}]\n",
+        );
+        let PolicyKind::Canary(CanarySpec::Argo(s)) = p.kind else {
+            panic!()
+        };
+        assert_eq!(
+            (s.progress_deadline_seconds, s.progress_deadline_abort),
+            (120.5, true)
+        );
+        let p = round_trip(
+            "schema_version = 1\nkind = \"blue-green\"\nprogress_deadline_seconds = 90\n\
+             progress_deadline_abort = true\n",
+        );
+        let PolicyKind::BlueGreen(s) = p.kind else {
+            panic!()
+        };
+        assert_eq!(
+            (s.progress_deadline_seconds, s.progress_deadline_abort),
+            (90.0, true)
+        );
     }
 }

@@ -954,6 +954,26 @@ mod tests {
             proportional_scale(RollingUpdate, 10, 0, 5, &rss, Some(1)),
             [6, 4]
         );
+        // A paused Deployment runs `scale` at every sync, replicas changed or not. Holding
+        // fewer pods than replicas + maxSurge (5 + 3 of 10 + 3), no proportion moves and
+        // the leftover tops the largest ReplicaSet up to the allowed size; at it, nothing.
+        let rss = [annotated(5, 10, 3), annotated(3, 10, 3)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 10, 3, 8, &rss, Some(1)),
+            [10, 3]
+        );
+        let rss = [annotated(10, 10, 3), annotated(3, 10, 3)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 10, 3, 13, &rss, Some(1)),
+            [10, 3]
+        );
+        // A change of exactly one pod goes to the largest: 10 -> 11 with both at 5, no
+        // surge: 5 × 11 / 10 rounds (half away from zero) to 6 for the newer one first.
+        let rss = [annotated(5, 10, 0), annotated(5, 10, 0)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 11, 0, 10, &rss, Some(1)),
+            [5, 6]
+        );
         // Recreate shares nothing out.
         let rss = [annotated(3, 5, 0), annotated(2, 5, 0)];
         assert_eq!(

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod argo_progress;
 pub mod backtest;
 pub mod batched;
 pub mod blue_green;
@@ -15,6 +16,7 @@ pub mod canary_flagger;
 pub mod canary_routed;
 pub mod export;
 pub mod file_form;
+mod follow;
 pub mod gate;
 pub mod import;
 pub mod intstr;

@@ -109,6 +109,44 @@ mod tests {
         );
     }
 
+    /// Argo's progress deadline: above zero, at most 30 days, and (as Argo validates)
+    /// longer than `min_ready_seconds`, by any margin; the abort a boolean.
+    #[test]
+    fn argo_progress_deadlines_are_checked_as_argo_checks_them() {
+        for kind in [
+            "kind = \"canary\"\nsteps = [{set_weight = 50}]\n",
+            "kind = \"blue-green\"\n",
+        ] {
+            assert!(read(&format!("{kind}progress_deadline_seconds = 2592000\n")).is_ok());
+            assert!(
+                read(&format!(
+                    "{kind}min_ready_seconds = 30\nprogress_deadline_seconds = 30.5\nprogress_deadline_abort = true\n"
+                ))
+                .is_ok()
+            );
+            refused(
+                &format!("{kind}min_ready_seconds = 30\nprogress_deadline_seconds = 30\n"),
+                "progress_deadline_seconds: must be greater than min_ready_seconds (30), as Argo's validation requires; found 30",
+            );
+            refused(
+                &format!("{kind}min_ready_seconds = 600\n"),
+                "progress_deadline_seconds: must be greater than min_ready_seconds (600), as Argo's validation requires; found 600 (the default)",
+            );
+            refused(
+                &format!("{kind}progress_deadline_seconds = 0\n"),
+                "progress_deadline_seconds: must be positive, found 0",
+            );
+            refused(
+                &format!("{kind}progress_deadline_seconds = 2592000.5\n"),
+                "progress_deadline_seconds: must be at most 2592000, found 2592000.5",
+            );
+            refused(
+                &format!("{kind}progress_deadline_abort = \"yes\"\n"),
+                "progress_deadline_abort: expected true or false, found the string \"yes\"",
+            );
+        }
+    }
+
     #[test]
     fn intervals_are_between_a_second_and_a_day() {
         assert!(read("gate_interval_seconds = 1\n").is_ok());

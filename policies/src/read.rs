@@ -14,6 +14,29 @@ use crate::intstr::{Dialect, IntOrPercent};
 use crate::limits::*;
 use crate::{CanarySpec, K8S_DEFAULT, interval, read_fenceposts, read_gates, wait};
 
+/// Argo's `progressDeadlineSeconds` (default 600) and `progressDeadlineAbort` (default
+/// false), for the canary and blue-green strategies: the deadline must be greater than
+/// `minReadySeconds`, as Argo's validation requires.
+fn read_argo_deadline(root: &Section<'_>, min_ready: f64) -> (f64, bool) {
+    let deadline = root.positive_in("progress_deadline_seconds", 600.0, MAX_WAIT_SECONDS);
+    if deadline <= min_ready {
+        let given = if root.has("progress_deadline_seconds") {
+            ""
+        } else {
+            " (the default)"
+        };
+        root.problem(
+            "progress_deadline_seconds",
+            format!(
+                "must be greater than min_ready_seconds ({}), as Argo's validation requires; found {}{given}",
+                config::number(min_ready),
+                config::number(deadline)
+            ),
+        );
+    }
+    (deadline, root.bool("progress_deadline_abort", false))
+}
+
 /// A whole percentage 0–100.
 fn percent(s: &Section<'_>, key: &str, default: u32) -> u32 {
     s.u32_in(key, default, 0..=100)
@@ -199,16 +222,21 @@ fn read_argo(root: &Section<'_>, gates: Vec<GateSpec>) -> ArgoCanarySpec {
     } else {
         (!dynamic_stable_scale).then_some(30.0)
     };
+    let min_ready_seconds = wait(root, "min_ready_seconds", 0.0);
+    let (progress_deadline_seconds, progress_deadline_abort) =
+        read_argo_deadline(root, min_ready_seconds);
     ArgoCanarySpec {
         steps,
         fenceposts: read_fenceposts(root, K8S_DEFAULT, Dialect::Argo),
         traffic_routing,
-        min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
+        min_ready_seconds,
         scale_down_delay_seconds: wait(root, "scale_down_delay_seconds", 30.0),
         abort_scale_down_delay_seconds,
         dynamic_stable_scale,
         min_pods_per_replica_set,
         analysis,
+        progress_deadline_seconds,
+        progress_deadline_abort,
         gates,
     }
 }
@@ -314,6 +342,9 @@ pub fn read_canary(root: &Section<'_>) -> CanarySpec {
 pub fn read_blue_green(root: &Section<'_>) -> BlueGreenSpec {
     let gates = read_gates(root);
     let analysis = |key: &str| root.has(key).then(|| read_analysis(&root.section(key)));
+    let min_ready_seconds = wait(root, "min_ready_seconds", 0.0);
+    let (progress_deadline_seconds, progress_deadline_abort) =
+        read_argo_deadline(root, min_ready_seconds);
     let spec = BlueGreenSpec {
         pre_promotion_analysis: analysis("pre_promotion_analysis"),
         post_promotion_analysis: analysis("post_promotion_analysis"),
@@ -321,7 +352,9 @@ pub fn read_blue_green(root: &Section<'_>) -> BlueGreenSpec {
         scale_down_delay_seconds: wait(root, "scale_down_delay_seconds", 30.0),
         abort_scale_down_delay_seconds: wait(root, "abort_scale_down_delay_seconds", 30.0),
         preview_traffic_share: root.fraction("preview_traffic_share", 0.0),
-        min_ready_seconds: wait(root, "min_ready_seconds", 0.0),
+        min_ready_seconds,
+        progress_deadline_seconds,
+        progress_deadline_abort,
         gates,
     };
     let analysed = spec.pre_promotion_analysis.is_some() || spec.post_promotion_analysis.is_some();

@@ -8,6 +8,18 @@
 //! controller's `scale` shares the change out (`k8s::proportional_scale`). Progress and
 //! its deadline are the controller's `DeploymentProgressing` and `DeploymentTimedOut`.
 //!
+//! The Deployment's replicas (`Observation::desired`, which an autoscaler changes) are
+//! followed at every phase, as the controller follows them: before the release and at
+//! rest the one active ReplicaSet takes the new count (`FindActiveOrLatest`); during the
+//! rollout, the rollback and a bake hold a change is a scaling event (`isScalingEvent`:
+//! an active ReplicaSet's `desired-replicas` annotation differs) handled before any
+//! step; while paused (`on_failure = "pause"`) every sync is `scale`, as
+//! `syncDeployment` runs `sync` for a paused Deployment, so a paused rollout is shared
+//! out proportionally and, like the controller's, tops the largest ReplicaSet up to
+//! `replicas + maxSurge` when it holds fewer pods. A sync that is a scaling event judges
+//! no progress (the controller's `sync` writes the status without the Progressing
+//! condition), so progress made before it counts only from the next sync.
+//!
 //! The additions only ever hold the controller back: after a step's new pods are all
 //! available, no further action is taken until the bake time has passed and every gate
 //! has passed on data scraped after the step. A failing gate stops the rollout at once.
@@ -158,7 +170,8 @@ impl RollingController {
         let now = obs.now;
         let new = ReplicaSet::of(obs, Version::Candidate);
         let status = DeploymentStatus::of(obs, Version::Candidate);
-        if k8s::deployment_progressing(&self.last_status, &status) {
+        let scaling = self.stale(obs);
+        if !scaling && k8s::deployment_progressing(&self.last_status, &status) {
             self.last_progress = now;
         }
         self.last_status = status;
@@ -167,6 +180,13 @@ impl RollingController {
             if verdict == Verdict::Fail {
                 return;
             }
+        }
+        if scaling {
+            // The controller scales whatever rollcage's hold says: the hold is judged
+            // again, on the new sizes, at the next sync.
+            let step = self.spec.step;
+            self.share_out(obs, act, Version::Candidate, &step);
+            return;
         }
         let holding = self.spec.bake_seconds > 0.0 || !self.spec.gates.is_empty();
         if holding && new.spec > self.cleared_for && new.spec > 0 && new.available >= new.spec {
@@ -338,10 +358,20 @@ impl RollingController {
         k8s::max_surge(self.spec.strategy, fenceposts.resolve(desired).0)
     }
 
+    /// The Deployment's `maxSurge` and `maxUnavailable` now: the rollback's while rolling
+    /// back, the rollout's otherwise.
+    fn in_force(&self) -> Fenceposts {
+        if self.state == State::RollingBack {
+            self.spec.rollback
+        } else {
+            self.spec.step
+        }
+    }
+
     /// Scales `v`'s ReplicaSet as `scaleReplicaSet` does: its spec and its annotations
     /// (the Deployment's replicas and replicas + surge).
     fn scale(&mut self, obs: &Observation<'_>, act: &mut Actions, v: Version, n: u32) {
-        let surge = self.surge(&self.spec.step, obs.desired);
+        let surge = self.surge(&self.in_force(), obs.desired);
         self.annotations[v.index()] = Some((obs.desired, obs.desired + surge));
         if obs.cohort(v).spec != n {
             act.set_replicas(v, n);
@@ -349,17 +379,42 @@ impl RollingController {
     }
 
     /// `isScalingEvent`: an active ReplicaSet's `desired-replicas` annotation is not
-    /// the Deployment's replicas, so they changed since it was last scaled. Then the
-    /// sync is `scale` (proportional scaling) instead of a rollout step: the one sync
-    /// that may change both ReplicaSets, as the controller's does. True if it was one.
-    fn scaling_event(&mut self, obs: &Observation<'_>, act: &mut Actions, to: Version) -> bool {
-        let desired = obs.desired;
-        let stale = Version::ALL.iter().any(|&v| {
-            obs.cohort(v).spec > 0 && self.annotations[v.index()].is_some_and(|(d, _)| d != desired)
-        });
-        if !stale {
+    /// the Deployment's replicas, so they changed since it was last scaled.
+    fn stale(&self, obs: &Observation<'_>) -> bool {
+        Version::ALL.iter().any(|&v| {
+            obs.cohort(v).spec > 0
+                && self.annotations[v.index()].is_some_and(|(d, _)| d != obs.desired)
+        })
+    }
+
+    /// On a scaling event the sync is `scale` (proportional scaling) instead of a rollout
+    /// step: the one sync that may change both ReplicaSets, as the controller's does.
+    /// True if it was one.
+    fn scaling_event(
+        &mut self,
+        obs: &Observation<'_>,
+        act: &mut Actions,
+        to: Version,
+        fenceposts: &Fenceposts,
+    ) -> bool {
+        if !self.stale(obs) {
             return false;
         }
+        self.share_out(obs, act, to, fenceposts);
+        true
+    }
+
+    /// `scale` in sync.go with `to`'s ReplicaSet as the new one (if the controller has
+    /// scaled it yet), within `fenceposts`' surge: each ReplicaSet's new spec from
+    /// `k8s::proportional_scale`, and every active one scaled (annotations included).
+    fn share_out(
+        &mut self,
+        obs: &Observation<'_>,
+        act: &mut Actions,
+        to: Version,
+        fenceposts: &Fenceposts,
+    ) {
+        let desired = obs.desired;
         // Creation order: the baseline's ReplicaSet is the older one.
         let rss = Version::ALL.map(|v| {
             let c = obs.cohort(v);
@@ -373,23 +428,24 @@ impl RollingController {
         });
         let new = self.annotations[to.index()].map(|_| to.index());
         let pods = obs.cohort(Version::Baseline).pods + obs.cohort(Version::Candidate).pods;
-        let surge = self.surge(&self.spec.step, desired);
+        let surge = self.surge(fenceposts, desired);
         let sizes = k8s::proportional_scale(self.spec.strategy, desired, surge, pods, &rss, new);
-        act.note(
-            obs.now,
-            LogKind::Step,
-            "scale",
-            format!(
-                "replicas changed to {desired}: baseline {} -> {}, candidate {} -> {}",
-                rss[0].spec, sizes[0], rss[1].spec, sizes[1]
-            ),
-        );
+        if sizes[0] != rss[0].spec || sizes[1] != rss[1].spec {
+            act.note(
+                obs.now,
+                LogKind::Step,
+                "scale",
+                format!(
+                    "replicas {desired}: baseline {} -> {}, candidate {} -> {}",
+                    rss[0].spec, sizes[0], rss[1].spec, sizes[1]
+                ),
+            );
+        }
         for v in Version::ALL {
             if rss[v.index()].spec > 0 || sizes[v.index()] > 0 {
                 self.scale(obs, act, v, sizes[v.index()]);
             }
         }
-        true
     }
 
     /// One sync of the Deployment controller with `to`'s ReplicaSet as the new one and
@@ -402,7 +458,7 @@ impl RollingController {
         to: Version,
         fenceposts: &Fenceposts,
     ) -> bool {
-        if self.scaling_event(obs, act, to) {
+        if self.scaling_event(obs, act, to, fenceposts) {
             return false;
         }
         let desired = obs.desired;
@@ -444,16 +500,23 @@ impl RollingController {
 impl Controller for RollingController {
     fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
         if self.state == State::Waiting {
+            let base = Version::Baseline.index();
+            if self.annotations[base].is_none() {
+                // The baseline's ReplicaSet as its own rollout left it: annotated with the
+                // replicas it was scaled to.
+                let n = obs.fleet[base].spec;
+                self.annotations[base] = Some((n, n + self.surge(&self.spec.step, n)));
+            }
             if !obs.release_requested {
+                // At rest: the one ReplicaSet follows the Deployment's replicas.
+                let step = self.spec.step;
+                self.scaling_event(obs, act, Version::Baseline, &step);
                 return;
             }
             self.state = State::Forward;
             self.change_start = obs.now;
             self.last_progress = obs.now;
             self.last_status = DeploymentStatus::of(obs, Version::Candidate);
-            // The baseline's ReplicaSet as its own rollout left it.
-            let surge = self.surge(&self.spec.step, obs.desired);
-            self.annotations[Version::Baseline.index()] = Some((obs.desired, obs.desired + surge));
             act.phase(Phase::Progressing, "rolling update started");
         }
         if obs.rollback_requested.is_some()
@@ -470,6 +533,7 @@ impl Controller for RollingController {
             State::Forward => self.forward(obs, act),
             State::RollingBack => self.roll_back(obs, act),
             State::Aborting => {
+                self.follow_replicas(obs, act, Version::Baseline);
                 let base = obs.cohort(Version::Baseline);
                 if base.available >= obs.desired && obs.cohort(Version::Candidate).pods == 0 {
                     self.state = State::RolledBack;
@@ -478,7 +542,12 @@ impl Controller for RollingController {
             }
             State::Promoted => self.follow_replicas(obs, act, Version::Candidate),
             State::RolledBack => self.follow_replicas(obs, act, Version::Baseline),
-            State::Waiting | State::Paused => {}
+            State::Paused => {
+                // A paused Deployment's every sync is `scale`.
+                let step = self.spec.step;
+                self.share_out(obs, act, Version::Candidate, &step);
+            }
+            State::Waiting => {}
         }
     }
 
@@ -487,11 +556,19 @@ impl Controller for RollingController {
     }
 }
 
-/// Changes nothing: the control arm of a comparison.
+/// Releases nothing: the control arm of a comparison. Its Deployment still follows its
+/// replicas as any Deployment at rest does (the one ReplicaSet takes the new count), so
+/// an autoscaler acts on the control arm as it does on every policy's fleet before the
+/// release; with replicas that never change it never acts.
 pub struct NoopController;
 
 impl Controller for NoopController {
-    fn sync(&mut self, _obs: &Observation<'_>, _act: &mut Actions) {}
+    fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        let base = obs.cohort(Version::Baseline);
+        if base.spec != obs.desired && obs.cohort(Version::Candidate).spec == 0 {
+            act.set_replicas(Version::Baseline, obs.desired);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -599,6 +676,198 @@ mod tests {
         f.desired = 12;
         f.sync(&mut c);
         assert_eq!(f.spec, [0, 12]);
+    }
+
+    /// A gate that fails on its first evaluation (no data is a failure), then `action`.
+    fn failing_gate(action: &str) -> RollingSpec {
+        spec(&format!(
+            "on_failure = \"{action}\"\n[[gates]]\nname = \"e\"\nthreshold = 0.01\non_empty = \"fail\"\n"
+        ))
+    }
+
+    /// Before the release the one ReplicaSet follows the Deployment's replicas, by one
+    /// pod as by many, and nothing is released; the release then rolls out on the
+    /// current count.
+    #[test]
+    fn before_the_release_the_baseline_follows_the_replicas() {
+        let mut c = RollingController::new(spec(""));
+        let mut f = Fleet::new(10);
+        f.release_requested = false;
+        f.sync(&mut c);
+        assert_eq!((f.spec, f.changes), ([10, 0], 0));
+        for n in [11, 25, 24, 3] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!((f.spec, f.changes), ([n, 0], 1));
+            f.settle();
+        }
+        assert!(f.phases.is_empty());
+        f.release_requested = true;
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        // 3 replicas at 25%/25%: surge 1, unavailable 0, one pod at a time.
+        assert_eq!(
+            f.path[4..],
+            [(3, 0), (3, 1), (2, 1), (2, 2), (1, 2), (1, 3), (0, 3)]
+        );
+    }
+
+    /// Replicas that change at the release itself: the first sync is the scaling event
+    /// (the old ReplicaSet's annotation still says 10), the rollout's first step the next.
+    #[test]
+    fn a_change_at_the_release_is_scaled_before_the_first_step() {
+        let mut c = RollingController::new(spec(""));
+        let mut f = Fleet::new(10);
+        f.resize(20);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [20, 0]);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [20, 5]);
+    }
+
+    /// Shrinking mid-rollout (at 5 old, 3 new of 10): to 4 replicas the old ReplicaSet
+    /// pays the whole change; to 2, below the 3 new pods, both shrink and the new one
+    /// is left at the replicas. Either rollout then completes at the new count.
+    #[test]
+    fn a_shrink_mid_rollout_is_shared_out_and_the_rollout_completes() {
+        for (to, want) in [(4, [2, 3]), (2, [1, 2])] {
+            let mut c = RollingController::new(spec(""));
+            let mut f = Fleet::new(10);
+            f.sync(&mut c);
+            f.settle();
+            f.sync(&mut c);
+            assert_eq!(f.spec, [5, 3]);
+            f.settle();
+            f.resize(to);
+            f.sync(&mut c);
+            // Allowed: `to` + 1 surge pod; older first: 5 × (to + 1) / 13 rounded, then
+            // the new ReplicaSet within what is left to remove.
+            assert_eq!(f.spec, want, "to {to}");
+            f.run(&mut c, 100, &[Phase::Promoted]);
+            assert_eq!(f.phases.last(), Some(&Phase::Promoted), "to {to}");
+            assert_eq!(f.spec, [0, to]);
+        }
+    }
+
+    /// Paused (a gate failed with `pause`), every sync is the controller's `scale`: a
+    /// change of replicas is shared out in proportion, and back, by one pod as by many,
+    /// and the rollout does not move on.
+    #[test]
+    fn a_paused_rollout_is_scaled_proportionally() {
+        let mut c = RollingController::new(failing_gate("pause"));
+        let mut f = Fleet::new(10);
+        f.sync_until_quiet(&mut c, 10);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+        assert_eq!(f.spec, [10, 3]);
+        f.settle();
+        f.resize(20);
+        f.sync(&mut c);
+        // 25 allowed, 13 there: 10 × 25 / 13 rounds to 19, 3 × 25 / 13 to 6.
+        assert_eq!((f.spec, f.changes), ([19, 6], 2));
+        f.settle();
+        f.resize(10);
+        f.sync(&mut c);
+        // 13 allowed, 25 there, older first: 19 × 13 / 25 rounds to 10, 6 × 13 / 25 to 3.
+        assert_eq!(f.spec, [10, 3]);
+        f.settle();
+        f.resize(11);
+        f.sync(&mut c);
+        // One pod more: 14 allowed (surge 3 of 11); 10 × 14 / 13 rounds to 11.
+        assert_eq!(f.spec, [11, 3]);
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.changes, 0);
+        assert_eq!(f.phases.last(), Some(&Phase::Paused));
+    }
+
+    /// An abort in flight and a finished one: the baseline follows the replicas.
+    #[test]
+    fn an_abort_follows_the_replicas() {
+        let mut c = RollingController::new(failing_gate("abort"));
+        let mut f = Fleet::new(10);
+        f.sync(&mut c);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [10, 0]);
+        assert_eq!(f.phases.last(), Some(&Phase::RollingBack));
+        f.resize(14);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [14, 0]);
+        assert_eq!(
+            f.phases.last(),
+            Some(&Phase::RollingBack),
+            "10 of 14 available"
+        );
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        f.resize(13);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [13, 0]);
+    }
+
+    /// A rollback from the promoted fleet, mid-way (3 baseline, 10 candidate), is a
+    /// rollout towards the baseline: the baseline's ReplicaSet is the new one, and a
+    /// change of replicas is shared out with the newer-first order of a scale-up.
+    #[test]
+    fn a_rollback_mid_way_is_scaled_proportionally() {
+        let mut c = RollingController::new(spec(""));
+        let mut f = Fleet::new(10);
+        f.run(&mut c, 100, &[Phase::Promoted]);
+        f.rollback_requested = Some(f.now);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [3, 10]);
+        f.resize(20);
+        f.sync(&mut c);
+        // 25 allowed, 13 there: 10 × 25 / 13 rounds to 19, 3 × 25 / 13 to 6.
+        assert_eq!(f.spec, [6, 19]);
+        f.run(&mut c, 100, &[Phase::RolledBack]);
+        assert_eq!(f.phases.last(), Some(&Phase::RolledBack));
+        assert_eq!(f.spec, [20, 0]);
+        f.resize(19);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [19, 0]);
+    }
+
+    /// Recreate, as `rolloutRecreate` and `isScalingEvent` have it: while no ReplicaSet
+    /// is active (old scaled to zero, its pods terminating) a change is no scaling
+    /// event and the new ReplicaSet is created at the count of the moment; once it is
+    /// the one active ReplicaSet, it follows.
+    #[test]
+    fn recreate_creates_at_the_current_count_and_follows() {
+        let mut c = RollingController::new(spec("strategy = \"recreate\""));
+        let mut f = Fleet::new(4);
+        f.sync(&mut c);
+        assert_eq!((f.spec, f.terminating), ([0, 0], [4, 0]));
+        f.resize(6);
+        f.sync(&mut c);
+        assert_eq!((f.spec, f.changes), ([0, 0], 0));
+        f.terminating = [0, 0];
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 6]);
+        f.resize(8);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 8]);
+        f.settle();
+        f.sync(&mut c);
+        assert_eq!(f.phases.last(), Some(&Phase::Promoted));
+        f.resize(3);
+        f.sync(&mut c);
+        assert_eq!(f.spec, [0, 3]);
+    }
+
+    /// The control arm releases nothing and still follows the replicas.
+    #[test]
+    fn noop_follows_the_replicas_and_releases_nothing() {
+        let mut c = NoopController;
+        let mut f = Fleet::new(5);
+        f.sync(&mut c);
+        assert_eq!(f.changes, 0);
+        for n in [6, 5, 1] {
+            f.resize(n);
+            f.sync(&mut c);
+            assert_eq!(f.spec, [n, 0]);
+        }
+        assert!(f.phases.is_empty());
     }
 
     /// With no new pods ever available, the deadline is reported at the first sync

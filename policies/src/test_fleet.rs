@@ -53,6 +53,25 @@ impl Fleet {
         }
     }
 
+    /// The workload's `spec.replicas` changes, as an autoscaler's scale subresource
+    /// changes it: the controller sees the new count as `Observation::desired` at its
+    /// next sync, and nothing else moves until then.
+    pub fn resize(&mut self, n: u32) {
+        self.desired = n;
+    }
+
+    /// Syncs at this instant, without letting any pod settle, until a sync changes no
+    /// ReplicaSet (at most `max` syncs): what the engine does, since every change is a
+    /// status change it syncs on.
+    pub fn sync_until_quiet(&mut self, c: &mut dyn Controller, max: usize) {
+        for _ in 0..max {
+            self.sync(c);
+            if self.changes == 0 {
+                return;
+            }
+        }
+    }
+
     /// A scrape every 15 s up to `until_secs`, both versions serving `requests` per
     /// scrape without an error.
     pub fn healthy_scrapes(&mut self, until_secs: u64, requests: u64) {

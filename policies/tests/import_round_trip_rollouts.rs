@@ -60,8 +60,9 @@ fn gates_carry(gs: &[GateSpec]) -> Vec<GateSpec> {
 
 /// What an Argo Rollout carries of an Argo canary: the steps, fenceposts, routing,
 /// delays (with a router: Argo refuses them without one, and the export writes none),
-/// scaling keys, analyses and gates, with seconds rounded to whole ones. Not carried:
-/// the description (the import writes its own).
+/// scaling keys, analyses, the progress deadline and its abort, and gates, with
+/// seconds rounded to whole ones. Not carried: the description (the import writes its
+/// own).
 fn as_argo_canary_carries(s: &ArgoCanarySpec) -> ArgoCanarySpec {
     let routed = s.traffic_routing;
     let secs = |x: f64| x.round();
@@ -99,6 +100,8 @@ fn as_argo_canary_carries(s: &ArgoCanarySpec) -> ArgoCanarySpec {
             run: analysis(&b.run),
             starting_step: b.starting_step,
         }),
+        progress_deadline_seconds: secs(s.progress_deadline_seconds),
+        progress_deadline_abort: s.progress_deadline_abort,
         gates: gates_carry(&s.gates),
     }
 }
@@ -119,6 +122,8 @@ fn as_blue_green_carries(s: &BlueGreenSpec) -> BlueGreenSpec {
         abort_scale_down_delay_seconds: s.abort_scale_down_delay_seconds.round(),
         preview_traffic_share: 0.0,
         min_ready_seconds: s.min_ready_seconds.round(),
+        progress_deadline_seconds: s.progress_deadline_seconds.round(),
+        progress_deadline_abort: s.progress_deadline_abort,
         gates: gates_carry(&s.gates),
     }
 }
@@ -127,9 +132,9 @@ fn as_blue_green_carries(s: &BlueGreenSpec) -> BlueGreenSpec {
 /// steps, which the import reads as one step to full weight): its fenceposts (for
 /// Recreate, maxSurge 0 and maxUnavailable 100%, noted), `min_ready_seconds`, and its
 /// gates as a background analysis every gate interval until the rollout ends, which
-/// aborts on the first failure. Not carried, each noted by the export: the bake, the
-/// failure action and the rollback's fenceposts; and `progress_deadline_seconds`,
-/// which the export writes and the import notes (Argo only reports it).
+/// aborts on the first failure; `progress_deadline_seconds`, which Argo reports as a
+/// Deployment does (no abort). Not carried, each noted by the export: the bake, the
+/// failure action and the rollback's fenceposts.
 fn as_argo_rolling_carries(s: &RollingSpec) -> ArgoCanarySpec {
     let fenceposts = match s.strategy {
         StrategyType::RollingUpdate => s.step,
@@ -155,6 +160,8 @@ fn as_argo_rolling_carries(s: &RollingSpec) -> ArgoCanarySpec {
             },
             starting_step: 0,
         }),
+        progress_deadline_seconds: s.progress_deadline_seconds.round(),
+        progress_deadline_abort: false,
         gates: gates_carry(&s.gates),
     }
 }
@@ -371,6 +378,7 @@ fn argo_canary() -> impl Strategy<Value = Policy> {
                 prop::option::of(1u32..=5),
                 prop::option::of((analysis(0), 0u32..=6)),
                 gates(0),
+                (1u32..=3600, any::<bool>()),
             )
         })
         .prop_filter_map(
@@ -384,6 +392,7 @@ fn argo_canary() -> impl Strategy<Value = Policy> {
                 min_pods,
                 bg,
                 gates,
+                (deadline, deadline_abort),
             )| {
                 let analysed =
                     steps.iter().any(|s| matches!(s, ArgoStep::Analysis(_))) || bg.is_some();
@@ -414,6 +423,9 @@ fn argo_canary() -> impl Strategy<Value = Policy> {
                             run,
                             starting_step: start.min(n_steps),
                         }),
+                        // Argo: longer than minReadySeconds.
+                        progress_deadline_seconds: (min_ready + deadline) as f64,
+                        progress_deadline_abort: deadline_abort,
                         gates,
                     },
                 ))))
@@ -470,22 +482,27 @@ fn blue_green() -> impl Strategy<Value = Policy> {
         prop::option::of(analysis(1)),
         (0u32..=600, 0u32..=600, 0u32..=600, 0u32..=60),
         gates(1),
+        (1u32..=3600, any::<bool>()),
     )
-        .prop_filter("an analysis for the gates", |(pre, post, _, _)| {
+        .prop_filter("an analysis for the gates", |(pre, post, _, _, _)| {
             pre.is_some() || post.is_some()
         })
-        .prop_map(|(pre, post, (auto, delay, abort, min_ready), gates)| {
-            named(PolicyKind::BlueGreen(BlueGreenSpec {
-                pre_promotion_analysis: pre,
-                post_promotion_analysis: post,
-                auto_promotion_seconds: auto as f64,
-                scale_down_delay_seconds: delay as f64,
-                abort_scale_down_delay_seconds: abort as f64,
-                preview_traffic_share: 0.0,
-                min_ready_seconds: min_ready as f64,
-                gates,
-            }))
-        })
+        .prop_map(
+            |(pre, post, (auto, delay, abort, min_ready), gates, (deadline, deadline_abort))| {
+                named(PolicyKind::BlueGreen(BlueGreenSpec {
+                    pre_promotion_analysis: pre,
+                    post_promotion_analysis: post,
+                    auto_promotion_seconds: auto as f64,
+                    scale_down_delay_seconds: delay as f64,
+                    abort_scale_down_delay_seconds: abort as f64,
+                    preview_traffic_share: 0.0,
+                    min_ready_seconds: min_ready as f64,
+                    progress_deadline_seconds: (min_ready + deadline) as f64,
+                    progress_deadline_abort: deadline_abort,
+                    gates,
+                }))
+            },
+        )
 }
 
 /// The generated policy is one rollcage itself accepts, then it comes back.

@@ -150,6 +150,34 @@ fn rollout(o: &Options, min_ready: f64, extra: Vec<(&str, Y)>, strategy: Y) -> Y
     ])
 }
 
+/// `progressDeadlineSeconds`, in whole seconds, and `progressDeadlineAbort` when set
+/// (false is Argo's default); rounding, and a deadline Argo's validation refuses, noted.
+fn deadline(
+    seconds: f64,
+    abort: bool,
+    min_ready: f64,
+    notes: &mut Vec<String>,
+) -> Vec<(&'static str, Y)> {
+    if seconds.fract() != 0.0 {
+        notes.push(format!(
+            "progressDeadlineSeconds is whole seconds: {seconds} is written as {}",
+            seconds.round()
+        ));
+    }
+    if seconds.round() <= min_ready.round() {
+        notes.push(format!(
+            "Argo refuses a progressDeadlineSeconds ({}) not greater than minReadySeconds ({}): the Rollout is invalid until one changes",
+            seconds.round(),
+            min_ready.round()
+        ));
+    }
+    let mut fields = vec![("progressDeadlineSeconds", Y::int(seconds.round() as i64))];
+    if abort {
+        fields.push(("progressDeadlineAbort", Y::Bool(true)));
+    }
+    fields
+}
+
 fn version_metadata(value: &str) -> Y {
     Y::map(vec![("labels", Y::map(vec![("version", Y::str(value))]))])
 }
@@ -232,7 +260,13 @@ pub fn canary(s: &ArgoCanarySpec, o: &Options) -> (Vec<Y>, Vec<String>) {
     }
     c.push(("steps", Y::Seq(steps)));
     let strategy = Y::map(vec![("canary", Y::map(c))]);
-    let mut docs = vec![rollout(o, s.min_ready_seconds, vec![], strategy)];
+    let extra = deadline(
+        s.progress_deadline_seconds,
+        s.progress_deadline_abort,
+        s.min_ready_seconds,
+        &mut notes,
+    );
+    let mut docs = vec![rollout(o, s.min_ready_seconds, extra, strategy)];
     docs.extend(templates.docs(&s.gates, o, &mut notes));
     docs.extend(background);
     // The background template reads the same gates: each note once.
@@ -290,10 +324,13 @@ pub fn from_rolling(s: &RollingSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
             &mut tnotes,
         ));
     }
-    let extra = vec![(
-        "progressDeadlineSeconds",
-        Y::int(s.progress_deadline_seconds.round() as i64),
-    )];
+    // A Deployment's deadline is reported, never acted on: Argo's without abort.
+    let extra = deadline(
+        s.progress_deadline_seconds,
+        false,
+        s.min_ready_seconds,
+        &mut notes,
+    );
     let strategy = Y::map(vec![("canary", Y::map(c))]);
     docs.insert(0, rollout(o, s.min_ready_seconds, extra, strategy));
     notes.extend(tnotes);
@@ -343,7 +380,13 @@ pub fn blue_green(s: &BlueGreenSpec, o: &Options) -> (Vec<Y>, Vec<String>) {
         ));
     }
     let strategy = Y::map(vec![("blueGreen", Y::map(b))]);
-    let mut docs = vec![rollout(o, s.min_ready_seconds, vec![], strategy)];
+    let extra = deadline(
+        s.progress_deadline_seconds,
+        s.progress_deadline_abort,
+        s.min_ready_seconds,
+        &mut notes,
+    );
+    let mut docs = vec![rollout(o, s.min_ready_seconds, extra, strategy)];
     docs.extend(templates.docs(&s.gates, o, &mut notes));
     (docs, notes)
 }

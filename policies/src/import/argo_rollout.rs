@@ -7,6 +7,8 @@
 //! | `metadata.name` | `name` |
 //! | `spec.replicas` | the default of `plan --replicas` and `gate --replicas` (as a Deployment's) |
 //! | `spec.minReadySeconds` | `min_ready_seconds` |
+//! | `spec.progressDeadlineSeconds` | `progress_deadline_seconds` (default 600; greater than `minReadySeconds`, as Argo validates; more than 30 days reads as 30 days, which no run reaches) |
+//! | `spec.progressDeadlineAbort` | `progress_deadline_abort` |
 //! | `spec.strategy.canary.steps[]` | `steps`: `setWeight` → `set_weight`; `pause` → `pause` (`duration` in seconds: a number, a string of digits, or a Go duration such as `10m`, as Argo reads it; none: until promoted); `analysis` → `analysis` (the templates' metrics are the gates); `setCanaryScale` → `set_canary_scale`; `experiment`, `setHeaderRoute`, `setMirrorRoute`, `plugin` refused |
 //! | no `steps` | `steps = [{ set_weight = 100 }]`: Argo takes the weight to 100 at once |
 //! | `canary.maxSurge`, `maxUnavailable` | `max_surge`, `max_unavailable`, in Argo's forms (`"25"` is 25%) |
@@ -185,23 +187,39 @@ impl Reader<'_, '_, '_, '_> {
     /// The fields of a Rollout's spec beside its strategy; returns `spec.replicas`.
     fn common(&mut self, spec: &Node<'_>) -> Option<i64> {
         let count = object::replicas(spec, "a Rollout", self.out);
-        self.seconds(spec, "minReadySeconds", "min_ready_seconds");
+        let min_ready = self.seconds(spec, "minReadySeconds", "min_ready_seconds");
         if let Some(d) = spec.int_in(
             "progressDeadlineSeconds",
             "a whole number of seconds",
             INT32,
         ) {
-            spec.findings().note(
-                &spec.key_path("progressDeadlineSeconds"),
-                format!(
-                    "not simulated: after {d} s without progress Argo marks the Rollout Degraded and goes on (it aborts only with progressDeadlineAbort); rollcage's Argo policies do not report it"
-                ),
-            );
+            let path = spec.key_path("progressDeadlineSeconds");
+            let floor = min_ready.unwrap_or(0);
+            if d <= floor {
+                spec.problem(
+                    "progressDeadlineSeconds",
+                    format!(
+                        "must be greater than minReadySeconds ({floor}), as Argo's validation requires; found {d}"
+                    ),
+                );
+            } else if d as f64 > MAX_WAIT_SECONDS {
+                spec.findings().note(
+                    &path,
+                    format!(
+                        "{d} s is beyond the longest run (30 days): read as {MAX_WAIT_SECONDS} s, a deadline no run reaches, as yours is"
+                    ),
+                );
+                self.out
+                    .put("progress_deadline_seconds", MAX_WAIT_SECONDS as i64);
+            } else {
+                let at = spec.get("progressDeadlineSeconds").expect("just read");
+                self.set("progress_deadline_seconds", d, &at);
+            }
         }
-        spec.refuse_true(
-            "progressDeadlineAbort",
-            "true aborts a rollout that misses its progress deadline: not modelled yet (rollcage's Argo policies have no progress deadline); remove it or set it to false",
-        );
+        if let Some(b) = spec.bool("progressDeadlineAbort") {
+            let at = spec.get("progressDeadlineAbort").expect("just read");
+            self.set("progress_deadline_abort", b, &at);
+        }
         spec.refuse_true(
             "paused",
             "a paused Rollout does not roll out until it is resumed; rollcage simulates the rollout that starts at the release: remove paused (or set it to false)",

@@ -1032,14 +1032,14 @@ fn the_spec_beside_the_strategy() {
         unreachable!()
     };
     assert_eq!(s.min_ready_seconds, 15.0);
+    assert_eq!(s.progress_deadline_seconds, 300.0);
+    assert!(!s.progress_deadline_abort);
     assert_eq!(i.replicas.as_ref().map(|r| r.count), Some(6));
     assert_eq!(i.replicas.unwrap().origin, format!("{AT}: spec.replicas"));
     let keys: Vec<&str> = i.notes.iter().map(|n| n.key.as_str()).collect();
     assert_eq!(
         keys,
         [
-            "spec.progressDeadlineSeconds",
-            "spec.progressDeadlineAbort",
             "spec.paused",
             "spec.selector",
             "spec.template",
@@ -1051,9 +1051,52 @@ fn the_spec_beside_the_strategy() {
         &refused(&canary_with("paused: true\n", body)),
         &format!("{at}.paused: a paused Rollout does not roll out"),
     );
+    // The progress deadline and its abort are read, for either strategy, with Argo's
+    // rule that the deadline is longer than minReadySeconds: one second more is enough.
+    let s = argo(&canary_with(
+        "minReadySeconds: 30\nprogressDeadlineSeconds: 31\nprogressDeadlineAbort: true\n",
+        body,
+    ));
+    assert_eq!(
+        (s.progress_deadline_seconds, s.progress_deadline_abort),
+        (31.0, true)
+    );
+    let d = argo(&canary_with("", body));
+    assert_eq!(
+        (d.progress_deadline_seconds, d.progress_deadline_abort),
+        (600.0, false)
+    );
+    let b = bg(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec:\n  progressDeadlineSeconds: 120\n  progressDeadlineAbort: true\n  strategy:\n    blueGreen:\n      activeService: web-active\n",
+    );
+    assert_eq!(
+        (b.progress_deadline_seconds, b.progress_deadline_abort),
+        (120.0, true)
+    );
     has(
-        &refused(&canary_with("progressDeadlineAbort: true\n", body)),
-        &format!("{at}.progressDeadlineAbort: true aborts a rollout"),
+        &refused(&canary_with(
+            "minReadySeconds: 30\nprogressDeadlineSeconds: 30\n",
+            body,
+        )),
+        &format!(
+            "{at}.progressDeadlineSeconds: must be greater than minReadySeconds (30), as Argo's validation requires; found 30"
+        ),
+    );
+    has(
+        &refused(&canary_with("progressDeadlineAbort: yes please\n", body)),
+        &format!("{at}.progressDeadlineAbort"),
+    );
+    let (p, i) = read(&canary_with("progressDeadlineSeconds: 2147483647\n", body)).unwrap();
+    let PolicyKind::Canary(CanarySpec::Argo(s)) = p.kind else {
+        unreachable!()
+    };
+    assert_eq!(s.progress_deadline_seconds, 2_592_000.0);
+    assert!(
+        notes(&i)
+            .iter()
+            .any(|n| n.contains("spec.progressDeadlineSeconds: 2147483647 s is beyond")),
+        "{:?}",
+        notes(&i)
     );
     has(
         &refused(&canary_with("restartAt: \"2024-01-01T00:00:00Z\"\n", body)),

@@ -7,109 +7,22 @@ use std::process::Command;
 
 use sim_core::hash::Fnv1a;
 
-/// FNV-1a digests of the files `rollcage run --scenario NAME-off.toml --policy POLICY
-/// --out DIR` wrote before the autoscaler existed (commit 817f133), for the built-ins
-/// `spike-with-hpa` and `hpa-flapping` with their `[autoscaler]` sections removed (the
-/// TOML files in tests/fixtures/pre-autoscaler). A build whose engine changes what a
+/// The digests in tests/fixtures/pre-autoscaler/digests.txt: (scenario, policy, file,
+/// FNV-1a) of what `rollcage run` wrote before the autoscaler existed (commit 817f133),
+/// for the built-ins `spike-with-hpa` and `hpa-flapping` with their `[autoscaler]`
+/// sections removed (the TOML files beside it). A build whose engine changes what a
 /// fleet without an autoscaler does fails here.
-const BEFORE: [(&str, &str, &str, u64); 16] = [
-    (
-        "spike-with-hpa",
-        "k8s-default",
-        "run.json",
-        0x00e3496532ee6668,
-    ),
-    (
-        "spike-with-hpa",
-        "k8s-default",
-        "timeline.csv",
-        0x2982c29cd87938ef,
-    ),
-    (
-        "spike-with-hpa",
-        "k8s-default",
-        "events.csv",
-        0xf19fad52ab2a96d2,
-    ),
-    (
-        "spike-with-hpa",
-        "k8s-default",
-        "metrics.om",
-        0xc306b53c8d9edd56,
-    ),
-    (
-        "spike-with-hpa",
-        "gated-10pct",
-        "run.json",
-        0x703f756a733e946a,
-    ),
-    (
-        "spike-with-hpa",
-        "gated-10pct",
-        "timeline.csv",
-        0x52e61707086ab6fa,
-    ),
-    (
-        "spike-with-hpa",
-        "gated-10pct",
-        "events.csv",
-        0x6c119491f040dfb9,
-    ),
-    (
-        "spike-with-hpa",
-        "gated-10pct",
-        "metrics.om",
-        0x491b45af0286abd1,
-    ),
-    (
-        "hpa-flapping",
-        "k8s-default",
-        "run.json",
-        0x3f313803fd0f15a8,
-    ),
-    (
-        "hpa-flapping",
-        "k8s-default",
-        "timeline.csv",
-        0xab5858cb50c1be3c,
-    ),
-    (
-        "hpa-flapping",
-        "k8s-default",
-        "events.csv",
-        0xd3c0123b07e27076,
-    ),
-    (
-        "hpa-flapping",
-        "k8s-default",
-        "metrics.om",
-        0x0a192d1381acc5e9,
-    ),
-    (
-        "hpa-flapping",
-        "gated-10pct",
-        "run.json",
-        0x1c07d4e42e1fd094,
-    ),
-    (
-        "hpa-flapping",
-        "gated-10pct",
-        "timeline.csv",
-        0x55421b2bf62816b4,
-    ),
-    (
-        "hpa-flapping",
-        "gated-10pct",
-        "events.csv",
-        0x42e73f1f50e71fcc,
-    ),
-    (
-        "hpa-flapping",
-        "gated-10pct",
-        "metrics.om",
-        0x2d80fcfd7bbed9cd,
-    ),
-];
+fn before(dir: &str) -> Vec<(String, String, String, u64)> {
+    let text = std::fs::read_to_string(format!("{dir}/digests.txt")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let w: Vec<&str> = l.split(' ').collect();
+            let digest = u64::from_str_radix(w[3], 16).unwrap();
+            (w[0].into(), w[1].into(), w[2].into(), digest)
+        })
+        .collect()
+}
 
 fn fnv(bytes: &[u8]) -> u64 {
     let mut h = Fnv1a::new();
@@ -136,6 +49,8 @@ fn without_autoscaler(text: &str) -> String {
 fn without_an_autoscaler_every_file_is_what_it_was_before_the_autoscaler() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pre-autoscaler");
     let dir = common::temp_dir("no-autoscaler");
+    let digests = before(fixtures);
+    assert_eq!(digests.len(), 16);
     for scenario in ["spike-with-hpa", "hpa-flapping"] {
         let file = format!("{scenario}-off.toml");
         let fixture = std::fs::read_to_string(format!("{fixtures}/{file}")).unwrap();
@@ -166,10 +81,10 @@ fn without_an_autoscaler_every_file_is_what_it_was_before_the_autoscaler() {
                 .output()
                 .unwrap();
             assert!(o.status.success(), "{}", common::stderr(&o));
-            for (s, p, name, digest) in BEFORE {
-                if (s, p) == (scenario, policy) {
+            for (s, p, name, digest) in &digests {
+                if (s.as_str(), p.as_str()) == (scenario, policy) {
                     let bytes = std::fs::read(dir.join(&out).join(name)).unwrap();
-                    assert_eq!(fnv(&bytes), digest, "{scenario} under {policy}: {name}");
+                    assert_eq!(fnv(&bytes), *digest, "{scenario} under {policy}: {name}");
                 }
             }
         }

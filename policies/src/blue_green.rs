@@ -202,12 +202,10 @@ impl BlueGreenController {
             indefinite: false,
             healthy: switched && cand.pods == obs.desired && cand.available == obs.desired,
         };
+        // Not a detection: the abort says the rollout made no progress, not that the
+        // release is bad, so the run's outcome is `stalled` (with the condition as its
+        // reason) rather than a false rollback or a catch.
         if self.deadline.judge(r, act) {
-            let secs = self.spec.progress_deadline_seconds;
-            act.detected(
-                "argo:progress-deadline",
-                format!("no progress for {secs}s (progressDeadlineAbort)"),
-            );
             self.abort(
                 obs,
                 act,

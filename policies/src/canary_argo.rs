@@ -842,12 +842,10 @@ impl ArgoCanaryController {
             indefinite,
             healthy: false,
         };
+        // Not a detection: the abort says the rollout made no progress, not that the
+        // release is bad, so the run's outcome is `stalled` (with the condition as its
+        // reason) rather than a false rollback or a catch.
         if self.deadline.judge(r, act) {
-            let secs = self.spec.progress_deadline_seconds;
-            act.detected(
-                "argo:progress-deadline",
-                format!("no progress for {secs}s (progressDeadlineAbort)"),
-            );
             self.abort(
                 obs,
                 act,
@@ -1398,7 +1396,8 @@ mod tests {
             assert_eq!(reported(&f), 1, "abort {abort}");
             if abort {
                 assert_eq!(f.phases.last(), Some(&Phase::RollingBack));
-                assert_eq!(f.detections, vec!["argo:progress-deadline".to_string()]);
+                // An abort for want of progress is no detection: the run is stalled.
+                assert!(f.detections.is_empty());
                 f.run(&mut c, 1000, &[Phase::RolledBack]);
                 assert_eq!(f.spec, [4, 0]);
             } else {

@@ -8,11 +8,12 @@
 //! difference between a run and its twin is the release's cost.
 //!
 //! The twin is the run's `WorldConfig` with `rollout_start` removed, under a
-//! controller that never acts. Every policy waits for the release before it acts
-//! (each controller's `sync` returns at once until `release_requested`), so a twin
-//! is the same for every policy with the same `minReadySeconds` (which decides when a
-//! pod restarted after a kill counts as available): a sweep computes it once per
-//! (scenario, replicate, `min_ready`) and shares it.
+//! controller that only keeps the baseline at the Deployment's replicas. Before the
+//! release every policy does just that (it follows an autoscaler's `spec.replicas`
+//! and nothing else), so a twin is the same for every policy with the same
+//! `minReadySeconds` (which decides when a pod restarted after a kill counts as
+//! available): a sweep computes it once per (scenario, replicate, `min_ready`) and
+//! shares it.
 //!
 //! Until the release time the twin and the run process the same events in the same
 //! order with the same draws: the release is the first event in which they differ
@@ -20,17 +21,23 @@
 //! (arrivals, session arrivals, kills) is apart from those the release draws from.
 
 use crate::control::{Actions, Controller, Observation};
+use crate::ids::Version;
 use crate::record::RunRecord;
 use crate::time::SimDuration;
 use crate::world::WorldConfig;
 
-/// Holds the fleet as it is: the control arm of a counterfactual.
+/// Holds the fleet on the baseline at the Deployment's replicas, as every policy does
+/// before its release: the control arm of a counterfactual.
 struct Hold {
     min_ready: SimDuration,
 }
 
 impl Controller for Hold {
-    fn sync(&mut self, _obs: &Observation<'_>, _act: &mut Actions) {}
+    fn sync(&mut self, obs: &Observation<'_>, act: &mut Actions) {
+        if obs.cohort(Version::Baseline).spec != obs.desired {
+            act.set_replicas(Version::Baseline, obs.desired);
+        }
+    }
 
     fn min_ready(&self) -> SimDuration {
         self.min_ready

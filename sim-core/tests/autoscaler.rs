@@ -1,8 +1,6 @@
 //! The HorizontalPodAutoscaler in a whole run: when it scales, to what, and from which
 //! window of metrics.
 
-mod common;
-
 use sim_core::hpa::{HpaSpec, Target};
 use sim_core::log::LogKind;
 use sim_core::traffic::RateProfile;
@@ -24,7 +22,7 @@ impl Controller for Follow {
 /// rising to 400 req/s (80 %, 40 req/s) at 300 s, under an HPA aiming at 50 % or
 /// 25 req/s on `metric`.
 fn world(metric: AutoscalerMetric, target: Target) -> WorldConfig {
-    let mut w = common::world(3, 600);
+    let mut w = sim_core::testing::world(3, 600);
     w.fleet.replicas = 10;
     w.traffic = RateProfile::Step {
         before: 250.0,

@@ -82,7 +82,7 @@ const DESIRED: RGBColor = RGBColor(117, 112, 179);
 const PENDING: RGBColor = RGBColor(213, 94, 0);
 
 /// A value read off a timeline point, `None` where the point has none.
-type Reading = dyn Fn(&TimelineRecord) -> Option<f64>;
+type Reading<'a> = dyn Fn(&TimelineRecord) -> Option<f64> + 'a;
 
 /// Pixels left of every panel (tick labels and the axis description).
 const Y_AREA: u32 = 96;
@@ -508,7 +508,7 @@ impl Timeline {
             &|v| tick(*v, y_max),
             4,
         )?;
-        let series: [(&Reading, ShapeStyle); 4] = [
+        let series: [(&Reading<'_>, ShapeStyle); 4] = [
             (&|p| Some(f64::from(pods(p))), LINE.stroke_width(2)),
             (&|p| Some(f64::from(p.available)), BLACK.stroke_width(1)),
             (&|p| Some(f64::from(pending(p))), PENDING.stroke_width(2)),

@@ -23,6 +23,9 @@ pub enum LogKind {
     Condition,
     /// A hard bound of the run was hit.
     Limit,
+    /// The cluster's room (`[cluster]`): a pod went Pending, was scheduled or evicted,
+    /// or the capacity changed.
+    Schedule,
 }
 
 impl LogKind {
@@ -38,6 +41,7 @@ impl LogKind {
             LogKind::Pager => "pager",
             LogKind::Condition => "condition",
             LogKind::Limit => "limit",
+            LogKind::Schedule => "schedule",
         }
     }
 }

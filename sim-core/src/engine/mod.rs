@@ -8,8 +8,10 @@
 //! The submodules hold the parts: `requests` (the request path), `lifecycle` (pods),
 //! `control` (the controller boundary and the ReplicaSet controller), `observe`
 //! (scrapes and the pager), `sessions`, `store` (the shared database and its schema),
-//! and `world_faults` (spikes, kills, zone loss, the metrics pipeline).
+//! `world_faults` (spikes, kills, zone loss, the metrics pipeline), and `cluster` (the
+//! room for pods and the scheduler: Pending pods, capacity changes).
 
+mod cluster;
 mod control;
 mod lifecycle;
 mod observe;
@@ -141,6 +143,10 @@ enum Event {
     Kill {
         fault: FaultId,
     },
+    /// The cluster's room changes (`ClusterConfig::changes[change]`).
+    CapacityChange {
+        change: u32,
+    },
     /// A schema migration runs.
     Migrate {
         fault: FaultId,
@@ -254,6 +260,8 @@ struct World<'c> {
     zones_down: u64,
     sessions: Option<Sessions>,
     data: Option<DataStore>,
+    /// Limited room for pods, when the world has it.
+    cluster: Option<cluster::Cluster>,
     peak_burn_5m: f64,
     peak_burn_1h: f64,
     timeline: Vec<TimelineRow>,
@@ -267,7 +275,8 @@ struct World<'c> {
 impl<'c> World<'c> {
     fn new(cfg: &'c WorldConfig, min_ready: SimDuration) -> Self {
         let scrapes = (cfg.horizon.0 / cfg.observability.scrape_interval.0.max(1)) as usize + 2;
-        let index = world_faults::find_faults(cfg);
+        let mut index = world_faults::find_faults(cfg);
+        index.zones = cluster::zones(cfg, index.zones);
         let spikes = cfg
             .faults
             .iter()
@@ -341,6 +350,7 @@ impl<'c> World<'c> {
             zones_down: 0,
             sessions: cfg.sessions.as_ref().map(|s| Sessions::new(s, &cfg.faults)),
             data: DataStore::new(cfg),
+            cluster: cfg.cluster.as_ref().map(cluster::Cluster::new),
             peak_burn_5m: 0.0,
             peak_burn_1h: 0.0,
             timeline: Vec::with_capacity(scrapes),
@@ -374,6 +384,7 @@ impl<'c> World<'c> {
         if let Some(t) = self.cfg.rollout_start {
             self.queue.push(t, Event::RolloutStart);
         }
+        self.schedule_capacity_changes();
         for (i, f) in self.cfg.faults.iter().enumerate() {
             let fault = FaultId::from_index(i);
             for (t, opening) in f.window.edges(self.cfg.horizon) {
@@ -519,7 +530,9 @@ impl<'c> World<'c> {
             }
             Event::Restart { inst, epoch } => {
                 let i = &self.instances[inst.index()];
-                if i.epoch == epoch && i.state == PodState::Crashed {
+                if i.epoch == epoch && i.state == PodState::Crashed && !self.restart_elsewhere(inst)
+                {
+                    let i = &self.instances[inst.index()];
                     self.log.push(LogRecord::new(
                         self.now,
                         LogKind::Restart,
@@ -571,6 +584,7 @@ impl<'c> World<'c> {
                 generation,
             } => self.on_session_request(session, generation),
             Event::Kill { fault } => self.on_kill(fault.index()),
+            Event::CapacityChange { change } => self.change_capacity(change as usize),
             Event::Migrate { fault } => self.migrate(fault.index()),
             Event::Backfill { fault } => self.backfill(fault.index()),
         }
@@ -604,6 +618,7 @@ impl<'c> World<'c> {
         } else {
             self.cfg.horizon
         };
+        let pending_end = self.pending_count();
         let window = (self.t_change_start, self.t_change_end);
         let rollout =
             std::mem::take(&mut self.rollout).finish(end, window, self.cfg.fleet.replicas);
@@ -638,6 +653,7 @@ impl<'c> World<'c> {
             metrics: self.observed.unwrap_or(self.store),
             rollout,
             fleet: self.fleet,
+            pending_end,
         }
     }
 }

@@ -106,6 +106,9 @@ impl World<'_> {
                     self.lose_zone(*zone, FaultId::from_index(fault), back);
                 } else {
                     self.zones_down &= !bit;
+                    if self.cluster.is_some() {
+                        self.schedule_pending();
+                    }
                 }
             }
             _ => {}

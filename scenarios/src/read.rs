@@ -33,7 +33,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
     let faults: Vec<FaultSpec> = root.tables("faults").iter().map(faults::read).collect();
     let schema = root.has("schema").then(|| schema(&root.section("schema")));
     check_faults(root, &faults, schema.as_ref());
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         schema_version: SCHEMA_VERSION,
         name: root.str("name", "unnamed").to_string(),
         description: root.str("description", "").to_string(),
@@ -80,6 +80,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
         cluster: None,
         uncertainty: None,
     };
+    scenario.cluster = crate::cluster::read(root, scenario.fleet.replicas, &scenario.faults);
     let total = scenario.faults().len();
     if total > MAX_FAULTS {
         root.problem(

@@ -315,34 +315,40 @@ impl World<'_> {
                 )
             })
             .collect();
-        let mut victims = Vec::new();
+        // Marked by position in `staying`, so a big eviction stays linear.
+        let mut evict = vec![false; staying.len()];
         let mut kept = staying.len() as u32;
         if let Some(zone_pods) = &c.capacity.zone_pods {
             let mut in_zone = vec![0u32; zone_pods.len()];
             for &id in &staying {
                 in_zone[self.instances[id.index()].zone as usize] += 1;
             }
-            for &id in &staying {
+            for (k, &id) in staying.iter().enumerate() {
                 let z = self.instances[id.index()].zone as usize;
                 if in_zone[z] > zone_pods[z] {
                     in_zone[z] -= 1;
                     kept -= 1;
-                    victims.push(id);
+                    evict[k] = true;
                 }
             }
         }
         if let Some(max) = c.capacity.max_pods {
-            for &id in &staying {
+            for e in evict.iter_mut() {
                 if kept <= max {
                     break;
                 }
-                if !victims.contains(&id) {
+                if !*e {
                     kept -= 1;
-                    victims.push(id);
+                    *e = true;
                 }
             }
         }
-        victims.sort_by_key(|&id| std::cmp::Reverse(id));
+        // `staying` is newest first, and so are the victims.
+        let victims: Vec<InstanceId> = staying
+            .iter()
+            .zip(&evict)
+            .filter_map(|(&id, &e)| e.then_some(id))
+            .collect();
         victims
     }
 
@@ -627,5 +633,44 @@ mod tests {
         assert_eq!((c.pods, c.terminating), (2, 0));
         assert!(c.restarts >= 4, "both crash-looping pods stay: {c:?}");
         assert_eq!(rec.pending_end, 0);
+    }
+
+    /// A change that shrinks a zone and the quota at once evicts the fewest pods: the
+    /// newest of the zone over its capacity first, which also brings the total within
+    /// the quota; a newer pod in a zone with room stays.
+    #[test]
+    fn a_zone_shrink_evicts_in_that_zone_first() {
+        let mut c = cluster(Some(6), Some(vec![3, 3]));
+        c.changes = vec![(
+            SimTime::from_secs(30),
+            Capacity {
+                max_pods: Some(4),
+                zone_pods: Some(vec![3, 1]),
+            },
+        )];
+        let cfg = quiet(6, 60, c);
+        cfg.check().unwrap();
+        // i0, i2, i4 in zone 0; i1, i3, i5 in zone 1.
+        let rec = run(&cfg, &mut Script::new(&[]));
+        let sched = lines(&rec, LogKind::Schedule);
+        let evicted: Vec<&str> = sched
+            .iter()
+            .filter(|l| l.2.contains("evicted"))
+            .map(|l| l.1.as_str())
+            .collect();
+        assert_eq!(evicted, ["i5", "i3"], "{sched:?}");
+        let pending: Vec<(&str, &str)> = sched
+            .iter()
+            .filter(|l| l.2.contains("Pending:"))
+            .map(|l| (l.1.as_str(), l.2.as_str()))
+            .collect();
+        assert_eq!(
+            pending,
+            [
+                ("i6", "baseline Pending: no room: quota of 4 pods in use"),
+                ("i7", "baseline Pending: no room: quota of 4 pods in use")
+            ]
+        );
+        assert_eq!(at(&rec, 45).pods[0].ready, 4);
     }
 }

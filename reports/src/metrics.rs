@@ -510,7 +510,7 @@ mod tests {
              1 pod Pending at the horizon (no room in the cluster)"
         );
         assert_eq!(
-            stall_reason(None, &[other.clone()], 3, Phase::Progressing),
+            stall_reason(None, std::slice::from_ref(&other), 3, Phase::Progressing),
             "3 pods Pending at the horizon (no room in the cluster)"
         );
         // A deadline logged under another kind is not the condition.

@@ -180,14 +180,11 @@ impl World<'_> {
     /// none ends the pass.
     pub(super) fn schedule_pending(&mut self) {
         let mut scheduled = false;
-        loop {
-            let Some((&id, &since)) = self
-                .cluster
-                .as_ref()
-                .and_then(|c| c.pending.first_key_value())
-            else {
-                break;
-            };
+        while let Some((&id, &since)) = self
+            .cluster
+            .as_ref()
+            .and_then(|c| c.pending.first_key_value())
+        {
             let Ok(zone) = self.room_for(id) else {
                 break;
             };

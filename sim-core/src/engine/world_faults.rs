@@ -142,7 +142,8 @@ impl World<'_> {
         else {
             return;
         };
-        let pods = self.live.len().max(1) as f64;
+        // A Pending pod has no process to kill (none without a cluster).
+        let pods = (self.live.len() - self.pending_count() as usize).max(1) as f64;
         let rate = rate_per_hour / 3600.0 * pods;
         if rate <= 0.0 {
             return;

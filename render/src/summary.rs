@@ -61,6 +61,9 @@ pub fn run_summary_painted(title: &str, m: &RunMetrics, paint: Paint) -> String 
         "  outcome      {}{detector}",
         paint.outcome(m.outcome, m.outcome.name())
     );
+    if let Some(why) = &m.stall_reason {
+        let _ = writeln!(s, "  stalled by   {why}");
+    }
     if let Some(limit) = &m.limit_hit {
         let _ = writeln!(
             s,

@@ -14,6 +14,7 @@
 //! within the horizon is `None`: censored, never dropped.
 
 use serde::{Deserialize, Serialize};
+use sim_core::log::{LogKind, LogRecord};
 use sim_core::metrics::BadClass;
 use sim_core::{Phase, RunRecord, SimDuration, SimTime};
 
@@ -103,6 +104,10 @@ impl BadByClass {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunMetrics {
     pub outcome: Outcome,
+    /// Why a `stalled` run stalled ([`stall_reason`]); absent for every other outcome,
+    /// so the files of other runs keep their keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_reason: Option<String>,
     pub requests_total: u64,
     pub requests_bad: u64,
     pub requests_succeeded: u64,
@@ -264,8 +269,12 @@ impl RunMetrics {
         let ro = &r.rollout;
         let batches = batch_times(r);
         let healthy = healthy_ratio(r);
+        let outcome = outcome(r);
         RunMetrics {
-            outcome: outcome(r),
+            outcome,
+            stall_reason: (outcome == Outcome::Stalled).then(|| {
+                stall_reason(r.limit_hit.as_deref(), &r.log, r.pending_end, r.final_phase)
+            }),
             requests_total: c.arrived,
             requests_bad: c.bad_total(),
             requests_succeeded: c.succeeded,
@@ -438,9 +447,101 @@ pub fn outcome(r: &RunRecord) -> Outcome {
     }
 }
 
+/// Why a run stalled, from what its record says, most telling first:
+/// - a run cut short by a hard bound: that bound (its figures are incomplete);
+/// - else the last `ProgressDeadlineExceeded` condition the controller reported, and
+///   the pods still Pending at the horizon when there are some (the usual cause: a
+///   surge the cluster has no room for), joined by `; `;
+/// - else the Pending pods alone;
+/// - else "not promoted by the horizon", with the rollout's phase then.
+pub fn stall_reason(
+    limit_hit: Option<&str>,
+    log: &[LogRecord],
+    pending_end: u32,
+    phase: Phase,
+) -> String {
+    if let Some(limit) = limit_hit {
+        return format!("cut short by a hard bound: {limit}");
+    }
+    let mut parts = Vec::new();
+    if let Some(c) = log
+        .iter()
+        .rev()
+        .find(|e| e.kind == LogKind::Condition && e.subject == "ProgressDeadlineExceeded")
+    {
+        parts.push(format!(
+            "ProgressDeadlineExceeded at {:.0} s ({})",
+            c.at.as_secs_f64(),
+            c.reason
+        ));
+    }
+    if pending_end > 0 {
+        let pods = if pending_end == 1 { "pod" } else { "pods" };
+        parts.push(format!(
+            "{pending_end} {pods} Pending at the horizon (no room in the cluster)"
+        ));
+    }
+    if parts.is_empty() {
+        format!("not promoted by the horizon (phase {})", phase.name())
+    } else {
+        parts.join("; ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn deadline(at_s: u64) -> LogRecord {
+        LogRecord::new(
+            SimTime::from_secs(at_s),
+            LogKind::Condition,
+            "ProgressDeadlineExceeded",
+            "no progress for 600s; reported, not rolled back",
+        )
+    }
+
+    #[test]
+    fn a_stall_names_the_deadline_the_pending_pods_or_the_phase() {
+        let other = LogRecord::new(SimTime::from_secs(5), LogKind::Condition, "flagger", "x");
+        assert_eq!(
+            stall_reason(
+                None,
+                &[deadline(100), other.clone(), deadline(700)],
+                0,
+                Phase::Progressing
+            ),
+            "ProgressDeadlineExceeded at 700 s (no progress for 600s; reported, not rolled back)",
+            "the last report"
+        );
+        assert_eq!(
+            stall_reason(None, &[deadline(700)], 1, Phase::Progressing),
+            "ProgressDeadlineExceeded at 700 s (no progress for 600s; reported, not rolled back); \
+             1 pod Pending at the horizon (no room in the cluster)"
+        );
+        assert_eq!(
+            stall_reason(None, std::slice::from_ref(&other), 3, Phase::Progressing),
+            "3 pods Pending at the horizon (no room in the cluster)"
+        );
+        // A deadline logged under another kind is not the condition.
+        let step = LogRecord {
+            kind: LogKind::Step,
+            ..deadline(50)
+        };
+        assert_eq!(
+            stall_reason(None, &[step, other], 0, Phase::Paused),
+            "not promoted by the horizon (phase paused)"
+        );
+        assert_eq!(
+            stall_reason(
+                Some("event bound of 10 reached"),
+                &[deadline(9)],
+                2,
+                Phase::Progressing
+            ),
+            "cut short by a hard bound: event bound of 10 reached"
+        );
+    }
 
     fn figures(budget: f64, bad: u64) -> Twin {
         Twin {

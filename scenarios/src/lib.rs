@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cluster;
 pub mod faults;
 pub mod limits;
 mod model;

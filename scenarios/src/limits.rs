@@ -111,6 +111,13 @@ pub const MAX_CONNECTIONS: u32 = 100_000;
 pub const MAX_RECORDS: u64 = 1_000_000_000;
 /// Availability zones.
 pub const MAX_ZONES: u32 = 64;
+/// Pods a cluster holds (`cluster.max_pods`, each entry of `cluster.zone_pods`):
+/// Kubernetes' documented scalability limit is 150 000 pods per cluster. The engine
+/// keeps no slot per unit of room, so the bound only keeps the numbers real.
+pub const MAX_CLUSTER_PODS: u32 = 150_000;
+/// `[[cluster.changes]]`: each is an event that may evict or schedule every pod; a
+/// node pool that changes a thousand times in one run is already a storm.
+pub const MAX_CLUSTER_CHANGES: usize = 1_000;
 /// A memory-leak fault's GC multiplier at the limit.
 pub const MAX_GC_MULTIPLIER: f64 = 100.0;
 /// Faults in one scenario, implied ones included: the engine's cap (a bit mask of 64

@@ -37,7 +37,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
     let autoscaler = root
         .has("autoscaler")
         .then(|| crate::scaling::read_autoscaler(&root.section("autoscaler"), &fleet));
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         schema_version: SCHEMA_VERSION,
         name: root.str("name", "unnamed").to_string(),
         description: root.str("description", "").to_string(),
@@ -84,6 +84,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
         cluster: None,
         uncertainty: None,
     };
+    scenario.cluster = crate::cluster::read(root, scenario.fleet.replicas, &scenario.faults);
     let total = scenario.faults().len();
     if total > MAX_FAULTS {
         root.problem(

@@ -25,6 +25,9 @@ pub enum LogKind {
     Limit,
     /// The HorizontalPodAutoscaler changed the Deployment's replicas.
     Autoscale,
+    /// The cluster's room (`[cluster]`): a pod went Pending, was scheduled or evicted,
+    /// or the capacity changed.
+    Schedule,
 }
 
 impl LogKind {
@@ -41,6 +44,7 @@ impl LogKind {
             LogKind::Condition => "condition",
             LogKind::Limit => "limit",
             LogKind::Autoscale => "autoscale",
+            LogKind::Schedule => "schedule",
         }
     }
 }

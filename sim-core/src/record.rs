@@ -220,6 +220,8 @@ pub struct RunRecord {
     /// the moments it changed, so `metrics.om` can carry it and a backtest can follow
     /// the pods as they were instead of assuming they follow the controller at once.
     pub fleet: Vec<FleetPoint>,
+    /// Pods Pending (no room in the cluster) when the run ended: 0 without `[cluster]`.
+    pub pending_end: u32,
 }
 
 /// The fleet's status from `at` until the next point.

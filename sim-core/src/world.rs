@@ -137,6 +137,72 @@ pub struct Capacity {
     pub zone_pods: Option<Vec<u32>>,
 }
 
+impl Capacity {
+    /// The most pods this room schedules at once.
+    pub fn room(&self) -> Option<u64> {
+        let zones = self
+            .zone_pods
+            .as_ref()
+            .map(|z| z.iter().map(|&n| u64::from(n)).sum::<u64>());
+        match (self.max_pods.map(u64::from), zones) {
+            (Some(m), Some(z)) => Some(m.min(z)),
+            (m, z) => m.or(z),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// What the engine relies on: zones the engine can mask (1 to 64), the same zones
+    /// in every change and in every zone-loss fault, changes in time order, and an
+    /// initial fleet that fits the initial room (the fleet at t = 0 is running).
+    fn check(&self, replicas: u32, faults: &[FaultDef]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let zones = self.capacity.zone_pods.as_ref().map(Vec::len);
+        // The engine keeps the zones that are down in a 64-bit mask.
+        if let Some(n) = zones
+            && !(1..=u64::BITS as usize).contains(&n)
+        {
+            problems.push(format!("a cluster has 1 to 64 zones, found {n}"));
+        }
+        for (at, c) in &self.changes {
+            if c.zone_pods
+                .as_ref()
+                .map(Vec::len)
+                .is_some_and(|n| Some(n) != zones)
+            {
+                problems.push(format!(
+                    "the capacity change at {at} gives zone_pods for other zones than the cluster's"
+                ));
+            }
+        }
+        if self.changes.windows(2).any(|w| w[1].0 < w[0].0) {
+            problems.push("capacity changes must be in time order".to_string());
+        }
+        if let Some(n) = zones {
+            for f in faults {
+                if let FaultKind::World(WorldFault::ZoneLoss { zones: z, .. }) = f.kind
+                    && z as usize != n
+                {
+                    problems.push(format!(
+                        "zone-loss fault {} has {z} zones, the cluster's zone_pods {n}",
+                        f.name
+                    ));
+                }
+            }
+        }
+        if self
+            .capacity
+            .room()
+            .is_some_and(|room| room < u64::from(replicas))
+        {
+            problems.push(format!(
+                "the initial fleet of {replicas} pods does not fit the cluster's room"
+            ));
+        }
+        problems
+    }
+}
+
 /// A fully specified world.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorldConfig {
@@ -278,6 +344,9 @@ impl WorldConfig {
                 (0.0..=1.0).contains(&k.conversion_probability),
                 "conversion probability must be in [0, 1]",
             );
+        }
+        if let Some(c) = &self.cluster {
+            problems.extend(c.check(self.fleet.replicas, &self.faults));
         }
         if problems.is_empty() {
             Ok(())

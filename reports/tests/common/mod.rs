@@ -52,6 +52,7 @@ pub fn golden(name: &str, actual: &str) {
 pub fn metrics() -> RunMetrics {
     RunMetrics {
         outcome: Outcome::Caught,
+        stall_reason: None,
         requests_total: 108_000,
         requests_bad: 310,
         requests_succeeded: 107_680,

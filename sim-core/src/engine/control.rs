@@ -36,7 +36,11 @@ impl World<'_> {
             let i = &self.instances[id.index()];
             pods[i.version.index()] += i.state.counts_as_pod() as u32;
             available += i.available as u32;
-            if capacity_fault.is_none() && matches!(i.state, PodState::Crashed | PodState::Starting)
+            if capacity_fault.is_none()
+                && matches!(
+                    i.state,
+                    PodState::Crashed | PodState::Starting | PodState::Pending
+                )
             {
                 capacity_fault = i.crash_cause;
             }
@@ -194,8 +198,10 @@ impl World<'_> {
     }
 
     /// The ReplicaSet controller: make the version's pod count match its spec. Victims
-    /// of a scale-down are chosen in Kubernetes' order: not ready before ready, ready
-    /// for less time first, more restarts first, newer first.
+    /// of a scale-down are chosen in Kubernetes' order (`ActivePodsWithRanks.Less` in
+    /// `pkg/controller/controller_utils.go`): unscheduled (Pending) before scheduled,
+    /// not ready before ready, ready for less time first, more restarts first, newer
+    /// first. A Pending pod is deleted at once (it has nothing to drain).
     pub(super) fn reconcile(&mut self, version: Version) {
         let want = self.spec[version.index()];
         let mut pods: Vec<InstanceId> = self
@@ -219,6 +225,7 @@ impl World<'_> {
                 let i = &instances[id.index()];
                 let ready = i.state == PodState::Ready;
                 (
+                    i.state != PodState::Pending,
                     ready,
                     std::cmp::Reverse(i.ready_since),
                     std::cmp::Reverse(i.restarts),

@@ -54,12 +54,15 @@ impl World<'_> {
         if version == Version::Candidate && self.t_change_start.is_none() {
             self.t_change_start = Some(self.now);
         }
+        if self.cluster.is_some() && !self.schedule_new(id) {
+            return id;
+        }
         self.start_process(id, start);
         id
     }
 
     /// Zones are assigned round-robin, skipping zones that are down.
-    fn zone_for(&self, id: InstanceId) -> u32 {
+    pub(super) fn zone_for(&self, id: InstanceId) -> u32 {
         let zones = self.index.zones;
         (0..zones)
             .map(|k| (id.0 + k) % zones)
@@ -305,6 +308,7 @@ impl World<'_> {
     /// The pod is gone; every event still scheduled for it becomes stale.
     pub(super) fn terminate(&mut self, id: InstanceId) {
         let inst = &mut self.instances[id.index()];
+        let was = inst.state;
         inst.epoch += 1;
         inst.state = PodState::Terminated;
         inst.available = false;
@@ -314,6 +318,9 @@ impl World<'_> {
         let v = inst.version;
         self.lb.remove(id, v);
         self.live.retain(|&x| x != id);
+        if self.cluster.is_some() {
+            self.left_cluster(id, was);
+        }
         self.fleet_changed();
     }
 

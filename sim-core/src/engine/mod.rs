@@ -8,9 +8,11 @@
 //! The submodules hold the parts: `requests` (the request path), `lifecycle` (pods),
 //! `control` (the controller boundary and the ReplicaSet controller), `observe`
 //! (scrapes and the pager), `sessions`, `store` (the shared database and its schema),
-//! and `world_faults` (spikes, kills, zone loss, the metrics pipeline).
+//! `world_faults` (spikes, kills, zone loss, the metrics pipeline), and `cluster` (the
+//! room for pods and the scheduler: Pending pods, capacity changes).
 
 mod autoscaler;
+mod cluster;
 mod control;
 mod lifecycle;
 mod observe;
@@ -146,6 +148,10 @@ enum Event {
     MetricsSample,
     /// The HorizontalPodAutoscaler syncs (only with an autoscaler).
     AutoscalerSync,
+    /// The cluster's room changes (`ClusterConfig::changes[change]`).
+    CapacityChange {
+        change: u32,
+    },
     /// A schema migration runs.
     Migrate {
         fault: FaultId,
@@ -260,6 +266,8 @@ struct World<'c> {
     zones_down: u64,
     sessions: Option<Sessions>,
     data: Option<DataStore>,
+    /// Limited room for pods, when the world has it.
+    cluster: Option<cluster::Cluster>,
     peak_burn_5m: f64,
     peak_burn_1h: f64,
     timeline: Vec<TimelineRow>,
@@ -273,7 +281,8 @@ struct World<'c> {
 impl<'c> World<'c> {
     fn new(cfg: &'c WorldConfig, min_ready: SimDuration) -> Self {
         let scrapes = (cfg.horizon.0 / cfg.observability.scrape_interval.0.max(1)) as usize + 2;
-        let index = world_faults::find_faults(cfg);
+        let mut index = world_faults::find_faults(cfg);
+        index.zones = cluster::zones(cfg, index.zones);
         let spikes = cfg
             .faults
             .iter()
@@ -348,6 +357,7 @@ impl<'c> World<'c> {
             zones_down: 0,
             sessions: cfg.sessions.as_ref().map(|s| Sessions::new(s, &cfg.faults)),
             data: DataStore::new(cfg),
+            cluster: cfg.cluster.as_ref().map(cluster::Cluster::new),
             peak_burn_5m: 0.0,
             peak_burn_1h: 0.0,
             timeline: Vec::with_capacity(scrapes),
@@ -382,6 +392,7 @@ impl<'c> World<'c> {
             self.queue.push(t, Event::RolloutStart);
         }
         self.boot_autoscaler();
+        self.schedule_capacity_changes();
         for (i, f) in self.cfg.faults.iter().enumerate() {
             let fault = FaultId::from_index(i);
             for (t, opening) in f.window.edges(self.cfg.horizon) {
@@ -527,7 +538,9 @@ impl<'c> World<'c> {
             }
             Event::Restart { inst, epoch } => {
                 let i = &self.instances[inst.index()];
-                if i.epoch == epoch && i.state == PodState::Crashed {
+                if i.epoch == epoch && i.state == PodState::Crashed && !self.restart_elsewhere(inst)
+                {
+                    let i = &self.instances[inst.index()];
                     self.log.push(LogRecord::new(
                         self.now,
                         LogKind::Restart,
@@ -581,6 +594,7 @@ impl<'c> World<'c> {
             Event::Kill { fault } => self.on_kill(fault.index()),
             Event::MetricsSample => self.on_metrics_sample(),
             Event::AutoscalerSync => self.on_autoscaler_sync(),
+            Event::CapacityChange { change } => self.change_capacity(change as usize),
             Event::Migrate { fault } => self.migrate(fault.index()),
             Event::Backfill { fault } => self.backfill(fault.index()),
         }
@@ -614,6 +628,7 @@ impl<'c> World<'c> {
         } else {
             self.cfg.horizon
         };
+        let pending_end = self.pending_count();
         let window = (self.t_change_start, self.t_change_end);
         let rollout = std::mem::take(&mut self.rollout).finish(end, window, self.desired);
         RunRecord {
@@ -647,6 +662,7 @@ impl<'c> World<'c> {
             metrics: self.observed.unwrap_or(self.store),
             rollout,
             fleet: self.fleet,
+            pending_end,
         }
     }
 }

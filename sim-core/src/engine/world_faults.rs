@@ -106,6 +106,9 @@ impl World<'_> {
                     self.lose_zone(*zone, FaultId::from_index(fault), back);
                 } else {
                     self.zones_down &= !bit;
+                    if self.cluster.is_some() {
+                        self.schedule_pending();
+                    }
                 }
             }
             _ => {}
@@ -139,7 +142,8 @@ impl World<'_> {
         else {
             return;
         };
-        let pods = self.live.len().max(1) as f64;
+        // A Pending pod has no process to kill (none without a cluster).
+        let pods = (self.live.len() - self.pending_count() as usize).max(1) as f64;
         let rate = rate_per_hour / 3600.0 * pods;
         if rate <= 0.0 {
             return;

@@ -147,3 +147,49 @@ fn hpa_flapping_flaps_through_the_rollout() {
         "no change during the rollout ({start}..{end}): {s:?}"
     );
 }
+
+fn surge_25pct() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/fleet-sizing/surge-25pct.toml"
+    )
+    .to_string()
+}
+
+/// `quota-stuck`: a policy that must add a pod before removing one never starts, and
+/// says why; one that removes old pods first (maxUnavailable 25%) makes its own room.
+#[test]
+fn quota_stuck_stalls_a_surge_only_policy_and_not_one_with_unavailability() {
+    for policy in ["one-at-a-time".to_string(), surge_25pct()] {
+        let (_, m) = common::run("quota-stuck", &policy, 1, &[]);
+        assert_eq!(m.outcome, reports::Outcome::Stalled, "{policy}");
+        let why = m.stall_reason.clone().unwrap_or_default();
+        assert!(
+            why.starts_with("ProgressDeadlineExceeded at 660 s"),
+            "{policy}: {why}"
+        );
+        assert!(why.contains("Pending at the horizon"), "{policy}: {why}");
+    }
+    let (_, m) = common::run("quota-stuck", "k8s-default", 1, &[]);
+    assert_eq!(m.outcome, reports::Outcome::Succeeded);
+    assert_eq!(m.stall_reason, None);
+}
+
+/// `quota-tight`: room for one surge pod turns a 25% surge (5 pods at once, 40 s on
+/// the reference fleet) into one pod per start-up: five times as long; a policy that
+/// surges one pod anyway is not slowed.
+#[test]
+fn quota_tight_makes_a_wide_surge_crawl() {
+    let deploy = |s: &str, p: &str| common::run(s, p, 1, &[]).1.deploy_duration_s.unwrap();
+    let wide = surge_25pct();
+    let (free, tight) = (deploy("good-release", &wide), deploy("quota-tight", &wide));
+    assert!(tight > 4.0 * free, "{tight} s against {free} s");
+    let (free, tight) = (
+        deploy("good-release", "one-at-a-time"),
+        deploy("quota-tight", "one-at-a-time"),
+    );
+    assert!(
+        (tight / free - 1.0).abs() < 0.05,
+        "{tight} s against {free} s"
+    );
+}

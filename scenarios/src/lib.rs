@@ -76,7 +76,7 @@ impl Scenario {
 }
 
 /// The built-in scenarios, by name, as TOML files shipped in the binary.
-pub const BUILTIN: [(&str, &str); 27] = [
+pub const BUILTIN: [(&str, &str); 29] = [
     ("steady", include_str!("../builtin/steady.toml")),
     ("good-release", include_str!("../builtin/good-release.toml")),
     (
@@ -152,6 +152,8 @@ pub const BUILTIN: [(&str, &str); 27] = [
         include_str!("../builtin/spike-with-hpa.toml"),
     ),
     ("hpa-flapping", include_str!("../builtin/hpa-flapping.toml")),
+    ("quota-stuck", include_str!("../builtin/quota-stuck.toml")),
+    ("quota-tight", include_str!("../builtin/quota-tight.toml")),
 ];
 
 /// Loads a built-in scenario by name.

@@ -188,34 +188,7 @@ impl Reader<'_, '_, '_, '_> {
     fn common(&mut self, spec: &Node<'_>) -> Option<i64> {
         let count = object::replicas(spec, "a Rollout", self.out);
         let min_ready = self.seconds(spec, "minReadySeconds", "min_ready_seconds");
-        if let Some(d) = spec.int_in(
-            "progressDeadlineSeconds",
-            "a whole number of seconds",
-            INT32,
-        ) {
-            let path = spec.key_path("progressDeadlineSeconds");
-            let floor = min_ready.unwrap_or(0);
-            if d <= floor {
-                spec.problem(
-                    "progressDeadlineSeconds",
-                    format!(
-                        "must be greater than minReadySeconds ({floor}), as Argo's validation requires; found {d}"
-                    ),
-                );
-            } else if d as f64 > MAX_WAIT_SECONDS {
-                spec.findings().note(
-                    &path,
-                    format!(
-                        "{d} s is beyond the longest run (30 days): read as {MAX_WAIT_SECONDS} s, a deadline no run reaches, as yours is"
-                    ),
-                );
-                self.out
-                    .put("progress_deadline_seconds", MAX_WAIT_SECONDS as i64);
-            } else {
-                let at = spec.get("progressDeadlineSeconds").expect("just read");
-                self.set("progress_deadline_seconds", d, &at);
-            }
-        }
+        object::progress_deadline(spec, min_ready, "Argo's validation", self.out);
         if let Some(b) = spec.bool("progressDeadlineAbort") {
             let at = spec.get("progressDeadlineAbort").expect("just read");
             self.set("progress_deadline_abort", b, &at);

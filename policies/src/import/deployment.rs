@@ -22,7 +22,6 @@ use super::Context;
 use super::node::Node;
 use super::object::{self, INT32};
 use crate::intstr::IntOrPercent;
-use crate::limits::MAX_WAIT_SECONDS;
 
 /// The API's default for `maxSurge` and `maxUnavailable` (apps/v1 `SetDefaults_Deployment`).
 const DEFAULT_FENCEPOST: &str = "25%";
@@ -166,33 +165,7 @@ pub fn read(root: &Node<'_>, ctx: &mut Context<'_>) {
             &spec.key_path("minReadySeconds"),
         );
     }
-    if let Some(d) = spec.int_in(
-        "progressDeadlineSeconds",
-        "a whole number of seconds",
-        INT32,
-    ) {
-        let path = spec.key_path("progressDeadlineSeconds");
-        let floor = min_ready.unwrap_or(0);
-        if d <= floor {
-            spec.problem(
-                "progressDeadlineSeconds",
-                format!(
-                    "must be greater than minReadySeconds ({floor}), as the API requires; found {d}"
-                ),
-            );
-        } else if d as f64 > MAX_WAIT_SECONDS {
-            spec.findings().note(
-                &path,
-                format!(
-                    "{d} s is beyond the longest run (30 days): read as {MAX_WAIT_SECONDS} s, a deadline no run reaches, as yours is"
-                ),
-            );
-            out.put("progress_deadline_seconds", MAX_WAIT_SECONDS as i64);
-        } else {
-            out.put("progress_deadline_seconds", d);
-            out.origin("progress_deadline_seconds", spec.findings().origin(), &path);
-        }
-    }
+    object::progress_deadline(&spec, min_ready, "the API", out);
 
     // The fleet.
     object::replicas(&spec, "a Deployment", out);
@@ -239,6 +212,7 @@ mod tests {
     use super::*;
     use crate::import::{Options, Replicas, import};
     use crate::intstr::IntOrPercent::{Int, Percent};
+    use crate::limits::MAX_WAIT_SECONDS;
     use crate::{Policy, PolicyKind};
 
     const HEAD: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n";

@@ -1,6 +1,7 @@
 //! What the Kubernetes kinds that hold a policy (Deployment, Rollout, Canary) read
 //! alike before their strategies differ: `metadata` and `status` (`meta`), the
-//! required `spec`, the range of an `int32` field, and a workload's `spec.replicas`.
+//! required `spec`, the range of an `int32` field, a workload's `spec.replicas`, and
+//! its `progressDeadlineSeconds`.
 //! One reading each, so the three kinds report a missing spec or an oversized fleet
 //! in the same words.
 
@@ -8,7 +9,7 @@ use super::Replicas;
 use super::meta;
 use super::node::Node;
 use super::policy_doc::PolicyDoc;
-use crate::limits::MAX_PODS;
+use crate::limits::{MAX_PODS, MAX_WAIT_SECONDS};
 
 /// A field of type `int32` that must not be negative (`ValidateNonnegativeField`).
 pub const INT32: std::ops::RangeInclusive<i64> = 0..=i32::MAX as i64;
@@ -57,4 +58,40 @@ pub fn replicas(spec: &Node<'_>, kind: &str, out: &mut PolicyDoc) -> Option<i64>
         });
     }
     Some(r)
+}
+
+/// `spec.progressDeadlineSeconds` of a Deployment or a Rollout, set as
+/// `progress_deadline_seconds`: it must exceed `minReadySeconds` (`min_ready`), as both
+/// APIs require (`whose` names the validation in the problem), and a deadline past the
+/// longest run is read as that (noted), since no run reaches it either way.
+pub fn progress_deadline(
+    spec: &Node<'_>,
+    min_ready: Option<i64>,
+    whose: &str,
+    out: &mut PolicyDoc,
+) {
+    const KEY: &str = "progressDeadlineSeconds";
+    let Some(d) = spec.int_in(KEY, "a whole number of seconds", INT32) else {
+        return;
+    };
+    let floor = min_ready.unwrap_or(0);
+    if d <= floor {
+        spec.problem(
+            KEY,
+            format!(
+                "must be greater than minReadySeconds ({floor}), as {whose} requires; found {d}"
+            ),
+        );
+    } else if d as f64 > MAX_WAIT_SECONDS {
+        spec.findings().note(
+            &spec.key_path(KEY),
+            format!(
+                "{d} s is beyond the longest run (30 days): read as {MAX_WAIT_SECONDS} s, a deadline no run reaches, as yours is"
+            ),
+        );
+        out.put("progress_deadline_seconds", MAX_WAIT_SECONDS as i64);
+    } else {
+        let at = spec.get(KEY).expect("just read");
+        out.set("progress_deadline_seconds", d, &at);
+    }
 }

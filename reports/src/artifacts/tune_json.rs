@@ -70,7 +70,9 @@ pub struct TuneJson {
     pub scenarios: Vec<ScenarioSpec>,
     pub parameters: Vec<Parameter>,
     pub schedule: Schedule,
-    /// The error rate each round spent: `(1 − confidence) / (schedule steps + 1)`.
+    /// The error rate each round of the schedule spends: `(1 − confidence) / (steps +
+    /// 1)`; catch-up rounds after the last step spend half as much each as the one
+    /// before (each round's is in `rounds`).
     pub alpha_per_round: f64,
     pub runs: RunCounts,
     pub rounds: Vec<RoundRecord>,

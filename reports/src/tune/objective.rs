@@ -12,18 +12,21 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::spec::{Objective, RaceSpec, ScenarioSpec};
+use super::spec::{Class, Objective, RaceSpec, ScenarioSpec};
+use crate::metrics::Outcome;
 use crate::artifacts::runs_csv::RunRow;
 use crate::stats::{Estimate, bootstrap_rng, interval, quantile_sorted, resample_counts};
 use crate::vocab::Metric;
 
-/// A run's deploy time: its change's duration, or, when the change did not end by the
-/// horizon (or never started), the scenario's `censored_deploy_s`, so that a run that
-/// never finished ranks after every run that did. A p50 stays exact while fewer than
-/// half the runs are censored.
+/// A run's deploy time: its change's duration, or the scenario's `censored_deploy_s`
+/// when the change did not end by the horizon (or never started) or, on a good
+/// release, ended in a rollback: a release that did not ship ranks after every one
+/// that did (a false rollback is quick, and must not look fast). A p50 stays exact
+/// while fewer than half the runs count so.
 pub fn deploy_s(row: &RunRow, s: &ScenarioSpec) -> f64 {
+    let shipped = s.class == Class::Fault || row.outcome != Outcome::FalseRollback;
     match row.value(Metric::DeployDuration) {
-        Some(d) if row.change_ended => d,
+        Some(d) if row.change_ended && shipped => d,
         _ => s.censored_deploy_s,
     }
 }
@@ -238,8 +241,7 @@ fn sd(xs: &[f64]) -> f64 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::metrics::Outcome;
-    use crate::tune::spec::{Class, Limits, Schedule};
+    use crate::tune::spec::{Limits, Schedule};
 
     /// A run of a good release whose change took `deploy` seconds (`None`: it did not
     /// end) and burned `budget` % of the error budget.
@@ -312,6 +314,14 @@ pub(crate) mod tests {
         let s = spec(Objective::DeployP50, &[("g", 1.0, Class::Good)]);
         assert_eq!(deploy_s(&run(0, Some(300.0), 0.0), &s.scenarios[0]), 300.0);
         assert_eq!(deploy_s(&run(0, None, 0.0), &s.scenarios[0]), 1000.0);
+        // A good release rolled back did not ship; a bad one rolled back is what it
+        // cost to stop it.
+        let back = run_with(0, Some(40.0), 0.0, Outcome::FalseRollback, false);
+        assert_eq!(deploy_s(&back, &s.scenarios[0]), 1000.0);
+        let mut fault = s.scenarios[0].clone();
+        fault.class = Class::Fault;
+        let caught = run_with(0, Some(40.0), 0.0, Outcome::Caught, true);
+        assert_eq!(deploy_s(&caught, &fault), 40.0);
         // Two of five unfinished: the p50 is still the middle finished run.
         let rows: Vec<RunRow> = [Some(100.0), None, Some(300.0), None, Some(200.0)]
             .iter()

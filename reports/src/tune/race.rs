@@ -9,22 +9,27 @@
 //! an uninterrupted one would.
 //!
 //! After round r (every candidate still racing has its first n_r replicates of every
-//! scenario):
-//! 1. each racing candidate's limits are checked (`limits::checks`): an estimate and
-//!    an exact test each;
-//! 2. the leader is the racing candidate with the lowest objective among those whose
-//!    estimates meet every limit (ties: the first in the space's order); with none,
-//!    nothing is compared this round;
-//! 3. every other racing candidate is compared with the leader on the same seeds
-//!    (`objective::paired`), giving the p-value of "it is not worse";
-//! 4. all the round's p-values (comparisons and limit tests) are corrected together by
-//!    Holm's step-down at the round's level `(1 − confidence) / max_rounds`; a
-//!    candidate with a rejected limit test is infeasible, else one with a rejected
-//!    comparison is worse than the leader;
-//! 5. a candidate eliminated as worse than a leader that has since been shown
-//!    infeasible, or whose estimates at the most seeds break a limit, comes back (it
-//!    lost to a policy that cannot be chosen), and catches up on the seeds it missed
-//!    in the next round.
+//! scenario), at the round's level α_r (`RaceSpec::alpha`: `1 − confidence` spread over
+//! the schedule's steps, and halving in catch-up rounds after the last):
+//! 1. each racing candidate's limits are checked (`limits::checks`), an estimate and
+//!    an exact test each; the round's limit tests are corrected together by Holm's
+//!    step-down at α_r / 2, and a candidate with a rejected test is infeasible;
+//! 2. a candidate eliminated as worse than a leader that has now been shown
+//!    infeasible, or whose estimates at the most seeds break a limit (it can never be
+//!    chosen), comes back: it lost to a policy that is not allowed;
+//! 3. the leader is the racing candidate with the lowest objective among those whose
+//!    estimates meet every limit, each judged on the seeds it has (ties: the first in
+//!    the space's order); with none, nothing is compared this round;
+//! 4. every other racing candidate is compared with the leader on the seeds both have
+//!    (`objective::paired`: a candidate just brought back is compared on the seeds it
+//!    had, so most go again at no cost), giving the p-value of "it is not worse"; these
+//!    are corrected together by Holm at α_r / 2, and a rejected one is worse.
+//!
+//! Summed over rounds, the chance that any true hypothesis is rejected (a feasible
+//! candidate called infeasible, or one not worse than the leader called worse) is at
+//! most 1 − confidence, to the accuracy of the normal approximation of the bootstrap.
+//! A candidate brought back that the comparison cannot yet separate catches up on the
+//! seeds it missed in the next round.
 //!
 //! The race goes on, doubling the seeds, while more than one candidate races, and
 //! while the one left has fewer than the most seeds (so the chosen policy's limits
@@ -78,7 +83,8 @@ pub enum Stop {
     MaxSeeds,
     /// The next round would spend more runs than the budget has left.
     Budget,
-    /// The rounds the error rate was spread over are run.
+    /// As many rounds as the error rate was spread over are run (more catch-up
+    /// rounds than there are candidates: not reached in practice).
     Rounds,
     /// Every candidate ran every seed (`--exhaustive`): no race.
     Exhaustive,
@@ -160,26 +166,47 @@ pub fn holm(ps: &[f64], alpha: f64) -> Vec<bool> {
     rejected
 }
 
-/// What one round's tests found for one candidate.
-enum Finding {
-    Breaks(LimitCheck),
-    Worse { difference: f64 },
-}
-
 impl Race {
     /// A race over `entrants` (their status `Racing`, or `Invalid` for a combination
     /// that is not a policy). Refused when the first round alone is over the budget.
     pub fn new(spec: RaceSpec, entrants: Vec<Entrant>) -> Result<Race, String> {
+        let racing = entrants
+            .iter()
+            .filter(|e| e.status == Status::Racing)
+            .count() as u64;
+        Race::check_budget(&spec, racing)?;
         let scenarios = spec.scenarios.len();
         let first = if spec.exhaustive {
             spec.schedule.max_seeds
         } else {
             spec.schedule.first_seeds
         };
-        let racing = entrants
-            .iter()
-            .filter(|e| e.status == Status::Racing)
-            .count() as u64;
+        let runs = vec![vec![Vec::new(); scenarios]; entrants.len()];
+        let mut race = Race {
+            spec,
+            entrants,
+            runs,
+            rounds: Vec::new(),
+            next_seeds: Some(first),
+            stop: None,
+            runs_used: 0,
+        };
+        if racing == 0 {
+            race.next_seeds = None;
+            race.stop = Some(Stop::NoneLeft);
+        }
+        Ok(race)
+    }
+
+    /// Refuses a budget that does not pay for the first round of `racing` candidates
+    /// (the whole grid, exhaustive), before anything runs.
+    pub fn check_budget(spec: &RaceSpec, racing: u64) -> Result<(), String> {
+        let scenarios = spec.scenarios.len();
+        let first = if spec.exhaustive {
+            spec.schedule.max_seeds
+        } else {
+            spec.schedule.first_seeds
+        };
         let cost = racing
             .checked_mul(scenarios as u64)
             .and_then(|x| x.checked_mul(first));
@@ -197,21 +224,7 @@ impl Race {
                 cost.map_or("too many".to_string(), |c| c.to_string())
             ));
         }
-        let runs = vec![vec![Vec::new(); scenarios]; entrants.len()];
-        let mut race = Race {
-            spec,
-            entrants,
-            runs,
-            rounds: Vec::new(),
-            next_seeds: Some(first),
-            stop: None,
-            runs_used: 0,
-        };
-        if racing == 0 {
-            race.next_seeds = None;
-            race.stop = Some(Stop::NoneLeft);
-        }
-        Ok(race)
+        Ok(())
     }
 
     pub fn stop(&self) -> Option<Stop> {
@@ -273,7 +286,7 @@ impl Race {
         let racing = self.racing();
         let runs_before: u64 = self.rounds.iter().map(|r| r.runs).sum();
         let runs = self.runs_used - runs_before;
-        let alpha = self.spec.alpha_per_round();
+        let alpha = self.spec.alpha(round);
         let mut record = RoundRecord {
             round,
             seeds,
@@ -295,91 +308,45 @@ impl Race {
             return;
         }
         let n = seeds as usize;
-        let spec = &self.spec;
-        let samples: Vec<Sample> = racing
-            .iter()
-            .map(|&c| Sample::new(spec, &self.runs[c], n))
-            .collect();
+        // Stage 1, half the round's level: every racing candidate's limits.
         let all_checks: Vec<Vec<LimitCheck>> = racing
             .iter()
-            .map(|&c| checks(spec, &self.runs[c], n))
+            .map(|&c| checks(&self.spec, &self.runs[c], n))
             .collect();
-        let leader = (0..racing.len())
-            .filter(|&i| all_checks[i].iter().all(|c| c.holds))
-            .min_by(|&a, &b| {
-                samples[a]
-                    .value()
-                    .total_cmp(&samples[b].value())
-                    .then(a.cmp(&b))
-            });
-        // Every test of the round, with the candidate (index into `racing`) it is about.
-        let mut tests: Vec<(usize, f64, Finding)> = Vec::new();
-        for (i, cs) in all_checks.iter().enumerate() {
-            for c in cs {
-                tests.push((i, c.p, Finding::Breaks(c.clone())));
+        let limit_tests: Vec<(usize, &LimitCheck)> = all_checks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, cs)| cs.iter().map(move |c| (i, c)))
+            .collect();
+        let ps: Vec<f64> = limit_tests.iter().map(|(_, c)| c.p).collect();
+        let rejected = holm(&ps, alpha / 2.0);
+        let mut strongest: Vec<Option<&LimitCheck>> = vec![None; racing.len()];
+        for ((i, c), &r) in limit_tests.iter().zip(&rejected) {
+            if r && strongest[*i].is_none_or(|s| c.p < s.p) {
+                strongest[*i] = Some(c);
             }
         }
-        if let Some(l) = leader {
-            let lname = &self.entrants[racing[l]].name;
-            record.leader = Some(lname.clone());
-            for i in (0..racing.len()).filter(|&i| i != l) {
-                let name = &self.entrants[racing[i]].name;
-                let round_id = format!("round {round}");
-                let mut rng = objective::rng(spec, &["tune", &round_id, name, lname]);
-                let d = objective::paired(&samples[i], &samples[l], spec.bootstrap, &mut rng);
-                tests.push((
-                    i,
-                    d.p_worse(),
-                    Finding::Worse {
-                        difference: d.value,
-                    },
-                ));
-            }
-        }
-        record.tests = tests.len() as u64;
-        let ps: Vec<f64> = tests.iter().map(|t| t.1).collect();
-        let rejected = holm(&ps, alpha);
-        // Limits first: an infeasible candidate is that, whatever else it lost.
-        let mut strongest: Vec<Option<(f64, LimitCheck)>> = vec![None; racing.len()];
-        for ((i, p, f), &r) in tests.iter().zip(&rejected) {
-            if let (true, Finding::Breaks(c)) = (r, f)
-                && strongest[*i].as_ref().is_none_or(|(q, _)| p < q)
-            {
-                strongest[*i] = Some((*p, c.clone()));
-            }
-        }
-        for (i, s) in strongest.into_iter().enumerate() {
-            if let Some((_, check)) = s {
+        for (i, s) in strongest.iter().enumerate() {
+            if let Some(check) = s {
                 let c = racing[i];
-                self.entrants[c].status = Status::Infeasible { round, check };
+                self.entrants[c].status = Status::Infeasible {
+                    round,
+                    check: (*check).clone(),
+                };
                 record.infeasible.push(self.entrants[c].name.clone());
             }
         }
-        let leader_out = leader.is_some_and(|l| self.entrants[racing[l]].status != Status::Racing);
-        for ((i, p, f), &r) in tests.iter().zip(&rejected) {
-            let c = racing[*i];
-            if let (true, Finding::Worse { difference }) = (r, f)
-                && !leader_out
-                && self.entrants[c].status == Status::Racing
-            {
-                self.entrants[c].status = Status::Worse {
-                    round,
-                    than: racing[leader.expect("compared with a leader")],
-                    difference: *difference,
-                    p: *p,
-                };
-                record.worse.push(self.entrants[c].name.clone());
-            }
-        }
+        let mut tests = limit_tests.len();
         // Out of contention: a racing candidate at the most seeds whose estimates break
-        // a limit can never be chosen (more seeds are not coming).
-        let at_max = seeds >= spec.schedule.max_seeds;
+        // a limit can never be chosen (no more seeds are coming).
+        let at_max = seeds >= self.spec.schedule.max_seeds;
+        let meets: Vec<bool> = all_checks.iter().map(|cs| cs.iter().all(|c| c.holds)).collect();
         let out: Vec<usize> = (0..racing.len())
-            .filter(|&i| at_max && !all_checks[i].iter().all(|c| c.holds))
+            .filter(|&i| at_max && !meets[i])
             .map(|i| racing[i])
             .collect();
-        // Back in: those who lost to a candidate since shown infeasible, or out of
-        // contention.
+        // Back in: those who lost to a candidate since shown infeasible or out of
+        // contention. They are compared again below, on the seeds they have.
         for c in 0..self.entrants.len() {
             if let Status::Worse { than, .. } = self.entrants[c].status
                 && (matches!(self.entrants[than].status, Status::Infeasible { .. })
@@ -390,6 +357,58 @@ impl Race {
                 record.revived.push(self.entrants[c].name.clone());
             }
         }
+        // Stage 2, the other half: every racing candidate against the leader, on the
+        // seeds both have. The leader is chosen among every racing candidate, those
+        // just brought back included (judged on the seeds they have), so that a crowd
+        // brought back is sorted out on the runs it already made.
+        let leader = self
+            .racing()
+            .into_iter()
+            .filter(|c| !out.contains(c))
+            .filter_map(|c| {
+                let m = self.seeds(c) as usize;
+                let fine = match racing.iter().position(|&r| r == c) {
+                    Some(i) => meets[i],
+                    None => checks(&self.spec, &self.runs[c], m).iter().all(|x| x.holds),
+                };
+                fine.then(|| (c, Sample::new(&self.spec, &self.runs[c], m).value()))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+            .map(|(c, _)| c);
+        if let Some(l) = leader {
+            let lname = self.entrants[l].name.clone();
+            record.leader = Some(lname.clone());
+            let others: Vec<usize> = self.racing().into_iter().filter(|&c| c != l).collect();
+            let round_id = format!("round {round}");
+            let diffs: Vec<(usize, f64, f64)> = others
+                .iter()
+                .map(|&c| {
+                    let m = self.seeds(c).min(self.seeds(l)) as usize;
+                    let (sc, sl) = (
+                        Sample::new(&self.spec, &self.runs[c], m),
+                        Sample::new(&self.spec, &self.runs[l], m),
+                    );
+                    let name = &self.entrants[c].name;
+                    let mut rng = objective::rng(&self.spec, &["tune", &round_id, name, &lname]);
+                    let d = objective::paired(&sc, &sl, self.spec.bootstrap, &mut rng);
+                    (c, d.p_worse(), d.value)
+                })
+                .collect();
+            tests += diffs.len();
+            let ps: Vec<f64> = diffs.iter().map(|d| d.1).collect();
+            for (&(c, p, difference), r) in diffs.iter().zip(holm(&ps, alpha / 2.0)) {
+                if r {
+                    self.entrants[c].status = Status::Worse {
+                        round,
+                        than: l,
+                        difference,
+                        p,
+                    };
+                    record.worse.push(self.entrants[c].name.clone());
+                }
+            }
+        }
+        record.tests = tests as u64;
         let racing = self.racing();
         record.survivors = racing.len() as u64;
         self.rounds.push(record);
@@ -431,7 +450,7 @@ impl Race {
             _ if seeds >= max && !behind => return Err(Stop::MaxSeeds),
             _ => {}
         }
-        if self.rounds.len() >= self.spec.schedule.max_rounds() {
+        if self.rounds.len() >= self.spec.schedule.max_rounds(self.entrants.len()) {
             return Err(Stop::Rounds);
         }
         let target = seeds.saturating_mul(2).min(max);
@@ -593,9 +612,11 @@ mod tests {
         assert_eq!(r[0].worse, ["p[x=1]", "p[x=2]"]);
         assert_eq!(r[1].infeasible, ["p[x=0]"]);
         assert_eq!(r[1].revived, ["p[x=1]", "p[x=2]"]);
-        // Round 2 brings the revived from 10 to 40 seeds and separates them.
-        assert_eq!((r[2].seeds, r[2].runs), (40, 2 * 2 * 30));
-        assert_eq!(r[2].worse, ["p[x=2]"]);
+        // Compared again at once, on the 10 seeds they had: the slower goes again.
+        assert_eq!(r[1].leader.as_deref(), Some("p[x=1]"));
+        assert_eq!(r[1].worse, ["p[x=2]"]);
+        // The one left catches up from 10 to 40 seeds alone.
+        assert_eq!((r[2].seeds, r[2].runs), (40, 2 * 30));
         assert_eq!(race.stop(), Some(Stop::OneLeft));
         let end = ending(&race);
         let best = end.best().unwrap();

@@ -119,10 +119,12 @@ impl Schedule {
         n
     }
 
-    /// The most rounds a race runs: one per step, and one more in which candidates
-    /// revived at the most seeds catch up. The error rate is spread over these.
-    pub fn max_rounds(self) -> usize {
-        self.steps() + 1
+    /// The most rounds a race runs: every step of the schedule, then as many
+    /// catch-up rounds at the most seeds as revivals call for (each takes at least one
+    /// candidate out of contention, so there are fewer than the candidates), bounded
+    /// here so that no error rate is ever spent past it.
+    pub fn max_rounds(self, candidates: usize) -> usize {
+        self.steps() + candidates.max(1)
     }
 }
 
@@ -147,10 +149,20 @@ pub struct RaceSpec {
 }
 
 impl RaceSpec {
-    /// The error rate a round may spend: `1 − confidence` spread evenly over the most
-    /// rounds the schedule can run (Bonferroni over rounds; Holm within one).
-    pub fn alpha_per_round(&self) -> f64 {
-        (1.0 - self.confidence) / self.schedule.max_rounds() as f64
+    /// The error rate round `round` (0-based) may spend, half on its limit tests and
+    /// half on its comparisons (Holm within each half): `1 − confidence` is spread
+    /// over the schedule's steps and one share more, which the catch-up rounds after
+    /// the last step (candidates brought back at the most seeds) split by halves, so
+    /// the rates of all the rounds a race can run add up to at most `1 − confidence`.
+    pub fn alpha(&self, round: usize) -> f64 {
+        let steps = self.schedule.steps();
+        let share = (1.0 - self.confidence) / (steps + 1) as f64;
+        if round < steps {
+            share
+        } else {
+            let past = (round - steps + 1).min(1000) as i32;
+            share * 0.5f64.powi(past)
+        }
     }
 
     /// The scenarios the objective reads, with their weights normalised to add up to 1.
@@ -181,7 +193,7 @@ mod tests {
         };
         let seeds: Vec<u64> = (0..6).map(|r| s.seeds(r)).collect();
         assert_eq!(seeds, [10, 20, 40, 80, 160, 160]);
-        assert_eq!((s.steps(), s.max_rounds()), (5, 6));
+        assert_eq!((s.steps(), s.max_rounds(3)), (5, 8));
         // A cap that is not a doubling of the first is the last step.
         let s = Schedule {
             first_seeds: 10,
@@ -192,7 +204,23 @@ mod tests {
             first_seeds: 8,
             max_seeds: 8,
         };
-        assert_eq!((one.steps(), one.max_rounds()), (1, 2));
+        assert_eq!((one.steps(), one.max_rounds(0)), (1, 2));
         assert_eq!(one.seeds(200), 8, "no overflow far past the cap");
+    }
+
+    #[test]
+    fn the_error_rate_of_every_round_adds_up_to_at_most_one_minus_the_confidence() {
+        let mut s = crate::tune::objective::tests::spec(Objective::DeployP50, &[]);
+        s.schedule = Schedule {
+            first_seeds: 10,
+            max_seeds: 80,
+        };
+        // Four steps (10, 20, 40, 80): 0.05 / 5 each, then 0.005, 0.0025, ...
+        assert!((s.alpha(0) - 0.01).abs() < 1e-15);
+        assert!((s.alpha(3) - 0.01).abs() < 1e-15);
+        assert!((s.alpha(4) - 0.005).abs() < 1e-15);
+        assert!((s.alpha(5) - 0.0025).abs() < 1e-15);
+        let total: f64 = (0..s.schedule.max_rounds(500)).map(|r| s.alpha(r)).sum();
+        assert!(total <= 0.05 + 1e-12 && total > 0.0499, "{total}");
     }
 }

@@ -580,7 +580,7 @@ fn document(
         scenarios: spec.scenarios.clone(),
         parameters: plan.manifest.parameters.clone(),
         schedule: spec.schedule,
-        alpha_per_round: spec.alpha_per_round(),
+        alpha_per_round: spec.alpha(0),
         runs: RunCounts {
             race: race.runs_used(),
             base: base_runs.iter().map(|r| r.len() as u64).sum(),

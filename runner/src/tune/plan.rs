@@ -159,6 +159,7 @@ pub fn plan(req: TuneRequest, program: &str) -> Result<TunePlan, RunnerError> {
         exhaustive: req.exhaustive,
     };
     let valid = (candidates.len() - invalid.len()) as u64;
+    reports::tune::Race::check_budget(&spec, valid).map_err(RunnerError::Usage)?;
     let s = scenarios.len() as u64;
     let grid = valid
         .checked_mul(s)

@@ -351,6 +351,37 @@ fn a_tune_killed_and_resumed_ends_byte_identical() {
     fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn a_run_that_panics_stops_the_tune_and_resume_goes_on_after_the_fix() {
+    let dir = temp_dir("tune-panic");
+    let s = space(&dir, &format!("{GOOD}{PLANTED}"));
+    let (broken, whole) = (dir.join("broken"), dir.join("whole"));
+    let args = tune_args(&s, &broken, &[]);
+    let o = Command::new(env!("CARGO_BIN_EXE_rollcage"))
+        .args(&args)
+        .env("ROLLCAGE_TEST_PANIC_AT_RUN", "33")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("error: run 33 (good-release under gated-10pct[max_surge=1,bake_seconds=180], master seed 1, replicate 3) panicked"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rollcage run --scenario good-release --policy gated-10pct --seed 1 --replicate 3 --set 'scenario.fleet.replicas=6'"),
+        "{err}"
+    );
+    assert!(err.contains("--set 'policy.max_surge=1' --set 'policy.bake_seconds=180'"), "{err}");
+    assert!(err.contains("holds the 33 runs before it; once the bug is fixed, the same command with --resume continues from there"), "{err}");
+    let rows = fs::read(broken.join("tune-runs.csv.partial")).unwrap();
+    assert_eq!(rows.iter().filter(|&&b| b == b'\n').count(), 34, "the header and 33 rows");
+    run_ok(&tune_args(&s, &broken, &["--resume"]));
+    run_ok(&tune_args(&s, &whole, &[]));
+    assert_same_dirs(&broken, &whole);
+    fs::remove_dir_all(dir).unwrap();
+}
+
 /// The run `(scenario, policy, replicate)` of a runs file, without its run id.
 fn rows_by_run(path: &Path) -> Vec<((String, String, u64), Vec<String>)> {
     let t = RunsCsv::from_bytes(&fs::read(path).unwrap()).unwrap();

@@ -137,6 +137,8 @@ fn policy_of(plan: &TunePlan, who: Who) -> &Policy {
 
 /// The row of one run.
 fn run_row(plan: &TunePlan, position: u64, (who, s, k): Planned) -> Vec<u8> {
+    #[cfg(feature = "test-hooks")]
+    crate::sweep::execute::test_hooks::maybe_panic(position);
     let m = plan.spec.master_seed;
     let scenario = &plan.space.scenarios[s].scenario;
     let drawn = crate::execute::draw_accepted(scenario, m, k);

@@ -70,7 +70,10 @@ fn main() {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let space = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tune/space.toml"));
+    let space = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/tune/space.toml"
+    ));
     let root = std::env::temp_dir().join(format!("rollcage-bench-tune-{}", std::process::id()));
     let (race_dir, grid_dir) = (root.join("race"), root.join("grid"));
     let (race, race_s) = run(&space, &race_dir, false, threads);
@@ -119,11 +122,16 @@ fn main() {
         row.verdict.name(),
         row.versus_best
     );
-    println!("common random numbers: {compared} race runs compared with the grid's, {mismatched} differ");
+    println!(
+        "common random numbers: {compared} race runs compared with the grid's, {mismatched} differ"
+    );
     let ok = (same || not_separated) && share <= 0.25 && mismatched == 0;
     let _ = std::fs::remove_dir_all(&root);
     if !ok {
-        eprintln!("tune_grid: a check failed (same or not separated: {}, share {share:.3}, mismatched {mismatched})", same || not_separated);
+        eprintln!(
+            "tune_grid: a check failed (same or not separated: {}, share {share:.3}, mismatched {mismatched})",
+            same || not_separated
+        );
         std::process::exit(1);
     }
 }

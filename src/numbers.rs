@@ -43,8 +43,9 @@ pub fn confidence(s: &str) -> Result<f64, String> {
         Some(p) => p.trim().parse::<f64>().ok().map(|p| p / 100.0),
         None => t.parse::<f64>().ok(),
     };
-    v.filter(|c| (0.5..1.0).contains(c))
-        .ok_or_else(|| "expected a confidence at least 0.5 and below 1, e.g. 0.95 or 95%".to_string())
+    v.filter(|c| (0.5..1.0).contains(c)).ok_or_else(|| {
+        "expected a confidence at least 0.5 and below 1, e.g. 0.95 or 95%".to_string()
+    })
 }
 
 /// `30m`, `90s`, `1.5h` or a bare number of seconds; not negative.
@@ -180,7 +181,11 @@ mod tests {
         assert_eq!(confidence("0.95"), Ok(0.95));
         assert_eq!(confidence("95%"), Ok(0.95));
         assert_eq!(confidence("0.5"), Ok(0.5));
-        assert!(confidence("0.4999").is_err() && confidence("1").is_err() && confidence("100%").is_err());
+        assert!(
+            confidence("0.4999").is_err()
+                && confidence("1").is_err()
+                && confidence("100%").is_err()
+        );
         assert_eq!(duration("30m"), Ok(1800.0));
         assert_eq!(duration("0"), Ok(0.0));
         assert!(duration("-1").is_err() && duration("-1m").is_err() && duration("inf").is_err());

@@ -3,9 +3,9 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Duration;
-use std::process::ExitCode;
 use std::time::Instant;
 
 use policies::export::{self, Options, Target};
@@ -159,7 +159,8 @@ pub fn cmd_tune(args: TuneArgs) -> Result<ExitCode, RunnerError> {
             series: series_names(None)?,
         };
         for &t in &args.export {
-            let e = export::export(policy, t, &opts).map_err(|e| RunnerError::Usage(e.to_string()))?;
+            let e =
+                export::export(policy, t, &opts).map_err(|e| RunnerError::Usage(e.to_string()))?;
             for n in &e.notes {
                 eprintln!("rollcage tune: not expressed in {}: {n}", t.name());
             }

@@ -75,7 +75,12 @@ fn assert_same_dirs(a: &Path, b: &Path) {
     let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&fa), names(&fb));
     for ((name, x), (_, y)) in fa.iter().zip(&fb) {
-        assert!(x == y, "{name} differs between {} and {}", a.display(), b.display());
+        assert!(
+            x == y,
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
     }
 }
 
@@ -123,14 +128,20 @@ fn a_planted_clear_winner_is_found_with_few_runs() {
     // the most seeds: 16 × 5 + 75 runs of the 16 × 80 a grid takes.
     assert_eq!(d.rounds[0].worse.len(), 15);
     assert_eq!((d.runs.race, d.runs.grid), (16 * 5 + 75, 16 * 80));
-    assert!(d.runs.race * 4 <= d.runs.grid, "at most a quarter of the grid");
+    assert!(
+        d.runs.race * 4 <= d.runs.grid,
+        "at most a quarter of the grid"
+    );
     assert_eq!(best.seeds, 80);
     // The chosen policy reads back, and runs.
     let best_toml = out.join("best.toml");
     let v = run_ok(&["validate", &best_toml.display().to_string()]);
     assert!(v.contains("ok (policy gated-10pct, rolling)"), "{v}");
     let toml = fs::read_to_string(&best_toml).unwrap();
-    assert!(toml.contains("max_surge = 3") && toml.contains("bake_seconds = 0"), "{toml}");
+    assert!(
+        toml.contains("max_surge = 3") && toml.contains("bake_seconds = 0"),
+        "{toml}"
+    );
     assert!(toml.starts_with("# Chosen by `rollcage tune "), "{toml}");
     // tune.csv reads back byte for byte, one row per candidate.
     let bytes = fs::read(out.join("tune.csv")).unwrap();
@@ -145,7 +156,11 @@ fn a_planted_clear_winner_is_found_with_few_runs() {
     assert_eq!(names(&rows), names(&d.candidates));
     let worse = rows.iter().filter(|r| r.verdict == Verdict::Worse).count();
     assert_eq!(worse, 15);
-    assert!(rows[0].reason.starts_with("worse than gated-10pct[max_surge=3,bake_seconds=0] by"));
+    assert!(
+        rows[0]
+            .reason
+            .starts_with("worse than gated-10pct[max_surge=3,bake_seconds=0] by")
+    );
     // The report is rewritten byte for byte by `rollcage report`.
     let html = fs::read(out.join("report.html")).unwrap();
     let r = run_ok(&["report", &out.display().to_string()]);
@@ -185,7 +200,10 @@ max_seeds = 20
         Some("gated-10pct[max_surge=50%,description=first]"),
         "ties go to the first in the space's order"
     );
-    assert_eq!(d.not_separated, ["gated-10pct[max_surge=50%,description=second]"]);
+    assert_eq!(
+        d.not_separated,
+        ["gated-10pct[max_surge=50%,description=second]"]
+    );
     let twin = &d.candidates[3];
     assert_eq!((twin.verdict, twin.seeds), (Verdict::NotSeparated, 20));
     assert_eq!(twin.versus_best.unwrap().value, 0.0);
@@ -222,8 +240,15 @@ max_seeds = 20
     );
     let s = space(&dir, &body);
     let out = dir.join("out");
-    let err = run_fails(&tune_args(&s, &out, &[]), 1, "no candidate meets the limits");
-    let o = cli(&tune_args(&s, &out, &["--force"]).iter().map(String::as_str).collect::<Vec<_>>());
+    let err = run_fails(
+        &tune_args(&s, &out, &[]),
+        1,
+        "no candidate meets the limits",
+    );
+    let o = cli(&tune_args(&s, &out, &["--force"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
         stdout(&o).starts_with("no candidate meets the limits: 4 of the 4 were shown to break one"),
@@ -234,10 +259,17 @@ max_seeds = 20
     assert_eq!((d.stop, d.best.as_ref()), (Stop::NoneLeft, None));
     for c in &d.candidates {
         assert_eq!(c.verdict, Verdict::Infeasible);
-        assert!(c.reason.starts_with("max_deploy_p50 on good-release: "), "{}", c.reason);
+        assert!(
+            c.reason.starts_with("max_deploy_p50 on good-release: "),
+            "{}",
+            c.reason
+        );
         assert!(c.reason.contains(" runs above 30.0 s"), "{}", c.reason);
     }
-    assert!(!out.join("best.toml").exists(), "nothing chosen, nothing written");
+    assert!(
+        !out.join("best.toml").exists(),
+        "nothing chosen, nothing written"
+    );
     assert!(out.join("report.html").exists());
     fs::remove_dir_all(dir).unwrap();
 }
@@ -271,15 +303,24 @@ fn one_and_two_threads_write_identical_files() {
     let dir = temp_dir("tune-threads");
     let s = space(&dir, &format!("{THREE}{TRADE_OFFS}"));
     let (one, two) = (dir.join("one"), dir.join("two"));
-    run_ok(&tune_args(&s, &one, &["--threads", "1", "--budget-runs", "600"]));
-    let o = cli(&tune_args(&s, &two, &["--threads", "2", "--budget-runs", "600"])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
+    run_ok(&tune_args(
+        &s,
+        &one,
+        &["--threads", "1", "--budget-runs", "600"],
+    ));
+    let o = cli(
+        &tune_args(&s, &two, &["--threads", "2", "--budget-runs", "600"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // Progress on stderr: a line per round, and the runs used against the budget.
     let err = stderr(&o);
-    assert!(err.contains("rollcage tune: round 0: 5 seeds per scenario, 24 racing"), "{err}");
+    assert!(
+        err.contains("rollcage tune: round 0: 5 seeds per scenario, 24 racing"),
+        "{err}"
+    );
     assert!(err.contains("of the budget's 600 runs used"), "{err}");
     assert_same_dirs(&one, &two);
     let d = doc(&one);
@@ -290,7 +331,11 @@ fn one_and_two_threads_write_identical_files() {
         .iter()
         .map(String::as_str)
         .collect::<Vec<_>>());
-    assert!(o.status.success() && stderr(&o).is_empty(), "{}", stderr(&o));
+    assert!(
+        o.status.success() && stderr(&o).is_empty(),
+        "{}",
+        stderr(&o)
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -313,7 +358,10 @@ fn spawn_until_rows(args: &[String], file: &Path, rows: usize) -> std::process::
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the tune ended ({status}) before {rows} rows");
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "no rows after a minute");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no rows after a minute"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -372,10 +420,17 @@ fn a_run_that_panics_stops_the_tune_and_resume_goes_on_after_the_fix() {
         err.contains("rollcage run --scenario good-release --policy gated-10pct --seed 1 --replicate 3 --set 'scenario.fleet.replicas=6'"),
         "{err}"
     );
-    assert!(err.contains("--set 'policy.max_surge=1' --set 'policy.bake_seconds=180'"), "{err}");
+    assert!(
+        err.contains("--set 'policy.max_surge=1' --set 'policy.bake_seconds=180'"),
+        "{err}"
+    );
     assert!(err.contains("holds the 33 runs before it; once the bug is fixed, the same command with --resume continues from there"), "{err}");
     let rows = fs::read(broken.join("tune-runs.csv.partial")).unwrap();
-    assert_eq!(rows.iter().filter(|&&b| b == b'\n').count(), 34, "the header and 33 rows");
+    assert_eq!(
+        rows.iter().filter(|&&b| b == b'\n').count(),
+        34,
+        "the header and 33 rows"
+    );
     run_ok(&tune_args(&s, &broken, &["--resume"]));
     run_ok(&tune_args(&s, &whole, &[]));
     assert_same_dirs(&broken, &whole);
@@ -418,13 +473,18 @@ fn the_race_picks_what_the_exhaustive_grid_picks_with_a_fraction_of_its_runs() {
         // Then the grid cannot tell it from its best: a paired difference whose 95%
         // interval reaches zero, on the grid's own runs.
         let row = g.candidates.iter().find(|c| c.name == chosen).unwrap();
-        assert_eq!(row.verdict, Verdict::NotSeparated, "{chosen} against {grid_best}");
+        assert_eq!(
+            row.verdict,
+            Verdict::NotSeparated,
+            "{chosen} against {grid_best}"
+        );
         assert!(row.versus_best.unwrap().lo <= 0.0);
     }
     // Common random numbers: every run the race made is, figure for figure, the run
     // the grid made on the same scenario, policy and replicate.
-    let all: std::collections::BTreeMap<_, _> =
-        rows_by_run(&grid.join("tune-runs.csv")).into_iter().collect();
+    let all: std::collections::BTreeMap<_, _> = rows_by_run(&grid.join("tune-runs.csv"))
+        .into_iter()
+        .collect();
     let mine = rows_by_run(&race.join("tune-runs.csv"));
     let base = &r.policy;
     let mut compared = 0;
@@ -458,7 +518,14 @@ max_seeds = 10
     let text = run_ok(&tune_args(
         &s,
         &out,
-        &["--export", "k8s", "--export", "argo", "--service", "checkout"],
+        &[
+            "--export",
+            "k8s",
+            "--export",
+            "argo",
+            "--service",
+            "checkout",
+        ],
     ));
     assert!(text.contains("best.k8s.yaml,best.argo.yaml}"), "{text}");
     for f in ["best.k8s.yaml", "best.argo.yaml"] {
@@ -546,7 +613,9 @@ fn bad_space_files_are_refused_naming_the_file_the_key_and_the_reason() {
             "{HEAD}[[scenarios]]\nscenario = \"memory-leak\"\nweight = 1\n\
              [[parameters]]\nkey = \"policy.bake_seconds\"\nvalues = [0]\n"
         ),
-        &["FILE: objective.minimise: deploy_p50 reads the good-release scenarios and every scenario of the space carries a release fault"],
+        &[
+            "FILE: objective.minimise: deploy_p50 reads the good-release scenarios and every scenario of the space carries a release fault",
+        ],
     );
     refuse(
         "steady.toml",
@@ -564,7 +633,9 @@ fn bad_space_files_are_refused_naming_the_file_the_key_and_the_reason() {
              [[parameters]]\nkey = \"policy.max_surge\"\nvalues = [0]\n\
              [[parameters]]\nkey = \"policy.max_unavailable\"\nvalues = [0, \"0%\"]\n"
         ),
-        &["FILE: none of the 2 combinations is a valid policy; e.g. gated-10pct[max_surge=0,max_unavailable=0]: max_unavailable: may not be 0 when max_surge is 0"],
+        &[
+            "FILE: none of the 2 combinations is a valid policy; e.g. gated-10pct[max_surge=0,max_unavailable=0]: max_unavailable: may not be 0 when max_surge is 0",
+        ],
     );
     // A budget that cannot pay for the first round.
     let path = space(&dir, &format!("{GOOD}{PLANTED}"));
@@ -580,7 +651,10 @@ fn bad_space_files_are_refused_naming_the_file_the_key_and_the_reason() {
 /// every one a valid policy.
 #[test]
 fn the_example_space_is_large_and_reads_cleanly() {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/tune/space.toml"));
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/tune/space.toml"
+    ));
     let plan = runner::tune::plan::plan(
         runner::tune::plan::TuneRequest {
             space: path,

@@ -864,7 +864,10 @@ mod tests {
         let e = doc.set("rollback[0].max_surge", "1").unwrap_err();
         assert!(e.reason.contains("there is no `rollback` array"), "{e:?}");
         let e = doc.set("gates[0].threshold.x", "1").unwrap_err();
-        assert!(e.reason.contains("`gates[0].threshold` is a value"), "{e:?}");
+        assert!(
+            e.reason.contains("`gates[0].threshold` is a value"),
+            "{e:?}"
+        );
         let mut one = Doc::parse("p.toml", "[[gates]]\nthreshold = 1\nname = \"a\"\n").unwrap();
         let e = one.set("gates[1].threshold", "1").unwrap_err();
         assert!(e.reason.ends_with("(`gates[0]` is the only one)"), "{e:?}");
@@ -872,9 +875,18 @@ mod tests {
         assert!(e.reason.contains("there is no `name` array"), "{e:?}");
         let e = one.set("gates[0].name[0]", "1").unwrap_err();
         assert!(e.reason.contains("`name` is not an array"), "{e:?}");
-        for bad in ["gates[].x", "gates[a].x", "[0].x", "gates]0[.x", "gates[-1].x"] {
+        for bad in [
+            "gates[].x",
+            "gates[a].x",
+            "[0].x",
+            "gates]0[.x",
+            "gates[-1].x",
+        ] {
             let e = one.set(bad, "1").unwrap_err();
-            assert!(e.reason.contains("NAME[N]") || e.reason.contains("without"), "{bad}: {e:?}");
+            assert!(
+                e.reason.contains("NAME[N]") || e.reason.contains("without"),
+                "{bad}: {e:?}"
+            );
         }
         // A problem the reader finds at an indexed key is the override's.
         doc.problem("gates[0].threshold", "too high");

@@ -23,7 +23,11 @@ pub const MAX_LISTED: usize = 100;
 /// A signed duration: `+1.5 min`, `−30.0 s`.
 fn signed(v: f64) -> String {
     let s = human_secs(v.abs());
-    if v < 0.0 { format!("−{s}") } else { format!("+{s}") }
+    if v < 0.0 {
+        format!("−{s}")
+    } else {
+        format!("+{s}")
+    }
 }
 
 fn estimate_words(e: &Estimate) -> String {
@@ -178,7 +182,10 @@ fn limits_words(doc: &TuneJson) -> Vec<String> {
         v.push(format!("budget p95 ≤ {x}% on every fault scenario"));
     }
     if let Some(x) = l.max_deploy_p50_s {
-        v.push(format!("deploy p50 ≤ {} on every good release", human_secs(x)));
+        v.push(format!(
+            "deploy p50 ≤ {} on every good release",
+            human_secs(x)
+        ));
     }
     if let Some(x) = l.max_false_rollback_pct {
         v.push(format!("false rollbacks ≤ {x}%"));
@@ -233,7 +240,11 @@ fn paired_cell(p: &Paired) -> String {
         Some(d) => {
             let s = |v: f64| {
                 let t = unit.show(v.abs());
-                if v < 0.0 { format!("−{t}") } else { format!("+{t}") }
+                if v < 0.0 {
+                    format!("−{t}")
+                } else {
+                    format!("+{t}")
+                }
             };
             format!("{} ({} to {})", s(d.value), s(d.lo), s(d.hi))
         }

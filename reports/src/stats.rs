@@ -139,7 +139,10 @@ pub(crate) fn weighted_quantile(sorted: &[f64], counts: &[u32], p: f64) -> f64 {
 /// at most `p`" (statrs' regularised incomplete beta, accurate far into the tail).
 pub fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
     use statrs::distribution::{Binomial, DiscreteCDF};
-    assert!(k <= n && (0.0..=1.0).contains(&p), "binomial_at_least({k}, {n}, {p})");
+    assert!(
+        k <= n && (0.0..=1.0).contains(&p),
+        "binomial_at_least({k}, {n}, {p})"
+    );
     match (k, p) {
         (0, _) => 1.0,
         (_, 0.0) => 0.0,
@@ -152,7 +155,10 @@ pub fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
 /// least `p`".
 pub fn binomial_at_most(k: u64, n: u64, p: f64) -> f64 {
     use statrs::distribution::{Binomial, DiscreteCDF};
-    assert!(k <= n && (0.0..=1.0).contains(&p), "binomial_at_most({k}, {n}, {p})");
+    assert!(
+        k <= n && (0.0..=1.0).contains(&p),
+        "binomial_at_most({k}, {n}, {p})"
+    );
     match (k == n, p) {
         (true, _) => 1.0,
         (_, 0.0) => 1.0,
@@ -286,12 +292,20 @@ mod tests {
     fn binomial_tails_match_hand_computed_values() {
         // P(Bin(10, 0.05) >= 1) = 1 - 0.95^10.
         let v = binomial_at_least(1, 10, 0.05);
-        assert!(close(v, 1.0 - 0.95f64.powi(10), 1e-12), "{v} {}", 1.0 - 0.95f64.powi(10));
+        assert!(
+            close(v, 1.0 - 0.95f64.powi(10), 1e-12),
+            "{v} {}",
+            1.0 - 0.95f64.powi(10)
+        );
         // P(Bin(10, 0.5) >= 10) = 2^-10, and P(Bin(10, 0.5) <= 0) the same.
         assert!(close(binomial_at_least(10, 10, 0.5), 1.0 / 1024.0, 1e-15));
         assert!(close(binomial_at_most(0, 10, 0.5), 1.0 / 1024.0, 1e-15));
         // P(Bin(20, 0.1) >= 5) = 1 - sum_{i<5} C(20,i) 0.1^i 0.9^(20-i) = 0.043174...
-        assert!(close(binomial_at_least(5, 20, 0.1), 0.043_174_495_284, 1e-9));
+        assert!(close(
+            binomial_at_least(5, 20, 0.1),
+            0.043_174_495_284,
+            1e-9
+        ));
         assert!(close(
             binomial_at_least(5, 20, 0.1) + binomial_at_most(4, 20, 0.1),
             1.0,
@@ -305,7 +319,11 @@ mod tests {
         assert_eq!(binomial_at_most(6, 7, 1.0), 0.0);
         assert_eq!(binomial_at_most(0, 7, 0.0), 1.0);
         // Far in the tail the value keeps its digits: 0.05^10.
-        assert!(close(binomial_at_least(10, 10, 0.05) / 0.05f64.powi(10), 1.0, 1e-9));
+        assert!(close(
+            binomial_at_least(10, 10, 0.05) / 0.05f64.powi(10),
+            1.0,
+            1e-9
+        ));
     }
 
     #[test]

@@ -114,7 +114,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Vec<String>, Vec<CandidateResult>), A
         || cols[cols.len() - TRAIL.len() - 1..cols.len() - 1] != TRAIL
         || cols[cols.len() - 1] != LAST
     {
-        return Err(ArtifactError::at_line(1, "the header is not tune.csv's columns"));
+        return Err(ArtifactError::at_line(
+            1,
+            "the header is not tune.csv's columns",
+        ));
     }
     let keys: Vec<String> = cols[LEAD.len()..cols.len() - TRAIL.len() - 1]
         .iter()
@@ -144,7 +147,11 @@ fn parse(rec: &StringRecord, head: &StringRecord, params: usize) -> Result<Candi
     let at = |i: usize| rec.get(i).unwrap_or("");
     let name = |i: usize| head.get(i).unwrap_or("").to_string();
     let bad = |i: usize, why: &str| (name(i), format!("{why}: {:?}", at(i)));
-    let int = |i: usize| at(i).parse::<u64>().map_err(|_| bad(i, "not a whole number"));
+    let int = |i: usize| {
+        at(i)
+            .parse::<u64>()
+            .map_err(|_| bad(i, "not a whole number"))
+    };
     let opt_int = |i: usize| -> Result<Option<u64>, Bad> {
         if at(i).is_empty() {
             Ok(None)
@@ -246,7 +253,10 @@ mod tests {
             broken: if verdict == Verdict::Best {
                 vec![]
             } else {
-                vec!["max_budget_p95 on memory-leak".into(), "max_false_rollback".into()]
+                vec![
+                    "max_budget_p95 on memory-leak".into(),
+                    "max_false_rollback".into(),
+                ]
             },
             frontier: verdict == Verdict::Best,
         }

@@ -11,7 +11,9 @@ use super::{ArtifactError, check_schema_version, json_from_bytes, json_to_bytes}
 use crate::SCHEMA_VERSION;
 use crate::stats::Estimate;
 use crate::sweep::Paired;
-use crate::tune::{CandidateResult, Limits, Objective, RoundRecord, ScenarioSpec, Schedule, Stop, Verdict};
+use crate::tune::{
+    CandidateResult, Limits, Objective, RoundRecord, ScenarioSpec, Schedule, Stop, Verdict,
+};
 
 pub const FILE_NAME: &str = "tune.json";
 
@@ -105,7 +107,10 @@ impl TuneJson {
     fn check(&self) -> Result<(), String> {
         for (i, c) in self.candidates.iter().enumerate() {
             if c.index != i {
-                return Err(format!("`candidates[{i}]`: index {}, expected {i}", c.index));
+                return Err(format!(
+                    "`candidates[{i}]`: index {}, expected {i}",
+                    c.index
+                ));
             }
             if c.values.len() != self.parameters.len() {
                 return Err(format!(
@@ -124,11 +129,15 @@ impl TuneJson {
         if let Some(b) = &self.best
             && verdict(b) != Some(Verdict::Best)
         {
-            return Err(format!("`best`: {b} is not a candidate whose verdict is best"));
+            return Err(format!(
+                "`best`: {b} is not a candidate whose verdict is best"
+            ));
         }
         for n in &self.not_separated {
             if verdict(n) != Some(Verdict::NotSeparated) {
-                return Err(format!("`not_separated`: {n} is not a candidate not separated from the best"));
+                return Err(format!(
+                    "`not_separated`: {n} is not a candidate not separated from the best"
+                ));
             }
         }
         Ok(())

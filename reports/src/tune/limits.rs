@@ -327,7 +327,11 @@ mod tests {
         assert!(!c[0].holds);
         assert!((c[0].p - binomial_at_least(3, 20, 0.05)).abs() < 1e-15);
         assert!(c[0].p > 0.05, "{}", c[0].p);
-        assert!(c[0].evidence.starts_with("3 of 20 runs above 2.000%"), "{}", c[0].evidence);
+        assert!(
+            c[0].evidence.starts_with("3 of 20 runs above 2.000%"),
+            "{}",
+            c[0].evidence
+        );
         let c = checks(&s, &[rows(6)], 20);
         assert!(c[0].p < 1e-3, "{}", c[0].p);
         // At the bound itself a run is not above it: 2.0% against 2% holds.
@@ -362,7 +366,11 @@ mod tests {
         s.limits.max_false_rollback_pct = Some(1.0);
         let good: Vec<RunRow> = (0..10)
             .map(|i| {
-                let o = if i == 0 { Outcome::FalseRollback } else { Outcome::Succeeded };
+                let o = if i == 0 {
+                    Outcome::FalseRollback
+                } else {
+                    Outcome::Succeeded
+                };
                 run_with(i, Some(100.0), 0.0, o, false)
             })
             .collect();
@@ -392,7 +400,11 @@ mod tests {
         // 6 of 10 caught (ttd 30 s), 4 escaped undetected (censored ttd).
         let bad: Vec<RunRow> = (0..10)
             .map(|i| {
-                let o = if i < 6 { Outcome::Caught } else { Outcome::Escaped };
+                let o = if i < 6 {
+                    Outcome::Caught
+                } else {
+                    Outcome::Escaped
+                };
                 run_with(i, Some(50.0), 1.0, o, true)
             })
             .collect();
@@ -409,7 +421,11 @@ mod tests {
             ]
         );
         // 6 of 10 detected against at least 90%: P(Bin(10, 0.9) <= 6) = 0.0128.
-        assert!(!c[0].holds && (c[0].p - 0.012_795_198_1).abs() < 1e-8, "{:?}", c[0]);
+        assert!(
+            !c[0].holds && (c[0].p - 0.012_795_198_1).abs() < 1e-8,
+            "{:?}",
+            c[0]
+        );
         // A good release defines no time to detect: undefined, never proven broken.
         assert!(!c[1].holds && c[1].p == 1.0 && c[1].estimate.is_none());
         // 4 of 10 never detected count as later than a minute; the p50 is 30 s.

@@ -13,8 +13,8 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::spec::{Class, Objective, RaceSpec, ScenarioSpec};
-use crate::metrics::Outcome;
 use crate::artifacts::runs_csv::RunRow;
+use crate::metrics::Outcome;
 use crate::stats::{Estimate, bootstrap_rng, interval, quantile_sorted, resample_counts};
 use crate::vocab::Metric;
 
@@ -366,7 +366,13 @@ pub(crate) mod tests {
             .collect();
         let b: Vec<RunRow> = a
             .iter()
-            .map(|r| run(r.replicate, r.value(Metric::DeployDuration).map(|d| d + 5.0), 0.0))
+            .map(|r| {
+                run(
+                    r.replicate,
+                    r.value(Metric::DeployDuration).map(|d| d + 5.0),
+                    0.0,
+                )
+            })
             .collect();
         let (sa, sb) = (Sample::new(&s, &[a], 20), Sample::new(&s, &[b], 20));
         let d = paired(&sb, &sa, 500, &mut rng(&s, &["t"]));

@@ -55,9 +55,14 @@ pub enum Status {
         p: f64,
     },
     /// Shown to break a limit in `round`: the check with the strongest evidence.
-    Infeasible { round: usize, check: LimitCheck },
+    Infeasible {
+        round: usize,
+        check: LimitCheck,
+    },
     /// Not a valid policy: the combination the reader refused, and why. Never run.
-    Invalid { reason: String },
+    Invalid {
+        reason: String,
+    },
 }
 
 /// One candidate of the space.
@@ -340,7 +345,10 @@ impl Race {
         // Out of contention: a racing candidate at the most seeds whose estimates break
         // a limit can never be chosen (no more seeds are coming).
         let at_max = seeds >= self.spec.schedule.max_seeds;
-        let meets: Vec<bool> = all_checks.iter().map(|cs| cs.iter().all(|c| c.holds)).collect();
+        let meets: Vec<bool> = all_checks
+            .iter()
+            .map(|cs| cs.iter().all(|c| c.holds))
+            .collect();
         let out: Vec<usize> = (0..racing.len())
             .filter(|&i| at_max && !meets[i])
             .map(|i| racing[i])
@@ -531,20 +539,36 @@ mod tests {
         let s = spec(Objective::DeployP50, &[("g", 1.0, Class::Good)]);
         let mut race = Race::new(s, entrants(20)).unwrap();
         drive(&mut race, |c, _, k| {
-            let base = if c == 7 { 100.0 } else { 300.0 + 30.0 * c as f64 };
+            let base = if c == 7 {
+                100.0
+            } else {
+                300.0 + 30.0 * c as f64
+            };
             run(k, Some(base + world(k)), 0.0)
         });
         assert_eq!(race.stop(), Some(Stop::OneLeft));
         // Round 0 leaves one, which goes on alone to the most seeds.
         let r: Vec<(u64, u64)> = race.rounds.iter().map(|r| (r.seeds, r.survivors)).collect();
         assert_eq!(r, [(10, 1), (20, 1), (40, 1)]);
-        assert_eq!(race.runs_used(), 200 + 30, "20 candidates × 10 seeds, then 30 more");
+        assert_eq!(
+            race.runs_used(),
+            200 + 30,
+            "20 candidates × 10 seeds, then 30 more"
+        );
         let end = ending(&race);
         assert!(end.confident);
         assert_eq!(end.best().unwrap().name, "p[x=7]");
-        let worse = end.candidates.iter().filter(|c| c.verdict == Verdict::Worse).count();
+        let worse = end
+            .candidates
+            .iter()
+            .filter(|c| c.verdict == Verdict::Worse)
+            .count();
         assert_eq!(worse, 19);
-        assert!(end.candidates[0].reason.starts_with("worse than p[x=7] by"), "{}", end.candidates[0].reason);
+        assert!(
+            end.candidates[0].reason.starts_with("worse than p[x=7] by"),
+            "{}",
+            end.candidates[0].reason
+        );
         assert_eq!(end.candidates[0].round, Some(0));
     }
 
@@ -553,7 +577,11 @@ mod tests {
         let s = spec(Objective::DeployP50, &[("g", 1.0, Class::Good)]);
         let mut race = Race::new(s, entrants(6)).unwrap();
         drive(&mut race, |c, _, k| {
-            let base = if c == 3 || c == 4 { 100.0 } else { 200.0 + c as f64 };
+            let base = if c == 3 || c == 4 {
+                100.0
+            } else {
+                200.0 + c as f64
+            };
             run(k, Some(base + world(k)), 0.0)
         });
         assert_eq!(race.stop(), Some(Stop::MaxSeeds));
@@ -585,9 +613,15 @@ mod tests {
         assert_eq!(race.stop(), Some(Stop::NoneLeft));
         let end = ending(&race);
         assert!(end.best.is_none() && !end.confident);
-        assert!(end.candidates.iter().all(|c| c.verdict == Verdict::Infeasible));
         assert!(
-            end.candidates[0].reason.starts_with("max_budget_p95 on f: 10 of 10 runs above 1.000%"),
+            end.candidates
+                .iter()
+                .all(|c| c.verdict == Verdict::Infeasible)
+        );
+        assert!(
+            end.candidates[0]
+                .reason
+                .starts_with("max_budget_p95 on f: 10 of 10 runs above 1.000%"),
             "{}",
             end.candidates[0].reason
         );
@@ -640,7 +674,10 @@ mod tests {
         // A first round over the budget is refused before anything runs; at it, not.
         s.budget_runs = Some(199);
         let e = Race::new(s.clone(), entrants(20)).err().unwrap();
-        assert!(e.contains("20 candidates × 1 scenarios × 10 seeds = 200 runs"), "{e}");
+        assert!(
+            e.contains("20 candidates × 1 scenarios × 10 seeds = 200 runs"),
+            "{e}"
+        );
         s.budget_runs = Some(200);
         let mut race = Race::new(s, entrants(20)).unwrap();
         drive(&mut race, |_, _, k| run(k, Some(100.0 + world(k)), 0.0));
@@ -655,7 +692,11 @@ mod tests {
         drive(&mut race, |c, _, k| {
             let base = [150.0, 100.0, 100.5, 300.0][c];
             // Candidate 2 is 0.5 s slower on average, ±3 s: not separated.
-            let jitter = if c == 2 { 3.0 * if k % 2 == 0 { 1.0 } else { -1.0 } } else { 0.0 };
+            let jitter = if c == 2 {
+                3.0 * if k % 2 == 0 { 1.0 } else { -1.0 }
+            } else {
+                0.0
+            };
             run(k, Some(base + world(k) + jitter), 0.0)
         });
         assert_eq!(race.stop(), Some(Stop::Exhaustive));
@@ -664,7 +705,12 @@ mod tests {
         let v: Vec<Verdict> = end.candidates.iter().map(|c| c.verdict).collect();
         assert_eq!(
             v,
-            [Verdict::Worse, Verdict::Best, Verdict::NotSeparated, Verdict::Worse]
+            [
+                Verdict::Worse,
+                Verdict::Best,
+                Verdict::NotSeparated,
+                Verdict::Worse
+            ]
         );
         assert!(!end.confident);
     }
@@ -677,7 +723,9 @@ mod tests {
             reason: "max_unavailable: may not be 0 when max_surge is 0".into(),
         };
         let mut race = Race::new(s.clone(), e).unwrap();
-        drive(&mut race, |c, _, k| run(k, Some(100.0 * (c + 1) as f64 + world(k)), 0.0));
+        drive(&mut race, |c, _, k| {
+            run(k, Some(100.0 * (c + 1) as f64 + world(k)), 0.0)
+        });
         let end = ending(&race);
         assert_eq!(end.candidates[1].verdict, Verdict::Invalid);
         assert_eq!(end.candidates[1].runs, 0);

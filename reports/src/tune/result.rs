@@ -144,7 +144,14 @@ fn p_text(p: f64) -> String {
 }
 
 /// The largest type-7 `q` quantile of `figure` over the scenarios of `class`.
-fn worst(race: &Race, c: usize, n: usize, class: Class, q: f64, figure: &dyn Fn(&crate::artifacts::runs_csv::RunRow, usize) -> f64) -> Option<f64> {
+fn worst(
+    race: &Race,
+    c: usize,
+    n: usize,
+    class: Class,
+    q: f64,
+    figure: &dyn Fn(&crate::artifacts::runs_csv::RunRow, usize) -> f64,
+) -> Option<f64> {
     let runs = race.runs_of(c);
     race.spec
         .scenarios

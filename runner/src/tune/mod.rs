@@ -29,7 +29,7 @@ use reports::artifacts::tune_json::{self, RunCounts, TuneJson, VersusBase};
 use reports::artifacts::{tune_csv, tune_manifest};
 use reports::sweep::{Bootstrap, paired, paired_rates};
 use reports::tune::objective::{self, Sample};
-use reports::tune::{Entrant, Ending, Race, Status, ending};
+use reports::tune::{Ending, Entrant, Race, Status, ending};
 use reports::vocab::Figures;
 
 use crate::RunnerError;
@@ -218,8 +218,7 @@ impl Reader {
         let (scenario, policy) = self.columns.identity(rec);
         let (name, _) = who_name(plan, who);
         let expected = &plan.space.scenarios[s].scenario.name;
-        if row.run_id != position || row.replicate != k || scenario != expected || policy != name
-        {
+        if row.run_id != position || row.replicate != k || scenario != expected || policy != name {
             return Err(format!(
                 "is run {} ({scenario} under {policy}, replicate {}), where this tune's run {position} is {expected} under {name}, replicate {k}",
                 row.run_id, row.replicate
@@ -342,7 +341,12 @@ pub fn tune(
     let bad_row = |position: u64, why: String| {
         RunnerError::Usage(format!(
             "{}: row {}: {why}; cannot resume, start over with --force",
-            if complete.exists() { &complete } else { &partial }.display(),
+            if complete.exists() {
+                &complete
+            } else {
+                &partial
+            }
+            .display(),
             position + 1
         ))
     };
@@ -400,9 +404,14 @@ pub fn tune(
                 copy: Vec::new(),
             };
             progress.start(to - from, 0);
-            let ran = execute_with(opts.threads, from, to, &mut tee, &|n| progress.advance(n), &|p| {
-                run_row(plan, p, todo[(p - from) as usize])
-            });
+            let ran = execute_with(
+                opts.threads,
+                from,
+                to,
+                &mut tee,
+                &|n| progress.advance(n),
+                &|p| run_row(plan, p, todo[(p - from) as usize]),
+            );
             progress.finish();
             let copy = std::mem::take(&mut tee.copy);
             let kept = w
@@ -412,15 +421,26 @@ pub fn tune(
             match ran {
                 Ok(()) => {}
                 Err(Stop::Io(e)) => return Err(RunnerError::io(&partial, e)),
-                Err(Stop::Panicked { position: p, message }) => {
+                Err(Stop::Panicked {
+                    position: p,
+                    message,
+                }) => {
                     kept?;
-                    return Err(panicked(plan, p, todo[(p - from) as usize], message, &partial));
+                    return Err(panicked(
+                        plan,
+                        p,
+                        todo[(p - from) as usize],
+                        message,
+                        &partial,
+                    ));
                 }
             }
             kept?;
             let mut fresh = csv_records(&copy, false);
             for (j, rec) in fresh.records().enumerate() {
-                let rec = rec.map_err(|e| RunnerError::Usage(format!("a row just written does not read back: {e}")))?;
+                let rec = rec.map_err(|e| {
+                    RunnerError::Usage(format!("a row just written does not read back: {e}"))
+                })?;
                 let at = from + j as u64;
                 let row = reader
                     .row(plan, &rec, at, todo[j])
@@ -556,7 +576,9 @@ fn document(
         let mut pairs = Vec::new();
         for (s, sc) in spec.scenarios.iter().enumerate() {
             let (base_rows, rows) = (&base_runs[s][..n], &mine[s][..n]);
-            pairs.extend(paired_rates(&sc.name, &b.name, &base_name, base_rows, rows, boot));
+            pairs.extend(paired_rates(
+                &sc.name, &b.name, &base_name, base_rows, rows, boot,
+            ));
             pairs.extend(paired(&sc.name, &b.name, &base_name, base_rows, rows, boot));
         }
         VersusBase {
@@ -623,7 +645,10 @@ pub fn best_toml(plan: &TunePlan, doc: &TuneJson, policy: &Policy) -> String {
             100.0 * doc.confidence
         )
     } else if doc.not_separated.is_empty() {
-        format!("the best by its estimates when the race stopped ({})", doc.stop.describe())
+        format!(
+            "the best by its estimates when the race stopped ({})",
+            doc.stop.describe()
+        )
     } else {
         format!(
             "the best by its estimates; not separated from {} ({})",
@@ -633,9 +658,7 @@ pub fn best_toml(plan: &TunePlan, doc: &TuneJson, policy: &Policy) -> String {
     };
     format!(
         "# Chosen by `rollcage tune {}` ({}): {}\n# {sure}.\n# Read it back with --policy {BEST_TOML}.\n{body}",
-        doc.space,
-        doc.program,
-        best.name,
+        doc.space, doc.program, best.name,
     )
 }
 

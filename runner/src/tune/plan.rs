@@ -77,7 +77,11 @@ impl TunePlan {
 
     /// The parameters' keys, in the space's order.
     pub fn keys(&self) -> Vec<String> {
-        self.space.parameters.iter().map(|p| p.key.clone()).collect()
+        self.space
+            .parameters
+            .iter()
+            .map(|p| p.key.clone())
+            .collect()
     }
 }
 

@@ -311,7 +311,10 @@ fn parameter(s: &Section<'_>) -> Option<Parameter> {
             None
         }
         None => {
-            s.problem("key", "missing: the policy field this parameter sets, e.g. policy.max_surge");
+            s.problem(
+                "key",
+                "missing: the policy field this parameter sets, e.g. policy.max_surge",
+            );
             None
         }
     };
@@ -338,7 +341,10 @@ fn parameter(s: &Section<'_>) -> Option<Parameter> {
             None
         }
         (false, false) => {
-            s.problem("values", "missing: `values = [...]`, or `range = [LOW, HIGH]` with `step` or `points`");
+            s.problem(
+                "values",
+                "missing: `values = [...]`, or `range = [LOW, HIGH]` with `step` or `points`",
+            );
             None
         }
         (true, false) => match s.raw("values") {
@@ -347,7 +353,13 @@ fn parameter(s: &Section<'_>) -> Option<Parameter> {
                 None
             }
             Some(Value::Array(items)) if items.len() > MAX_VALUES => {
-                s.problem("values", format!("{} values; a parameter takes at most {MAX_VALUES}", items.len()));
+                s.problem(
+                    "values",
+                    format!(
+                        "{} values; a parameter takes at most {MAX_VALUES}",
+                        items.len()
+                    ),
+                );
                 None
             }
             Some(Value::Array(items)) => {
@@ -363,7 +375,10 @@ fn parameter(s: &Section<'_>) -> Option<Parameter> {
                         None => {
                             s.problem(
                                 &format!("values[{i}]"),
-                                format!("expected a number, a string or a boolean, found {}", config::describe(v)),
+                                format!(
+                                    "expected a number, a string or a boolean, found {}",
+                                    config::describe(v)
+                                ),
                             );
                             ok = false;
                         }
@@ -372,7 +387,10 @@ fn parameter(s: &Section<'_>) -> Option<Parameter> {
                 ok.then_some(out)
             }
             Some(v) => {
-                s.problem("values", format!("expected a list, found {}", config::describe(v)));
+                s.problem(
+                    "values",
+                    format!("expected a list, found {}", config::describe(v)),
+                );
                 None
             }
             None => None,
@@ -382,7 +400,11 @@ fn parameter(s: &Section<'_>) -> Option<Parameter> {
     let values = values?;
     for (i, v) in values.iter().enumerate() {
         if v.contains(',') || v.is_empty() {
-            let at = if listed { format!("values[{i}]") } else { "range".into() };
+            let at = if listed {
+                format!("values[{i}]")
+            } else {
+                "range".into()
+            };
             s.problem(
                 &at,
                 format!("`{v}`: a value may not be empty or hold a comma (commas separate the values in a candidate's name)"),
@@ -476,7 +498,13 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
             Some(beside(dir, p, builtin))
         }
         Some(v) => {
-            root.problem("policy", format!("expected a string (a built-in policy, a policy file or a manifest), found {}", config::describe(v)));
+            root.problem(
+                "policy",
+                format!(
+                    "expected a string (a built-in policy, a policy file or a manifest), found {}",
+                    config::describe(v)
+                ),
+            );
             None
         }
         None => {
@@ -500,32 +528,56 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
     let mut scenarios = Vec::new();
     let tables = root.tables("scenarios");
     if !root.has("scenarios") {
-        root.problem("scenarios", "missing: [[scenarios]] tables, each with `scenario` and `weight`");
+        root.problem(
+            "scenarios",
+            "missing: [[scenarios]] tables, each with `scenario` and `weight`",
+        );
     }
     if tables.len() > MAX_SCENARIOS {
-        root.problem("scenarios", format!("{} scenarios; a space weighs at most {MAX_SCENARIOS}", tables.len()));
+        root.problem(
+            "scenarios",
+            format!(
+                "{} scenarios; a space weighs at most {MAX_SCENARIOS}",
+                tables.len()
+            ),
+        );
     }
     for t in &tables {
         let spec = match t.raw("scenario") {
             Some(Value::String(s)) => s.clone(),
             Some(v) => {
-                t.problem("scenario", format!("expected a string, found {}", config::describe(v)));
+                t.problem(
+                    "scenario",
+                    format!("expected a string, found {}", config::describe(v)),
+                );
                 String::new()
             }
             None => {
-                t.problem("scenario", "missing: a built-in scenario name or a scenario file");
+                t.problem(
+                    "scenario",
+                    "missing: a built-in scenario name or a scenario file",
+                );
                 String::new()
             }
         };
         let weight = match t.opt_f64("weight") {
             Some(w) if w > 0.0 => w,
             Some(w) => {
-                t.problem("weight", format!("must be above 0 (how likely this kind of release is), found {}", config::number(w)));
+                t.problem(
+                    "weight",
+                    format!(
+                        "must be above 0 (how likely this kind of release is), found {}",
+                        config::number(w)
+                    ),
+                );
                 1.0
             }
             None => {
                 if !t.has("weight") {
-                    t.problem("weight", "missing: how likely this kind of release is, e.g. 0.8");
+                    t.problem(
+                        "weight",
+                        "missing: how likely this kind of release is, e.g. 0.8",
+                    );
                 }
                 1.0
             }
@@ -537,14 +589,20 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
     }
     let ptables = root.tables("parameters");
     if ptables.is_empty() {
-        root.problem("parameters", "missing: [[parameters]] tables, each a policy key with `values` or a `range`");
+        root.problem(
+            "parameters",
+            "missing: [[parameters]] tables, each a policy key with `values` or a `range`",
+        );
     }
     let parameters: Vec<Option<Parameter>> = ptables.iter().map(parameter).collect();
     for (i, p) in parameters.iter().enumerate() {
         if let Some(p) = p
             && parameters[..i].iter().flatten().any(|q| q.key == p.key)
         {
-            root.problem(&format!("parameters[{i}].key"), format!("`{}` is a parameter twice", p.key));
+            root.problem(
+                &format!("parameters[{i}].key"),
+                format!("`{}` is a parameter twice", p.key),
+            );
         }
     }
     let objective = {
@@ -555,7 +613,10 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
                 match price {
                     Some(p) if p >= 0.0 => Objective::Cost { budget_price_s: p },
                     Some(p) => {
-                        o.problem("budget_price_seconds", format!("must not be negative, found {}", config::number(p)));
+                        o.problem(
+                            "budget_price_seconds",
+                            format!("must not be negative, found {}", config::number(p)),
+                        );
                         Objective::DeployP50
                     }
                     None => {
@@ -568,7 +629,10 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
             }
             _ => {
                 if o.has("budget_price_seconds") {
-                    o.problem("budget_price_seconds", "only the cost objective (minimise = \"cost\") has a price");
+                    o.problem(
+                        "budget_price_seconds",
+                        "only the cost objective (minimise = \"cost\") has a price",
+                    );
                 }
                 o.allow(&["budget_price_seconds"]);
                 Objective::DeployP50
@@ -588,9 +652,17 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
         }
         (
             Limits {
-                max_budget_p95_pct: percent_limit(&c, "max_budget_p95", defaults.max_budget_p95_pct),
+                max_budget_p95_pct: percent_limit(
+                    &c,
+                    "max_budget_p95",
+                    defaults.max_budget_p95_pct,
+                ),
                 max_deploy_p50_s: duration_limit(&c, "max_deploy_p50", defaults.max_deploy_p50_s),
-                max_false_rollback_pct: percent_limit(&c, "max_false_rollback", defaults.max_false_rollback_pct),
+                max_false_rollback_pct: percent_limit(
+                    &c,
+                    "max_false_rollback",
+                    defaults.max_false_rollback_pct,
+                ),
                 assertions: raw,
             },
             parsed,
@@ -602,10 +674,21 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
         let max = r.u64("max_seeds", 160);
         let range = limits::MIN_TUNE_SEEDS..=limits::MAX_TUNE_SEEDS;
         if !range.contains(&first) {
-            r.problem("first_seeds", format!("must be {} to {} (fewer than {} paired seeds judge nothing), found {first}", range.start(), range.end(), range.start()));
+            r.problem(
+                "first_seeds",
+                format!(
+                    "must be {} to {} (fewer than {} paired seeds judge nothing), found {first}",
+                    range.start(),
+                    range.end(),
+                    range.start()
+                ),
+            );
         }
         if !range.contains(&max) {
-            r.problem("max_seeds", format!("must be {} to {}, found {max}", range.start(), range.end()));
+            r.problem(
+                "max_seeds",
+                format!("must be {} to {}, found {max}", range.start(), range.end()),
+            );
         } else if max < first {
             r.problem("max_seeds", format!("{max} is below first_seeds ({first})"));
         }
@@ -694,10 +777,16 @@ impl Space {
                             format!("scenarios[{i}]"),
                             format!("{spec}: it has no release (release.enabled = false), so no policy acts on it"),
                         ));
-                    } else if scenarios.iter().any(|x: &SpaceScenario| x.scenario.name == s.name) {
+                    } else if scenarios
+                        .iter()
+                        .any(|x: &SpaceScenario| x.scenario.name == s.name)
+                    {
                         problems.push(at(
                             format!("scenarios[{i}]"),
-                            format!("another scenario is also named {}; names identify seeds", s.name),
+                            format!(
+                                "another scenario is also named {}; names identify seeds",
+                                s.name
+                            ),
                         ));
                     }
                     scenarios.push(SpaceScenario {
@@ -725,7 +814,10 @@ impl Space {
                     notes.extend(loaded.notes.iter().cloned());
                     base = Some((loaded.policy, loaded.source));
                 }
-                Err(e) => problems.push(at("policy".into(), format!("{spec}: {}", problems_text(&e)))),
+                Err(e) => problems.push(at(
+                    "policy".into(),
+                    format!("{spec}: {}", problems_text(&e)),
+                )),
             }
         }
         // Each value alone on the base policy: a value no combination could take.
@@ -734,7 +826,9 @@ impl Space {
                 let Some(p) = p else { continue };
                 for (j, v) in p.values.iter().enumerate() {
                     let mut with = overrides.clone();
-                    with.push(parse_override(&format!("{}={v}", p.key)).expect("the key was checked"));
+                    with.push(
+                        parse_override(&format!("{}={v}", p.key)).expect("the key was checked"),
+                    );
                     if let Err(e) = load_policy(spec, &with, opts) {
                         problems.push(at(
                             format!("parameters[{i}].values[{j}]"),
@@ -756,7 +850,11 @@ impl Space {
                         .unwrap_or_default();
                     problems.push(at(
                         format!("constraints.assertions[{i}]"),
-                        format!("`{}`: the space weighs no scenario named `{s}`{hint}; it weighs {}", a.text, names.join(", ")),
+                        format!(
+                            "`{}`: the space weighs no scenario named `{s}`{hint}; it weighs {}",
+                            a.text,
+                            names.join(", ")
+                        ),
                     ));
                 }
             }
@@ -783,7 +881,11 @@ impl Space {
             sets: keys.sets,
             import: keys.import,
             scenarios,
-            parameters: keys.parameters.into_iter().map(|p| p.expect("no problems")).collect(),
+            parameters: keys
+                .parameters
+                .into_iter()
+                .map(|p| p.expect("no problems"))
+                .collect(),
             objective: keys.objective,
             limits: keys.limits,
             assertions: keys.assertions.into_iter().map(|(_, a)| a).collect(),

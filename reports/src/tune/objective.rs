@@ -328,7 +328,10 @@ pub(crate) mod tests {
             .enumerate()
             .map(|(i, d)| run(i as u64, *d, 0.0))
             .collect();
-        assert_eq!(Sample::new(&s, &[rows.clone()], 5).value(), 300.0);
+        assert_eq!(
+            Sample::new(&s, std::slice::from_ref(&rows), 5).value(),
+            300.0
+        );
         // Three of five: the p50 is censored.
         let mut more = rows;
         more[0] = run(0, None, 0.0);

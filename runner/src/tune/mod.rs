@@ -115,7 +115,7 @@ fn header(plan: &TunePlan) -> Vec<String> {
     runs_csv::header_with(&plan.keys(), Figures::BASE, &plan.param_keys)
 }
 
-fn who_name<'a>(plan: &'a TunePlan, who: Who) -> (&'a str, Vec<String>) {
+fn who_name(plan: &TunePlan, who: Who) -> (&str, Vec<String>) {
     match who {
         Who::Candidate(c) => (&plan.candidates[c].name, plan.candidates[c].values.clone()),
         Who::Base => (

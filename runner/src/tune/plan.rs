@@ -137,7 +137,7 @@ pub fn plan(req: TuneRequest, program: &str) -> Result<TunePlan, RunnerError> {
             "none of the {} combinations is a valid policy; e.g. {}: {}",
             candidates.len(),
             c.name,
-            c.policy.as_ref().err().expect("invalid")
+            c.policy.as_ref().expect_err("invalid")
         )));
     }
     if let Some(first) = invalid.first() {
@@ -146,7 +146,7 @@ pub fn plan(req: TuneRequest, program: &str) -> Result<TunePlan, RunnerError> {
             invalid.len(),
             candidates.len(),
             first.name,
-            first.policy.as_ref().err().expect("invalid")
+            first.policy.as_ref().expect_err("invalid")
         ));
     }
     let scenarios = space.scenario_specs();

@@ -694,7 +694,7 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
         }
         let conf = r.opt_f64("confidence");
         let boot = match limits::check_bootstrap(r.u64("bootstrap", 1000)) {
-            Ok(b) => b as usize,
+            Ok(b) => b,
             Err(why) => {
                 r.problem("bootstrap", why);
                 1000

@@ -667,6 +667,32 @@ fn the_example_space_is_large_and_reads_cleanly() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(plan.candidates.len() >= 200, "{}", plan.candidates.len());
+    let values: Vec<(&str, Vec<&str>)> = plan
+        .space
+        .parameters
+        .iter()
+        .map(|p| {
+            (
+                p.key.as_str(),
+                p.values.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("policy.max_surge", vec!["10%", "20%", "30%", "50%"]),
+            ("policy.max_unavailable", vec!["0", "1"]),
+            (
+                "policy.bake_seconds",
+                vec!["0", "30", "60", "90", "120", "150", "180"]
+            ),
+            (
+                "policy.gates[0].threshold",
+                vec!["0.005", "0.01", "0.02", "0.04"]
+            ),
+        ]
+    );
     assert!(plan.candidates.iter().all(|c| c.policy.is_ok()));
     let weights: Vec<(String, f64)> = plan
         .space

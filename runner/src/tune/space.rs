@@ -920,3 +920,84 @@ pub fn class(s: &Scenario) -> Class {
         Class::Good
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values of one `[[parameters]]` table, or the problems it has.
+    fn values(table: &str) -> Result<Vec<String>, Vec<String>> {
+        let doc = Doc::parse("space.toml", &format!("[p]\nkey = \"policy.x\"\n{table}")).unwrap();
+        let got = {
+            let root = doc.root();
+            let p = root.section("p");
+            parameter(&p).map(|p| p.values)
+        };
+        match (got, doc.into_result()) {
+            (Some(v), Ok(())) => Ok(v),
+            (_, Err(ps)) => Err(ps.0.iter().map(|p| p.to_string()).collect()),
+            (None, Ok(())) => Err(vec![]),
+        }
+    }
+
+    #[test]
+    fn ranges_give_their_ends_and_steps_as_written() {
+        let v = |t: &str| values(t).unwrap_or_else(|e| panic!("{t}: {e:?}"));
+        assert_eq!(
+            v("range = [0, 180]\nstep = 30"),
+            ["0", "30", "60", "90", "120", "150", "180"]
+        );
+        // A step that does not reach the top stops below it.
+        assert_eq!(v("range = [0, 100]\nstep = 30"), ["0", "30", "60", "90"]);
+        // Decimal steps land on the decimals written, not 0.30000000000000004.
+        assert_eq!(v("range = [0.1, 0.3]\nstep = 0.1"), ["0.1", "0.2", "0.3"]);
+        assert_eq!(
+            v("range = [0.005, 0.04]\nlog = true\npoints = 4"),
+            ["0.005", "0.01", "0.02", "0.04"]
+        );
+        assert_eq!(v("range = [10, 20]\npoints = 3"), ["10", "15", "20"]);
+        assert_eq!(
+            v("values = [\"10%\", 2, 0.5, true]"),
+            ["10%", "2", "0.5", "true"]
+        );
+        // MAX_VALUES values are taken, one more is refused.
+        assert_eq!(v("range = [1, 1000]\nstep = 1").len(), MAX_VALUES);
+        let e = values("range = [1, 1001]\nstep = 1").unwrap_err();
+        assert!(
+            e[0].contains("gives 1001 values from 1 to 1001; a parameter takes at most 1000"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn bad_ranges_say_what_to_write() {
+        let e = |t: &str| values(t).unwrap_err().join("\n");
+        assert!(
+            e("range = [5, 1]\nstep = 1")
+                .contains("p.range: [5, 1]: the first end must be below the second")
+        );
+        assert!(e("range = [0, 1]\nstep = 0").contains("p.step: must be above 0, found 0"));
+        assert!(
+            e("range = [0, 1]\nlog = true\npoints = 3")
+                .contains("a log-spaced range needs LOW above 0")
+        );
+        assert!(
+            e("range = [1, 2]\nlog = true\nstep = 1").contains("a log-spaced range takes `points`")
+        );
+        assert!(e("range = [1, 2]\npoints = 1").contains("p.points: must be 2 to 1000"));
+        assert!(
+            e("range = [1, 2]\nstep = 1\npoints = 2").contains("give `step` or `points`, not both")
+        );
+        assert!(
+            e("range = [1, 1.000001]\npoints = 5")
+                .contains("gives 1 twice at six significant digits")
+        );
+        assert!(e("values = []").contains("p.values: must not be empty"));
+        assert!(e("values = [\"a,b\"]").contains("may not be empty or hold a comma"));
+        assert!(
+            e("values = [[1]]")
+                .contains("p.values[0]: expected a number, a string or a boolean, found an array")
+        );
+        assert!(e("values = [1]\nrange = [1, 2]").contains("give `values` or `range`, not both"));
+    }
+}

@@ -13,6 +13,7 @@ mod gameday_cmd;
 mod numbers;
 mod power_cmd;
 mod sweep_cmd;
+mod tune_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -76,6 +77,15 @@ enum Command {
     /// Exit 0 when the answer is printed (and the files written); 2 for bad input or
     /// an --out that is not empty (without --force); 4 when a run panicked.
     Power(power_cmd::PowerArgs),
+    /// Find the best policy of a space (a base policy, parameters over its fields,
+    /// weighted scenarios, an objective and limits) by racing the candidates on common
+    /// seeds, with a fraction of a grid's runs, and say how sure it is (docs/tune.md).
+    ///
+    /// Writes best.toml (the chosen policy), tune.csv, tune.json, tune-runs.csv and a
+    /// report. Exit 0 when a policy is chosen; 1 when no candidate meets the limits; 2
+    /// for bad input (the space file's problems name the file, the key and the reason)
+    /// or an --out refused; 4 when a run panicked (--resume continues after the fix).
+    Tune(tune_cmd::TuneArgs),
     /// Regression-test policies in CI: a suite's assertions over sweep statistics, and
     /// a comparison with a baseline on the same seeds.
     ///
@@ -197,6 +207,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
         Command::Power(args) => power_cmd::cmd_power(args),
+        Command::Tune(args) => tune_cmd::cmd_tune(args),
         Command::Check(args) => check_cmd::cmd_check(args),
         Command::Gameday(args) => gameday_cmd::cmd_gameday(args),
         Command::Completions { shell } => cmd_completions(shell),
@@ -490,6 +501,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 28, "{checked:?}");
+        assert_eq!(checked.len(), 32, "{checked:?}");
     }
 }

@@ -36,6 +36,18 @@ pub fn percent(s: &str) -> Result<f64, String> {
         .ok_or_else(|| "expected a percentage from 0 to 100, e.g. 2%".to_string())
 }
 
+/// A confidence: a probability at least 0.5 and below 1 (`0.95`, or `95%`).
+pub fn confidence(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().ok().map(|p| p / 100.0),
+        None => t.parse::<f64>().ok(),
+    };
+    v.filter(|c| (0.5..1.0).contains(c)).ok_or_else(|| {
+        "expected a confidence at least 0.5 and below 1, e.g. 0.95 or 95%".to_string()
+    })
+}
+
 /// `30m`, `90s`, `1.5h` or a bare number of seconds; not negative.
 /// The workspace's one duration parser (`sim_core::duration_text::parse`).
 pub fn duration(s: &str) -> Result<f64, String> {
@@ -166,6 +178,14 @@ mod tests {
         assert_eq!(percent("2%"), Ok(2.0));
         assert_eq!(percent("100"), Ok(100.0));
         assert!(percent("-1").is_err() && percent("100.5%").is_err() && percent("x").is_err());
+        assert_eq!(confidence("0.95"), Ok(0.95));
+        assert_eq!(confidence("95%"), Ok(0.95));
+        assert_eq!(confidence("0.5"), Ok(0.5));
+        assert!(
+            confidence("0.4999").is_err()
+                && confidence("1").is_err()
+                && confidence("100%").is_err()
+        );
         assert_eq!(duration("30m"), Ok(1800.0));
         assert_eq!(duration("0"), Ok(0.0));
         assert!(duration("-1").is_err() && duration("-1m").is_err() && duration("inf").is_err());

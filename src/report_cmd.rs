@@ -40,6 +40,7 @@ fn written_line(dir: &Path, w: Written) -> (Written, String) {
             Kind::Run => "run",
             Kind::Sweep => "sweep",
             Kind::Power => "power",
+            Kind::Tune => "tune",
         },
         w.charts.len(),
         if w.charts.len() == 1 { "" } else { "s" },

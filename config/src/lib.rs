@@ -129,6 +129,11 @@ impl Doc {
     /// Applies `key=value` with `key` relative to this document (its `scenario.` or
     /// `policy.` prefix already removed). The value is read as TOML (`10`, `0.5`,
     /// `true`, `"x"`, `[1, 2]`) and falls back to a plain string (`25%`, `2m`).
+    ///
+    /// A segment may pick an element of an array by its index, as problems name it:
+    /// `gates[0].threshold`, `steps[2].set_weight`, `steps[1].analysis.count`. The
+    /// element must exist (an override changes a gate or a step, it does not invent
+    /// one), so an index past the end is refused naming how many there are.
     pub fn set(&mut self, key: &str, raw: &str) -> Result<(), Problem> {
         let problem = |reason: String| Problem {
             origin: "--set".to_string(),
@@ -139,23 +144,68 @@ impl Doc {
         if parts.iter().any(|p| p.is_empty()) {
             return Err(problem("empty key segment".to_string()));
         }
+        let segments = parts
+            .iter()
+            .map(|p| segment(p))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(problem)?;
         let value = parse_value(raw);
         let mut table = &mut self.table;
-        for (i, part) in parts.iter().enumerate() {
-            if i + 1 == parts.len() {
-                table.insert(part.to_string(), value);
+        for (i, (name, index)) in segments.iter().enumerate() {
+            let last = i + 1 == segments.len();
+            let shown = || parts[..=i].join(".");
+            let Some(index) = index else {
+                if last {
+                    table.insert(name.to_string(), value);
+                    break;
+                }
+                let entry = table
+                    .entry(name.to_string())
+                    .or_insert_with(|| Value::Table(Table::new()));
+                table = match entry {
+                    Value::Table(t) => t,
+                    _ => {
+                        return Err(problem(format!("`{}` is a value, not a table", shown())));
+                    }
+                };
+                continue;
+            };
+            let items = match table.get_mut(*name) {
+                Some(Value::Array(items)) => items,
+                Some(_) => {
+                    return Err(problem(format!(
+                        "`{name}` is not an array, so `{}` picks nothing",
+                        shown()
+                    )));
+                }
+                None => {
+                    return Err(problem(format!(
+                        "there is no `{name}` array, so `{}` picks nothing",
+                        shown()
+                    )));
+                }
+            };
+            let len = items.len();
+            let Some(item) = items.get_mut(*index) else {
+                return Err(problem(format!(
+                    "`{name}` has {len} entr{}, so `{}` is past its end{}",
+                    if len == 1 { "y" } else { "ies" },
+                    shown(),
+                    match len {
+                        0 => String::new(),
+                        1 => format!(" (`{name}[0]` is the only one)"),
+                        n => format!(" (`{name}[0]` to `{name}[{}]`)", n - 1),
+                    }
+                )));
+            };
+            if last {
+                *item = value;
                 break;
             }
-            let entry = table
-                .entry(part.to_string())
-                .or_insert_with(|| Value::Table(Table::new()));
-            table = match entry {
+            table = match item {
                 Value::Table(t) => t,
                 _ => {
-                    return Err(problem(format!(
-                        "`{}` is a value, not a table",
-                        parts[..=i].join(".")
-                    )));
+                    return Err(problem(format!("`{}` is a value, not a table", shown())));
                 }
             };
         }
@@ -248,6 +298,31 @@ fn json_to_toml(v: &serde_json::Value, path: &str) -> Result<Value, (String, Str
             Value::Table(t)
         }
     })
+}
+
+/// One segment of an override's key: `name`, or `name[index]` picking an array's
+/// element.
+fn segment(part: &str) -> Result<(&str, Option<usize>), String> {
+    let Some(open) = part.find('[') else {
+        if part.contains(']') {
+            return Err(format!("`{part}`: a `]` without its `[`"));
+        }
+        return Ok((part, None));
+    };
+    let (name, rest) = part.split_at(open);
+    let digits = rest
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    match (name.is_empty(), digits) {
+        (false, Some(d)) => d
+            .parse::<usize>()
+            .map(|i| (name, Some(i)))
+            .map_err(|_| format!("`{part}`: the index is too large")),
+        _ => Err(format!(
+            "`{part}`: an index is written NAME[N], N a whole number from 0, e.g. gates[0]"
+        )),
+    }
 }
 
 fn parse_value(raw: &str) -> Value {
@@ -759,6 +834,63 @@ mod tests {
         assert!(doc.set("a.b", "2").is_err());
         assert_eq!(parse_value("0%"), Value::String("0%".into()));
         assert_eq!(parse_value("[1, 2]").as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn overrides_pick_array_elements_by_index() {
+        let text = "[[gates]]\nthreshold = 0.01\n[[gates]]\nthreshold = 1.5\nwindow = 60\n\
+                    [[steps]]\nset_weight = 10\n[[steps]]\nanalysis = { count = 3 }\n";
+        let mut doc = Doc::parse("p.toml", text).unwrap();
+        doc.set("gates[1].window", "120").unwrap();
+        doc.set("gates[0].threshold", "0.02").unwrap();
+        doc.set("steps[1].analysis.count", "5").unwrap();
+        doc.set("steps[0]", "{ set_weight = 20 }").unwrap();
+        let t = doc.table();
+        let gates = t["gates"].as_array().unwrap();
+        assert_eq!(gates[0]["threshold"].as_float(), Some(0.02));
+        assert_eq!(gates[1]["window"].as_integer(), Some(120));
+        assert_eq!(gates[1]["threshold"].as_float(), Some(1.5), "untouched");
+        let steps = t["steps"].as_array().unwrap();
+        assert_eq!(steps[1]["analysis"]["count"].as_integer(), Some(5));
+        assert_eq!(steps[0]["set_weight"].as_integer(), Some(20));
+        // The last element and one past it.
+        assert!(doc.set("gates[1].threshold", "2").is_ok());
+        let e = doc.set("gates[2].threshold", "2").unwrap_err();
+        assert_eq!(
+            e.reason,
+            "`gates` has 2 entries, so `gates[2]` is past its end (`gates[0]` to `gates[1]`)"
+        );
+        assert_eq!(e.key, "gates[2].threshold");
+        let e = doc.set("rollback[0].max_surge", "1").unwrap_err();
+        assert!(e.reason.contains("there is no `rollback` array"), "{e:?}");
+        let e = doc.set("gates[0].threshold.x", "1").unwrap_err();
+        assert!(
+            e.reason.contains("`gates[0].threshold` is a value"),
+            "{e:?}"
+        );
+        let mut one = Doc::parse("p.toml", "[[gates]]\nthreshold = 1\nname = \"a\"\n").unwrap();
+        let e = one.set("gates[1].threshold", "1").unwrap_err();
+        assert!(e.reason.ends_with("(`gates[0]` is the only one)"), "{e:?}");
+        let e = one.set("name[0]", "1").unwrap_err();
+        assert!(e.reason.contains("there is no `name` array"), "{e:?}");
+        let e = one.set("gates[0].name[0]", "1").unwrap_err();
+        assert!(e.reason.contains("`name` is not an array"), "{e:?}");
+        for bad in [
+            "gates[].x",
+            "gates[a].x",
+            "[0].x",
+            "gates]0[.x",
+            "gates[-1].x",
+        ] {
+            let e = one.set(bad, "1").unwrap_err();
+            assert!(
+                e.reason.contains("NAME[N]") || e.reason.contains("without"),
+                "{bad}: {e:?}"
+            );
+        }
+        // A problem the reader finds at an indexed key is the override's.
+        doc.problem("gates[0].threshold", "too high");
+        assert_eq!(doc.problems().last().unwrap().origin, "--set");
     }
 
     #[test]

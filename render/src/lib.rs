@@ -17,4 +17,5 @@ pub mod power;
 pub mod report;
 pub mod summary;
 pub mod table;
+pub mod tune;
 pub mod words;

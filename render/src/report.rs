@@ -3,11 +3,12 @@
 //! pure functions of the directory's files as `view` holds them.
 
 use reports::artifacts::power_json::PowerJson;
+use reports::artifacts::tune_json::TuneJson;
 use reports::view::{RunView, SweepView};
 
 use crate::charts::{self, ChartError, Figure};
 use crate::figures::{Drawn, run_figures, sweep_figures};
-use crate::{html, markdown, png, power};
+use crate::{html, markdown, png, power, tune};
 
 pub const REPORT_HTML: &str = "report.html";
 pub const REPORT_MD: &str = "report.md";
@@ -69,6 +70,17 @@ pub fn power_report(doc: &PowerJson) -> Result<ReportFiles, ChartError> {
     Ok(ReportFiles {
         html: power::power_html(doc, &drawn),
         markdown: power::power_markdown(doc, &figures),
+        charts,
+    })
+}
+
+/// The report of a tune (from its `tune.json`).
+pub fn tune_report(doc: &TuneJson) -> Result<ReportFiles, ChartError> {
+    let figures = tune::figures(doc);
+    let (_, charts) = draw(&figures)?;
+    Ok(ReportFiles {
+        html: tune::tune_html(doc),
+        markdown: tune::tune_markdown(doc, &figures),
         charts,
     })
 }

@@ -16,6 +16,7 @@ pub mod power;
 pub mod prometheus;
 pub mod stats;
 pub mod sweep;
+pub mod tune;
 pub mod view;
 pub mod vocab;
 

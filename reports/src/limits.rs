@@ -53,6 +53,17 @@ pub const MAX_POWER_POINTS: u64 = 100;
 /// few gates), so the bound is far below a sweep's.
 pub const MAX_POWER_RUNS: u64 = 1_000_000;
 
+/// Runs a tune may make (the race's and the base policy's): 2 × 10^6. A race keeps
+/// every run's figures in memory (a few hundred bytes each) to re-test candidates
+/// round after round, so the bound is far below a sweep's, which streams.
+pub const MAX_TUNE_RUNS: u64 = 2_000_000;
+
+/// Seeds per scenario a tune gives a candidate (a space's `max_seeds`): 5 to 100 000.
+/// Fewer than 5 paired seeds judge nothing (`check::MIN_PAIRS`); past 10^5 one
+/// candidate alone would hold more runs than a tune may.
+pub const MIN_TUNE_SEEDS: u64 = 5;
+pub const MAX_TUNE_SEEDS: u64 = 100_000;
+
 /// `(points + 1) × seeds`, refused past `MAX_POWER_RUNS`.
 pub fn power_runs(points: u64, seeds: u64) -> Result<u64, String> {
     (points + 1)

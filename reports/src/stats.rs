@@ -117,19 +117,54 @@ pub(crate) fn resample_counts(rng: &mut ChaCha8Rng, counts: &mut [u32]) {
 /// The type-7 quantiles of the multiset where `sorted[i]` appears `counts[i]` times,
 /// without expanding it: one walk along the cumulative counts.
 fn weighted_quantiles(sorted: &[f64], counts: &[u32], ps: &[f64; 3]) -> [f64; 3] {
+    ps.map(|p| weighted_quantile(sorted, counts, p))
+}
+
+/// The type-7 `p` quantile of the multiset where `sorted[i]` appears `counts[i]` times
+/// (at least one count non-zero), without expanding it.
+pub(crate) fn weighted_quantile(sorted: &[f64], counts: &[u32], p: f64) -> f64 {
     let total: u64 = counts.iter().map(|&c| c as u64).sum();
-    let mut out = [0.0; 3];
-    for (slot, &p) in out.iter_mut().zip(ps) {
-        let h = (total - 1) as f64 * p;
-        let lo_rank = h.floor() as u64;
-        let hi_rank = (lo_rank + 1).min(total - 1);
-        let (a, b) = (
-            value_at_rank(sorted, counts, lo_rank),
-            value_at_rank(sorted, counts, hi_rank),
-        );
-        *slot = a + (h - lo_rank as f64) * (b - a);
+    let h = (total - 1) as f64 * p;
+    let lo_rank = h.floor() as u64;
+    let hi_rank = (lo_rank + 1).min(total - 1);
+    let (a, b) = (
+        value_at_rank(sorted, counts, lo_rank),
+        value_at_rank(sorted, counts, hi_rank),
+    );
+    a + (h - lo_rank as f64) * (b - a)
+}
+
+/// `P(X ≥ k)` for `X ~ Binomial(n, p)`: how surprising `k` or more events in `n` runs
+/// are if each happens with probability `p`, the exact one-sided test of "the rate is
+/// at most `p`" (statrs' regularised incomplete beta, accurate far into the tail).
+pub fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    assert!(
+        k <= n && (0.0..=1.0).contains(&p),
+        "binomial_at_least({k}, {n}, {p})"
+    );
+    match (k, p) {
+        (0, _) => 1.0,
+        (_, 0.0) => 0.0,
+        (_, 1.0) => 1.0,
+        _ => Binomial::new(p, n).expect("p is in [0, 1]").sf(k - 1),
     }
-    out
+}
+
+/// `P(X ≤ k)` for `X ~ Binomial(n, p)`: the exact one-sided test of "the rate is at
+/// least `p`".
+pub fn binomial_at_most(k: u64, n: u64, p: f64) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    assert!(
+        k <= n && (0.0..=1.0).contains(&p),
+        "binomial_at_most({k}, {n}, {p})"
+    );
+    match (k == n, p) {
+        (true, _) => 1.0,
+        (_, 0.0) => 1.0,
+        (_, 1.0) => 0.0,
+        _ => Binomial::new(p, n).expect("p is in [0, 1]").cdf(k),
+    }
 }
 
 /// The value at 0-based `rank` of the expanded multiset.
@@ -251,6 +286,44 @@ mod tests {
         assert_eq!(r.hi, 1.0);
         assert!(close(r.lo, 0.7225, 1e-4), "{r:?}");
         assert!(wilson(0, 0).is_none());
+    }
+
+    #[test]
+    fn binomial_tails_match_hand_computed_values() {
+        // P(Bin(10, 0.05) >= 1) = 1 - 0.95^10.
+        let v = binomial_at_least(1, 10, 0.05);
+        assert!(
+            close(v, 1.0 - 0.95f64.powi(10), 1e-12),
+            "{v} {}",
+            1.0 - 0.95f64.powi(10)
+        );
+        // P(Bin(10, 0.5) >= 10) = 2^-10, and P(Bin(10, 0.5) <= 0) the same.
+        assert!(close(binomial_at_least(10, 10, 0.5), 1.0 / 1024.0, 1e-15));
+        assert!(close(binomial_at_most(0, 10, 0.5), 1.0 / 1024.0, 1e-15));
+        // P(Bin(20, 0.1) >= 5) = 1 - sum_{i<5} C(20,i) 0.1^i 0.9^(20-i) = 0.043174...
+        assert!(close(
+            binomial_at_least(5, 20, 0.1),
+            0.043_174_495_284,
+            1e-9
+        ));
+        assert!(close(
+            binomial_at_least(5, 20, 0.1) + binomial_at_most(4, 20, 0.1),
+            1.0,
+            1e-12
+        ));
+        // The edges: nothing is never surprising; a rate of 0 never gives an event.
+        assert_eq!(binomial_at_least(0, 7, 0.3), 1.0);
+        assert_eq!(binomial_at_least(1, 7, 0.0), 0.0);
+        assert_eq!(binomial_at_least(7, 7, 1.0), 1.0);
+        assert_eq!(binomial_at_most(7, 7, 0.3), 1.0);
+        assert_eq!(binomial_at_most(6, 7, 1.0), 0.0);
+        assert_eq!(binomial_at_most(0, 7, 0.0), 1.0);
+        // Far in the tail the value keeps its digits: 0.05^10.
+        assert!(close(
+            binomial_at_least(10, 10, 0.05) / 0.05f64.powi(10),
+            1.0,
+            1e-9
+        ));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod prometheus;
 pub mod report;
 pub mod slo_rules;
 pub mod sweep;
+pub mod tune;
 
 /// The largest sweep accepted, with the checked arithmetic that enforces it; it lives
 /// with the manifest it bounds (`reports::artifacts::manifest`).

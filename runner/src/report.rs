@@ -25,6 +25,8 @@ use reports::artifacts::power_runs_csv;
 use reports::artifacts::run_json::{self, RunJson};
 use reports::artifacts::summary_json::{self, SummaryJson};
 use reports::artifacts::timeline_csv;
+use reports::artifacts::tune_json::{self, TuneJson};
+use reports::artifacts::tune_manifest;
 use reports::artifacts::{ArtifactError, exceedance_csv, runs_csv, sensitivity_csv};
 use reports::sweep::sensitivity::GroupSensitivity;
 use reports::view::{Axis, GroupRuns, PolicyInfo, RunView, SweepView};
@@ -37,6 +39,7 @@ use crate::sweep::summaries::Rows;
 const RUN_JSON: &str = run_json::FILE_NAME;
 const MANIFEST: &str = manifest::FILE_NAME;
 const POWER_JSON: &str = power_json::FILE_NAME;
+const TUNE_JSON: &str = tune_json::FILE_NAME;
 
 /// What a directory holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +48,8 @@ pub enum Kind {
     Sweep,
     /// A power analysis (`rollcage power`): its `power.json`.
     Power,
+    /// A tune (`rollcage tune`): its `tune.json`.
+    Tune,
 }
 
 /// What `report` wrote.
@@ -82,6 +87,15 @@ pub fn detect(dir: &Path) -> Result<Kind, RunnerError> {
     if dir.join(POWER_JSON).is_file() {
         return Ok(Kind::Power);
     }
+    if dir.join(TUNE_JSON).is_file() {
+        return Ok(Kind::Tune);
+    }
+    if dir.join(tune_manifest::FILE_NAME).is_file() {
+        return Err(bad(
+            dir,
+            "the tune did not finish (tune-manifest.json, no tune.json); continue it with the same command and --resume",
+        ));
+    }
     if dir.join(power_runs_csv::PARTIAL_FILE_NAME).is_file() {
         return Err(bad(
             dir,
@@ -91,9 +105,10 @@ pub fn detect(dir: &Path) -> Result<Kind, RunnerError> {
     Err(bad(
         dir,
         format!(
-            "neither a run directory (no {RUN_JSON}), a sweep directory (no {MANIFEST}) nor a \
-             power analysis (no {POWER_JSON}); report takes the --out directory of `rollcage \
-             run`, `rollcage sweep` or `rollcage power`"
+            "neither a run directory (no {RUN_JSON}), a sweep directory (no {MANIFEST}), a \
+             power analysis (no {POWER_JSON}) nor a tune (no {TUNE_JSON}); report takes the \
+             --out directory of `rollcage run`, `rollcage sweep`, `rollcage power` or \
+             `rollcage tune`"
         ),
     ))
 }
@@ -119,6 +134,10 @@ pub fn report(out: &OutputDir, paint: Paint) -> Result<Written, RunnerError> {
         Kind::Power => {
             let doc = read(&dir.join(POWER_JSON), PowerJson::from_bytes)?;
             (pages::power_report(&doc), None)
+        }
+        Kind::Tune => {
+            let doc = read(&dir.join(TUNE_JSON), TuneJson::from_bytes)?;
+            (pages::tune_report(&doc), None)
         }
     };
     let files = files.map_err(|e| bad(dir, e))?;

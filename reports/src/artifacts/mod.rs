@@ -30,6 +30,9 @@ pub mod sensitivity_csv;
 pub mod summary_csv;
 pub mod summary_json;
 pub mod timeline_csv;
+pub mod tune_csv;
+pub mod tune_json;
+pub mod tune_manifest;
 
 use std::fmt;
 

@@ -89,7 +89,7 @@ fn strings(s: &Section<'_>, key: &str, required: bool) -> Vec<String> {
 /// A spec as the sweep should take it: a built-in name stays, a file beside the suite
 /// is found there, anything else stays as written (so that its error can suggest a
 /// built-in).
-fn beside(suite_dir: &Path, spec: &str, builtin: bool) -> String {
+pub(crate) fn beside(suite_dir: &Path, spec: &str, builtin: bool) -> String {
     let p = PathBuf::from(spec);
     if builtin || p.is_absolute() {
         return spec.to_string();

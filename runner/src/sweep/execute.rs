@@ -59,7 +59,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 #[cfg(feature = "test-hooks")]
-mod test_hooks {
+pub(crate) mod test_hooks {
     //! Compiled only with the `test-hooks` feature, which only the workspace's own
     //! tests enable (as a dev-dependency feature): no build a user runs has it. With
     //! `ROLLCAGE_TEST_PANIC_AT_RUN=K` set, run id K panics, so the end-to-end tests

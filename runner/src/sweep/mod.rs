@@ -361,7 +361,7 @@ fn check_manifest(out: &Path, m: &Manifest) -> Result<(), RunnerError> {
 }
 
 /// The length of `f` up to and including its last newline.
-fn complete_lines_len(f: &mut File) -> std::io::Result<u64> {
+pub(crate) fn complete_lines_len(f: &mut File) -> std::io::Result<u64> {
     let mut end = f.seek(SeekFrom::End(0))?;
     let mut buf = vec![0u8; 1 << 16];
     while end > 0 {

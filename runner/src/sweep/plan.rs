@@ -93,7 +93,7 @@ pub struct Plan {
 }
 
 /// Every combination of the grid's values, first axis slowest.
-fn combinations(grid: &[GridAxis]) -> Vec<Vec<String>> {
+pub fn combinations(grid: &[GridAxis]) -> Vec<Vec<String>> {
     let mut out = vec![Vec::new()];
     for axis in grid {
         out = out
@@ -110,7 +110,7 @@ fn combinations(grid: &[GridAxis]) -> Vec<Vec<String>> {
     out
 }
 
-fn variant_name(policy: &str, grid: &[GridAxis], values: &[String]) -> String {
+pub fn variant_name(policy: &str, grid: &[GridAxis], values: &[String]) -> String {
     if grid.is_empty() {
         return policy.to_string();
     }

@@ -333,6 +333,7 @@ impl World<'_> {
         inst.free_slots = Vec::new();
         let v = inst.version;
         self.lb.remove(id, v);
+        self.load_changed(id);
         self.leave_live(id);
         if self.cluster.is_some() {
             self.left_cluster(id, was);

@@ -1,7 +1,11 @@
 //! The load balancer: which instances receive traffic, and how one is picked.
 //!
 //! Membership is kept as vectors with back-pointers, so adding, removing and picking
-//! are O(1) (least-outstanding scans its pool). An instance joins when it becomes
+//! are O(1). Least-outstanding keeps each pool's outstanding counts in a min segment
+//! tree over pool positions (`MinTree`), told of every change by the engine
+//! (`set_load`), so its pick is O(log N) and is the pick a scan would make: the
+//! earliest position among the least loaded. Weighted least-outstanding (load per unit
+//! of a weight that changes with time under slow start) still scans. An instance joins when it becomes
 //! Ready, leaves at once when it starts draining, and leaves a crashed state only
 //! after failing `unhealthy_threshold` health checks: requests sent to it meanwhile
 //! fail, as they do behind a real load balancer.
@@ -52,6 +56,65 @@ pub enum TrafficSplit {
 
 const ABSENT: u32 = u32::MAX;
 
+/// The minimum over positions `0..len` of a pool, and where it first occurs: a segment
+/// tree whose leaves are pool positions (unused leaves hold `u32::MAX`). Setting a leaf
+/// and finding the leftmost minimum are O(log N).
+#[derive(Clone, Debug, Default)]
+struct MinTree {
+    /// Number of leaves, a power of two (0 before the first `set`).
+    leaves: usize,
+    /// `node[1]` is the root, `node[k]`'s children are `2k` and `2k + 1`, leaf `p` is
+    /// `node[leaves + p]`.
+    node: Vec<u32>,
+}
+
+impl MinTree {
+    fn set(&mut self, pos: usize, value: u32) {
+        if pos >= self.leaves {
+            self.grow(pos + 1);
+        }
+        let mut k = self.leaves + pos;
+        self.node[k] = value;
+        while k > 1 {
+            k /= 2;
+            self.node[k] = self.node[2 * k].min(self.node[2 * k + 1]);
+        }
+    }
+
+    /// Room for at least `n` leaves, the existing ones kept.
+    fn grow(&mut self, n: usize) {
+        let leaves = n.next_power_of_two().max(self.leaves * 2).max(1);
+        let mut node = vec![u32::MAX; 2 * leaves];
+        node[leaves..leaves + self.leaves].copy_from_slice(&self.node[self.leaves..]);
+        for k in (1..leaves).rev() {
+            node[k] = node[2 * k].min(node[2 * k + 1]);
+        }
+        self.leaves = leaves;
+        self.node = node;
+    }
+
+    /// The first position holding the minimum (a pool that is not empty).
+    fn leftmost_min(&self) -> usize {
+        let mut k = 1;
+        while k < self.leaves {
+            // Left on a tie: the earliest position wins, as in a scan.
+            k = if self.node[2 * k] <= self.node[2 * k + 1] {
+                2 * k
+            } else {
+                2 * k + 1
+            };
+        }
+        k - self.leaves
+    }
+}
+
+/// The pool a request draws from: every member, or one version's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PoolId {
+    All,
+    Version(usize),
+}
+
 pub struct LoadBalancer {
     strategy: Strategy,
     split: TrafficSplit,
@@ -61,6 +124,13 @@ pub struct LoadBalancer {
     pos_all: Vec<u32>,
     pos_version: Vec<u32>,
     round_robin: usize,
+    /// Least-outstanding only: each instance's outstanding requests as last told
+    /// (`set_load`), its version, and the trees of `all` and of each version's pool.
+    indexed: bool,
+    load: Vec<u32>,
+    version_of: Vec<Version>,
+    tree_all: MinTree,
+    tree_version: [MinTree; 2],
 }
 
 impl LoadBalancer {
@@ -73,7 +143,57 @@ impl LoadBalancer {
             pos_all: Vec::new(),
             pos_version: Vec::new(),
             round_robin: 0,
+            indexed: strategy == Strategy::LeastOutstanding,
+            load: Vec::new(),
+            version_of: Vec::new(),
+            tree_all: MinTree::default(),
+            tree_version: [MinTree::default(), MinTree::default()],
         }
+    }
+
+    /// Whether the engine must report outstanding counts (`set_load`).
+    #[inline]
+    pub fn indexes_load(&self) -> bool {
+        self.indexed
+    }
+
+    /// An instance's queued plus in-service requests changed to `n` (least-outstanding
+    /// only; members or not: a pod's count is kept for when it joins).
+    #[inline]
+    pub fn set_load(&mut self, id: InstanceId, n: usize) {
+        if !self.indexed {
+            return;
+        }
+        let k = id.index();
+        if self.load.len() <= k {
+            self.load.resize(k + 1, 0);
+        }
+        let n = n.min(u32::MAX as usize - 1) as u32;
+        self.load[k] = n;
+        if self.contains(id) {
+            self.tree_all.set(self.pos_all[k] as usize, n);
+            let v = self.version_of[k].index();
+            self.tree_version[v].set(self.pos_version[k] as usize, n);
+        }
+    }
+
+    fn load_of(&self, id: InstanceId) -> u32 {
+        self.load.get(id.index()).copied().unwrap_or(0)
+    }
+
+    /// Copies the load of whatever now sits at `at` of a pool (or nothing) into its
+    /// tree, and clears the leaf past the pool's end: after a swap-remove.
+    fn retree(&mut self, pool: PoolId, at: usize) {
+        let (ids, tree) = match pool {
+            PoolId::All => (&self.all, &mut self.tree_all),
+            PoolId::Version(v) => (&self.by_version[v], &mut self.tree_version[v]),
+        };
+        let len = ids.len();
+        if let Some(&moved) = ids.get(at) {
+            let n = self.load.get(moved.index()).copied().unwrap_or(0);
+            tree.set(at, n);
+        }
+        tree.set(len, u32::MAX);
     }
 
     pub fn set_split(&mut self, split: TrafficSplit) {
@@ -99,20 +219,33 @@ impl LoadBalancer {
         if self.pos_all.len() <= id.index() {
             self.pos_all.resize(id.index() + 1, ABSENT);
             self.pos_version.resize(id.index() + 1, ABSENT);
+            self.version_of.resize(id.index() + 1, Version::Baseline);
         }
+        self.version_of[id.index()] = v;
         self.pos_all[id.index()] = self.all.len() as u32;
         self.all.push(id);
         let pool = &mut self.by_version[v.index()];
         self.pos_version[id.index()] = pool.len() as u32;
         pool.push(id);
+        if self.indexed {
+            let n = self.load_of(id);
+            self.tree_all.set(self.all.len() - 1, n);
+            self.tree_version[v.index()].set(self.by_version[v.index()].len() - 1, n);
+        }
     }
 
     pub fn remove(&mut self, id: InstanceId, v: Version) {
         if !self.contains(id) {
             return;
         }
+        let at_all = self.pos_all[id.index()] as usize;
+        let at_version = self.pos_version[id.index()] as usize;
         swap_remove(&mut self.all, &mut self.pos_all, id);
         swap_remove(&mut self.by_version[v.index()], &mut self.pos_version, id);
+        if self.indexed {
+            self.retree(PoolId::All, at_all);
+            self.retree(PoolId::Version(v.index()), at_version);
+        }
     }
 
     /// Picks the instance for one request, `None` if no instance is a member.
@@ -123,7 +256,14 @@ impl LoadBalancer {
         rng: &mut R,
         outstanding: impl Fn(InstanceId) -> usize,
     ) -> Option<InstanceId> {
-        let pool = Self::pool(self.split, &self.all, &self.by_version, rng)?;
+        let which = Self::pool_id(self.split, &self.by_version, rng);
+        let pool = match which {
+            PoolId::All => &self.all[..],
+            PoolId::Version(v) => &self.by_version[v][..],
+        };
+        if pool.is_empty() {
+            return None;
+        }
         let n = pool.len();
         let pick = match self.strategy {
             Strategy::Random => pool[index(rng, n)],
@@ -133,10 +273,19 @@ impl LoadBalancer {
             }
             Strategy::LeastOutstanding => {
                 // Ties go to the earliest member, which is deterministic.
-                *pool
-                    .iter()
-                    .min_by_key(|&&id| outstanding(id))
-                    .expect("non-empty")
+                let tree = match which {
+                    PoolId::All => &self.tree_all,
+                    PoolId::Version(v) => &self.tree_version[v],
+                };
+                let pick = pool[tree.leftmost_min()];
+                if cfg!(test) || cfg!(debug_assertions) {
+                    let scan = *pool
+                        .iter()
+                        .min_by_key(|&&id| outstanding(id))
+                        .expect("non-empty");
+                    assert_eq!(pick, scan, "the load index disagrees with a scan");
+                }
+                pick
             }
             Strategy::PowerOfTwo => {
                 let a = pool[index(rng, n)];
@@ -160,18 +309,33 @@ impl LoadBalancer {
         by_version: &'a [Vec<InstanceId>; 2],
         rng: &mut R,
     ) -> Option<&'a [InstanceId]> {
-        let pool: &[InstanceId] = match split {
-            TrafficSplit::Pods => all,
+        let pool: &[InstanceId] = match Self::pool_id(split, by_version, rng) {
+            PoolId::All => all,
+            PoolId::Version(v) => &by_version[v],
+        };
+        (!pool.is_empty()).then_some(pool)
+    }
+
+    /// Which pool: every member, or (under a candidate weight) one version's.
+    #[inline]
+    fn pool_id<R: Rng + ?Sized>(
+        split: TrafficSplit,
+        by_version: &[Vec<InstanceId>; 2],
+        rng: &mut R,
+    ) -> PoolId {
+        match split {
+            TrafficSplit::Pods => PoolId::All,
             TrafficSplit::CandidateWeight(w) => {
                 let [base, cand] = by_version;
                 let want_candidate = unit(rng) < w;
                 match (want_candidate, cand.is_empty(), base.is_empty()) {
-                    (true, false, _) | (false, false, true) => cand,
-                    _ => base,
+                    (true, false, _) | (false, false, true) => {
+                        PoolId::Version(Version::Candidate.index())
+                    }
+                    _ => PoolId::Version(Version::Baseline.index()),
                 }
             }
-        };
-        (!pool.is_empty()).then_some(pool)
+        }
     }
 
     /// As `route`, with per-instance weights (weight skew, slow start) up to
@@ -295,6 +459,9 @@ mod tests {
         let busy = |id: InstanceId| if id.0 == 2 { 0 } else { 5 };
         let mut rng = RunSeed::new(1, 0, 0).stream(Purpose::Routing);
         let mut lb = lb_with(Strategy::LeastOutstanding, 4);
+        for i in 0..4 {
+            lb.set_load(InstanceId(i), busy(InstanceId(i)));
+        }
         assert_eq!(lb.route(&mut rng, busy), Some(InstanceId(2)));
         let mut lb = lb_with(Strategy::PowerOfTwo, 4);
         let hits = (0..10_000)
@@ -334,6 +501,78 @@ mod tests {
             lb.route_weighted(&mut rng, busy, weight, 3.0),
             Some(InstanceId(0))
         );
+    }
+
+    /// The indexed least-outstanding pick is the scan's through joins, leaves (which
+    /// move the last member into the gap), load changes and both traffic splits: ties
+    /// go to the earliest pool position. (`route` itself asserts the agreement in
+    /// tests; this drives it through a long random history and checks it again.)
+    #[test]
+    fn least_outstanding_index_matches_a_scan() {
+        let mut rng = RunSeed::new(7, 0, 0).stream(Purpose::Routing);
+        let mut ops = RunSeed::new(8, 0, 0).stream(Purpose::Faults);
+        let mut lb = LoadBalancer::new(Strategy::LeastOutstanding);
+        let mut load = vec![0usize; 300];
+        let version = |i: u32| {
+            if i.is_multiple_of(3) {
+                Version::Candidate
+            } else {
+                Version::Baseline
+            }
+        };
+        for step in 0..20_000u32 {
+            let id = InstanceId(index(&mut ops, 300) as u32);
+            match index(&mut ops, 10) {
+                0 => lb.add(id, version(id.0)),
+                1 => lb.remove(id, version(id.0)),
+                _ => {
+                    // Few distinct values, so ties are common.
+                    load[id.index()] = index(&mut ops, 4);
+                    lb.set_load(id, load[id.index()]);
+                }
+            }
+            if step.is_multiple_of(1000) {
+                lb.set_split(if step.is_multiple_of(2000) {
+                    TrafficSplit::Pods
+                } else {
+                    TrafficSplit::CandidateWeight(0.3)
+                });
+            }
+            let split = lb.split();
+            let mut twin = rng.clone();
+            let got = lb.route(&mut rng, |id| load[id.index()]);
+            let pool: Vec<InstanceId> = match split {
+                TrafficSplit::Pods => lb.members().to_vec(),
+                TrafficSplit::CandidateWeight(w) => {
+                    let want = unit(&mut twin) < w;
+                    let [b, c] = &lb.by_version;
+                    match (want, c.is_empty(), b.is_empty()) {
+                        (true, false, _) | (false, false, true) => c.clone(),
+                        _ => b.clone(),
+                    }
+                }
+            };
+            let scan = pool.iter().copied().min_by_key(|id| load[id.index()]);
+            assert_eq!(got, scan, "step {step}");
+        }
+    }
+
+    /// A tie at the minimum goes to the earliest pool position, not the lowest id:
+    /// after instance 0 leaves, the last member (3) takes its position 0.
+    #[test]
+    fn least_outstanding_tie_goes_to_the_earliest_position() {
+        let mut rng = RunSeed::new(1, 0, 0).stream(Purpose::Routing);
+        let mut lb = LoadBalancer::new(Strategy::LeastOutstanding);
+        for i in 0..4 {
+            lb.add(InstanceId(i), Version::Baseline);
+        }
+        lb.remove(InstanceId(0), Version::Baseline);
+        assert_eq!(lb.members(), &[InstanceId(3), InstanceId(1), InstanceId(2)]);
+        assert_eq!(lb.route(&mut rng, |_| 0), Some(InstanceId(3)));
+        // One request more on 3: the next earliest of the least loaded is 1.
+        lb.set_load(InstanceId(3), 1);
+        let loads = |id: InstanceId| usize::from(id.0 == 3);
+        assert_eq!(lb.route(&mut rng, loads), Some(InstanceId(1)));
     }
 
     #[test]

@@ -156,10 +156,13 @@ impl World<'_> {
     /// The pod waits for room: no process, not ready, not available. Logged once per
     /// time it goes Pending, never per scheduling attempt.
     fn make_pending(&mut self, id: InstanceId, why: String) {
+        self.untally(id);
         let inst = &mut self.instances[id.index()];
         inst.state = PodState::Pending;
         inst.available = false;
         inst.ready_since = None;
+        self.tally(id);
+        let inst = &self.instances[id.index()];
         let version = inst.version;
         let now = self.now;
         self.cluster

@@ -29,23 +29,12 @@ impl World<'_> {
 
     /// Fleet extremes, the first moment of an all-candidate fleet, and which fault (if
     /// any) holds pods down: the cause of slowness that has no direct one.
+    /// Read from the tally: O(1) (the held-down pods' first entry is O(log N)).
     pub(super) fn update_fleet_extremes(&mut self) {
-        let (mut pods, mut available) = ([0u32; 2], 0);
-        let mut capacity_fault = None;
-        for &id in &self.live {
-            let i = &self.instances[id.index()];
-            pods[i.version.index()] += i.state.counts_as_pod() as u32;
-            available += i.available as u32;
-            if capacity_fault.is_none()
-                && matches!(
-                    i.state,
-                    PodState::Crashed | PodState::Starting | PodState::Pending
-                )
-            {
-                capacity_fault = i.crash_cause;
-            }
-        }
-        self.capacity_fault = capacity_fault;
+        self.check_tally();
+        let pods = self.tally.pods;
+        let available = self.tally.available_total();
+        self.capacity_fault = self.tally.capacity_fault();
         self.instances_max = self.instances_max.max(pods[0] + pods[1]);
         self.available_min = self.available_min.min(available);
         let window = (self.t_change_start, self.t_change_end);
@@ -56,30 +45,24 @@ impl World<'_> {
         }
     }
 
+    /// Read from the tally, O(1). `pods` are the live pods not terminating (every
+    /// live state but `Terminating` counts as a pod), `available` those not
+    /// terminating (a terminating pod is never available).
     pub(super) fn fleet_status(&self) -> ([CohortStatus; 2], u32) {
         let mut fleet = [CohortStatus::default(); 2];
-        let mut terminating = 0;
-        for &id in &self.live {
-            let i = &self.instances[id.index()];
-            let c = &mut fleet[i.version.index()];
-            c.restarts += i.restarts;
-            match i.state {
-                PodState::Terminating => {
-                    terminating += 1;
-                    c.terminating += 1;
-                }
-                PodState::Terminated => {}
-                s => {
-                    c.pods += 1;
-                    c.ready += (s == PodState::Ready) as u32;
-                    c.available += i.available as u32;
-                }
-            }
-        }
+        let t = &self.tally;
         for v in Version::ALL {
-            fleet[v.index()].spec = self.spec[v.index()];
+            let k = v.index();
+            fleet[k] = CohortStatus {
+                spec: self.spec[k],
+                pods: t.pods[k],
+                ready: t.ready[k],
+                available: t.available[k],
+                terminating: t.terminating[k],
+                restarts: t.restarts[k],
+            };
         }
-        (fleet, terminating)
+        (fleet, t.terminating[0] + t.terminating[1])
     }
 
     pub(super) fn sync(&mut self, controller: &mut dyn Controller) {
@@ -204,6 +187,10 @@ impl World<'_> {
     /// first. A Pending pod is deleted at once (it has nothing to drain).
     pub(super) fn reconcile(&mut self, version: Version) {
         let want = self.spec[version.index()];
+        // Nothing to do (most syncs): known from the tally without a scan of the fleet.
+        if self.tally.pods[version.index()] == want {
+            return;
+        }
         let mut pods: Vec<InstanceId> = self
             .live
             .iter()

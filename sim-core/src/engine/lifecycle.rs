@@ -51,6 +51,7 @@ impl World<'_> {
             zone,
         ));
         self.live.push(id);
+        self.tally(id);
         if version == Version::Candidate && self.t_change_start.is_none() {
             self.t_change_start = Some(self.now);
         }
@@ -94,6 +95,7 @@ impl World<'_> {
         };
         let params = self.params_for(version, affected);
         let model = &self.cfg.versions[version.index()];
+        self.untally(id);
         let inst = &mut self.instances[id.index()];
         inst.state = PodState::Starting;
         inst.epoch += 1;
@@ -105,11 +107,14 @@ impl World<'_> {
         inst.served = 0;
         inst.params = params;
         let epoch = inst.epoch;
+        if start == Start::Warm {
+            inst.state = PodState::Ready;
+            inst.ready_since = Some(now);
+            inst.available = true;
+        }
+        self.tally(id);
         match start {
             Start::Warm => {
-                inst.state = PodState::Ready;
-                inst.ready_since = Some(now);
-                inst.available = true;
                 self.lb.add(id, version);
                 self.schedule_crash_after_ready(id);
             }
@@ -179,22 +184,26 @@ impl World<'_> {
     }
 
     pub(super) fn on_ready(&mut self, id: InstanceId, epoch: u32) {
-        let inst = &mut self.instances[id.index()];
+        let inst = &self.instances[id.index()];
         if inst.epoch != epoch || inst.state != PodState::Starting {
             return;
         }
+        self.untally(id);
+        let inst = &mut self.instances[id.index()];
         inst.state = PodState::Ready;
         inst.ready_since = Some(self.now);
         inst.ready_changed = self.now;
         inst.health_failures = 0;
         inst.crash_cause = None;
         let v = inst.version;
+        if self.min_ready == SimDuration::ZERO {
+            inst.available = true;
+        }
+        self.tally(id);
         if v == Version::Candidate {
             self.rollout.rec.candidate_starts += 1;
         }
-        if self.min_ready == SimDuration::ZERO {
-            inst.available = true;
-        } else {
+        if self.min_ready != SimDuration::ZERO {
             self.queue.push(
                 self.now + self.min_ready,
                 Event::Available { inst: id, epoch },
@@ -230,6 +239,7 @@ impl World<'_> {
         self.fail_all(id, cause);
         let cfg = &self.cfg.fleet;
         let now = self.now;
+        self.untally(id);
         let inst = &mut self.instances[id.index()];
         let was_terminating = inst.state == PodState::Terminating;
         if inst.state == PodState::Ready {
@@ -253,6 +263,7 @@ impl World<'_> {
             reason.push_str(&format!(" (fault {})", self.cfg.faults[f.index()].name));
         }
         if was_terminating {
+            self.tally(id);
             self.log
                 .push(LogRecord::new(now, LogKind::Crash, id.to_string(), reason));
             self.terminate(id);
@@ -272,6 +283,7 @@ impl World<'_> {
         };
         inst.state = PodState::Crashed;
         let epoch = inst.epoch;
+        self.tally(id);
         reason.push_str(&format!("; restart in {delay}"));
         self.log
             .push(LogRecord::new(now, LogKind::Crash, id.to_string(), reason));
@@ -288,13 +300,16 @@ impl World<'_> {
         match inst.state {
             PodState::Pending | PodState::Starting | PodState::Crashed => self.terminate(id),
             PodState::Ready => {
+                self.untally(id);
+                let inst = &mut self.instances[id.index()];
                 inst.state = PodState::Terminating;
                 inst.available = false;
+                self.tally(id);
                 self.lb.remove(id, v);
-                if inst.drained() {
+                if self.instances[id.index()].drained() {
                     self.terminate(id);
                 } else {
-                    let epoch = inst.epoch;
+                    let epoch = self.instances[id.index()].epoch;
                     self.queue.push(
                         self.now + self.cfg.fleet.drain_timeout,
                         Event::DrainTimeout { inst: id, epoch },
@@ -307,6 +322,7 @@ impl World<'_> {
 
     /// The pod is gone; every event still scheduled for it becomes stale.
     pub(super) fn terminate(&mut self, id: InstanceId) {
+        self.untally(id);
         let inst = &mut self.instances[id.index()];
         let was = inst.state;
         inst.epoch += 1;
@@ -317,7 +333,8 @@ impl World<'_> {
         inst.free_slots = Vec::new();
         let v = inst.version;
         self.lb.remove(id, v);
-        self.live.retain(|&x| x != id);
+        self.load_changed(id);
+        self.leave_live(id);
         if self.cluster.is_some() {
             self.left_cluster(id, was);
         }
@@ -393,19 +410,15 @@ impl World<'_> {
         if faults.iter().any(|f| blocks_recovery(f) && f.live_at(now)) {
             return;
         }
-        let mut available = 0;
-        for &id in &self.live {
-            let i = &self.instances[id.index()];
-            let carries = faults
-                .iter()
-                .enumerate()
-                .any(|(k, f)| i.affected & (1 << k) != 0 && f.live_at(now));
-            if carries {
-                return;
-            }
-            available += i.available as u32;
+        // A live pod carries a live fault: from the tally's carriers, O(faults).
+        let carried = faults
+            .iter()
+            .zip(&self.tally.carriers)
+            .any(|(f, &n)| n > 0 && f.live_at(now));
+        if carried {
+            return;
         }
-        if available >= self.desired {
+        if self.tally.available_total() >= self.desired {
             self.t_recover = Some(self.now);
         }
     }

@@ -20,6 +20,7 @@ mod requests;
 mod rollout;
 mod sessions;
 mod store;
+mod tally;
 mod world_faults;
 
 use rand_chacha::ChaCha8Rng;
@@ -219,8 +220,10 @@ struct World<'c> {
     rng: Streams,
     arrivals: ArrivalProcess,
     instances: Vec<Instance>,
-    /// Instances not yet terminated, in creation order.
+    /// Instances not yet terminated, in creation order (so sorted by id).
     live: Vec<InstanceId>,
+    /// The live fleet's status, kept at every pod status change.
+    tally: tally::Tally,
     lb: LoadBalancer,
     /// Largest load-balancer weight among instances, when weights differ.
     max_weight: f64,
@@ -312,6 +315,7 @@ impl<'c> World<'c> {
             arrivals: ArrivalProcess::with_spikes(cfg.traffic.clone(), spikes, cfg.horizon),
             instances: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             live: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
+            tally: tally::Tally::new(cfg.faults.len()),
             lb: LoadBalancer::new(cfg.lb.strategy),
             max_weight: 1.0,
             desired: cfg.fleet.replicas,
@@ -514,9 +518,11 @@ impl<'c> World<'c> {
             }
             Event::Ready { inst, epoch } => self.on_ready(inst, epoch),
             Event::Available { inst, epoch } => {
-                let i = &mut self.instances[inst.index()];
+                let i = &self.instances[inst.index()];
                 if i.epoch == epoch && i.state == PodState::Ready {
-                    i.available = true;
+                    self.untally(inst);
+                    self.instances[inst.index()].available = true;
+                    self.tally(inst);
                     self.fleet_changed();
                 }
             }

@@ -65,6 +65,17 @@ impl World<'_> {
         )
     }
 
+    /// Pod `id`'s queued plus in-service count changed: least-outstanding routing keeps
+    /// its index of them current (called after every change of its queue's length or
+    /// of its free workers, before anything can route again).
+    #[inline(always)]
+    pub(super) fn load_changed(&mut self, id: InstanceId) {
+        if self.lb.indexes_load() {
+            let n = self.instances[id.index()].outstanding();
+            self.lb.set_load(id, n);
+        }
+    }
+
     /// A request arrives at a chosen instance.
     #[inline(always)]
     pub(super) fn admit_to(&mut self, id: InstanceId, req: Request) {
@@ -77,7 +88,10 @@ impl World<'_> {
             return;
         }
         match inst.free_slots.pop() {
-            Some(slot) => self.start_service(id, slot, req),
+            Some(slot) => {
+                self.load_changed(id);
+                self.start_service(id, slot, req)
+            }
             None => {
                 // The fault live now takes over the backlog; with none live, the one
                 // that built it keeps it until it drains.
@@ -86,6 +100,7 @@ impl World<'_> {
                 }
                 if inst.queue.len() < limit {
                     inst.queue.push_back(req);
+                    self.load_changed(id);
                 } else {
                     self.shed(id, req);
                 }
@@ -228,6 +243,7 @@ impl World<'_> {
             if inst.memory_mb(model.base_mb, self.now) >= model.limit_mb {
                 let cause = inst.params.leak_fault;
                 self.instances[id.index()].free_slots.push(slot);
+                self.load_changed(id);
                 self.crash(id, cause, CrashKind::OutOfMemory, Restart::Backoff);
                 return;
             }
@@ -273,11 +289,15 @@ impl World<'_> {
             let Some(req) = inst.queue.pop_front() else {
                 inst.backlog_cause = None;
                 inst.free_slots.push(slot);
-                if inst.state == PodState::Terminating && inst.drained() {
+                let done = inst.state == PodState::Terminating && inst.drained();
+                self.load_changed(id);
+                if done {
                     self.terminate(id);
                 }
                 return;
             };
+            self.load_changed(id);
+            let inst = &self.instances[id.index()];
             if self.now.since(req.arrival) > timeout {
                 let (v, cause) = (
                     inst.version,
@@ -393,6 +413,7 @@ impl World<'_> {
             .map(|f| f.req)
             .collect();
         held.extend(inst.queue.drain(..));
+        self.load_changed(id);
         let n = held.len() as u64;
         for req in held {
             self.fail_request(req, v, cause);
@@ -418,6 +439,10 @@ impl World<'_> {
                 }
                 expired.push(*req);
                 inst.queue.pop_front();
+            }
+            if self.lb.indexes_load() {
+                let n = inst.outstanding();
+                self.lb.set_load(id, n);
             }
             for f in inst.slots.iter_mut().flatten() {
                 if !f.resolved && self.now.since(f.req.arrival) > timeout {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cli, run_fails, run_ok, stderr, temp_dir};
+use common::{assert_same_dirs, cli, files, run_fails, run_ok, stderr, temp_dir};
 
 const SHORT: &str = "scenario.run.horizon_seconds=300";
 
@@ -35,39 +35,6 @@ fn sweep_args(out: &Path, seeds: u64, extra: &[&str]) -> Vec<String> {
     a.extend(["--out".into(), out.display().to_string()]);
     a.extend(extra.iter().map(|s| s.to_string()));
     a
-}
-
-/// Every file of a directory and its sub-directories (the report's `charts/`), by
-/// relative name, sorted.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if e.path().is_dir() {
-            for (inner, bytes) in files(&e.path()) {
-                v.push((format!("{name}/{inner}"), bytes));
-            }
-        } else {
-            v.push((name, fs::read(e.path()).unwrap()));
-        }
-    }
-    v.sort();
-    v
-}
-
-fn assert_same_dirs(a: &Path, b: &Path) {
-    let (fa, fb) = (files(a), files(b));
-    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&fa), names(&fb), "{} vs {}", a.display(), b.display());
-    for ((name, x), (_, y)) in fa.iter().zip(&fb) {
-        assert!(
-            x == y,
-            "{name} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
 }
 
 /// The data rows of a CSV file, parsed (names with commas are quoted).

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cli, run_fails, run_ok, stderr, stdout, temp_dir, write_file};
+use common::{assert_same_dirs, cli, run_fails, run_ok, stderr, stdout, temp_dir, write_file};
 use reports::artifacts::runs_csv::RunsCsv;
 use reports::artifacts::tune_csv;
 use reports::artifacts::tune_json::TuneJson;
@@ -50,38 +50,6 @@ fn tune_args(space: &str, out: &Path, extra: &[&str]) -> Vec<String> {
 
 fn doc(out: &Path) -> TuneJson {
     TuneJson::from_bytes(&fs::read(out.join("tune.json")).unwrap()).unwrap()
-}
-
-/// Every file of a directory and its sub-directories, by relative name, sorted.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if e.path().is_dir() {
-            for (inner, bytes) in files(&e.path()) {
-                v.push((format!("{name}/{inner}"), bytes));
-            }
-        } else {
-            v.push((name, fs::read(e.path()).unwrap()));
-        }
-    }
-    v.sort();
-    v
-}
-
-fn assert_same_dirs(a: &Path, b: &Path) {
-    let (fa, fb) = (files(a), files(b));
-    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&fa), names(&fb));
-    for ((name, x), (_, y)) in fa.iter().zip(&fb) {
-        assert!(
-            x == y,
-            "{name} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
 }
 
 /// Sixteen variants of which one (no bake, half the fleet at a time) is by far the

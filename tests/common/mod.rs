@@ -3,6 +3,7 @@
 
 pub mod manifests;
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -146,4 +147,38 @@ pub fn cohort_between(
         .cloned()
         .collect();
     sim_core::metrics::sum_cohort(&samples, v)
+}
+
+/// Every file of a directory and its sub-directories (the report's `charts/`), by
+/// relative name, sorted.
+pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            for (inner, bytes) in files(&e.path()) {
+                v.push((format!("{name}/{inner}"), bytes));
+            }
+        } else {
+            v.push((name, fs::read(e.path()).unwrap()));
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Two directories hold the same files, byte for byte.
+pub fn assert_same_dirs(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&fa), names(&fb), "{} vs {}", a.display(), b.display());
+    for ((name, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(
+            x == y,
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
 }

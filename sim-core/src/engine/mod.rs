@@ -316,7 +316,13 @@ impl<'c> World<'c> {
             instances: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             live: Vec::with_capacity(cfg.fleet.replicas as usize * 3),
             tally: tally::Tally::new(cfg.faults.len()),
-            lb: LoadBalancer::new(cfg.lb.strategy),
+            lb: LoadBalancer::sized(
+                cfg.lb.strategy,
+                cfg.fleet
+                    .replicas
+                    .max(cfg.autoscaler.as_ref().map_or(0, |a| a.spec.max_replicas))
+                    as usize,
+            ),
             max_weight: 1.0,
             desired: cfg.fleet.replicas,
             autoscaler: cfg.autoscaler.as_ref().map(autoscaler::Autoscaler::new),

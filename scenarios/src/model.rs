@@ -288,18 +288,56 @@ pub struct HpaBehavior {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HpaRules {
     pub stabilization_window_seconds: f64,
-    /// `max`, `min` or `disabled`.
-    pub select: String,
+    pub select: HpaSelect,
     pub policies: Vec<HpaPolicy>,
+}
+
+/// `selectPolicy`: which of a direction's policies wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HpaSelect {
+    Max,
+    Min,
+    Disabled,
+}
+
+impl HpaSelect {
+    pub const ALL: [HpaSelect; 3] = [HpaSelect::Max, HpaSelect::Min, HpaSelect::Disabled];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HpaSelect::Max => "max",
+            HpaSelect::Min => "min",
+            HpaSelect::Disabled => "disabled",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HpaPolicy {
-    /// `pods` or `percent`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: HpaPolicyKind,
     pub value: u32,
     pub period_seconds: f64,
+}
+
+/// A scaling policy's `type`: a number of pods or a percentage of the current ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HpaPolicyKind {
+    Pods,
+    Percent,
+}
+
+impl HpaPolicyKind {
+    pub const ALL: [HpaPolicyKind; 2] = [HpaPolicyKind::Pods, HpaPolicyKind::Percent];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HpaPolicyKind::Pods => "pods",
+            HpaPolicyKind::Percent => "percent",
+        }
+    }
 }
 
 /// `[cluster]`: the room for pods, and how it changes during the run.

@@ -5,7 +5,9 @@ use sim_core::hpa::{Behavior, HpaSpec, Rules, ScalingPolicy, Select, Target};
 use sim_core::world::{AutoscalerConfig, AutoscalerMetric, Capacity, ClusterConfig};
 use sim_core::{SimDuration, SimTime};
 
-use crate::model::{Autoscaler, Cluster, HpaBehavior, HpaMetric, HpaRules};
+use crate::model::{
+    Autoscaler, Cluster, HpaBehavior, HpaMetric, HpaPolicy, HpaPolicyKind, HpaRules, HpaSelect,
+};
 
 fn secs(s: f64) -> SimDuration {
     SimDuration::from_secs_f64(s)
@@ -53,26 +55,19 @@ impl HpaRules {
     fn rules(&self) -> Rules {
         Rules {
             stabilization: secs(self.stabilization_window_seconds),
-            select: match self.select.as_str() {
-                "min" => Select::Min,
-                "disabled" => Select::Disabled,
-                _ => Select::Max,
+            select: match self.select {
+                HpaSelect::Max => Select::Max,
+                HpaSelect::Min => Select::Min,
+                HpaSelect::Disabled => Select::Disabled,
             },
             policies: self
                 .policies
                 .iter()
                 .map(|p| {
-                    let period = secs(p.period_seconds);
-                    if p.kind == "percent" {
-                        ScalingPolicy::Percent {
-                            value: p.value,
-                            period,
-                        }
-                    } else {
-                        ScalingPolicy::Pods {
-                            value: p.value,
-                            period,
-                        }
+                    let (value, period) = (p.value, secs(p.period_seconds));
+                    match p.kind {
+                        HpaPolicyKind::Pods => ScalingPolicy::Pods { value, period },
+                        HpaPolicyKind::Percent => ScalingPolicy::Percent { value, period },
                     }
                 })
                 .collect(),
@@ -227,13 +222,11 @@ pub(crate) fn read_autoscaler(s: &config::Section<'_>, fleet: &crate::model::Fle
 /// defaults for that direction).
 fn read_rules(s: &config::Section<'_>, d: &Rules) -> HpaRules {
     let default_select = match d.select {
-        Select::Max => "max",
-        Select::Min => "min",
-        Select::Disabled => "disabled",
+        Select::Max => HpaSelect::Max,
+        Select::Min => HpaSelect::Min,
+        Select::Disabled => HpaSelect::Disabled,
     };
-    let select = s
-        .choice("select", default_select, &["max", "min", "disabled"])
-        .to_string();
+    let select = s.choice_of("select", default_select, &HpaSelect::ALL, HpaSelect::name);
     let policies = if s.has("policies") {
         let tables = s.tables("policies");
         if tables.len() > MAX_POLICIES {
@@ -242,13 +235,18 @@ fn read_rules(s: &config::Section<'_>, d: &Rules) -> HpaRules {
                 format!("at most {MAX_POLICIES} policies, found {}", tables.len()),
             );
         }
-        if tables.is_empty() && select != "disabled" {
+        if tables.is_empty() && select != HpaSelect::Disabled {
             s.problem("policies", "must not be empty unless select = \"disabled\"");
         }
         tables
             .iter()
-            .map(|p| crate::model::HpaPolicy {
-                kind: p.choice("type", "pods", &["pods", "percent"]).to_string(),
+            .map(|p| HpaPolicy {
+                kind: p.choice_of(
+                    "type",
+                    HpaPolicyKind::Pods,
+                    &HpaPolicyKind::ALL,
+                    HpaPolicyKind::name,
+                ),
                 value: p.u32_in("value", 1, 1..=u32::MAX),
                 period_seconds: p.f64_in("period_seconds", 15.0, 1.0..=MAX_POLICY_PERIOD_SECONDS),
             })
@@ -258,11 +256,13 @@ fn read_rules(s: &config::Section<'_>, d: &Rules) -> HpaRules {
             .iter()
             .map(|p| {
                 let (kind, value, period) = match *p {
-                    ScalingPolicy::Pods { value, period } => ("pods", value, period),
-                    ScalingPolicy::Percent { value, period } => ("percent", value, period),
+                    ScalingPolicy::Pods { value, period } => (HpaPolicyKind::Pods, value, period),
+                    ScalingPolicy::Percent { value, period } => {
+                        (HpaPolicyKind::Percent, value, period)
+                    }
                 };
-                crate::model::HpaPolicy {
-                    kind: kind.into(),
+                HpaPolicy {
+                    kind,
                     value,
                     period_seconds: period.as_secs_f64(),
                 }

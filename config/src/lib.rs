@@ -594,6 +594,37 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// A list of strings, or `None` when the key is absent. A value that is not a list,
+    /// and each item that is not a string, is a problem naming its place
+    /// (`key` or `key[i]`); the strings found are still returned.
+    pub fn opt_strings(&self, key: &str) -> Option<Vec<String>> {
+        match self.raw(key)? {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| {
+                        let found = v.as_str().map(str::to_string);
+                        if found.is_none() {
+                            self.problem(
+                                &format!("{key}[{i}]"),
+                                format!("expected a string, found {}", describe(v)),
+                            );
+                        }
+                        found
+                    })
+                    .collect(),
+            ),
+            v => {
+                self.problem(
+                    key,
+                    format!("expected a list of strings, found {}", describe(v)),
+                );
+                Some(Vec::new())
+            }
+        }
+    }
+
     pub fn bool(&self, key: &str, default: bool) -> bool {
         self.typed(key, "true or false", |v| v.as_bool())
             .unwrap_or(default)
@@ -816,6 +847,35 @@ mod tests {
         assert!(
             msg.contains("svc.toml: flet: unknown key (did you mean `fleet`?)"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn string_lists_name_each_bad_item() {
+        let read = |text: &str| {
+            let doc = Doc::parse("s.toml", text).unwrap();
+            let found = doc.root().opt_strings("names");
+            let problems = match doc.into_result() {
+                Ok(()) => Vec::new(),
+                Err(Problems(ps)) => ps.into_iter().map(|p| p.to_string()).collect(),
+            };
+            (found, problems)
+        };
+        assert_eq!(read(""), (None, vec![]));
+        assert_eq!(read("names = []"), (Some(vec![]), vec![]));
+        assert_eq!(
+            read("names = [\"a\", 2, \"b\"]"),
+            (
+                Some(vec!["a".to_string(), "b".to_string()]),
+                vec!["s.toml: names[1]: expected a string, found the integer 2".to_string()]
+            )
+        );
+        let (found, problems) = read("names = \"a\"");
+        assert_eq!(found, Some(vec![]));
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with("s.toml: names: expected a list of strings, found"),
+            "{problems:?}"
         );
     }
 

@@ -118,29 +118,8 @@ fn sessions(s: &Section<'_>) -> Sessions {
 }
 
 fn string_list(s: &Section<'_>, key: &str, default: &[&str]) -> Vec<String> {
-    match s.raw(key) {
-        None => default.iter().map(|d| d.to_string()).collect(),
-        Some(config::Value::Array(items)) => {
-            let list: Vec<String> = items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            if list.len() != items.len() {
-                s.problem(key, "expected a list of schema names (strings)");
-            }
-            list
-        }
-        Some(v) => {
-            s.problem(
-                key,
-                format!(
-                    "expected a list of schema names, found {}",
-                    config::describe(v)
-                ),
-            );
-            Vec::new()
-        }
-    }
+    s.opt_strings(key)
+        .unwrap_or_else(|| default.iter().map(|d| d.to_string()).collect())
 }
 
 fn schema(s: &Section<'_>) -> Schema {

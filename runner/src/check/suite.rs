@@ -52,38 +52,19 @@ pub struct Suite {
     pub import: ImportFlags,
 }
 
+/// A list of strings at `key`; a required one must be present and not empty.
 fn strings(s: &Section<'_>, key: &str, required: bool) -> Vec<String> {
-    match s.raw(key) {
-        None => {
-            if required {
-                s.problem(key, "missing: a list of strings");
-            }
-            Vec::new()
-        }
-        Some(Value::Array(items)) => {
-            let mut out = Vec::new();
-            for (i, v) in items.iter().enumerate() {
-                match v.as_str() {
-                    Some(x) => out.push(x.to_string()),
-                    None => s.problem(
-                        &format!("{key}[{i}]"),
-                        format!("expected a string, found {}", config::describe(v)),
-                    ),
-                }
-            }
-            if required && items.is_empty() {
-                s.problem(key, "must not be empty");
-            }
-            out
-        }
-        Some(v) => {
-            s.problem(
-                key,
-                format!("expected a list of strings, found {}", config::describe(v)),
-            );
-            Vec::new()
-        }
+    let found = s.opt_strings(key);
+    let empty_list = s
+        .raw(key)
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.is_empty());
+    match found {
+        None if required => s.problem(key, "missing: a list of strings"),
+        Some(_) if required && empty_list => s.problem(key, "must not be empty"),
+        _ => {}
     }
+    found.unwrap_or_default()
 }
 
 /// A spec as the sweep should take it: a built-in name stays, a file beside the suite

@@ -105,33 +105,6 @@ pub struct Space {
     pub notes: Vec<String>,
 }
 
-/// A list of strings at `key`, each problem at its index.
-fn strings(s: &Section<'_>, key: &str) -> Vec<String> {
-    match s.raw(key) {
-        None => Vec::new(),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::new();
-            for (i, v) in items.iter().enumerate() {
-                match v.as_str() {
-                    Some(x) => out.push(x.to_string()),
-                    None => s.problem(
-                        &format!("{key}[{i}]"),
-                        format!("expected a string, found {}", config::describe(v)),
-                    ),
-                }
-            }
-            out
-        }
-        Some(v) => {
-            s.problem(
-                key,
-                format!("expected a list of strings, found {}", config::describe(v)),
-            );
-            Vec::new()
-        }
-    }
-}
-
 /// A value as `--set` takes it: a string as written, a number in Rust's shortest form
 /// that reads back to it (`30`, `0.01`), a boolean.
 fn value_text(v: &Value) -> Option<String> {
@@ -512,18 +485,20 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
             None
         }
     };
-    let sets = strings(&root, "set");
+    let sets = root.opt_strings("set").unwrap_or_default();
     for (i, s) in sets.iter().enumerate() {
         if let Err(p) = parse_override(s) {
             root.problem(&format!("set[{i}]"), p.reason);
         }
     }
     let import = ImportFlags {
-        analysis: strings(&root, "analysis")
+        analysis: root
+            .opt_strings("analysis")
+            .unwrap_or_default()
             .iter()
             .map(|a| PathBuf::from(beside(dir, a, false)))
             .collect(),
-        map_metric: strings(&root, "map_metric"),
+        map_metric: root.opt_strings("map_metric").unwrap_or_default(),
     };
     let mut scenarios = Vec::new();
     let tables = root.tables("scenarios");
@@ -642,7 +617,7 @@ fn read_keys(doc: &Doc, path: &Path, confidence: Option<f64>) -> Keys {
     let defaults = reports::sweep::Constraints::default();
     let (limits, assertions) = {
         let c = root.section("constraints");
-        let raw = strings(&c, "assertions");
+        let raw = c.opt_strings("assertions").unwrap_or_default();
         let mut parsed = Vec::new();
         for (i, a) in raw.iter().enumerate() {
             match Assertion::parse(a) {

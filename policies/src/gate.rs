@@ -480,6 +480,78 @@ mod tests {
         assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Fail);
     }
 
+    /// The bound belongs to the passing side in both directions: a value exactly on it
+    /// passes, and the next float past it fails (`>=` for higher-is-better, `<=` for
+    /// lower-is-better, as Argo's `result >= x` / `result <= x` conditions read).
+    #[test]
+    fn a_value_exactly_at_its_bound_passes_and_one_ulp_past_it_fails() {
+        let up = |x: f64| f64::from_bits(x.to_bits() + 1);
+        let down = |x: f64| f64::from_bits(x.to_bits() - 1);
+        // Lower is better: 24 errors in 800 requests is exactly the double 0.03.
+        let m = store(|_| cohort(100, 3, 50, 0));
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let judge = |t: f64| {
+            gate(GateMetric::ErrorRatio, Comparison::Absolute, t).evaluate(&v, SimTime::ZERO)
+        };
+        let at = judge(0.03);
+        assert_eq!(
+            (at.value, at.verdict),
+            (Some(0.03), Verdict::Pass),
+            "{at:?}"
+        );
+        assert!(at.reason.contains("<="), "{}", at.reason);
+        assert_eq!(judge(down(0.03)).verdict, Verdict::Fail);
+        // Higher is better: 152 conversions in 4000 KPI requests is exactly 0.038.
+        let with_kpi = |conversions: u64| CohortSample {
+            requests: 1000,
+            kpi_requests: 1000,
+            conversions,
+            ..CohortSample::default()
+        };
+        let mut m = MetricsStore::default();
+        for i in 1..=4 {
+            m.push(SimTime::from_secs(15 * i), [with_kpi(50), with_kpi(38)]);
+        }
+        let v = m.view(SimTime::from_secs(60), SimDuration::ZERO);
+        let judge =
+            |t: f64| gate(GateMetric::Kpi, Comparison::Absolute, t).evaluate(&v, SimTime::ZERO);
+        let at = judge(0.038);
+        assert_eq!(
+            (at.value, at.verdict),
+            (Some(0.038), Verdict::Pass),
+            "{at:?}"
+        );
+        assert!(at.reason.contains(">="), "{}", at.reason);
+        assert_eq!(judge(up(0.038)).verdict, Verdict::Fail);
+    }
+
+    /// The Mann-Whitney gate compares the candidate against the baseline, in that order:
+    /// a slower candidate fails, a faster one passes (faster is not harmful), so swapping
+    /// the two samples flips both verdicts.
+    #[test]
+    fn mann_whitney_fails_only_a_candidate_worse_than_its_baseline() {
+        let judge = |cand_ms: u64| {
+            let m = store(|_| cohort(100, 0, cand_ms, 0));
+            let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+            let g = gate(
+                GateMetric::Latency { quantile: 0.5 },
+                Comparison::MannWhitney(MannWhitneyRule::default()),
+                1.0,
+            );
+            g.evaluate(&v, SimTime::ZERO)
+        };
+        let slower = judge(90);
+        assert_eq!(slower.verdict, Verdict::Fail, "{slower:?}");
+        let ratio = slower.value.unwrap();
+        assert!(
+            (ratio - 1.8).abs() < 0.01,
+            "candidate over baseline: {ratio}"
+        );
+        let faster = judge(30);
+        assert_eq!(faster.verdict, Verdict::Pass, "{faster:?}");
+        assert!((faster.value.unwrap() - 0.6).abs() < 0.01);
+    }
+
     #[test]
     fn too_few_samples_follow_the_empty_rule() {
         let m = store(|_| cohort(5, 5, 50, 0));

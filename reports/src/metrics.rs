@@ -501,6 +501,29 @@ mod tests {
         )
     }
 
+    /// The budget consumed is the run's bad events over the budget's allowance:
+    /// ε = 1 − objective of the events the SLO window expects at the steady rate. Each
+    /// factor is checked from the configuration, not from the record: 99% over one day at
+    /// 600 req/s allows 518,400 bad events.
+    #[test]
+    fn budget_consumed_is_bad_events_over_epsilon_of_the_windows_events() {
+        let mut cfg = sim_core::testing::world(3, 60);
+        cfg.slo.objective = 0.99;
+        cfg.slo.window = SimDuration::from_secs(86_400);
+        cfg.versions[0].error_probability = 0.05;
+        let rec = sim_core::twin::run_twin(&cfg, SimDuration::ZERO);
+        let m = RunMetrics::derive(&rec, SimDuration::from_secs(60));
+        let bad = rec.counts.bad_total();
+        assert!(bad > 1000, "{bad} bad events");
+        let allowance = (1.0 - 0.99) * 600.0 * 86_400.0;
+        let expected = 100.0 * bad as f64 / allowance;
+        assert!(
+            (m.budget_consumed_pct - expected).abs() <= 1e-9 * expected,
+            "{} against {expected}",
+            m.budget_consumed_pct
+        );
+    }
+
     #[test]
     fn a_stall_names_the_deadline_the_pending_pods_or_the_phase() {
         let other = LogRecord::new(SimTime::from_secs(5), LogKind::Condition, "flagger", "x");

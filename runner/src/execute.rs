@@ -156,6 +156,32 @@ fn single_quoted(word: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Common random numbers: a replicate's seed is the master seed's, the scenario's
+    /// and the replicate's, never the policy's, so every policy compared on a replicate
+    /// faces the same arrivals; another replicate, master seed or scenario is another
+    /// world.
+    #[test]
+    fn a_replicate_faces_the_same_world_under_every_policy() {
+        let resolve = |s: &str, p: &str| {
+            crate::inputs::resolve(s, p, &[], &Default::default()).expect("built-ins resolve")
+        };
+        let (a, b) = (
+            resolve("good-release", "k8s-default"),
+            resolve("good-release", "gated-10pct"),
+        );
+        assert_eq!(run_seed(7, &a.scenario, 3), run_seed(7, &b.scenario, 3));
+        let (ra, _) = run_once(&a.scenario, &a.policy, 7, 3);
+        let (rb, _) = run_once(&b.scenario, &b.policy, 7, 3);
+        assert_eq!(ra.counts.arrived, rb.counts.arrived, "the same arrivals");
+        let other = resolve("memory-leak", "k8s-default");
+        let seed = run_seed(7, &a.scenario, 3);
+        assert_ne!(seed, run_seed(7, &a.scenario, 4));
+        assert_ne!(seed, run_seed(8, &a.scenario, 3));
+        assert_ne!(seed, run_seed(7, &other.scenario, 3));
+        let (r4, _) = run_once(&a.scenario, &a.policy, 7, 4);
+        assert_ne!(ra.counts.arrived, r4.counts.arrived, "another replicate");
+    }
+
     #[test]
     fn reproduce_commands_quote_what_a_shell_would_split() {
         assert_eq!(

@@ -435,3 +435,47 @@ impl World<'_> {
             .fold(1.0, f64::max);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    /// `unhealthy_threshold` failed checks in a row take a pod out of the load balancer:
+    /// it is still a member after `threshold - 1` of them and gone at the `threshold`-th,
+    /// and a passing check in between starts the count again.
+    #[test]
+    fn a_pod_leaves_the_load_balancer_at_exactly_its_threshold_of_failed_checks() {
+        for threshold in [1u32, 2, 3] {
+            let mut cfg = testing::world(1, 60);
+            cfg.fleet.replicas = 2;
+            cfg.lb.unhealthy_threshold = threshold;
+            cfg.check().unwrap();
+            let mut w = World::new(&cfg, SimDuration::ZERO);
+            let sick = InstanceId(0);
+            assert!(w.lb.contains(sick) && w.lb.contains(InstanceId(1)));
+            if threshold > 1 {
+                // One failed check, then a passing one: the count starts again.
+                w.instances[sick.index()].state = PodState::Crashed;
+                w.on_health_check();
+                w.instances[sick.index()].state = PodState::Ready;
+                w.on_health_check();
+                assert!(
+                    w.lb.contains(sick),
+                    "threshold {threshold}: reset by a pass"
+                );
+            }
+            w.instances[sick.index()].state = PodState::Crashed;
+            for check in 1..threshold {
+                w.on_health_check();
+                assert!(w.lb.contains(sick), "threshold {threshold}, check {check}");
+            }
+            w.on_health_check();
+            assert!(
+                !w.lb.contains(sick),
+                "threshold {threshold}: out at the last"
+            );
+            assert!(w.lb.contains(InstanceId(1)), "the healthy pod stays");
+        }
+    }
+}

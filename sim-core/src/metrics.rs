@@ -369,6 +369,28 @@ mod tests {
         assert_eq!((summed.requests, summed.errors), (200, 20));
     }
 
+    /// A window is `(end − len, end]`: a scrape exactly `len` before the end is out,
+    /// one a nanosecond later is in, so a rule's window holds `len / interval` scrapes
+    /// and not one more.
+    #[test]
+    fn a_window_excludes_the_scrape_exactly_its_length_ago() {
+        let m = store();
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let first = |len: SimDuration| v.window(len).first().map(|s| s.at);
+        assert_eq!(
+            first(SimDuration::from_secs(60)),
+            Some(SimTime::from_secs(75))
+        );
+        let just_over = SimDuration(SimDuration::from_secs(60).0 + 1);
+        assert_eq!(first(just_over), Some(SimTime::from_secs(60)));
+        assert_eq!(v.window(just_over).len(), 5);
+        // The burn follows the window: scrapes 5 to 8 (10% bad) in 60 s, plus the
+        // clean scrape 4 in 60 s + 1 ns.
+        let burn = |len| v.burn_rate(len, 0.001).unwrap();
+        assert!((burn(SimDuration::from_secs(60)) - 100.0).abs() < 1e-9);
+        assert!((burn(just_over) - 80.0).abs() < 1e-9);
+    }
+
     #[test]
     fn empty_view_has_no_burn() {
         let m = MetricsStore::default();

@@ -127,6 +127,35 @@ mod tests {
         assert_eq!(pager.firing(&v, 0.001).unwrap().factor, 14.4);
     }
 
+    /// A rule pages on a burn strictly above its factor: exactly at it is quiet, one
+    /// ulp below it pages. A 50% objective makes the burn exact: 25% bad is burn 0.5.
+    #[test]
+    fn a_burn_exactly_at_the_factor_does_not_page() {
+        let mut m = MetricsStore::default();
+        for i in 1..=8u64 {
+            let c = CohortSample {
+                requests: 1000,
+                errors: 250,
+                ..CohortSample::default()
+            };
+            m.push(SimTime::from_secs(15 * i), [c, CohortSample::default()]);
+        }
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let pager = |factor: f64| PagerConfig {
+            enabled: true,
+            rules: vec![BurnRule {
+                long: SimDuration::from_secs(60),
+                short: SimDuration::from_secs(30),
+                factor,
+            }],
+            ack: SimDuration::ZERO,
+        };
+        assert_eq!(v.burn_rate(SimDuration::from_secs(60), 0.5), Some(0.5));
+        assert_eq!(pager(0.5).firing(&v, 0.5), None);
+        let below = f64::from_bits(0.5f64.to_bits() - 1);
+        assert_eq!(pager(below).firing(&v, 0.5).map(|r| r.factor), Some(below));
+    }
+
     #[test]
     fn window_labels() {
         assert_eq!(window_label(SimDuration::from_secs(3600)), "1h");
@@ -134,11 +163,26 @@ mod tests {
         assert_eq!(window_label(SimDuration::from_secs(45)), "45s");
     }
 
+    /// The Workbook's rules are budget shares over a 30-day window: burning at the
+    /// first rule's factor for its long window spends 2% of the budget, at the second's
+    /// 5%.
     #[test]
-    fn budget_check_from_the_design() {
-        // Burn 14.4 for 1 h against 99.9% / 30 d consumes 2% of the budget.
-        let burn: f64 = 14.4;
-        let consumed = burn * 3600.0 / (30.0 * 86_400.0);
-        assert!((consumed - 0.02).abs() < 1e-12);
+    fn workbook_rules_spend_two_and_five_percent_of_a_30_day_budget() {
+        let month = 30.0 * 86_400.0;
+        let rules = PagerConfig::workbook(SimDuration::from_secs(300)).rules;
+        let spent: Vec<f64> = rules
+            .iter()
+            .map(|r| r.factor * r.long.as_secs_f64() / month)
+            .collect();
+        assert_eq!(spent.len(), 2);
+        assert!((spent[0] - 0.02).abs() < 1e-12, "{spent:?}");
+        assert!((spent[1] - 0.05).abs() < 1e-12, "{spent:?}");
+        assert_eq!(
+            rules
+                .iter()
+                .map(|r| r.short.as_secs_f64())
+                .collect::<Vec<_>>(),
+            [300.0, 1800.0]
+        );
     }
 }

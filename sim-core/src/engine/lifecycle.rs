@@ -478,4 +478,39 @@ mod tests {
             assert!(w.lb.contains(InstanceId(1)), "the healthy pod stays");
         }
     }
+
+    /// A deleted pod leaves the load balancer at once and drains what it holds: no new
+    /// request reaches it, and it goes only when empty (or at the drain timeout).
+    #[test]
+    fn a_draining_pod_gets_no_new_requests() {
+        let slow = crate::version::VersionModel {
+            service: crate::dist::ServiceDist::Constant {
+                value: SimDuration::from_secs(1000),
+            },
+            ..testing::model()
+        };
+        let mut cfg = testing::world(1, 60);
+        cfg.fleet.replicas = 2;
+        cfg.fleet.queue_limit = 1000;
+        cfg.traffic = crate::traffic::RateProfile::Constant { rate: 0.0 };
+        cfg.versions = [slow.clone(), slow];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let req = Request {
+            arrival: w.now,
+            session: NO_SESSION,
+            attempt: 0,
+        };
+        let (draining, other) = (InstanceId(0), InstanceId(1));
+        w.admit_to(draining, req);
+        w.delete_pod(draining);
+        let pod = &w.instances[draining.index()];
+        assert_eq!(pod.state, PodState::Terminating, "it still holds a request");
+        assert!(!w.lb.contains(draining) && w.lb.contains(other));
+        for _ in 0..50 {
+            w.admit_new(req);
+        }
+        assert_eq!(w.instances[draining.index()].outstanding(), 1);
+        assert_eq!(w.instances[other.index()].outstanding(), 50);
+    }
 }

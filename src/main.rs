@@ -9,6 +9,7 @@
 
 mod args;
 mod check_cmd;
+mod emit_job;
 mod gameday_cmd;
 mod numbers;
 mod power_cmd;
@@ -186,16 +187,17 @@ fn parse_outcome(s: &str) -> Result<Outcome, String> {
 }
 
 /// The command line, with numeric flags that name themselves when given a bad value
-/// (`numbers`).
-fn parse_cli() -> Cli {
+/// (`numbers`); with the matches, which `sweep --emit-job` reads its arguments from.
+fn parse_cli() -> (Cli, clap::ArgMatches) {
     let matches = numbers::accept_negative_numbers(Cli::command())
         .try_get_matches()
         .unwrap_or_else(|e| numbers::exit_on_error(e));
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| numbers::exit_on_error(e))
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| numbers::exit_on_error(e));
+    (cli, matches)
 }
 
 fn main() -> ExitCode {
-    let cli = parse_cli();
+    let (cli, matches) = parse_cli();
     let result = match cli.command {
         Command::Run(args) => cmd_run(args),
         Command::List { what } => cmd_list(what.as_deref()),
@@ -204,7 +206,12 @@ fn main() -> ExitCode {
         Command::Export(args) => export_cmd::run(args).and_then(print_with),
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
         Command::Report(args) => report_cmd::run(args).and_then(print_with),
-        Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
+        Command::Sweep(args) => sweep_cmd::cmd_sweep(
+            args,
+            matches
+                .subcommand_matches("sweep")
+                .expect("the sweep subcommand matched"),
+        ),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
         Command::Power(args) => power_cmd::cmd_power(args),
         Command::Tune(args) => tune_cmd::cmd_tune(args),
@@ -501,6 +508,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 32, "{checked:?}");
+        assert_eq!(checked.len(), 35, "{checked:?}");
     }
 }

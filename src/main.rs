@@ -67,7 +67,9 @@ enum Command {
     /// another rollcage process is writing; 4 when a run panicked (a bug: the message
     /// names the run and a `rollcage run` command reproducing it, and --resume
     /// continues from the runs before it). Off a terminal, progress is a line on
-    /// stderr every 10% of the runs or 10 s.
+    /// stderr every 10% of the runs or 10 s. With --emit-job KIND --shards N, writes
+    /// instead the files that run the sweep as N tasks on Slurm, Kubernetes or GitHub
+    /// Actions, and merge them (docs/scale-out.md).
     Sweep(sweep_cmd::SweepArgs),
     /// Merge the shard directories of a sharded sweep into one sweep directory.
     Merge(sweep_cmd::MergeArgs),

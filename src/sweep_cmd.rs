@@ -56,7 +56,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
     /// The sweep directory. It is locked while the sweep writes it: a second sweep
-    /// (or --resume) on it is refused until the first ends.
+    /// (or --resume) on it is refused until the first ends. With --emit-job: where the
+    /// job files go (and, for slurm, the shards and the merged sweep).
     #[arg(long)]
     out: PathBuf,
     /// Continue a sweep that was interrupted in --out (killed, or stopped by a run

@@ -90,8 +90,10 @@ pub struct SweepArgs {
     /// twin's figures (docs/metrics.md).
     #[arg(long)]
     counterfactual: bool,
+    // Boxed: inline, these flags would make `Command::Sweep` far larger than the
+    // other variants.
     #[command(flatten)]
-    emit: EmitJobArgs,
+    emit: Box<EmitJobArgs>,
 }
 
 #[derive(clap::Args)]

@@ -579,8 +579,7 @@ fn import_docs_name_every_field_the_rollout_examples_note() {
 #[test]
 fn scale_out_site_flags_are_the_sweep_help() {
     let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scale-out.md"))
-            .unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scale-out.md")).unwrap();
     let rows = table_after(&doc, "## Site settings");
     let help = stdout(&cli(&["sweep", "--help"]));
     let section = help
@@ -617,10 +616,13 @@ fn scale_out_site_flags_are_the_sweep_help() {
     assert_eq!(doc_names, help_names);
     for r in &rows {
         let default = &r[2];
-        if default.starts_with('`') && default.ends_with('`') && default.matches('`').count() == 2
-        {
+        if default.starts_with('`') && default.ends_with('`') && default.matches('`').count() == 2 {
             let value = default.trim_matches('`');
-            let name = backticked(&r[0])[0].split_whitespace().next().unwrap().to_string();
+            let name = backticked(&r[0])[0]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
             let text = &flags.iter().find(|(n, _)| *n == name).unwrap().1;
             assert!(
                 text.contains(&format!("[default: {value}]")),

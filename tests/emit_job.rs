@@ -406,6 +406,7 @@ fn the_workflow_has_what_a_runner_needs_and_its_steps_merge_to_the_one_process_s
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// Byte-stable, and every script parses as `sh`.
 #[test]
 fn the_same_command_writes_the_same_files() {
     let (a, b) = (workspace("emit-same-a"), workspace("emit-same-b"));
@@ -415,6 +416,17 @@ fn the_same_command_writes_the_same_files() {
         emit(&a, kind, &[]);
         emit(&b, kind, &[]);
         assert_eq!(files(&a.join("jobs")), files(&b.join("jobs")), "{kind}");
+        // Every script is valid sh (`sh -n` parses without running).
+        for (name, _) in files(&a.join("jobs")) {
+            if name.ends_with(".sh") || name.ends_with(".sbatch") {
+                let o = Command::new("sh")
+                    .arg("-n")
+                    .arg(a.join("jobs").join(&name))
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{kind} {name}: {}", stderr(&o));
+            }
+        }
     }
     let _ = fs::remove_dir_all(&a);
     let _ = fs::remove_dir_all(&b);

@@ -141,6 +141,12 @@ fn the_kubernetes_jobs_validate_strictly_against_batch_v1_and_a_typo_does_not() 
         pod["restartPolicy"], "Never",
         "backoffLimitPerIndex needs Never"
     );
+    let env = &pod["containers"][0]["env"][0];
+    assert_eq!(env["name"], "JOB_COMPLETION_INDEX");
+    assert_eq!(
+        env["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    );
     assert_eq!(
         pod["volumes"][0]["persistentVolumeClaim"]["claimName"],
         "rollcage-sweeps"

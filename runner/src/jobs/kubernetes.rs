@@ -29,6 +29,9 @@ const VOLUME: &str = "sweeps";
 /// How long past the Jobs' deadline `submit.sh` waits before giving up: the
 /// deadline counts from the Job's start, and a Job may wait a little to start.
 const WAIT_GRACE_S: u64 = 300;
+/// The completion index: the variable and the pod annotation it comes from.
+const INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
+const INDEX_FIELD: &str = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
 
 /// `s` with every `$` doubled, so the kubelet's expansion of `command` and `args`
 /// leaves it as it was.
@@ -60,8 +63,48 @@ fn job(
     spec: Vec<(&str, Y)>,
     container: &str,
     args: Vec<String>,
+    indexed: bool,
 ) -> Y {
     let mut spec = spec;
+    let mut c = vec![
+        ("name", Y::str(container)),
+        ("image", Y::str(&site.image)),
+        ("command", Y::Seq(vec![Y::str(literal(&req.program))])),
+        ("args", Y::Seq(args.into_iter().map(Y::Str).collect())),
+    ];
+    if indexed {
+        // The Job controller sets this variable in every pod of an Indexed Job;
+        // declaring it in the container too (from the same annotation) makes the
+        // `$(JOB_COMPLETION_INDEX)` of `args` a reference to the container's own `env`,
+        // which is what the kubelet's expansion reads.
+        c.push((
+            "env",
+            Y::Seq(vec![Y::map(vec![
+                ("name", Y::str(INDEX_VAR)),
+                (
+                    "valueFrom",
+                    Y::map(vec![(
+                        "fieldRef",
+                        Y::map(vec![("fieldPath", Y::str(INDEX_FIELD))]),
+                    )]),
+                ),
+            ])]),
+        ));
+    }
+    c.push((
+        "resources",
+        Y::map(vec![(
+            "requests",
+            Y::map(vec![("cpu", Y::str(site.cpus_per_task.to_string()))]),
+        )]),
+    ));
+    c.push((
+        "volumeMounts",
+        Y::Seq(vec![Y::map(vec![
+            ("name", Y::str(VOLUME)),
+            ("mountPath", Y::str(&site.mount_path)),
+        ])]),
+    ));
     spec.push((
         "activeDeadlineSeconds",
         Y::int(i64::try_from(req.time_limit.as_secs()).unwrap_or(i64::MAX)),
@@ -72,29 +115,7 @@ fn job(
             "spec",
             Y::map(vec![
                 ("restartPolicy", Y::str("Never")),
-                (
-                    "containers",
-                    Y::Seq(vec![Y::map(vec![
-                        ("name", Y::str(container)),
-                        ("image", Y::str(&site.image)),
-                        ("command", Y::Seq(vec![Y::str(literal(&req.program))])),
-                        ("args", Y::Seq(args.into_iter().map(Y::Str).collect())),
-                        (
-                            "resources",
-                            Y::map(vec![(
-                                "requests",
-                                Y::map(vec![("cpu", Y::str(site.cpus_per_task.to_string()))]),
-                            )]),
-                        ),
-                        (
-                            "volumeMounts",
-                            Y::Seq(vec![Y::map(vec![
-                                ("name", Y::str(VOLUME)),
-                                ("mountPath", Y::str(&site.mount_path)),
-                            ])]),
-                        ),
-                    ])]),
-                ),
+                ("containers", Y::Seq(vec![Y::map(c)])),
                 (
                     "volumes",
                     Y::Seq(vec![Y::map(vec![
@@ -145,6 +166,7 @@ pub fn files(req: &JobRequest, site: &KubernetesSite) -> Result<JobFiles, Runner
         ],
         "shard",
         args,
+        true,
     );
 
     let mut args = vec!["merge".to_string()];
@@ -161,6 +183,7 @@ pub fn files(req: &JobRequest, site: &KubernetesSite) -> Result<JobFiles, Runner
         vec![("backoffLimit", Y::int(MERGE_RETRIES))],
         "merge",
         args,
+        false,
     );
 
     let header = |what: &str| {

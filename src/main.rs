@@ -9,6 +9,7 @@
 
 mod args;
 mod check_cmd;
+mod emit_job;
 mod gameday_cmd;
 mod numbers;
 mod power_cmd;
@@ -66,7 +67,9 @@ enum Command {
     /// another rollcage process is writing; 4 when a run panicked (a bug: the message
     /// names the run and a `rollcage run` command reproducing it, and --resume
     /// continues from the runs before it). Off a terminal, progress is a line on
-    /// stderr every 10% of the runs or 10 s.
+    /// stderr every 10% of the runs or 10 s. With --emit-job KIND --shards N, writes
+    /// instead the files that run the sweep as N tasks on Slurm, Kubernetes or GitHub
+    /// Actions, and merge them (docs/scale-out.md).
     Sweep(sweep_cmd::SweepArgs),
     /// Merge the shard directories of a sharded sweep into one sweep directory.
     Merge(sweep_cmd::MergeArgs),
@@ -186,16 +189,17 @@ fn parse_outcome(s: &str) -> Result<Outcome, String> {
 }
 
 /// The command line, with numeric flags that name themselves when given a bad value
-/// (`numbers`).
-fn parse_cli() -> Cli {
+/// (`numbers`); with the matches, which `sweep --emit-job` reads its arguments from.
+fn parse_cli() -> (Cli, clap::ArgMatches) {
     let matches = numbers::accept_negative_numbers(Cli::command())
         .try_get_matches()
         .unwrap_or_else(|e| numbers::exit_on_error(e));
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| numbers::exit_on_error(e))
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| numbers::exit_on_error(e));
+    (cli, matches)
 }
 
 fn main() -> ExitCode {
-    let cli = parse_cli();
+    let (cli, matches) = parse_cli();
     let result = match cli.command {
         Command::Run(args) => cmd_run(args),
         Command::List { what } => cmd_list(what.as_deref()),
@@ -204,7 +208,12 @@ fn main() -> ExitCode {
         Command::Export(args) => export_cmd::run(args).and_then(print_with),
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
         Command::Report(args) => report_cmd::run(args).and_then(print_with),
-        Command::Sweep(args) => sweep_cmd::cmd_sweep(args),
+        Command::Sweep(args) => sweep_cmd::cmd_sweep(
+            args,
+            matches
+                .subcommand_matches("sweep")
+                .expect("the sweep subcommand matched"),
+        ),
         Command::Merge(args) => sweep_cmd::cmd_merge(args),
         Command::Power(args) => power_cmd::cmd_power(args),
         Command::Tune(args) => tune_cmd::cmd_tune(args),
@@ -501,6 +510,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 32, "{checked:?}");
+        assert_eq!(checked.len(), 35, "{checked:?}");
     }
 }

@@ -19,6 +19,7 @@ use runner::sweep::{
 use sim_core::duration_text::{self, Style};
 
 use crate::args::{Import, MasterSeed, Overrides, Workers};
+use crate::emit_job::{self, EmitJobArgs};
 use crate::numbers::{duration, percent, whole};
 use crate::report_cmd::write_report;
 use crate::{PROGRAM, print};
@@ -55,7 +56,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
     /// The sweep directory. It is locked while the sweep writes it: a second sweep
-    /// (or --resume) on it is refused until the first ends.
+    /// (or --resume) on it is refused until the first ends. With --emit-job: where the
+    /// job files go (and, for slurm, the shards and the merged sweep).
     #[arg(long)]
     out: PathBuf,
     /// Continue a sweep that was interrupted in --out (killed, or stopped by a run
@@ -88,6 +90,10 @@ pub struct SweepArgs {
     /// twin's figures (docs/metrics.md).
     #[arg(long)]
     counterfactual: bool,
+    // Boxed: inline, these flags would make `Command::Sweep` far larger than the
+    // other variants.
+    #[command(flatten)]
+    emit: Box<EmitJobArgs>,
 }
 
 #[derive(clap::Args)]
@@ -231,7 +237,9 @@ impl Progress for Bar {
     }
 }
 
-pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
+/// `rollcage sweep`; `matches` are the sweep's own, for `--emit-job` to carry its
+/// arguments over as given.
+pub fn cmd_sweep(args: SweepArgs, matches: &clap::ArgMatches) -> Result<ExitCode, RunnerError> {
     let threads = args.workers.count();
     let request = SweepRequest {
         scenarios: args.scenarios,
@@ -252,6 +260,9 @@ pub fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, RunnerError> {
         counterfactual: args.counterfactual,
     };
     let plan = plan(&request, PROGRAM)?;
+    if let Some(kind) = args.emit.emit_job {
+        return emit_job::emit(&args.emit, kind, &plan, &args.out, args.force, matches);
+    }
     let started = Instant::now();
     let report = sweep(
         &plan,

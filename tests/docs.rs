@@ -572,3 +572,62 @@ fn import_docs_name_every_field_the_rollout_examples_note() {
         }
     }
 }
+
+/// docs/scale-out.md's site-settings table is `sweep --help`'s `--emit-job` flags: the
+/// same flags in the same order, and where the table gives a default as one value, the
+/// help gives that default.
+#[test]
+fn scale_out_site_flags_are_the_sweep_help() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scale-out.md")).unwrap();
+    let rows = table_after(&doc, "## Site settings");
+    let help = stdout(&cli(&["sweep", "--help"]));
+    let section = help
+        .split("Batch job files")
+        .nth(1)
+        .expect("sweep --help has a batch job files section");
+    // Each flag with its help text (up to the next flag).
+    let mut flags: Vec<(String, String)> = Vec::new();
+    for line in section.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("--") {
+            let name = format!("--{}", rest.split_whitespace().next().unwrap());
+            flags.push((name, String::new()));
+        } else if let Some((_, text)) = flags.last_mut() {
+            text.push_str(t);
+            text.push(' ');
+        }
+    }
+    let help_names: Vec<&str> = flags
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| *n != "--emit-job")
+        .collect();
+    let doc_names: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            backticked(&r[0])[0]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(doc_names, help_names);
+    for r in &rows {
+        let default = &r[2];
+        if default.starts_with('`') && default.ends_with('`') && default.matches('`').count() == 2 {
+            let value = default.trim_matches('`');
+            let name = backticked(&r[0])[0]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
+            let text = &flags.iter().find(|(n, _)| *n == name).unwrap().1;
+            assert!(
+                text.contains(&format!("[default: {value}]")),
+                "{name}: docs say default {value}, help says: {text}"
+            );
+        }
+    }
+}

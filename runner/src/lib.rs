@@ -8,6 +8,7 @@ pub mod check;
 pub mod execute;
 pub mod gameday;
 pub mod inputs;
+pub mod jobs;
 pub mod output;
 pub mod power;
 pub mod prometheus;

@@ -359,9 +359,7 @@ fn replay(s: &Section<'_>, horizon_seconds: f64) -> Traffic {
     if let Some((t, r)) = window.iter().find(|(_, r)| *r > MAX_RATE) {
         s.problem(
             "scale",
-            format!(
-                "the scaled rate at {t} s into the run is {r}, over {MAX_RATE} requests/s"
-            ),
+            format!("the scaled rate at {t} s into the run is {r}, over {MAX_RATE} requests/s"),
         );
     }
     Traffic::Replay {
@@ -721,8 +719,11 @@ mod tests {
             "time_seconds,requests_per_second\n0,10\n3600,20\n7200,10\n",
         )
         .unwrap();
-        std::fs::write(dir.join("bad.csv"), "time_seconds,requests_per_second\n0,1\n0,2\n")
-            .unwrap();
+        std::fs::write(
+            dir.join("bad.csv"),
+            "time_seconds,requests_per_second\n0,1\n0,2\n",
+        )
+        .unwrap();
         let origin = dir.join("s.toml").display().to_string();
         let read_at = |traffic: &str| {
             let text = format!(
@@ -730,7 +731,10 @@ mod tests {
             );
             let doc = Doc::parse(&origin, &text).unwrap();
             Scenario::from_doc(&doc).map_err(|p| {
-                p.0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+                p.0.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })
         };
         let s = read_at("file = \"rates.csv\"\nshift = \"1h\"\nscale = 2\n").unwrap();
@@ -742,13 +746,25 @@ mod tests {
         // Exactly covered (shift + horizon = the last point), and a second past it.
         assert!(read_at("file = \"rates.csv\"\nshift = 5400\n").is_ok());
         let e = read_at("file = \"rates.csv\"\nshift = 5401\n").unwrap_err();
-        assert!(e.contains("traffic.file: ") && e.contains("covers 0 s to 7200 s"), "{e}");
+        assert!(
+            e.contains("traffic.file: ") && e.contains("covers 0 s to 7200 s"),
+            "{e}"
+        );
         let e = read_at("file = \"bad.csv\"\n").unwrap_err();
-        assert!(e.contains("traffic.file: ") && e.contains("bad.csv: line 3: time 0 s"), "{e}");
+        assert!(
+            e.contains("traffic.file: ") && e.contains("bad.csv: line 3: time 0 s"),
+            "{e}"
+        );
         let e = read_at("file = \"none.csv\"\n").unwrap_err();
-        assert!(e.contains("traffic.file: ") && e.contains("none.csv"), "{e}");
+        assert!(
+            e.contains("traffic.file: ") && e.contains("none.csv"),
+            "{e}"
+        );
         let e = read_at("").unwrap_err();
-        assert!(e.contains("traffic.file: a replayed profile needs its rates file"), "{e}");
+        assert!(
+            e.contains("traffic.file: a replayed profile needs its rates file"),
+            "{e}"
+        );
         let e = read_at("file = \"rates.csv\"\nshift = \"soon\"\n").unwrap_err();
         assert!(e.contains("traffic.shift: expected a duration"), "{e}");
         let e = read_at("file = \"rates.csv\"\nscale = 100000\n").unwrap_err();

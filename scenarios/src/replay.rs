@@ -145,12 +145,7 @@ impl RateSeries {
     /// The window a run replays: file times `[shift, shift + horizon]` moved to start
     /// at 0, each rate multiplied by `scale`; the window's ends are interpolated. `Err`
     /// says what the file covers when it does not cover the window.
-    pub fn window(
-        &self,
-        shift: f64,
-        horizon: f64,
-        scale: f64,
-    ) -> Result<Vec<(f64, f64)>, String> {
+    pub fn window(&self, shift: f64, horizon: f64, scale: f64) -> Result<Vec<(f64, f64)>, String> {
         let (first, last) = (self.points[0].0, self.points[self.points.len() - 1].0);
         let end = shift + horizon;
         if first > shift || last < end {
@@ -244,13 +239,25 @@ mod tests {
             ("time,rate\n0,1\n", "rates.csv: line 1: expected the header"),
             (&format!("{h}0,1\n"), "1 point(s)"),
             (&format!("{h}0,1\n10,2,3\n"), "line 3: expected 2 cells"),
-            (&format!("{h}0,1\n10,x\n"), "line 3: requests_per_second \"x\""),
-            (&format!("{h}0,1\n10,-1\n"), "line 3: requests_per_second \"-1\""),
+            (
+                &format!("{h}0,1\n10,x\n"),
+                "line 3: requests_per_second \"x\"",
+            ),
+            (
+                &format!("{h}0,1\n10,-1\n"),
+                "line 3: requests_per_second \"-1\"",
+            ),
             (&format!("{h}0,1\nNaN,1\n"), "line 3: time_seconds \"NaN\""),
-            (&format!("{h}0,1\n10,inf\n"), "line 3: requests_per_second \"inf\""),
+            (
+                &format!("{h}0,1\n10,inf\n"),
+                "line 3: requests_per_second \"inf\"",
+            ),
             (&format!("{h}0,1\n0,2\n"), "line 3: time 0 s is not after"),
             (&format!("{h}5,1\n4,2\n"), "line 3: time 4 s is not after"),
-            (&format!("{h}0,1\n1,1000001\n"), "line 3: rate 1000001 is over"),
+            (
+                &format!("{h}0,1\n1,1000001\n"),
+                "line 3: rate 1000001 is over",
+            ),
         ];
         for (text, want) in cases {
             let e = read(text).unwrap_err();
@@ -271,7 +278,10 @@ mod tests {
         // Exactly the whole file, and a second past either end.
         assert_eq!(s.window(0.0, 200.0, 1.0).unwrap().len(), 3);
         let e = s.window(0.0, 201.0, 1.0).unwrap_err();
-        assert!(e.contains("covers 0 s to 200 s; the run replays 0 s to 201 s"), "{e}");
+        assert!(
+            e.contains("covers 0 s to 200 s; the run replays 0 s to 201 s"),
+            "{e}"
+        );
         let late = RateSeries {
             points: vec![(10.0, 1.0), (20.0, 1.0)],
         };

@@ -45,7 +45,9 @@ pub enum RateProfile {
     /// strictly increasing), the end values held before the first and after the last.
     /// `scenarios` builds it from a rates file with its scale and shift applied, so the
     /// first point is at (or before) the run's start.
-    Replay { points: Arc<[(SimTime, f64)]> },
+    Replay {
+        points: Arc<[(SimTime, f64)]>,
+    },
 }
 
 /// The rate of a piecewise-linear series at `t`: the two points around `t`, or the

@@ -42,8 +42,8 @@ pub fn text(h: &History, opts: &Options, c: &Calibration) -> String {
         w,
         "# Calibrated by `rollcage calibrate` from {}: Unix time {} to {} ({steps} steps of {} s).",
         opts.source,
-        num(h.start),
-        num(h.end),
+        h.start,
+        h.end,
         num(h.step_seconds)
     );
     let _ = writeln!(
@@ -62,7 +62,7 @@ pub fn text(h: &History, opts: &Options, c: &Calibration) -> String {
             "{} as its series showed it over {} s from Unix time {}",
             opts.service,
             num(span),
-            num(h.start)
+            h.start
         )
     );
     let horizon = if c.rates.is_some() {

@@ -145,3 +145,103 @@ pub fn calibrate(h: &History, opts: &Options) -> Result<Calibration, String> {
     c.scenario = scenario::text(h, opts, &c);
     Ok(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two hours at 60 s: 10/s flat, 20 ms every request, 3 pods (one step at 2),
+    /// 1% errors, 6 restarts.
+    fn history(ready: Vec<f64>, restarts: f64) -> History {
+        let n = 120;
+        History {
+            step_seconds: 60.0,
+            start: 1000.0,
+            end: 1000.0 + 60.0 * n as f64,
+            rates: (0..n).map(|i| (30.0 + 60.0 * i as f64, 10.0)).collect(),
+            requests: 72_000.0,
+            errors: 720.0,
+            restarts,
+            ready_pods: ready,
+            histogram: fit::latency::Histogram {
+                bounds: vec![0.01, 0.019, 0.021, 0.05],
+                cumulative: vec![0.0, 0.0, 72_000.0, 72_000.0],
+                total: 72_000.0,
+                sum: 72_000.0 * 0.02,
+            },
+        }
+    }
+
+    fn opts() -> Options {
+        Options {
+            service: "svc".into(),
+            source: "h.json".into(),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn pods_errors_and_restarts_come_from_the_totals() {
+        let mut ready = vec![3.0; 120];
+        ready[5] = 2.0;
+        let c = calibrate(&history(ready, 6.0), &opts()).unwrap();
+        assert_eq!(c.replicas, 3);
+        assert!((c.error_probability - 0.01).abs() < 1e-12);
+        // 6 restarts over (119 × 3 + 2) pods × 60 s = 5.983 pod-hours.
+        assert!((c.pod_hours - 359.0 / 60.0).abs() < 1e-9, "{}", c.pod_hours);
+        assert!((c.crash_rate_per_hour.unwrap() - 6.0 / c.pod_hours).abs() < 1e-12);
+        assert!(
+            c.scenario.contains("kind = \"instance-kill\""),
+            "{}",
+            c.scenario
+        );
+        assert_eq!(c.traffic.chosen.shape.name(), "constant");
+        assert_eq!(c.latency.chosen.response.service.name(), "constant");
+        // Lower median: an even count of 2s and 3s gives 2, a count the fleet had.
+        let mut even = vec![2.0; 60];
+        even.extend(vec![3.0; 60]);
+        assert_eq!(calibrate(&history(even, 0.0), &opts()).unwrap().replicas, 2);
+    }
+
+    #[test]
+    fn without_pods_replicas_must_be_given() {
+        let e = calibrate(&history(Vec::new(), 0.0), &opts()).unwrap_err();
+        assert!(e.contains("h.json: no ready-pod series"), "{e}");
+        let c = calibrate(
+            &history(Vec::new(), 0.0),
+            &Options {
+                replicas: Some(4),
+                ..opts()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.replicas, 4);
+        assert!(!c.scenario.contains("instance-kill"));
+        assert!((c.pod_hours - 8.0).abs() < 1e-9);
+        let zero = calibrate(&history(vec![0.0; 120], 0.0), &opts()).unwrap_err();
+        assert!(zero.contains("median over the range is 0 pods"), "{zero}");
+    }
+
+    #[test]
+    fn a_replay_holds_the_step_rates_from_the_range_start_to_its_end() {
+        let c = calibrate(
+            &history(vec![3.0; 120], 0.0),
+            &Options {
+                replay_file: Some("s.rates.csv".into()),
+                ..opts()
+            },
+        )
+        .unwrap();
+        let p = &c.rates.as_ref().unwrap().points;
+        assert_eq!(p.len(), 122);
+        assert_eq!(
+            (p[0], p[1], p[121]),
+            ((0.0, 10.0), (30.0, 10.0), (7200.0, 10.0))
+        );
+        assert!(
+            c.scenario
+                .contains("profile = \"replay\"\nfile = \"s.rates.csv\"")
+        );
+        assert!(c.scenario.contains("horizon_seconds = 1800"));
+    }
+}

@@ -54,6 +54,8 @@ struct Reader<'a> {
 }
 
 type Points = Vec<(f64, f64)>;
+/// A series' labels and points.
+type Labelled = (BTreeMap<String, String>, Points);
 
 impl Reader<'_> {
     fn err(&self, at: &str, why: impl std::fmt::Display) -> String {
@@ -65,11 +67,7 @@ impl Reader<'_> {
     }
 
     /// A key's series: (labels, points), checked.
-    fn series(
-        &self,
-        key: &str,
-        v: &Value,
-    ) -> Result<Vec<(BTreeMap<String, String>, Points)>, String> {
+    fn series(&self, key: &str, v: &Value) -> Result<Vec<Labelled>, String> {
         if v.get("status").and_then(Value::as_str) != Some("success") {
             return Err(self.err(&format!("{key}.status"), "expected \"success\""));
         }

@@ -136,11 +136,12 @@ fn diurnal(points: &[(f64, f64)], period: f64) -> Option<Shape> {
             return None;
         }
         a.swap(col, pivot);
-        for row in 0..3 {
+        let pivot_row = a[col];
+        for (row, r) in a.iter_mut().enumerate() {
             if row != col {
-                let f = a[row][col] / a[col][col];
-                for k in col..4 {
-                    a[row][k] -= f * a[col][k];
+                let f = r[col] / pivot_row[col];
+                for (x, p) in r.iter_mut().zip(pivot_row).skip(col) {
+                    *x -= f * p;
                 }
             }
         }

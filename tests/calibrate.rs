@@ -645,3 +645,63 @@ fn the_example_history_is_the_generators() {
         "{path} is not the generator's output: run this test with ROLLCAGE_WRITE_EXAMPLES=1"
     );
 }
+
+/// A replayed profile reads its file beside the scenario from any directory, runs
+/// the same twice, and a bad file is refused naming the key, the file, the line and the
+/// problem (exit 2).
+#[test]
+fn replay_files_are_read_beside_the_scenario_and_bad_ones_refused() {
+    let dir = temp_dir("calibrate-replay-files");
+    write_file(
+        &dir,
+        "day.rates.csv",
+        "time_seconds,requests_per_second\n0,100\n900,300\n1800,100\n",
+    );
+    let scenario = write_file(
+        &dir,
+        "day.toml",
+        "schema_version = 1\n[run]\nhorizon_seconds = 1800\n[traffic]\nprofile = \"replay\"\nfile = \"day.rates.csv\"\nscale = 0.5\n",
+    );
+    let run = || {
+        run_ok(&[
+            "run",
+            "--scenario",
+            &scenario,
+            "--set",
+            "scenario.release.enabled=false",
+            "--json",
+        ])
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b, "a replay is deterministic");
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    // Half of (1800 s × the mean 200/s).
+    within(
+        "replayed requests",
+        v["requests_total"].as_f64().unwrap(),
+        180_000.0,
+        0.01,
+    );
+    assert_eq!(v["inputs"]["scenario_resolved"]["traffic"]["shift"], 0.0);
+    write_file(
+        &dir,
+        "day.rates.csv",
+        "time_seconds,requests_per_second\n0,100\n900,lots\n1800,100\n",
+    );
+    let err = run_fails(&["validate", &scenario], 2, "traffic.file: ");
+    assert!(
+        err.contains("day.rates.csv: line 3: requests_per_second \"lots\""),
+        "{err}"
+    );
+    write_file(
+        &dir,
+        "day.rates.csv",
+        "time_seconds,requests_per_second\n0,100\n1799,100\n",
+    );
+    run_fails(
+        &["validate", &scenario],
+        2,
+        "covers 0 s to 1799 s; the run replays 0 s to 1800 s",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -202,6 +202,8 @@ pub enum Traffic {
     Replay {
         file: String,
         scale: f64,
+        /// Seconds; echoed under the file's key.
+        #[serde(rename = "shift")]
         shift_seconds: f64,
         /// The window the run replays, in the engine's time (`replay::RateSeries::window`).
         #[serde(skip)]

@@ -275,6 +275,13 @@ pub fn read(file: &str, text: &str) -> Result<History, String> {
             "no request in the histogram over the range",
         ));
     }
+    let sum_total = total(&sum);
+    if sum_total <= 0.0 {
+        return Err(r.err(
+            "latency_sum",
+            "the durations sum to 0 over the range: the mean latency is unknown",
+        ));
+    }
     let mut prev = (0.0, 0.0);
     for &(b, c) in bounds.iter().chain(std::iter::once(&(f64::INFINITY, inf))) {
         if c < prev.1 {
@@ -303,7 +310,7 @@ pub fn read(file: &str, text: &str) -> Result<History, String> {
             bounds: bounds.iter().map(|b| b.0).collect(),
             cumulative: bounds.iter().map(|b| b.1).collect(),
             total: inf,
-            sum: total(&sum),
+            sum: sum_total,
         },
     })
 }
@@ -426,6 +433,9 @@ mod tests {
                 "not cumulative: 4 requests at or below 0.2 s, fewer than the 5 at or below 0.1 s",
             ),
             (
+                vec![("latency_sum", matrix(&[("", &[(1060.0, "0")])]))],
+                "d.json: latency_sum: the durations sum to 0",
+            ),            (
                 vec![("ready_pods", "{\"status\": \"error\"}".to_string())],
                 "ready_pods.status: expected \"success\"",
             ),

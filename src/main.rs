@@ -510,6 +510,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 32, "{checked:?}");
+        assert_eq!(checked.len(), 42, "{checked:?}");
     }
 }

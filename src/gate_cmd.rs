@@ -105,11 +105,11 @@ pub struct GateArgs {
     json: bool,
 }
 
-fn parse_url(s: &str) -> Result<HttpUrl, String> {
+pub(crate) fn parse_url(s: &str) -> Result<HttpUrl, String> {
     HttpUrl::new(s).map_err(|e| e.to_string())
 }
 
-fn parse_step(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_step(s: &str) -> Result<u64, String> {
     let expected = "expected whole seconds from 1s to 1h, e.g. 15s";
     let secs = crate::numbers::duration(s).map_err(|_| expected.to_string())?;
     if secs.fract() != 0.0 || !(1.0..=3600.0).contains(&secs) {
@@ -119,7 +119,7 @@ fn parse_step(s: &str) -> Result<u64, String> {
 }
 
 /// Seconds, from a millisecond to 10 minutes.
-fn parse_timeout(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_timeout(s: &str) -> Result<f64, String> {
     let expected = "expected a duration from 0.001s to 10m, e.g. 10s";
     let secs = crate::numbers::duration(s).map_err(|_| expected.to_string())?;
     if !(0.001..=600.0).contains(&secs) {
@@ -131,7 +131,7 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 /// Reads the metrics file, refusing one over `live::MAX_FILE_BYTES` before it is in
 /// memory (and, for a pipe or a file still growing, once the limit is read) and one that
 /// is not UTF-8, naming the byte where it stops being text.
-fn read_bounded(path: &Path) -> Result<String, RunnerError> {
+pub(crate) fn read_bounded(path: &Path) -> Result<String, RunnerError> {
     let limit = policies::live::MAX_FILE_BYTES;
     let too_big = |n: String| {
         RunnerError::Usage(format!(

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod calibrate_cmd;
 mod check_cmd;
 mod emit_job;
 mod gameday_cmd;
@@ -107,6 +108,13 @@ enum Command {
     Export(export_cmd::ExportArgs),
     /// Judge real metrics with a policy's gates (exit 0 advance, 1 roll back, 3 pause).
     Gate(gate_cmd::GateArgs),
+    /// Write a scenario fitted to a service's Prometheus history (or a file of it):
+    /// fleet, traffic profile (or its replay), service time corrected for queueing,
+    /// error probability, crash rate, with a comment per value (docs/calibrate.md).
+    ///
+    /// Exit 0 when the scenario is written; 2 for bad input or answers, or an --out
+    /// that exists (without --force).
+    Calibrate(calibrate_cmd::CalibrateArgs),
     /// Write report.html (inline SVG charts), report.md and charts/*.png for a run or
     /// sweep directory.
     ///
@@ -207,6 +215,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan_cmd::run(args).and_then(print_with),
         Command::Export(args) => export_cmd::run(args).and_then(print_with),
         Command::Gate(args) => gate_cmd::run(args).and_then(print_with),
+        Command::Calibrate(args) => calibrate_cmd::run(args).and_then(print_with),
         Command::Report(args) => report_cmd::run(args).and_then(print_with),
         Command::Sweep(args) => sweep_cmd::cmd_sweep(
             args,
@@ -510,6 +519,6 @@ mod tests {
                 checked.push(format!("{} {flag}", sub.get_name()));
             }
         }
-        assert_eq!(checked.len(), 35, "{checked:?}");
+        assert_eq!(checked.len(), 45, "{checked:?}");
     }
 }

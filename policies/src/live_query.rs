@@ -90,7 +90,7 @@ fn versioned(names: &SeriesNames, q: String) -> String {
 }
 
 /// A PromQL double-quoted string's content.
-pub(crate) fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calibrate;
 pub mod check;
 pub mod execute;
 pub mod gameday;

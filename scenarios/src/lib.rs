@@ -12,6 +12,7 @@ pub mod faults;
 pub mod limits;
 mod model;
 mod read;
+pub mod replay;
 mod scaling;
 pub mod uncertain;
 pub mod work;

@@ -197,6 +197,18 @@ pub enum Traffic {
         start_seconds: f64,
         duration_seconds: f64,
     },
+    /// A recorded rate series (`replay`): `file` as written (relative to the scenario
+    /// file's directory), its rates times `scale`, from `shift_seconds` into it.
+    Replay {
+        file: String,
+        scale: f64,
+        /// Seconds; echoed under the file's key.
+        #[serde(rename = "shift")]
+        shift_seconds: f64,
+        /// The window the run replays, in the engine's time (`replay::RateSeries::window`).
+        #[serde(skip)]
+        points: std::sync::Arc<[(SimTime, f64)]>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -375,6 +387,9 @@ fn at(s: f64) -> SimTime {
 impl Traffic {
     pub fn profile(&self) -> RateProfile {
         match *self {
+            Traffic::Replay { ref points, .. } => RateProfile::Replay {
+                points: points.clone(),
+            },
             Traffic::Constant { rate } => RateProfile::Constant { rate },
             Traffic::Diurnal {
                 rate,

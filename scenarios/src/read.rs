@@ -37,6 +37,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
     let autoscaler = root
         .has("autoscaler")
         .then(|| crate::scaling::read_autoscaler(&root.section("autoscaler"), &fleet));
+    let traffic = traffic(&root.section("traffic"), run.horizon_seconds);
     let mut scenario = Scenario {
         schema_version: SCHEMA_VERSION,
         name: root.str("name", "unnamed").to_string(),
@@ -45,7 +46,7 @@ pub fn scenario(root: &Section<'_>) -> Scenario {
         release,
         fleet,
         load_balancer: load_balancer(&root.section("load_balancer")),
-        traffic: traffic(&root.section("traffic")),
+        traffic,
         service: service(&root.section("service")),
         baseline,
         candidate,
@@ -233,14 +234,18 @@ fn load_balancer(s: &Section<'_>) -> LoadBalancer {
     }
 }
 
-fn traffic(s: &Section<'_>) -> Traffic {
-    let rate = s.f64_in("rate", 600.0, 0.0..=MAX_RATE);
-    let instant = 0.0..=MAX_HORIZON_SECONDS;
-    match s.choice(
+fn traffic(s: &Section<'_>, horizon_seconds: f64) -> Traffic {
+    let profile = s.choice(
         "profile",
         "constant",
-        &["constant", "diurnal", "step", "spike"],
-    ) {
+        &["constant", "diurnal", "step", "spike", "replay"],
+    );
+    if profile == "replay" {
+        return replay(s, horizon_seconds);
+    }
+    let rate = s.f64_in("rate", 600.0, 0.0..=MAX_RATE);
+    let instant = 0.0..=MAX_HORIZON_SECONDS;
+    match profile {
         "diurnal" => Traffic::Diurnal {
             rate,
             amplitude: s.fraction("amplitude", 0.5),
@@ -263,6 +268,84 @@ fn traffic(s: &Section<'_>) -> Traffic {
             duration_seconds: s.positive_in("duration_seconds", 60.0, MAX_HORIZON_SECONDS),
         },
         _ => Traffic::Constant { rate },
+    }
+}
+
+/// `profile = "replay"`: `file` (relative to the scenario file's directory), `scale`
+/// and `shift` (a duration into the file: `6h`, `90s`, or seconds), read now so that a
+/// file that does not read, or does not cover the run, is refused with the scenario.
+fn replay(s: &Section<'_>, horizon_seconds: f64) -> Traffic {
+    let scale = s.positive_in("scale", 1.0, MAX_MULTIPLIER);
+    let shift_seconds = match s.raw("shift") {
+        None => 0.0,
+        Some(config::Value::Integer(i)) if *i >= 0 => *i as f64,
+        Some(config::Value::Float(x)) if x.is_finite() && *x >= 0.0 => *x,
+        Some(config::Value::String(t)) if sim_core::duration_text::parse(t).is_some() => {
+            sim_core::duration_text::parse(t).unwrap_or(0.0)
+        }
+        Some(v) => {
+            s.problem(
+                "shift",
+                format!(
+                    "expected {}, found {}",
+                    sim_core::duration_text::EXPECTED,
+                    config::describe(v)
+                ),
+            );
+            0.0
+        }
+    };
+    if shift_seconds > MAX_HORIZON_SECONDS {
+        s.problem(
+            "shift",
+            format!("at most {MAX_HORIZON_SECONDS} s, found {shift_seconds}"),
+        );
+    }
+    let empty = Traffic::Replay {
+        file: String::new(),
+        scale,
+        shift_seconds,
+        points: std::sync::Arc::from(Vec::new()),
+    };
+    let Some(file) = s.opt_str("file") else {
+        s.problem(
+            "file",
+            format!(
+                "a replayed profile needs its rates file (CSV: {})",
+                crate::replay::HEADER
+            ),
+        );
+        return empty;
+    };
+    let origin = std::path::Path::new(s.doc().origin());
+    let path = origin
+        .parent()
+        .map_or_else(|| std::path::PathBuf::from(file), |d| d.join(file));
+    let series = match crate::replay::RateSeries::read_file(&path) {
+        Ok(series) => series,
+        Err(e) => {
+            s.problem("file", e);
+            return empty;
+        }
+    };
+    let window = match series.window(shift_seconds, horizon_seconds, scale) {
+        Ok(w) => w,
+        Err(e) => {
+            s.problem("file", format!("{}: {e}", path.display()));
+            return empty;
+        }
+    };
+    if let Some((t, r)) = window.iter().find(|(_, r)| *r > MAX_RATE) {
+        s.problem(
+            "scale",
+            format!("the scaled rate at {t} s into the run is {r}, over {MAX_RATE} requests/s"),
+        );
+    }
+    Traffic::Replay {
+        file: file.to_string(),
+        scale,
+        shift_seconds,
+        points: crate::replay::to_sim(&window),
     }
 }
 
@@ -602,5 +685,69 @@ mod tests {
             read("[sessions]\nstore = \"disk\"\n", &[]).unwrap_err(),
             ["r.toml: sessions.store: unknown value \"disk\"; expected one of: memory, external"]
         );
+    }
+
+    /// A replayed profile reads its file beside the scenario, shifted and scaled, and
+    /// refuses a file that is missing, bad or too short for the run, naming the key.
+    #[test]
+    fn replay_reads_the_rates_file_beside_the_scenario() {
+        let dir = std::env::temp_dir().join(format!("rollcage-replay-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("rates.csv"),
+            "time_seconds,requests_per_second\n0,10\n3600,20\n7200,10\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("bad.csv"),
+            "time_seconds,requests_per_second\n0,1\n0,2\n",
+        )
+        .unwrap();
+        let origin = dir.join("s.toml").display().to_string();
+        let read_at = |traffic: &str| {
+            let text = format!(
+                "schema_version = 1\n[run]\nhorizon_seconds = 1800\n[traffic]\nprofile = \"replay\"\n{traffic}"
+            );
+            let doc = Doc::parse(&origin, &text).unwrap();
+            Scenario::from_doc(&doc).map_err(|p| {
+                p.0.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        };
+        let s = read_at("file = \"rates.csv\"\nshift = \"1h\"\nscale = 2\n").unwrap();
+        let profile = s.world(RunSeed::new(0, 0, 0)).traffic;
+        let at = |secs: u64| profile.rate_at(sim_core::SimTime::from_secs(secs));
+        assert_eq!(at(0), 40.0);
+        assert_eq!(at(1800), 30.0);
+        assert_eq!(profile.peak_rate(), 40.0);
+        // Exactly covered (shift + horizon = the last point), and a second past it.
+        assert!(read_at("file = \"rates.csv\"\nshift = 5400\n").is_ok());
+        let e = read_at("file = \"rates.csv\"\nshift = 5401\n").unwrap_err();
+        assert!(
+            e.contains("traffic.file: ") && e.contains("covers 0 s to 7200 s"),
+            "{e}"
+        );
+        let e = read_at("file = \"bad.csv\"\n").unwrap_err();
+        assert!(
+            e.contains("traffic.file: ") && e.contains("bad.csv: line 3: time 0 s"),
+            "{e}"
+        );
+        let e = read_at("file = \"none.csv\"\n").unwrap_err();
+        assert!(
+            e.contains("traffic.file: ") && e.contains("none.csv"),
+            "{e}"
+        );
+        let e = read_at("").unwrap_err();
+        assert!(
+            e.contains("traffic.file: a replayed profile needs its rates file"),
+            "{e}"
+        );
+        let e = read_at("file = \"rates.csv\"\nshift = \"soon\"\n").unwrap_err();
+        assert!(e.contains("traffic.shift: expected a duration"), "{e}");
+        let e = read_at("file = \"rates.csv\"\nscale = 100000\n").unwrap_err();
+        assert!(e.contains("traffic.scale"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -107,6 +107,7 @@ impl Window {
 fn profile_integral(t: &Traffic, a: f64, b: f64) -> f64 {
     let overlap = |lo: f64, hi: f64| (b.min(hi) - a.max(lo)).max(0.0);
     match *t {
+        Traffic::Replay { ref points, .. } => crate::replay::integral(points, a, b),
         Traffic::Constant { rate } => rate * (b - a),
         Traffic::Diurnal {
             rate,
@@ -140,6 +141,7 @@ fn profile_integral(t: &Traffic, a: f64, b: f64) -> f64 {
 
 fn profile_peak(t: &Traffic) -> f64 {
     match *t {
+        Traffic::Replay { ref points, .. } => points.iter().map(|(_, r)| *r).fold(0.0, f64::max),
         Traffic::Constant { rate } => rate,
         Traffic::Diurnal {
             rate, amplitude, ..

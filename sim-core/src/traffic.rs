@@ -2,7 +2,11 @@
 //!
 //! A varying rate is realised by thinning (Lewis and Shedler): candidates arrive at the
 //! profile's peak rate and each is kept with probability rate(t) / peak. A constant
-//! profile keeps every candidate and so draws nothing extra.
+//! profile keeps every candidate and so draws nothing extra. A replayed rate series is
+//! thinned the same way, against its largest point, so it stays a non-homogeneous
+//! Poisson process drawn from the arrivals stream alone.
+
+use std::sync::Arc;
 
 use rand::Rng;
 
@@ -37,11 +41,33 @@ pub enum RateProfile {
         start: SimTime,
         duration: SimDuration,
     },
+    /// A recorded series: linear between `points` (time, requests per second; times
+    /// strictly increasing), the end values held before the first and after the last.
+    /// `scenarios` builds it from a rates file with its scale and shift applied, so the
+    /// first point is at (or before) the run's start.
+    Replay {
+        points: Arc<[(SimTime, f64)]>,
+    },
+}
+
+/// The rate of a piecewise-linear series at `t`: the two points around `t`, or the
+/// nearer end's value outside them.
+fn interpolate(points: &[(SimTime, f64)], t: SimTime) -> f64 {
+    let after = points.partition_point(|(at, _)| *at <= t);
+    match (after.checked_sub(1).map(|i| points[i]), points.get(after)) {
+        (Some((t0, r0)), Some(&(t1, r1))) => {
+            let w = (t.0 - t0.0) as f64 / (t1.0 - t0.0) as f64;
+            r0 + (r1 - r0) * w
+        }
+        (Some((_, r)), None) | (None, Some(&(_, r))) => r,
+        (None, None) => 0.0,
+    }
 }
 
 impl RateProfile {
     pub fn rate_at(&self, t: SimTime) -> f64 {
         match *self {
+            RateProfile::Replay { ref points } => interpolate(points, t),
             RateProfile::Constant { rate } => rate,
             RateProfile::Diurnal {
                 mean,
@@ -83,6 +109,10 @@ impl RateProfile {
             } => mean * (1.0 + amplitude),
             RateProfile::Step { before, after, .. } => before.max(after),
             RateProfile::Spike { base, peak, .. } => base.max(peak),
+            // Linear pieces peak at a point.
+            RateProfile::Replay { ref points } => {
+                points.iter().map(|(_, r)| *r).fold(0.0, f64::max)
+            }
         }
     }
 
@@ -94,6 +124,18 @@ impl RateProfile {
             RateProfile::Diurnal { mean, .. } => mean,
             RateProfile::Step { before, .. } => before,
             RateProfile::Spike { base, .. } => base,
+            // The series' time-weighted mean (one point: its rate).
+            RateProfile::Replay { ref points } => {
+                let span = match (points.first(), points.last()) {
+                    (Some(a), Some(b)) if b.0 > a.0 => (b.0.0 - a.0.0) as f64,
+                    _ => return points.first().map_or(0.0, |p| p.1),
+                };
+                let area: f64 = points
+                    .windows(2)
+                    .map(|w| (w[1].0.0 - w[0].0.0) as f64 * (w[0].1 + w[1].1) / 2.0)
+                    .sum();
+                area / span
+            }
         }
     }
 
@@ -294,6 +336,43 @@ mod tests {
         }
         assert!((4_600..5_400).contains(&before), "{before}");
         assert!((14_300..15_700).contains(&inside), "{inside}");
+    }
+
+    fn replay(points: &[(u64, f64)]) -> RateProfile {
+        RateProfile::Replay {
+            points: points
+                .iter()
+                .map(|&(t, r)| (SimTime::from_secs(t), r))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn replay_interpolates_between_points_and_holds_its_ends() {
+        let p = replay(&[(10, 100.0), (20, 300.0), (40, 100.0)]);
+        let at = |s: f64| p.rate_at(SimTime::from_secs_f64(s));
+        assert_eq!(at(0.0), 100.0);
+        assert_eq!(at(10.0), 100.0);
+        assert_eq!(at(15.0), 200.0);
+        assert_eq!(at(20.0), 300.0);
+        assert_eq!(at(30.0), 200.0);
+        assert_eq!(at(40.0), 100.0);
+        assert_eq!(at(1e6), 100.0);
+        assert_eq!(p.peak_rate(), 300.0);
+        // (10 s × 200 + 20 s × 200) / 30 s.
+        assert!((p.steady_rate() - 200.0).abs() < 1e-9);
+        assert_eq!(replay(&[(5, 7.0)]).rate_at(SimTime::ZERO), 7.0);
+    }
+
+    #[test]
+    fn replay_arrivals_follow_the_series() {
+        // 100/s rising to 500/s over 100 s, then flat: 30,000 then 50,000 arrivals.
+        let p = replay(&[(0, 100.0), (100, 500.0), (200, 500.0)]);
+        let ramp = count_arrivals(p.clone(), SimTime::ZERO, SimTime::from_secs(100));
+        let flat = count_arrivals(p, SimTime::from_secs(100), SimTime::from_secs(200));
+        // Standard deviations 173 and 224.
+        assert!((29_300..30_700).contains(&ramp), "{ramp}");
+        assert!((49_100..50_900).contains(&flat), "{flat}");
     }
 
     #[test]

@@ -156,6 +156,21 @@ mod tests {
         assert_eq!(pager(below).firing(&v, 0.5).map(|r| r.factor), Some(below));
     }
 
+    /// ε = 1 − objective: 99.9% leaves a thousandth of the events to be bad, 99% a
+    /// hundredth, 100% none.
+    #[test]
+    fn the_error_budget_is_one_minus_the_objective() {
+        let slo = |objective: f64| SloConfig {
+            objective,
+            latency_threshold: SimDuration::from_secs(1),
+            window: SimDuration::from_secs(30 * 86_400),
+            pager: PagerConfig::workbook(SimDuration::ZERO),
+        };
+        assert!((slo(0.999).error_budget() - 0.001).abs() < 1e-15);
+        assert!((slo(0.99).error_budget() - 0.01).abs() < 1e-15);
+        assert_eq!(slo(1.0).error_budget(), 0.0);
+    }
+
     #[test]
     fn window_labels() {
         assert_eq!(window_label(SimDuration::from_secs(3600)), "1h");

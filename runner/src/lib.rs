@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod engines;
 pub mod execute;
 pub mod gameday;
 pub mod inputs;

@@ -199,6 +199,17 @@ fn run_limits(s: &Section<'_>) -> RunLimits {
             300.0,
             0.0..=MAX_HORIZON_SECONDS,
         ),
+        engine: s.choice_of(
+            "engine",
+            EngineChoice::PerRequest,
+            &EngineChoice::ALL,
+            EngineChoice::name,
+        ),
+        fluid_step_seconds: s.f64_in(
+            "fluid_step_seconds",
+            DEFAULT_FLUID_STEP_SECONDS,
+            MIN_FLUID_STEP_SECONDS..=MAX_FLUID_STEP_SECONDS,
+        ),
     }
 }
 

@@ -12,7 +12,7 @@ use scenarios::{EngineChoice, Scenario};
 use sim_core::rng::RunSeed;
 
 use crate::RunnerError;
-use crate::execute::run_once;
+use crate::execute::{draw_accepted, run_drawn};
 use crate::inputs::{ImportFlags, load_policy_with_sets, load_scenario};
 
 /// The thresholds a scenario under a policy must meet for the fluid engine to count as
@@ -162,16 +162,16 @@ pub fn compare(req: &CompareRequest) -> Result<Vec<Row>, RunnerError> {
                 rows.push(row);
                 continue;
             }
-            let engines = [
-                with_engine(scenario, EngineChoice::PerRequest),
-                with_engine(scenario, EngineChoice::Fluid),
-            ];
             let runs: Vec<[RunFigures; 2]> = pool.install(|| {
                 (0..req.seeds)
                     .into_par_iter()
                     .map(|k| {
-                        engines.each_ref().map(|s| {
-                            let (_, m) = run_once(s, policy, req.master_seed, k);
+                        // The engine is set on the drawn scenario: a draw reads the
+                        // scenario's document again, which knows nothing of it.
+                        let drawn = draw_accepted(scenario, req.master_seed, k);
+                        [EngineChoice::PerRequest, EngineChoice::Fluid].map(|e| {
+                            let s = with_engine(&drawn.scenario, e);
+                            let (_, m) = run_drawn(&s, policy, req.master_seed, k);
                             RunFigures {
                                 outcome: m.outcome,
                                 ttd_s: m.ttd_s,

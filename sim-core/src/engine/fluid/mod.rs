@@ -33,6 +33,9 @@ struct Pod {
     epoch: u32,
     /// Requests waiting (a fluid quantity).
     backlog: f64,
+    /// The mean stationary wait now in effect, in seconds: it relaxes towards the law's
+    /// at the step's load (`queue::relax`), as a real queue takes time to fill and drain.
+    wait_s: f64,
     /// Requests served by the process and service time booked, with their fractions.
     served: f64,
     busy_nanos: f64,
@@ -49,6 +52,7 @@ struct Key {
     crash_cause: Option<FaultId>,
     backlog_cause: Option<FaultId>,
     backlog: u64,
+    wait: u64,
     /// The balancer weight and the garbage-collection stretch, in 1/1024 steps.
     weight: u32,
     gc: u32,
@@ -166,6 +170,7 @@ fn quantise(x: f64) -> u32 {
 
 /// What a served cohort's step came to, for the bookkeeping after it.
 struct Served {
+    wait_end_s: f64,
     served: u64,
     errors: u64,
     mean_service_ns: f64,
@@ -289,6 +294,7 @@ impl World<'_> {
                 crash_cause: inst.crash_cause,
                 backlog_cause: inst.backlog_cause,
                 backlog: pod.backlog.to_bits(),
+                wait: pod.wait_s.to_bits(),
                 weight: quantise(weight),
                 gc: quantise(gc),
             };
@@ -459,6 +465,7 @@ impl World<'_> {
             for &id in &c.members {
                 let pod = &mut f.pods[id.index()];
                 pod.backlog = out.backlog_end;
+                pod.wait_s = out.wait_end_s;
                 pod.served += per_pod;
                 pod.busy_nanos += per_pod * out.mean_service_ns;
                 let inst = &mut self.instances[id.index()];
@@ -511,16 +518,25 @@ impl World<'_> {
             f64::from(cfg.fleet.queue_limit),
             capacity * timeout.as_secs_f64(),
         );
-        let (p_wait, rate) = if backlog.mean > 0.0 {
-            // A standing queue: its wait is the backlog's.
-            (0.0, 0.0)
-        } else {
-            queue::stationary_wait(routing, workers, lambda, mu, service.scv())
-        };
+        // The stationary wait at the step's load, relaxed from the one in effect, and
+        // the backlog's on top of it: the total's mean is the larger of the two, so
+        // the law is continuous as a backlog starts (a queue at capacity already waits
+        // long) and becomes the backlog's alone once that is the longer.
+        let (p_stat, rate) = queue::stationary_wait(routing, workers, lambda, mu, service.scv());
+        let target_s = if rate > 0.0 { p_stat / rate } else { 0.0 };
+        let tau = queue::relaxation_s(routing, workers, lambda, mu);
+        let (wait_mean_s, wait_end_s) =
+            queue::relax(f.pods[first.index()].wait_s, target_s, tau, dt);
+        let delay_s = backlog.mean / capacity;
+        let extra_s = wait_mean_s - delay_s;
         let wait = Wait {
-            delay_ns: backlog.mean / capacity * 1e9,
-            p_wait,
-            rate_per_ns: rate / 1e9,
+            delay_ns: delay_s * 1e9,
+            p_wait: if extra_s > 0.0 { p_stat } else { 0.0 },
+            rate_per_ns: if extra_s > 0.0 && p_stat > 0.0 {
+                p_stat / extra_s / 1e9
+            } else {
+                0.0
+            },
         };
         let law = f.law(
             LawKey {
@@ -612,6 +628,7 @@ impl World<'_> {
             self.fluid_kpi(v, &params, kpi.conversion_probability, succeeded);
         }
         Served {
+            wait_end_s,
             served,
             errors: error_total,
             mean_service_ns: mean_ns,

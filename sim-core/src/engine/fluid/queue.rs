@@ -106,6 +106,39 @@ pub fn stationary_wait(
     (p, c * mu * (1.0 - rho) / spread)
 }
 
+/// How long a queue takes to settle to its stationary law after its load changes:
+/// the M/M/1 relaxation time `1 / (μ (1 − √ρ)²)` (Morse), for a pod's workers taken as
+/// one server of their total rate (a pooled queue of many workers settles at once).
+pub fn relaxation_s(routing: Routing, workers: u32, lambda: f64, mu: f64) -> f64 {
+    let (rate, lambda) = match routing {
+        Routing::Pooled {
+            servers,
+            lambda,
+            mu,
+        } => (servers as f64 * mu, lambda),
+        Routing::Independent { .. } | Routing::PowerOfTwo => (f64::from(workers) * mu, lambda),
+    };
+    if rate <= 0.0 {
+        return 0.0;
+    }
+    let rho = (lambda / rate).clamp(0.0, RHO_MAX);
+    let gap = 1.0 - rho.sqrt();
+    1.0 / (rate * gap * gap)
+}
+
+/// A first-order lag over a step of `dt` seconds: the mean wait moves from `start`
+/// towards `target` with time constant `tau`. Returns the mean over the step and the
+/// value at its end.
+pub fn relax(start: f64, target: f64, tau: f64, dt: f64) -> (f64, f64) {
+    if tau <= 0.0 || !start.is_finite() {
+        return (target, target);
+    }
+    let k = (-dt / tau).exp();
+    let end = target + (start - target) * k;
+    let mean = target + (start - target) * tau / dt * (1.0 - k);
+    (mean, end)
+}
+
 /// One pod's backlog over one step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Backlog {
@@ -203,6 +236,20 @@ mod tests {
         let (pp, rp) = stationary_wait(Routing::PowerOfTwo, 1, 40.0, 50.0, 1.0);
         assert!(pp / rp < 0.5 * pr / rr, "{} vs {}", pp / rp, pr / rr);
         assert!(pp > 0.0);
+    }
+
+    #[test]
+    fn the_wait_relaxes_towards_its_target() {
+        // M/M/1 at ρ = 0.64: 1 / (50 × 0.2²) = 0.5 s.
+        let tau = relaxation_s(Routing::Independent { ca2: 1.0 }, 1, 32.0, 50.0);
+        assert!((tau - 0.5).abs() < 1e-12, "{tau}");
+        // One time constant: 1 - 1/e of the way, the mean below the end.
+        let (mean, end) = relax(0.0, 1.0, 1.0, 1.0);
+        assert!((end - (1.0 - (-1.0f64).exp())).abs() < 1e-12);
+        assert!((mean - (-1.0f64).exp()).abs() < 1e-12);
+        // At the target it stays; no time constant is an instant change.
+        assert_eq!(relax(0.3, 0.3, 2.0, 1.0), (0.3, 0.3));
+        assert_eq!(relax(0.0, 0.3, 0.0, 1.0), (0.3, 0.3));
     }
 
     #[test]

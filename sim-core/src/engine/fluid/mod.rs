@@ -529,14 +529,20 @@ impl World<'_> {
             queue::relax(f.pods[first.index()].wait_s, target_s, tau, dt);
         let delay_s = backlog.mean / capacity;
         let extra_s = wait_mean_s - delay_s;
+        // The part of the mean left to the stationary law: below its own mean, fewer
+        // requests wait, as long as they would at the step's load (the law's tail kept);
+        // above (a queue still draining from a higher load), they wait longer.
+        let (p_wait, rate_per_s) = if extra_s <= 0.0 || p_stat <= 0.0 {
+            (0.0, 0.0)
+        } else if extra_s <= target_s {
+            (p_stat * extra_s / target_s, rate)
+        } else {
+            (p_stat, p_stat / extra_s)
+        };
         let wait = Wait {
             delay_ns: delay_s * 1e9,
-            p_wait: if extra_s > 0.0 { p_stat } else { 0.0 },
-            rate_per_ns: if extra_s > 0.0 && p_stat > 0.0 {
-                p_stat / extra_s / 1e9
-            } else {
-                0.0
-            },
+            p_wait,
+            rate_per_ns: rate_per_s / 1e9,
         };
         let law = f.law(
             LawKey {

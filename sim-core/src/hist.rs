@@ -131,7 +131,7 @@ impl Histogram {
         self.counts[index.min(BUCKETS - 1)] += n;
         self.total += n;
         // n × the midpoint (lo + hi) / 2, rounded half up, in integers.
-        self.sum_micros += ((lo as u128 + hi as u128) * n as u128 + 1) / 2;
+        self.sum_micros += ((lo as u128 + hi as u128) * n as u128).div_ceil(2);
     }
 
     /// Mean in microseconds (exact), `None` when empty.

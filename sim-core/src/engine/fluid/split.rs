@@ -7,7 +7,8 @@ use rand_distr::{Binomial, Distribution, Poisson};
 
 /// A Poisson count of mean `mean` (0 for a mean that is not positive).
 pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
-    if !(mean > 0.0) {
+    // NaN and negative means alike: no requests.
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
     match Poisson::new(mean) {
@@ -22,7 +23,7 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
 
 /// A binomial count of `n` trials of probability `p` (clamped to [0, 1]).
 pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
-    if n == 0 || !(p > 0.0) {
+    if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
     if p >= 1.0 {

@@ -30,6 +30,7 @@ fn run(space: &Path, out: &Path, exhaustive: bool, threads: usize) -> (TuneJson,
             confidence: None,
             budget_runs: None,
             exhaustive,
+            sets: Vec::new(),
         },
         "bench",
     )

@@ -49,6 +49,45 @@ pub struct Overrides {
     pub sets: Vec<String>,
 }
 
+/// `--engine`: which engine runs the scenarios, in place of each one's `run.engine`.
+#[derive(clap::Args)]
+pub struct EngineFlag {
+    /// The engine that runs every scenario: per-request, fluid or auto (docs/engines.md);
+    /// overrides the scenario's run.engine, as --set scenario.run.engine=NAME would.
+    #[arg(long, value_enum)]
+    engine: Option<EngineName>,
+}
+
+/// The values of `--engine`: `scenarios::EngineChoice` by its file names.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum EngineName {
+    PerRequest,
+    Fluid,
+    Auto,
+}
+
+impl EngineFlag {
+    /// The `--set` override the flag stands for (applied after the others, so it wins
+    /// over the file and over a `--set` of the same key), if given.
+    pub fn set(&self) -> Option<String> {
+        use scenarios::EngineChoice;
+        self.engine.map(|e| {
+            let choice = match e {
+                EngineName::PerRequest => EngineChoice::PerRequest,
+                EngineName::Fluid => EngineChoice::Fluid,
+                EngineName::Auto => EngineChoice::Auto,
+            };
+            format!("scenario.run.engine={}", choice.name())
+        })
+    }
+
+    /// `sets` with the flag's override last.
+    pub fn apply(&self, mut sets: Vec<String>) -> Vec<String> {
+        sets.extend(self.set());
+        sets
+    }
+}
+
 /// `--set` for commands that read a policy only.
 #[derive(clap::Args)]
 pub struct PolicyOverrides {

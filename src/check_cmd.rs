@@ -38,6 +38,8 @@ pub struct CheckArgs {
     force: bool,
     #[command(flatten)]
     workers: Workers,
+    #[command(flatten)]
+    engine: crate::args::EngineFlag,
 }
 
 /// Exit 0 when every assertion holds and nothing regressed, 1 otherwise; bad input is
@@ -53,6 +55,7 @@ pub fn cmd_check(args: CheckArgs) -> Result<ExitCode, RunnerError> {
         out: args.out,
         force: args.force,
         threads,
+        sets: args.engine.apply(Vec::new()),
     };
     let result = check(&opts, PROGRAM, &Bar::new("check"))?;
     print(&render::check::text(&result))?;

@@ -11,6 +11,7 @@ mod args;
 mod calibrate_cmd;
 mod check_cmd;
 mod emit_job;
+mod engines_cmd;
 mod gameday_cmd;
 mod numbers;
 mod power_cmd;
@@ -96,6 +97,9 @@ enum Command {
     /// Exit 0 all hold, 1 an assertion failed or a metric regressed, 2 broken input or
     /// an output refused, 4 a run panicked.
     Check(check_cmd::CheckArgs),
+    /// Compare the engines (docs/engines.md).
+    #[command(subcommand)]
+    Engines(engines_cmd::EnginesCommand),
     /// Plan a game day: a runbook with the expected timeline and cost, abort
     /// conditions, and the scenario's faults as Chaos Mesh experiments.
     Gameday(gameday_cmd::GamedayArgs),
@@ -162,6 +166,8 @@ struct RunArgs {
     replicate: u64,
     #[command(flatten)]
     overrides: args::Overrides,
+    #[command(flatten)]
+    engine: args::EngineFlag,
     /// Write run.json, timeline.csv, events.csv, metrics.om and the report here (locked
     /// while written: a second writer is refused).
     #[arg(long)]
@@ -228,6 +234,7 @@ fn main() -> ExitCode {
         Command::Tune(args) => tune_cmd::cmd_tune(args),
         Command::Check(args) => check_cmd::cmd_check(args),
         Command::Gameday(args) => gameday_cmd::cmd_gameday(args),
+        Command::Engines(cmd) => engines_cmd::cmd_engines(cmd),
         Command::Completions { shell } => cmd_completions(shell),
         Command::Man { subcommand } => cmd_man(subcommand.as_deref()),
     };
@@ -306,7 +313,8 @@ fn reproduce(r: &Resolved, args: &RunArgs) -> String {
     cmd
 }
 
-fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
+fn cmd_run(mut args: RunArgs) -> Result<ExitCode, RunnerError> {
+    args.overrides.sets = args.engine.apply(std::mem::take(&mut args.overrides.sets));
     let resolved = resolve(
         &args.scenario,
         &args.policy,
@@ -347,6 +355,8 @@ fn cmd_run(args: RunArgs) -> Result<ExitCode, RunnerError> {
         scenario_resolved: serde_json::to_value(&*drawn.scenario).expect("scenario serializes"),
         policy_resolved: serde_json::to_value(&resolved.policy).expect("policy serializes"),
         params: drawn.params.iter().cloned().collect(),
+        engine: (drawn.scenario.run.engine != scenarios::EngineChoice::PerRequest)
+            .then(|| drawn.scenario.engine().name().to_string()),
     };
     let doc = RunJson::new(inputs, metrics, PROGRAM);
     let json = doc.to_bytes();

@@ -42,6 +42,8 @@ pub struct SweepArgs {
     grid: Vec<String>,
     #[command(flatten)]
     overrides: Overrides,
+    #[command(flatten)]
+    engine: crate::args::EngineFlag,
     /// Replicates per scenario and policy (1 to 1000000000; a sweep holds at most
     /// 1000000000 runs). Replicate k of a scenario has the same seed under every
     /// policy.
@@ -245,7 +247,7 @@ pub fn cmd_sweep(args: SweepArgs, matches: &clap::ArgMatches) -> Result<ExitCode
         scenarios: args.scenarios,
         policies: args.policies,
         grid: args.grid,
-        sets: args.overrides.sets,
+        sets: args.engine.apply(args.overrides.sets),
         seeds: args.seeds,
         master_seed: args.master.seed,
         baseline: args.baseline,

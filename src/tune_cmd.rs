@@ -44,6 +44,8 @@ pub struct TuneArgs {
     master: MasterSeed,
     #[command(flatten)]
     workers: Workers,
+    #[command(flatten)]
+    engine: crate::args::EngineFlag,
     /// Continue a tune that was interrupted in --out (killed, or stopped by a run that
     /// panicked), or start it if --out is empty.
     #[arg(long, conflicts_with = "force")]
@@ -91,6 +93,7 @@ pub fn cmd_tune(args: TuneArgs) -> Result<ExitCode, RunnerError> {
         confidence: args.confidence,
         budget_runs: args.budget_runs,
         exhaustive: args.exhaustive,
+        sets: args.engine.apply(Vec::new()),
     };
     let plan = plan(request, PROGRAM)?;
     // An export the chosen policy's kind cannot take is refused before anything runs:

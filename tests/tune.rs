@@ -630,6 +630,7 @@ fn the_example_space_is_large_and_reads_cleanly() {
             confidence: None,
             budget_runs: None,
             exhaustive: false,
+            sets: Vec::new(),
         },
         "test",
     )

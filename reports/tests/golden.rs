@@ -79,6 +79,7 @@ fn pareto_csv(points: &[ParetoPoint]) -> String {
 fn run_json_format() {
     let inputs = RunInputs {
         params: Default::default(),
+        engine: None,
         scenario: "memory-leak".into(),
         scenario_source: "built-in".into(),
         policy: "gated-10pct".into(),
@@ -242,6 +243,7 @@ fn names_alike(m: reports::metrics::RunMetrics) {
     let figs = reports::vocab::Figures::of(&m);
     let inputs = RunInputs {
         params: Default::default(),
+        engine: None,
         scenario: "s".into(),
         scenario_source: "built-in".into(),
         policy: "p".into(),

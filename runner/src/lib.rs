@@ -6,6 +6,7 @@
 
 pub mod calibrate;
 pub mod check;
+pub mod engines;
 pub mod execute;
 pub mod gameday;
 pub mod inputs;

@@ -48,6 +48,17 @@ impl Scenario {
     /// `from_doc` for a document of plain numbers.
     fn from_fixed_doc(doc: &Doc) -> Result<Scenario, Problems> {
         let scenario = read::scenario(&doc.root());
+        if !doc.has_problems() && scenario.run.engine == EngineChoice::Fluid {
+            let world = scenario.world(RunSeed::new(0, 0, 0));
+            for what in sim_core::world::fluid_unsupported(&world) {
+                doc.problem(
+                    "run.engine",
+                    format!(
+                        "the fluid engine cannot run {what}; use --engine per-request (or run.engine = \"per-request\"), or \"auto\", which falls back to it"
+                    ),
+                );
+            }
+        }
         if !doc.has_problems() {
             for (key, reason) in work::check(&scenario) {
                 doc.problem(&key, reason);

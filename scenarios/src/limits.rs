@@ -123,3 +123,8 @@ pub const MAX_GC_MULTIPLIER: f64 = 100.0;
 /// Faults in one scenario, implied ones included: the engine's cap (a bit mask of 64
 /// per instance), re-exported so the reader refuses what `WorldConfig::check` would.
 pub const MAX_FAULTS: usize = sim_core::fault::MAX_FAULTS;
+
+/// `run.fluid_step_seconds`: 10 ms to 5 s, the fluid engine's own bounds
+/// (`sim_core::world::Engine::MIN_STEP`, `MAX_STEP`).
+pub const MIN_FLUID_STEP_SECONDS: f64 = 0.01;
+pub const MAX_FLUID_STEP_SECONDS: f64 = 5.0;

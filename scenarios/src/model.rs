@@ -9,8 +9,8 @@ use sim_core::slo::{PagerConfig, SloConfig};
 use sim_core::traffic::RateProfile;
 use sim_core::version::{MemoryModel, VersionModel};
 use sim_core::world::{
-    ClientConfig, FleetConfig, KpiConfig, LbConfig, Observability, SchemaConfig, SessionConfig,
-    WorldConfig,
+    ClientConfig, Engine, FleetConfig, KpiConfig, LbConfig, Observability, SchemaConfig,
+    SessionConfig, WorldConfig,
 };
 
 use crate::faults::{FaultSpec, implied};
@@ -139,7 +139,61 @@ pub struct RunLimits {
     /// After the last bad event, how long the fault must stay quiet to count as
     /// mitigated.
     pub mitigation_hold_seconds: f64,
+    /// Which engine runs the scenario. Written only when not the default, so outputs
+    /// of the per-request engine stay as they were before there was a choice.
+    #[serde(skip_serializing_if = "EngineChoice::is_default")]
+    pub engine: EngineChoice,
+    /// The fluid engine's step; written only when not its default.
+    #[serde(skip_serializing_if = "is_default_fluid_step")]
+    pub fluid_step_seconds: f64,
 }
+
+/// `run.fluid_step_seconds` when a scenario leaves it unsaid.
+pub const DEFAULT_FLUID_STEP_SECONDS: f64 = 1.0;
+
+fn is_default_fluid_step(s: &f64) -> bool {
+    *s == DEFAULT_FLUID_STEP_SECONDS
+}
+
+/// `run.engine`: the engine a scenario asks for (docs/engines.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineChoice {
+    /// Every request simulated (the default).
+    PerRequest,
+    /// Pods advanced in steps, requests as counts; a scenario it cannot run is refused.
+    Fluid,
+    /// Fluid when the scenario's expected requests reach `AUTO_FLUID_REQUESTS` and
+    /// the fluid engine can run it, else per-request.
+    Auto,
+}
+
+impl EngineChoice {
+    pub const ALL: [EngineChoice; 3] = [
+        EngineChoice::PerRequest,
+        EngineChoice::Fluid,
+        EngineChoice::Auto,
+    ];
+
+    /// The name a scenario file and `--engine` give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineChoice::PerRequest => "per-request",
+            EngineChoice::Fluid => "fluid",
+            EngineChoice::Auto => "auto",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == EngineChoice::PerRequest
+    }
+}
+
+/// The expected requests (the work estimate's, `work::Estimate::requests`) from which
+/// `auto` picks the fluid engine: 20 million, where the per-request engine takes about
+/// two seconds a run (about 100 ns a request on the reference machine, BENCHMARKS.md)
+/// and the fluid engine well under a tenth of that.
+pub const AUTO_FLUID_REQUESTS: f64 = 20e6;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Release {
@@ -567,13 +621,42 @@ impl Scenario {
         }
     }
 
+    /// The engine that runs this scenario: `run.engine`, with `auto` decided by the
+    /// work estimate and by what the fluid engine can run.
+    pub fn engine(&self) -> Engine {
+        let fluid = Engine::Fluid {
+            step: secs(self.run.fluid_step_seconds),
+        };
+        match self.run.engine {
+            EngineChoice::PerRequest => Engine::PerRequest,
+            EngineChoice::Fluid => fluid,
+            EngineChoice::Auto => {
+                let mut world = self.world_with(RunSeed::new(0, 0, 0), Engine::PerRequest);
+                world.engine = fluid;
+                if self.estimate().requests() >= AUTO_FLUID_REQUESTS
+                    && sim_core::world::fluid_unsupported(&world).is_empty()
+                {
+                    fluid
+                } else {
+                    Engine::PerRequest
+                }
+            }
+        }
+    }
+
     /// The engine's world for one seed.
     pub fn world(&self, seed: RunSeed) -> WorldConfig {
+        self.world_with(seed, self.engine())
+    }
+
+    /// The world for one seed, run by `engine`.
+    fn world_with(&self, seed: RunSeed, engine: Engine) -> WorldConfig {
         let f = &self.fleet;
         WorldConfig {
             seed,
             horizon: at(self.run.horizon_seconds),
             max_events: self.run.max_events,
+            engine,
             fleet: FleetConfig {
                 replicas: f.replicas,
                 concurrency: f.concurrency,

@@ -179,6 +179,17 @@ fn run_limits(s: &Section<'_>) -> RunLimits {
             300.0,
             0.0..=MAX_HORIZON_SECONDS,
         ),
+        engine: s.choice_of(
+            "engine",
+            EngineChoice::PerRequest,
+            &EngineChoice::ALL,
+            EngineChoice::name,
+        ),
+        fluid_step_seconds: s.f64_in(
+            "fluid_step_seconds",
+            DEFAULT_FLUID_STEP_SECONDS,
+            MIN_FLUID_STEP_SECONDS..=MAX_FLUID_STEP_SECONDS,
+        ),
     }
 }
 
@@ -473,6 +484,85 @@ mod tests {
 
     fn refused(sets: &[(&str, &str)]) -> Vec<String> {
         read("", sets).unwrap_err()
+    }
+
+    #[test]
+    fn the_engine_is_per_request_unless_chosen() {
+        use sim_core::world::Engine;
+        let s = read("", &[]).unwrap();
+        assert_eq!(s.world(RunSeed::new(1, 0, 0)).engine, Engine::PerRequest);
+        // Not written when default: run.json of the per-request engine is unchanged.
+        let json = serde_json::to_value(&s.run).unwrap();
+        assert!(json.get("engine").is_none() && json.get("fluid_step_seconds").is_none());
+        let s = read(
+            "",
+            &[("run.engine", "fluid"), ("run.fluid_step_seconds", "0.5")],
+        )
+        .unwrap();
+        assert_eq!(
+            s.world(RunSeed::new(1, 0, 0)).engine,
+            Engine::Fluid {
+                step: sim_core::SimDuration::from_millis(500)
+            }
+        );
+        let json = serde_json::to_value(&s.run).unwrap();
+        assert_eq!(json["engine"], "fluid");
+        assert_eq!(json["fluid_step_seconds"], 0.5);
+        assert_eq!(
+            refused(&[("run.engine", "fluid-ish")])[0],
+            "--set: run.engine: unknown value \"fluid-ish\"; expected one of: per-request, fluid, auto"
+        );
+    }
+
+    /// `auto` picks fluid from `AUTO_FLUID_REQUESTS` expected requests on: 2000 s at
+    /// 10 000/s is exactly the threshold, a hair less stays per-request.
+    #[test]
+    fn auto_switches_at_the_documented_work_estimate() {
+        use sim_core::world::Engine;
+        let at = |rate: &str| {
+            read(
+                "[release]\nenabled = false\n",
+                &[
+                    ("run.engine", "auto"),
+                    ("run.horizon_seconds", "2000"),
+                    ("traffic.rate", rate),
+                ],
+            )
+            .unwrap()
+            .engine()
+        };
+        assert_eq!(crate::AUTO_FLUID_REQUESTS, 2000.0 * 10_000.0);
+        assert!(matches!(at("10000"), Engine::Fluid { .. }));
+        assert_eq!(at("9999.99"), Engine::PerRequest);
+    }
+
+    /// What the fluid engine cannot run is refused at `run.engine`, naming it; `auto`
+    /// falls back to the per-request engine for it, however large.
+    #[test]
+    fn fluid_refuses_sessions_and_auto_falls_back() {
+        let sessions = "[sessions]\nrate = 5\n";
+        let err = read(sessions, &[("run.engine", "fluid")]).unwrap_err();
+        // The sessions, and the session-state fault they imply.
+        assert_eq!(err.len(), 2, "{err:?}");
+        assert!(
+            err[1].contains("fault session-state (acts on sessions)"),
+            "{err:?}"
+        );
+        assert!(
+            err[0].starts_with("--set: run.engine: the fluid engine cannot run [sessions]")
+                && err[0].contains("--engine per-request"),
+            "{err:?}"
+        );
+        let s = read(
+            sessions,
+            &[
+                ("run.engine", "auto"),
+                ("run.horizon_seconds", "3600"),
+                ("traffic.rate", "100000"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.engine(), sim_core::world::Engine::PerRequest);
     }
 
     #[test]

@@ -124,6 +124,16 @@ impl Histogram {
         self.sum_micros += micros as u128 * n as u128;
     }
 
+    /// Records `n` requests in bucket `index`, each at the bucket's value: the fluid
+    /// engine adds a step's latency law as bucket masses, not request by request.
+    pub fn record_bucket_n(&mut self, index: usize, n: u64) {
+        let (lo, hi) = bucket_range(index.min(BUCKETS - 1));
+        self.counts[index.min(BUCKETS - 1)] += n;
+        self.total += n;
+        // n × the midpoint (lo + hi) / 2, rounded half up, in integers.
+        self.sum_micros += ((lo as u128 + hi as u128) * n as u128).div_ceil(2);
+    }
+
     /// Mean in microseconds (exact), `None` when empty.
     pub fn mean(&self) -> Option<f64> {
         (self.total > 0).then(|| self.sum_micros as f64 / self.total as f64)
@@ -316,6 +326,20 @@ mod tests {
         b.merge_sparse(&s);
         assert_eq!(b.total(), 8);
         assert_eq!(b.quantile(0.5).unwrap(), bucket_value(bucket_of(2000)));
+    }
+
+    #[test]
+    fn bucket_masses_record_at_the_bucket_value() {
+        let mut h = Histogram::new();
+        let i = bucket_of(20_000);
+        h.record_bucket_n(i, 4);
+        assert_eq!(h.total(), 4);
+        assert_eq!(h.quantile(0.5).unwrap(), bucket_value(i));
+        assert!(
+            (h.mean().unwrap() - bucket_value(i)).abs() <= 0.125,
+            "{:?}",
+            h.mean()
+        );
     }
 
     #[test]

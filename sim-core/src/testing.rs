@@ -65,5 +65,6 @@ pub fn world(seed: u64, horizon_s: u64) -> WorldConfig {
         rollout_start: None,
         autoscaler: None,
         cluster: None,
+        engine: crate::world::Engine::PerRequest,
     }
 }

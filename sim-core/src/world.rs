@@ -203,6 +203,70 @@ impl ClusterConfig {
     }
 }
 
+/// Which engine advances a run's requests. Both run the same world (controllers,
+/// lifecycle, health checks, scrapes, pager, faults, outputs); they differ in how
+/// requests are simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Every request on its own: routed, queued, served, failed or timed out. Exact
+    /// for whatever the world holds; its cost grows with the requests simulated.
+    PerRequest,
+    /// Pods advanced together in steps of `step`: requests as counts, latency as
+    /// histogram masses (`engine::fluid`, docs/engines.md). Its cost grows with steps
+    /// and pods, not requests; it refuses what needs a request's identity.
+    Fluid { step: SimDuration },
+}
+
+impl Engine {
+    /// The shortest and longest fluid step: below 10 ms a step holds too few requests
+    /// of a small pod for counts to beat the per-request engine; above 5 s a step
+    /// blurs what a 15 s scrape and a 5 s health check see.
+    pub const MIN_STEP: SimDuration = SimDuration(10_000_000);
+    pub const MAX_STEP: SimDuration = SimDuration(5_000_000_000);
+
+    /// The name a scenario file and `--engine` give it (and outputs record).
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::PerRequest => "per-request",
+            Engine::Fluid { .. } => "fluid",
+        }
+    }
+}
+
+/// What a world holds that the fluid engine cannot express, each with the scenario
+/// key or fault that holds it: everything that needs a request's identity (a session
+/// returning to its pod, a connection pinned to one, a database record read by one
+/// request and written by another). Empty if the fluid engine can run it.
+pub fn fluid_unsupported(cfg: &WorldConfig) -> Vec<String> {
+    let mut found = Vec::new();
+    if cfg.sessions.is_some() {
+        found.push(
+            "[sessions] (each session is a sequence of requests with an identity)".to_string(),
+        );
+    }
+    if cfg.schema.is_some() {
+        found.push("[schema] (each request reads or writes records of one format)".to_string());
+    }
+    for f in &cfg.faults {
+        let why = match &f.kind {
+            FaultKind::World(WorldFault::LbPinning { .. }) => {
+                "pins connections, and their requests, to one pod"
+            }
+            FaultKind::World(WorldFault::SessionState | WorldFault::SessionFormat) => {
+                "acts on sessions"
+            }
+            FaultKind::World(
+                WorldFault::Migration { .. }
+                | WorldFault::SchemaForward { .. }
+                | WorldFault::SchemaBackward { .. },
+            ) => "acts on records each request reads",
+            _ => continue,
+        };
+        found.push(format!("fault {} ({why})", f.name));
+    }
+    found
+}
+
 /// A fully specified world.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorldConfig {
@@ -228,6 +292,8 @@ pub struct WorldConfig {
     pub autoscaler: Option<AutoscalerConfig>,
     /// Limited room for pods; `None` is a cluster that schedules every pod at once.
     pub cluster: Option<ClusterConfig>,
+    /// How requests are simulated.
+    pub engine: Engine,
 }
 
 impl WorldConfig {
@@ -347,6 +413,14 @@ impl WorldConfig {
         }
         if let Some(c) = &self.cluster {
             problems.extend(c.check(self.fleet.replicas, &self.faults));
+        }
+        if let Engine::Fluid { step } = self.engine {
+            if !(Engine::MIN_STEP..=Engine::MAX_STEP).contains(&step) {
+                problems.push(format!("the fluid step must be 10 ms to 5 s, found {step}"));
+            }
+            for what in fluid_unsupported(self) {
+                problems.push(format!("the fluid engine cannot run {what}"));
+            }
         }
         if problems.is_empty() {
             Ok(())

@@ -30,6 +30,11 @@ pub struct RunInputs {
     /// uncertain parameters.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub params: std::collections::BTreeMap<String, f64>,
+    /// The engine that made the run (`per-request` or `fluid`), when the scenario
+    /// chose one (`run.engine`, `--engine`); absent is the per-request default, so
+    /// outputs made before the choice existed read the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 /// The document: keys in this order, the metrics' keys after `inputs`.

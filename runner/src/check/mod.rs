@@ -30,6 +30,8 @@ pub struct CheckOptions {
     /// non-empty `--out`.
     pub force: bool,
     pub threads: usize,
+    /// Overrides applied after the suite's own (`--engine`).
+    pub sets: Vec<String>,
 }
 
 /// A temporary directory removed when dropped.
@@ -113,7 +115,7 @@ pub fn check(
         scenarios: suite.scenarios.clone(),
         policies: suite.policies.clone(),
         grid: Vec::new(),
-        sets: suite.sets.clone(),
+        sets: suite.sets.iter().chain(&opts.sets).cloned().collect(),
         seeds: suite.seeds,
         master_seed: suite.master_seed,
         baseline: None,

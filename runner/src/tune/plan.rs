@@ -30,6 +30,8 @@ pub struct TuneRequest {
     pub budget_runs: Option<u64>,
     /// `--exhaustive`: every candidate on every seed, nothing eliminated.
     pub exhaustive: bool,
+    /// Overrides applied after the space's own (`--engine`).
+    pub sets: Vec<String>,
 }
 
 /// One combination of the parameters' values.
@@ -87,7 +89,8 @@ impl TunePlan {
 
 /// Reads the space and every candidate, and checks the counts, before anything runs.
 pub fn plan(req: TuneRequest, program: &str) -> Result<TunePlan, RunnerError> {
-    let space = Space::load(&req.space, req.confidence)?;
+    let mut space = Space::load(&req.space, req.confidence)?;
+    space.sets.extend(req.sets.iter().cloned());
     let shown = req.space.display().to_string();
     let usage = |why: String| RunnerError::Usage(format!("{shown}: {why}"));
     let axes: Vec<GridAxis> = space

@@ -14,6 +14,7 @@
 mod autoscaler;
 mod cluster;
 mod control;
+mod fluid;
 mod lifecycle;
 mod observe;
 mod requests;
@@ -92,6 +93,9 @@ enum Restart {
 #[derive(Clone, Copy, Debug)]
 enum Event {
     Arrival,
+    /// The fluid engine advances every pod by one step (kept out of the queue like
+    /// arrivals: it goes first on a tie, so a scrape at the same instant sees it).
+    FluidStep,
     /// A client retries a failed request.
     Retry {
         session: u32,
@@ -279,6 +283,8 @@ struct World<'c> {
     limit_hit: Option<String>,
     rollout: rollout::RolloutStats,
     fleet: Vec<FleetPoint>,
+    /// The fluid engine's state, when it runs the requests (`WorldConfig::engine`).
+    fluid: Option<Box<fluid::Fluid>>,
 }
 
 impl<'c> World<'c> {
@@ -376,6 +382,7 @@ impl<'c> World<'c> {
             limit_hit: None,
             rollout: rollout::RolloutStats::new(cfg.fleet.replicas),
             fleet: Vec::new(),
+            fluid: fluid::Fluid::for_world(cfg),
         };
         w.boot();
         w
@@ -387,9 +394,11 @@ impl<'c> World<'c> {
             self.create_pod(Version::Baseline, Start::Warm);
         }
         self.update_fleet_extremes();
-        self.next_arrival =
-            self.arrivals
-                .next_after(SimTime::ZERO, self.cfg.horizon, &mut self.rng.arrivals);
+        if self.fluid.is_none() {
+            self.next_arrival =
+                self.arrivals
+                    .next_after(SimTime::ZERO, self.cfg.horizon, &mut self.rng.arrivals);
+        }
         self.queue.push(
             SimTime::ZERO + self.cfg.lb.health_interval,
             Event::HealthCheck,
@@ -446,6 +455,12 @@ impl<'c> World<'c> {
 
     /// The next event: the pending arrival if it is no later than the queue's head.
     fn next_event(&mut self) -> Option<(SimTime, Event)> {
+        if let Some(f) = &self.fluid {
+            let step = f.next_step();
+            if step.is_some_and(|s| self.queue.peek_time().is_none_or(|q| s <= q)) {
+                return step.map(|s| (s, Event::FluidStep));
+            }
+        }
         match (self.next_arrival, self.queue.peek_time()) {
             (Some(a), Some(q)) if a <= q => {
                 self.next_arrival = None;
@@ -476,6 +491,7 @@ impl<'c> World<'c> {
             match ev {
                 Event::Arrival => self.on_arrival(),
                 Event::Completion { inst, slot, epoch } => self.on_completion(inst, slot, epoch),
+                Event::FluidStep => self.on_fluid_step(),
                 other => {
                     self.handle(other, controller);
                     // Every log line comes from such an event (a crash on the request
@@ -506,7 +522,7 @@ impl<'c> World<'c> {
     #[inline(never)]
     fn handle(&mut self, ev: Event, controller: &mut dyn Controller) {
         match ev {
-            Event::Arrival | Event::Completion { .. } => {
+            Event::Arrival | Event::Completion { .. } | Event::FluidStep => {
                 unreachable!("the loop dispatches the request path itself")
             }
             Event::Retry { session, attempt } => {

@@ -33,6 +33,9 @@ impl World<'_> {
                 ready[i.version.index()] += (i.state == PodState::Ready) as u32;
             }
         }
+        if let Some(f) = &self.fluid {
+            in_flight += f.in_flight();
+        }
         let cohorts = [
             self.acc[0].take(memory[0], ready[0]),
             self.acc[1].take(memory[1], ready[1]),

@@ -392,7 +392,7 @@ impl World<'_> {
         }
     }
 
-    fn impact(&mut self, at: SimTime, f: FaultId) {
+    pub(super) fn impact(&mut self, at: SimTime, f: FaultId) {
         let rec = &mut self.faults[f.index()];
         // A fault that does harm is live, whatever else recorded.
         rec.t_active = Some(rec.t_active.map_or(at, |t| t.min(at)));

@@ -50,13 +50,7 @@ fn fleet_scale(c: &mut Criterion) {
             let (record, _) = runner::execute::run_once(&r.scenario, &r.policy, 1, 0);
             group.throughput(Throughput::Elements(record.counts.arrived));
             group.bench_with_input(BenchmarkId::from_parameter(pods), &pods, |b, _| {
-                b.iter(|| {
-                    let world = r
-                        .scenario
-                        .world(runner::execute::run_seed(1, &r.scenario, 0));
-                    let mut controller = r.policy.controller();
-                    sim_core::run(&world, controller.as_mut())
-                })
+                b.iter(|| simulate(&r))
             });
         }
         group.finish();
@@ -78,16 +72,17 @@ fn fluid_hour(c: &mut Criterion) {
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(10));
-    group.bench_function("3334_pods_100k_rps", |b| {
-        b.iter(|| {
-            let world = r
-                .scenario
-                .world(runner::execute::run_seed(1, &r.scenario, 0));
-            let mut controller = r.policy.controller();
-            sim_core::run(&world, controller.as_mut())
-        })
-    });
+    group.bench_function("3334_pods_100k_rps", |b| b.iter(|| simulate(&r)));
     group.finish();
+}
+
+/// What is timed: the world built for replicate 0 of seed 1 and run to its horizon.
+fn simulate(r: &runner::inputs::Resolved) -> sim_core::record::RunRecord {
+    let world = r
+        .scenario
+        .world(runner::execute::run_seed(1, &r.scenario, 0));
+    let mut controller = r.policy.controller();
+    sim_core::run(&world, controller.as_mut())
 }
 
 criterion_group!(benches, fleet_scale, fluid_hour);

@@ -137,3 +137,38 @@ mod tests {
         assert_eq!(Workers { threads: Some(3) }.count(), 3);
     }
 }
+
+/// How `gate` and `calibrate` talk to a Prometheus server: the bounds of one request
+/// and the retries (`runner::prometheus::ClientConfig`).
+#[derive(clap::Args)]
+pub struct PrometheusClient {
+    /// The longest a request to Prometheus may take, answer included.
+    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
+    timeout: f64,
+    /// The longest connecting to Prometheus may take.
+    #[arg(long, default_value = "3s", value_parser = parse_timeout)]
+    connect_timeout: f64,
+    /// Further attempts after a refused connection, a timeout or an HTTP 5xx (0 to 5).
+    #[arg(long, default_value_t = 2, value_parser = whole::<u32, 0, 5>)]
+    retries: u32,
+}
+
+impl PrometheusClient {
+    pub fn config(&self) -> runner::prometheus::ClientConfig {
+        runner::prometheus::ClientConfig {
+            connect_timeout: std::time::Duration::from_secs_f64(self.connect_timeout),
+            timeout: std::time::Duration::from_secs_f64(self.timeout),
+            retries: self.retries,
+        }
+    }
+}
+
+/// Seconds, from a millisecond to 10 minutes.
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let expected = "expected a duration from 0.001s to 10m, e.g. 10s";
+    let secs = crate::numbers::duration(s).map_err(|_| expected.to_string())?;
+    if !(0.001..=600.0).contains(&secs) {
+        return Err(expected.into());
+    }
+    Ok(secs)
+}

@@ -7,15 +7,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use policies::k8s_names::{HttpUrl, ServiceName};
 use runner::RunnerError;
 use runner::calibrate::{self, Options, history, query};
 use runner::output::{refuse_existing_file, write_atomic};
-use runner::prometheus::{Ask, Client, ClientConfig, Range};
+use runner::prometheus::{Ask, Client, Range};
 
-use crate::gate_cmd::{MAX_POINTS, parse_step, parse_timeout, parse_url, read_bounded};
+use crate::gate_cmd::{MAX_POINTS, parse_step, parse_url, read_bounded};
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["prometheus", "from_file"])))]
@@ -66,15 +65,8 @@ pub struct CalibrateArgs {
     /// Overwrite --out (and its rates file) if it exists.
     #[arg(long)]
     force: bool,
-    /// The longest a request to Prometheus may take, answer included.
-    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
-    timeout: f64,
-    /// The longest connecting to Prometheus may take.
-    #[arg(long, default_value = "3s", value_parser = parse_timeout)]
-    connect_timeout: f64,
-    /// Further attempts after a refused connection, a timeout or an HTTP 5xx (0 to 5).
-    #[arg(long, default_value_t = 2, value_parser = crate::numbers::whole::<u32, 0, 5>)]
-    retries: u32,
+    #[command(flatten)]
+    client: crate::args::PrometheusClient,
 }
 
 /// `99.9%` or `0.999`: strictly between 0 and 1.
@@ -141,14 +133,7 @@ pub fn run(args: CalibrateArgs) -> Result<(String, ExitCode), RunnerError> {
                 )));
             }
             let names = crate::export_cmd::series_names(args.metric_names.as_deref())?;
-            let client = Client::new(
-                url,
-                ClientConfig {
-                    connect_timeout: Duration::from_secs_f64(args.connect_timeout),
-                    timeout: Duration::from_secs_f64(args.timeout),
-                    retries: args.retries,
-                },
-            )?;
+            let client = Client::new(url, args.client.config())?;
             let queries = query::queries(&names, &service, args.step);
             let range = Range {
                 start: from + step,

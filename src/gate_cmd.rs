@@ -13,7 +13,6 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::args::{Import, PolicyOverrides, print_notes};
 use policies::backtest::{self, Decision};
@@ -23,7 +22,7 @@ use policies::live_fleet;
 use policies::{CanarySpec, Policy, PolicyKind};
 use runner::RunnerError;
 use runner::inputs::load_policy_with_sets;
-use runner::prometheus::{Ask, Client, ClientConfig, Range};
+use runner::prometheus::{Ask, Client, Range};
 use serde::Serialize;
 use sim_core::SimTime;
 use sim_core::log::{LogKind, LogRecord};
@@ -70,15 +69,8 @@ pub struct GateArgs {
     /// The scrape interval: the queries' step, in whole seconds (1s to 1h).
     #[arg(long, default_value = "15s", value_parser = parse_step)]
     step: u64,
-    /// The longest a request to Prometheus may take, answer included.
-    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
-    timeout: f64,
-    /// The longest connecting to Prometheus may take.
-    #[arg(long, default_value = "3s", value_parser = parse_timeout)]
-    connect_timeout: f64,
-    /// Further attempts after a refused connection, a timeout or an HTTP 5xx (0 to 5).
-    #[arg(long, default_value_t = 2, value_parser = crate::numbers::whole::<u32, 0, 5>)]
-    retries: u32,
+    #[command(flatten)]
+    client: crate::args::PrometheusClient,
     /// Judge this moment (Unix seconds or RFC 3339); default: the latest sample of a
     /// file, now for a server.
     #[arg(long, value_parser = crate::numbers::time_point, conflicts_with_all = ["from", "to"])]
@@ -116,16 +108,6 @@ pub(crate) fn parse_step(s: &str) -> Result<u64, String> {
         return Err(expected.into());
     }
     Ok(secs as u64)
-}
-
-/// Seconds, from a millisecond to 10 minutes.
-pub(crate) fn parse_timeout(s: &str) -> Result<f64, String> {
-    let expected = "expected a duration from 0.001s to 10m, e.g. 10s";
-    let secs = crate::numbers::duration(s).map_err(|_| expected.to_string())?;
-    if !(0.001..=600.0).contains(&secs) {
-        return Err(expected.into());
-    }
-    Ok(secs)
 }
 
 /// Reads the metrics file, refusing one over `live::MAX_FILE_BYTES` before it is in
@@ -332,14 +314,7 @@ fn fetch(
             last - first
         )));
     }
-    let client = Client::new(
-        url,
-        ClientConfig {
-            connect_timeout: Duration::from_secs_f64(args.connect_timeout),
-            timeout: Duration::from_secs_f64(args.timeout),
-            retries: args.retries,
-        },
-    )?;
+    let client = Client::new(url, args.client.config())?;
     let queries = policies::live_query::queries(&names, service.as_str(), args.step);
     // The grid ends at the last judged moment, so every judged moment sees the step
     // that ends there.

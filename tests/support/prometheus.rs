@@ -11,10 +11,13 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[path = "local.rs"]
+mod local;
+use local::{free_port, tail};
 
 /// How long the server gets to load its blocks and answer `/-/ready`.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -110,17 +113,6 @@ fn retention_for(earliest: i64) -> String {
         .map_or(0, |d| d.as_secs() as i64);
     let days = (now - earliest).max(0) / 86_400 + 2;
     format!("{days}d")
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("binds a port on 127.0.0.1");
-    l.local_addr().unwrap().port()
-}
-
-fn tail(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 impl Prometheus {
@@ -239,7 +231,7 @@ impl Prometheus {
                     return p;
                 }
                 Err(why) => {
-                    last_log = format!("{why}\n{}", tail(&log));
+                    last_log = format!("{why}\n{}", tail(&log, 15));
                     drop(p);
                     if !last_log.contains("address already in use") {
                         break;

@@ -14,10 +14,13 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "local.rs"]
+mod local;
+use local::{free_port, tail};
 
 /// The programs a cluster needs: daemons, the key maker and the clients.
 const PROGRAMS: [&str; 9] = [
@@ -68,22 +71,6 @@ pub fn available(test: &str) -> bool {
     }
     eprintln!("{why}; skipped (it fails when CI is set)");
     false
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("binds a port on 127.0.0.1");
-    l.local_addr().unwrap().port()
-}
-
-/// The last lines of a log, for a failure message.
-fn tail(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    format!(
-        "--- {} ---\n{}",
-        path.display(),
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    )
 }
 
 /// This host's short name, which `slurmctld` checks `SlurmctldHost` against and
@@ -318,7 +305,7 @@ impl Cluster {
         paths
             .iter()
             .filter(|p| p.exists())
-            .map(|p| tail(p))
+            .map(|p| tail(p, 20))
             .collect::<Vec<_>>()
             .join("\n")
     }

@@ -342,6 +342,7 @@ impl World<'_> {
     /// Counts a bad event at `at` (which may precede `now` for timeouts found late).
     /// A slow or timed-out request with no direct cause is attributed to a fault that
     /// holds capacity down, or else to a live load-shaping fault.
+    #[inline]
     pub(super) fn record_bad(
         &mut self,
         at: SimTime,
@@ -349,6 +350,21 @@ impl World<'_> {
         class: BadClass,
         cause: Option<FaultId>,
     ) {
+        self.record_bad_n(at, v, class, cause, 1);
+    }
+
+    /// `record_bad` for `n` events at once (the fluid engine counts a step's at once).
+    pub(super) fn record_bad_n(
+        &mut self,
+        at: SimTime,
+        v: Version,
+        class: BadClass,
+        cause: Option<FaultId>,
+        n: u64,
+    ) {
+        if n == 0 {
+            return;
+        }
         let cause = match class {
             BadClass::Slow | BadClass::Timeout => cause.or(self.capacity_fault).or(self.load_fault),
             BadClass::Error | BadClass::SessionLost => cause,
@@ -356,30 +372,30 @@ impl World<'_> {
         let acc = &mut self.acc[v.index()];
         match class {
             BadClass::Error => {
-                acc.errors += 1;
-                acc.requests += 1;
-                self.counts.errors += 1;
+                acc.errors += n;
+                acc.requests += n;
+                self.counts.errors += n;
             }
             BadClass::Timeout => {
-                acc.timeouts += 1;
-                acc.requests += 1;
-                self.counts.timeouts += 1;
+                acc.timeouts += n;
+                acc.requests += n;
+                self.counts.timeouts += n;
             }
             BadClass::Slow => {
-                acc.slow += 1;
-                self.counts.slow += 1;
+                acc.slow += n;
+                self.counts.slow += n;
             }
             BadClass::SessionLost => {
-                acc.sessions_lost += 1;
-                self.counts.sessions_lost += 1;
+                acc.sessions_lost += n;
+                self.counts.sessions_lost += n;
             }
         }
         match cause {
             Some(f) => {
-                self.faults[f.index()].bad[class.index()] += 1;
+                self.faults[f.index()].bad[class.index()] += n;
                 self.impact(at, f);
             }
-            None => self.counts.bad_unattributed += 1,
+            None => self.counts.bad_unattributed += n,
         }
     }
 

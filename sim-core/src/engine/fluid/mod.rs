@@ -691,52 +691,6 @@ impl World<'_> {
             }
         }
     }
-
-    /// `record_bad` for `n` events at once.
-    fn record_bad_n(
-        &mut self,
-        at: SimTime,
-        v: Version,
-        class: BadClass,
-        cause: Option<FaultId>,
-        n: u64,
-    ) {
-        if n == 0 {
-            return;
-        }
-        let cause = match class {
-            BadClass::Slow | BadClass::Timeout => cause.or(self.capacity_fault).or(self.load_fault),
-            BadClass::Error | BadClass::SessionLost => cause,
-        };
-        let acc = &mut self.acc[v.index()];
-        match class {
-            BadClass::Error => {
-                acc.errors += n;
-                acc.requests += n;
-                self.counts.errors += n;
-            }
-            BadClass::Timeout => {
-                acc.timeouts += n;
-                acc.requests += n;
-                self.counts.timeouts += n;
-            }
-            BadClass::Slow => {
-                acc.slow += n;
-                self.counts.slow += n;
-            }
-            BadClass::SessionLost => {
-                acc.sessions_lost += n;
-                self.counts.sessions_lost += n;
-            }
-        }
-        match cause {
-            Some(f) => {
-                self.faults[f.index()].bad[class.index()] += n;
-                self.impact(at, f);
-            }
-            None => self.counts.bad_unattributed += n,
-        }
-    }
 }
 
 #[cfg(test)]

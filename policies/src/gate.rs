@@ -552,6 +552,41 @@ mod tests {
         assert!((faster.value.unwrap() - 0.6).abs() < 0.01);
     }
 
+    /// A relative gate's slack widens the bound on the passing side: below the baseline's
+    /// multiple for a higher-is-better metric, above it for a lower-is-better one.
+    #[test]
+    fn relative_slack_widens_the_bound_toward_passing() {
+        // Lower is better: p99 90 ms against 1.5 x 50 ms + 20 ms = 95 ms passes.
+        let m = store(|_| cohort(100, 0, 90, 0));
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let mut g = gate(
+            GateMetric::Latency { quantile: 0.99 },
+            Comparison::Relative,
+            1.5,
+        );
+        g.slack = 20.0;
+        let r = g.evaluate(&v, SimTime::ZERO);
+        assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+        assert!((r.bound.unwrap() - 95.0).abs() < 1.0, "{r:?}");
+        // Higher is better: 3.8% against 0.9 x 5% − 1% = 3.5% passes.
+        let with_kpi = |conversions: u64| CohortSample {
+            requests: 1000,
+            kpi_requests: 1000,
+            conversions,
+            ..CohortSample::default()
+        };
+        let mut m = MetricsStore::default();
+        for i in 1..=4 {
+            m.push(SimTime::from_secs(15 * i), [with_kpi(50), with_kpi(38)]);
+        }
+        let v = m.view(SimTime::from_secs(60), SimDuration::ZERO);
+        let mut g = gate(GateMetric::Kpi, Comparison::Relative, 0.9);
+        g.slack = 0.01;
+        let r = g.evaluate(&v, SimTime::ZERO);
+        assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+        assert!((r.bound.unwrap() - 0.035).abs() < 1e-12, "{r:?}");
+    }
+
     #[test]
     fn too_few_samples_follow_the_empty_rule() {
         let m = store(|_| cohort(5, 5, 50, 0));

@@ -419,6 +419,22 @@ mod tests {
         m
     }
 
+    /// Four scrapes of 1000 KPI requests each: the baseline converts 50 (5%), the
+    /// candidate 38 (3.8%, exactly the double 0.038 over the window).
+    fn kpi_store() -> MetricsStore {
+        let with_kpi = |conversions: u64| CohortSample {
+            requests: 1000,
+            kpi_requests: 1000,
+            conversions,
+            ..CohortSample::default()
+        };
+        let mut m = MetricsStore::default();
+        for i in 1..=4 {
+            m.push(SimTime::from_secs(15 * i), [with_kpi(50), with_kpi(38)]);
+        }
+        m
+    }
+
     #[test]
     fn absolute_error_ratio() {
         let m = store(|_| cohort(100, 3, 50, 0));
@@ -455,19 +471,7 @@ mod tests {
 
     #[test]
     fn kpi_gate_holds_the_candidate_to_at_least_its_bound() {
-        let with_kpi = |kpi_requests: u64, conversions: u64| CohortSample {
-            requests: kpi_requests,
-            kpi_requests,
-            conversions,
-            ..CohortSample::default()
-        };
-        let mut m = MetricsStore::default();
-        for i in 1..=4 {
-            m.push(
-                SimTime::from_secs(15 * i),
-                [with_kpi(1000, 50), with_kpi(1000, 38)],
-            );
-        }
+        let m = kpi_store();
         let v = m.view(SimTime::from_secs(60), SimDuration::ZERO);
         let mut g = gate(GateMetric::Kpi, Comparison::Relative, 0.9);
         let r = g.evaluate(&v, SimTime::ZERO);
@@ -502,16 +506,7 @@ mod tests {
         assert!(at.reason.contains("<="), "{}", at.reason);
         assert_eq!(judge(down(0.03)).verdict, Verdict::Fail);
         // Higher is better: 152 conversions in 4000 KPI requests is exactly 0.038.
-        let with_kpi = |conversions: u64| CohortSample {
-            requests: 1000,
-            kpi_requests: 1000,
-            conversions,
-            ..CohortSample::default()
-        };
-        let mut m = MetricsStore::default();
-        for i in 1..=4 {
-            m.push(SimTime::from_secs(15 * i), [with_kpi(50), with_kpi(38)]);
-        }
+        let m = kpi_store();
         let v = m.view(SimTime::from_secs(60), SimDuration::ZERO);
         let judge =
             |t: f64| gate(GateMetric::Kpi, Comparison::Absolute, t).evaluate(&v, SimTime::ZERO);
@@ -569,16 +564,7 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
         assert!((r.bound.unwrap() - 95.0).abs() < 1.0, "{r:?}");
         // Higher is better: 3.8% against 0.9 x 5% − 1% = 3.5% passes.
-        let with_kpi = |conversions: u64| CohortSample {
-            requests: 1000,
-            kpi_requests: 1000,
-            conversions,
-            ..CohortSample::default()
-        };
-        let mut m = MetricsStore::default();
-        for i in 1..=4 {
-            m.push(SimTime::from_secs(15 * i), [with_kpi(50), with_kpi(38)]);
-        }
+        let m = kpi_store();
         let v = m.view(SimTime::from_secs(60), SimDuration::ZERO);
         let mut g = gate(GateMetric::Kpi, Comparison::Relative, 0.9);
         g.slack = 0.01;

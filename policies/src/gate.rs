@@ -592,6 +592,143 @@ mod tests {
         );
     }
 
+    /// Late in a rollout the baseline has no traffic in the gate's window: its value
+    /// comes from the latest window where it had enough, not from the empty one (and
+    /// not from a window ending at a scrape where it had none).
+    #[test]
+    fn a_relative_gate_falls_back_to_the_baselines_latest_window_with_traffic() {
+        let mut m = MetricsStore::default();
+        for i in 1..=8 {
+            let base = if i <= 4 {
+                cohort(100, 0, 50, 0)
+            } else {
+                CohortSample::default()
+            };
+            m.push(SimTime::from_secs(15 * i), [base, cohort(200, 0, 90, 0)]);
+        }
+        let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
+        let g = gate(
+            GateMetric::Latency { quantile: 0.99 },
+            Comparison::Relative,
+            1.5,
+        );
+        let r = g.evaluate(&v, SimTime::ZERO);
+        // The baseline's p99 over (0, 60] s: 50 ms, so the bound is 75 ms.
+        assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
+        let bound = r.bound.unwrap();
+        assert!((bound - 75.0).abs() / 75.0 < 0.01, "{r:?}");
+        // With the baseline's traffic one request short of the minimum there too, there
+        // is nothing to compare with.
+        let mut g = g;
+        g.min_samples = 401;
+        let r = g.evaluate(&v, SimTime::ZERO);
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{r:?}");
+        assert!(r.reason.contains("no baseline data"), "{r:?}");
+    }
+
+    /// The Mann-Whitney gate needs `min_samples` baseline requests in its window: at
+    /// exactly that many it judges, one fewer is an empty window.
+    #[test]
+    fn mann_whitney_judges_from_exactly_min_samples_baseline_requests() {
+        let mut m = MetricsStore::default();
+        for i in 1..=4 {
+            m.push(
+                SimTime::from_secs(15 * i),
+                [cohort(100, 0, 50, 0), cohort(200, 0, 90, 0)],
+            );
+        }
+        let v = m.view(SimTime::from_secs(60), SimDuration::ZERO);
+        let judge = |min_samples: u64| {
+            let mut g = gate(
+                GateMetric::Latency { quantile: 0.5 },
+                Comparison::MannWhitney(MannWhitneyRule::default()),
+                1.0,
+            );
+            g.min_samples = min_samples;
+            g.evaluate(&v, SimTime::ZERO)
+        };
+        // 400 baseline requests (and 800 candidate ones) in the window.
+        assert_eq!(judge(400).verdict, Verdict::Fail, "{:?}", judge(400));
+        let short = judge(401);
+        assert_eq!(short.verdict, Verdict::Inconclusive, "{short:?}");
+        assert!(short.reason.contains("400 baseline requests"), "{short:?}");
+    }
+
+    /// Latency observations are in milliseconds, as the gate's thresholds and reasons.
+    #[test]
+    fn latency_observations_are_in_milliseconds() {
+        let mut m = MetricsStore::default();
+        m.push(
+            SimTime::from_secs(15),
+            [cohort(10, 0, 50, 0), CohortSample::default()],
+        );
+        let obs = observations(
+            GateMetric::Latency { quantile: 0.5 },
+            m.samples(),
+            Version::Baseline,
+        );
+        assert_eq!(obs.iter().map(|&(_, n)| n).sum::<u64>(), 10, "{obs:?}");
+        for &(ms, _) in &obs {
+            assert!((45.0..55.0).contains(&ms), "50 ms as {ms}");
+        }
+    }
+
+    /// One observation per scrape interval for the ratio and memory metrics, counting
+    /// only the intervals that measured something: an interval without requests has no
+    /// error ratio, one without KPI requests no conversion rate, one with neither a
+    /// ready pod nor a memory reading no memory.
+    #[test]
+    fn per_interval_observations_skip_the_intervals_that_measured_nothing() {
+        let c = |requests, errors, kpi_requests, conversions, ready_instances, memory_max_mb| {
+            CohortSample {
+                requests,
+                errors,
+                kpi_requests,
+                conversions,
+                ready_instances,
+                memory_max_mb,
+                ..CohortSample::default()
+            }
+        };
+        let mut m = MetricsStore::default();
+        let intervals = [
+            c(100, 5, 50, 5, 2, 300.0),
+            c(0, 0, 0, 0, 0, 0.0),
+            c(40, 10, 20, 1, 0, 250.0),
+            c(10, 0, 10, 10, 1, 0.0),
+        ];
+        for (i, cand) in intervals.into_iter().enumerate() {
+            m.push(
+                SimTime::from_secs(15 * (i as u64 + 1)),
+                [CohortSample::default(), cand],
+            );
+        }
+        let obs = |metric| observations(metric, m.samples(), Version::Candidate);
+        assert_eq!(
+            obs(GateMetric::ErrorRatio),
+            vec![(0.05, 1), (0.25, 1), (0.0, 1)]
+        );
+        assert_eq!(obs(GateMetric::Kpi), vec![(0.1, 1), (0.05, 1), (1.0, 1)]);
+        assert_eq!(
+            obs(GateMetric::MemoryMb),
+            vec![(300.0, 1), (250.0, 1), (0.0, 1)]
+        );
+        // Over no requests there is no ratio at all (not 0/0).
+        let idle = &m.samples()[1..2];
+        assert_eq!(
+            metric_value(GateMetric::ErrorRatio, idle, Version::Candidate),
+            None
+        );
+        assert_eq!(
+            metric_value(GateMetric::Kpi, idle, Version::Candidate),
+            None
+        );
+        assert_eq!(
+            metric_value(GateMetric::ErrorRatio, m.samples(), Version::Candidate),
+            Some(15.0 / 150.0)
+        );
+    }
+
     #[test]
     fn restarts_count_in_window_only() {
         let m = store(|i| cohort(100, 0, 50, u64::from(i == 2)));

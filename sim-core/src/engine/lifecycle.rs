@@ -513,4 +513,361 @@ mod tests {
         assert_eq!(w.instances[draining.index()].outstanding(), 1);
         assert_eq!(w.instances[other.index()].outstanding(), 50);
     }
+
+    use crate::fault::{Effect, FaultDef, Target, Window};
+
+    fn fault(name: &str, target: Target, window: Window, kind: FaultKind) -> FaultDef {
+        FaultDef {
+            name: name.into(),
+            target,
+            window,
+            release: false,
+            kind,
+        }
+    }
+
+    fn from(start_s: u64) -> Window {
+        Window {
+            start: SimTime::from_secs(start_s),
+            ..Window::ALWAYS
+        }
+    }
+
+    fn between(start_s: u64, end_s: u64) -> Window {
+        Window {
+            start: SimTime::from_secs(start_s),
+            end: SimTime::from_secs(end_s),
+            period: None,
+        }
+    }
+
+    /// Every event scheduled, in order (the queue is emptied).
+    fn scheduled(w: &mut World<'_>) -> Vec<(SimTime, Event)> {
+        std::iter::from_fn(|| w.queue.pop()).collect()
+    }
+
+    fn crashes_of(events: &[(SimTime, Event)], id: InstanceId) -> Vec<(SimTime, CrashKind)> {
+        events
+            .iter()
+            .filter_map(|&(t, e)| match e {
+                Event::Crash { inst, kind, .. } if inst == id => Some((t, kind)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Zones are dealt round-robin by pod id, a lost zone's turn going to the next zone
+    /// up; with every zone lost, the pod's own turn.
+    #[test]
+    fn zones_are_dealt_round_robin_skipping_lost_ones() {
+        let cfg = testing::world(1, 60);
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.index.zones = 3;
+        let zones = |w: &World<'_>| {
+            (0..7)
+                .map(|k| w.zone_for(InstanceId(k)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(zones(&w), [0, 1, 2, 0, 1, 2, 0]);
+        w.zones_down = 0b010;
+        assert_eq!(zones(&w), [0, 2, 2, 0, 2, 2, 0]);
+        w.zones_down = 0b001;
+        assert_eq!(zones(&w), [1, 1, 2, 1, 1, 2, 1]);
+        w.zones_down = 0b111;
+        assert_eq!(zones(&w), [0, 1, 2, 0, 1, 2, 0]);
+    }
+
+    /// The epoch counts a pod's process starts, crashes and its deletion, and `process`
+    /// its process starts, so every event scheduled before one of them is stale after
+    /// it. A crash counts once, for its version; a crash on start also counts as a
+    /// candidate start, one after readiness does not.
+    #[test]
+    fn a_crash_is_counted_once_for_its_version_and_makes_older_events_stale() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 1;
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let base = InstanceId(0);
+        assert_eq!(
+            (w.instances[0].epoch, w.instances[0].process),
+            (1, 1),
+            "the warm fleet"
+        );
+        w.now = SimTime::from_secs(5);
+        let cand = w.create_pod(Version::Candidate, Start::Cold);
+        assert_eq!(w.instances[cand.index()].epoch, 1);
+        w.now = SimTime::from_secs(15);
+        w.on_ready(cand, 1);
+        assert_eq!(w.rollout.rec.candidate_starts, 1);
+        w.now = SimTime::from_secs(30);
+        w.crash(cand, None, CrashKind::AfterReady, Restart::Backoff);
+        let pod = &w.instances[cand.index()];
+        assert_eq!(
+            (pod.state, pod.epoch, pod.process),
+            (PodState::Crashed, 2, 1)
+        );
+        assert_eq!(pod.restarts, 1);
+        assert_eq!(pod.ready_changed, SimTime::from_secs(30), "it was ready");
+        assert_eq!(w.crashes, 1);
+        assert_eq!(w.acc[Version::Candidate.index()].crashes, 1);
+        assert_eq!(w.acc[Version::Baseline.index()].crashes, 0);
+        assert_eq!(w.rollout.rec.candidate_crashes, 1);
+        assert_eq!(
+            w.rollout.rec.candidate_starts, 1,
+            "after readiness: no start"
+        );
+        // Restarted: a cold start, epoch 3, process 2; crashing on start is a start.
+        w.now = SimTime::from_secs(40);
+        w.start_process(cand, Start::Cold);
+        let pod = &w.instances[cand.index()];
+        assert_eq!(
+            (pod.state, pod.epoch, pod.process),
+            (PodState::Starting, 3, 2)
+        );
+        w.now = SimTime::from_secs(45);
+        w.crash(cand, None, CrashKind::OnStart, Restart::Backoff);
+        let pod = &w.instances[cand.index()];
+        assert_eq!(
+            pod.ready_changed,
+            SimTime::from_secs(30),
+            "it was not ready: the last change stays"
+        );
+        assert_eq!(w.rollout.rec.candidate_crashes, 2);
+        assert_eq!(w.rollout.rec.candidate_starts, 2);
+        // A baseline crash is the baseline's.
+        w.crash(base, None, CrashKind::Killed, Restart::Backoff);
+        assert_eq!(w.acc[Version::Baseline.index()].crashes, 1);
+        assert_eq!(w.rollout.rec.candidate_crashes, 2);
+        assert_eq!(w.crashes, 3);
+        // Deleted: the epoch moves once more.
+        w.delete_pod(cand);
+        let pod = &w.instances[cand.index()];
+        assert_eq!((pod.state, pod.epoch), (PodState::Terminated, 5));
+    }
+
+    /// A readiness event counts only for the process it was scheduled for, and only
+    /// while that process is starting; a baseline pod's readiness is not a candidate
+    /// start. With `minReadySeconds` the pod becomes available later, by an event.
+    #[test]
+    fn readiness_counts_only_for_its_own_starting_process() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 1;
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::from_secs(5));
+        let cand = w.create_pod(Version::Candidate, Start::Cold);
+        w.crash(cand, None, CrashKind::OnStart, Restart::Backoff);
+        w.start_process(cand, Start::Cold);
+        assert_eq!(w.instances[cand.index()].epoch, 3);
+        w.on_ready(cand, 1);
+        assert_eq!(w.instances[cand.index()].state, PodState::Starting, "stale");
+        w.on_ready(cand, 3);
+        let pod = &w.instances[cand.index()];
+        assert_eq!(pod.state, PodState::Ready);
+        assert!(!pod.available, "not before minReadySeconds");
+        assert_eq!(w.rollout.rec.candidate_starts, 2);
+        // Ready again for the same process: already ready, nothing counts.
+        w.on_ready(cand, 3);
+        assert_eq!(w.rollout.rec.candidate_starts, 2);
+        let base = w.create_pod(Version::Baseline, Start::Cold);
+        w.on_ready(base, 1);
+        assert_eq!(w.rollout.rec.candidate_starts, 2, "a baseline pod");
+        let available: Vec<_> = scheduled(&mut w)
+            .into_iter()
+            .filter_map(|(t, e)| match e {
+                Event::Available { inst, .. } => Some((t, inst)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            available,
+            [(SimTime::from_secs(5), cand), (SimTime::from_secs(5), base)]
+        );
+        // Without minReadySeconds: available at once, no event.
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let cand = w.create_pod(Version::Candidate, Start::Cold);
+        w.on_ready(cand, 1);
+        assert!(w.instances[cand.index()].available);
+        assert!(
+            !scheduled(&mut w)
+                .iter()
+                .any(|(_, e)| matches!(e, Event::Available { .. }))
+        );
+    }
+
+    /// What a cold start schedules: readiness after the start-up time, or instead a
+    /// crash on start when the fault says so (drawn from the lifecycle stream only when
+    /// there is a chance), a crash after readiness once ready, and an out-of-memory
+    /// crash when a leak reaches the limit before the horizon (not after it).
+    #[test]
+    fn a_cold_start_schedules_readiness_or_its_crash() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 1;
+        cfg.faults = vec![
+            fault(
+                "on-start",
+                Target::version(Version::Candidate),
+                from(100),
+                FaultKind::Instance(Effect::CrashOnStart { probability: 1.0 }),
+            ),
+            fault(
+                "after-ready",
+                Target::version(Version::Candidate),
+                between(0, 100),
+                FaultKind::Instance(Effect::CrashAfterReady {
+                    after: SimDuration::from_secs(7),
+                }),
+            ),
+        ];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let untouched = w.rng.lifecycle.clone();
+        let cand = w.create_pod(Version::Candidate, Start::Cold);
+        assert!(
+            w.rng.lifecycle == untouched,
+            "no crash-on-start chance: no draw"
+        );
+        w.now = SimTime::from_secs(10);
+        w.on_ready(cand, 1);
+        let events = scheduled(&mut w);
+        assert!(events.iter().any(|&(t, e)| t == SimTime::from_secs(10)
+            && matches!(e, Event::Ready { inst, epoch: 1 } if inst == cand)));
+        assert_eq!(
+            crashes_of(&events, cand),
+            [(SimTime::from_secs(17), CrashKind::AfterReady)]
+        );
+        // From 100 s every start crashes, at the end of its start-up.
+        w.now = SimTime::from_secs(100);
+        let doomed = w.create_pod(Version::Candidate, Start::Cold);
+        let events = scheduled(&mut w);
+        assert_eq!(
+            crashes_of(&events, doomed),
+            [(SimTime::from_secs(110), CrashKind::OnStart)]
+        );
+        assert!(
+            !events
+                .iter()
+                .any(|(_, e)| matches!(e, Event::Ready { inst, .. } if *inst == doomed))
+        );
+        // A leak: 100 MB/s from 100 MB to the limit of 1100 MB is an OOM 10 s after
+        // the start; a thousand times slower, past the 600 s horizon, none.
+        for (mb_per_s, oom) in [(100.0, Some(SimTime::from_secs(110))), (0.1, None)] {
+            let mut cfg = testing::world(1, 600);
+            cfg.fleet.replicas = 1;
+            cfg.versions[1].memory = crate::version::MemoryModel {
+                base_mb: 100.0,
+                leak_mb_per_s: mb_per_s,
+                leak_kb_per_request: 0.0,
+                limit_mb: 1100.0,
+            };
+            cfg.check().unwrap();
+            let mut w = World::new(&cfg, SimDuration::ZERO);
+            w.now = SimTime::from_secs(100);
+            let leaky = w.create_pod(Version::Candidate, Start::Cold);
+            let events = scheduled(&mut w);
+            assert_eq!(
+                crashes_of(&events, leaky),
+                oom.map(|t| (t, CrashKind::OutOfMemory))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                "{mb_per_s} MB/s"
+            );
+        }
+    }
+
+    /// A fault is active from the first moment it is live on a pod that carries it:
+    /// placed at creation, or when its window opens on pods that carry it. A fault no
+    /// live pod carries, or whose window has not opened, is not active, and the first
+    /// moment stays the first.
+    #[test]
+    fn a_fault_is_active_from_its_first_live_moment_on_a_carrier() {
+        let slow = |name: &str, target, window| {
+            fault(
+                name,
+                target,
+                window,
+                FaultKind::Instance(Effect::Latency {
+                    multiplier: 3.0,
+                    shift: SimDuration::ZERO,
+                    share: 0.0,
+                }),
+            )
+        };
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 2;
+        cfg.faults = vec![
+            slow("always", Target::version(Version::Baseline), Window::ALWAYS),
+            slow("later", Target::version(Version::Baseline), from(20)),
+            slow("candidate", Target::version(Version::Candidate), from(20)),
+        ];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let active = |w: &World<'_>| w.faults.iter().map(|f| f.t_active).collect::<Vec<_>>();
+        assert_eq!(active(&w), [Some(SimTime::ZERO), None, None]);
+        let multiplier = |w: &World<'_>| w.instances[0].params.service_multiplier;
+        assert_eq!(multiplier(&w), 3.0);
+        // Carried but not live yet: not active.
+        w.now = SimTime::from_secs(10);
+        w.mark_faults_active(0b011);
+        assert_eq!(active(&w), [Some(SimTime::ZERO), None, None]);
+        w.now = SimTime::from_secs(20);
+        w.on_fault_window(1, true);
+        w.on_fault_window(2, true);
+        assert_eq!(
+            active(&w),
+            [Some(SimTime::ZERO), Some(SimTime::from_secs(20)), None],
+            "no candidate pod carries the third"
+        );
+        assert_eq!(multiplier(&w), 9.0, "both faults slow the baseline pods");
+        w.now = SimTime::from_secs(30);
+        w.mark_faults_active(0b011);
+        assert_eq!(
+            active(&w),
+            [Some(SimTime::ZERO), Some(SimTime::from_secs(20)), None],
+            "the first moment stays"
+        );
+    }
+
+    /// The fleet recovers (after an impact) once no fault that takes capacity or adds
+    /// load is live, no live pod carries a live fault, and the desired pods are
+    /// available; a fault that does neither (a metrics gap) does not hold it back.
+    #[test]
+    fn recovery_waits_for_the_faults_that_take_capacity() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 2;
+        cfg.faults = vec![
+            fault(
+                "kills",
+                Target::both(),
+                between(0, 100),
+                FaultKind::World(WorldFault::InstanceKill { rate_per_hour: 1.0 }),
+            ),
+            fault(
+                "gap",
+                Target::both(),
+                Window::ALWAYS,
+                FaultKind::World(WorldFault::MetricsGap),
+            ),
+        ];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.t_impact_start = Some(SimTime::from_secs(10));
+        w.now = SimTime::from_secs(50);
+        w.check_recovery();
+        assert_eq!(w.t_recover, None, "the kills are live");
+        w.now = SimTime::from_secs(100);
+        w.check_recovery();
+        assert_eq!(
+            w.t_recover,
+            Some(SimTime::from_secs(100)),
+            "only the gap is live"
+        );
+        // One pod short of the desired two: not yet.
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.t_impact_start = Some(SimTime::from_secs(10));
+        w.now = SimTime::from_secs(100);
+        w.crash(InstanceId(0), None, CrashKind::Killed, Restart::Backoff);
+        w.check_recovery();
+        assert_eq!(w.t_recover, None, "one of two pods available");
+    }
 }

@@ -870,4 +870,24 @@ mod tests {
         w.check_recovery();
         assert_eq!(w.t_recover, None, "one of two pods available");
     }
+
+    /// Weighted routing thins against the largest weight of a live pod: it follows a
+    /// weight fault's window.
+    #[test]
+    fn the_largest_weight_follows_the_weight_faults_window() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 2;
+        cfg.faults = vec![fault(
+            "heavy",
+            Target::version(Version::Baseline),
+            between(0, 100),
+            FaultKind::Instance(Effect::LbWeight { weight: 4.0 }),
+        )];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        assert_eq!(w.max_weight, 4.0);
+        w.now = SimTime::from_secs(100);
+        w.on_fault_window(0, false);
+        assert_eq!(w.max_weight, 1.0);
+    }
 }

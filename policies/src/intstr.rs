@@ -132,6 +132,19 @@ impl Serialize for IntOrPercent {
 mod tests {
     use super::*;
 
+    /// A count is a whole number from 0 to `MAX_PODS`: 0 and the limit are taken, one
+    /// below 0 and one past the limit refused.
+    #[test]
+    fn a_count_is_from_zero_to_the_largest_fleet() {
+        let read = |i: i64| IntOrPercent::from_value(&config::Value::Integer(i));
+        assert_eq!(read(0), Ok(IntOrPercent::Int(0)));
+        assert_eq!(read(MAX_PODS as i64), Ok(IntOrPercent::Int(MAX_PODS)));
+        let negative = read(-1).unwrap_err();
+        assert!(negative.contains("must not be negative"), "{negative}");
+        let past = read(MAX_PODS as i64 + 1).unwrap_err();
+        assert!(past.contains("at most"), "{past}");
+    }
+
     #[test]
     fn percentages_are_whole_numbers_as_kubernetes_reads_them() {
         assert_eq!(IntOrPercent::parse("25%"), Ok(IntOrPercent::Percent(25.0)));

@@ -694,3 +694,129 @@ impl<'c> World<'c> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{FaultDef, FaultKind, Target, Window};
+    use crate::testing;
+
+    fn fault(name: &str, target: Target, window: Window, kind: FaultKind) -> FaultDef {
+        FaultDef {
+            name: name.into(),
+            target,
+            window,
+            release: false,
+            kind,
+        }
+    }
+
+    /// Every event scheduled, in order (the queue is emptied).
+    fn scheduled(w: &mut World<'_>) -> Vec<(SimTime, Event)> {
+        std::iter::from_fn(|| w.queue.pop()).collect()
+    }
+
+    #[test]
+    fn nanoseconds_round_to_the_nearest_and_to_at_least_one() {
+        assert_eq!(round_nanos(0.2), 1);
+        assert_eq!(round_nanos(1.4), 1);
+        assert_eq!(round_nanos(1.5), 2);
+        assert_eq!(round_nanos(2.6), 3);
+        assert_eq!(round_nanos(1e9 + 0.49), 1_000_000_000);
+    }
+
+    /// At boot: a kill fault live at t = 0 starts killing (a later one at its window's
+    /// opening, not twice); a migration at a time up to the horizon is scheduled (at
+    /// exactly the horizon too), one past it not; world faults live at t = 0 are
+    /// active, later ones and per-instance faults no pod carries are not.
+    #[test]
+    fn boot_schedules_the_faults_that_start_in_the_run() {
+        let horizon = SimTime::from_secs(600);
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 2;
+        cfg.schema = Some(crate::world::SchemaConfig {
+            initial: "v1".into(),
+            compatible: [
+                vec!["v1".into(), "v2".into()],
+                vec!["v1".into(), "v2".into()],
+            ],
+            db_share: 0.5,
+        });
+        let later = Window {
+            start: SimTime::from_secs(100),
+            ..Window::ALWAYS
+        };
+        let migration = |at| {
+            FaultKind::World(WorldFault::Migration {
+                schema: "v2".into(),
+                trigger: MigrationTrigger::At(at),
+            })
+        };
+        let kill_storm = FaultKind::World(WorldFault::InstanceKill {
+            rate_per_hour: 3600.0,
+        });
+        cfg.faults = vec![
+            fault("kills-later", Target::both(), later, kill_storm.clone()),
+            fault(
+                "at-horizon",
+                Target::both(),
+                Window::ALWAYS,
+                migration(horizon),
+            ),
+            fault(
+                "past-horizon",
+                Target::both(),
+                Window::ALWAYS,
+                migration(horizon + SimDuration(1)),
+            ),
+            fault(
+                "gap",
+                Target::both(),
+                Window::ALWAYS,
+                FaultKind::World(WorldFault::MetricsGap),
+            ),
+            fault(
+                "gap-later",
+                Target::both(),
+                later,
+                FaultKind::World(WorldFault::MetricsGap),
+            ),
+            fault(
+                "candidate-errors",
+                Target::version(Version::Candidate),
+                Window::ALWAYS,
+                FaultKind::Instance(crate::fault::Effect::Errors { probability: 0.5 }),
+            ),
+        ];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let active: Vec<bool> = w.faults.iter().map(|f| f.t_active.is_some()).collect();
+        assert_eq!(active, [false, false, false, true, false, false]);
+        let events = scheduled(&mut w);
+        let kills: Vec<SimTime> = events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::Kill { .. }))
+            .map(|&(t, _)| t)
+            .collect();
+        assert_eq!(kills, [], "the kills start when their window opens");
+        let migrations: Vec<(SimTime, usize)> = events
+            .iter()
+            .filter_map(|&(t, e)| match e {
+                Event::Migrate { fault } => Some((t, fault.index())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(migrations, [(horizon, 1)]);
+        // A kill fault live from t = 0 schedules its first kill at boot.
+        cfg.faults = vec![fault("kills", Target::both(), Window::ALWAYS, kill_storm)];
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let events = scheduled(&mut w);
+        assert_eq!(
+            events
+                .iter()
+                .filter(|(_, e)| matches!(e, Event::Kill { .. }))
+                .count(),
+            1
+        );
+    }
+}

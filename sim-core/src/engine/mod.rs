@@ -819,4 +819,47 @@ mod tests {
             1
         );
     }
+
+    /// The pending arrival goes before the queue's head on a tie, and is not lost when
+    /// the queue is empty.
+    #[test]
+    fn the_pending_arrival_goes_first_on_a_tie_and_after_the_queue_empties() {
+        let cfg = testing::world(1, 600);
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let a = w.next_arrival.expect("an arrival");
+        scheduled(&mut w);
+        w.queue.push(a, Event::Scrape);
+        assert!(matches!(w.next_event(), Some((t, Event::Arrival)) if t == a));
+        assert!(matches!(w.next_event(), Some((t, Event::Scrape)) if t == a));
+        w.next_arrival = Some(a);
+        assert!(matches!(w.next_event(), Some((t, Event::Arrival)) if t == a));
+        assert!(w.next_event().is_none());
+    }
+
+    /// With sessions, the first session arrives in the run: its arrival is scheduled at
+    /// boot.
+    #[test]
+    fn boot_schedules_the_first_session() {
+        let mut cfg = testing::world(1, 600);
+        cfg.sessions = Some(crate::world::SessionConfig {
+            rate: 10.0,
+            requests_mean: 3.0,
+            think_time: SimDuration::from_secs(1),
+            lifetime: SimDuration::from_secs(60),
+            sticky: true,
+        });
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let first: Vec<SimTime> = scheduled(&mut w)
+            .into_iter()
+            .filter(|(_, e)| matches!(e, Event::SessionArrival))
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(first.len(), 1, "{first:?}");
+        assert!(
+            first[0] < SimTime::from_secs(10),
+            "at 10 a second: {first:?}"
+        );
+    }
 }

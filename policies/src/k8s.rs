@@ -479,6 +479,41 @@ mod tests {
         ReplicaSet { spec, available }
     }
 
+    /// The status sums both ReplicaSets' pods, ready and available pods; only the new
+    /// one's pods are updated.
+    #[test]
+    fn the_status_adds_up_both_replica_sets() {
+        let m = sim_core::metrics::MetricsStore::default();
+        let status = |pods, ready, available| sim_core::CohortStatus {
+            spec: pods,
+            pods,
+            ready,
+            available,
+            restarts: 0,
+            terminating: 0,
+        };
+        let obs = Observation {
+            now: SimTime::ZERO,
+            desired: 8,
+            release_requested: true,
+            // Baseline (old), candidate (new).
+            fleet: [status(5, 4, 3), status(3, 2, 1)],
+            terminating: 0,
+            metrics: m.view(SimTime::ZERO, sim_core::SimDuration::ZERO),
+            rollback_requested: None,
+        };
+        assert_eq!(
+            DeploymentStatus::of(&obs, Version::Candidate),
+            DeploymentStatus {
+                replicas: 8,
+                updated: 3,
+                ready: 6,
+                available: 4,
+            }
+        );
+        assert_eq!(DeploymentStatus::of(&obs, Version::Baseline).updated, 5);
+    }
+
     #[test]
     fn fenceposts_round_as_kubernetes_does() {
         // From deployment_util_test.go TestResolveFenceposts.

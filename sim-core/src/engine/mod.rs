@@ -862,4 +862,28 @@ mod tests {
             "at 10 a second: {first:?}"
         );
     }
+
+    struct Idle;
+
+    impl Controller for Idle {
+        fn sync(&mut self, _: &crate::control::Observation<'_>, _: &mut Actions) {}
+    }
+
+    /// A client retry is counted and, without a session, routed as a new request.
+    #[test]
+    fn an_anonymous_retry_is_counted_and_routed_as_a_new_request() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 2;
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let retry = Event::Retry {
+            session: NO_SESSION,
+            attempt: 1,
+        };
+        w.handle(retry, &mut Idle);
+        w.handle(retry, &mut Idle);
+        assert_eq!(w.counts.retries, 2);
+        let held: usize = w.instances.iter().map(Instance::outstanding).sum();
+        assert_eq!(held, 2, "both retries are with a pod");
+    }
 }

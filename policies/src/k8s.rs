@@ -161,9 +161,8 @@ pub fn cleanup_unhealthy_replicas(old: &mut [ReplicaSet], max_cleanup: u32) -> u
         if total >= max_cleanup {
             break;
         }
-        if rs.spec == 0 || rs.spec == rs.available {
-            continue;
-        }
+        // Kubernetes skips a ReplicaSet scaled to zero or with every pod available:
+        // for both, the saturating difference below is zero.
         let down = (max_cleanup - total).min(rs.spec.saturating_sub(rs.available));
         rs.spec -= down;
         total += down;
@@ -210,13 +209,9 @@ pub enum SyncAction {
     Wait,
 }
 
-/// `NewRSNewReplicas` for RollingUpdate: how far the new ReplicaSet may grow.
-pub fn new_rs_new_replicas(desired: u32, max_surge: u32, new: ReplicaSet, old: ReplicaSet) -> u32 {
-    new_rs_new_replicas_among(desired, max_surge, new, &[old])
-}
-
-/// `NewRSNewReplicas` with every old ReplicaSet: the surge is measured against the
-/// pods of all of them (`GetReplicaCountForReplicaSets(allRSs)`).
+/// `NewRSNewReplicas` for RollingUpdate: how far the new ReplicaSet may grow, the
+/// surge measured against the pods of every old ReplicaSet
+/// (`GetReplicaCountForReplicaSets(allRSs)`).
 pub fn new_rs_new_replicas_among(
     desired: u32,
     max_surge: u32,
@@ -249,14 +244,14 @@ pub fn reconcile_new_among(
     new: ReplicaSet,
     olds: &[ReplicaSet],
 ) -> Option<u32> {
-    if new.spec == desired {
-        return None;
+    match new.spec.cmp(&desired) {
+        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Greater => Some(desired),
+        std::cmp::Ordering::Less => {
+            let target = new_rs_new_replicas_among(desired, max_surge, new, olds);
+            (target != new.spec).then_some(target)
+        }
     }
-    if new.spec > desired {
-        return Some(desired);
-    }
-    let target = new_rs_new_replicas_among(desired, max_surge, new, olds);
-    (target != new.spec).then_some(target)
 }
 
 /// `reconcileOldReplicaSets` with one old ReplicaSet: `Some(target)` if it must shrink

@@ -886,4 +886,65 @@ mod tests {
         let held: usize = w.instances.iter().map(Instance::outstanding).sum();
         assert_eq!(held, 2, "both retries are with a pod");
     }
+
+    /// A pod event counts only for the process it was scheduled for and in the states
+    /// it applies to: availability for a ready pod, a crash for a running one, a drain
+    /// timeout for a draining one (which cuts what it still holds).
+    #[test]
+    fn pod_events_apply_only_to_their_own_process_and_state() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 3;
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::from_secs(5));
+        let (a, b, c) = (InstanceId(0), InstanceId(1), InstanceId(2));
+        // Availability: a stale one, then one for a crashed pod, then the real one.
+        w.untally(a);
+        w.instances[a.index()].available = false;
+        w.tally(a);
+        w.handle(Event::Available { inst: a, epoch: 0 }, &mut Idle);
+        assert!(!w.instances[a.index()].available, "stale");
+        w.handle(Event::Available { inst: a, epoch: 1 }, &mut Idle);
+        assert!(w.instances[a.index()].available);
+        let crash = |inst, epoch| Event::Crash {
+            inst,
+            epoch,
+            kind: CrashKind::Killed,
+            cause: None,
+        };
+        w.handle(crash(b, 0), &mut Idle);
+        assert_eq!(w.instances[b.index()].state, PodState::Ready, "stale");
+        w.handle(crash(b, 1), &mut Idle);
+        assert_eq!(w.instances[b.index()].state, PodState::Crashed);
+        assert_eq!(w.instances[b.index()].restarts, 1);
+        let epoch = w.instances[b.index()].epoch;
+        w.handle(Event::Available { inst: b, epoch }, &mut Idle);
+        assert!(!w.instances[b.index()].available, "crashed");
+        w.handle(crash(b, epoch), &mut Idle);
+        assert_eq!(w.instances[b.index()].restarts, 1, "already crashed");
+        // A drain timeout cuts what the pod holds, once.
+        let req = Request {
+            arrival: w.now,
+            session: NO_SESSION,
+            attempt: 0,
+        };
+        w.admit_to(c, req);
+        w.delete_pod(c);
+        let epoch = w.instances[c.index()].epoch;
+        w.handle(Event::DrainTimeout { inst: c, epoch: 0 }, &mut Idle);
+        assert_eq!(w.instances[c.index()].state, PodState::Terminating, "stale");
+        w.handle(Event::DrainTimeout { inst: c, epoch }, &mut Idle);
+        assert_eq!(w.instances[c.index()].state, PodState::Terminated);
+        assert_eq!(w.counts.drain_cuts, 1);
+        w.handle(Event::DrainTimeout { inst: c, epoch }, &mut Idle);
+        assert_eq!(w.counts.drain_cuts, 1, "already gone");
+    }
+
+    /// The SLO window's events: the steady rate over the whole window (30 days of
+    /// 600 req/s), whatever the run's own length.
+    #[test]
+    fn the_slo_windows_events_are_the_steady_rate_over_the_window() {
+        let cfg = testing::world(1, 10);
+        let rec = run(&cfg, &mut Idle);
+        assert_eq!(rec.slo_window_events, 600.0 * 30.0 * 86_400.0);
+    }
 }

@@ -201,29 +201,187 @@ impl World<'_> {
             })
             .collect();
         let have = pods.len() as u32;
-        if have < want {
-            for _ in have..want {
-                self.create_pod(version, Start::Cold);
+        match have.cmp(&want) {
+            // The tally said otherwise; nothing to do all the same.
+            std::cmp::Ordering::Equal => {}
+            std::cmp::Ordering::Less => {
+                for _ in have..want {
+                    self.create_pod(version, Start::Cold);
+                }
+                self.fleet_changed();
             }
-            self.fleet_changed();
-        } else if have > want {
-            let instances = &self.instances;
-            pods.sort_by_key(|&id| {
-                let i = &instances[id.index()];
-                let ready = i.state == PodState::Ready;
-                (
-                    i.state != PodState::Pending,
-                    ready,
-                    std::cmp::Reverse(i.ready_since),
-                    std::cmp::Reverse(i.restarts),
-                    std::cmp::Reverse(i.created_at),
-                    std::cmp::Reverse(id),
-                )
-            });
-            for &id in pods.iter().take((have - want) as usize) {
-                self.delete_pod(id);
+            std::cmp::Ordering::Greater => {
+                let instances = &self.instances;
+                pods.sort_by_key(|&id| {
+                    let i = &instances[id.index()];
+                    let ready = i.state == PodState::Ready;
+                    (
+                        i.state != PodState::Pending,
+                        ready,
+                        std::cmp::Reverse(i.ready_since),
+                        std::cmp::Reverse(i.restarts),
+                        std::cmp::Reverse(i.created_at),
+                        std::cmp::Reverse(id),
+                    )
+                });
+                for &id in pods.iter().take((have - want) as usize) {
+                    self.delete_pod(id);
+                }
+                self.fleet_changed();
             }
-            self.fleet_changed();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    fn world(cfg: &WorldConfig) -> World<'_> {
+        cfg.check().unwrap();
+        World::new(cfg, SimDuration::ZERO)
+    }
+
+    fn set(version: Version, count: u32) -> Command {
+        Command::SetReplicas { version, count }
+    }
+
+    fn steps_logged(w: &World<'_>) -> usize {
+        w.log.iter().filter(|r| r.kind == LogKind::Step).count()
+    }
+
+    /// The change is in progress from its first candidate pod until it is first
+    /// promoted or rolled back.
+    #[test]
+    fn the_change_is_in_progress_from_its_start_to_its_end() {
+        let cfg = testing::world(1, 600);
+        let mut w = world(&cfg);
+        assert!(!w.in_change(), "not started");
+        w.now = SimTime::from_secs(10);
+        w.apply(set(Version::Candidate, 1));
+        assert_eq!(w.t_change_start, Some(SimTime::from_secs(10)));
+        assert!(w.in_change());
+        w.now = SimTime::from_secs(20);
+        w.apply(Command::Phase {
+            phase: Phase::RolledBack,
+            reason: "bad".into(),
+        });
+        assert_eq!(w.t_change_end, Some(SimTime::from_secs(20)));
+        assert!(!w.in_change(), "ended");
+        // A later promotion records itself but the change ended at the rollback.
+        w.now = SimTime::from_secs(30);
+        w.apply(Command::Phase {
+            phase: Phase::Promoted,
+            reason: "again".into(),
+        });
+        assert_eq!(w.t_promoted, Some(SimTime::from_secs(30)));
+        assert_eq!(w.t_change_end, Some(SimTime::from_secs(20)));
+        let phases = w.log.iter().filter(|r| r.kind == LogKind::Phase).count();
+        w.apply(Command::Phase {
+            phase: Phase::Promoted,
+            reason: "once more".into(),
+        });
+        let again = w.log.iter().filter(|r| r.kind == LogKind::Phase).count();
+        assert_eq!(again, phases, "the same phase is no change");
+        // Promoted first: the change ends at the promotion.
+        let mut w = world(&cfg);
+        w.apply(set(Version::Candidate, 1));
+        w.now = SimTime::from_secs(40);
+        w.apply(Command::Phase {
+            phase: Phase::Promoted,
+            reason: "good".into(),
+        });
+        assert_eq!(w.t_change_end, Some(SimTime::from_secs(40)));
+    }
+
+    /// A rollout step is a raise of the candidate's replicas or traffic weight during
+    /// the change; a cut, an equal command or the baseline's is not. Only changes are
+    /// logged.
+    #[test]
+    fn a_step_is_a_raise_of_the_candidate() {
+        let cfg = testing::world(1, 600);
+        let mut w = world(&cfg);
+        let steps = |w: &World<'_>| w.rollout.rec.steps;
+        w.now = SimTime::from_secs(1);
+        w.apply(set(Version::Candidate, 2));
+        assert_eq!(steps(&w), 1);
+        w.now = SimTime::from_secs(2);
+        w.apply(set(Version::Candidate, 2));
+        w.apply(set(Version::Baseline, 21));
+        assert_eq!(steps(&w), 1, "equal, or the baseline");
+        assert_eq!(
+            steps_logged(&w),
+            2,
+            "the candidate's raise and the baseline's"
+        );
+        w.now = SimTime::from_secs(3);
+        w.apply(set(Version::Candidate, 1));
+        assert_eq!(steps(&w), 1, "a cut");
+        w.now = SimTime::from_secs(4);
+        w.apply(Command::SetTraffic(TrafficSplit::CandidateWeight(0.1)));
+        assert_eq!(steps(&w), 2);
+        let logged = steps_logged(&w);
+        w.now = SimTime::from_secs(5);
+        w.apply(Command::SetTraffic(TrafficSplit::CandidateWeight(0.1)));
+        assert_eq!(steps(&w), 2, "the same weight");
+        assert_eq!(steps_logged(&w), logged, "no change, no log");
+        w.apply(Command::SetTraffic(TrafficSplit::CandidateWeight(0.05)));
+        assert_eq!(steps(&w), 2, "a cut");
+        w.now = SimTime::from_secs(6);
+        w.apply(Command::SetTraffic(TrafficSplit::CandidateWeight(0.2)));
+        assert_eq!(steps(&w), 3);
+    }
+
+    /// The fleet is all candidate from the first moment it has no baseline pod and at
+    /// least the desired candidate pods; terminating pods count in the status apart.
+    #[test]
+    fn the_full_fleet_is_the_first_moment_of_only_enough_candidate_pods() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 2;
+        let mut w = world(&cfg);
+        w.apply(set(Version::Candidate, 1));
+        w.apply(set(Version::Baseline, 0));
+        assert_eq!(w.t_full_fleet, None, "one candidate pod of two");
+        w.now = SimTime::from_secs(10);
+        w.apply(set(Version::Candidate, 2));
+        assert_eq!(w.t_full_fleet, Some(SimTime::from_secs(10)));
+        w.now = SimTime::from_secs(20);
+        w.apply(set(Version::Candidate, 3));
+        assert_eq!(w.t_full_fleet, Some(SimTime::from_secs(10)), "the first");
+        // Two baseline pods became two draining ones (they hold a request each) and
+        // a candidate one: three terminating in the status.
+        let mut w = world(&cfg);
+        let req = Request {
+            arrival: w.now,
+            session: NO_SESSION,
+            attempt: 0,
+        };
+        w.admit_to(InstanceId(0), req);
+        w.admit_to(InstanceId(1), req);
+        w.apply(set(Version::Candidate, 2));
+        for cand in [InstanceId(2), InstanceId(3)] {
+            w.on_ready(cand, 1);
+            w.admit_to(cand, req);
+        }
+        w.apply(set(Version::Baseline, 0));
+        w.apply(set(Version::Candidate, 1));
+        let (fleet, terminating) = w.fleet_status();
+        assert_eq!(fleet[Version::Baseline.index()].terminating, 2);
+        assert_eq!(fleet[Version::Candidate.index()].terminating, 1);
+        assert_eq!(terminating, 3);
+    }
+
+    /// A scale-down deletes pods that are not ready before ready ones.
+    #[test]
+    fn a_scale_down_deletes_unready_pods_first() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 3;
+        let mut w = world(&cfg);
+        w.crash(InstanceId(1), None, CrashKind::Killed, Restart::Backoff);
+        w.apply(set(Version::Baseline, 2));
+        assert_eq!(w.instances[1].state, PodState::Terminated);
+        assert_eq!(w.instances[0].state, PodState::Ready);
+        assert_eq!(w.instances[2].state, PodState::Ready);
     }
 }

@@ -298,19 +298,15 @@ pub fn reconcile_olds(
     cleanup_unhealthy_replicas(&mut specs, max_scaled_down as u32);
     // scaleDownOldReplicaSetsForRollingUpdate
     let available = new.available as i64 + olds.iter().map(|r| r.available as i64).sum::<i64>();
-    if available > min_available {
-        let mut left = available - min_available;
-        for rs in specs.iter_mut() {
-            if left <= 0 {
-                break;
-            }
-            if rs.spec == 0 {
-                continue;
-            }
-            let down = (rs.spec as i64).min(left);
-            rs.spec -= down as u32;
-            left -= down;
+    // Nothing to scale down unless more are available than must be.
+    let mut left = available - min_available;
+    for rs in specs.iter_mut() {
+        if left <= 0 {
+            break;
         }
+        let down = (rs.spec as i64).min(left);
+        rs.spec -= down as u32;
+        left -= down;
     }
     specs.iter().map(|r| r.spec).collect()
 }
@@ -358,7 +354,9 @@ fn proportion(
     to_add: i64,
     added: i64,
 ) -> i64 {
-    if rs.spec == 0 || to_add == 0 || to_add == added {
+    // Kubernetes also returns 0 for a ReplicaSet at zero and for nothing to add: the
+    // callers pass active ReplicaSets only, and with nothing to add nothing is added.
+    if to_add == added {
         return 0;
     }
     let fraction = if desired == 0 {
@@ -399,7 +397,7 @@ pub fn proportional_scale(
     let active: Vec<usize> = (0..rss.len()).filter(|&i| rss[i].spec > 0).collect();
     // FindActiveOrLatest
     let only = match active.len() {
-        0 => new.or_else(|| (0..rss.len()).rfind(|&i| Some(i) != new)),
+        0 => new.or(rss.len().checked_sub(1)),
         1 => Some(active[0]),
         _ => None,
     };
@@ -430,12 +428,16 @@ pub fn proportional_scale(
     };
     let to_add = allowed_total - total;
     let mut order = active;
-    if to_add > 0 {
+    match to_add.cmp(&0) {
         // ReplicaSetsBySizeNewer
-        order.sort_by(|&a, &b| rss[b].spec.cmp(&rss[a].spec).then(b.cmp(&a)));
-    } else if to_add < 0 {
+        std::cmp::Ordering::Greater => {
+            order.sort_by(|&a, &b| rss[b].spec.cmp(&rss[a].spec).then(b.cmp(&a)))
+        }
         // ReplicaSetsBySizeOlder
-        order.sort_by(|&a, &b| rss[b].spec.cmp(&rss[a].spec).then(a.cmp(&b)));
+        std::cmp::Ordering::Less => {
+            order.sort_by(|&a, &b| rss[b].spec.cmp(&rss[a].spec).then(a.cmp(&b)))
+        }
+        std::cmp::Ordering::Equal => {}
     }
     let mut added = 0;
     let mut next: Vec<i64> = Vec::with_capacity(order.len());
@@ -975,6 +977,26 @@ mod tests {
         assert_eq!(
             proportional_scale(RollingUpdate, 2, 1, 3, &rss, Some(1)),
             [0, 2]
+        );
+        // No active ReplicaSet and no new one: the latest takes the replicas.
+        let rss = [annotated(0, 2, 1), annotated(0, 2, 1)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 3, 1, 0, &rss, None),
+            [0, 3]
+        );
+        // Scaling to zero takes every ReplicaSet to zero, whatever the surge.
+        let rss = [annotated(3, 6, 2), annotated(3, 6, 2)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 0, 2, 6, &rss, Some(1)),
+            [0, 0]
+        );
+        // Scaling down, the largest ReplicaSet goes first even when it is the newer:
+        // 10 -> 7 replicas with surge 2 removes one pod, from the 6 (6 x 9 / 12 = 4.5,
+        // rounded away from zero to 5), not from the older 4.
+        let rss = [annotated(4, 10, 2), annotated(6, 10, 2)];
+        assert_eq!(
+            proportional_scale(RollingUpdate, 7, 2, 10, &rss, Some(1)),
+            [4, 5]
         );
         // Without a max-replicas annotation, status.replicas stands in.
         let mut rss = [annotated(3, 5, 0), annotated(2, 5, 0)];

@@ -170,3 +170,160 @@ impl World<'_> {
             .push(self.now + cfg.slo.pager.ack, Event::PagerAck);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{FaultDef, FaultKind, Target, Window};
+    use crate::testing;
+
+    struct Idle;
+
+    impl Controller for Idle {
+        fn sync(&mut self, _: &crate::control::Observation<'_>, _: &mut Actions) {}
+    }
+
+    fn window(start_s: u64, end_s: u64) -> Window {
+        Window {
+            start: SimTime::from_secs(start_s),
+            end: SimTime::from_secs(end_s),
+            period: None,
+        }
+    }
+
+    fn world_fault(name: &str, window: Window, fault: WorldFault) -> FaultDef {
+        FaultDef {
+            name: name.into(),
+            target: Target::both(),
+            window,
+            release: false,
+            kind: FaultKind::World(fault),
+        }
+    }
+
+    /// A scrape's row counts the pods by state, the available ones, and the two
+    /// versions' requests, failures and bad events together; the ready pods (a
+    /// terminating one is not) go with the version's sample; arrivals are the
+    /// interval's.
+    #[test]
+    fn a_scrape_counts_pods_by_state_and_sums_both_versions() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 5;
+        // The draining pod's request does not time out by the scrapes.
+        cfg.fleet.request_timeout = SimDuration::from_secs(60);
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.crash(InstanceId(1), None, CrashKind::Killed, Restart::Backoff);
+        let req = Request {
+            arrival: w.now,
+            session: NO_SESSION,
+            attempt: 0,
+        };
+        w.admit_to(InstanceId(2), req);
+        w.delete_pod(InstanceId(2));
+        let pending = InstanceId(3);
+        w.untally(pending);
+        w.instances[pending.index()].state = PodState::Pending;
+        w.instances[pending.index()].available = false;
+        w.tally(pending);
+        w.create_pod(Version::Candidate, Start::Cold);
+        let [base, cand] = &mut w.acc;
+        (base.requests, base.errors, base.timeouts) = (7, 2, 1);
+        (cand.requests, cand.errors, cand.slow) = (3, 1, 1);
+        w.counts.arrived = 12;
+        w.now = SimTime::from_secs(15);
+        w.on_scrape();
+        let row = w.timeline.last().unwrap();
+        let counts = |pending, starting, ready, crashed, terminating| StateCounts {
+            pending,
+            starting,
+            ready,
+            crashed,
+            terminating,
+        };
+        assert_eq!(row.pods, [counts(1, 0, 2, 1, 1), counts(0, 1, 0, 0, 0)]);
+        assert_eq!(row.available, 2);
+        assert_eq!((row.requests, row.failed, row.slo_bad_events), (10, 4, 5));
+        assert_eq!(row.arrivals, 12);
+        let sample = w.store.samples().last().unwrap();
+        assert_eq!(sample.cohorts[0].ready_instances, 2);
+        assert_eq!(sample.cohorts[1].ready_instances, 0);
+        w.counts.arrived = 20;
+        w.now = SimTime::from_secs(30);
+        w.on_scrape();
+        assert_eq!(w.timeline.last().unwrap().arrivals, 8, "the interval's");
+    }
+
+    /// The timeline's latency quantiles are in milliseconds: the reference fleet is 20
+    /// M/M/1 queues at 60% (30 req/s on 20 ms), whose sojourn median is ln 2 / (50 −
+    /// 30) s = 34.7 ms. Every interval's arrivals add up to the run's.
+    #[test]
+    fn the_timeline_reads_latency_in_milliseconds() {
+        let cfg = testing::world(1, 60);
+        let rec = run(&cfg, &mut Idle);
+        assert_eq!(rec.timeline.len(), 4);
+        for row in &rec.timeline {
+            let p50 = row.latency_p50_ms.unwrap();
+            assert!((30.0..40.0).contains(&p50), "p50 {p50} ms at {}", row.at);
+        }
+        let arrivals: u64 = rec.timeline.iter().map(|r| r.arrivals).sum();
+        assert_eq!(arrivals, rec.counts.arrived);
+    }
+
+    /// The metrics lag grows by a delay fault's extra while it is live.
+    #[test]
+    fn a_delay_fault_adds_to_the_lag_while_live() {
+        let mut cfg = testing::world(1, 600);
+        cfg.faults = vec![world_fault(
+            "slow-pipeline",
+            window(100, 200),
+            WorldFault::MetricsDelay {
+                extra: SimDuration::from_secs(20),
+            },
+        )];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.now = SimTime::from_secs(150);
+        assert_eq!(w.metrics_lag(), SimDuration::from_secs(50));
+        w.now = SimTime::from_secs(200);
+        assert_eq!(w.metrics_lag(), SimDuration::from_secs(30));
+    }
+
+    /// Scrapes during a metrics gap are lost and their counts arrive with the next one
+    /// that gets through, as a cumulative counter's would.
+    #[test]
+    fn a_gap_loses_scrapes_and_the_next_carries_their_counts() {
+        let mut cfg = testing::world(1, 90);
+        cfg.faults = vec![world_fault("gap", window(30, 60), WorldFault::MetricsGap)];
+        let rec = run(&cfg, &mut Idle);
+        let scraped: Vec<bool> = rec.timeline.iter().map(|r| r.scraped).collect();
+        assert_eq!(scraped, [true, false, false, true, true, true]);
+        let at: Vec<u64> = rec
+            .metrics
+            .samples()
+            .iter()
+            .map(|s| s.at.0 / 1_000_000_000)
+            .collect();
+        assert_eq!(at, [15, 60, 75, 90]);
+        let delivered = rec.metrics.samples()[1].cohorts[0].requests;
+        let lost_and_next: u64 = rec.timeline[1..4].iter().map(|r| r.requests).sum();
+        assert_eq!(delivered, lost_and_next);
+    }
+
+    /// The SLO pager pages on a fast burn (half the requests failing burns 500 times
+    /// the budget), once, as a detection.
+    #[test]
+    fn the_pager_pages_on_a_fast_burn() {
+        let mut cfg = testing::world(1, 300);
+        cfg.versions[0].error_probability = 0.5;
+        let rec = run(&cfg, &mut Idle);
+        let d = rec.detection.expect("paged");
+        assert_eq!(d.detector, "slo_pager");
+        assert!(d.at <= SimTime::from_secs(180), "{}", d.at);
+        let pages = rec.log.iter().filter(|r| r.kind == LogKind::Pager).count();
+        assert_eq!(pages, 1);
+        // A healthy fleet is not paged.
+        let rec = run(&testing::world(1, 300), &mut Idle);
+        assert!(rec.detection.is_none());
+    }
+}

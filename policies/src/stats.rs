@@ -277,6 +277,69 @@ mod tests {
         );
     }
 
+    /// Heavy ties, within one sample too and after the other is exhausted (the 5s): U
+    /// and the tie-corrected p-value as SciPy 1.x computes them
+    /// (`mannwhitneyu(x, y, use_continuity=True, method="asymptotic")`: U = 27,
+    /// p = 0.4127766913840184; by hand, Σ(t³ − t) = 24 + 6 + 120 + 24 = 174).
+    #[test]
+    fn the_tie_correction_counts_every_group_of_equal_values() {
+        let x = ones(&[1.0, 1.0, 5.0, 5.0, 5.0, 3.0]);
+        let y = ones(&[1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0]);
+        let r = mann_whitney(&x, &y, 0.95).unwrap();
+        assert_eq!(r.u, 27.0);
+        assert!(
+            (r.p_value - 0.412_776_691_384_018_4).abs() < 1e-9,
+            "{}",
+            r.p_value
+        );
+    }
+
+    /// The effect size is the ratio of the weighted means; a baseline mean of zero
+    /// gives 1 against a zero candidate and infinity against anything else.
+    #[test]
+    fn the_mean_ratio_is_of_weighted_means() {
+        let r = mann_whitney(&[(2.0, 3), (4.0, 1)], &[(1.0, 1), (3.0, 1)], 0.98).unwrap();
+        assert_eq!(r.mean_ratio, 2.5 / 2.0);
+        let zero = [(0.0, 5)];
+        let r = mann_whitney(&zero, &zero, 0.98).unwrap();
+        assert_eq!(r.mean_ratio, 1.0);
+        let r = mann_whitney(&[(1.0, 5)], &zero, 0.98).unwrap();
+        assert_eq!(r.mean_ratio, f64::INFINITY);
+    }
+
+    /// Kayenta's classes at their bounds: the interval must lie strictly beyond
+    /// `tolerance × |estimate|` (here 0.25 × 4 = 1), on the side of the change.
+    #[test]
+    fn a_class_needs_the_interval_strictly_past_the_tolerance() {
+        let result = |estimate: f64, ci_low: f64, ci_high: f64, mean_ratio: f64| MannWhitney {
+            n_candidate: 10,
+            n_baseline: 10,
+            u: 50.0,
+            p_value: 0.01,
+            estimate,
+            ci_low,
+            ci_high,
+            mean_ratio,
+        };
+        let class = |r: &MannWhitney| classify(r, 0.25, 1.0, 1.0);
+        let past = 1.0f64.next_up();
+        assert_eq!(class(&result(4.0, 1.0, 8.0, 2.0)), Classification::Pass);
+        assert_eq!(class(&result(4.0, past, 8.0, 2.0)), Classification::High);
+        assert_eq!(class(&result(-4.0, -8.0, -1.0, 0.5)), Classification::Pass);
+        assert_eq!(class(&result(-4.0, -8.0, -past, 0.5)), Classification::Low);
+        // An interval straddling zero is no change, whatever the estimate.
+        assert_eq!(class(&result(-4.0, -8.0, 0.5, 0.5)), Classification::Pass);
+        assert_eq!(
+            [
+                Classification::High,
+                Classification::Low,
+                Classification::Pass
+            ]
+            .map(|c| c.name()),
+            ["high", "low", "pass"]
+        );
+    }
+
     #[test]
     fn weights_equal_repetition() {
         let a = mann_whitney(&[(1.0, 3), (5.0, 2)], &[(2.0, 4), (5.0, 1)], 0.98).unwrap();

@@ -500,6 +500,7 @@ pub(super) fn weight_of(
 mod tests {
     use super::*;
     use crate::dist::ServiceDist;
+    use crate::fault::Effect;
     use crate::testing;
     use crate::traffic::RateProfile;
     use crate::version::VersionModel;
@@ -574,5 +575,160 @@ mod tests {
             retries += matches!(e, Event::Retry { attempt: 1, .. }) as u32;
         }
         assert_eq!(retries, 1, "the client retries the refused request");
+    }
+
+    /// One request's service on a baseline pod carrying `faults` (each on every
+    /// baseline pod), started at `at` seconds: its service time and the fault its
+    /// slowness is blamed on. The version serves in exactly 10 ms; its memory goes
+    /// from 100 MB towards a 1100 MB limit.
+    fn served(faults: Vec<(&str, Effect)>, at: u64) -> (f64, Option<usize>) {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 1;
+        cfg.versions[0].service = crate::dist::ServiceDist::Constant {
+            value: SimDuration::from_millis(10),
+        };
+        cfg.versions[0].memory = crate::version::MemoryModel {
+            base_mb: 100.0,
+            leak_mb_per_s: 0.0,
+            leak_kb_per_request: 0.0,
+            limit_mb: 1100.0,
+        };
+        cfg.faults = faults
+            .into_iter()
+            .map(|(name, effect)| crate::fault::FaultDef {
+                name: name.into(),
+                target: crate::fault::Target::version(Version::Baseline),
+                window: crate::fault::Window::ALWAYS,
+                release: false,
+                kind: FaultKind::Instance(effect),
+            })
+            .collect();
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.now = SimTime::from_secs(at);
+        let id = InstanceId(0);
+        let slot = w.instances[0].free_slots.pop().unwrap();
+        let untouched = w.rng.requests.clone();
+        let req = Request {
+            arrival: w.now,
+            session: NO_SESSION,
+            attempt: 0,
+        };
+        w.start_service(id, slot, req);
+        let shifts = w.instances[0].params.shift_share > 0.0;
+        assert_eq!(
+            w.rng.requests == untouched,
+            !shifts,
+            "a draw only for a shift"
+        );
+        let done = std::iter::from_fn(|| w.queue.pop())
+            .find_map(|(t, e)| {
+                matches!(e, Event::Completion { inst, .. } if inst == id).then_some(t)
+            })
+            .unwrap();
+        let ms = done.since(w.now).as_secs_f64() * 1e3;
+        assert_eq!(w.instances[0].busy_nanos, done.since(w.now).0);
+        let cause = w.instances[0].slots[slot as usize].unwrap().slow_cause;
+        (ms, cause.map(|f| f.index()))
+    }
+
+    fn latency(multiplier: f64, shift_ms: u64, share: f64) -> Effect {
+        Effect::Latency {
+            multiplier,
+            shift: SimDuration::from_millis(shift_ms),
+            share,
+        }
+    }
+
+    fn close(ms: f64, want: f64) -> bool {
+        (ms - want).abs() < 1e-6
+    }
+
+    /// Service time stacks the latency multiplier, the garbage-collection stretch and a
+    /// slow dependency's shift; the slowness is blamed on whichever adds the most.
+    #[test]
+    fn service_time_stacks_the_faults_and_blames_the_largest() {
+        let (ms, cause) = served(vec![("x2", latency(2.0, 0, 0.0))], 0);
+        assert!(close(ms, 20.0), "{ms}");
+        assert_eq!(cause, Some(0));
+        // A 50 ms shift on every request adds more than the multiplier's 10 ms.
+        let (ms, cause) = served(
+            vec![
+                ("x2", latency(2.0, 0, 0.0)),
+                ("shift", latency(1.0, 50, 1.0)),
+            ],
+            0,
+        );
+        assert!(close(ms, 70.0), "{ms}");
+        assert_eq!(cause, Some(1));
+        // A 5 ms one adds less.
+        let (ms, cause) = served(
+            vec![
+                ("x2", latency(2.0, 0, 0.0)),
+                ("shift", latency(1.0, 5, 1.0)),
+            ],
+            0,
+        );
+        assert!(close(ms, 25.0), "{ms}");
+        assert_eq!(cause, Some(0));
+        // A leak of 10 MB/s with garbage-collection pressure from half the limit (550
+        // MB) up to 3x at the limit: at 80 s (900 MB) the stretch is 1 + 2 x 350 / 550,
+        // adding 25.45 ms to 20 (more than the multiplier's 10); at 56 s (660 MB) it is
+        // 1.4, adding 8 ms (less).
+        let leak = Effect::MemoryLeak {
+            mb_per_s: 10.0,
+            kb_per_request: 0.0,
+            gc_multiplier: 3.0,
+            gc_threshold: 0.5,
+        };
+        let (ms, cause) = served(
+            vec![("x2", latency(2.0, 0, 0.0)), ("leak", leak.clone())],
+            80,
+        );
+        assert!(close(ms, 20.0 * (1.0 + 2.0 * 350.0 / 550.0)), "{ms}");
+        assert_eq!(cause, Some(1));
+        let (ms, cause) = served(vec![("x2", latency(2.0, 0, 0.0)), ("leak", leak)], 56);
+        assert!(close(ms, 28.0), "{ms}");
+        assert_eq!(cause, Some(0));
+    }
+
+    /// During the change, each request on a pod with a dependency fault counts its
+    /// share of a dependency call; not before the change.
+    #[test]
+    fn dependency_calls_count_during_the_change_only() {
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 1;
+        cfg.faults = vec![crate::fault::FaultDef {
+            name: "dep".into(),
+            target: crate::fault::Target::both(),
+            window: crate::fault::Window::ALWAYS,
+            release: false,
+            kind: FaultKind::Instance(Effect::Dependency {
+                call_share: 0.25,
+                error_probability: 0.0,
+                latency: SimDuration::ZERO,
+            }),
+        }];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        let req = Request {
+            arrival: w.now,
+            session: NO_SESSION,
+            attempt: 0,
+        };
+        let start = |w: &mut World<'_>| {
+            let slot = w.instances[0].free_slots.pop().unwrap();
+            w.start_service(InstanceId(0), slot, req);
+            w.instances[0].free_slots.push(slot);
+        };
+        start(&mut w);
+        assert_eq!(w.rollout.rec.dependency_calls, 0.0, "before the change");
+        w.t_change_start = Some(SimTime::ZERO);
+        start(&mut w);
+        start(&mut w);
+        assert_eq!(w.rollout.rec.dependency_calls, 0.5);
+        w.t_change_end = Some(SimTime::ZERO);
+        start(&mut w);
+        assert_eq!(w.rollout.rec.dependency_calls, 0.5, "after the change");
     }
 }

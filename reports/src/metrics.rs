@@ -91,10 +91,6 @@ impl BadByClass {
             session_lost: a[BadClass::SessionLost.index()],
         }
     }
-
-    pub fn total(&self) -> u64 {
-        self.error + self.timeout + self.slow + self.session_lost
-    }
 }
 
 /// Every per-run figure, in seconds, milliseconds and percent: the metrics of
@@ -522,6 +518,43 @@ mod tests {
             "{} against {expected}",
             m.budget_consumed_pct
         );
+    }
+
+    /// A fault's bad events reach `run.json` by class, each from its own counter.
+    #[test]
+    fn a_faults_bad_events_keep_their_classes() {
+        let cfg = sim_core::testing::world(3, 30);
+        let mut rec = sim_core::twin::run_twin(&cfg, SimDuration::ZERO);
+        let mut bad = [0; 4];
+        bad[BadClass::Error.index()] = 1;
+        bad[BadClass::Timeout.index()] = 2;
+        bad[BadClass::Slow.index()] = 3;
+        bad[BadClass::SessionLost.index()] = 4;
+        rec.faults = vec![sim_core::record::FaultRecord {
+            name: "f".into(),
+            bad,
+            ..Default::default()
+        }];
+        let m = RunMetrics::derive(&rec, SimDuration::from_secs(60));
+        assert_eq!(
+            m.faults[0].bad_events,
+            BadByClass {
+                error: 1,
+                timeout: 2,
+                slow: 3,
+                session_lost: 4,
+            }
+        );
+    }
+
+    /// An outcome reads back from its name, and nothing else reads as one.
+    #[test]
+    fn outcomes_parse_from_their_names_only() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.name()), Some(o));
+        }
+        assert_eq!(Outcome::parse("rolled_back"), None);
+        assert_eq!(Outcome::parse(""), None);
     }
 
     #[test]

@@ -520,6 +520,141 @@ mod tests {
         );
     }
 
+    /// A record of the reference fleet (20 M/M/1 queues at 60%, 30 s), its times and
+    /// counts then set by hand: what `run.json` derives from them.
+    fn record() -> RunRecord {
+        let cfg = sim_core::testing::world(3, 30);
+        let mut r = sim_core::twin::run_twin(&cfg, SimDuration::ZERO);
+        let t = |s: u64| Some(SimTime::from_secs(s));
+        r.horizon = SimTime::from_secs(600);
+        r.t_impact_start = t(100);
+        r.detection = Some(sim_core::record::Detection {
+            at: SimTime::from_secs(130),
+            detector: "gate".into(),
+            reason: "why".into(),
+        });
+        r.t_last_bad = t(200);
+        r.t_recover = t(250);
+        r.t_change_start = t(50);
+        r.t_change_end = t(350);
+        let ro = &mut r.rollout;
+        (ro.t_first_step, ro.t_last_step, ro.steps) = (t(50), t(150), 3);
+        ro.step_gap_max = SimDuration::from_secs(60);
+        (ro.healthy_min, ro.healthy_pod_nanos) = (Some(15), 1800 * 1_000_000_000);
+        ro.change_window = SimDuration::from_secs(100);
+        (ro.candidate_starts, ro.candidate_crashes) = (8, 2);
+        (ro.dependency_calls, ro.dependency_errors) = (4.0, 1);
+        (r.counts.kpi_requests, r.counts.conversions) = (200, 50);
+        r
+    }
+
+    /// Every time, duration and ratio of `run.json` from a record whose figures are
+    /// known: detection 30 s after the impact, mitigation (the last bad event, held
+    /// quiet for the hold) 70 s after that, batches of 100 s on average, the longest
+    /// the 200 s tail to the change's end, 15 of 20 pods the least healthy.
+    #[test]
+    fn run_json_figures_follow_the_record() {
+        let hold = SimDuration::from_secs(60);
+        let m = RunMetrics::derive(&record(), hold);
+        assert_eq!(
+            (m.ttd_s, m.ttm_s, m.impact_duration_s, m.tt_recover_s),
+            (Some(30.0), Some(70.0), Some(100.0), Some(150.0))
+        );
+        assert_eq!(
+            (m.t_mitigate_s, m.deploy_duration_s),
+            (Some(200.0), Some(300.0))
+        );
+        assert_eq!(
+            (m.batch_time_mean_s, m.batch_time_max_s, m.batches_per_hour),
+            (Some(100.0), Some(200.0), Some(36.0))
+        );
+        assert_eq!(m.healthy_ratio_min, Some(0.75));
+        assert_eq!(m.healthy_ratio_mean, Some(0.9));
+        assert_eq!(m.candidate_crash_rate, Some(250.0));
+        assert_eq!(m.dependency_error_rate, 0.25);
+        assert_eq!(m.kpi_conversion_rate, Some(0.25));
+        // Latency in ms, against M/M/1 at 60% on 20 ms: sojourn exponential of rate
+        // 20/s, mean 50 ms, p50 ln 2/20, p95 ln 20/20, p99 ln 100/20 s.
+        let within = |x: Option<f64>, lo: f64, hi: f64| x.is_some_and(|x| (lo..hi).contains(&x));
+        assert!(
+            within(m.latency_mean_ms, 45.0, 55.0),
+            "{:?}",
+            m.latency_mean_ms
+        );
+        assert!(
+            within(m.latency_p50_ms, 30.0, 40.0),
+            "{:?}",
+            m.latency_p50_ms
+        );
+        assert!(
+            within(m.latency_p95_ms, 135.0, 165.0),
+            "{:?}",
+            m.latency_p95_ms
+        );
+        assert!(
+            within(m.latency_p99_ms, 200.0, 260.0),
+            "{:?}",
+            m.latency_p99_ms
+        );
+        // The last bad event exactly the hold before the horizon is mitigated; one
+        // nanosecond later it is not.
+        let mut r = record();
+        r.t_last_bad = Some(SimTime::from_secs(540));
+        assert_eq!(RunMetrics::derive(&r, hold).t_mitigate_s, Some(540.0));
+        r.t_last_bad = Some(SimTime::from_secs(540) + SimDuration(1));
+        assert_eq!(RunMetrics::derive(&r, hold).t_mitigate_s, None);
+    }
+
+    /// The ratios without a denominator: no batch finished, no desired pod, a change
+    /// of no time, no candidate start, no dependency call, no KPI request, no budget.
+    #[test]
+    fn run_json_ratios_without_a_denominator_are_absent_or_zero() {
+        let mut r = record();
+        // A change still running: its last batch is unfinished, 2 done in 100 s.
+        r.t_change_end = None;
+        let m = RunMetrics::derive(&r, SimDuration::ZERO);
+        assert_eq!(
+            (m.batch_time_mean_s, m.batch_time_max_s),
+            (Some(50.0), Some(60.0))
+        );
+        r.rollout.steps = 1;
+        (r.rollout.t_first_step, r.rollout.t_last_step) = (r.t_change_start, r.t_change_start);
+        assert_eq!(
+            RunMetrics::derive(&r, SimDuration::ZERO).batch_time_mean_s,
+            None
+        );
+        let mut r = record();
+        r.rollout.change_window = SimDuration::ZERO;
+        (r.rollout.candidate_starts, r.rollout.dependency_calls) = (0, 0.0);
+        r.counts.kpi_requests = 0;
+        r.error_budget = 0.0;
+        let m = RunMetrics::derive(&r, SimDuration::ZERO);
+        assert_eq!(
+            (m.healthy_ratio_min, m.healthy_ratio_mean),
+            (Some(0.75), None)
+        );
+        assert_eq!(m.candidate_crash_rate, None);
+        assert_eq!(m.dependency_error_rate, 0.0);
+        assert_eq!(m.kpi_conversion_rate, None);
+        assert_eq!(m.budget_consumed_pct, 0.0);
+        r.desired = 0;
+        assert_eq!(
+            RunMetrics::derive(&r, SimDuration::ZERO).healthy_ratio_min,
+            None
+        );
+        // With a moving desired count, the ratios are against it.
+        let mut r = record();
+        r.rollout.moving_desired = Some(sim_core::record::MovingDesired {
+            ratio_min: Some(0.6),
+            desired_pod_nanos: 2000 * 1_000_000_000,
+        });
+        let m = RunMetrics::derive(&r, SimDuration::ZERO);
+        assert_eq!(
+            (m.healthy_ratio_min, m.healthy_ratio_mean),
+            (Some(0.6), Some(0.9))
+        );
+    }
+
     /// A fault's bad events reach `run.json` by class, each from its own counter.
     #[test]
     fn a_faults_bad_events_keep_their_classes() {

@@ -655,6 +655,53 @@ mod tests {
         );
     }
 
+    /// The outcome classes (DESIGN §5). A release fault: escaped once every pod ran
+    /// the candidate or it was promoted, else caught if detected, else stalled. None:
+    /// a false rollback if detected and stopped, else succeeded if promoted or nothing
+    /// changed, else stalled.
+    #[test]
+    fn outcome_classes() {
+        let t = Some(SimTime::from_secs(300));
+        let case = |release_fault: bool,
+                    full_fleet: bool,
+                    promoted: bool,
+                    detected: bool,
+                    phase: Phase,
+                    started: bool| {
+            let mut r = record();
+            r.t_release_fault_active = release_fault.then_some(SimTime::from_secs(60));
+            r.t_full_fleet = if full_fleet { t } else { None };
+            r.t_promoted = if promoted { t } else { None };
+            if !detected {
+                r.detection = None;
+            }
+            r.final_phase = phase;
+            if !started {
+                r.t_change_start = None;
+            }
+            outcome(&r)
+        };
+        use Outcome::*;
+        use Phase::{Paused, Progressing, Promoted, RolledBack};
+        assert_eq!(case(true, true, false, false, Progressing, true), Escaped);
+        assert_eq!(case(true, false, true, false, Promoted, true), Escaped);
+        assert_eq!(case(true, false, false, true, RolledBack, true), Caught);
+        assert_eq!(case(true, false, false, false, Progressing, true), Stalled);
+        assert_eq!(
+            case(false, false, false, true, RolledBack, true),
+            FalseRollback
+        );
+        assert_eq!(case(false, false, false, true, Paused, true), FalseRollback);
+        assert_eq!(case(false, true, true, true, Promoted, true), Succeeded);
+        assert_eq!(case(false, false, false, false, Paused, true), Stalled);
+        assert_eq!(
+            case(false, false, false, false, Progressing, false),
+            Succeeded
+        );
+        assert_eq!(case(false, true, true, false, Promoted, true), Succeeded);
+        assert_eq!(case(false, false, false, false, Progressing, true), Stalled);
+    }
+
     /// A fault's bad events reach `run.json` by class, each from its own counter.
     #[test]
     fn a_faults_bad_events_keep_their_classes() {

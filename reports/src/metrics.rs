@@ -91,6 +91,10 @@ impl BadByClass {
             session_lost: a[BadClass::SessionLost.index()],
         }
     }
+
+    pub fn total(&self) -> u64 {
+        self.error + self.timeout + self.slow + self.session_lost
+    }
 }
 
 /// Every per-run figure, in seconds, milliseconds and percent: the metrics of
@@ -727,6 +731,7 @@ mod tests {
                 session_lost: 4,
             }
         );
+        assert_eq!(m.faults[0].bad_events.total(), 10);
     }
 
     /// An outcome reads back from its name, and nothing else reads as one.

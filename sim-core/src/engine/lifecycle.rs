@@ -869,6 +869,32 @@ mod tests {
         w.crash(InstanceId(0), None, CrashKind::Killed, Restart::Backoff);
         w.check_recovery();
         assert_eq!(w.t_recover, None, "one of two pods available");
+        // Without an impact there is nothing to recover from; once recovered, the
+        // first moment stays.
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.now = SimTime::from_secs(100);
+        w.check_recovery();
+        assert_eq!(w.t_recover, None, "no impact");
+        w.t_impact_start = Some(SimTime::from_secs(10));
+        w.check_recovery();
+        w.now = SimTime::from_secs(200);
+        w.check_recovery();
+        assert_eq!(w.t_recover, Some(SimTime::from_secs(100)));
+        // A live pod carrying a live fault holds recovery back.
+        let mut cfg = testing::world(1, 600);
+        cfg.fleet.replicas = 2;
+        cfg.faults = vec![fault(
+            "errors",
+            Target::version(Version::Baseline),
+            Window::ALWAYS,
+            FaultKind::Instance(Effect::Errors { probability: 0.1 }),
+        )];
+        cfg.check().unwrap();
+        let mut w = World::new(&cfg, SimDuration::ZERO);
+        w.t_impact_start = Some(SimTime::from_secs(10));
+        w.now = SimTime::from_secs(100);
+        w.check_recovery();
+        assert_eq!(w.t_recover, None, "the baseline pods carry the errors");
     }
 
     /// Weighted routing thins against the largest weight of a live pod: it follows a

@@ -514,17 +514,8 @@ mod tests {
         assert_eq!(w.instances[other.index()].outstanding(), 50);
     }
 
-    use crate::fault::{Effect, FaultDef, Target, Window};
-
-    fn fault(name: &str, target: Target, window: Window, kind: FaultKind) -> FaultDef {
-        FaultDef {
-            name: name.into(),
-            target,
-            window,
-            release: false,
-            kind,
-        }
-    }
+    use super::super::tests::{fault, scheduled};
+    use crate::fault::{Effect, Target, Window};
 
     fn from(start_s: u64) -> Window {
         Window {
@@ -539,11 +530,6 @@ mod tests {
             end: SimTime::from_secs(end_s),
             period: None,
         }
-    }
-
-    /// Every event scheduled, in order (the queue is emptied).
-    fn scheduled(w: &mut World<'_>) -> Vec<(SimTime, Event)> {
-        std::iter::from_fn(|| w.queue.pop()).collect()
     }
 
     fn crashes_of(events: &[(SimTime, Event)], id: InstanceId) -> Vec<(SimTime, CrashKind)> {

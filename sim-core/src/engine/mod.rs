@@ -701,7 +701,8 @@ mod tests {
     use crate::fault::{FaultDef, FaultKind, Target, Window};
     use crate::testing;
 
-    fn fault(name: &str, target: Target, window: Window, kind: FaultKind) -> FaultDef {
+    /// The engine's tests' helpers, shared by the modules' `tests`.
+    pub(super) fn fault(name: &str, target: Target, window: Window, kind: FaultKind) -> FaultDef {
         FaultDef {
             name: name.into(),
             target,
@@ -712,7 +713,7 @@ mod tests {
     }
 
     /// Every event scheduled, in order (the queue is emptied).
-    fn scheduled(w: &mut World<'_>) -> Vec<(SimTime, Event)> {
+    pub(super) fn scheduled(w: &mut World<'_>) -> Vec<(SimTime, Event)> {
         std::iter::from_fn(|| w.queue.pop()).collect()
     }
 
@@ -863,7 +864,8 @@ mod tests {
         );
     }
 
-    struct Idle;
+    /// A controller that does nothing.
+    pub(super) struct Idle;
 
     impl Controller for Idle {
         fn sync(&mut self, _: &crate::control::Observation<'_>, _: &mut Actions) {}

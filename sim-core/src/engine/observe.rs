@@ -173,15 +173,10 @@ impl World<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{Idle, fault};
     use super::*;
     use crate::fault::{FaultDef, FaultKind, Target, Window};
     use crate::testing;
-
-    struct Idle;
-
-    impl Controller for Idle {
-        fn sync(&mut self, _: &crate::control::Observation<'_>, _: &mut Actions) {}
-    }
 
     fn window(start_s: u64, end_s: u64) -> Window {
         Window {
@@ -191,14 +186,8 @@ mod tests {
         }
     }
 
-    fn world_fault(name: &str, window: Window, fault: WorldFault) -> FaultDef {
-        FaultDef {
-            name: name.into(),
-            target: Target::both(),
-            window,
-            release: false,
-            kind: FaultKind::World(fault),
-        }
+    fn world_fault(name: &str, window: Window, kind: WorldFault) -> FaultDef {
+        fault(name, Target::both(), window, FaultKind::World(kind))
     }
 
     /// A scrape's row counts the pods by state, the available ones, and the two

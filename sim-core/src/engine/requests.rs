@@ -595,12 +595,13 @@ mod tests {
         };
         cfg.faults = faults
             .into_iter()
-            .map(|(name, effect)| crate::fault::FaultDef {
-                name: name.into(),
-                target: crate::fault::Target::version(Version::Baseline),
-                window: crate::fault::Window::ALWAYS,
-                release: false,
-                kind: FaultKind::Instance(effect),
+            .map(|(name, effect)| {
+                super::super::tests::fault(
+                    name,
+                    crate::fault::Target::version(Version::Baseline),
+                    crate::fault::Window::ALWAYS,
+                    FaultKind::Instance(effect),
+                )
             })
             .collect();
         cfg.check().unwrap();
@@ -698,17 +699,16 @@ mod tests {
     fn dependency_calls_count_during_the_change_only() {
         let mut cfg = testing::world(1, 600);
         cfg.fleet.replicas = 1;
-        cfg.faults = vec![crate::fault::FaultDef {
-            name: "dep".into(),
-            target: crate::fault::Target::both(),
-            window: crate::fault::Window::ALWAYS,
-            release: false,
-            kind: FaultKind::Instance(Effect::Dependency {
+        cfg.faults = vec![super::super::tests::fault(
+            "dep",
+            crate::fault::Target::both(),
+            crate::fault::Window::ALWAYS,
+            FaultKind::Instance(Effect::Dependency {
                 call_share: 0.25,
                 error_probability: 0.0,
                 latency: SimDuration::ZERO,
             }),
-        }];
+        )];
         cfg.check().unwrap();
         let mut w = World::new(&cfg, SimDuration::ZERO);
         let req = Request {

@@ -44,6 +44,18 @@ pub struct Request {
     pub attempt: u8,
 }
 
+impl Request {
+    /// A first try of anonymous traffic (no session), arriving at `arrival`.
+    #[inline]
+    pub fn anonymous(arrival: SimTime) -> Request {
+        Request {
+            arrival,
+            session: NO_SESSION,
+            attempt: 0,
+        }
+    }
+}
+
 /// A request being served by one worker.
 #[derive(Clone, Copy, Debug)]
 pub struct InFlight {

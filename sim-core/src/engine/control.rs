@@ -352,11 +352,7 @@ mod tests {
         // Two baseline pods became two draining ones (they hold a request each) and
         // a candidate one: three terminating in the status.
         let mut w = world(&cfg);
-        let req = Request {
-            arrival: w.now,
-            session: NO_SESSION,
-            attempt: 0,
-        };
+        let req = Request::anonymous(w.now);
         w.admit_to(InstanceId(0), req);
         w.admit_to(InstanceId(1), req);
         w.apply(set(Version::Candidate, 2));

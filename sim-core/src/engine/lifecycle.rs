@@ -496,11 +496,7 @@ mod tests {
         cfg.versions = [slow.clone(), slow];
         cfg.check().unwrap();
         let mut w = World::new(&cfg, SimDuration::ZERO);
-        let req = Request {
-            arrival: w.now,
-            session: NO_SESSION,
-            attempt: 0,
-        };
+        let req = Request::anonymous(w.now);
         let (draining, other) = (InstanceId(0), InstanceId(1));
         w.admit_to(draining, req);
         w.delete_pod(draining);

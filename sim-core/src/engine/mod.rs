@@ -924,11 +924,7 @@ mod tests {
         w.handle(crash(b, epoch), &mut Idle);
         assert_eq!(w.instances[b.index()].restarts, 1, "already crashed");
         // A drain timeout cuts what the pod holds, once.
-        let req = Request {
-            arrival: w.now,
-            session: NO_SESSION,
-            attempt: 0,
-        };
+        let req = Request::anonymous(w.now);
         w.admit_to(c, req);
         w.delete_pod(c);
         let epoch = w.instances[c.index()].epoch;

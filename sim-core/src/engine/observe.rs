@@ -203,11 +203,7 @@ mod tests {
         cfg.check().unwrap();
         let mut w = World::new(&cfg, SimDuration::ZERO);
         w.crash(InstanceId(1), None, CrashKind::Killed, Restart::Backoff);
-        let req = Request {
-            arrival: w.now,
-            session: NO_SESSION,
-            attempt: 0,
-        };
+        let req = Request::anonymous(w.now);
         w.admit_to(InstanceId(2), req);
         w.delete_pod(InstanceId(2));
         let pending = InstanceId(3);

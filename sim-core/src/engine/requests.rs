@@ -14,11 +14,7 @@ impl World<'_> {
         self.next_arrival =
             self.arrivals
                 .next_after(self.now, self.cfg.horizon, &mut self.rng.arrivals);
-        self.admit_new(Request {
-            arrival: self.now,
-            session: NO_SESSION,
-            attempt: 0,
-        });
+        self.admit_new(Request::anonymous(self.now));
     }
 
     /// A request reaches the load balancer, which picks its instance.
@@ -526,11 +522,7 @@ mod tests {
 
     fn admit(w: &mut World<'_>, n: usize) {
         for _ in 0..n {
-            w.admit_new(Request {
-                arrival: w.now,
-                session: NO_SESSION,
-                attempt: 0,
-            });
+            w.admit_new(Request::anonymous(w.now));
         }
     }
 
@@ -610,11 +602,7 @@ mod tests {
         let id = InstanceId(0);
         let slot = w.instances[0].free_slots.pop().unwrap();
         let untouched = w.rng.requests.clone();
-        let req = Request {
-            arrival: w.now,
-            session: NO_SESSION,
-            attempt: 0,
-        };
+        let req = Request::anonymous(w.now);
         w.start_service(id, slot, req);
         let shifts = w.instances[0].params.shift_share > 0.0;
         assert_eq!(
@@ -711,11 +699,7 @@ mod tests {
         )];
         cfg.check().unwrap();
         let mut w = World::new(&cfg, SimDuration::ZERO);
-        let req = Request {
-            arrival: w.now,
-            session: NO_SESSION,
-            attempt: 0,
-        };
+        let req = Request::anonymous(w.now);
         let start = |w: &mut World<'_>| {
             let slot = w.instances[0].free_slots.pop().unwrap();
             w.start_service(InstanceId(0), slot, req);

@@ -411,6 +411,15 @@ mod tests {
         }
     }
 
+    /// The candidate's p99 held to `threshold` × the baseline's.
+    fn relative_p99(threshold: f64) -> GateSpec {
+        gate(
+            GateMetric::Latency { quantile: 0.99 },
+            Comparison::Relative,
+            threshold,
+        )
+    }
+
     fn store(cand: impl Fn(u64) -> CohortSample) -> MetricsStore {
         let mut m = MetricsStore::default();
         for i in 1..=8 {
@@ -452,20 +461,12 @@ mod tests {
     fn relative_latency_against_baseline() {
         let m = store(|_| cohort(100, 0, 90, 0));
         let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
-        let g = gate(
-            GateMetric::Latency { quantile: 0.99 },
-            Comparison::Relative,
-            1.5,
-        );
+        let g = relative_p99(1.5);
         let r = g.evaluate(&v, SimTime::ZERO);
         assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
         let bound = r.bound.unwrap();
         assert!((bound - 75.0).abs() / 75.0 < 0.01, "1.5 x 50 ms: {bound}");
-        let g = gate(
-            GateMetric::Latency { quantile: 0.99 },
-            Comparison::Relative,
-            2.0,
-        );
+        let g = relative_p99(2.0);
         assert_eq!(g.evaluate(&v, SimTime::ZERO).verdict, Verdict::Pass);
     }
 
@@ -554,11 +555,7 @@ mod tests {
         // Lower is better: p99 90 ms against 1.5 x 50 ms + 20 ms = 95 ms passes.
         let m = store(|_| cohort(100, 0, 90, 0));
         let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
-        let mut g = gate(
-            GateMetric::Latency { quantile: 0.99 },
-            Comparison::Relative,
-            1.5,
-        );
+        let mut g = relative_p99(1.5);
         g.slack = 20.0;
         let r = g.evaluate(&v, SimTime::ZERO);
         assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
@@ -607,11 +604,7 @@ mod tests {
             m.push(SimTime::from_secs(15 * i), [base, cohort(200, 0, 90, 0)]);
         }
         let v = m.view(SimTime::from_secs(120), SimDuration::ZERO);
-        let g = gate(
-            GateMetric::Latency { quantile: 0.99 },
-            Comparison::Relative,
-            1.5,
-        );
+        let g = relative_p99(1.5);
         let r = g.evaluate(&v, SimTime::ZERO);
         // The baseline's p99 over (0, 60] s: 50 ms, so the bound is 75 ms.
         assert_eq!(r.verdict, Verdict::Fail, "{r:?}");
